@@ -103,6 +103,17 @@ public sealed partial class SandboxManager : IAsyncDisposable
             ? session
             : throw EngineException.NotFound($"Sandbox '{sandboxId}' not found");
 
+    /// <summary>Finds a sandbox of this engine's life by id, or null.</summary>
+    public SandboxSession? TryGet(string sandboxId) => _byId.GetValueOrDefault(sandboxId);
+
+    /// <summary>The app a sandbox belongs to (also for one finished before a restart).</summary>
+    public async Task<string> GetAppIdAsync(string sandboxId, CancellationToken cancellationToken) =>
+        _byId.TryGetValue(sandboxId, out var session)
+            ? session.Spec.AppId
+            : await _database.ScalarAsync<string>(
+                "SELECT app_id FROM sandboxes WHERE id = $id", new Dictionary<string, object?> { ["$id"] = sandboxId }, cancellationToken).ConfigureAwait(false)
+              ?? throw EngineException.NotFound($"Sandbox '{sandboxId}' not found");
+
     /// <summary>Finds a sandbox by id, also among those finished before the engine restarted; returns its result.</summary>
     public async Task<SandboxResult?> GetStoredResultAsync(string sandboxId, CancellationToken cancellationToken)
     {
