@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using TypedSandbox.Server.Hosting;
+using TypedSandbox.Server.Images;
 
 namespace TypedSandbox.Testing;
 
@@ -35,7 +36,7 @@ internal sealed class TestEngine : IAsyncDisposable
         registry ??= await LoopbackRegistry.StartAsync().ConfigureAwait(false);
         var state = Path.Combine(Path.GetTempPath(), "typedsandbox-test-" + Guid.NewGuid().ToString("N")[..12]);
         var host = await EngineHost.StartAsync(
-            new EngineOptions { Port = 0, StateDirectory = state, Runtime = runtime, RegistryMirrors = [registry.Url] },
+            new EngineOptions { Port = 0, StateDirectory = state, Runtime = runtime, RegistryMirrors = [RegistryMirror.Parse(registry.Url.ToString())] },
             logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)).ConfigureAwait(false);
         return new TestEngine(host, registry, state);
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using TypedSandbox.Server.Images;
 
 namespace TypedSandbox.Server.Hosting;
 
@@ -82,23 +83,19 @@ public static class EngineCommandLine
             }
         }
 
-        if (environment("TYPEDSANDBOX_REGISTRY_MIRRORS") is { Length: > 0 } fromEnvironment)
+        try
         {
-            mirrors.AddRange(fromEnvironment.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        }
-
-        var uris = new List<Uri>();
-        foreach (var mirror in mirrors)
-        {
-            if (!Uri.TryCreate(mirror, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            options = options with
             {
-                return Fail($"Registry mirror '{mirror}' is not an http:// or https:// URL.");
-            }
-
-            uris.Add(uri);
+                RegistryMirrors = RegistryMirror.ParseAll(
+                    [.. mirrors.SelectMany(m => new[] { RegistryMirror.CommandLineSwitch, m })], environment(RegistryMirror.EnvironmentVariable)),
+            };
+        }
+        catch (ArgumentException exception)
+        {
+            return Fail(exception.Message);
         }
 
-        options = options with { RegistryMirrors = uris };
         return options.Validate() is { } problem ? Fail(problem) : new ParsedCommandLine(options, ShowHelp: false, null);
     }
 

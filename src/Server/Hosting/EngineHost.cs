@@ -80,8 +80,13 @@ public sealed class EngineHost : IAsyncDisposable
         services.AddSingleton<SecretStore>();
         services.AddSingleton(sp => new VolumeStore(database, Path.Combine(options.StateDirectory, "volumes"), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new ImageStore(
-            new ImageStoreOptions { StateDirectory = Path.Combine(options.StateDirectory, "images"), Mirrors = [.. options.RegistryMirrors.Select(m => RegistryMirror.Parse(m.ToString()))] },
-            sp.GetRequiredService<ILoggerFactory>()));
+            new ImageStoreOptions
+            {
+                StateDirectory = Path.Combine(options.StateDirectory, "images"),
+                RegistryMirrors = options.RegistryMirrors,
+            },
+            executor: null,
+            sp.GetRequiredService<ILogger<ImageStore>>()));
         services.AddSingleton<ImageBuilds>();
         services.AddSingleton(sp => ContainerRuntimes.Create(
             new IsolationOptions { Runtime = options.Runtime, StateDirectory = Path.Combine(options.StateDirectory, "sandboxes") },

@@ -1,4 +1,5 @@
 using System.Net;
+using TypedSandbox.Server.Images;
 
 namespace TypedSandbox.Server.Hosting;
 
@@ -21,7 +22,7 @@ public sealed record EngineOptions
     public string Runtime { get; init; } = "crun";
 
     /// <summary>Registry mirrors tried first for Docker Hub references (plain HTTP only on loopback).</summary>
-    public IReadOnlyList<Uri> RegistryMirrors { get; init; } = [];
+    public IReadOnlyList<RegistryMirror> RegistryMirrors { get; init; } = [];
 
     /// <summary>The token id callers must present when the engine listens beyond loopback.</summary>
     public string? TokenId { get; init; }
