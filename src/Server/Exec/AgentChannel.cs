@@ -143,8 +143,9 @@ internal sealed class AgentChannel : IAsyncDisposable
                 Dispatch(type, id, payload.AsSpan(0, length));
             }
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentOutOfRangeException)
+        catch (Exception e)
         {
+            // Whatever broke the protocol, the channel must end cleanly: every waiter learns the sandbox is gone.
             ExecLog.ChannelBroke(_logger, e);
         }
         finally

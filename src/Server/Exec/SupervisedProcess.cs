@@ -22,6 +22,7 @@ public sealed class SupervisedProcess : IAsyncDisposable
     private (int? Code, int? Signal)? _exit;
     private bool _timedOut;
     private long _oomKillsAtStart;
+    private bool _disposed;
 
     internal SupervisedProcess(AgentChannel channel, uint channelId, ProcessSpec spec, string? spillDirectory)
     {
@@ -118,6 +119,12 @@ public sealed class SupervisedProcess : IAsyncDisposable
             try { await KillAsync(CancellationToken.None).ConfigureAwait(false); }
             catch (IOException) { /* the channel broke: the sandbox is ending anyway */ }
         }
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+        }
+        _channel.Forget(ChannelId);
         await _lifetime.CancelAsync().ConfigureAwait(false);
         _lifetime.Dispose();
         await Stdout.DisposeAsync().ConfigureAwait(false);
@@ -129,7 +136,10 @@ public sealed class SupervisedProcess : IAsyncDisposable
     {
         Pid = pid;
         _oomKillsAtStart = _channel.ReadOomKillCount();
-        if (_timeout is { } timeout) _ = EnforceTimeoutAsync(timeout);
+        lock (_gate)
+        {
+            if (!_disposed && _timeout is { } timeout) _ = EnforceTimeoutAsync(timeout, _lifetime.Token);
+        }
         _started.TrySetResult();
     }
 
@@ -173,22 +183,25 @@ public sealed class SupervisedProcess : IAsyncDisposable
         ProcessExit result;
         lock (_gate)
         {
-            if (_exit is not { } exit || _openStreams > 0) return;
+            if (_disposed || _exit is not { } exit || _openStreams > 0) return;
             var oom = exit.Signal == SigKill && _channel.ReadOomKillCount() > _oomKillsAtStart;
             result = new ProcessExit(exit.Code, exit.Signal, _timedOut, oom);
         }
         if (_completion.TrySetResult(result))
         {
-            _lifetime.Cancel();
+            lock (_gate)
+            {
+                if (!_disposed) _lifetime.Cancel();
+            }
             _channel.Forget(ChannelId);
         }
     }
 
-    private async Task EnforceTimeoutAsync(TimeSpan timeout)
+    private async Task EnforceTimeoutAsync(TimeSpan timeout, CancellationToken lifetime)
     {
         try
         {
-            await Task.Delay(timeout, _lifetime.Token).ConfigureAwait(false);
+            await Task.Delay(timeout, lifetime).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
