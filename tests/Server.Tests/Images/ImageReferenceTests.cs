@@ -103,3 +103,17 @@ public sealed class RegistryMirrorTests
         Assert.Throws<ArgumentException>(() => RegistryMirror.ParseAll([], "http://10.0.0.1:5000"));
     }
 }
+
+public sealed class RegistryChallengeTests
+{
+    [Fact]
+    public void ParseChallenge_ReadsQuotedParametersWithCommas()
+    {
+        var parameters = RegistryClient.ParseChallenge(
+            "realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\",scope=\"repository:library/python:pull,push\"");
+
+        Assert.Equal("https://auth.docker.io/token", parameters["realm"]);
+        Assert.Equal("registry.docker.io", parameters["service"]);
+        Assert.Equal("repository:library/python:pull,push", parameters["scope"]);
+    }
+}

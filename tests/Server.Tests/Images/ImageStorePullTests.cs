@@ -124,6 +124,17 @@ public sealed class ImageStorePullTests : IClassFixture<RegistryFixture>, IDispo
     }
 
     [Fact]
+    public async Task Pull_ZstdLayer()
+    {
+        await _registry.PushImageAsync("test/zstd", "v1", [new LayerBuilder().Dir("etc").File("etc/zstd.txt", "squeezed").Build(zstd: true)]);
+        using var store = NewStore();
+
+        var image = await store.GetOrBuildAsync([$"FROM {_registry.Address}/test/zstd:v1"], new ListBuildLog(), CancellationToken.None);
+
+        Assert.Equal("squeezed", File.ReadAllText(Path.Combine(image.LayerDirs[0], "etc/zstd.txt")));
+    }
+
+    [Fact]
     public async Task ConcurrentBuilds_OfTheSameImage_PullOnce()
     {
         await _registry.PushImageAsync("test/concurrent", "v1", [BaseLayer(), TopLayer()]);
@@ -296,6 +307,20 @@ public sealed class ImageStoreRegistryLifecycleTests : IDisposable
         var extended = await restarted.GetOrBuildAsync([$"FROM {reference}", "ENV X=1"], log, CancellationToken.None);
         Assert.Equal(first.LayerDirs, extended.LayerDirs);
         Assert.Contains(" ---> Using cache", log.Lines);
+    }
+
+    [Fact]
+    public async Task TokenAuth_AnonymousBearerTokenIsFetchedAndUsed()
+    {
+        await using var tokens = new TestTokenServer();
+        await using var registry = await TestRegistry.StartAsync(tokenServer: tokens);
+        await registry.PushImageAsync("secure/app", "v1", [new LayerBuilder().File("token-ok", "1").Build()]);
+        using var store = NewStore();
+
+        var image = await store.GetOrBuildAsync([$"FROM {registry.Address}/secure/app:v1"], new ListBuildLog(), CancellationToken.None);
+
+        Assert.True(File.Exists(Path.Combine(image.LayerDirs[0], "token-ok")));
+        Assert.Contains("repository:secure/app:pull", tokens.RequestedScopes);
     }
 
     [Fact]

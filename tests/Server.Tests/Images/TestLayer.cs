@@ -5,10 +5,10 @@ using System.Text;
 
 namespace TypedSandbox.Server.Tests.Images;
 
-/// <summary>A layer tarball built in memory, with its gzip form and both digests.</summary>
-internal sealed record TestLayer(byte[] Tar, byte[] Gzip)
+/// <summary>A layer tarball built in memory, with its compressed form (the blob) and both digests.</summary>
+internal sealed record TestLayer(byte[] Tar, byte[] Blob, string MediaType)
 {
-    public string Digest => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Gzip));
+    public string Digest => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Blob));
 
     public string DiffId => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Tar));
 }
@@ -80,7 +80,7 @@ internal sealed class LayerBuilder
         return this;
     }
 
-    public TestLayer Build()
+    public TestLayer Build(bool zstd = false)
     {
         using var tar = new MemoryStream();
         using (var writer = new TarWriter(tar, TarEntryFormat.Pax, leaveOpen: true))
@@ -92,12 +92,15 @@ internal sealed class LayerBuilder
             }
         }
 
-        using var gz = new MemoryStream();
-        using (var gzip = new GZipStream(gz, CompressionLevel.Fastest, leaveOpen: true))
+        using var blob = new MemoryStream();
+        using (Stream compressor = zstd
+            ? new ZstdSharp.CompressionStream(blob, level: 3, leaveOpen: true)
+            : new GZipStream(blob, CompressionLevel.Fastest, leaveOpen: true))
         {
-            gzip.Write(tar.ToArray());
+            compressor.Write(tar.ToArray());
         }
 
-        return new TestLayer(tar.ToArray(), gz.ToArray());
+        var mediaType = zstd ? "application/vnd.oci.image.layer.v1.tar+zstd" : "application/vnd.oci.image.layer.v1.tar+gzip";
+        return new TestLayer(tar.ToArray(), blob.ToArray(), mediaType);
     }
 }

@@ -19,7 +19,7 @@ internal sealed class TestRegistry : IAsyncDisposable
     public const string OciIndex = "application/vnd.oci.image.index.v1+json";
 
     private readonly Process _process;
-    private readonly HttpClient _http = new();
+    private readonly HttpClient _http = new(new BearerTokenHandler(new HttpClientHandler()));
     private readonly TempDirectory _dir;
 
     private TestRegistry(Process process, TempDirectory dir, int port)
@@ -40,8 +40,11 @@ internal sealed class TestRegistry : IAsyncDisposable
 
     public bool IsRunning => !_process.HasExited;
 
-    /// <summary>Starts a registry; with <paramref name="requireBasicAuth"/>, every request needs htpasswd credentials.</summary>
-    public static async Task<TestRegistry> StartAsync(bool requireBasicAuth = false)
+    /// <summary>
+    /// Starts a registry; with <paramref name="requireBasicAuth"/>, every request needs htpasswd credentials; with a
+    /// <paramref name="tokenServer"/>, every request needs a Bearer token from it.
+    /// </summary>
+    public static async Task<TestRegistry> StartAsync(bool requireBasicAuth = false, TestTokenServer? tokenServer = null)
     {
         var dir = new TempDirectory("registry");
         var port = FreePort();
@@ -52,6 +55,14 @@ internal sealed class TestRegistry : IAsyncDisposable
             var htpasswd = Path.Combine(dir.Path, "htpasswd");
             await File.WriteAllTextAsync(htpasswd, "tester:$2b$12$m6Afgf2BHkNyv.XjUTM9puZotKKX1aqoYD7Ogvq1n5wGfa93lSwWm\n");
             auth = $"auth:\n  htpasswd:\n    realm: typedsandbox-test\n    path: {htpasswd}\n";
+        }
+
+        if (tokenServer is not null)
+        {
+            var bundle = Path.Combine(dir.Path, "token-root.pem");
+            await File.WriteAllTextAsync(bundle, tokenServer.CertificatePem);
+            auth = $"auth:\n  token:\n    realm: {tokenServer.Realm}\n    service: {TestTokenServer.Service}\n" +
+                   $"    issuer: {TestTokenServer.Issuer}\n    rootcertbundle: {bundle}\n";
         }
 
         var config = Path.Combine(dir.Path, "config.yml");
@@ -149,7 +160,7 @@ internal sealed class TestRegistry : IAsyncDisposable
         var configDigest = await PushBlobAsync(repository, config);
         foreach (var layer in layers)
         {
-            await PushBlobAsync(repository, layer.Gzip);
+            await PushBlobAsync(repository, layer.Blob);
         }
 
         var manifest = JsonSerializer.SerializeToUtf8Bytes(new
@@ -157,7 +168,7 @@ internal sealed class TestRegistry : IAsyncDisposable
             schemaVersion = 2,
             mediaType = OciManifest,
             config = new { mediaType = "application/vnd.oci.image.config.v1+json", digest = configDigest, size = config.Length },
-            layers = layers.Select(l => new { mediaType = "application/vnd.oci.image.layer.v1.tar+gzip", digest = l.Digest, size = l.Gzip.Length }).ToArray(),
+            layers = layers.Select(l => new { mediaType = l.MediaType, digest = l.Digest, size = l.Blob.Length }).ToArray(),
         });
         return (manifest, Sha256(manifest));
     }
@@ -222,6 +233,30 @@ internal sealed class TestRegistry : IAsyncDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>Answers a registry's Bearer challenge for the push client (the token server grants any scope).</summary>
+internal sealed class BearerTokenHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
+{
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var response = await base.SendAsync(request, cancellationToken);
+        var challenge = response.Headers.WwwAuthenticate.FirstOrDefault();
+        if (response.StatusCode != HttpStatusCode.Unauthorized || challenge?.Scheme != "Bearer")
+        {
+            return response;
+        }
+
+        var parameters = TypedSandbox.Server.Images.RegistryClient.ParseChallenge(challenge.Parameter!);
+        var scope = parameters.TryGetValue("scope", out var s) ? s : "";
+        using var client = new HttpClient();
+        var json = await client.GetStringAsync(
+            $"{parameters["realm"]}?service={Uri.EscapeDataString(parameters["service"])}&scope={Uri.EscapeDataString(scope)}", cancellationToken);
+        var token = JsonDocument.Parse(json).RootElement.GetProperty("token").GetString();
+        response.Dispose();
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return await base.SendAsync(request, cancellationToken);
     }
 }
 
