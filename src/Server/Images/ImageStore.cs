@@ -206,7 +206,7 @@ public sealed partial class ImageStore : IDisposable
             case DockerfileKeyword.Workdir:
                 var dir = DockerfileInstruction.Expand(instruction.Arguments, config);
                 var workdir = dir.StartsWith('/') ? dir : Path.Combine(config.WorkingDir ?? "/", dir);
-                return state with { Config = config with { WorkingDir = workdir } };
+                return WithDirectory(stepKey, state with { Config = config with { WorkingDir = workdir } }, workdir);
 
             case DockerfileKeyword.User:
                 return state with { Config = config with { User = DockerfileInstruction.Expand(instruction.Arguments, config) } };
@@ -421,6 +421,36 @@ public sealed partial class ImageStore : IDisposable
 
             var layerName = "run-" + stepKey[..32];
             _layout.CommitLayer(upper, layerName);
+            return state with { Layers = [layerName, .. state.Layers] };
+        }
+        finally
+        {
+            ImageStoreLayout.DeletePath(work);
+        }
+    }
+
+    /// <summary>As Docker does for WORKDIR, adds a one-directory layer when no layer has <paramref name="path"/> yet.</summary>
+    private StoredImage WithDirectory(string stepKey, StoredImage state, string path)
+    {
+        var parts = LayerUnpacker.SplitPath(path);
+        if (parts.Length == 0 || state.Layers.Any(l => Directory.Exists(Path.Combine([_layout.LayerDir(l), .. parts]))))
+        {
+            return state;
+        }
+
+        var work = _layout.NewTempPath();
+        try
+        {
+            var current = work;
+            foreach (var part in parts.Prepend(""))
+            {
+                current = Path.Combine(current, part);
+                Directory.CreateDirectory(current);
+                NativeFileSystem.Chmod(current, 0b111_101_101); // 0755 whatever the umask.
+            }
+
+            var layerName = "workdir-" + stepKey[..32];
+            _layout.CommitLayer(work, layerName);
             return state with { Layers = [layerName, .. state.Layers] };
         }
         finally

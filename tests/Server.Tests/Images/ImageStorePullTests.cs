@@ -211,7 +211,8 @@ public sealed class ImageStorePullTests : IClassFixture<RegistryFixture>, IDispo
             "ENV GREETING=${GREETING}-again",
         ], log, CancellationToken.None);
 
-        Assert.Equal(2, image.LayerDirs.Count);
+        Assert.Equal(3, image.LayerDirs.Count); // busybox, the WORKDIR directory, the RUN changes
+        Assert.True(Directory.Exists(Path.Combine(image.LayerDirs[1], "work")));
         Assert.Equal("hello big world\n", File.ReadAllText(Path.Combine(image.LayerDirs[0], "work/out.txt")));
         Assert.Equal("character special file", FileProbe.Stat(Path.Combine(image.LayerDirs[0], "etc/removeme")).Type);
         Assert.DoesNotContain("etc/removeme", FileProbe.MergedFiles(image.LayerDirs, _state.Path));
@@ -224,6 +225,28 @@ public sealed class ImageStorePullTests : IClassFixture<RegistryFixture>, IDispo
         Assert.Equal(image.LayerDirs, derived.LayerDirs);
         Assert.Equal(["cat", "out.txt"], derived.Config.Cmd);
         Assert.Equal("/work", derived.Config.WorkingDir);
+    }
+
+    [Fact]
+    public async Task Snapshot_OfASandboxUpperDir_BecomesAnImageUsableInFrom()
+    {
+        await _registry.PushImageAsync("test/snapshot-base", "v1", [new LayerBuilder().File("base.txt", "base").Build()]);
+        using var store = NewStore();
+        var parent = await store.GetOrBuildAsync([$"FROM {_registry.Address}/test/snapshot-base:v1"], new ListBuildLog(), CancellationToken.None);
+        var upper = Path.Combine(_state.Path, "sandbox-upper");
+        Directory.CreateDirectory(upper);
+        File.WriteAllText(Path.Combine(upper, "written-in-sandbox.txt"), "state");
+
+        var snapshot = await store.CommitSnapshotAsync(parent, upper, parent.Config with { Cmd = ["sh"] }, CancellationToken.None);
+
+        Assert.NotEqual(parent.ImageId, snapshot.ImageId);
+        Assert.Equal(parent.LayerDirs, snapshot.LayerDirs.Skip(1));
+        Assert.False(Directory.Exists(upper));
+        using var restarted = NewStore();
+        Assert.Equal(snapshot.LayerDirs, restarted.TryGet(snapshot.ImageId)?.LayerDirs);
+        var derived = await restarted.GetOrBuildAsync([$"FROM {snapshot.ImageId}", "ENV AFTER=snapshot"], new ListBuildLog(), CancellationToken.None);
+        Assert.Equal("state", File.ReadAllText(Path.Combine(derived.LayerDirs[0], "written-in-sandbox.txt")));
+        Assert.Equal(["sh"], derived.Config.Cmd);
     }
 
     [Fact]
