@@ -220,7 +220,21 @@ public sealed class ImageStorePullTests : IClassFixture<RegistryFixture>, IDispo
         Assert.Equal("/work", image.Config.WorkingDir);
         Assert.Equal(["sh"], image.Config.Cmd);
 
+        // A forced rebuild runs the step again into a new layer; the image ID stays the same.
+        var forced = await store.GetOrBuildAsync(
+        [
+            $"FROM {_registry.Address}/test/busybox:v1",
+            "ENV GREETING=hello NAME=\"big world\"",
+            "WORKDIR /work",
+            "RUN echo \"$GREETING $NAME\" > out.txt && rm /etc/removeme",
+            "ENV GREETING=${GREETING}-again",
+        ], log, forceBuild: true, CancellationToken.None);
+        Assert.Equal(image.ImageId, forced.ImageId);
+        Assert.NotEqual(image.LayerDirs[0], forced.LayerDirs[0]);
+        Assert.Equal("hello big world\n", File.ReadAllText(Path.Combine(forced.LayerDirs[0], "work/out.txt")));
+
         // FROM an image ID built before resolves from the store, with its layers and config.
+        image = forced;
         var derived = await store.GetOrBuildAsync([$"FROM {image.ImageId}", "CMD [\"cat\", \"out.txt\"]"], log, CancellationToken.None);
         Assert.Equal(image.LayerDirs, derived.LayerDirs);
         Assert.Equal(["cat", "out.txt"], derived.Config.Cmd);
