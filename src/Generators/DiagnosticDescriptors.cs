@@ -84,7 +84,7 @@ namespace TypedSandbox.Generators
             "TSB0023", "Invalid resource value", "{0}");
 
         /// <summary>The help page of a diagnostic, built from its id.</summary>
-        public static string HelpLink(string id) => $"https://github.com/typedsandbox/typedsandbox/blob/main/docs/diagnostics/{id}.md";
+        public static string HelpLink(string id) => $"https://github.com/typedsandbox/typedsandbox/blob/main/docs/diagnostics.md#{id.ToLowerInvariant()}";
 
         private static DiagnosticDescriptor Error(string id, string title, string message) =>
             new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink(id));

@@ -405,7 +405,7 @@ public class SandboxAnalyzerTests
         Assert.All(descriptors, d =>
         {
             Assert.Matches("^TSB00[0-9]{2}$", d.Id);
-            Assert.EndsWith(d.Id + ".md", d.HelpLinkUri, StringComparison.Ordinal);
+            Assert.EndsWith("docs/diagnostics.md#" + d.Id.ToLowerInvariant(), d.HelpLinkUri, StringComparison.Ordinal);
         });
     }
 }
