@@ -75,7 +75,7 @@ namespace TypedSandbox.Generators
             "TSB0020", "[Command] outside a [Sandbox] class", "Method '{0}' has [Command] but '{1}' has no [Sandbox]; add [Sandbox] to the class");
 
         public static readonly DiagnosticDescriptor UnsupportedSandboxClass = Error(
-            "TSB0021", "Unsupported [Sandbox] class", "Class '{0}' is {1}; [Sandbox] classes must be non-generic, non-static and declared directly in a namespace");
+            "TSB0021", "Unsupported [Sandbox] class", "Class '{0}' is {1}; [Sandbox] classes must be non-generic, non-static, non-abstract and declared directly in a namespace");
 
         public static readonly DiagnosticDescriptor UnsupportedCommandMethod = Error(
             "TSB0022", "Unsupported [Command] method", "Method '{0}' {1}; [Command] methods must be non-generic instance methods with plain by-value parameters");

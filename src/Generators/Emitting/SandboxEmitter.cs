@@ -29,7 +29,8 @@ namespace TypedSandbox.Generators.Emitting
                 writer.Line("namespace " + spec.Namespace).Open();
             }
 
-            writer.Line($"partial class {type} : global::System.IAsyncDisposable").Open();
+            // Sealed: instances come only from the generated factories (the constructor is private), and CA1852 stays quiet.
+            writer.Line($"sealed partial class {type} : global::System.IAsyncDisposable").Open();
             WriteDefinition(writer, spec.Definition);
             var fields = CommandFields(model.Commands);
             for (var i = 0; i < model.Commands.Count; i++)

@@ -359,6 +359,11 @@ public class SandboxAnalyzerTests
         static partial class {|TSB0021:Static|}
         {
         }
+
+        [Sandbox]
+        abstract partial class {|TSB0021:Abstract|}
+        {
+        }
         """);
 
     [Fact]

@@ -3,7 +3,7 @@
 
 namespace Demo
 {
-    partial class TestRunner : global::System.IAsyncDisposable
+    sealed partial class TestRunner : global::System.IAsyncDisposable
     {
         private static readonly global::TypedSandbox.Dsl.SandboxDefinition s_definition = new global::TypedSandbox.Dsl.SandboxDefinition
         {
