@@ -140,6 +140,28 @@ public class IncrementalityTests
         Assert.DoesNotContain("EchoAsync", generated.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_class_with_sandbox_on_two_parts_generates_nothing_instead_of_crashing()
+    {
+        var compilation = TestCompilation.Create("""
+            using TypedSandbox;
+
+            [Sandbox]
+            partial class Twice
+            {
+            }
+
+            [Sandbox]
+            partial class Twice
+            {
+            }
+            """);
+        var result = TestCompilation.CreateDriver().RunGenerators(compilation).GetRunResult();
+
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(result.GeneratedTrees);
+    }
+
     /// <summary>Visits a value's object graph, failing on anything that pins a compilation in memory.</summary>
     private static int Walk(object? value, string path, HashSet<object> seen)
     {

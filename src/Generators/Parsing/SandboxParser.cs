@@ -16,6 +16,12 @@ namespace TypedSandbox.Generators.Parsing
                 return null;
             }
 
+            // [Sandbox] on two partial declarations is a compiler error (CS0579); generating twice would collide on the hint name.
+            if (AttributeValues.Find(type, "SandboxAttribute").Skip(1).Any())
+            {
+                return null;
+            }
+
             var errors = new ErrorFlag();
             SandboxChecks.CheckClass(type, errors, cancellationToken);
             if (errors.HasErrors)
