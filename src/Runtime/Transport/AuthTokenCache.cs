@@ -47,7 +47,7 @@ internal sealed class AuthTokenCache(Func<CancellationToken, Task<string>> fetch
                 && e is not SandboxAuthenticationException and not OperationCanceledException)
             {
                 // A refresh failure is not fatal while the old token still works.
-                logger.LogWarning(e, "Refreshing the auth token failed; using the current token until it expires.");
+                Log.AuthRefreshFailed(logger, e);
                 return stale;
             }
         }
@@ -62,7 +62,7 @@ internal sealed class AuthTokenCache(Func<CancellationToken, Task<string>> fetch
         var expiry = Jwt.ReadExpiry(token);
         if (expiry is null)
         {
-            logger.LogWarning("The auth token has no readable 'exp' claim; assuming it lasts {Lifetime}.", AssumedLifetime);
+            Log.AuthTokenWithoutExpiry(logger, AssumedLifetime);
         }
         _expiresAt = expiry ?? now + AssumedLifetime;
         var lifetime = _expiresAt - now;

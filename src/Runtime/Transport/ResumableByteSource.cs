@@ -122,8 +122,7 @@ internal sealed class ResumableByteSource : IByteSource
                 failures++;
                 await DropAttemptAsync().ConfigureAwait(false);
                 var delay = _policy.DelayBefore(failures);
-                _logger.LogDebug("Reading {Stream} failed with {Status}; resuming at offset {Offset} in {Delay}.",
-                    _description, e.StatusCode, _position.Offset, delay);
+                Log.StreamResuming(_logger, _description, e.StatusCode, _position.Offset, delay);
                 await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
                 continue;
             }
@@ -155,8 +154,7 @@ internal sealed class ResumableByteSource : IByteSource
                 }
                 else if (start > _position.Offset)
                 {
-                    _logger.LogWarning("{Stream}: the server no longer has bytes {From}..{To}; they were dropped.",
-                        _description, _position.Offset, start);
+                    Log.StreamBytesDropped(_logger, _description, _position.Offset, start);
                     _position = _position with { Offset = start };
                 }
             }
