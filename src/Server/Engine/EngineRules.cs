@@ -1,80 +1,33 @@
+using TypedSandbox.Validation;
+
 namespace TypedSandbox.Server.Engine;
 
-/// <summary>Request rules the engine enforces (names, timeouts, paths); every message names the rule broken.</summary>
+/// <summary>
+/// The engine's side of the shared rule book (<c>TypedSandbox.Validation</c>, also run by the analyzers at compile
+/// time): checks that throw INVALID_ARGUMENT with the rule's message.
+/// </summary>
 internal static class EngineRules
 {
     /// <summary>The longest sandbox lifetime the engine accepts.</summary>
-    public static readonly TimeSpan MaxTimeout = TimeSpan.FromHours(24);
+    public static TimeSpan MaxTimeout => Durations.MaxTimeout;
 
     /// <summary>The lifetime of a sandbox created without a timeout.</summary>
-    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(5);
+    public static TimeSpan DefaultTimeout => Durations.DefaultSandboxTimeout;
 
-    /// <summary>Checks a Modal object name (apps, sandboxes, secrets, volumes): letters, digits, '-', '_', '.', fewer than 64.</summary>
-    public static string? CheckObjectName(string name, string what)
-    {
-        if (string.IsNullOrEmpty(name))
-        {
-            return $"{what} must not be empty.";
-        }
+    /// <summary>Checks a Modal object name (apps, sandboxes, secrets, volumes).</summary>
+    public static string? CheckObjectName(string name, string what) => ObjectNames.Check(name, what);
 
-        if (name.Length > 63)
-        {
-            return $"{what} '{name}' is {name.Length} characters long; the limit is 63.";
-        }
+    /// <summary>Checks a working directory inside a sandbox.</summary>
+    public static string? CheckWorkdir(string path, string what) => Paths.CheckWorkdir(path, what);
 
-        foreach (var c in name)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
-            {
-                return $"{what} '{name}' contains '{c}'; use letters, digits, '-', '_' and '.' (at most 63 characters).";
-            }
-        }
+    /// <summary>Checks a volume mount path (absolute, canonical, not '/').</summary>
+    public static string? CheckMountPath(string path) => Paths.CheckMountPath(path);
 
-        return null;
-    }
+    /// <summary>Checks an environment variable name.</summary>
+    public static string? CheckEnvironmentKey(string key) => EnvironmentKeys.Check(key);
 
-    /// <summary>Checks an absolute, canonical path inside a sandbox (workdir, mount path).</summary>
-    public static string? CheckAbsolutePath(string path, string what)
-    {
-        if (string.IsNullOrEmpty(path) || path[0] != '/')
-        {
-            return $"{what} '{path}' must be an absolute path (starting with '/').";
-        }
-
-        if (path.Contains('\0', StringComparison.Ordinal))
-        {
-            return $"{what} must not contain a NUL character.";
-        }
-
-        foreach (var segment in path.Split('/'))
-        {
-            if (segment is "." or "..")
-            {
-                return $"{what} '{path}' must be canonical: no '.' or '..' segments.";
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>Checks an environment variable name: a letter or '_' first, then letters, digits and '_'.</summary>
-    public static string? CheckEnvironmentKey(string key)
-    {
-        if (key.Length == 0 || !(char.IsAsciiLetter(key[0]) || key[0] == '_'))
-        {
-            return $"Environment variable name '{key}' must start with a letter or '_'.";
-        }
-
-        foreach (var c in key)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || c == '_'))
-            {
-                return $"Environment variable name '{key}' contains '{c}'; use letters, digits and '_'.";
-            }
-        }
-
-        return null;
-    }
+    /// <summary>Checks a tag key and value.</summary>
+    public static string? CheckTag(string key, string value) => Tags.CheckKey(key) ?? Tags.CheckValue(key, value);
 
     /// <summary>Throws <see cref="EngineErrorKind.InvalidArgument"/> when <paramref name="error"/> is set.</summary>
     public static void Require(string? error)

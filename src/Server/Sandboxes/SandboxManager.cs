@@ -103,6 +103,17 @@ public sealed partial class SandboxManager : IAsyncDisposable
             ? session
             : throw EngineException.NotFound($"Sandbox '{sandboxId}' not found");
 
+    /// <summary>Finds a sandbox of this engine's life by id, or null.</summary>
+    public SandboxSession? TryGet(string sandboxId) => _byId.GetValueOrDefault(sandboxId);
+
+    /// <summary>The app a sandbox belongs to (also for one finished before a restart).</summary>
+    public async Task<string> GetAppIdAsync(string sandboxId, CancellationToken cancellationToken) =>
+        _byId.TryGetValue(sandboxId, out var session)
+            ? session.Spec.AppId
+            : await _database.ScalarAsync<string>(
+                "SELECT app_id FROM sandboxes WHERE id = $id", new Dictionary<string, object?> { ["$id"] = sandboxId }, cancellationToken).ConfigureAwait(false)
+              ?? throw EngineException.NotFound($"Sandbox '{sandboxId}' not found");
+
     /// <summary>Finds a sandbox by id, also among those finished before the engine restarted; returns its result.</summary>
     public async Task<SandboxResult?> GetStoredResultAsync(string sandboxId, CancellationToken cancellationToken)
     {
@@ -187,7 +198,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
 
         if (spec.Workdir is not null)
         {
-            EngineRules.Require(EngineRules.CheckAbsolutePath(spec.Workdir, "Exec workdir"));
+            EngineRules.Require(EngineRules.CheckWorkdir(spec.Workdir, "Exec workdir"));
         }
 
         foreach (var key in spec.Env.Keys)
@@ -288,6 +299,11 @@ public sealed partial class SandboxManager : IAsyncDisposable
             throw EngineException.Invalid($"Sandbox timeout {spec.Timeout.TotalSeconds:0} s is out of range; it must be more than 0 s and at most 24 h (86400 s).");
         }
 
+        if (spec.IdleTimeout is { } idleTimeout && idleTimeout > spec.Timeout)
+        {
+            throw EngineException.Invalid($"Idle timeout {idleTimeout.TotalSeconds:0} s is longer than the sandbox timeout {spec.Timeout.TotalSeconds:0} s.");
+        }
+
         if (spec.IdleTimeout is { } idle && (idle <= TimeSpan.Zero || idle > EngineRules.MaxTimeout))
         {
             throw EngineException.Invalid($"Idle timeout {idle.TotalSeconds:0} s is out of range; it must be more than 0 s and at most 24 h.");
@@ -300,7 +316,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
 
         if (spec.Workdir is not null)
         {
-            EngineRules.Require(EngineRules.CheckAbsolutePath(spec.Workdir, "Workdir"));
+            EngineRules.Require(EngineRules.CheckWorkdir(spec.Workdir, "Workdir"));
         }
 
         foreach (var key in spec.Environment.Keys)
@@ -311,13 +327,8 @@ public sealed partial class SandboxManager : IAsyncDisposable
         var mountPaths = new HashSet<string>(StringComparer.Ordinal);
         foreach (var volume in spec.Volumes)
         {
-            EngineRules.Require(EngineRules.CheckAbsolutePath(volume.MountPath, "Volume mount path"));
-            if (volume.MountPath.TrimEnd('/').Length == 0)
-            {
-                throw EngineException.Invalid("A volume cannot be mounted at '/'.");
-            }
-
-            if (!mountPaths.Add(volume.MountPath.TrimEnd('/')))
+            EngineRules.Require(EngineRules.CheckMountPath(volume.MountPath));
+            if (!mountPaths.Add(volume.MountPath))
             {
                 throw EngineException.Invalid($"Two volumes are mounted at '{volume.MountPath}'.");
             }
@@ -338,10 +349,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
     {
         foreach (var (key, value) in tags)
         {
-            if (key.Length is 0 or > 63 || value.Length > 255)
-            {
-                throw EngineException.Invalid($"Tag '{key}' is invalid: keys must be 1-63 characters and values at most 255.");
-            }
+            EngineRules.Require(EngineRules.CheckTag(key, value));
         }
     }
 
