@@ -1,4 +1,6 @@
+using TypedSandbox.Errors;
 using TypedSandbox.Protocol.Client;
+using TypedSandbox.Validation;
 
 namespace TypedSandbox;
 
@@ -18,7 +20,7 @@ public sealed class AppService
     public async Task<App> FromNameAsync(string name, bool createIfMissing = false, string? environment = null,
         CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        Rules.Enforce(ObjectNames.Check(name, "App name"));
         var env = environment ?? _client.Environment;
         var response = await _client.ControlPlane.CallAsync(
             "AppGetOrCreate",

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
-using System.Text.RegularExpressions;
+using TypedSandbox.Errors;
 using TypedSandbox.Images;
+using TypedSandbox.Validation;
 
 namespace TypedSandbox;
 
@@ -9,7 +10,7 @@ namespace TypedSandbox;
 /// Dockerfile commands. Images are immutable: every build step returns a new image. The server builds an image the
 /// first time a sandbox uses it (or on <see cref="BuildAsync"/>) and caches it by definition.
 /// </summary>
-public sealed partial class Image
+public sealed class Image
 {
     private readonly ImageService? _service;
     private readonly object _gate = new();
@@ -99,10 +100,7 @@ public sealed partial class Image
     /// <param name="path">An absolute path.</param>
     public Image Workdir(string path)
     {
-        if (string.IsNullOrEmpty(path) || path[0] != '/')
-        {
-            throw new InvalidArgumentException($"Image workdir '{path}' must be an absolute path (start with '/').");
-        }
+        Rules.Enforce(Paths.CheckWorkdir(path, "Image workdir"));
         return WithSteps(["WORKDIR " + ShellQuoting.Quote(path)]);
     }
 
@@ -188,13 +186,6 @@ public sealed partial class Image
 
     internal static void EnsureEnvironmentVariableName(string name)
     {
-        if (string.IsNullOrEmpty(name) || !EnvironmentVariableName().IsMatch(name))
-        {
-            throw new InvalidArgumentException(
-                $"Environment variable name '{name}' is not valid; use letters, digits and '_', not starting with a digit.");
-        }
+        Rules.Enforce(EnvironmentKeys.Check(name));
     }
-
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
-    private static partial Regex EnvironmentVariableName();
 }

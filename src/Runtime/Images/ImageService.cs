@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using TypedSandbox.Errors;
+using TypedSandbox.Validation;
 using TypedSandbox.Protocol.Client;
 using TypedSandbox.Transport;
 using GenericStatus = TypedSandbox.Protocol.Client.GenericResult.Types.GenericStatus;
@@ -29,10 +30,7 @@ public sealed class ImageService
     /// <exception cref="InvalidArgumentException">The reference is empty or contains whitespace.</exception>
     public Image FromRegistry(string reference)
     {
-        if (string.IsNullOrWhiteSpace(reference) || reference.Any(char.IsWhiteSpace))
-        {
-            throw new InvalidArgumentException($"Image reference '{reference}' is not valid; expected e.g. 'python:3.13-slim'.");
-        }
+        Rules.Enforce(ImageReferences.Check(reference));
         return new Image(this, null, reference, null, []);
     }
 

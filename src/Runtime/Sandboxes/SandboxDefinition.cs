@@ -1,4 +1,6 @@
+using TypedSandbox.Errors;
 using TypedSandbox.Protocol.Client;
+using TypedSandbox.Validation;
 using ProtoSandbox = TypedSandbox.Protocol.Client.Sandbox;
 
 namespace TypedSandbox.Sandboxes;
@@ -17,61 +19,48 @@ internal static class SandboxDefinition
     public static void Validate(SandboxCreateOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Timeout is { } timeout)
+        var timeout = options.Timeout ?? DefaultTimeout;
+        WholeSeconds(timeout, "Timeout");
+        if (timeout > MaxTimeout)
         {
-            WholeSeconds(timeout, "Timeout");
-            if (timeout > MaxTimeout)
-            {
-                throw new InvalidArgumentException($"Timeout {timeout} is longer than the maximum of 24 hours.");
-            }
+            throw new InvalidArgumentException($"Timeout {timeout} is longer than the maximum of 24 hours.");
         }
         if (options.IdleTimeout is { } idle)
         {
             WholeSeconds(idle, "IdleTimeout");
+            Rules.Enforce(SandboxSettings.CheckIdleTimeout(idle, timeout));
         }
         if (options.Workdir is { } workdir)
         {
-            EnsureAbsolute(workdir, "Workdir");
+            Rules.Enforce(Paths.CheckWorkdir(workdir, "Workdir"));
         }
         if (options.Name is { } name)
         {
-            EnsureName(name);
+            Rules.Enforce(ObjectNames.Check(name, "Sandbox name"));
         }
-        if (options.Env is { } env)
+        foreach (var key in options.Env?.Keys ?? [])
         {
-            foreach (var key in env.Keys)
-            {
-                Image.EnsureEnvironmentVariableName(key);
-            }
+            Rules.Enforce(EnvironmentKeys.Check(key));
         }
-        if (options.Volumes is { } volumes)
+        foreach (var (path, volume) in options.Volumes ?? new Dictionary<string, Volume>())
         {
-            foreach (var (path, volume) in volumes)
-            {
-                EnsureAbsolute(path, "Volume mount path");
-                ArgumentNullException.ThrowIfNull(volume);
-            }
+            Rules.Enforce(Paths.CheckMountPath(path));
+            ArgumentNullException.ThrowIfNull(volume);
         }
-        if (options.Cpu is <= 0 || options.CpuLimit is <= 0)
-        {
-            throw new InvalidArgumentException("Cpu and CpuLimit must be positive numbers of cores.");
-        }
+        Rules.Enforce(SandboxSettings.CheckCpu(options.Cpu ?? 0));
+        Rules.Enforce(SandboxSettings.CheckCpu(options.CpuLimit ?? 0));
+        Rules.Enforce(SandboxSettings.CheckMemoryMb(options.MemoryMiB ?? 0));
+        Rules.Enforce(SandboxSettings.CheckMemoryMb(options.MemoryLimitMiB ?? 0));
         if (options.Cpu is { } cpu && options.CpuLimit is { } cpuLimit && cpuLimit < cpu)
         {
             throw new InvalidArgumentException($"CpuLimit ({cpuLimit}) must not be lower than Cpu ({cpu}).");
-        }
-        if (options.MemoryMiB is <= 0 || options.MemoryLimitMiB is <= 0)
-        {
-            throw new InvalidArgumentException("MemoryMiB and MemoryLimitMiB must be positive.");
         }
         if (options.MemoryMiB is { } memory && options.MemoryLimitMiB is { } memoryLimit && memoryLimit < memory)
         {
             throw new InvalidArgumentException($"MemoryLimitMiB ({memoryLimit}) must not be lower than MemoryMiB ({memory}).");
         }
-        if (options.BlockNetwork && options.CidrAllowlist is { Count: > 0 })
-        {
-            throw new InvalidArgumentException("BlockNetwork and CidrAllowlist cannot be combined: a blocked sandbox has no outbound network.");
-        }
+        var ports = (options.EncryptedPorts ?? []).Concat(options.H2Ports ?? []).Concat(options.UnencryptedPorts ?? []).ToList();
+        Rules.Enforce(SandboxSettings.CheckNetwork(options.BlockNetwork, options.CidrAllowlist?.Count ?? 0, ports.Count));
         foreach (var cidr in options.CidrAllowlist ?? [])
         {
             if (!System.Net.IPNetwork.TryParse(cidr, out _))
@@ -79,19 +68,20 @@ internal static class SandboxDefinition
                 throw new InvalidArgumentException($"'{cidr}' in CidrAllowlist is not a CIDR range such as 10.0.0.0/8.");
             }
         }
-        foreach (var port in (options.EncryptedPorts ?? []).Concat(options.H2Ports ?? []).Concat(options.UnencryptedPorts ?? []))
+        foreach (var port in ports)
         {
-            if (port is < 1 or > 65535)
-            {
-                throw new InvalidArgumentException($"Port {port} is not between 1 and 65535.");
-            }
+            Rules.Enforce(SandboxSettings.CheckPort(port));
         }
-        foreach (var (key, value) in options.Tags ?? new Dictionary<string, string>())
+        CheckTags(options.Tags);
+    }
+
+    /// <summary>Checks tag keys and values with the shared rules.</summary>
+    public static void CheckTags(IReadOnlyDictionary<string, string>? tags)
+    {
+        foreach (var (key, value) in tags ?? new Dictionary<string, string>())
         {
-            if (string.IsNullOrEmpty(key) || value is null)
-            {
-                throw new InvalidArgumentException("Tag names must be non-empty and tag values non-null.");
-            }
+            Rules.Enforce(Validation.Tags.CheckKey(key));
+            Rules.Enforce(Validation.Tags.CheckValue(key, value));
         }
     }
 
@@ -172,17 +162,6 @@ internal static class SandboxDefinition
         _ => result.Exitcode,
     };
 
-    /// <summary>Validates a sandbox name: letters, digits, '-', '_' and '.', at most 63 characters.</summary>
-    public static void EnsureName(string name)
-    {
-        if (string.IsNullOrEmpty(name) || name.Length > 63
-            || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
-        {
-            throw new InvalidArgumentException(
-                $"Sandbox name '{name}' is not valid; use letters, digits, '-', '_' and '.' (at most 63 characters).");
-        }
-    }
-
     internal static uint WholeSeconds(TimeSpan value, string what)
     {
         if (value <= TimeSpan.Zero || value.Ticks % TimeSpan.TicksPerSecond != 0)
@@ -192,13 +171,7 @@ internal static class SandboxDefinition
         return (uint)value.TotalSeconds;
     }
 
-    internal static void EnsureAbsolute(string path, string what)
-    {
-        if (string.IsNullOrEmpty(path) || path[0] != '/')
-        {
-            throw new InvalidArgumentException($"{what} '{path}' must be an absolute path (start with '/').");
-        }
-    }
+    internal static void EnsureAbsolute(string path, string what) => Rules.Enforce(Paths.CheckWorkdir(path, what));
 
     private static StringMap StringMap(IReadOnlyDictionary<string, string> values)
     {

@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
+using TypedSandbox.Errors;
 using TypedSandbox.Protocol.Client;
+using TypedSandbox.Validation;
 using TypedSandbox.Sandboxes;
 using TypedSandbox.Transport;
 
@@ -133,7 +135,7 @@ public sealed class SandboxService
     public async Task<Sandbox> FromNameAsync(string appName, string name, string? environment = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(appName);
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        Rules.Enforce(ObjectNames.Check(name, "Sandbox name"));
         var request = new SandboxGetFromNameRequest
         {
             SandboxName = name,

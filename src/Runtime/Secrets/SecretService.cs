@@ -1,4 +1,6 @@
+using TypedSandbox.Errors;
 using TypedSandbox.Protocol.Client;
+using TypedSandbox.Validation;
 
 namespace TypedSandbox;
 
@@ -37,7 +39,7 @@ public sealed class SecretService
     public async Task<Secret> FromNameAsync(string name, IReadOnlyList<string>? requiredKeys = null, string? environment = null,
         CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        Rules.Enforce(ObjectNames.Check(name, "Secret name"));
         var request = new SecretGetOrCreateRequest
         {
             DeploymentName = name,

@@ -1,4 +1,6 @@
+using TypedSandbox.Errors;
 using TypedSandbox.Protocol.Client;
+using TypedSandbox.Validation;
 
 namespace TypedSandbox;
 
@@ -18,7 +20,7 @@ public sealed class VolumeService
     public async Task<Volume> FromNameAsync(string name, bool createIfMissing = false, string? environment = null,
         CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        Rules.Enforce(ObjectNames.Check(name, "Volume name"));
         var response = await _client.ControlPlane.CallAsync(
             "VolumeGetOrCreate",
             static (c, r, o) => c.VolumeGetOrCreateAsync(r, o),
