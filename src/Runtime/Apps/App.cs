@@ -5,13 +5,13 @@ public sealed class App
 {
     internal App(string id, string name, string environment)
     {
-        Id = id;
+        AppId = id;
         Name = name;
         Environment = environment;
     }
 
     /// <summary>The app's id (<c>ap-…</c>).</summary>
-    public string Id { get; }
+    public string AppId { get; }
 
     /// <summary>The app's name.</summary>
     public string Name { get; }
@@ -20,5 +20,5 @@ public sealed class App
     public string Environment { get; }
 
     /// <inheritdoc/>
-    public override string ToString() => $"App {Name} ({Id})";
+    public override string ToString() => $"App {Name} ({AppId})";
 }

@@ -26,7 +26,7 @@ public sealed class Image
     }
 
     /// <summary>The image id once the image is built (or when it was created from an id); otherwise null.</summary>
-    public string? Id
+    public string? ImageId
     {
         get { lock (_gate) { return _id; } }
     }
@@ -127,12 +127,12 @@ public sealed class Image
     /// <param name="app">The app the build belongs to.</param>
     /// <param name="log">Receives build log text as the server produces it.</param>
     /// <param name="cancellationToken">Cancels the wait (the server may finish the build anyway).</param>
-    /// <returns>This image, now with an <see cref="Id"/>.</returns>
+    /// <returns>This image, now with an <see cref="ImageId"/>.</returns>
     /// <exception cref="ImageBuildException">The build failed, was terminated or timed out.</exception>
     public async Task<Image> BuildAsync(App app, IProgress<string>? log = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(app);
-        if (Id is not null)
+        if (ImageId is not null)
         {
             return this;
         }
@@ -156,12 +156,12 @@ public sealed class Image
     }
 
     /// <inheritdoc/>
-    public override string ToString() => Id is { } id ? $"Image {id}" : $"Image {BaseReference ?? BaseImageId} (+{Steps.Length} steps, not built)";
+    public override string ToString() => ImageId is { } id ? $"Image {id}" : $"Image {BaseReference ?? BaseImageId} (+{Steps.Length} steps, not built)";
 
     private Image WithSteps(IEnumerable<string> steps)
     {
         // Steps on an image that already exists build a new layer on top of it ("FROM base").
-        if (Id is { } id)
+        if (ImageId is { } id)
         {
             return new Image(_service, null, null, id, [.. steps]);
         }

@@ -86,7 +86,7 @@ public sealed class ImageService
         var response = await _client.ControlPlane.CallAsync(
             "ImageGetOrCreate",
             static (c, r, o) => c.ImageGetOrCreateAsync(r, o),
-            new ImageGetOrCreateRequest { AppId = app.Id, Image = definition, BuilderVersion = builderVersion },
+            new ImageGetOrCreateRequest { AppId = app.AppId, Image = definition, BuilderVersion = builderVersion },
             cancellationToken).ConfigureAwait(false);
 
         var result = response.Result;

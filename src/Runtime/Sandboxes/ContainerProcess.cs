@@ -36,7 +36,7 @@ public sealed class ContainerProcess : IAsyncDisposable
     {
         _sandbox = sandbox;
         _taskId = taskId;
-        Id = execId;
+        ExecId = execId;
         _timeout = options.Timeout;
         _started = started;
         if (_timeout is { } timeout)
@@ -47,11 +47,11 @@ public sealed class ContainerProcess : IAsyncDisposable
         var logger = sandbox.Client.LoggerFactory.CreateLogger("TypedSandbox.ContainerProcess");
         Stdout = options.Stdout == StdioMode.Pipe ? OpenOutput(TaskExecStdioFileDescriptor.Stdout, logger) : new SandboxOutputStream(null, null);
         Stderr = options.Stderr == StdioMode.Pipe ? OpenOutput(TaskExecStdioFileDescriptor.Stderr, logger) : new SandboxOutputStream(null, null);
-        Stdin = new SandboxInputStream(new ExecStdin(this), e => TranslateStreamError(e, $"stdin of exec {Id}"));
+        Stdin = new SandboxInputStream(new ExecStdin(this), e => TranslateStreamError(e, $"stdin of exec {ExecId}"));
     }
 
     /// <summary>The exec id.</summary>
-    public string Id { get; }
+    public string ExecId { get; }
 
     /// <summary>The process's stdout.</summary>
     public SandboxOutputStream Stdout { get; }
@@ -76,7 +76,7 @@ public sealed class ContainerProcess : IAsyncDisposable
         try
         {
             response = await _sandbox.Router.CallAsync("TaskExecWait", static (c, r, o) => c.TaskExecWaitAsync(r, o),
-                new TaskExecWaitRequest { TaskId = _taskId, ExecId = Id }, linked.Token, WaitAttemptTimeout, WaitRetry).ConfigureAwait(false);
+                new TaskExecWaitRequest { TaskId = _taskId, ExecId = ExecId }, linked.Token, WaitAttemptTimeout, WaitRetry).ConfigureAwait(false);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested && _deadlineCts.IsCancellationRequested)
         {
@@ -96,7 +96,7 @@ public sealed class ContainerProcess : IAsyncDisposable
             return known;
         }
         var response = await _sandbox.Router.CallAsync("TaskExecPoll", static (c, r, o) => c.TaskExecPollAsync(r, o),
-            new TaskExecPollRequest { TaskId = _taskId, ExecId = Id }, cancellationToken).ConfigureAwait(false);
+            new TaskExecPollRequest { TaskId = _taskId, ExecId = ExecId }, cancellationToken).ConfigureAwait(false);
         return ExitCodeOf(response.ExitStatusCase switch
         {
             TaskExecPollResponse.ExitStatusOneofCase.Code => TaskExecWaitResponse.ExitStatusOneofCase.Code,
@@ -126,7 +126,7 @@ public sealed class ContainerProcess : IAsyncDisposable
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"Exec {Id} in {_sandbox.Id}";
+    public override string ToString() => $"Exec {ExecId} in {_sandbox.SandboxId}";
 
     private int Finish(int code)
     {
@@ -140,7 +140,7 @@ public sealed class ContainerProcess : IAsyncDisposable
     }
 
     private ExecTimeoutException TimedOut(Exception? inner) =>
-        new($"Exec {Id} ran past its timeout of {_timeout?.TotalSeconds:0.###} s and was stopped.", inner);
+        new($"Exec {ExecId} ran past its timeout of {_timeout?.TotalSeconds:0.###} s and was stopped.", inner);
 
     internal static int? ExitCodeOf(TaskExecWaitResponse.ExitStatusOneofCase status, int code, int signal) => status switch
     {
@@ -202,7 +202,7 @@ public sealed class ContainerProcess : IAsyncDisposable
 
     private SandboxOutputStream OpenOutput(TaskExecStdioFileDescriptor fd, ILogger logger)
     {
-        var name = $"{(fd == TaskExecStdioFileDescriptor.Stderr ? "stderr" : "stdout")} of exec {Id}";
+        var name = $"{(fd == TaskExecStdioFileDescriptor.Stderr ? "stderr" : "stdout")} of exec {ExecId}";
         var source = new ResumableByteSource(
             (position, ct) => ReadStdioAsync(fd, position.Offset, ct),
             null, RetryPolicy.CommandRouter, ct => _sandbox.Router.RenewAccessAsync(ct), endWhenStreamCompletes: true,
@@ -213,7 +213,7 @@ public sealed class ContainerProcess : IAsyncDisposable
     private async IAsyncEnumerable<StreamChunk> ReadStdioAsync(TaskExecStdioFileDescriptor fd, long offset,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var request = new TaskExecStdioReadRequest { TaskId = _taskId, ExecId = Id, Offset = (ulong)offset, FileDescriptor = fd };
+        var request = new TaskExecStdioReadRequest { TaskId = _taskId, ExecId = ExecId, Offset = (ulong)offset, FileDescriptor = fd };
         await foreach (var message in _sandbox.Router.StreamAsync(static (c, r, o) => c.TaskExecStdioRead(r, o), request, cancellationToken).ConfigureAwait(false))
         {
             yield return new StreamChunk(message.Data.Memory);
@@ -236,7 +236,7 @@ public sealed class ContainerProcess : IAsyncDisposable
             }
             catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested && process._deadlineCts.IsCancellationRequested)
             {
-                throw new ExecTimeoutException($"Deadline exceeded while streaming stdio for exec {process.Id}", e);
+                throw new ExecTimeoutException($"Deadline exceeded while streaming stdio for exec {process.ExecId}", e);
             }
         }
 
@@ -253,7 +253,7 @@ public sealed class ContainerProcess : IAsyncDisposable
             var request = new TaskExecStdinWriteRequest
             {
                 TaskId = process._taskId,
-                ExecId = process.Id,
+                ExecId = process.ExecId,
                 Offset = _offset,
                 Data = ByteString.CopyFrom(data.Span),
                 Eof = endOfInput,

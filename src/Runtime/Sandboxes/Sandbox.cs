@@ -32,7 +32,7 @@ public sealed class Sandbox : IAsyncDisposable
     internal Sandbox(SandboxClient client, string id, string? taskId, RouterAccess? routerAccess, IReadOnlyDictionary<int, Tunnel>? tunnels)
     {
         _client = client;
-        Id = id;
+        SandboxId = id;
         IsV1 = SandboxIds.IsV1(id);
         _taskId = taskId;
         _tunnels = tunnels;
@@ -45,7 +45,7 @@ public sealed class Sandbox : IAsyncDisposable
     }
 
     /// <summary>The sandbox id.</summary>
-    public string Id { get; }
+    public string SandboxId { get; }
 
     /// <summary>The entrypoint's stdout (read from the start; kept on the server until read).</summary>
     public SandboxOutputStream Stdout => _stdout.Value;
@@ -78,7 +78,7 @@ public sealed class Sandbox : IAsyncDisposable
         request.TaskId = taskId;
         var started = _client.Time.GetUtcNow();
         await Router.CallAsync("TaskExecStart", static (c, r, o) => c.TaskExecStartAsync(r, o), request, cancellationToken).ConfigureAwait(false);
-        Log.ExecStarted(_logger, request.ExecId, Id);
+        Log.ExecStarted(_logger, request.ExecId, SandboxId);
         return new ContainerProcess(this, taskId, request.ExecId, options, started);
     }
 
@@ -122,7 +122,7 @@ public sealed class Sandbox : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the call.</param>
     public async Task TerminateAsync(CancellationToken cancellationToken = default)
     {
-        var request = new SandboxTerminateRequest { SandboxId = Id };
+        var request = new SandboxTerminateRequest { SandboxId = SandboxId };
         if (IsV1)
         {
             await _client.ControlPlane.CallAsync("SandboxTerminate", static (c, r, o) => c.SandboxTerminateAsync(r, o), request, cancellationToken,
@@ -142,7 +142,7 @@ public sealed class Sandbox : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(tags);
         SandboxDefinition.CheckTags(tags);
-        var request = new SandboxTagsSetRequest { SandboxId = Id };
+        var request = new SandboxTagsSetRequest { SandboxId = SandboxId };
         request.Tags.Add(SandboxDefinition.Tags(tags));
         if (IsV1)
         {
@@ -161,7 +161,7 @@ public sealed class Sandbox : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the call.</param>
     public async Task<IReadOnlyDictionary<string, string>> GetTagsAsync(CancellationToken cancellationToken = default)
     {
-        var request = new SandboxTagsGetRequest { SandboxId = Id };
+        var request = new SandboxTagsGetRequest { SandboxId = SandboxId };
         var response = IsV1
             ? await _client.ControlPlane.CallAsync("SandboxTagsGet", static (c, r, o) => c.SandboxTagsGetAsync(r, o), request, cancellationToken,
                 notFoundMessage: NotFoundMessage).ConfigureAwait(false)
@@ -185,7 +185,7 @@ public sealed class Sandbox : IAsyncDisposable
         {
             return cached;
         }
-        var request = new SandboxGetTunnelsRequest { SandboxId = Id, Timeout = (float)(timeout ?? TimeSpan.FromSeconds(50)).TotalSeconds };
+        var request = new SandboxGetTunnelsRequest { SandboxId = SandboxId, Timeout = (float)(timeout ?? TimeSpan.FromSeconds(50)).TotalSeconds };
         var response = IsV1
             ? await _client.ControlPlane.CallAsync("SandboxGetTunnels", static (c, r, o) => c.SandboxGetTunnelsAsync(r, o), request, cancellationToken,
                 notFoundMessage: NotFoundMessage).ConfigureAwait(false)
@@ -226,7 +226,7 @@ public sealed class Sandbox : IAsyncDisposable
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new SandboxTimeoutException($"Snapshotting the filesystem of {Id} did not finish within {budget}.", e);
+            throw new SandboxTimeoutException($"Snapshotting the filesystem of {SandboxId} did not finish within {budget}.", e);
         }
     }
 
@@ -250,7 +250,7 @@ public sealed class Sandbox : IAsyncDisposable
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new SandboxTimeoutException($"Sandbox {Id} was not ready within {budget}.", e);
+            throw new SandboxTimeoutException($"Sandbox {SandboxId} was not ready within {budget}.", e);
         }
     }
 
@@ -274,7 +274,7 @@ public sealed class Sandbox : IAsyncDisposable
             }
             catch (SandboxException e)
             {
-                Log.TerminateOnDisposeFailed(_logger, e, Id);
+                Log.TerminateOnDisposeFailed(_logger, e, SandboxId);
             }
             catch (ObjectDisposedException)
             {
@@ -287,7 +287,7 @@ public sealed class Sandbox : IAsyncDisposable
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"Sandbox {Id}";
+    public override string ToString() => $"Sandbox {SandboxId}";
 
     internal CommandRouter Router => _router ?? throw new ObjectDisposedException(nameof(Sandbox), "Unable to perform operation on a detached sandbox.");
 
@@ -313,11 +313,11 @@ public sealed class Sandbox : IAsyncDisposable
         }
     }
 
-    private string NotFoundMessage => $"Sandbox '{Id}' not found";
+    private string NotFoundMessage => $"Sandbox '{SandboxId}' not found";
 
     private Task<SandboxWaitResponse> WaitCallAsync(TimeSpan longPoll, CancellationToken cancellationToken)
     {
-        var request = new SandboxWaitRequest { SandboxId = Id, Timeout = (float)longPoll.TotalSeconds };
+        var request = new SandboxWaitRequest { SandboxId = SandboxId, Timeout = (float)longPoll.TotalSeconds };
         var attemptTimeout = longPoll + TimeSpan.FromSeconds(20);
         return IsV1
             ? _client.ControlPlane.CallAsync("SandboxWait", static (c, r, o) => c.SandboxWaitAsync(r, o), request, cancellationToken,
@@ -346,7 +346,7 @@ public sealed class Sandbox : IAsyncDisposable
                 return known;
             }
             var giveUpAt = _client.Time.GetUtcNow() + limit;
-            var request = new SandboxGetTaskIdRequest { SandboxId = Id };
+            var request = new SandboxGetTaskIdRequest { SandboxId = SandboxId };
             while (true)
             {
                 var response = IsV1
@@ -362,11 +362,11 @@ public sealed class Sandbox : IAsyncDisposable
                 {
                     throw new SandboxTerminatedException(finished.Exception.Length > 0
                         ? finished.Exception
-                        : $"Sandbox {Id} has already finished");
+                        : $"Sandbox {SandboxId} has already finished");
                 }
                 if (_client.Time.GetUtcNow() >= giveUpAt)
                 {
-                    throw new SandboxTimeoutException($"Timed out waiting for task ID for Sandbox {Id}");
+                    throw new SandboxTimeoutException($"Timed out waiting for task ID for Sandbox {SandboxId}");
                 }
                 await Task.Delay(pollInterval, _client.Time, cancellationToken).ConfigureAwait(false);
             }
@@ -393,7 +393,7 @@ public sealed class Sandbox : IAsyncDisposable
             {
                 var response = await _client.ControlPlane.CallAsync("SandboxGetCommandRouterAccess",
                     static (c, r, o) => c.SandboxGetCommandRouterAccessAsync(r, o),
-                    new SandboxGetCommandRouterAccessRequest { SandboxId = Id }, cancellationToken,
+                    new SandboxGetCommandRouterAccessRequest { SandboxId = SandboxId }, cancellationToken,
                     notFoundMessage: NotFoundMessage).ConfigureAwait(false);
                 return new RouterAccess(response.Url, response.Jwt);
             }
@@ -406,7 +406,7 @@ public sealed class Sandbox : IAsyncDisposable
 
     private SandboxOutputStream OpenEntrypointOutput(bool stderr)
     {
-        var name = $"{(stderr ? "stderr" : "stdout")} of {Id}";
+        var name = $"{(stderr ? "stderr" : "stdout")} of {SandboxId}";
         ResumableByteSource source;
         if (IsV1)
         {
@@ -428,7 +428,7 @@ public sealed class Sandbox : IAsyncDisposable
     private async IAsyncEnumerable<StreamChunk> ReadLogsV1Async(FileDescriptor fd, string lastEntryId,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var request = new SandboxGetLogsRequest { SandboxId = Id, FileDescriptor = fd, Timeout = 55, LastEntryId = lastEntryId };
+        var request = new SandboxGetLogsRequest { SandboxId = SandboxId, FileDescriptor = fd, Timeout = 55, LastEntryId = lastEntryId };
         await foreach (var batch in _client.ControlPlane.StreamAsync(static (c, r, o) => c.SandboxGetLogs(r, o), request, cancellationToken).ConfigureAwait(false))
         {
             var text = string.Concat(batch.Items.Select(i => i.Data));
@@ -450,7 +450,7 @@ public sealed class Sandbox : IAsyncDisposable
     private SandboxInputStream OpenEntrypointInput()
     {
         IByteSink sink = IsV1 ? new EntrypointStdinV1(this) : new EntrypointStdinV2(this);
-        return new SandboxInputStream(sink, e => ContainerProcess.TranslateStreamError(e, $"stdin of {Id}"));
+        return new SandboxInputStream(sink, e => ContainerProcess.TranslateStreamError(e, $"stdin of {SandboxId}"));
     }
 
     internal static IReadOnlyDictionary<int, Tunnel> ToTunnels(RepeatedField<TunnelData> tunnels) =>
@@ -467,7 +467,7 @@ public sealed class Sandbox : IAsyncDisposable
 
         public async Task WriteAsync(ReadOnlyMemory<byte> data, bool endOfInput, CancellationToken cancellationToken)
         {
-            var request = new SandboxStdinWriteRequest { SandboxId = sandbox.Id, Index = _index + 1, Eof = endOfInput, Input = ByteString.CopyFrom(data.Span) };
+            var request = new SandboxStdinWriteRequest { SandboxId = sandbox.SandboxId, Index = _index + 1, Eof = endOfInput, Input = ByteString.CopyFrom(data.Span) };
             await sandbox._client.ControlPlane.CallAsync("SandboxStdinWrite", static (c, r, o) => c.SandboxStdinWriteAsync(r, o), request,
                 cancellationToken).ConfigureAwait(false);
             _index++;

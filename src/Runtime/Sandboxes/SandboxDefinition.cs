@@ -126,7 +126,7 @@ internal static class SandboxDefinition
         {
             definition.VolumeMounts.Add(new VolumeMount
             {
-                VolumeId = volume.Id,
+                VolumeId = volume.VolumeId,
                 MountPath = path,
                 AllowBackgroundCommits = true,
                 ReadOnly = volume.IsReadOnly,
@@ -146,7 +146,7 @@ internal static class SandboxDefinition
         foreach (var secret in secrets ?? [])
         {
             ArgumentNullException.ThrowIfNull(secret);
-            yield return secret.Id is { } id ? new SecretSource { SecretId = id } : new SecretSource { Env = StringMap(secret.Values!) };
+            yield return secret.SecretId is { } id ? new SecretSource { SecretId = id } : new SecretSource { Env = StringMap(secret.Values!) };
         }
         if (env is { Count: > 0 })
         {

@@ -196,7 +196,7 @@ public sealed class SandboxFilesystem
                 var exit = process.WaitAsync(cancellationToken);
                 if (input is { } data)
                 {
-                    await WriteInputAsync(process.Id, data, cancellationToken).ConfigureAwait(false);
+                    await WriteInputAsync(process.ExecId, data, cancellationToken).ConfigureAwait(false);
                 }
                 var code = await exit.ConfigureAwait(false);
                 if (code == 0)

@@ -40,7 +40,7 @@ public sealed class SandboxService
         SandboxDefinition.Validate(options);
 
         await image.BuildAsync(app, options.BuildLog, cancellationToken).ConfigureAwait(false);
-        var imageId = image.Id!;
+        var imageId = image.ImageId!;
 
         return _client.Settings.UseSandboxCreateV2
             ? await CreateV2Async(app, imageId, options, cancellationToken).ConfigureAwait(false)
@@ -49,10 +49,10 @@ public sealed class SandboxService
 
     private async Task<Sandbox> CreateV2Async(App app, string imageId, SandboxCreateOptions options, CancellationToken cancellationToken)
     {
-        var namedSecretIds = (options.Secrets ?? []).Where(s => s.Id is not null).Select(s => s.Id!);
+        var namedSecretIds = (options.Secrets ?? []).Where(s => s.SecretId is not null).Select(s => s.SecretId!);
         var request = new SandboxCreateV2Request
         {
-            AppId = app.Id,
+            AppId = app.AppId,
             Definition = SandboxDefinition.Build(imageId, options, namedSecretIds),
         };
         request.Tags.Add(SandboxDefinition.Tags(options.Tags));
@@ -78,13 +78,13 @@ public sealed class SandboxService
         var secretIds = new List<string>();
         foreach (var secret in options.Secrets ?? [])
         {
-            secretIds.Add(secret.Id ?? await _client.Secrets.HydrateAsync(secret.Values!, app.Environment, cancellationToken).ConfigureAwait(false));
+            secretIds.Add(secret.SecretId ?? await _client.Secrets.HydrateAsync(secret.Values!, app.Environment, cancellationToken).ConfigureAwait(false));
         }
         if (options.Env is { Count: > 0 } env)
         {
             secretIds.Add(await _client.Secrets.HydrateAsync(env, app.Environment, cancellationToken).ConfigureAwait(false));
         }
-        var request = new SandboxCreateRequest { AppId = app.Id, Definition = SandboxDefinition.Build(imageId, options, secretIds) };
+        var request = new SandboxCreateRequest { AppId = app.AppId, Definition = SandboxDefinition.Build(imageId, options, secretIds) };
         request.Tags.Add(SandboxDefinition.Tags(options.Tags));
         var response = await _client.ControlPlane.CallAsync(
             "SandboxCreate", static (c, r, o) => c.SandboxCreateAsync(r, o), request, cancellationToken).ConfigureAwait(false);
@@ -102,7 +102,7 @@ public sealed class SandboxService
             }
             catch (SandboxException terminateError)
             {
-                Log.TerminateAfterFailedStartFailed(_logger, terminateError, sandbox.Id);
+                Log.TerminateAfterFailedStartFailed(_logger, terminateError, sandbox.SandboxId);
             }
             await sandbox.DisposeRouterAsync().ConfigureAwait(false);
             if (e is SandboxTimeoutException)

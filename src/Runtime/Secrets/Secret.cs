@@ -6,13 +6,13 @@ public sealed class Secret
 {
     private Secret(string? id, string? name, IReadOnlyDictionary<string, string>? values)
     {
-        Id = id;
+        SecretId = id;
         Name = name;
         Values = values;
     }
 
     /// <summary>The server id of a named secret; null for in-code values.</summary>
-    public string? Id { get; }
+    public string? SecretId { get; }
 
     /// <summary>The name the secret was looked up by, if any.</summary>
     public string? Name { get; }
@@ -24,5 +24,5 @@ public sealed class Secret
     internal static Secret Inline(IReadOnlyDictionary<string, string> values) => new(null, null, values);
 
     /// <inheritdoc/>
-    public override string ToString() => Id is null ? $"Secret ({Values?.Count ?? 0} values)" : $"Secret {Name} ({Id})";
+    public override string ToString() => SecretId is null ? $"Secret ({Values?.Count ?? 0} values)" : $"Secret {Name} ({SecretId})";
 }

@@ -5,13 +5,13 @@ public sealed class Volume
 {
     internal Volume(string id, string name, bool readOnly = false)
     {
-        Id = id;
+        VolumeId = id;
         Name = name;
         IsReadOnly = readOnly;
     }
 
     /// <summary>The volume's id (<c>vo-…</c>).</summary>
-    public string Id { get; }
+    public string VolumeId { get; }
 
     /// <summary>The volume's name.</summary>
     public string Name { get; }
@@ -20,8 +20,8 @@ public sealed class Volume
     public bool IsReadOnly { get; }
 
     /// <summary>Returns a handle to the same volume that mounts read-only.</summary>
-    public Volume AsReadOnly() => IsReadOnly ? this : new Volume(Id, Name, readOnly: true);
+    public Volume AsReadOnly() => IsReadOnly ? this : new Volume(VolumeId, Name, readOnly: true);
 
     /// <inheritdoc/>
-    public override string ToString() => $"Volume {Name} ({Id}{(IsReadOnly ? ", read-only" : "")})";
+    public override string ToString() => $"Volume {Name} ({VolumeId}{(IsReadOnly ? ", read-only" : "")})";
 }

@@ -56,7 +56,7 @@ public sealed class ImageDefinitionTests
 
         Assert.Null(existing.DockerfileCommands);
         Assert.Equal("im-123", layered.BaseImageId);
-        Assert.Null(layered.Id);
+        Assert.Null(layered.ImageId);
         Assert.Equal(["FROM base", "RUN touch /x"], layered.DockerfileCommands);
     }
 
