@@ -44,9 +44,10 @@ public sealed class SandboxClient : IAsyncDisposable, IDisposable
         }
     }
 
-    internal SandboxClient(ClientSettings settings, ILoggerFactory loggerFactory, RetryPolicy retryPolicy, TimeProvider time)
+    internal SandboxClient(ClientSettings settings, ILoggerFactory loggerFactory, RetryPolicy retryPolicy, TimeProvider time,
+        Func<HttpMessageHandler, HttpMessageHandler>? wrapHandler = null)
     {
-        _controlPlane = new ControlPlane(settings, retryPolicy, loggerFactory, time);
+        _controlPlane = new ControlPlane(settings, retryPolicy, loggerFactory, time, wrapHandler);
         Apps = new AppService(this);
         Images = new ImageService(this);
         Secrets = new SecretService(this);

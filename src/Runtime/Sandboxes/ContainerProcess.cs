@@ -84,7 +84,7 @@ public sealed class ContainerProcess : IAsyncDisposable
         }
         var code = ExitCodeOf(response.ExitStatusCase, response.Code, response.Signal)
             ?? throw new InvalidArgumentException("Unexpected exit status");
-        return Finish(code);
+        return Finish(code, response.ExitStatusCase == TaskExecWaitResponse.ExitStatusOneofCase.Signal);
     }
 
     /// <summary>Returns the exit code if the process has exited, otherwise null.</summary>
@@ -102,7 +102,7 @@ public sealed class ContainerProcess : IAsyncDisposable
             TaskExecPollResponse.ExitStatusOneofCase.Code => TaskExecWaitResponse.ExitStatusOneofCase.Code,
             TaskExecPollResponse.ExitStatusOneofCase.Signal => TaskExecWaitResponse.ExitStatusOneofCase.Signal,
             _ => TaskExecWaitResponse.ExitStatusOneofCase.None,
-        }, response.Code, response.Signal) is { } code ? Finish(code) : null;
+        }, response.Code, response.Signal) is { } code ? Finish(code, response.ExitStatusCase == TaskExecPollResponse.ExitStatusOneofCase.Signal) : null;
     }
 
     /// <summary>Reads stdout and stderr to the end and waits for the exit code.</summary>
@@ -128,10 +128,10 @@ public sealed class ContainerProcess : IAsyncDisposable
     /// <inheritdoc/>
     public override string ToString() => $"Exec {ExecId} in {_sandbox.SandboxId}";
 
-    private int Finish(int code)
+    private int Finish(int code, bool bySignal)
     {
-        // The server kills a process at its timeout; a SIGKILL past the timeout is that kill.
-        if (_timeout is { } timeout && code == 128 + 9 && _sandbox.Client.Time.GetUtcNow() - _started >= timeout)
+        // The server kills a process at its timeout; death by signal once the timeout has passed is that kill.
+        if (_timeout is { } timeout && bySignal && _sandbox.Client.Time.GetUtcNow() - _started >= timeout)
         {
             throw TimedOut(null);
         }

@@ -37,7 +37,8 @@ public sealed class Sandbox : IAsyncDisposable
         _taskId = taskId;
         _tunnels = tunnels;
         _logger = client.LoggerFactory.CreateLogger("TypedSandbox.Sandbox");
-        _router = new CommandRouter(FetchRouterAccessAsync, routerAccess, client.Settings.IsLoopbackServer, client.LoggerFactory, client.Time);
+        _router = new CommandRouter(FetchRouterAccessAsync, routerAccess, client.Settings.IsLoopbackServer, client.LoggerFactory, client.Time,
+            client.ControlPlane.WrapHandler);
         _stdout = new(() => OpenEntrypointOutput(stderr: false));
         _stderr = new(() => OpenEntrypointOutput(stderr: true));
         _stdin = new(OpenEntrypointInput);

@@ -26,6 +26,7 @@ internal sealed class CommandRouter : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly UnaryRetrier _retrier;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Func<HttpMessageHandler, HttpMessageHandler>? _wrapHandler;
     private RouterAccess? _initialAccess;
     private GrpcChannel? _channel;
     private TaskCommandRouterClient? _client;
@@ -39,13 +40,16 @@ internal sealed class CommandRouter : IAsyncDisposable
     /// <param name="controlPlaneIsLoopback">Dial the router without TLS (Modal's local-server rule).</param>
     /// <param name="loggerFactory">Logs of the channel.</param>
     /// <param name="time">The clock for expiry checks and backoff.</param>
+    /// <param name="wrapHandler">Wraps the HTTP handler (a seam for tests that inject network faults).</param>
     public CommandRouter(
         Func<CancellationToken, Task<RouterAccess>> fetchAccess,
         RouterAccess? initialAccess,
         bool controlPlaneIsLoopback,
         ILoggerFactory loggerFactory,
-        TimeProvider time)
+        TimeProvider time,
+        Func<HttpMessageHandler, HttpMessageHandler>? wrapHandler = null)
     {
+        _wrapHandler = wrapHandler;
         _fetchAccess = fetchAccess;
         _initialAccess = initialAccess;
         _controlPlaneIsLoopback = controlPlaneIsLoopback;
@@ -145,7 +149,7 @@ internal sealed class CommandRouter : IAsyncDisposable
                     if (_channel is null || _address != address)
                     {
                         _channel?.Dispose();
-                        _channel = GrpcChannels.Create(address, _loggerFactory);
+                        _channel = GrpcChannels.Create(address, _loggerFactory, _wrapHandler);
                         _client = new TaskCommandRouterClient(_channel);
                         _address = address;
                     }

@@ -30,13 +30,15 @@ internal sealed class ControlPlane : IAsyncDisposable, IDisposable
     private readonly ILogger _logger;
     private readonly (string Id, string Secret)? _credentials;
 
-    public ControlPlane(ClientSettings settings, RetryPolicy retryPolicy, ILoggerFactory loggerFactory, TimeProvider time)
+    public ControlPlane(ClientSettings settings, RetryPolicy retryPolicy, ILoggerFactory loggerFactory, TimeProvider time,
+        Func<HttpMessageHandler, HttpMessageHandler>? wrapHandler = null)
     {
+        WrapHandler = wrapHandler;
         Settings = settings;
         LoggerFactory = loggerFactory;
         _time = time;
         _logger = loggerFactory.CreateLogger("TypedSandbox.ControlPlane");
-        _channel = GrpcChannels.Create(settings.ServerUrl, loggerFactory);
+        _channel = GrpcChannels.Create(settings.ServerUrl, loggerFactory, wrapHandler);
         _client = new ModalClientClient(_channel);
         _retrier = new UnaryRetrier(retryPolicy, time, settings.MaxThrottleWait);
         _credentials = ResolveCredentials(settings);
@@ -48,6 +50,9 @@ internal sealed class ControlPlane : IAsyncDisposable, IDisposable
     public ILoggerFactory LoggerFactory { get; }
 
     public TimeProvider Time => _time;
+
+    /// <summary>Wraps the HTTP handler of every channel this client opens (tests inject faults with it).</summary>
+    public Func<HttpMessageHandler, HttpMessageHandler>? WrapHandler { get; }
 
     /// <summary>Runs a unary RPC with retries; failures become TypedSandbox exceptions.</summary>
     /// <param name="method">The RPC name (for errors and logs).</param>

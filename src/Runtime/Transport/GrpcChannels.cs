@@ -10,7 +10,10 @@ internal static class GrpcChannels
     private const int MaxMessageBytes = 100 * 1024 * 1024;
 
     /// <summary>A channel to <paramref name="address"/>: <c>http://</c> speaks plaintext HTTP/2 (h2c), <c>https://</c> TLS.</summary>
-    public static GrpcChannel Create(Uri address, ILoggerFactory loggerFactory)
+    /// <param name="address">The server address.</param>
+    /// <param name="loggerFactory">Logs of the channel.</param>
+    /// <param name="wrapHandler">Wraps the HTTP handler (a seam for tests that inject network faults).</param>
+    public static GrpcChannel Create(Uri address, ILoggerFactory loggerFactory, Func<HttpMessageHandler, HttpMessageHandler>? wrapHandler = null)
     {
         var handler = new SocketsHttpHandler
         {
@@ -25,7 +28,7 @@ internal static class GrpcChannels
         };
         return GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
-            HttpHandler = handler,
+            HttpHandler = wrapHandler is null ? handler : wrapHandler(handler),
             DisposeHttpClient = true,
             MaxReceiveMessageSize = MaxMessageBytes,
             MaxSendMessageSize = MaxMessageBytes,
