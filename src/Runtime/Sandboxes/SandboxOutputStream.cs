@@ -8,14 +8,16 @@ namespace TypedSandbox;
 /// The stdout or stderr of a sandbox or a process: a read-only <see cref="Stream"/> of raw bytes, with text helpers.
 /// Output is kept on the server until read, and a cancelled read loses nothing. Read it one way: either as bytes
 /// (the <see cref="Stream"/> API) or as text (<see cref="ReadToEndAsync"/>, <see cref="ReadLinesAsync"/>), because
-/// the text helpers buffer.
+/// the text helpers buffer decoded text.
 /// </summary>
 public sealed class SandboxOutputStream : Stream
 {
     private readonly IByteSource? _source;
     private readonly Func<Exception, Exception>? _translateError;
     private ReadOnlyMemory<byte> _pending;
-    private StreamReader? _text;
+    private readonly Decoder _decoder = new UTF8Encoding(false).GetDecoder();
+    private readonly StringBuilder _text = new();
+    private int _scanned;
     private bool _disposed;
 
     /// <param name="source">Where the bytes come from; null for an output that was discarded (always empty).</param>
@@ -30,7 +32,13 @@ public sealed class SandboxOutputStream : Stream
     /// <param name="cancellationToken">Stops waiting; what was not yet read stays available.</param>
     public async Task<string> ReadToEndAsync(CancellationToken cancellationToken = default)
     {
-        return await TextReader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+        while (await FillTextAsync(cancellationToken).ConfigureAwait(false))
+        {
+        }
+        var text = _text.ToString();
+        _text.Clear();
+        _scanned = 0;
+        return text;
     }
 
     /// <summary>Reads everything that is left, up to the end of the stream, as bytes.</summary>
@@ -42,18 +50,59 @@ public sealed class SandboxOutputStream : Stream
         return buffer.ToArray();
     }
 
+    /// <summary>Reads the next line (without its terminator), or null at the end of the stream.</summary>
+    /// <param name="cancellationToken">Stops waiting; a partly received line is kept for the next read.</param>
+    public async Task<string?> ReadLineAsync(CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            for (; _scanned < _text.Length; _scanned++)
+            {
+                if (_text[_scanned] == '\n')
+                {
+                    var end = _scanned > 0 && _text[_scanned - 1] == '\r' ? _scanned - 1 : _scanned;
+                    var line = _text.ToString(0, end);
+                    _text.Remove(0, _scanned + 1);
+                    _scanned = 0;
+                    return line;
+                }
+            }
+            if (!await FillTextAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (_text.Length == 0)
+                {
+                    return null;
+                }
+                var rest = _text.ToString();
+                _text.Clear();
+                _scanned = 0;
+                return rest;
+            }
+        }
+    }
+
     /// <summary>Yields the stream's lines (without line terminators) as they arrive.</summary>
     /// <param name="cancellationToken">Stops the enumeration; lines not yet yielded stay available.</param>
     public async IAsyncEnumerable<string> ReadLinesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var reader = TextReader;
-        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+        while (await ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
         {
             yield return line;
         }
     }
 
-    private StreamReader TextReader => _text ??= new StreamReader(this, new UTF8Encoding(false), false, 4096, leaveOpen: true);
+    /// <summary>Decodes the next bytes into the text buffer; false at the end of the stream. Decoder state and
+    /// text live in fields, so a cancelled read loses nothing.</summary>
+    private async Task<bool> FillTextAsync(CancellationToken cancellationToken)
+    {
+        var bytes = new byte[16 * 1024];
+        var count = await ReadAsync(bytes, cancellationToken).ConfigureAwait(false);
+        var flush = count == 0;
+        var chars = new char[_decoder.GetCharCount(bytes, 0, count, flush)];
+        var decoded = _decoder.GetChars(bytes, 0, count, chars, 0, flush);
+        _text.Append(chars, 0, decoded);
+        return !flush;
+    }
 
     /// <inheritdoc/>
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)

@@ -225,4 +225,23 @@ public sealed class ResumableStreamTests
         var error = await Assert.ThrowsAsync<NotFoundException>(() => stream.ReadToEndAsync());
         Assert.Equal("translated", error.Message);
     }
+
+    [Fact]
+    public async Task A_cancelled_line_read_keeps_the_partial_line()
+    {
+        var hang = new TaskCompletionSource();
+        var journal = new ScriptedJournal("a\npartial\nnext\n"u8.ToArray(), 5) { HangAfterFirstMessage = hang };
+        await using var stream = new SandboxOutputStream(Source(journal), null);
+        using var cts = new CancellationTokenSource();
+        Assert.Equal("a", await stream.ReadLineAsync());
+
+        // "par" is buffered now; the rest of the line is stuck behind the hang.
+        var pending = stream.ReadLineAsync(cts.Token);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending);
+
+        Assert.Equal("partial", await stream.ReadLineAsync());
+        Assert.Equal("next", await stream.ReadLineAsync());
+        Assert.Null(await stream.ReadLineAsync());
+    }
 }
