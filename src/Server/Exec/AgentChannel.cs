@@ -41,6 +41,9 @@ internal sealed class AgentChannel : IAsyncDisposable
     /// <summary>Completes when the agent's output ended (the sandbox's PID 1 exited) or the protocol broke.</summary>
     public Task Closed => _readLoop;
 
+    /// <summary>Text that arrived where frames were expected (a runtime's error message), if any.</summary>
+    public string? UnexpectedOutput { get; private set; }
+
     public void Start() => _readLoop = Task.Run(ReadLoopAsync);
 
     /// <summary>Starts a process through the agent; returns once it runs.</summary>
@@ -138,7 +141,14 @@ internal sealed class AgentChannel : IAsyncDisposable
                     break;
                 var (type, id, length) = Frames.ReadHeader(header);
                 if (length < 0 || length > payload.Length)
+                {
+                    // Not a frame: most likely the OCI runtime printed an error on the stdout the agent would own.
+                    var text = new byte[4096];
+                    header.CopyTo(text, 0);
+                    var n = await input.ReadAtLeastAsync(text.AsMemory(header.Length), 1, throwOnEndOfStream: false).ConfigureAwait(false);
+                    UnexpectedOutput = Encoding.UTF8.GetString(text, 0, header.Length + n).Trim();
                     throw new InvalidDataException($"agent sent a frame of {length} bytes");
+                }
                 await input.ReadExactlyAsync(payload.AsMemory(0, length)).ConfigureAwait(false);
                 Dispatch(type, id, payload.AsSpan(0, length));
             }

@@ -71,7 +71,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             {
                 await runtime.WaitForExitAsync(ct).ConfigureAwait(false);
                 throw new ContainerStartException(
-                    $"{Name} could not start sandbox {spec.Id} (exit code {runtime.ExitCode}): {string.Join(" | ", stderrTail)}");
+                    $"{Name} could not start sandbox {spec.Id} (exit code {runtime.ExitCode}): {string.Join(" | ", stderrTail)} {channel.UnexpectedOutput}".TrimEnd());
             }
 
             var handle = new ContainerHandle(spec, resources, channel, runtime, logger);
