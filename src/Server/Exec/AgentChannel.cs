@@ -110,8 +110,9 @@ internal sealed class AgentChannel : IAsyncDisposable
     internal void Forget(uint id) => _processes.TryRemove(id, out _);
 
     /// <summary>Closes the agent's stdin: the agent then ends the sandbox.</summary>
-    public async ValueTask DisposeAsync()
+    public async ValueTask CloseInputAsync()
     {
+        _closed = true;
         await _writeLock.WaitAsync().ConfigureAwait(false);
         try
         {
@@ -125,6 +126,12 @@ internal sealed class AgentChannel : IAsyncDisposable
         {
             _writeLock.Release();
         }
+    }
+
+    /// <summary>Closes the agent's stdin and waits until its output ended.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await CloseInputAsync().ConfigureAwait(false);
         await _readLoop.ConfigureAwait(false);
     }
 

@@ -81,12 +81,14 @@ public sealed class ContainerHandle : IAsyncDisposable
     private async Task WatchAsync(Process runtime)
     {
         await runtime.WaitForExitAsync().ConfigureAwait(false);
+        var runtimeExitCode = runtime.ExitCode;
         await _channel.Closed.ConfigureAwait(false);
-        var exit = await ExitOf(runtime.ExitCode).ConfigureAwait(false);
+        var exit = await ExitOf(runtimeExitCode).ConfigureAwait(false);
         IsolationLog.Ended(_logger, Id, exit);
         _exited.TrySetResult(exit);
         await _channel.DisposeAsync().ConfigureAwait(false);
         await _resources.CleanupAsync().ConfigureAwait(false);
+        runtime.Dispose();
     }
 
     private async Task<ProcessExit> ExitOf(int runtimeExitCode)

@@ -66,6 +66,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             channel = new AgentChannel(runtime.StandardInput.BaseStream, runtime.StandardOutput.BaseStream,
                 Path.Combine(_options.StateDirectory, "spill"), resources.ReadOomKillCount, logger);
             channel.Start();
+            resources.StopAgent = channel.CloseInputAsync;
             await Task.WhenAny(channel.Ready, channel.Closed).WaitAsync(ct).ConfigureAwait(false);
             if (!channel.Ready.IsCompletedSuccessfully)
             {
@@ -94,6 +95,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
         {
             if (channel is not null) await channel.DisposeAsync().ConfigureAwait(false);
             await resources.CleanupAsync().ConfigureAwait(false);
+            resources.RuntimeProcess?.Dispose();
             throw;
         }
     }

@@ -90,10 +90,10 @@ public sealed class IsolationTests(SandboxHost host)
 
         var bomb = new ProcessSpec(["sh", "-c", "f(){ f | f & }; f; sleep 1000"]) { Timeout = TimeSpan.FromSeconds(3), DiscardStderr = true };
         await using var process = await sandbox.ExecAsync(bomb, CancellationToken.None);
-        var exit = await process.Completion.WaitAsync(Run.Patience);
+        // The bomb burns out on EAGAIN, is killed at the timeout, or is killed by the agent when the limit leaves it
+        // no thread to pump the output: how it ends varies, that the limit held it does not.
+        await process.Completion.WaitAsync(Run.Patience);
 
-        // The bomb either burns out on EAGAIN or is killed at the timeout; either way the limit held it.
-        Assert.True(exit.TimedOut || exit.ExitCode is not null);
         var events = await File.ReadAllTextAsync($"{pids}/pids.events");
         Assert.Matches(@"max [1-9]", events);
         Assert.True(int.Parse((await File.ReadAllTextAsync($"{pids}/pids.current")).Trim(), System.Globalization.CultureInfo.InvariantCulture) <= 64);
