@@ -19,7 +19,6 @@ internal static unsafe class ProcessTable
         try { pipes = Spawner.CreatePipes(request); }
         catch (IOException e) { FrameChannel.Send(FrameType.SpawnFailed, id, System.Text.Encoding.UTF8.GetBytes(e.Message)); return; }
 
-        ChildProcess child;
         lock (Gate)
         {
             // Spawn under the lock so the reaper cannot look a pid up before it is registered.
@@ -34,19 +33,20 @@ internal static unsafe class ProcessTable
                 FrameChannel.Send(FrameType.SpawnFailed, id, System.Text.Encoding.UTF8.GetBytes(error));
                 return;
             }
-            child = new ChildProcess(id, pid, request.IsMain, pipes.StdinParent);
+            var child = new ChildProcess(id, pid, request.IsMain, pipes.StdinParent);
             ById[id] = child;
             ByPid[pid] = child;
             Span<byte> payload = stackalloc byte[4];
             BinaryPrimitives.WriteInt32LittleEndian(payload, pid);
             FrameChannel.Send(FrameType.Started, id, payload);
+            // Pumps start under the lock: the reaper (which may end the sandbox and join them) sees them all.
+            if (pipes.StdoutParent >= 0) child.StartPump(pipes.StdoutParent, FrameType.Stdout, 1);
+            else FrameChannel.Send(FrameType.StreamClosed, id, [1]);
+            if (pipes.StderrParent >= 0) child.StartPump(pipes.StderrParent, FrameType.Stderr, 2);
+            else FrameChannel.Send(FrameType.StreamClosed, id, [2]);
             _spawnedSinceIdle = true;
             Monitor.Pulse(Gate);
         }
-        if (pipes.StdoutParent >= 0) child.StartPump(pipes.StdoutParent, FrameType.Stdout, 1);
-        else FrameChannel.Send(FrameType.StreamClosed, id, [1]);
-        if (pipes.StderrParent >= 0) child.StartPump(pipes.StderrParent, FrameType.Stderr, 2);
-        else FrameChannel.Send(FrameType.StreamClosed, id, [2]);
     }
 
     public static void Stdin(uint id, byte[]? data)
