@@ -137,9 +137,10 @@ internal sealed class AgentChannel : IAsyncDisposable
 
     private async Task ReadLoopAsync()
     {
-        var input = new BufferedStream(_fromAgent, 256 * 1024);
+        // Sized for the agent's 64 KiB output chunks; one idle sandbox costs the engine ~130 KiB here, not megabytes.
+        var input = new BufferedStream(_fromAgent, 64 * 1024);
         var header = new byte[Frames.HeaderSize];
-        var payload = new byte[Frames.MaxPayload];
+        var payload = new byte[64 * 1024];
         try
         {
             while (true)
@@ -147,6 +148,8 @@ internal sealed class AgentChannel : IAsyncDisposable
                 if (await input.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false).ConfigureAwait(false) < header.Length)
                     break;
                 var (type, id, length) = Frames.ReadHeader(header);
+                if (length > payload.Length && length <= Frames.MaxPayload)
+                    payload = new byte[length];
                 if (length < 0 || length > payload.Length)
                 {
                     // Not a frame: most likely the OCI runtime printed an error on the stdout the agent would own.
