@@ -134,4 +134,23 @@ public sealed class NetworkTests(SandboxHost host, WebServerNamespace web) : ICl
         Assert.EndsWith("\r\n\r\nhello from the test namespace\n", allowed.Out, StringComparison.Ordinal);
         Assert.NotEqual(0, denied.Exit.ExitCode);
     }
+
+    [SkippableFact]
+    public async Task Open_network_under_gvisor_reaches_the_server_but_not_the_host_loopback()
+    {
+        Skip.If(host.SkipReason is not null, host.SkipReason);
+        Skip.If(web.SkipReason is not null, web.SkipReason);
+        Skip.If(HostCheck.FindExecutable("runsc") is null, "runsc is not installed (apt-get install runsc)");
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        await using var sandbox = await host.Runtime("runsc").StartAsync(host.Spec(network: NetworkPolicy.Open), CancellationToken.None);
+
+        var fetch = await Run.ShAsync(sandbox, $"printf 'GET /hello.txt HTTP/1.0\\r\\n\\r\\n' | nc -w 10 {web.AddressA} 8080");
+        var hostLoopback = await Run.ShAsync(sandbox, $"echo hi | nc -w 2 10.0.2.2 {port}");
+
+        Assert.EndsWith("\r\n\r\nhello from the test namespace\n", fetch.Out, StringComparison.Ordinal);
+        Assert.NotEqual(0, hostLoopback.Exit.ExitCode);
+        Assert.False(listener.Pending());
+    }
 }

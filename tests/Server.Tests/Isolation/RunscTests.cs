@@ -3,7 +3,7 @@ using TypedSandbox.Server.Isolation;
 
 namespace TypedSandbox.Server.Tests.Isolation;
 
-/// <summary>The same bundles and agent under gVisor (runsc): the core exec path and its isolation.</summary>
+/// <summary>The same bundles and agent under gVisor (runsc) and runc: the core exec path and its isolation.</summary>
 [Collection(SandboxTests.Name)]
 public sealed class RunscTests(SandboxHost host)
 {
@@ -62,5 +62,19 @@ public sealed class RunscTests(SandboxHost host)
 
         Assert.Equal("lo", links.Out.Trim());
         Assert.NotEqual(0, outside.Exit.ExitCode);
+    }
+
+    [SkippableFact]
+    public async Task The_runc_fallback_runs_the_same_bundle()
+    {
+        Skip.If(host.SkipReason is not null, host.SkipReason);
+        Skip.If(HostCheck.FindExecutable("runc") is null, "runc is not installed (apt-get install runc)");
+        await using var sandbox = await host.Runtime("runc").StartAsync(host.Spec(), CancellationToken.None);
+
+        var result = await Run.ShAsync(sandbox, "printf out; printf err >&2; grep -E '^Seccomp:' /proc/self/status; exit 5");
+
+        Assert.Equal(new ProcessExit(5, null, false), result.Exit);
+        Assert.Matches(@"^outSeccomp:\s+2\n$", result.Out);
+        Assert.Equal("err", result.Err);
     }
 }
