@@ -21,6 +21,7 @@ internal sealed class AgentChannel : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentDictionary<uint, SupervisedProcess> _processes = new();
+    private readonly ConcurrentDictionary<uint, SandboxConnection> _connections = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _readLoop = Task.CompletedTask;
     private int _nextId;
@@ -75,6 +76,32 @@ internal sealed class AgentChannel : IAsyncDisposable
         }
     }
 
+    /// <summary>Opens a TCP connection to 127.0.0.1:<paramref name="port"/> inside the sandbox through the agent.</summary>
+    /// <exception cref="SandboxConnectException">Nothing accepted the connection.</exception>
+    /// <exception cref="SandboxEndedException">The sandbox is gone.</exception>
+    public async Task<SandboxConnection> ConnectAsync(int port, CancellationToken ct)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
+        var id = (uint)Interlocked.Increment(ref _nextId);
+        var connection = new SandboxConnection(this, id, port, _spillDirectory);
+        _connections[id] = connection;
+        if (_closed) connection.OnChannelClosed();
+        var payload = new byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(payload, port);
+        try
+        {
+            await SendAsync(FrameType.Connect, id, payload, ct).ConfigureAwait(false);
+            await connection.Connected.WaitAsync(ct).ConfigureAwait(false);
+            return connection;
+        }
+        catch (Exception)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
     /// <summary>Writes one frame; frames from concurrent callers never interleave.</summary>
     public async ValueTask SendAsync(FrameType type, uint id, ReadOnlyMemory<byte> payload, CancellationToken ct)
     {
@@ -107,7 +134,11 @@ internal sealed class AgentChannel : IAsyncDisposable
 
     internal long ReadOomKillCount() => _oomKillCount();
 
-    internal void Forget(uint id) => _processes.TryRemove(id, out _);
+    internal void Forget(uint id)
+    {
+        _processes.TryRemove(id, out _);
+        _connections.TryRemove(id, out _);
+    }
 
     /// <summary>Closes the agent's stdin: the agent then ends the sandbox.</summary>
     public async ValueTask CloseInputAsync()
@@ -173,6 +204,7 @@ internal sealed class AgentChannel : IAsyncDisposable
             _closed = true;
             _ready.TrySetException(new SandboxEndedException("The sandbox ended before its agent was ready."));
             foreach (var process in _processes.Values) process.OnChannelClosed();
+            foreach (var connection in _connections.Values) connection.OnChannelClosed();
         }
     }
 
@@ -181,6 +213,11 @@ internal sealed class AgentChannel : IAsyncDisposable
         if (type == FrameType.Ready)
         {
             _ready.TrySetResult();
+            return;
+        }
+        if (_connections.TryGetValue(id, out var connection))
+        {
+            DispatchConnection(connection, type, payload);
             return;
         }
         if (!_processes.TryGetValue(id, out var process)) return;
@@ -204,6 +241,29 @@ internal sealed class AgentChannel : IAsyncDisposable
                 break;
             case FrameType.Exited:
                 process.OnExited(BinaryPrimitives.ReadInt32LittleEndian(payload), BinaryPrimitives.ReadInt32LittleEndian(payload[4..]));
+                break;
+        }
+    }
+
+    private void DispatchConnection(SandboxConnection connection, FrameType type, ReadOnlySpan<byte> payload)
+    {
+        switch (type)
+        {
+            case FrameType.Started:
+                connection.OnConnected();
+                break;
+            case FrameType.SpawnFailed:
+                Forget(connection.ChannelId);
+                connection.OnFailed(Encoding.UTF8.GetString(payload));
+                break;
+            case FrameType.Stdout:
+                connection.OnReceived(payload);
+                break;
+            case FrameType.StreamClosed when payload[0] == 1:
+                connection.OnReceiveClosed();
+                break;
+            case FrameType.Exited:
+                Forget(connection.ChannelId);
                 break;
         }
     }
