@@ -66,6 +66,20 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int unlink(string path);
 
+    public const uint IN_ACCESS = 0x1, IN_MODIFY = 0x2, IN_ATTRIB = 0x4, IN_CLOSE_WRITE = 0x8, IN_MOVED_FROM = 0x40,
+        IN_MOVED_TO = 0x80, IN_CREATE = 0x100, IN_DELETE = 0x200, IN_DELETE_SELF = 0x400, IN_MOVE_SELF = 0x800,
+        IN_ISDIR = 0x40000000, IN_Q_OVERFLOW = 0x4000, IN_IGNORED = 0x8000;
+    public const short POLLIN = 0x1, POLLHUP = 0x10, POLLERR = 0x8;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int inotify_init1(int flags);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int inotify_add_watch(int fd, string path, uint mask);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int poll(void* fds, nuint count, int timeoutMs);
+
     public const int AF_INET = 2, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000, SHUT_RD = 0, SHUT_WR = 1, F_DUPFD_CLOEXEC = 1030;
 
     [LibraryImport("libc", SetLastError = true)]

@@ -35,7 +35,7 @@ internal static unsafe class FsToolsCommand
                     "MakeDirectory" => MakeDirectory(path, Flag(arguments, "parents", true)),
                     "Remove" => Remove(path, Flag(arguments, "recursive", false)),
                     "Stat" => Stat(path),
-                    "Watch" => Fail("Unsupported", "watching files is not supported by this engine yet"),
+                    "Watch" => Watcher.Run(path, Flag(arguments, "recursive", false), Filter(arguments), TimeoutSeconds(arguments)),
                     _ => Usage($"unknown command: {command.Name}"),
                 };
             }
@@ -231,10 +231,18 @@ internal static unsafe class FsToolsCommand
         }
     }
 
+    private static HashSet<string>? Filter(JsonElement arguments) =>
+        arguments.TryGetProperty("filter", out var value) && value.ValueKind == JsonValueKind.Array
+            ? [.. value.EnumerateArray().Select(e => e.GetString()).OfType<string>()]
+            : null;
+
+    private static int? TimeoutSeconds(JsonElement arguments) =>
+        arguments.TryGetProperty("timeout_secs", out var value) && value.ValueKind == JsonValueKind.Number ? (int)value.GetDouble() : null;
+
     private static bool Flag(JsonElement arguments, string name, bool fallback) =>
         arguments.TryGetProperty(name, out var value) && value.ValueKind is JsonValueKind.True or JsonValueKind.False ? value.GetBoolean() : fallback;
 
-    private static int FailErrno(int errno, string message) => errno switch
+    internal static int FailErrno(int errno, string message) => errno switch
     {
         Libc.ENOENT => Fail("NotFound", "path does not exist"),
         Libc.ENOTDIR => Fail("NotDirectory", "a component of the path is not a directory"),
@@ -267,7 +275,7 @@ internal static unsafe class FsToolsCommand
         return 2;
     }
 
-    private static void WriteAll(int fd, byte[] data)
+    internal static void WriteAll(int fd, byte[] data)
     {
         fixed (byte* p = data)
         {

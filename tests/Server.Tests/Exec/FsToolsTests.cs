@@ -102,4 +102,45 @@ public sealed class FsToolsTests(SandboxHost host) : IAsyncLifetime
         Assert.Equal(0, remove.Exit.ExitCode);
         Assert.Equal(1, gone.Exit.ExitCode);
     }
+
+    [SkippableFact]
+    public async Task Watch_reports_events_as_json_lines_and_stops_when_stdin_closes()
+    {
+        Skip.If(host.SkipReason is not null, host.SkipReason);
+        await Run.ShAsync(_sandbox, "mkdir -p /tmp/w/sub");
+        await using var watch = await _sandbox.ExecAsync(
+            new ProcessSpec([Tool, """{"Watch":{"path":"/tmp/w","recursive":true,"filter":["Create","Rename"]}}"""]), CancellationToken.None);
+        // The watch is set up a few ms after the exec starts: keep creating files until one is seen.
+        await using var writer = await _sandbox.ExecAsync(
+            new ProcessSpec(["sh", "-c", "for i in $(seq 1 300); do touch /tmp/w/sub/f$i; sleep 0.1; done"]), CancellationToken.None);
+
+        using var cts = new CancellationTokenSource(Run.Patience);
+        var output = "";
+        long offset = 0;
+        while (!output.Contains('\n', StringComparison.Ordinal))
+        {
+            var chunk = await watch.Stdout.ReadAsync(offset, 4096, cts.Token);
+            Assert.False(chunk.IsEmpty, "the watch ended early");
+            offset += chunk.Length;
+            output += System.Text.Encoding.UTF8.GetString(chunk.Span);
+        }
+        await watch.WriteStdinAsync(0, ReadOnlyMemory<byte>.Empty, eof: true, CancellationToken.None);
+        var exit = await watch.Completion.WaitAsync(cts.Token);
+        await writer.KillAsync(CancellationToken.None);
+
+        using var first = JsonDocument.Parse(output.Split('\n')[0]);
+        Assert.Equal("Create", first.RootElement.GetProperty("event_type").GetString());
+        Assert.StartsWith("/tmp/w/sub/f", first.RootElement.GetProperty("paths")[0].GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, exit.ExitCode);
+    }
+
+    [SkippableFact]
+    public async Task Watch_ends_by_itself_after_its_timeout()
+    {
+        Skip.If(host.SkipReason is not null, host.SkipReason);
+
+        var result = await Run.ExecAsync(_sandbox, Tool, """{"Watch":{"path":"/tmp","timeout_secs":1}}""");
+
+        Assert.Equal(0, result.Exit.ExitCode);
+    }
 }
