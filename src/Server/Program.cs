@@ -1,4 +1,30 @@
-// Minimal host so the engine project builds; the lead's Program.cs replaces this.
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-await app.RunAsync().ConfigureAwait(false);
+using TypedSandbox.Server.Hosting;
+
+// The engine executable: `typedsandbox-server [--port N] [--state-dir DIR] [--runtime crun|runsc] [--registry-mirror URL]...`
+var parsed = EngineCommandLine.Parse(args, Environment.GetEnvironmentVariable);
+if (parsed.Error is { } error)
+{
+    await Console.Error.WriteLineAsync(error).ConfigureAwait(false);
+    await Console.Error.WriteLineAsync(EngineCommandLine.Usage).ConfigureAwait(false);
+    return 2;
+}
+
+if (parsed.ShowHelp)
+{
+    Console.WriteLine(EngineCommandLine.Usage);
+    return 0;
+}
+
+try
+{
+    await using var host = await EngineHost.StartAsync(parsed.Options!).ConfigureAwait(false);
+    Console.WriteLine($"TypedSandbox engine listening on {host.Url} (runtime {parsed.Options!.Runtime}, state {parsed.Options.StateDirectory})");
+    Console.WriteLine($"Point Modal's SDKs at it: MODAL_SERVER_URL={host.Url} MODAL_TOKEN_ID=local MODAL_TOKEN_SECRET=local");
+    await host.WaitForShutdownAsync().ConfigureAwait(false);
+    return 0;
+}
+catch (Exception exception) when (exception is TypedSandbox.Server.Isolation.HostNotReadyException or ArgumentException or IOException)
+{
+    await Console.Error.WriteLineAsync("The engine could not start: " + exception.Message).ConfigureAwait(false);
+    return 1;
+}

@@ -1,0 +1,91 @@
+using System;
+using System.Collections.Generic;
+
+namespace TypedSandbox.Validation
+{
+    /// <summary>Rules for paths inside a sandbox: mount paths and working directories.</summary>
+#if TYPEDSANDBOX_GENERATOR
+    internal
+#else
+    public
+#endif
+    static class Paths
+    {
+        /// <summary>Checks a mount path: absolute, canonical (no empty, '.' or '..' segments, no trailing '/') and not '/'.</summary>
+        /// <returns><see langword="null"/> when valid, otherwise what is wrong and what is allowed.</returns>
+        public static string? CheckMountPath(string? path)
+        {
+            if (path is null || path.Length == 0)
+            {
+                return "Mount path is empty; use an absolute path such as '/data'";
+            }
+
+            if (path[0] != '/')
+            {
+                return $"Mount path '{path}' is not absolute; use an absolute path such as '/{path.TrimStart('.', '/')}'";
+            }
+
+            var canonical = Canonicalize(path);
+            if (canonical == "/")
+            {
+                return $"Mount path '{path}' is the root directory; mount at a directory below it such as '/data'";
+            }
+
+            if (!string.Equals(canonical, path, StringComparison.Ordinal))
+            {
+                return $"Mount path '{path}' is not canonical; write it as '{canonical}'";
+            }
+
+            foreach (var c in path)
+            {
+                if (char.IsControl(c))
+                {
+                    return $"Mount path '{path}' contains {Text.Describe(c)}; use printable characters";
+                }
+            }
+
+            return null;
+        }
+
+        /// <summary>Checks a working directory: absolute.</summary>
+        /// <param name="path">The directory.</param>
+        /// <param name="kind">What the directory is, capitalised, for the message: "Workdir", "Image workdir"…</param>
+        /// <returns><see langword="null"/> when valid, otherwise what is wrong and what is allowed.</returns>
+        public static string? CheckWorkdir(string? path, string kind)
+        {
+            if (path is null || path.Length == 0)
+            {
+                return $"{kind} is empty; use an absolute path such as '/app'";
+            }
+
+            return path[0] == '/' ? null : $"{kind} '{path}' is not absolute; use an absolute path such as '/{path.TrimStart('.', '/')}'";
+        }
+
+        /// <summary>Resolves '.', '..', repeated and trailing slashes of an absolute path ("/a//b/../c/" → "/a/c").</summary>
+        public static string Canonicalize(string absolutePath)
+        {
+            var segments = new List<string>();
+            foreach (var segment in absolutePath.Split('/'))
+            {
+                if (segment.Length == 0 || segment == ".")
+                {
+                    continue;
+                }
+
+                if (segment == "..")
+                {
+                    if (segments.Count > 0)
+                    {
+                        segments.RemoveAt(segments.Count - 1);
+                    }
+
+                    continue;
+                }
+
+                segments.Add(segment);
+            }
+
+            return "/" + string.Join("/", segments);
+        }
+    }
+}

@@ -1,0 +1,333 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using TypedSandbox.Generators.Model;
+using TypedSandbox.Validation;
+
+namespace TypedSandbox.Generators.Parsing
+{
+    /// <summary>
+    /// Applies the shared validation rules to the attributes of a [Sandbox] class or a [Command] method. The analyzer
+    /// reports what it finds; the generator only asks whether there was an error, and then skips the declaration.
+    /// </summary>
+    internal static class SandboxChecks
+    {
+        public static void CheckClass(INamedTypeSymbol type, IProblemSink sink, CancellationToken cancellationToken)
+        {
+            var sandbox = AttributeValues.Find(type, "SandboxAttribute").FirstOrDefault();
+            if (sandbox.Data is null)
+            {
+                return;
+            }
+
+            foreach (var reference in type.DeclaringSyntaxReferences)
+            {
+                if (reference.GetSyntax(cancellationToken) is ClassDeclarationSyntax declaration
+                    && !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
+                {
+                    sink.Report(DiagnosticDescriptors.SandboxClassNotPartial, ProblemTarget.At(declaration.Identifier.GetLocation()), null, type.Name);
+                }
+            }
+
+            var unsupported = type.ContainingType is not null ? "nested in another type"
+                : type.IsGenericType ? "generic"
+                : type.IsStatic ? "static"
+                : type.IsAbstract ? "abstract"
+                : null;
+            if (unsupported is not null)
+            {
+                sink.Report(DiagnosticDescriptors.UnsupportedSandboxClass, ProblemTarget.At(type.Locations.FirstOrDefault()), null, type.Name, unsupported);
+            }
+
+            var data = sandbox.Data;
+            CheckName(sandbox.String("App"), "App name", ProblemTarget.NamedArgument(data, "App"), sink);
+            CheckName(sandbox.String("Name"), "Sandbox name", ProblemTarget.NamedArgument(data, "Name"), sink);
+            var timeout = CheckDuration(sandbox, "Timeout", "Timeout", sink);
+            var idleTimeout = CheckDuration(sandbox, "IdleTimeout", "Idle timeout", sink);
+            if (idleTimeout is { } idle && (timeout ?? (sandbox.Has("Timeout") ? (TimeSpan?)null : Durations.DefaultSandboxTimeout)) is { } limit)
+            {
+                Report(SandboxSettings.CheckIdleTimeout(idle, limit), DiagnosticDescriptors.IdleTimeoutExceedsTimeout, ProblemTarget.NamedArgument(data, "IdleTimeout"), sink);
+            }
+
+            CheckWorkdir(sandbox.String("Workdir"), "Workdir", ProblemTarget.NamedArgument(data, "Workdir"), sink);
+            Report(SandboxSettings.CheckCpu(sandbox.Double("Cpu")), DiagnosticDescriptors.InvalidResource, ProblemTarget.NamedArgument(data, "Cpu"), sink);
+            Report(SandboxSettings.CheckMemoryMb(sandbox.Int("MemoryMb")), DiagnosticDescriptors.InvalidResource, ProblemTarget.NamedArgument(data, "MemoryMb"), sink);
+            var ports = 0;
+            foreach (var property in new[] { "EncryptedPorts", "UnencryptedPorts" })
+            {
+                var values = sandbox.Ints(property);
+                ports += values.Length;
+                for (var i = 0; i < values.Length; i++)
+                {
+                    Report(SandboxSettings.CheckPort(values[i]), DiagnosticDescriptors.InvalidResource, ProblemTarget.NamedArgument(data, property, i), sink);
+                }
+            }
+
+            Report(
+                SandboxSettings.CheckNetwork(sandbox.Bool("BlockNetwork"), sandbox.Strings("CidrAllowlist").Length, ports),
+                DiagnosticDescriptors.BlockNetworkConflict,
+                ProblemTarget.NamedArgument(data, "BlockNetwork"),
+                sink);
+
+            CheckImage(type, sink);
+            CheckVolumes(type, sink);
+            CheckSecrets(type, sink);
+            CheckTags(type, sink);
+            foreach (var entrypoint in AttributeValues.Find(type, "EntrypointAttribute"))
+            {
+                if (entrypoint.ConstructorStrings(0).IsEmpty)
+                {
+                    sink.Report(DiagnosticDescriptors.MalformedCommand, ProblemTarget.WholeAttribute(entrypoint.Data), null, "Entrypoint has no program; give the program and its arguments, such as [Entrypoint(\"python\", \"-m\", \"http.server\")]");
+                }
+            }
+        }
+
+        public static void CheckCommand(IMethodSymbol method, IProblemSink sink, CancellationToken cancellationToken)
+        {
+            var command = AttributeValues.Find(method, "CommandAttribute").FirstOrDefault();
+            if (command.Data is null)
+            {
+                return;
+            }
+
+            var data = command.Data;
+            var sandbox = AttributeValues.Find(method.ContainingType, "SandboxAttribute").FirstOrDefault();
+            if (sandbox.Data is null)
+            {
+                sink.Report(DiagnosticDescriptors.CommandOutsideSandbox, ProblemTarget.WholeAttribute(data), null, method.Name, method.ContainingType.Name);
+            }
+
+            if (!method.IsPartialDefinition && method.PartialDefinitionPart is null)
+            {
+                sink.Report(DiagnosticDescriptors.CommandMethodNotPartial, ProblemTarget.At(method.Locations.FirstOrDefault()), null, method.Name);
+            }
+
+            var unsupported = method.IsStatic ? "is static"
+                : method.IsGenericMethod ? "is generic"
+                : method.Parameters.Any(p => p.RefKind != RefKind.None) ? "has a ref, out or in parameter"
+                : method.Parameters.Any(p => p.IsParams) ? "has a params parameter"
+                : null;
+            if (unsupported is not null)
+            {
+                sink.Report(DiagnosticDescriptors.UnsupportedCommandMethod, ProblemTarget.At(method.Locations.FirstOrDefault()), null, method.Name, unsupported);
+            }
+
+            if (ClassifyReturnType(method.ReturnType) is null)
+            {
+                var location = method.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) is MethodDeclarationSyntax syntax
+                    ? syntax.ReturnType.GetLocation()
+                    : method.Locations.FirstOrDefault();
+                sink.Report(DiagnosticDescriptors.UnsupportedReturnType, ProblemTarget.At(location), null, method.ReturnType.ToDisplayString());
+            }
+
+            CheckTemplate(method, command, sink);
+
+            var timeout = CheckDuration(command, "Timeout", "Command timeout", sink);
+            if (timeout is { } commandTimeout && sandbox.Data is not null)
+            {
+                var sandboxTimeoutText = sandbox.String("Timeout");
+                var sandboxTimeout = sandboxTimeoutText is null ? Durations.DefaultSandboxTimeout
+                    : Durations.CheckTimeout(sandboxTimeoutText, "Timeout", out var parsed) is null ? parsed
+                    : (TimeSpan?)null;
+                if (sandboxTimeout is { } limit)
+                {
+                    Report(SandboxSettings.CheckCommandTimeout(commandTimeout, limit), DiagnosticDescriptors.CommandTimeoutExceedsSandboxTimeout, ProblemTarget.NamedArgument(data, "Timeout"), sink);
+                }
+            }
+
+            CheckWorkdir(command.String("Workdir"), "Command workdir", ProblemTarget.NamedArgument(data, "Workdir"), sink);
+        }
+
+        /// <summary>Which result a [Command] return type asks for, or <see langword="null"/> when it is not supported.</summary>
+        public static CommandResultKind? ClassifyReturnType(ITypeSymbol type)
+        {
+            if (type is not INamedTypeSymbol { Name: "Task", Arity: 1 } task
+                || task.ContainingNamespace.ToDisplayString() != "System.Threading.Tasks")
+            {
+                return null;
+            }
+
+            var result = task.TypeArguments[0];
+            if (result.SpecialType == SpecialType.System_Int32)
+            {
+                return CommandResultKind.ExitCode;
+            }
+
+            var inTypedSandbox = result.ContainingNamespace is { Name: "TypedSandbox", ContainingNamespace.IsGlobalNamespace: true };
+            return !inTypedSandbox || result.TypeKind == TypeKind.Error ? null
+                : result.Name == "ExecResult" ? CommandResultKind.Buffered
+                : result.Name == "ContainerProcess" ? CommandResultKind.Streaming
+                : null;
+        }
+
+        /// <summary>Whether a parameter is a CancellationToken, which cancels the command instead of filling a placeholder.</summary>
+        public static bool IsCancellationToken(ITypeSymbol type) =>
+            type is { Name: "CancellationToken" } && type.ContainingNamespace.ToDisplayString() == "System.Threading";
+
+        private static void CheckTemplate(IMethodSymbol method, AttributeValues command, IProblemSink sink)
+        {
+            var args = command.ConstructorStrings(0);
+            if (!CommandTemplate.TryParse(args, out var template, out var error, out var errorIndex))
+            {
+                var target = errorIndex < 0 ? ProblemTarget.WholeAttribute(command.Data) : ProblemTarget.ConstructorArgument(command.Data, 0, errorIndex);
+                sink.Report(DiagnosticDescriptors.MalformedCommand, target, null, error);
+                return;
+            }
+
+            var parameters = method.Parameters.Where(p => !IsCancellationToken(p.Type)).ToList();
+            var names = parameters.Select(p => p.Name).ToList();
+            var allowed = names.Count == 0 ? "the method has no parameters" : string.Join(", ", names.Select(n => "{" + n + "}"));
+            for (var i = 0; i < args.Length; i++)
+            {
+                foreach (var placeholder in CommandTemplate.PlaceholdersOf(args[i]).Distinct())
+                {
+                    if (!names.Contains(placeholder))
+                    {
+                        sink.Report(DiagnosticDescriptors.PlaceholderWithoutParameter, ProblemTarget.ConstructorArgument(command.Data, 0, i), null, placeholder, method.Name, allowed);
+                    }
+                }
+            }
+
+            foreach (var parameter in parameters)
+            {
+                if (!template!.Placeholders.Contains(parameter.Name))
+                {
+                    sink.Report(DiagnosticDescriptors.ParameterWithoutPlaceholder, ProblemTarget.At(parameter.Locations.FirstOrDefault()), null, parameter.Name);
+                }
+            }
+        }
+
+        private static void CheckImage(INamedTypeSymbol type, IProblemSink sink)
+        {
+            foreach (var image in AttributeValues.Find(type, "SandboxImageAttribute"))
+            {
+                if (image.HasConstructorArguments(1))
+                {
+                    Report(ImageReferences.Check(image.ConstructorString(0)), DiagnosticDescriptors.InvalidImageReference, ProblemTarget.ConstructorArgument(image.Data, 0), sink);
+                }
+
+                var env = image.Strings("Env");
+                for (var i = 0; i < env.Length; i++)
+                {
+                    Report(EnvironmentKeys.CheckEntry(env[i], out _, out _), DiagnosticDescriptors.InvalidEnvironmentKey, ProblemTarget.NamedArgument(image.Data, "Env", i), sink);
+                }
+
+                CheckWorkdir(image.String("Workdir"), "Image workdir", ProblemTarget.NamedArgument(image.Data, "Workdir"), sink);
+            }
+        }
+
+        private static void CheckVolumes(INamedTypeSymbol type, IProblemSink sink)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var volume in AttributeValues.Find(type, "VolumeAttribute"))
+            {
+                var path = volume.ConstructorString(0);
+                var pathError = Paths.CheckMountPath(path);
+                Report(pathError, DiagnosticDescriptors.InvalidMountPath, ProblemTarget.ConstructorArgument(volume.Data, 0), sink);
+                if (pathError is null && !seen.Add(path!))
+                {
+                    sink.Report(DiagnosticDescriptors.DuplicateMountPath, ProblemTarget.ConstructorArgument(volume.Data, 0), null, path);
+                }
+
+                CheckName(volume.ConstructorString(1), "Volume name", ProblemTarget.ConstructorArgument(volume.Data, 1), sink);
+            }
+        }
+
+        private static void CheckSecrets(INamedTypeSymbol type, IProblemSink sink)
+        {
+            foreach (var secret in AttributeValues.Find(type, "SecretAttribute"))
+            {
+                CheckName(secret.ConstructorString(0), "Secret name", ProblemTarget.ConstructorArgument(secret.Data, 0), sink);
+            }
+
+            foreach (var secret in AttributeValues.Find(type, "SecretFromEnvironmentAttribute"))
+            {
+                var variables = secret.ConstructorStrings(0);
+                if (variables.IsEmpty)
+                {
+                    sink.Report(DiagnosticDescriptors.InvalidEnvironmentKey, ProblemTarget.WholeAttribute(secret.Data), null, "SecretFromEnvironment names no variable; name the host environment variables to copy, such as [SecretFromEnvironment(\"API_KEY\")]");
+                }
+
+                for (var i = 0; i < variables.Length; i++)
+                {
+                    Report(EnvironmentKeys.Check(variables[i]), DiagnosticDescriptors.InvalidEnvironmentKey, ProblemTarget.ConstructorArgument(secret.Data, 0, i), sink);
+                }
+            }
+        }
+
+        private static void CheckTags(INamedTypeSymbol type, IProblemSink sink)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var tag in AttributeValues.Find(type, "TagAttribute"))
+            {
+                var key = tag.ConstructorString(0);
+                var keyError = Tags.CheckKey(key);
+                Report(keyError, DiagnosticDescriptors.InvalidTag, ProblemTarget.ConstructorArgument(tag.Data, 0), sink);
+                Report(Tags.CheckValue(key ?? string.Empty, tag.ConstructorString(1)), DiagnosticDescriptors.InvalidTag, ProblemTarget.ConstructorArgument(tag.Data, 1), sink);
+                if (keyError is null && !seen.Add(key!))
+                {
+                    sink.Report(DiagnosticDescriptors.DuplicateTagKey, ProblemTarget.ConstructorArgument(tag.Data, 0), null, key);
+                }
+            }
+        }
+
+        /// <summary>Checks a declared duration; returns its value when valid, <see langword="null"/> when absent or invalid.</summary>
+        private static TimeSpan? CheckDuration(AttributeValues attribute, string property, string kind, IProblemSink sink)
+        {
+            var text = attribute.String(property);
+            if (!attribute.Has(property))
+            {
+                return null;
+            }
+
+            var target = ProblemTarget.NamedArgument(attribute.Data, property);
+            var error = Durations.CheckTimeout(text, kind, out var value);
+            if (error is not null)
+            {
+                var fixable = Durations.TryParseLenient(text, out var meant) && Durations.CheckTimeout(Durations.Format(meant), kind, out _) is null;
+                sink.Report(DiagnosticDescriptors.InvalidTimeout, target, fixable ? Canonical(Durations.Format(meant)) : null, error);
+                return null;
+            }
+
+            var canonical = Durations.Format(value);
+            if (!string.Equals(canonical, text, StringComparison.Ordinal))
+            {
+                sink.Report(DiagnosticDescriptors.TimeoutNotCanonical, target, Canonical(canonical), text, canonical);
+            }
+
+            return value;
+        }
+
+        private static ImmutableDictionary<string, string?> Canonical(string canonical) =>
+            ImmutableDictionary<string, string?>.Empty.Add(DiagnosticDescriptors.CanonicalProperty, canonical);
+
+        private static void CheckName(string? name, string kind, ProblemTarget target, IProblemSink sink)
+        {
+            if (name is not null || target.ConstructorIndex >= 0)
+            {
+                Report(ObjectNames.Check(name, kind), DiagnosticDescriptors.InvalidName, target, sink);
+            }
+        }
+
+        private static void CheckWorkdir(string? path, string kind, ProblemTarget target, IProblemSink sink)
+        {
+            if (path is not null)
+            {
+                Report(Paths.CheckWorkdir(path, kind), DiagnosticDescriptors.RelativeWorkdir, target, sink);
+            }
+        }
+
+        private static void Report(string? error, DiagnosticDescriptor descriptor, ProblemTarget target, IProblemSink sink)
+        {
+            if (error is not null)
+            {
+                sink.Report(descriptor, target, null, error);
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using TypedSandbox.Generators.Model;
+
+namespace TypedSandbox.Generators.Parsing
+{
+    /// <summary>Reads a [Sandbox] class or a [Command] method into a spec. Invalid declarations give <see langword="null"/>: the analyzer reports them.</summary>
+    internal static class SandboxParser
+    {
+        public static SandboxClassSpec? ParseClass(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        {
+            if (context.TargetSymbol is not INamedTypeSymbol type)
+            {
+                return null;
+            }
+
+            // [Sandbox] on two partial declarations is a compiler error (CS0579); generating twice would collide on the hint name.
+            if (AttributeValues.Find(type, "SandboxAttribute").Skip(1).Any())
+            {
+                return null;
+            }
+
+            var errors = new ErrorFlag();
+            SandboxChecks.CheckClass(type, errors, cancellationToken);
+            if (errors.HasErrors)
+            {
+                return null;
+            }
+
+            var sandbox = new AttributeValues(context.Attributes[0]);
+            var image = AttributeValues.Find(type, "SandboxImageAttribute").Select(i => new ImageSpec(
+                i.HasConstructorArguments(1) ? i.ConstructorString(0) : null,
+                i.String("DebianSuite"),
+                Strings(i.Strings("Env")),
+                Strings(i.Strings("AptInstall")),
+                Strings(i.Strings("PipInstall")),
+                Strings(i.Strings("RunCommands")),
+                i.String("Workdir"))).FirstOrDefault();
+
+            var definition = new SandboxDefinitionSpec(
+                sandbox.String("App"),
+                sandbox.String("Name"),
+                sandbox.String("Timeout"),
+                sandbox.String("IdleTimeout"),
+                sandbox.String("Workdir"),
+                sandbox.Double("Cpu"),
+                sandbox.Int("MemoryMb"),
+                sandbox.Bool("BlockNetwork"),
+                Strings(sandbox.Strings("CidrAllowlist")),
+                sandbox.Ints("EncryptedPorts").ToEquatableArray(),
+                sandbox.Ints("UnencryptedPorts").ToEquatableArray(),
+                sandbox.Bool("Verbose"),
+                image,
+                AttributeValues.Find(type, "VolumeAttribute")
+                    .Select(v => new VolumeSpec(v.ConstructorString(0)!, v.ConstructorString(1)!, v.Bool("ReadOnly")))
+                    .ToEquatableArray(),
+                AttributeValues.Find(type, "SecretAttribute").Select(s => s.ConstructorString(0)!).ToEquatableArray(),
+                AttributeValues.Find(type, "SecretFromEnvironmentAttribute")
+                    .Select(s => new EnvironmentSecretSpec(Strings(s.ConstructorStrings(0)), s.Bool("Required", fallback: true)))
+                    .ToEquatableArray(),
+                AttributeValues.Find(type, "TagAttribute").Select(t => new TagSpec(t.ConstructorString(0)!, t.ConstructorString(1)!)).ToEquatableArray(),
+                Strings(AttributeValues.Find(type, "EntrypointAttribute").FirstOrDefault() is { Data: not null } entrypoint
+                    ? entrypoint.ConstructorStrings(0)
+                    : default));
+
+            var ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
+            return new SandboxClassSpec(ns, type.Name, type.DeclaredAccessibility == Accessibility.Public, definition);
+        }
+
+        public static CommandSpec? ParseCommand(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        {
+            if (context.TargetSymbol is not IMethodSymbol method)
+            {
+                return null;
+            }
+
+            var errors = new ErrorFlag();
+            SandboxChecks.CheckCommand(method, errors, cancellationToken);
+            if (errors.HasErrors || SandboxChecks.ClassifyReturnType(method.ReturnType) is not { } result)
+            {
+                return null;
+            }
+
+            var command = new AttributeValues(context.Attributes[0]);
+            var parameters = method.Parameters.Select(p => new ParameterSpec(
+                p.Name,
+                p.Type.ToDisplayString(TypeFormat),
+                SandboxChecks.IsCancellationToken(p.Type),
+                p.HasExplicitDefaultValue ? DefaultValue(p) : null)).ToEquatableArray();
+
+            var type = method.ContainingType;
+            var typeName = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+            return new CommandSpec(
+                typeName,
+                method.Name,
+                SyntaxFacts.GetText(method.DeclaredAccessibility),
+                result,
+                parameters,
+                Strings(command.ConstructorStrings(0)),
+                command.String("Timeout"),
+                command.String("Workdir"));
+        }
+
+        /// <summary>The C# text of a parameter's default value, so generated extension methods keep it.</summary>
+        private static string DefaultValue(IParameterSymbol parameter)
+        {
+            var value = parameter.ExplicitDefaultValue;
+            if (value is null)
+            {
+                return parameter.Type.IsValueType ? "default" : "null";
+            }
+
+            var text = SymbolDisplay.FormatPrimitive(value, quoteStrings: true, useHexadecimalNumbers: false);
+            if (parameter.Type.TypeKind == TypeKind.Enum)
+            {
+                return $"({parameter.Type.ToDisplayString(TypeFormat)})({text})";
+            }
+
+            return value switch
+            {
+                float => text + "F",
+                decimal => text + "M",
+                long => text + "L",
+                ulong => text + "UL",
+                uint => text + "U",
+                _ => text,
+            };
+        }
+
+        private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat.AddMiscellaneousOptions(
+            SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
+        private static EquatableArray<string> Strings(System.Collections.Immutable.ImmutableArray<string?> values) =>
+            values.IsDefaultOrEmpty ? default : values.Select(v => v ?? string.Empty).ToEquatableArray();
+    }
+}

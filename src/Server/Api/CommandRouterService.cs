@@ -1,0 +1,200 @@
+using Google.Protobuf;
+using Grpc.Core;
+using TypedSandbox.Protocol.CommandRouter;
+using TypedSandbox.Server.Engine;
+using TypedSandbox.Server.Exec;
+using TypedSandbox.Server.Sandboxes;
+using TypedSandbox.Server.Secrets;
+
+namespace TypedSandbox.Server.Api;
+
+/// <summary>
+/// <c>modal.task_command_router.TaskCommandRouter</c>: exec, exec stdio, entrypoint stdio (V2) and readiness, for the
+/// task its bearer token grants. Served on the same endpoint as the control plane.
+/// </summary>
+internal sealed class CommandRouterService(SandboxManager sandboxes, SecretStore secrets, TimeProvider clock) : TaskCommandRouter.TaskCommandRouterBase
+{
+    private const int ChunkBytes = 64 * 1024;
+
+    public override async Task<TaskExecStartResponse> TaskExecStart(TaskExecStartRequest request, ServerCallContext context)
+    {
+        var session = Session(request.TaskId, context);
+        if (string.IsNullOrEmpty(request.ExecId))
+        {
+            throw EngineException.Invalid("exec_id is required (a client-chosen unique id).");
+        }
+
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var secretId in request.SecretIds)
+        {
+            foreach (var (key, value) in await secrets.ResolveAsync(secretId, context.CancellationToken).ConfigureAwait(false))
+            {
+                environment[key] = value;
+            }
+        }
+
+        foreach (var source in request.SecretSources)
+        {
+            await SandboxTranslation.ApplyAsync(source, environment, secrets, context.CancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var (key, value) in request.Env)
+        {
+            environment[key] = value;
+        }
+
+        var spec = new ProcessSpec([.. request.CommandArgs])
+        {
+            Env = environment,
+            Workdir = request.HasWorkdir ? request.Workdir : null,
+            Timeout = request.HasTimeoutSecs && request.TimeoutSecs > 0 ? TimeSpan.FromSeconds(request.TimeoutSecs) : null,
+            DiscardStdout = request.StdoutConfig == TaskExecStdoutConfig.Devnull,
+            DiscardStderr = request.StderrConfig == TaskExecStderrConfig.Devnull,
+        };
+        await sandboxes.ExecAsync(session, request.ExecId, spec, context.CancellationToken).ConfigureAwait(false);
+        return new TaskExecStartResponse();
+    }
+
+    public override async Task TaskExecStdioRead(TaskExecStdioReadRequest request, IServerStreamWriter<TaskExecStdioReadResponse> responseStream, ServerCallContext context)
+    {
+        var process = Exec(request.TaskId, request.ExecId, context);
+        var journal = request.FileDescriptor == TaskExecStdioFileDescriptor.Stderr ? process.Stderr : process.Stdout;
+        var offset = (long)request.Offset;
+        while (true)
+        {
+            var data = await journal.ReadAsync(offset, ChunkBytes, context.CancellationToken).ConfigureAwait(false);
+            if (data.IsEmpty)
+            {
+                return; // OK status = EOF of this stream.
+            }
+
+            await responseStream.WriteAsync(new TaskExecStdioReadResponse { Data = UnsafeByteOperations.UnsafeWrap(data) }, context.CancellationToken).ConfigureAwait(false);
+            offset += data.Length;
+        }
+    }
+
+    public override async Task<TaskExecStdinWriteResponse> TaskExecStdinWrite(TaskExecStdinWriteRequest request, ServerCallContext context)
+    {
+        var (session, process) = SessionAndExec(request.TaskId, request.ExecId, context);
+        session.Touch(clock.GetUtcNow());
+        await process.WriteStdinAsync((long)request.Offset, request.Data.Memory, request.Eof, context.CancellationToken).ConfigureAwait(false);
+        return new TaskExecStdinWriteResponse();
+    }
+
+    public override async Task<TaskExecStdinWriteStreamResponse> TaskExecStdinWriteStream(
+        IAsyncStreamReader<TaskExecStdinWriteStreamRequest> requestStream, ServerCallContext context)
+    {
+        SandboxSession? session = null;
+        SupervisedProcess? process = null;
+        long offset = 0;
+        await foreach (var message in requestStream.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
+        {
+            switch (message.PayloadCase)
+            {
+                case TaskExecStdinWriteStreamRequest.PayloadOneofCase.Start:
+                    (session, process) = SessionAndExec(message.Start.TaskId, message.Start.ExecId, context);
+                    offset = (long)message.Start.Offset;
+                    break;
+                case TaskExecStdinWriteStreamRequest.PayloadOneofCase.Data when process is not null:
+                    session!.Touch(clock.GetUtcNow());
+                    await process.WriteStdinAsync(offset, message.Data.Memory, eof: false, context.CancellationToken).ConfigureAwait(false);
+                    offset += message.Data.Length;
+                    break;
+                case TaskExecStdinWriteStreamRequest.PayloadOneofCase.End when process is not null:
+                    await process.WriteStdinAsync(offset, ReadOnlyMemory<byte>.Empty, eof: true, context.CancellationToken).ConfigureAwait(false);
+                    return new TaskExecStdinWriteStreamResponse();
+                default:
+                    throw EngineException.Invalid("The stdin stream must begin with a 'start' message naming the task and exec.");
+            }
+        }
+
+        return new TaskExecStdinWriteStreamResponse();
+    }
+
+    public override Task<TaskExecStdinStatusResponse> TaskExecStdinStatus(TaskExecStdinStatusRequest request, ServerCallContext context)
+    {
+        var process = Exec(request.TaskId, request.ExecId, context);
+        return Task.FromResult(new TaskExecStdinStatusResponse { NumBytesWritten = (ulong)process.StdinBytesWritten, Closed = process.StdinClosed });
+    }
+
+    public override async Task<TaskExecWaitResponse> TaskExecWait(TaskExecWaitRequest request, ServerCallContext context)
+    {
+        var process = Exec(request.TaskId, request.ExecId, context);
+        var exit = await process.Completion.WaitAsync(context.CancellationToken).ConfigureAwait(false);
+        return exit.Signal is { } signal && exit.ExitCode is null
+            ? new TaskExecWaitResponse { Signal = signal }
+            : new TaskExecWaitResponse { Code = exit.ExitCode ?? 0 };
+    }
+
+    public override Task<TaskExecPollResponse> TaskExecPoll(TaskExecPollRequest request, ServerCallContext context)
+    {
+        var process = Exec(request.TaskId, request.ExecId, context);
+        if (!process.Completion.IsCompletedSuccessfully)
+        {
+            return Task.FromResult(new TaskExecPollResponse());
+        }
+
+        var exit = process.Completion.Result;
+        return Task.FromResult(exit.Signal is { } signal && exit.ExitCode is null
+            ? new TaskExecPollResponse { Signal = signal }
+            : new TaskExecPollResponse { Code = exit.ExitCode ?? 0 });
+    }
+
+    public override Task<SandboxWaitUntilReadyTcrResponse> SandboxWaitUntilReady(SandboxWaitUntilReadyTcrRequest request, ServerCallContext context)
+    {
+        var session = Session(request.TaskId, context);
+        return session.Result is null
+            ? Task.FromResult(new SandboxWaitUntilReadyTcrResponse { ReadyAt = session.CreatedAt.ToUnixTimeMilliseconds() / 1000.0 })
+            : throw EngineException.Precondition($"Sandbox {session.Id} has already finished.");
+    }
+
+    public override async Task SandboxStdioReadV2(SandboxStdioReadV2Request request, IServerStreamWriter<SandboxStdioReadV2Response> responseStream, ServerCallContext context)
+    {
+        var session = Session(request.TaskId, context);
+        var journal = EntrypointOutput.Journal(session, request.FileDescriptor == SandboxStdioFileDescriptor.Stderr);
+        if (journal is null)
+        {
+            await session.Completion.WaitAsync(context.CancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var offset = (long)request.Offset;
+        while (true)
+        {
+            var data = await journal.ReadAsync(offset, ChunkBytes, context.CancellationToken).ConfigureAwait(false);
+            if (data.IsEmpty)
+            {
+                return;
+            }
+
+            await responseStream.WriteAsync(
+                new SandboxStdioReadV2Response { Data = UnsafeByteOperations.UnsafeWrap(data), StartingOffset = (ulong)offset },
+                context.CancellationToken).ConfigureAwait(false);
+            offset += data.Length;
+        }
+    }
+
+    public override async Task<SandboxStdinWriteV2Response> SandboxStdinWriteV2(SandboxStdinWriteV2Request request, ServerCallContext context)
+    {
+        var session = Session(request.TaskId, context);
+        session.Touch(clock.GetUtcNow());
+        await EntrypointOutput.RequireEntrypoint(session)
+            .WriteStdinAsync((long)request.Offset, request.Data.Memory, request.Eof, context.CancellationToken).ConfigureAwait(false);
+        return new SandboxStdinWriteV2Response();
+    }
+
+    private SandboxSession Session(string taskId, ServerCallContext context)
+    {
+        Authentication.RequireTask(context, taskId);
+        return sandboxes.GetByTaskId(taskId);
+    }
+
+    private SupervisedProcess Exec(string taskId, string execId, ServerCallContext context) =>
+        SandboxManager.GetExec(Session(taskId, context), execId);
+
+    private (SandboxSession Session, SupervisedProcess Process) SessionAndExec(string taskId, string execId, ServerCallContext context)
+    {
+        var session = Session(taskId, context);
+        return (session, SandboxManager.GetExec(session, execId));
+    }
+}

@@ -1,0 +1,385 @@
+using System.Globalization;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using TypedSandbox.Protocol.Client;
+using TypedSandbox.Server.Apps;
+using TypedSandbox.Server.Auth;
+using TypedSandbox.Server.Engine;
+using TypedSandbox.Server.Hosting;
+using TypedSandbox.Server.Images;
+using TypedSandbox.Server.Sandboxes;
+using TypedSandbox.Server.Secrets;
+using TypedSandbox.Server.Volumes;
+
+namespace TypedSandbox.Server.Api;
+
+/// <summary>
+/// <c>modal.client.ModalClient</c>: translates messages and calls the engine core. RPCs outside the subset are left
+/// to the generated base class, which answers UNIMPLEMENTED.
+/// </summary>
+internal sealed class ControlPlaneService(
+    TokenAuthority tokens,
+    AppRegistry apps,
+    ImageBuilds images,
+    SecretStore secrets,
+    VolumeStore volumes,
+    SandboxManager sandboxes,
+    EngineEndpoint endpoint,
+    TimeProvider clock) : ModalClient.ModalClientBase
+{
+    /// <summary>The image builder version the engine reports (the SDKs pass it back on image builds).</summary>
+    public const string ImageBuilderVersion = "2025.06";
+
+    public override Task<AuthTokenGetResponse> AuthTokenGet(AuthTokenGetRequest request, ServerCallContext context) =>
+        Task.FromResult(new AuthTokenGetResponse { Token = tokens.MintClientToken(context.RequestHeaders.GetValue("x-modal-token-id") ?? "anonymous") });
+
+    public override Task<ClientHelloResponse> ClientHello(Empty request, ServerCallContext context) =>
+        Task.FromResult(new ClientHelloResponse { ImageBuilderVersion = ImageBuilderVersion });
+
+    public override Task<EnvironmentGetOrCreateResponse> EnvironmentGetOrCreate(EnvironmentGetOrCreateRequest request, ServerCallContext context)
+    {
+        var name = string.IsNullOrEmpty(request.DeploymentName) ? "main" : request.DeploymentName;
+        return Task.FromResult(new EnvironmentGetOrCreateResponse
+        {
+            EnvironmentId = "en-" + name,
+            Metadata = new EnvironmentMetadata { Name = name, Settings = new EnvironmentSettings { ImageBuilderVersion = ImageBuilderVersion } },
+        });
+    }
+
+    public override async Task<AppGetOrCreateResponse> AppGetOrCreate(AppGetOrCreateRequest request, ServerCallContext context)
+    {
+        var create = request.ObjectCreationType is ObjectCreationType.CreateIfMissing or ObjectCreationType.Ephemeral or ObjectCreationType.AnonymousOwnedByApp;
+        var app = await apps.GetOrCreateAsync(request.EnvironmentName, request.AppName, create, context.CancellationToken).ConfigureAwait(false);
+        return new AppGetOrCreateResponse { AppId = app.Id };
+    }
+
+    public override Task<ImageGetOrCreateResponse> ImageGetOrCreate(ImageGetOrCreateRequest request, ServerCallContext context)
+    {
+        var commands = request.Image?.DockerfileCommands.ToList() ?? [];
+        if (commands.Count > 0 && request.Image!.BaseImages.Count > 0)
+        {
+            // Later layers say "FROM base" and name the previous layer's image in base_images.
+            var first = commands[0].Trim();
+            foreach (var baseImage in request.Image.BaseImages)
+            {
+                if (string.Equals(first, "FROM " + baseImage.DockerTag, StringComparison.OrdinalIgnoreCase))
+                {
+                    commands[0] = "FROM " + baseImage.ImageId;
+                }
+            }
+        }
+
+        var job = images.Start(commands, request.ForceBuild);
+        var response = new ImageGetOrCreateResponse { ImageId = job.ImageId };
+        if (job.Completion.IsCompleted)
+        {
+            response.Result = ToResult(job);
+        }
+
+        return Task.FromResult(response);
+    }
+
+    public override async Task ImageJoinStreaming(
+        ImageJoinStreamingRequest request, IServerStreamWriter<ImageJoinStreamingResponse> responseStream, ServerCallContext context)
+    {
+        var job = images.Find(request.ImageId) ?? throw EngineException.NotFound($"Could not find image with ID {request.ImageId}");
+        var next = int.TryParse(request.LastEntryId, NumberStyles.None, CultureInfo.InvariantCulture, out var last) ? last + 1 : 0;
+        using var budget = LongPoll.Budget(request.Timeout, context.CancellationToken);
+        try
+        {
+            while (true)
+            {
+                var done = job.Completion.IsCompleted;
+                var (lines, changed) = job.Read(next);
+                if (lines.Count > 0)
+                {
+                    var message = new ImageJoinStreamingResponse { EntryId = (next + lines.Count - 1).ToString(CultureInfo.InvariantCulture) };
+                    message.TaskLogs.AddRange(lines.Select(line => new TaskLogs { Data = line + "\n", FileDescriptor = FileDescriptor.Stdout }));
+                    next += lines.Count;
+                    await responseStream.WriteAsync(message, context.CancellationToken).ConfigureAwait(false);
+                }
+
+                if (done)
+                {
+                    await responseStream.WriteAsync(new ImageJoinStreamingResponse { Result = ToResult(job), Eof = true }, context.CancellationToken).ConfigureAwait(false);
+                    return;
+                }
+
+                await changed.WaitAsync(budget.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
+        {
+            // Long-poll budget spent: end the stream; the client re-opens it from its last entry id.
+        }
+    }
+
+    public override Task<ImageFromIdResponse> ImageFromId(ImageFromIdRequest request, ServerCallContext context)
+    {
+        var job = images.Find(request.ImageId);
+        return job is { Status: ImageBuildStatus.Succeeded }
+            ? Task.FromResult(new ImageFromIdResponse { ImageId = job.ImageId })
+            : throw EngineException.NotFound($"Could not find image with ID {request.ImageId}");
+    }
+
+    public override async Task<SecretGetOrCreateResponse> SecretGetOrCreate(SecretGetOrCreateRequest request, ServerCallContext context)
+    {
+        var anonymous = request.ObjectCreationType == ObjectCreationType.Ephemeral || (request.EnvDict.Count > 0 && string.IsNullOrEmpty(request.DeploymentName));
+        var id = anonymous
+            ? await secrets.CreateEphemeralAsync(request.EnvironmentName, request.EnvDict, context.CancellationToken).ConfigureAwait(false)
+            : await secrets.GetNamedAsync(request.EnvironmentName, request.DeploymentName, [.. request.RequiredKeys], context.CancellationToken).ConfigureAwait(false);
+        return new SecretGetOrCreateResponse { SecretId = id };
+    }
+
+    public override async Task<VolumeGetOrCreateResponse> VolumeGetOrCreate(VolumeGetOrCreateRequest request, ServerCallContext context)
+    {
+        var id = request.ObjectCreationType == ObjectCreationType.Ephemeral
+            ? await volumes.CreateEphemeralAsync(request.EnvironmentName, context.CancellationToken).ConfigureAwait(false)
+            : await volumes.GetOrCreateNamedAsync(
+                request.EnvironmentName, request.DeploymentName, request.ObjectCreationType == ObjectCreationType.CreateIfMissing, context.CancellationToken).ConfigureAwait(false);
+        // Local volumes have no on-disk format version; report the one asked for so the SDK's version check passes.
+        var version = request.Version == VolumeFsVersion.Unspecified ? VolumeFsVersion.V1 : request.Version;
+        return new VolumeGetOrCreateResponse { VolumeId = id, Version = version, Metadata = new VolumeMetadata { Version = version, Name = request.DeploymentName } };
+    }
+
+    public override async Task<Empty> VolumeHeartbeat(VolumeHeartbeatRequest request, ServerCallContext context)
+    {
+        await volumes.GetDirectoryAsync(request.VolumeId, context.CancellationToken).ConfigureAwait(false);
+        return new Empty();
+    }
+
+    public override async Task<SandboxCreateResponse> SandboxCreate(SandboxCreateRequest request, ServerCallContext context)
+    {
+        var spec = await SandboxTranslation.ToSpecAsync(
+            request.AppId, request.Definition ?? new(), request.Tags, [], secrets, v2: false, context.CancellationToken).ConfigureAwait(false);
+        var session = await sandboxes.CreateAsync(spec, context.CancellationToken).ConfigureAwait(false);
+        return new SandboxCreateResponse { SandboxId = session.Id };
+    }
+
+    public override async Task<SandboxCreateV2Response> SandboxCreateV2(SandboxCreateV2Request request, ServerCallContext context)
+    {
+        var spec = await SandboxTranslation.ToSpecAsync(
+            request.AppId, request.Definition ?? new(), request.Tags, request.SecretSources, secrets, v2: true, context.CancellationToken).ConfigureAwait(false);
+        var session = await sandboxes.CreateAsync(spec, context.CancellationToken).ConfigureAwait(false);
+        return new SandboxCreateV2Response
+        {
+            SandboxId = session.Id,
+            TaskId = session.TaskId,
+            CommandRouterAccess = new CommandRouterAccess { Jwt = tokens.MintRouterToken(session.TaskId), Url = endpoint.RouterUrl },
+        };
+    }
+
+    public override Task<SandboxGetTaskIdResponse> SandboxGetTaskId(SandboxGetTaskIdRequest request, ServerCallContext context) =>
+        GetTaskIdAsync(request, context);
+
+    public override Task<SandboxGetTaskIdResponse> SandboxGetTaskIdV2(SandboxGetTaskIdRequest request, ServerCallContext context) =>
+        GetTaskIdAsync(request, context);
+
+    private async Task<SandboxGetTaskIdResponse> GetTaskIdAsync(SandboxGetTaskIdRequest request, ServerCallContext context)
+    {
+        // A sandbox that started keeps its task id after it ends (its logs and result stay readable, and a fast
+        // entrypoint must not make the V1 create look failed); only one that never started answers with a result.
+        var session = sandboxes.TryGet(request.SandboxId);
+        if (session is not null && session.Container is not null)
+        {
+            return new SandboxGetTaskIdResponse { TaskId = session.TaskId };
+        }
+
+        var result = session?.Result ?? await sandboxes.GetStoredResultAsync(request.SandboxId, context.CancellationToken).ConfigureAwait(false);
+        var taskResult = result is null ? new GenericResult { Status = GenericResult.Types.GenericStatus.Terminated } : SandboxTranslation.ToResult(result);
+        taskResult.Exception = $"Sandbox {request.SandboxId} has already finished" + (result?.Message is { } message ? ": " + message : ".");
+        return new SandboxGetTaskIdResponse { TaskResult = taskResult };
+    }
+
+    public override Task<TaskGetCommandRouterAccessResponse> TaskGetCommandRouterAccess(TaskGetCommandRouterAccessRequest request, ServerCallContext context)
+    {
+        var session = RequireRunning(sandboxes.GetByTaskId(request.TaskId));
+        return Task.FromResult(new TaskGetCommandRouterAccessResponse { Jwt = tokens.MintRouterToken(session.TaskId), Url = endpoint.RouterUrl });
+    }
+
+    public override Task<SandboxGetCommandRouterAccessResponse> SandboxGetCommandRouterAccess(
+        SandboxGetCommandRouterAccessRequest request, ServerCallContext context)
+    {
+        var session = RequireRunning(request.TargetCase == SandboxGetCommandRouterAccessRequest.TargetOneofCase.TaskId
+            ? sandboxes.GetByTaskId(request.TaskId)
+            : sandboxes.Get(request.SandboxId));
+        return Task.FromResult(new SandboxGetCommandRouterAccessResponse { Jwt = tokens.MintRouterToken(session.TaskId), Url = endpoint.RouterUrl });
+    }
+
+    public override Task<SandboxWaitResponse> SandboxWait(SandboxWaitRequest request, ServerCallContext context) => WaitAsync(request, context);
+
+    public override Task<SandboxWaitResponse> SandboxWaitV2(SandboxWaitRequest request, ServerCallContext context) => WaitAsync(request, context);
+
+    private async Task<SandboxWaitResponse> WaitAsync(SandboxWaitRequest request, ServerCallContext context)
+    {
+        var result = await sandboxes.WaitAsync(request.SandboxId, LongPoll.Clamp(request.Timeout), context.CancellationToken).ConfigureAwait(false);
+        var appId = await sandboxes.GetAppIdAsync(request.SandboxId, context.CancellationToken).ConfigureAwait(false);
+        var response = new SandboxWaitResponse { Metadata = new SandboxHandleMetadata { AppId = appId } };
+        if (result is not null)
+        {
+            response.Result = SandboxTranslation.ToResult(result);
+        }
+
+        return response;
+    }
+
+    public override Task<SandboxTerminateResponse> SandboxTerminate(SandboxTerminateRequest request, ServerCallContext context) =>
+        TerminateAsync(request, context);
+
+    public override Task<SandboxTerminateResponse> SandboxTerminateV2(SandboxTerminateRequest request, ServerCallContext context) =>
+        TerminateAsync(request, context);
+
+    private async Task<SandboxTerminateResponse> TerminateAsync(SandboxTerminateRequest request, ServerCallContext context)
+    {
+        var result = await sandboxes.TerminateAsync(request.SandboxId, context.CancellationToken).ConfigureAwait(false);
+        return new SandboxTerminateResponse { ExistingResult = SandboxTranslation.ToResult(result) };
+    }
+
+    public override Task<SandboxGetFromNameResponse> SandboxGetFromName(SandboxGetFromNameRequest request, ServerCallContext context) =>
+        GetFromNameAsync(request, context);
+
+    public override Task<SandboxGetFromNameResponse> SandboxGetFromNameV2(SandboxGetFromNameRequest request, ServerCallContext context) =>
+        GetFromNameAsync(request, context);
+
+    private async Task<SandboxGetFromNameResponse> GetFromNameAsync(SandboxGetFromNameRequest request, ServerCallContext context)
+    {
+        var notFound = EngineException.NotFound($"Sandbox with name '{request.SandboxName}' not found in App '{request.AppName}'");
+        AppRecord app;
+        try
+        {
+            app = await apps.GetOrCreateAsync(request.EnvironmentName, request.AppName, createIfMissing: false, context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (EngineException e) when (e.Kind == EngineErrorKind.NotFound)
+        {
+            throw notFound;
+        }
+
+        var id = sandboxes.FindRunningByName(app.Id, request.SandboxName)?.Id
+            ?? (request.IncludeTerminated
+                ? await sandboxes.FindNewestByNameAsync(app.Id, request.SandboxName, context.CancellationToken).ConfigureAwait(false)
+                : null);
+        return id is null ? throw notFound : new SandboxGetFromNameResponse { SandboxId = id, Metadata = new SandboxHandleMetadata { AppId = app.Id } };
+    }
+
+    public override Task<SandboxListResponse> SandboxList(SandboxListRequest request, ServerCallContext context) => ListAsync(request, context);
+
+    public override Task<SandboxListResponse> SandboxListV2(SandboxListRequest request, ServerCallContext context) => ListAsync(request, context);
+
+    private async Task<SandboxListResponse> ListAsync(SandboxListRequest request, ServerCallContext context)
+    {
+        DateTimeOffset? before = request.BeforeTimestamp > 0 ? DateTimeOffset.FromUnixTimeMilliseconds((long)(request.BeforeTimestamp * 1000)) : null;
+        var rows = await sandboxes.ListAsync(request.AppId, ToMap(request.Tags), before, request.IncludeFinished, pageSize: 100, context.CancellationToken)
+            .ConfigureAwait(false);
+        var response = new SandboxListResponse();
+        foreach (var row in rows)
+        {
+            var info = new SandboxInfo { Id = row.Id, AppId = row.AppId, CreatedAt = row.CreatedAt, Name = row.Name ?? "", ImageId = row.ImageId };
+            info.Tags.AddRange(ToTags(row.Tags));
+            response.Sandboxes.Add(info);
+        }
+
+        return response;
+    }
+
+    public override Task<Empty> SandboxTagsSet(SandboxTagsSetRequest request, ServerCallContext context) => SetTagsAsync(request, context);
+
+    public override Task<Empty> SandboxTagsSetV2(SandboxTagsSetRequest request, ServerCallContext context) => SetTagsAsync(request, context);
+
+    private async Task<Empty> SetTagsAsync(SandboxTagsSetRequest request, ServerCallContext context)
+    {
+        await sandboxes.SetTagsAsync(request.SandboxId, ToMap(request.Tags), context.CancellationToken).ConfigureAwait(false);
+        return new Empty();
+    }
+
+    public override Task<SandboxTagsGetResponse> SandboxTagsGet(SandboxTagsGetRequest request, ServerCallContext context) => GetTagsAsync(request, context);
+
+    public override Task<SandboxTagsGetResponse> SandboxTagsGetV2(SandboxTagsGetRequest request, ServerCallContext context) => GetTagsAsync(request, context);
+
+    private async Task<SandboxTagsGetResponse> GetTagsAsync(SandboxTagsGetRequest request, ServerCallContext context)
+    {
+        var response = new SandboxTagsGetResponse();
+        response.Tags.AddRange(ToTags(await sandboxes.GetTagsAsync(request.SandboxId, context.CancellationToken).ConfigureAwait(false)));
+        return response;
+    }
+
+    public override async Task SandboxGetLogs(SandboxGetLogsRequest request, IServerStreamWriter<TaskLogsBatch> responseStream, ServerCallContext context)
+    {
+        var session = sandboxes.Get(request.SandboxId);
+        var stderr = request.FileDescriptor == FileDescriptor.Stderr;
+        var offset = long.TryParse(request.LastEntryId, NumberStyles.None, CultureInfo.InvariantCulture, out var cursor) ? cursor : 0;
+        using var budget = LongPoll.Budget(request.Timeout, context.CancellationToken);
+        try
+        {
+            await foreach (var chunk in EntrypointOutput.ReadTextAsync(session, stderr, offset, budget.Token).ConfigureAwait(false))
+            {
+                // The SDK takes the cursor from every batch, so each one carries it.
+                var batch = new TaskLogsBatch { TaskId = session.TaskId, EntryId = chunk.NextOffset.ToString(CultureInfo.InvariantCulture), Eof = chunk.Eof };
+                if (chunk.Text.Length > 0)
+                {
+                    batch.Items.Add(new TaskLogs
+                    {
+                        Data = chunk.Text,
+                        FileDescriptor = stderr ? FileDescriptor.Stderr : FileDescriptor.Stdout,
+                        TimestampNs = (ulong)clock.GetUtcNow().ToUnixTimeMilliseconds() * 1_000_000,
+                    });
+                }
+
+                await responseStream.WriteAsync(batch, context.CancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
+        {
+            // Long-poll budget spent: the client re-opens with its cursor.
+        }
+    }
+
+    public override async Task<SandboxStdinWriteResponse> SandboxStdinWrite(SandboxStdinWriteRequest request, ServerCallContext context)
+    {
+        var session = sandboxes.Get(request.SandboxId);
+        var entrypoint = EntrypointOutput.RequireEntrypoint(session);
+        if (session.ClaimStdinIndex(request.Index, request.Input.Length) is { } offset)
+        {
+            session.Touch(clock.GetUtcNow());
+            await entrypoint.WriteStdinAsync(offset, request.Input.Memory, request.Eof, context.CancellationToken).ConfigureAwait(false);
+        }
+
+        return new SandboxStdinWriteResponse();
+    }
+
+    public override Task<SandboxGetTunnelsResponse> SandboxGetTunnels(SandboxGetTunnelsRequest request, ServerCallContext context) => GetTunnelsAsync(request);
+
+    public override Task<SandboxGetTunnelsResponse> SandboxGetTunnelsV2(SandboxGetTunnelsRequest request, ServerCallContext context) => GetTunnelsAsync(request);
+
+    private Task<SandboxGetTunnelsResponse> GetTunnelsAsync(SandboxGetTunnelsRequest request)
+    {
+        var session = RequireRunning(sandboxes.Get(request.SandboxId));
+        return session.Spec.Ports.Count > 0
+            ? throw EngineException.Precondition("This engine does not forward sandbox ports yet, so the sandbox has no tunnels.")
+            : Task.FromResult(new SandboxGetTunnelsResponse());
+    }
+
+    private static SandboxSession RequireRunning(SandboxSession session) =>
+        session.Result is null ? session : throw EngineException.Precondition($"Sandbox {session.Id} has already finished.");
+
+    private static Dictionary<string, string> ToMap(IEnumerable<SandboxTag> tags)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var tag in tags)
+        {
+            map[tag.TagName] = tag.TagValue;
+        }
+
+        return map;
+    }
+
+    private static IEnumerable<SandboxTag> ToTags(IReadOnlyDictionary<string, string> tags) =>
+        tags.Select(t => new SandboxTag { TagName = t.Key, TagValue = t.Value });
+
+    private static GenericResult ToResult(ImageBuildJob job) => job.Status switch
+    {
+        ImageBuildStatus.Succeeded => new GenericResult { Status = GenericResult.Types.GenericStatus.Success },
+        ImageBuildStatus.Terminated => new GenericResult { Status = GenericResult.Types.GenericStatus.Terminated, Exception = job.Error ?? "" },
+        ImageBuildStatus.Failed => new GenericResult { Status = GenericResult.Types.GenericStatus.Failure, Exception = job.Error ?? "" },
+        _ => new GenericResult(),
+    };
+}

@@ -1,0 +1,130 @@
+using TypedSandbox.Protocol.Client;
+using TypedSandbox.Server.Engine;
+using TypedSandbox.Server.Isolation;
+using TypedSandbox.Server.Sandboxes;
+using TypedSandbox.Server.Secrets;
+
+namespace TypedSandbox.Server.Api;
+
+/// <summary>Protocol messages ↔ engine records for sandboxes: the only place that knows both.</summary>
+internal static class SandboxTranslation
+{
+    /// <summary>Builds the engine's spec from a create request's definition, resolving secrets into environment variables.</summary>
+    public static async Task<SandboxSpec> ToSpecAsync(
+        string appId, Sandbox definition, IEnumerable<SandboxTag> tags, IEnumerable<SecretSource> secretSources,
+        SecretStore secrets, bool v2, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(appId))
+        {
+            throw EngineException.Invalid("app_id is required: look the app up first (AppGetOrCreate).");
+        }
+
+        if (string.IsNullOrEmpty(definition.ImageId))
+        {
+            throw EngineException.Invalid("The sandbox definition has no image_id: build the image first (ImageGetOrCreate).");
+        }
+
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        var sourced = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var source in secretSources)
+        {
+            await ApplyAsync(source, environment, secrets, cancellationToken).ConfigureAwait(false);
+            if (source.SourceCase == SecretSource.SourceOneofCase.SecretId)
+            {
+                sourced.Add(source.SecretId);
+            }
+        }
+
+        // V1 clients (and V2 named secrets already listed in secret_sources) send ids here.
+        foreach (var secretId in definition.SecretIds.Where(id => !sourced.Contains(id)))
+        {
+            foreach (var (key, value) in await secrets.ResolveAsync(secretId, cancellationToken).ConfigureAwait(false))
+            {
+                environment[key] = value;
+            }
+        }
+
+        if (definition.EnvironmentVariables is { } variables)
+        {
+            foreach (var (key, value) in variables.Contents)
+            {
+                environment[key] = value;
+            }
+        }
+
+        var tagMap = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var tag in tags)
+        {
+            if (!tagMap.TryAdd(tag.TagName, tag.TagValue))
+            {
+                throw EngineException.Invalid($"Tag '{tag.TagName}' is given twice.");
+            }
+        }
+
+        var network = definition.NetworkAccess?.NetworkAccessType switch
+        {
+            NetworkAccess.Types.NetworkAccessType.Blocked => NetworkPolicy.Blocked,
+            NetworkAccess.Types.NetworkAccessType.Allowlist => new NetworkPolicy(NetworkMode.Open, [.. definition.NetworkAccess.AllowedCidrs]),
+            _ => definition.BlockNetwork ? NetworkPolicy.Blocked : NetworkPolicy.Open,
+        };
+
+        return new SandboxSpec
+        {
+            AppId = appId,
+            ImageId = definition.ImageId,
+            EntrypointArgs = [.. definition.EntrypointArgs],
+            Timeout = definition.TimeoutSecs == 0 ? EngineRules.DefaultTimeout : TimeSpan.FromSeconds(definition.TimeoutSecs),
+            IdleTimeout = definition.HasIdleTimeoutSecs ? TimeSpan.FromSeconds(definition.IdleTimeoutSecs) : null,
+            Workdir = definition.HasWorkdir ? definition.Workdir : null,
+            Environment = environment,
+            Volumes = [.. definition.VolumeMounts.Select(v => new VolumeMountSpec(v.VolumeId, v.MountPath, v.ReadOnly))],
+            MemoryMb = definition.Resources?.MemoryMbMax > 0 ? definition.Resources.MemoryMbMax : definition.Resources?.MemoryMb ?? 0,
+            MilliCpu = definition.Resources?.MilliCpuMax > 0 ? definition.Resources.MilliCpuMax : definition.Resources?.MilliCpu ?? 0,
+            Network = network,
+            Ports = [.. (definition.OpenPorts?.Ports ?? []).Select(p => (int)p.Port)],
+            Name = definition.HasName ? definition.Name : null,
+            Tags = tagMap,
+            Verbose = definition.Verbose,
+            V2 = v2,
+        };
+    }
+
+    /// <summary>Adds one secret source (a named secret or inline variables) to an environment.</summary>
+    public static async Task ApplyAsync(SecretSource source, Dictionary<string, string> environment, SecretStore secrets, CancellationToken cancellationToken)
+    {
+        switch (source.SourceCase)
+        {
+            case SecretSource.SourceOneofCase.SecretId:
+                foreach (var (key, value) in await secrets.ResolveAsync(source.SecretId, cancellationToken).ConfigureAwait(false))
+                {
+                    environment[key] = value;
+                }
+
+                break;
+            case SecretSource.SourceOneofCase.Env:
+                foreach (var (key, value) in source.Env.Contents)
+                {
+                    EngineRules.Require(EngineRules.CheckEnvironmentKey(key));
+                    environment[key] = value;
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>The protocol form of a sandbox's result.</summary>
+    public static GenericResult ToResult(SandboxResult result) => new()
+    {
+        Status = result.Outcome switch
+        {
+            SandboxOutcome.Success => GenericResult.Types.GenericStatus.Success,
+            SandboxOutcome.Terminated => GenericResult.Types.GenericStatus.Terminated,
+            SandboxOutcome.Timeout => GenericResult.Types.GenericStatus.Timeout,
+            SandboxOutcome.IdleTimeout => GenericResult.Types.GenericStatus.IdleTimeout,
+            SandboxOutcome.InitFailure => GenericResult.Types.GenericStatus.InitFailure,
+            _ => GenericResult.Types.GenericStatus.Failure,
+        },
+        Exitcode = result.ExitCode,
+        Exception = result.Message ?? "",
+    };
+}

@@ -1,0 +1,177 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using TypedSandbox.Server.Engine;
+
+namespace TypedSandbox.Server.Images;
+
+/// <summary>
+/// Image builds in flight and done: starts a build the first time an image definition is asked for, lets clients
+/// follow its log from any position, and hands finished images to sandbox creation.
+/// </summary>
+public sealed partial class ImageBuilds(ImageStore store, ILogger<ImageBuilds> logger) : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, ImageBuildJob> _jobs = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Returns the id of the image the commands define, starting its build unless it is built or building.</summary>
+    public ImageBuildJob Start(IReadOnlyList<string> dockerfileCommands, bool forceBuild)
+    {
+        if (dockerfileCommands.Count == 0)
+        {
+            throw EngineException.Invalid("The image definition has no commands; it must start with 'FROM <image>'.");
+        }
+
+        var imageId = ImageStore.ComputeImageId(dockerfileCommands);
+        if (!forceBuild && _jobs.TryGetValue(imageId, out var running) && running.Status != ImageBuildStatus.Failed)
+        {
+            return running;
+        }
+
+        if (!forceBuild && store.TryGet(imageId) is { } built)
+        {
+            return _jobs.GetOrAdd(imageId, id => ImageBuildJob.Finished(id, built));
+        }
+
+        var job = new ImageBuildJob(imageId);
+        _jobs[imageId] = job;
+        _ = RunAsync(job, dockerfileCommands);
+        return job;
+    }
+
+    /// <summary>The build job of an image, including images built before an engine restart.</summary>
+    public ImageBuildJob? Find(string imageId)
+    {
+        if (_jobs.TryGetValue(imageId, out var job))
+        {
+            return job;
+        }
+
+        return store.TryGet(imageId) is { } built ? _jobs.GetOrAdd(imageId, id => ImageBuildJob.Finished(id, built)) : null;
+    }
+
+    /// <summary>The built image, waiting for its build if needed; fails if it is unknown or its build failed.</summary>
+    public async Task<ImageRecord> GetReadyAsync(string imageId, CancellationToken cancellationToken)
+    {
+        var job = Find(imageId) ?? throw EngineException.NotFound($"Image '{imageId}' not found; build it first (ImageGetOrCreate).");
+        await job.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return job.Image ?? throw EngineException.Precondition($"Image '{imageId}' failed to build: {job.Error}");
+    }
+
+    private async Task RunAsync(ImageBuildJob job, IReadOnlyList<string> dockerfileCommands)
+    {
+        try
+        {
+            var image = await store.GetOrBuildAsync(dockerfileCommands, job, _stopping.Token).ConfigureAwait(false);
+            job.Succeed(image);
+            LogBuilt(job.ImageId);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            job.Fail("The engine stopped during the build.", ImageBuildStatus.Terminated);
+        }
+        catch (Exception exception)
+        {
+            job.Write(exception.Message);
+            job.Fail(exception.Message, ImageBuildStatus.Failed);
+            LogFailed(job.ImageId, exception.Message);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_jobs.Values.Select(j => j.Completion)).ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Image {ImageId} is ready")]
+    private partial void LogBuilt(string imageId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Image {ImageId} failed to build: {Reason}")]
+    private partial void LogFailed(string imageId, string reason);
+}
+
+/// <summary>The state of an image build.</summary>
+public enum ImageBuildStatus
+{
+    /// <summary>Still building.</summary>
+    Running,
+    /// <summary>Built.</summary>
+    Succeeded,
+    /// <summary>A step failed or the base image could not be had.</summary>
+    Failed,
+    /// <summary>Stopped because the engine stopped.</summary>
+    Terminated,
+}
+
+/// <summary>One image build: its log (line by line, readable from any position) and its outcome.</summary>
+public sealed class ImageBuildJob : IImageBuildLog
+{
+    private readonly Lock _gate = new();
+    private readonly List<string> _lines = [];
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    internal ImageBuildJob(string imageId) => ImageId = imageId;
+
+    internal static ImageBuildJob Finished(string imageId, ImageRecord image)
+    {
+        var job = new ImageBuildJob(imageId);
+        job.Succeed(image);
+        return job;
+    }
+
+    /// <summary>The image id.</summary>
+    public string ImageId { get; }
+
+    /// <summary>The build's state.</summary>
+    public ImageBuildStatus Status { get; private set; }
+
+    /// <summary>The image once built.</summary>
+    public ImageRecord? Image { get; private set; }
+
+    /// <summary>Why the build failed.</summary>
+    public string? Error { get; private set; }
+
+    /// <summary>Completes when the build ends, whatever the outcome.</summary>
+    public Task Completion => _completion.Task;
+
+    /// <inheritdoc/>
+    public void Write(string line)
+    {
+        TaskCompletionSource changed;
+        lock (_gate)
+        {
+            _lines.Add(line);
+            changed = _changed;
+            _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        changed.TrySetResult();
+    }
+
+    /// <summary>Log lines from <paramref name="start"/> on, and a task that completes when more arrive or the build ends.</summary>
+    public (IReadOnlyList<string> Lines, Task Changed) Read(int start)
+    {
+        lock (_gate)
+        {
+            var lines = start < _lines.Count ? _lines.GetRange(start, _lines.Count - start) : [];
+            return (lines, Task.WhenAny(_changed.Task, _completion.Task));
+        }
+    }
+
+    internal void Succeed(ImageRecord image)
+    {
+        Image = image;
+        Status = ImageBuildStatus.Succeeded;
+        _completion.TrySetResult();
+    }
+
+    internal void Fail(string error, ImageBuildStatus status)
+    {
+        Error = error;
+        Status = status;
+        _completion.TrySetResult();
+    }
+}

@@ -1,0 +1,508 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+
+namespace TypedSandbox.Server.Images;
+
+/// <summary>
+/// Turns image definitions (Dockerfile commands as Modal sends them) into stacks of unpacked layers under the state
+/// directory. <c>FROM</c> pulls with the OCI distribution protocol (or builds Debian bases locally, or reuses an image
+/// built earlier); <c>ENV</c>, <c>WORKDIR</c>, <c>USER</c>, <c>CMD</c>, <c>ENTRYPOINT</c> change the config; <c>RUN</c> runs
+/// through an <see cref="IBuildStepExecutor"/> and its upper dir becomes a layer. Every step is cached by the hash of
+/// (parent step, instruction), so a second build of a definition does no network or build work. Safe for concurrent
+/// callers: the same step or layer is produced once.
+/// </summary>
+public sealed partial class ImageStore : IDisposable
+{
+    private const string HashDomain = "typedsandbox-image-v1";
+    private const int LogTailLines = 20;
+
+    private readonly ImageStoreOptions _options;
+    private readonly IBuildStepExecutor? _executor;
+    private readonly ILogger<ImageStore> _logger;
+    private readonly ImageStoreLayout _layout;
+    private readonly RegistryClient _registry;
+    private readonly LayerUnpacker _unpacker;
+    private readonly DebianBootstrap _debian;
+    private readonly KeyedLock _locks = new();
+
+    /// <summary>Opens (or creates) the store under <see cref="ImageStoreOptions.StateDirectory"/>.</summary>
+    /// <param name="options">State directory, mirrors and other settings.</param>
+    /// <param name="executor">Runs <c>RUN</c> steps; without one, definitions with <c>RUN</c> are refused.</param>
+    /// <param name="logger">Engine log.</param>
+    public ImageStore(ImageStoreOptions options, IBuildStepExecutor? executor, ILogger<ImageStore> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(logger);
+        _options = options;
+        _executor = executor;
+        _logger = logger;
+        _layout = new ImageStoreLayout(options.StateDirectory);
+        _layout.RemoveAbandonedTemp();
+        _registry = new RegistryClient(options.RegistryMirrors, options.Platform, options.ConnectTimeout, logger);
+        _unpacker = new LayerUnpacker(logger);
+        _debian = new DebianBootstrap(options.MmdebstrapPath, options.DebianMirror);
+    }
+
+    /// <summary>The image ID of a definition: <c>im-</c> and 24 hex digits of a SHA-256 over the normalized commands.</summary>
+    public static string ComputeImageId(IReadOnlyList<string> dockerfileCommands)
+    {
+        var instructions = DockerfileInstruction.ParseAll(dockerfileCommands);
+        return ComputeImageId(instructions);
+    }
+
+    private static string ComputeImageId(IReadOnlyList<DockerfileInstruction> instructions)
+    {
+        var text = new StringBuilder(HashDomain);
+        foreach (var instruction in instructions)
+        {
+            text.Append('\n').Append(instruction.Text.Length.ToString(CultureInfo.InvariantCulture)).Append(':').Append(instruction.Text);
+        }
+
+        return "im-" + Hash(text.ToString())[..24];
+    }
+
+    /// <summary>Returns the image built earlier under <paramref name="imageId"/> (also after an engine restart), or <see langword="null"/>.</summary>
+    public ImageRecord? TryGet(string imageId)
+    {
+        ArgumentNullException.ThrowIfNull(imageId);
+        if (!ImageIdPattern().IsMatch(imageId))
+        {
+            return null;
+        }
+
+        var stored = ImageStoreLayout.ReadJson<StoredImage>(_layout.ImagePath(imageId));
+        return stored is not null && LayersPresent(stored) ? ToRecord(imageId, stored) : null;
+    }
+
+    /// <summary>
+    /// Builds the image <paramref name="dockerfileCommands"/> define, or returns it from the store. Progress lines go to
+    /// <paramref name="log"/>.
+    /// </summary>
+    /// <exception cref="InvalidImageDefinitionException">Bad syntax or an unsupported instruction (INVALID_ARGUMENT).</exception>
+    /// <exception cref="ImageNotFoundException">The base image does not exist (NOT_FOUND).</exception>
+    /// <exception cref="ImageRegistryUnauthorizedException">The registry refused anonymous access (PERMISSION_DENIED).</exception>
+    /// <exception cref="ImageRegistryUnavailableException">The registry could not be reached (UNAVAILABLE).</exception>
+    /// <exception cref="ImageIntegrityException">Content did not match its digest or a layer was unsafe (DATA_LOSS).</exception>
+    /// <exception cref="ImageBuildFailedException">A <c>RUN</c> step (or a local base build) failed (FAILED_PRECONDITION).</exception>
+    public Task<ImageRecord> GetOrBuildAsync(IReadOnlyList<string> dockerfileCommands, IImageBuildLog log, CancellationToken cancellationToken) =>
+        GetOrBuildAsync(dockerfileCommands, log, forceBuild: false, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="GetOrBuildAsync(IReadOnlyList{string}, IImageBuildLog, CancellationToken)"/>; with
+    /// <paramref name="forceBuild"/> (Modal's <c>force_build</c>) every step runs again and the tag in <c>FROM</c> is
+    /// resolved again (layers already in the store by digest are still reused).
+    /// </summary>
+    public async Task<ImageRecord> GetOrBuildAsync(IReadOnlyList<string> dockerfileCommands, IImageBuildLog log, bool forceBuild, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        var instructions = DockerfileInstruction.ParseAll(dockerfileCommands);
+        var imageId = ComputeImageId(instructions);
+        if (!forceBuild && TryGet(imageId) is { } cached)
+        {
+            log.Write($"Image {imageId} is already built");
+            return cached;
+        }
+
+        if (_executor is null && instructions.FirstOrDefault(i => i.Keyword == DockerfileKeyword.Run) is { } run)
+        {
+            throw new InvalidOperationException($"'{run.Text}' needs a build step executor, and this image store was created without one.");
+        }
+
+        using (await _locks.AcquireAsync("image:" + imageId, cancellationToken).ConfigureAwait(false))
+        {
+            if (!forceBuild && TryGet(imageId) is { } built)
+            {
+                log.Write($"Image {imageId} is already built");
+                return built;
+            }
+
+            var stepKey = HashDomain;
+            StoredImage? state = null;
+            for (var i = 0; i < instructions.Count; i++)
+            {
+                var instruction = instructions[i];
+                stepKey = Hash(stepKey + "\n" + instruction.Text);
+                log.Write($"Step {i + 1}/{instructions.Count}: {instruction.Text}");
+                state = await GetOrRunStepAsync(stepKey, instruction, state, log, forceBuild, cancellationToken).ConfigureAwait(false);
+            }
+
+            _layout.WriteJsonDurably(_layout.ImagePath(imageId), state!);
+            log.Write($"Built image {imageId}");
+            return ToRecord(imageId, state!);
+        }
+    }
+
+    /// <summary>
+    /// Registers a sandbox's filesystem changes as a new image on top of <paramref name="parent"/> (Modal's filesystem
+    /// snapshot). <paramref name="upperDir"/> (an unmounted overlayfs upper dir on the state directory's file system) is
+    /// moved into the store. The new image can be used as <c>FROM im-…</c>.
+    /// </summary>
+    public Task<ImageRecord> CommitSnapshotAsync(ImageRecord parent, string upperDir, ImageConfig config, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parent);
+        ArgumentNullException.ThrowIfNull(upperDir);
+        ArgumentNullException.ThrowIfNull(config);
+        cancellationToken.ThrowIfCancellationRequested();
+        var stored = ImageStoreLayout.ReadJson<StoredImage>(_layout.ImagePath(parent.ImageId))
+            ?? throw new ImageNotFoundException(parent.ImageId, $"Image '{parent.ImageId}' is not in this engine's image store.");
+        var imageId = "im-" + Hash(HashDomain + "\nsnapshot\n" + parent.ImageId + "\n" + Guid.NewGuid().ToString("N"))[..24];
+        var layerName = "snapshot-" + imageId;
+        try
+        {
+            Directory.Move(upperDir, _layout.LayerDir(layerName));
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"Cannot move the snapshot's upper dir '{upperDir}' into the image store (it must be on the same file system as '{_layout.Root}'): {e.Message}", e);
+        }
+
+        var snapshot = new StoredImage([layerName, .. stored.Layers], config);
+        _layout.WriteJsonDurably(_layout.ImagePath(imageId), snapshot);
+        return Task.FromResult(ToRecord(imageId, snapshot));
+    }
+
+    /// <summary>Closes the registry client.</summary>
+    public void Dispose() => _registry.Dispose();
+
+    private async Task<StoredImage> GetOrRunStepAsync(
+        string stepKey, DockerfileInstruction instruction, StoredImage? parent, IImageBuildLog log, bool forceBuild, CancellationToken cancellationToken)
+    {
+        var path = _layout.StepPath(stepKey);
+        if (!forceBuild && ImageStoreLayout.ReadJson<StoredImage>(path) is { } hit && LayersPresent(hit))
+        {
+            log.Write(" ---> Using cache");
+            return hit;
+        }
+
+        using (await _locks.AcquireAsync("step:" + stepKey, cancellationToken).ConfigureAwait(false))
+        {
+            if (!forceBuild && ImageStoreLayout.ReadJson<StoredImage>(path) is { } raced && LayersPresent(raced))
+            {
+                log.Write(" ---> Using cache");
+                return raced;
+            }
+
+            var result = await RunStepAsync(stepKey, instruction, parent, log, cancellationToken).ConfigureAwait(false);
+            _layout.WriteJsonDurably(path, result);
+            return result;
+        }
+    }
+
+    private async Task<StoredImage> RunStepAsync(
+        string stepKey, DockerfileInstruction instruction, StoredImage? parent, IImageBuildLog log, CancellationToken cancellationToken)
+    {
+        if (instruction.Keyword == DockerfileKeyword.From)
+        {
+            return await FromAsync(instruction, log, cancellationToken).ConfigureAwait(false);
+        }
+
+        var state = parent!;
+        var config = state.Config;
+        switch (instruction.Keyword)
+        {
+            case DockerfileKeyword.Env:
+                foreach (var (name, value) in instruction.EnvPairs(config))
+                {
+                    config = config.WithEnv(name, value);
+                }
+
+                return state with { Config = config };
+
+            case DockerfileKeyword.Workdir:
+                var dir = DockerfileInstruction.Expand(instruction.Arguments, config);
+                var workdir = dir.StartsWith('/') ? dir : Path.Combine(config.WorkingDir ?? "/", dir);
+                return WithDirectory(stepKey, state with { Config = config with { WorkingDir = workdir } }, workdir);
+
+            case DockerfileKeyword.User:
+                return state with { Config = config with { User = DockerfileInstruction.Expand(instruction.Arguments, config) } };
+
+            case DockerfileKeyword.Entrypoint:
+                // As in Docker, a new entrypoint drops the command inherited with the base image.
+                return state with { Config = config with { Entrypoint = instruction.CommandArgv(), Cmd = null } };
+
+            case DockerfileKeyword.Cmd:
+                return state with { Config = config with { Cmd = instruction.CommandArgv() } };
+
+            case DockerfileKeyword.Run:
+                return await RunAsync(stepKey, instruction, state, log, cancellationToken).ConfigureAwait(false);
+
+            default:
+                return state; // LABEL, EXPOSE, MAINTAINER, STOPSIGNAL: recorded in the image ID only.
+        }
+    }
+
+    private async Task<StoredImage> FromAsync(DockerfileInstruction instruction, IImageBuildLog log, CancellationToken cancellationToken)
+    {
+        var words = instruction.Arguments.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)
+            .Where(w => !w.StartsWith("--platform=", StringComparison.Ordinal))
+            .ToArray();
+        if (words.Length is not (1 or 3) || (words.Length == 3 && !string.Equals(words[1], "AS", StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new InvalidImageDefinitionException($"'{instruction.Text}' must be 'FROM <image> [AS <name>]'.");
+        }
+
+        var from = words[0];
+        if (from == "scratch")
+        {
+            return new StoredImage([], ImageConfig.Empty);
+        }
+
+        if (ImageIdPattern().IsMatch(from))
+        {
+            var stored = ImageStoreLayout.ReadJson<StoredImage>(_layout.ImagePath(from));
+            if (stored is null || !LayersPresent(stored))
+            {
+                throw new ImageNotFoundException(from, $"Image '{from}' is not in this engine's image store; build it first.");
+            }
+
+            log.Write($"Using image {from} from the local store");
+            return stored;
+        }
+
+        var reference = ImageReference.Parse(from);
+        var debian = DebianBootstrap.Recognise(reference);
+        if (debian is not null && _options.DebianBases == DebianBaseSource.BootstrapOnly)
+        {
+            return await BootstrapDebianAsync(debian, log, cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            return await PullAsync(reference, log, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ImageException e) when (debian is not null && _options.DebianBases == DebianBaseSource.RegistryThenBootstrap
+                                       && e is ImageRegistryUnavailableException or ImageNotFoundException)
+        {
+            log.Write($"Could not pull {reference} ({e.Message}); building it locally from Debian packages instead");
+            return await BootstrapDebianAsync(debian, log, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<StoredImage> PullAsync(ImageReference reference, IImageBuildLog log, CancellationToken cancellationToken)
+    {
+        log.Write($"Resolving {reference}");
+        var manifest = await _registry.ResolveAsync(reference, log, cancellationToken).ConfigureAwait(false);
+        log.Write($"Pulling {reference} ({manifest.ManifestDigest}) from {manifest.Source}: {manifest.Layers.Count} layer(s)");
+
+        OciImageConfigFile configFile;
+        try
+        {
+            configFile = OciImageConfigFile.Parse(manifest.ConfigJson);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new ImageIntegrityException($"The image config of '{reference}' is not valid JSON: {e.Message}", e);
+        }
+
+        var configPath = _layout.BlobPath(manifest.ConfigDigest);
+        if (!File.Exists(configPath))
+        {
+            var temp = _layout.NewTempPath(".blob");
+            await File.WriteAllBytesAsync(temp, manifest.ConfigJson, cancellationToken).ConfigureAwait(false);
+            File.Move(temp, configPath, overwrite: true);
+        }
+
+        var layers = new List<string>();
+        foreach (var layer in manifest.Layers)
+        {
+            layers.Add(await EnsurePulledLayerAsync(manifest.Source, reference, layer, log, cancellationToken).ConfigureAwait(false));
+        }
+
+        layers.Reverse(); // Manifests list base first; overlayfs wants top first.
+        return new StoredImage(layers, configFile.ToImageConfig());
+    }
+
+    private async Task<string> EnsurePulledLayerAsync(
+        RegistrySource source, ImageReference reference, OciDescriptor layer, IImageBuildLog log, CancellationToken cancellationToken)
+    {
+        if (!ImageReference.IsSha256Digest(layer.Digest))
+        {
+            throw new ImageIntegrityException($"Layer digest '{layer.Digest}' of '{reference}' is not a sha256 digest.");
+        }
+
+        var layerName = "sha256-" + layer.Digest["sha256:".Length..];
+        if (Directory.Exists(_layout.LayerDir(layerName)))
+        {
+            log.Write($"Layer {ImageReference.ShortDigest(layer.Digest)} already present");
+            return layerName;
+        }
+
+        using (await _locks.AcquireAsync("layer:" + layerName, cancellationToken).ConfigureAwait(false))
+        {
+            if (Directory.Exists(_layout.LayerDir(layerName)))
+            {
+                log.Write($"Layer {ImageReference.ShortDigest(layer.Digest)} already present");
+                return layerName;
+            }
+
+            log.Write($"Downloading layer {ImageReference.ShortDigest(layer.Digest)} ({ImageReference.FormatSize(layer.Size)})");
+            var blob = _layout.NewTempPath(".blob");
+            var unpackDir = _layout.NewTempPath();
+            try
+            {
+                var file = new FileStream(blob, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+                await using (file.ConfigureAwait(false))
+                {
+                    await _registry.DownloadBlobAsync(source, reference, layer, file, cancellationToken).ConfigureAwait(false);
+                }
+
+                log.Write($"Unpacking layer {ImageReference.ShortDigest(layer.Digest)}");
+                Directory.CreateDirectory(unpackDir);
+                await _unpacker.UnpackAsync(blob, unpackDir, cancellationToken).ConfigureAwait(false);
+                _layout.CommitLayer(unpackDir, layerName);
+            }
+            finally
+            {
+                ImageStoreLayout.DeletePath(blob);
+                ImageStoreLayout.DeletePath(unpackDir);
+            }
+
+            return layerName;
+        }
+    }
+
+    private async Task<StoredImage> BootstrapDebianAsync(DebianBootstrap.Target target, IImageBuildLog log, CancellationToken cancellationToken)
+    {
+        var layerName = target.LayerName;
+        using (await _locks.AcquireAsync("layer:" + layerName, cancellationToken).ConfigureAwait(false))
+        {
+            if (Directory.Exists(_layout.LayerDir(layerName)))
+            {
+                log.Write($"{target} was built locally before; reusing it");
+            }
+            else
+            {
+                var work = _layout.NewTempPath();
+                try
+                {
+                    Directory.CreateDirectory(work);
+                    var rootfs = Path.Combine(work, "rootfs");
+                    await _debian.BuildAsync(target, rootfs, log, cancellationToken).ConfigureAwait(false);
+                    _layout.CommitLayer(rootfs, layerName);
+                }
+                finally
+                {
+                    ImageStoreLayout.DeletePath(work);
+                }
+            }
+        }
+
+        return new StoredImage([layerName], DebianBootstrap.Config);
+    }
+
+    private async Task<StoredImage> RunAsync(string stepKey, DockerfileInstruction instruction, StoredImage state, IImageBuildLog log, CancellationToken cancellationToken)
+    {
+        var work = _layout.NewTempPath();
+        var upper = Path.Combine(work, "upper");
+        var overlayWork = Path.Combine(work, "work");
+        Directory.CreateDirectory(upper);
+        Directory.CreateDirectory(overlayWork);
+        try
+        {
+            var env = state.Config.GetEnv("PATH") is null ? state.Config.WithEnv("PATH", DebianBootstrap.DefaultPath["PATH=".Length..]).Env : state.Config.Env;
+            var request = new BuildStepRequest(
+                state.Layers.Select(_layout.LayerDir).ToList(),
+                upper,
+                overlayWork,
+                instruction.CommandArgv(),
+                env,
+                state.Config.WorkingDir ?? "/",
+                state.Config.User);
+            var tail = new TailLog(log, LogTailLines);
+            var exitCode = await _executor!.RunAsync(request, tail, cancellationToken).ConfigureAwait(false);
+            if (exitCode != 0)
+            {
+                var lines = tail.Lines();
+                throw new ImageBuildFailedException(instruction.Text, exitCode, lines,
+                    $"Image build step '{instruction.Text}' failed with exit code {exitCode}" +
+                    (lines.Count > 0 ? $"; last output: {string.Join(" | ", lines.TakeLast(3))}" : "."));
+            }
+
+            if (!Directory.EnumerateFileSystemEntries(upper).Any())
+            {
+                log.Write(" ---> No file system changes");
+                return state;
+            }
+
+            // Unique per run: a forced rebuild must not collide with (or reuse) the layer of an earlier run.
+            var layerName = "run-" + stepKey[..24] + "-" + Guid.NewGuid().ToString("N")[..8];
+            _layout.CommitLayer(upper, layerName);
+            return state with { Layers = [layerName, .. state.Layers] };
+        }
+        finally
+        {
+            ImageStoreLayout.DeletePath(work);
+        }
+    }
+
+    /// <summary>As Docker does for WORKDIR, adds a one-directory layer when no layer has <paramref name="path"/> yet.</summary>
+    private StoredImage WithDirectory(string stepKey, StoredImage state, string path)
+    {
+        var parts = LayerUnpacker.SplitPath(path);
+        if (parts.Length == 0 || state.Layers.Any(l => Directory.Exists(Path.Combine([_layout.LayerDir(l), .. parts]))))
+        {
+            return state;
+        }
+
+        var work = _layout.NewTempPath();
+        try
+        {
+            var current = work;
+            foreach (var part in parts.Prepend(""))
+            {
+                current = Path.Combine(current, part);
+                Directory.CreateDirectory(current);
+                NativeFileSystem.Chmod(current, 0b111_101_101); // 0755 whatever the umask.
+            }
+
+            var layerName = "workdir-" + stepKey[..32];
+            _layout.CommitLayer(work, layerName);
+            return state with { Layers = [layerName, .. state.Layers] };
+        }
+        finally
+        {
+            ImageStoreLayout.DeletePath(work);
+        }
+    }
+
+    private bool LayersPresent(StoredImage stored) => stored.Layers.All(l => Directory.Exists(_layout.LayerDir(l)));
+
+    private ImageRecord ToRecord(string imageId, StoredImage stored) =>
+        new(imageId, stored.Layers.Select(_layout.LayerDir).ToList(), stored.Config);
+
+    private static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+    [GeneratedRegex("^im-[A-Za-z0-9]{1,64}$")]
+    private static partial Regex ImageIdPattern();
+
+    /// <summary>Forwards lines and keeps the last few for the failure message.</summary>
+    private sealed class TailLog(IImageBuildLog inner, int capacity) : IImageBuildLog
+    {
+        private readonly Queue<string> _lines = new();
+
+        public void Write(string line)
+        {
+            lock (_lines)
+            {
+                _lines.Enqueue(line);
+                if (_lines.Count > capacity)
+                {
+                    _lines.Dequeue();
+                }
+            }
+
+            inner.Write(line);
+        }
+
+        public IReadOnlyList<string> Lines()
+        {
+            lock (_lines)
+            {
+                return [.. _lines];
+            }
+        }
+    }
+}

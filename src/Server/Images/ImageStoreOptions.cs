@@ -1,0 +1,39 @@
+namespace TypedSandbox.Server.Images;
+
+/// <summary>Where <c>FROM debian:&lt;suite&gt;[-slim]</c> bases come from.</summary>
+public enum DebianBaseSource
+{
+    /// <summary>Pull from the registry (or a mirror); build locally with mmdebstrap when that fails.</summary>
+    RegistryThenBootstrap,
+
+    /// <summary>Always build locally with mmdebstrap (no registry traffic for Debian bases).</summary>
+    BootstrapOnly,
+
+    /// <summary>Only pull; never build locally.</summary>
+    RegistryOnly,
+}
+
+/// <summary>Settings of an <see cref="ImageStore"/>.</summary>
+public sealed record ImageStoreOptions
+{
+    /// <summary>Directory that holds blobs, unpacked layers and image records; created when missing.</summary>
+    public required string StateDirectory { get; init; }
+
+    /// <summary>Mirrors tried in order before Docker Hub for <c>docker.io</c> references.</summary>
+    public IReadOnlyList<RegistryMirror> RegistryMirrors { get; init; } = [];
+
+    /// <summary>How Debian bases are obtained.</summary>
+    public DebianBaseSource DebianBases { get; init; } = DebianBaseSource.RegistryThenBootstrap;
+
+    /// <summary>The Debian package mirror mmdebstrap uses.</summary>
+    public string DebianMirror { get; init; } = "http://deb.debian.org/debian";
+
+    /// <summary>The mmdebstrap executable.</summary>
+    public string MmdebstrapPath { get; init; } = "mmdebstrap";
+
+    /// <summary>Platform picked from manifest lists; defaults to this machine's (linux/amd64 or linux/arm64).</summary>
+    public OciPlatform Platform { get; init; } = OciPlatform.Current;
+
+    /// <summary>Time allowed to open a connection to a registry.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
+}

@@ -1,0 +1,448 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+
+namespace TypedSandbox.Server.Images;
+
+/// <summary>Where a reference is pulled from: the registry itself or a mirror of it.</summary>
+/// <param name="BaseUri">Registry base URL (requests go to <c>v2/…</c> below it).</param>
+/// <param name="Repository">Repository path, e.g. <c>library/python</c>.</param>
+/// <param name="IsMirror">True for a configured mirror.</param>
+internal sealed record RegistrySource(Uri BaseUri, string Repository, bool IsMirror)
+{
+    public override string ToString() => IsMirror ? $"mirror {BaseUri}" : BaseUri.Authority;
+}
+
+/// <summary>A manifest resolved for this machine's platform, with its config.</summary>
+internal sealed record ResolvedManifest(
+    RegistrySource Source,
+    string ManifestDigest,
+    IReadOnlyList<OciDescriptor> Layers,
+    string ConfigDigest,
+    byte[] ConfigJson);
+
+/// <summary>
+/// A client of the OCI distribution protocol: manifest and blob GETs with anonymous Bearer token auth,
+/// manifest lists / OCI indexes resolved to one platform, digest verification, mirrors for Docker Hub, and
+/// plain HTTP only for loopback hosts.
+/// </summary>
+internal sealed class RegistryClient : IDisposable
+{
+    private const string DockerHubOrigin = "https://registry-1.docker.io/";
+    private const int MaxRedirects = 10;
+    private const int MaxManifestBytes = 4 * 1024 * 1024;
+
+    private readonly HttpClient _http;
+    private readonly IReadOnlyList<RegistryMirror> _mirrors;
+    private readonly OciPlatform _platform;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, string> _tokens = new(StringComparer.Ordinal);
+
+    public RegistryClient(IReadOnlyList<RegistryMirror> mirrors, OciPlatform platform, TimeSpan connectTimeout, ILogger logger)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false, // followed by hand: the token must not leak to blob storage, http must stay on loopback.
+            AutomaticDecompression = DecompressionMethods.None,
+            ConnectTimeout = connectTimeout,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        };
+        _http = new HttpClient(handler, disposeHandler: true);
+        _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("TypedSandbox", "0.1"));
+        _mirrors = mirrors;
+        _platform = platform;
+        _logger = logger;
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    /// <summary>The sources tried for <paramref name="reference"/>, in order.</summary>
+    public IReadOnlyList<RegistrySource> SourcesFor(ImageReference reference)
+    {
+        if (reference.IsDockerHub)
+        {
+            var sources = _mirrors.Select(m => new RegistrySource(m.BaseUri, reference.Repository, IsMirror: true)).ToList();
+            sources.Add(new RegistrySource(new Uri(DockerHubOrigin), reference.Repository, IsMirror: false));
+            return sources;
+        }
+
+        var scheme = reference.IsLoopbackRegistry ? "http" : "https";
+        return [new RegistrySource(new Uri($"{scheme}://{reference.Registry}/"), reference.Repository, IsMirror: false)];
+    }
+
+    /// <summary>Resolves <paramref name="reference"/> to one platform's manifest and config, trying mirrors first for Docker Hub.</summary>
+    public async Task<ResolvedManifest> ResolveAsync(ImageReference reference, IImageBuildLog log, CancellationToken cancellationToken)
+    {
+        var sources = SourcesFor(reference);
+        ImageNotFoundException? mirrorNotFound = null;
+        foreach (var source in sources)
+        {
+            try
+            {
+                return await ResolveFromAsync(source, reference, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ImageException e) when (source.IsMirror && e is not InvalidImageDefinitionException)
+            {
+                mirrorNotFound ??= e as ImageNotFoundException;
+                log.Write($"Mirror {source.BaseUri} could not serve {reference}: {e.Message}");
+                ImageLog.MirrorFailed(_logger, source.BaseUri, reference, e.Message);
+            }
+            catch (ImageRegistryUnavailableException e) when (mirrorNotFound is not null)
+            {
+                throw new ImageNotFoundException(reference.ToString(),
+                    $"{mirrorNotFound.Message} The registry itself could not be asked: {e.Message}", e);
+            }
+        }
+
+        throw new InvalidOperationException("No registry source was tried."); // SourcesFor always yields the origin last.
+    }
+
+    private async Task<ResolvedManifest> ResolveFromAsync(RegistrySource source, ImageReference reference, CancellationToken cancellationToken)
+    {
+        var (document, digest) = await GetManifestAsync(source, reference, reference.ManifestReference, reference.Digest, cancellationToken).ConfigureAwait(false);
+        if (OciMediaTypes.IsIndex(document.MediaType) || document.Manifests is not null)
+        {
+            var chosen = PickPlatform(reference, document.Manifests ?? []);
+            (document, digest) = await GetManifestAsync(source, reference, chosen.Digest, chosen.Digest, cancellationToken).ConfigureAwait(false);
+            if (document.Manifests is not null)
+            {
+                throw new ImageNotFoundException(reference.ToString(),
+                    $"Image '{reference}': the {_platform} entry of the manifest list is itself a list, which is not supported.");
+            }
+        }
+
+        if (document.Config is null || document.Layers is null)
+        {
+            throw new ImageNotFoundException(reference.ToString(),
+                $"Image '{reference}' from {source}: the manifest has no config or layers (media type '{document.MediaType}').");
+        }
+
+        var configJson = await GetSmallBlobAsync(source, reference, document.Config, cancellationToken).ConfigureAwait(false);
+        return new ResolvedManifest(source, digest, document.Layers, document.Config.Digest, configJson);
+    }
+
+    private OciDescriptor PickPlatform(ImageReference reference, IReadOnlyList<OciDescriptor> manifests)
+    {
+        var candidates = manifests
+            .Where(m => m.Platform is { } p && p.Os == _platform.Os && p.Architecture == _platform.Architecture)
+            .ToList();
+        var chosen = candidates.FirstOrDefault(m => m.Platform!.Variant == _platform.Variant) ?? candidates.FirstOrDefault();
+        if (chosen is null)
+        {
+            var available = string.Join(", ", manifests.Where(m => m.Platform is not null).Select(m => m.Platform!.ToString()));
+            throw new ImageNotFoundException(reference.ToString(),
+                $"Image '{reference}' has no {_platform} variant (available: {(available.Length == 0 ? "none" : available)}).");
+        }
+
+        return chosen;
+    }
+
+    private async Task<(OciManifestDocument Document, string Digest)> GetManifestAsync(
+        RegistrySource source, ImageReference reference, string manifestReference, string? expectedDigest, CancellationToken cancellationToken)
+    {
+        var uri = new Uri(source.BaseUri, $"v2/{source.Repository}/manifests/{manifestReference}");
+        using var response = await SendAsync(source, reference, uri, OciMediaTypes.ManifestAccept, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new ImageNotFoundException(reference.ToString(),
+                $"Image '{reference}' was not found on {source} (no manifest '{manifestReference}' in repository '{source.Repository}').");
+        }
+
+        await EnsureSuccessAsync(response, source, reference, cancellationToken).ConfigureAwait(false);
+        if (response.Content.Headers.ContentLength > MaxManifestBytes)
+        {
+            throw new ImageIntegrityException($"The manifest of '{reference}' from {source} is larger than {MaxManifestBytes} bytes.");
+        }
+
+        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
+        if (expectedDigest is not null && digest != expectedDigest)
+        {
+            throw new ImageIntegrityException($"The manifest of '{reference}' from {source} has digest {digest}, expected {expectedDigest}.");
+        }
+
+        OciManifestDocument document;
+        try
+        {
+            document = OciManifestDocument.Parse(bytes);
+        }
+        catch (JsonException e)
+        {
+            throw new ImageIntegrityException($"The manifest of '{reference}' from {source} is not valid JSON: {e.Message}", e);
+        }
+
+        var mediaType = document.MediaType ?? response.Content.Headers.ContentType?.MediaType;
+        if (mediaType is OciMediaTypes.DockerManifestSchema1 or OciMediaTypes.DockerManifestSchema1Signed || document.SchemaVersion == 1)
+        {
+            throw new InvalidImageDefinitionException(
+                $"Image '{reference}' uses Docker's schema 1 manifest format, which is not supported; push it again with a current client.");
+        }
+
+        return (document with { MediaType = mediaType }, digest);
+    }
+
+    private async Task<byte[]> GetSmallBlobAsync(RegistrySource source, ImageReference reference, OciDescriptor blob, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        await DownloadBlobAsync(source, reference, blob, buffer, cancellationToken).ConfigureAwait(false);
+        return buffer.ToArray();
+    }
+
+    /// <summary>Streams a blob into <paramref name="destination"/>, verifying its size and sha256 digest.</summary>
+    public async Task DownloadBlobAsync(RegistrySource source, ImageReference reference, OciDescriptor blob, Stream destination, CancellationToken cancellationToken)
+    {
+        if (!blob.Digest.StartsWith("sha256:", StringComparison.Ordinal))
+        {
+            throw new ImageIntegrityException($"Blob {blob.Digest} of '{reference}' uses an unsupported digest algorithm (only sha256 is).");
+        }
+
+        var uri = new Uri(source.BaseUri, $"v2/{source.Repository}/blobs/{blob.Digest}");
+        using var response = await SendAsync(source, reference, uri, accept: null, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new ImageNotFoundException(reference.ToString(), $"Blob {blob.Digest} of image '{reference}' is missing on {source}.");
+        }
+
+        await EnsureSuccessAsync(response, source, reference, cancellationToken).ConfigureAwait(false);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (body.ConfigureAwait(false))
+        {
+            var chunk = new byte[1 << 16];
+            long total = 0;
+            try
+            {
+                int read;
+                while ((read = await body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    total += read;
+                    if (total > blob.Size)
+                    {
+                        throw new ImageIntegrityException(
+                            $"Blob {blob.Digest} of '{reference}' from {source} is larger than the {blob.Size} bytes its descriptor states.");
+                    }
+
+                    hash.AppendData(chunk, 0, read);
+                    await destination.WriteAsync(chunk.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (HttpRequestException e)
+            {
+                throw new ImageRegistryUnavailableException($"Downloading blob {blob.Digest} of '{reference}' from {source} failed: {e.Message}", e);
+            }
+
+            if (total != blob.Size)
+            {
+                throw new ImageIntegrityException($"Blob {blob.Digest} of '{reference}' from {source} has {total} bytes, expected {blob.Size}.");
+            }
+        }
+
+        var actual = "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
+        if (actual != blob.Digest)
+        {
+            throw new ImageIntegrityException(
+                $"Blob of '{reference}' from {source} has digest {actual}, expected {blob.Digest}; the download was refused.");
+        }
+    }
+
+    /// <summary>Sends a GET, following redirects and answering one Bearer challenge with an anonymous token.</summary>
+    private async Task<HttpResponseMessage> SendAsync(RegistrySource source, ImageReference reference, Uri uri, string? accept, CancellationToken cancellationToken)
+    {
+        var tokenKey = source.BaseUri + source.Repository;
+        for (var attempt = 0; ; attempt++)
+        {
+            _tokens.TryGetValue(tokenKey, out var token);
+            var response = await SendFollowingRedirectsAsync(source, reference, uri, accept, token, cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.Forbidden)
+            {
+                response.Dispose();
+                throw new ImageRegistryUnauthorizedException(reference.ToString(), $"Access to image '{reference}' was denied by {source} (403 Forbidden).");
+            }
+
+            if (response.StatusCode != HttpStatusCode.Unauthorized)
+            {
+                return response;
+            }
+
+            var challenge = response.Headers.WwwAuthenticate.FirstOrDefault();
+            response.Dispose();
+            if (attempt > 0 || challenge is null || !string.Equals(challenge.Scheme, "Bearer", StringComparison.OrdinalIgnoreCase))
+            {
+                var what = challenge is null ? "401 without a challenge" : $"{challenge.Scheme} authentication";
+                throw new ImageRegistryUnauthorizedException(reference.ToString(),
+                    $"Image '{reference}' needs credentials on {source} ({what}); only anonymous pulls are supported.");
+            }
+
+            _tokens[tokenKey] = await FetchTokenAsync(source, reference, challenge.Parameter ?? "", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendFollowingRedirectsAsync(
+        RegistrySource source, ImageReference reference, Uri uri, string? accept, string? bearerToken, CancellationToken cancellationToken)
+    {
+        var current = uri;
+        for (var hop = 0; hop <= MaxRedirects; hop++)
+        {
+            EnsureTransportAllowed(current, source, reference);
+            using var request = new HttpRequestMessage(HttpMethod.Get, current);
+            if (accept is not null)
+            {
+                request.Headers.TryAddWithoutValidation("Accept", accept);
+            }
+
+            // The token is for the registry only, never for the storage a blob redirect points at.
+            if (bearerToken is not null && current.Authority == uri.Authority)
+            {
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearerToken);
+            }
+
+            HttpResponseMessage response;
+            try
+            {
+                response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException e)
+            {
+                throw new ImageRegistryUnavailableException($"Could not reach {source} for image '{reference}': {e.Message}", e);
+            }
+            catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new ImageRegistryUnavailableException($"{source} did not answer in time for image '{reference}'.", e);
+            }
+
+            if ((int)response.StatusCode is 301 or 302 or 303 or 307 or 308 && response.Headers.Location is { } location)
+            {
+                response.Dispose();
+                current = location.IsAbsoluteUri ? location : new Uri(current, location);
+                continue;
+            }
+
+            return response;
+        }
+
+        throw new ImageRegistryUnavailableException($"{source} redirected more than {MaxRedirects} times for image '{reference}'.");
+    }
+
+    private static void EnsureTransportAllowed(Uri uri, RegistrySource source, ImageReference reference)
+    {
+        if (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && ImageReference.IsLoopbackHost(uri.Host)))
+        {
+            return;
+        }
+
+        throw new ImageRegistryUnavailableException(
+            $"Refusing {uri.Scheme}://{uri.Authority} for image '{reference}' (via {source}): plain HTTP is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1).");
+    }
+
+    private async Task<string> FetchTokenAsync(RegistrySource source, ImageReference reference, string challenge, CancellationToken cancellationToken)
+    {
+        var parameters = ParseChallenge(challenge);
+        if (!parameters.TryGetValue("realm", out var realm) || !Uri.TryCreate(realm, UriKind.Absolute, out var realmUri))
+        {
+            throw new ImageRegistryUnauthorizedException(reference.ToString(), $"{source} sent a Bearer challenge without a usable realm.");
+        }
+
+        var query = new StringBuilder();
+        if (parameters.TryGetValue("service", out var service))
+        {
+            query.Append("service=").Append(Uri.EscapeDataString(service)).Append('&');
+        }
+
+        var scope = parameters.TryGetValue("scope", out var s) ? s : $"repository:{source.Repository}:pull";
+        query.Append("scope=").Append(Uri.EscapeDataString(scope));
+        var tokenUri = new UriBuilder(realmUri) { Query = query.ToString() }.Uri;
+
+        using var response = await SendFollowingRedirectsAsync(source, reference, tokenUri, "application/json", bearerToken: null, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+        {
+            throw new ImageRegistryUnauthorizedException(reference.ToString(),
+                $"The token service of {source} refused anonymous access to '{reference}' ({(int)response.StatusCode}).");
+        }
+
+        await EnsureSuccessAsync(response, source, reference, cancellationToken).ConfigureAwait(false);
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        TokenResponse? parsed;
+        try
+        {
+            parsed = JsonSerializer.Deserialize<TokenResponse>(body);
+        }
+        catch (JsonException e)
+        {
+            throw new ImageRegistryUnavailableException($"The token service of {source} answered with invalid JSON: {e.Message}", e);
+        }
+
+        return parsed?.Token ?? parsed?.AccessToken
+            ?? throw new ImageRegistryUnavailableException($"The token service of {source} answered without a token.");
+    }
+
+    /// <summary>Parses a challenge's parameters: <c>realm="…",service="…",scope="…"</c>.</summary>
+    internal static Dictionary<string, string> ParseChallenge(string parameter)
+    {
+        var result = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var i = 0;
+        while (i < parameter.Length)
+        {
+            while (i < parameter.Length && (parameter[i] == ',' || char.IsWhiteSpace(parameter[i])))
+            {
+                i++;
+            }
+
+            var eq = parameter.IndexOf('=', i);
+            if (eq < 0)
+            {
+                break;
+            }
+
+            var key = parameter[i..eq].Trim();
+            i = eq + 1;
+            var value = new StringBuilder();
+            if (i < parameter.Length && parameter[i] == '"')
+            {
+                i++;
+                while (i < parameter.Length && parameter[i] != '"')
+                {
+                    if (parameter[i] == '\\' && i + 1 < parameter.Length)
+                    {
+                        i++;
+                    }
+
+                    value.Append(parameter[i++]);
+                }
+
+                i++;
+            }
+            else
+            {
+                while (i < parameter.Length && parameter[i] != ',')
+                {
+                    value.Append(parameter[i++]);
+                }
+            }
+
+            result[key] = value.ToString().Trim();
+        }
+
+        return result;
+    }
+
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, RegistrySource source, ImageReference reference, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        if (body.Length > 300)
+        {
+            body = body[..300] + "…";
+        }
+
+        throw new ImageRegistryUnavailableException(
+            $"{source} answered {(int)response.StatusCode} {response.ReasonPhrase} for image '{reference}': {body.Trim()}");
+    }
+}

@@ -1,0 +1,93 @@
+using System.Collections.Concurrent;
+using TypedSandbox.Server.Exec;
+using TypedSandbox.Server.Isolation;
+
+using TypedSandbox.Server.Engine;
+
+namespace TypedSandbox.Server.Sandboxes;
+
+/// <summary>A sandbox the engine knows: its identity, its container while it runs, its execs and its result.</summary>
+public sealed class SandboxSession
+{
+    private readonly TaskCompletionSource<SandboxResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _gate = new();
+    private IReadOnlyDictionary<string, string> _tags;
+    private long _lastActivityTicks;
+    private uint _nextStdinIndex = 1;
+    private long _stdinOffset;
+
+    internal SandboxSession(string id, string taskId, SandboxSpec spec, DateTimeOffset createdAt)
+    {
+        Id = id;
+        TaskId = taskId;
+        Spec = spec;
+        CreatedAt = createdAt;
+        _tags = spec.Tags;
+        _lastActivityTicks = createdAt.UtcTicks;
+    }
+
+    /// <summary>The sandbox id (<c>sb-…</c>).</summary>
+    public string Id { get; }
+
+    /// <summary>The id of the task running it (<c>ta-…</c>); the command router addresses sandboxes by task.</summary>
+    public string TaskId { get; }
+
+    /// <summary>What it was created with.</summary>
+    public SandboxSpec Spec { get; }
+
+    /// <summary>When it was created.</summary>
+    public DateTimeOffset CreatedAt { get; }
+
+    /// <summary>The running container; null before it started and after it was torn down.</summary>
+    public ContainerHandle? Container { get; internal set; }
+
+    /// <summary>The execs started in it, by the client's exec id.</summary>
+    public ConcurrentDictionary<string, SupervisedProcess> Execs { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>When each finished exec finished (for evicting its output after the retention period).</summary>
+    public ConcurrentDictionary<string, DateTimeOffset> ExecsFinishedAt { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Completes with the result when the sandbox ends.</summary>
+    public Task<SandboxResult> Completion => _completion.Task;
+
+    /// <summary>The result, or null while it runs.</summary>
+    public SandboxResult? Result => _completion.Task.IsCompletedSuccessfully ? _completion.Task.Result : null;
+
+    /// <summary>The current tags.</summary>
+    public IReadOnlyDictionary<string, string> Tags
+    {
+        get { lock (_gate) { return _tags; } }
+        set { lock (_gate) { _tags = value; } }
+    }
+
+    /// <summary>When something last happened in it (an exec, stdin, a tunnel connection).</summary>
+    public DateTimeOffset LastActivity => new(Interlocked.Read(ref _lastActivityTicks), TimeSpan.Zero);
+
+    /// <summary>Records activity now, which resets the idle timer.</summary>
+    public void Touch(DateTimeOffset now) => Interlocked.Exchange(ref _lastActivityTicks, now.UtcTicks);
+
+    /// <summary>True while any exec is still running.</summary>
+    public bool HasRunningExec => Execs.Values.Any(e => !e.Completion.IsCompleted);
+
+    internal bool TryFinish(SandboxResult result) => _completion.TrySetResult(result);
+
+    /// <summary>
+    /// Turns the V1 entrypoint-stdin protocol (numbered writes) into offsets: returns the offset of write
+    /// <paramref name="index"/>, or null when that write was already applied (a client retry).
+    /// </summary>
+    internal long? ClaimStdinIndex(uint index, int length)
+    {
+        lock (_gate)
+        {
+            if (index < _nextStdinIndex)
+            {
+                return null;
+            }
+
+            var offset = _stdinOffset;
+            _nextStdinIndex = index + 1;
+            _stdinOffset += length;
+            return offset;
+        }
+    }
+}
