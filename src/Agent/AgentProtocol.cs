@@ -1,0 +1,124 @@
+// Shared by the agent and the engine (linked into src/Server): the framed protocol on the agent's stdin/stdout.
+using System.Buffers.Binary;
+using System.Text;
+
+namespace TypedSandbox.Agent.Protocol;
+
+/// <summary>Frame types. Engine → agent are below 10, agent → engine from 10.</summary>
+internal enum FrameType : byte
+{
+    /// <summary>Start a process: payload is an encoded <see cref="SpawnRequest"/>.</summary>
+    Spawn = 1,
+    /// <summary>Bytes for the process's stdin.</summary>
+    Stdin = 2,
+    /// <summary>Close the process's stdin.</summary>
+    StdinClose = 3,
+    /// <summary>Send a signal (int32 payload) to the process's process group.</summary>
+    Signal = 4,
+
+    /// <summary>The agent is listening; payload is the protocol version (uint32).</summary>
+    Ready = 10,
+    /// <summary>The process started; payload is its pid inside the sandbox (int32).</summary>
+    Started = 11,
+    /// <summary>The process could not start; payload is a UTF-8 message.</summary>
+    SpawnFailed = 12,
+    /// <summary>Bytes the process wrote to stdout.</summary>
+    Stdout = 13,
+    /// <summary>Bytes the process wrote to stderr.</summary>
+    Stderr = 14,
+    /// <summary>One output stream reached EOF; payload is one byte, 1 = stdout, 2 = stderr.</summary>
+    StreamClosed = 15,
+    /// <summary>The process was reaped; payload is exit code (int32, -1 when signalled) and signal (int32, 0 when none).</summary>
+    Exited = 16,
+}
+
+/// <summary>Frame layout: type (1 byte), process id (uint32 LE), payload length (uint32 LE), payload.</summary>
+internal static class Frames
+{
+    public const int HeaderSize = 9;
+    public const uint Version = 1;
+    /// <summary>Upper bound for one payload; larger data is split by the sender.</summary>
+    public const int MaxPayload = 1 << 20;
+
+    public static void WriteHeader(Span<byte> destination, FrameType type, uint id, int length)
+    {
+        destination[0] = (byte)type;
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[1..], id);
+        BinaryPrimitives.WriteInt32LittleEndian(destination[5..], length);
+    }
+
+    public static (FrameType Type, uint Id, int Length) ReadHeader(ReadOnlySpan<byte> source) =>
+        ((FrameType)source[0], BinaryPrimitives.ReadUInt32LittleEndian(source[1..]), BinaryPrimitives.ReadInt32LittleEndian(source[5..]));
+}
+
+/// <summary>What the engine asks the agent to run.</summary>
+internal sealed record SpawnRequest(
+    IReadOnlyList<string> Args,
+    IReadOnlyList<string> Env,
+    string? Workdir,
+    bool IsMain,
+    bool DiscardStdout,
+    bool DiscardStderr)
+{
+    private const byte MainFlag = 1, DiscardStdoutFlag = 2, DiscardStderrFlag = 4;
+
+    public byte[] Encode()
+    {
+        var size = 1 + 4 + 4 + 4 + Encoding.UTF8.GetByteCount(Workdir ?? "");
+        foreach (var a in Args) size += 4 + Encoding.UTF8.GetByteCount(a);
+        foreach (var e in Env) size += 4 + Encoding.UTF8.GetByteCount(e);
+        var buffer = new byte[size];
+        var span = buffer.AsSpan();
+        span[0] = (byte)((IsMain ? MainFlag : 0) | (DiscardStdout ? DiscardStdoutFlag : 0) | (DiscardStderr ? DiscardStderrFlag : 0));
+        var pos = 1;
+        WriteString(span, ref pos, Workdir ?? "");
+        WriteList(span, ref pos, Args);
+        WriteList(span, ref pos, Env);
+        return buffer;
+    }
+
+    public static SpawnRequest Decode(ReadOnlySpan<byte> span)
+    {
+        var flags = span[0];
+        var pos = 1;
+        var workdir = ReadString(span, ref pos);
+        var args = ReadList(span, ref pos);
+        var env = ReadList(span, ref pos);
+        return new SpawnRequest(args, env, workdir.Length == 0 ? null : workdir,
+            (flags & MainFlag) != 0, (flags & DiscardStdoutFlag) != 0, (flags & DiscardStderrFlag) != 0);
+    }
+
+    private static void WriteList(Span<byte> span, ref int pos, IReadOnlyList<string> items)
+    {
+        BinaryPrimitives.WriteInt32LittleEndian(span[pos..], items.Count);
+        pos += 4;
+        foreach (var item in items) WriteString(span, ref pos, item);
+    }
+
+    private static void WriteString(Span<byte> span, ref int pos, string value)
+    {
+        var n = Encoding.UTF8.GetBytes(value, span[(pos + 4)..]);
+        BinaryPrimitives.WriteInt32LittleEndian(span[pos..], n);
+        pos += 4 + n;
+    }
+
+    private static string[] ReadList(ReadOnlySpan<byte> span, ref int pos)
+    {
+        var count = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
+        pos += 4;
+        if (count < 0 || count > span.Length) throw new InvalidDataException("bad list length");
+        var items = new string[count];
+        for (var i = 0; i < count; i++) items[i] = ReadString(span, ref pos);
+        return items;
+    }
+
+    private static string ReadString(ReadOnlySpan<byte> span, ref int pos)
+    {
+        var n = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
+        pos += 4;
+        if (n < 0 || pos + n > span.Length) throw new InvalidDataException("bad string length");
+        var s = Encoding.UTF8.GetString(span.Slice(pos, n));
+        pos += n;
+        return s;
+    }
+}

@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+using TypedSandbox.Agent.Protocol;
+
+namespace TypedSandbox.Agent;
+
+/// <summary>One process the agent spawned for the engine: its pid, its stdin writer and its output pumps.</summary>
+internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int stdinFd)
+{
+    private const int ReadChunk = 64 * 1024;
+    private const int PumpStackSize = 256 * 1024;
+    private readonly List<Thread> _pumps = [];
+    private BlockingCollection<byte[]?>? _stdinQueue;
+    private int _stdinFd = stdinFd;
+
+    public uint Id { get; } = id;
+    public int Pid { get; } = pid;
+    public bool IsMain { get; } = isMain;
+    /// <summary>Set (under the process table lock) once waitpid returned this pid; its pid may be reused after.</summary>
+    public bool Reaped { get; set; }
+
+    /// <summary>Starts copying one output pipe into frames of <paramref name="type"/>.</summary>
+    public void StartPump(int fd, FrameType type, byte streamNumber)
+    {
+        var thread = new Thread(() => Pump(fd, type, streamNumber), PumpStackSize) { IsBackground = true };
+        try
+        {
+            thread.Start();
+            _pumps.Add(thread);
+        }
+        catch (OutOfMemoryException)
+        {
+            // No thread (the pids limit counts threads too): end the process rather than leave its output unread.
+            Libc.close(fd);
+            FrameChannel.Send(FrameType.StreamClosed, Id, [streamNumber]);
+            Libc.kill(-Pid, Libc.SIGKILL);
+        }
+    }
+
+    /// <summary>Waits until every output pipe reached EOF and was forwarded.</summary>
+    public void JoinPumps()
+    {
+        foreach (var t in _pumps) t.Join();
+    }
+
+    /// <summary>Queues stdin bytes; null closes stdin after the queued bytes are written. Never blocks the caller.</summary>
+    public void EnqueueStdin(byte[]? data)
+    {
+        lock (_pumps)
+        {
+            if (_stdinFd < 0) return;
+            if (_stdinQueue is null)
+            {
+                if (data is null) { CloseStdin(); return; }
+                _stdinQueue = [];
+                try
+                {
+                    new Thread(WriteStdin, PumpStackSize) { IsBackground = true }.Start();
+                }
+                catch (OutOfMemoryException)
+                {
+                    // No thread for the writer (pids limit): stdin ends here, as if the pipe had closed.
+                    _stdinQueue.CompleteAdding();
+                    CloseStdin();
+                    return;
+                }
+            }
+            if (!_stdinQueue.IsAddingCompleted) _stdinQueue.Add(data);
+            if (data is null) _stdinQueue.CompleteAdding();
+        }
+    }
+
+    private void CloseStdin()
+    {
+        if (_stdinFd >= 0) Libc.close(_stdinFd);
+        _stdinFd = -1;
+    }
+
+    private void WriteStdin()
+    {
+        var fd = _stdinFd;
+        var broken = false;
+        foreach (var chunk in _stdinQueue!.GetConsumingEnumerable())
+        {
+            if (chunk is null || broken) continue;
+            fixed (byte* p = chunk)
+            {
+                var done = 0;
+                while (done < chunk.Length)
+                {
+                    var n = Libc.write(fd, p + done, chunk.Length - done);
+                    if (n >= 0) { done += (int)n; continue; }
+                    if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Libc.EINTR) continue;
+                    broken = true; // EPIPE: the reader is gone; drop the rest like a closed pipe would.
+                    break;
+                }
+            }
+        }
+        lock (_pumps) CloseStdin();
+    }
+
+    private void Pump(int fd, FrameType type, byte streamNumber)
+    {
+        var frame = new byte[Frames.HeaderSize + ReadChunk];
+        fixed (byte* p = frame)
+        {
+            while (true)
+            {
+                var n = Libc.read(fd, p + Frames.HeaderSize, ReadChunk);
+                if (n > 0) { FrameChannel.SendInPlace(frame, type, Id, (int)n); continue; }
+                if (n < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Libc.EINTR) continue;
+                break;
+            }
+        }
+        Libc.close(fd);
+        FrameChannel.Send(FrameType.StreamClosed, Id, [streamNumber]);
+    }
+}

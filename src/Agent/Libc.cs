@@ -1,0 +1,88 @@
+using System.Runtime.InteropServices;
+
+namespace TypedSandbox.Agent;
+
+/// <summary>The libc calls the agent needs. Bound at link time (DirectPInvoke) so no dlopen of "libc" happens in images.</summary>
+internal static unsafe partial class Libc
+{
+    public const int EINTR = 4, ECHILD = 10, EAGAIN = 11, EPIPE = 32;
+    public const int SIGKILL = 9;
+    public const int O_RDWR = 2, O_CLOEXEC = 0x80000;
+    public const int X_OK = 1, F_OK = 0;
+    public const int PR_SET_DUMPABLE = 4;
+    public const short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08, POSIX_SPAWN_SETSID = 0x80;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint read(int fd, byte* buffer, nint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint write(int fd, byte* buffer, nint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int pipe2(int* fds, int flags);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int access(string path, int mode);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int waitpid(int pid, int* status, int options);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int kill(int pid, int signal);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
+    [LibraryImport("libc")]
+    public static partial void _exit(int status);
+
+    [LibraryImport("libc")]
+    public static partial int getpid();
+
+    [LibraryImport("libc")]
+    public static partial int posix_spawn(int* pid, byte* path, void* fileActions, void* attr, byte** argv, byte** envp);
+
+    [LibraryImport("libc")]
+    public static partial int posix_spawnattr_init(void* attr);
+
+    [LibraryImport("libc")]
+    public static partial int posix_spawnattr_destroy(void* attr);
+
+    [LibraryImport("libc")]
+    public static partial int posix_spawnattr_setflags(void* attr, short flags);
+
+    [LibraryImport("libc")]
+    public static partial int posix_spawnattr_setsigdefault(void* attr, void* sigset);
+
+    [LibraryImport("libc")]
+    public static partial int posix_spawnattr_setsigmask(void* attr, void* sigset);
+
+    [LibraryImport("libc")]
+    public static partial int posix_spawn_file_actions_init(void* actions);
+
+    [LibraryImport("libc")]
+    public static partial int posix_spawn_file_actions_destroy(void* actions);
+
+    [LibraryImport("libc")]
+    public static partial int posix_spawn_file_actions_adddup2(void* actions, int fd, int newFd);
+
+    [LibraryImport("libc")]
+    public static partial int posix_spawn_file_actions_addchdir_np(void* actions, byte* path);
+
+    [LibraryImport("libc")]
+    public static partial int sigfillset(void* set);
+
+    [LibraryImport("libc")]
+    public static partial int sigemptyset(void* set);
+
+    [LibraryImport("libc")]
+    public static partial byte* strerror(int errnum);
+
+    public static string ErrorText(int errno) => Marshal.PtrToStringUTF8((nint)strerror(errno)) ?? $"errno {errno}";
+}

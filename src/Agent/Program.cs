@@ -1,0 +1,58 @@
+using System.Buffers.Binary;
+using TypedSandbox.Agent;
+using TypedSandbox.Agent.Protocol;
+
+// The sandbox's PID 1: spawns the processes the engine asks for over its stdin/stdout and reaps every orphan.
+Agent.Run();
+
+namespace TypedSandbox.Agent
+{
+    internal static class Agent
+    {
+        public static void Run()
+        {
+            // Shutdown kills every process it can signal (kill(-1)): only ever safe as the init of a pid namespace.
+            if (Libc.getpid() != 1)
+            {
+                var message = "typedsandbox-agent: refusing to run outside a sandbox (it must be PID 1 of its own pid namespace)\n"u8;
+                unsafe { fixed (byte* p = message) Libc.write(2, p, message.Length); }
+                Libc._exit(2);
+            }
+            // Not dumpable: processes in the sandbox cannot open /proc/1/fd/* and write into the engine's channel.
+            Libc.prctl(Libc.PR_SET_DUMPABLE, 0, 0, 0, 0);
+            new Thread(ProcessTable.Reap, 256 * 1024) { IsBackground = true, Name = "reaper" }.Start();
+
+            Span<byte> version = stackalloc byte[4];
+            BinaryPrimitives.WriteUInt32LittleEndian(version, Frames.Version);
+            FrameChannel.Send(FrameType.Ready, 0, version);
+
+            while (FrameChannel.Receive() is { } frame)
+            {
+                switch (frame.Type)
+                {
+                    case FrameType.Spawn:
+                        ProcessTable.Spawn(frame.Id, SpawnRequest.Decode(frame.Payload));
+                        break;
+                    case FrameType.Stdin:
+                        if (frame.Payload.Length > 0) ProcessTable.Stdin(frame.Id, frame.Payload);
+                        break;
+                    case FrameType.StdinClose:
+                        ProcessTable.Stdin(frame.Id, null);
+                        break;
+                    case FrameType.Signal:
+                        ProcessTable.Signal(frame.Id, BinaryPrimitives.ReadInt32LittleEndian(frame.Payload));
+                        break;
+                }
+            }
+            // The engine closed the channel: nobody can observe this sandbox any more.
+            Shutdown(0);
+        }
+
+        /// <summary>Ends the sandbox: as PID 1 our exit makes the kernel kill every process left in the namespace.</summary>
+        public static void Shutdown(int status)
+        {
+            if (Libc.getpid() == 1) Libc.kill(-1, Libc.SIGKILL);
+            Libc._exit(status);
+        }
+    }
+}

@@ -1,0 +1,190 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using TypedSandbox.Agent.Protocol;
+
+namespace TypedSandbox.Server.Exec;
+
+/// <summary>
+/// The engine's end of the in-sandbox agent's protocol: frames go to the agent's stdin and come back on its stdout
+/// (pipes the OCI runtime hands to the sandbox's PID 1). One reader loop demultiplexes output into journals; it never
+/// waits on a reader, so one slow client cannot stall another exec.
+/// </summary>
+internal sealed class AgentChannel : IAsyncDisposable
+{
+    private readonly Stream _toAgent;
+    private readonly Stream _fromAgent;
+    private readonly string? _spillDirectory;
+    private readonly Func<long> _oomKillCount;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly ConcurrentDictionary<uint, SupervisedProcess> _processes = new();
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task _readLoop = Task.CompletedTask;
+    private int _nextId;
+    private volatile bool _closed;
+
+    public AgentChannel(Stream toAgent, Stream fromAgent, string? spillDirectory, Func<long>? oomKillCount, ILogger logger)
+    {
+        _toAgent = toAgent;
+        _fromAgent = fromAgent;
+        _spillDirectory = spillDirectory;
+        _oomKillCount = oomKillCount ?? (() => 0);
+        _logger = logger;
+    }
+
+    /// <summary>Completes when the agent said it is ready; fails if the channel closed first.</summary>
+    public Task Ready => _ready.Task;
+
+    /// <summary>Completes when the agent's output ended (the sandbox's PID 1 exited) or the protocol broke.</summary>
+    public Task Closed => _readLoop;
+
+    public void Start() => _readLoop = Task.Run(ReadLoopAsync);
+
+    /// <summary>Starts a process through the agent; returns once it runs.</summary>
+    /// <exception cref="ExecStartException">The agent could not start it.</exception>
+    /// <exception cref="SandboxEndedException">The sandbox is gone.</exception>
+    public async Task<SupervisedProcess> SpawnAsync(ProcessSpec spec, IReadOnlyList<string> env, string? workdir, bool isMain, CancellationToken ct)
+    {
+        var id = (uint)Interlocked.Increment(ref _nextId);
+        var process = new SupervisedProcess(this, id, spec, _spillDirectory);
+        _processes[id] = process;
+        if (_closed) process.OnChannelClosed();
+        var request = new SpawnRequest(spec.Args, env, workdir, isMain, spec.DiscardStdout, spec.DiscardStderr);
+        try
+        {
+            await SendAsync(FrameType.Spawn, id, request.Encode(), ct).ConfigureAwait(false);
+            await process.Started.WaitAsync(ct).ConfigureAwait(false);
+            return process;
+        }
+        catch (OperationCanceledException)
+        {
+            // The spawn may still happen: make sure whatever starts is killed, and release its journals.
+            await process.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        catch (Exception)
+        {
+            await process.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Writes one frame; frames from concurrent callers never interleave.</summary>
+    public async ValueTask SendAsync(FrameType type, uint id, ReadOnlyMemory<byte> payload, CancellationToken ct)
+    {
+        if (_closed) throw new SandboxEndedException();
+        var frame = ArrayPool<byte>.Shared.Rent(Frames.HeaderSize + payload.Length);
+        try
+        {
+            Frames.WriteHeader(frame, type, id, payload.Length);
+            payload.Span.CopyTo(frame.AsSpan(Frames.HeaderSize));
+            await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await _toAgent.WriteAsync(frame.AsMemory(0, Frames.HeaderSize + payload.Length), ct).ConfigureAwait(false);
+                await _toAgent.FlushAsync(ct).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                throw new SandboxEndedException("The sandbox's agent is gone.", e);
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+        }
+    }
+
+    internal long ReadOomKillCount() => _oomKillCount();
+
+    internal void Forget(uint id) => _processes.TryRemove(id, out _);
+
+    /// <summary>Closes the agent's stdin: the agent then ends the sandbox.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await _toAgent.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // already broken
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+        await _readLoop.ConfigureAwait(false);
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        var input = new BufferedStream(_fromAgent, 256 * 1024);
+        var header = new byte[Frames.HeaderSize];
+        var payload = new byte[Frames.MaxPayload];
+        try
+        {
+            while (true)
+            {
+                if (await input.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false).ConfigureAwait(false) < header.Length)
+                    break;
+                var (type, id, length) = Frames.ReadHeader(header);
+                if (length < 0 || length > payload.Length)
+                    throw new InvalidDataException($"agent sent a frame of {length} bytes");
+                await input.ReadExactlyAsync(payload.AsMemory(0, length)).ConfigureAwait(false);
+                Dispatch(type, id, payload.AsSpan(0, length));
+            }
+        }
+        catch (Exception e)
+        {
+            // Whatever broke the protocol, the channel must end cleanly: every waiter learns the sandbox is gone.
+            ExecLog.ChannelBroke(_logger, e);
+        }
+        finally
+        {
+            _closed = true;
+            _ready.TrySetException(new SandboxEndedException("The sandbox ended before its agent was ready."));
+            foreach (var process in _processes.Values) process.OnChannelClosed();
+        }
+    }
+
+    private void Dispatch(FrameType type, uint id, ReadOnlySpan<byte> payload)
+    {
+        if (type == FrameType.Ready)
+        {
+            _ready.TrySetResult();
+            return;
+        }
+        if (!_processes.TryGetValue(id, out var process)) return;
+        switch (type)
+        {
+            case FrameType.Started:
+                process.OnStarted(BinaryPrimitives.ReadInt32LittleEndian(payload));
+                break;
+            case FrameType.SpawnFailed:
+                Forget(id);
+                process.OnSpawnFailed(Encoding.UTF8.GetString(payload));
+                break;
+            case FrameType.Stdout:
+                process.Stdout.Append(payload);
+                break;
+            case FrameType.Stderr:
+                process.Stderr.Append(payload);
+                break;
+            case FrameType.StreamClosed:
+                process.OnStreamClosed(payload[0]);
+                break;
+            case FrameType.Exited:
+                process.OnExited(BinaryPrimitives.ReadInt32LittleEndian(payload), BinaryPrimitives.ReadInt32LittleEndian(payload[4..]));
+                break;
+        }
+    }
+}

@@ -1,0 +1,213 @@
+using TypedSandbox.Agent.Protocol;
+
+namespace TypedSandbox.Server.Exec;
+
+/// <summary>
+/// One process running in a sandbox (an exec or the entrypoint), owned by the engine: its output lands in journals
+/// whatever the readers do, stdin is forwarded by offset, the timeout is enforced here, and its exit is recorded.
+/// </summary>
+public sealed class SupervisedProcess : IAsyncDisposable
+{
+    private const int SigKill = 9;
+    private readonly AgentChannel _channel;
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<ProcessExit> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _lifetime = new();
+    private readonly SemaphoreSlim _stdinLock = new(1, 1);
+    private readonly Lock _gate = new();
+    private readonly TimeSpan? _timeout;
+    private long _stdinOffset;
+    private bool _stdinClosed;
+    private int _openStreams = 2;
+    private (int? Code, int? Signal)? _exit;
+    private bool _timedOut;
+    private long _oomKillsAtStart;
+    private bool _disposed;
+
+    internal SupervisedProcess(AgentChannel channel, uint channelId, ProcessSpec spec, string? spillDirectory)
+    {
+        _channel = channel;
+        ChannelId = channelId;
+        _timeout = spec.Timeout;
+        Stdout = new ExecJournal(spillDirectory);
+        Stderr = new ExecJournal(spillDirectory);
+    }
+
+    /// <summary>Unique id of this process within the engine.</summary>
+    public string Id { get; } = Guid.NewGuid().ToString("N");
+
+    /// <summary>The process's pid inside the sandbox's pid namespace (0 until started).</summary>
+    public int Pid { get; private set; }
+
+    /// <summary>Everything the process wrote to stdout.</summary>
+    public ExecJournal Stdout { get; }
+
+    /// <summary>Everything the process wrote to stderr.</summary>
+    public ExecJournal Stderr { get; }
+
+    /// <summary>
+    /// Completes when the process has exited and both its output streams have closed (like <c>docker exec</c>, a
+    /// background child that keeps stdout open keeps the exec running), or when the sandbox ended.
+    /// </summary>
+    public Task<ProcessExit> Completion => _completion.Task;
+
+    internal uint ChannelId { get; }
+
+    internal Task Started => _started.Task;
+
+    /// <summary>
+    /// Writes stdin bytes that start at stream offset <paramref name="offset"/>. Idempotent by offset: bytes already
+    /// written are skipped, so a client may re-send after a reconnect. <paramref name="eof"/> closes stdin.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The offset is past the bytes written so far (a gap).</exception>
+    public async ValueTask WriteStdinAsync(long offset, ReadOnlyMemory<byte> data, bool eof, CancellationToken ct)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        await _stdinLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (offset > _stdinOffset)
+                throw new ArgumentOutOfRangeException(nameof(offset), offset, $"stdin offset {offset} leaves a gap: {_stdinOffset} bytes were written so far");
+            if (_completion.Task.IsCompleted) return; // the reader is gone; like a closed pipe, input goes nowhere
+            var skip = (int)Math.Min(data.Length, _stdinOffset - offset);
+            var fresh = data[skip..];
+            if (!fresh.IsEmpty && _stdinClosed)
+                throw new InvalidOperationException("stdin was already closed");
+            while (!fresh.IsEmpty)
+            {
+                var chunk = fresh[..Math.Min(fresh.Length, Frames.MaxPayload)];
+                await _channel.SendAsync(FrameType.Stdin, ChannelId, chunk, ct).ConfigureAwait(false);
+                _stdinOffset += chunk.Length;
+                fresh = fresh[chunk.Length..];
+            }
+            if (eof && !_stdinClosed)
+            {
+                await _channel.SendAsync(FrameType.StdinClose, ChannelId, ReadOnlyMemory<byte>.Empty, ct).ConfigureAwait(false);
+                _stdinClosed = true;
+            }
+        }
+        finally
+        {
+            _stdinLock.Release();
+        }
+    }
+
+    /// <summary>Kills the process and its process group (SIGKILL). No effect once it has exited.</summary>
+    public Task KillAsync(CancellationToken ct) => SignalAsync(SigKill, ct);
+
+    /// <summary>Sends <paramref name="signal"/> to the process's process group.</summary>
+    public async Task SignalAsync(int signal, CancellationToken ct)
+    {
+        if (_completion.Task.IsCompleted) return;
+        var payload = new byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(payload, signal);
+        try
+        {
+            await _channel.SendAsync(FrameType.Signal, ChannelId, payload, ct).ConfigureAwait(false);
+        }
+        catch (SandboxEndedException)
+        {
+            // The sandbox is gone, and the process with it.
+        }
+    }
+
+    /// <summary>Kills the process if it still runs and releases its journals.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (!_completion.Task.IsCompleted)
+        {
+            try { await KillAsync(CancellationToken.None).ConfigureAwait(false); }
+            catch (IOException) { /* the channel broke: the sandbox is ending anyway */ }
+        }
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+        }
+        _channel.Forget(ChannelId);
+        await _lifetime.CancelAsync().ConfigureAwait(false);
+        _lifetime.Dispose();
+        await Stdout.DisposeAsync().ConfigureAwait(false);
+        await Stderr.DisposeAsync().ConfigureAwait(false);
+        _stdinLock.Dispose();
+    }
+
+    internal void OnStarted(int pid)
+    {
+        Pid = pid;
+        _oomKillsAtStart = _channel.ReadOomKillCount();
+        lock (_gate)
+        {
+            if (!_disposed && _timeout is { } timeout) _ = EnforceTimeoutAsync(timeout, _lifetime.Token);
+        }
+        _started.TrySetResult();
+    }
+
+    internal void OnSpawnFailed(string message)
+    {
+        Stdout.Complete();
+        Stderr.Complete();
+        _started.TrySetException(new ExecStartException(message));
+        _completion.TrySetResult(new ProcessExit(127, null, false));
+    }
+
+    internal void OnStreamClosed(int stream)
+    {
+        (stream == 1 ? Stdout : Stderr).Complete();
+        lock (_gate) _openStreams--;
+        TryFinish();
+    }
+
+    internal void OnExited(int code, int signal)
+    {
+        lock (_gate) _exit = (code >= 0 ? code : null, signal > 0 ? signal : null);
+        TryFinish();
+    }
+
+    /// <summary>The agent is gone (the sandbox ended): whatever was not reported ends as killed.</summary>
+    internal void OnChannelClosed()
+    {
+        _started.TrySetException(new SandboxEndedException("the sandbox ended before the process started"));
+        Stdout.Complete();
+        Stderr.Complete();
+        lock (_gate)
+        {
+            _exit ??= (null, SigKill);
+            _openStreams = 0;
+        }
+        TryFinish();
+    }
+
+    private void TryFinish()
+    {
+        ProcessExit result;
+        lock (_gate)
+        {
+            if (_disposed || _exit is not { } exit || _openStreams > 0) return;
+            var oom = exit.Signal == SigKill && _channel.ReadOomKillCount() > _oomKillsAtStart;
+            result = new ProcessExit(exit.Code, exit.Signal, _timedOut, oom);
+        }
+        if (_completion.TrySetResult(result))
+        {
+            lock (_gate)
+            {
+                if (!_disposed) _lifetime.Cancel();
+            }
+            _channel.Forget(ChannelId);
+        }
+    }
+
+    private async Task EnforceTimeoutAsync(TimeSpan timeout, CancellationToken lifetime)
+    {
+        try
+        {
+            await Task.Delay(timeout, lifetime).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        lock (_gate) _timedOut = true;
+        await KillAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+}

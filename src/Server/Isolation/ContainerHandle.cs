@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using TypedSandbox.Server.Exec;
+
+namespace TypedSandbox.Server.Isolation;
+
+/// <summary>
+/// A running sandbox. The OCI runtime runs in the foreground as the engine's child and stays the parent of the
+/// sandbox's init (our agent), so the sandbox's end is seen at once and its status is never lost; the agent reaps
+/// everything inside, so the engine needs no subreaper. Disposing terminates the sandbox and releases everything.
+/// </summary>
+public sealed class ContainerHandle : IAsyncDisposable
+{
+    private const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    private readonly ContainerSpec _spec;
+    private readonly SandboxResources _resources;
+    private readonly AgentChannel _channel;
+    private readonly ILogger _logger;
+    private readonly TaskCompletionSource<ProcessExit> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Task _lifecycle;
+    private volatile bool _terminating;
+
+    internal ContainerHandle(ContainerSpec spec, SandboxResources resources, AgentChannel channel, Process runtime, ILogger logger)
+    {
+        _spec = spec;
+        _resources = resources;
+        _channel = channel;
+        _logger = logger;
+        _lifecycle = WatchAsync(runtime);
+    }
+
+    /// <summary>The container id.</summary>
+    public string Id => _spec.Id;
+
+    /// <summary>The entrypoint process; null for an idle sandbox.</summary>
+    public SupervisedProcess? Entrypoint { get; private set; }
+
+    /// <summary>Host path of the sandbox's root filesystem while it runs (the overlay's merged view).</summary>
+    public string RootfsPath => _resources.RootfsPath;
+
+    /// <summary>Host path of the overlay's private upper directory: everything the sandbox changed.</summary>
+    public string UpperDirectory => _resources.UpperDirectory;
+
+    /// <summary>
+    /// Completes when the sandbox ended: its entrypoint exited (its status), it was terminated (SIGKILL), or its init
+    /// died. Host resources are released right after.
+    /// </summary>
+    public Task<ProcessExit> Exited => _exited.Task;
+
+    /// <summary>Runs a process in the sandbox through its agent (a few ms): it shares the sandbox's namespaces,
+    /// cgroups, capabilities and seccomp filter.</summary>
+    /// <exception cref="ExecStartException">The process could not start (executable not found, bad directory...).</exception>
+    /// <exception cref="SandboxEndedException">The sandbox has ended.</exception>
+    public Task<SupervisedProcess> ExecAsync(ProcessSpec spec, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Args.Count == 0) throw new ArgumentException("A process needs at least one argument.", nameof(spec));
+        if (_exited.Task.IsCompleted) throw new SandboxEndedException();
+        return _channel.SpawnAsync(spec, EnvironmentFor(spec), WorkdirFor(spec), isMain: false, ct);
+    }
+
+    /// <summary>Kills everything in the sandbox, deletes the container, unmounts its rootfs, removes its cgroups and
+    /// network; returns when all of that is done.</summary>
+    public async Task TerminateAsync(CancellationToken ct)
+    {
+        _terminating = true;
+        await _resources.CleanupAsync().WaitAsync(ct).ConfigureAwait(false);
+        await _lifecycle.WaitAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Terminates the sandbox (see <see cref="TerminateAsync"/>).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await TerminateAsync(CancellationToken.None).ConfigureAwait(false);
+        if (Entrypoint is not null) await Entrypoint.DisposeAsync().ConfigureAwait(false);
+    }
+
+    internal async Task StartEntrypointAsync(ProcessSpec entrypoint, CancellationToken ct) =>
+        Entrypoint = await _channel.SpawnAsync(entrypoint, EnvironmentFor(entrypoint), WorkdirFor(entrypoint), isMain: true, ct).ConfigureAwait(false);
+
+    private async Task WatchAsync(Process runtime)
+    {
+        await runtime.WaitForExitAsync().ConfigureAwait(false);
+        await _channel.Closed.ConfigureAwait(false);
+        var exit = await ExitOf(runtime.ExitCode).ConfigureAwait(false);
+        IsolationLog.Ended(_logger, Id, exit);
+        _exited.TrySetResult(exit);
+        await _channel.DisposeAsync().ConfigureAwait(false);
+        await _resources.CleanupAsync().ConfigureAwait(false);
+    }
+
+    private async Task<ProcessExit> ExitOf(int runtimeExitCode)
+    {
+        if (_terminating) return new ProcessExit(null, 9, false);
+        if (Entrypoint is { } main) return await main.Completion.ConfigureAwait(false);
+        // The runtime reports a signal-killed init as 128 + signal, like a shell.
+        return runtimeExitCode is > 128 and < 160
+            ? new ProcessExit(null, runtimeExitCode - 128, false)
+            : new ProcessExit(runtimeExitCode, null, false);
+    }
+
+    private List<string> EnvironmentFor(ProcessSpec process)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var source in new[] { _spec.ImageEnv, _spec.Env, process.Env })
+            foreach (var (key, value) in source) env[key] = value;
+        env.TryAdd("PATH", DefaultPath);
+        env.TryAdd("HOSTNAME", _spec.Hostname);
+        env.TryAdd("HOME", "/root");
+        return [.. env.Select(kv => $"{kv.Key}={kv.Value}")];
+    }
+
+    private string WorkdirFor(ProcessSpec process) => process.Workdir ?? _spec.Workdir ?? _spec.ImageWorkdir ?? "/";
+}

@@ -1,0 +1,23 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace TypedSandbox.Server.Isolation;
+
+/// <summary>Creates the configured container runtime after checking the host.</summary>
+public static class ContainerRuntimeFactory
+{
+    /// <summary>
+    /// Checks the host (<see cref="HostCheck"/>), prepares the agent's files and returns a runtime for
+    /// <see cref="ContainerRuntimeOptions.Runtime"/> (crun, runc or runsc).
+    /// </summary>
+    /// <exception cref="HostNotReadyException">Something is missing; the message lists each problem and its fix.</exception>
+    public static IContainerRuntime Create(ContainerRuntimeOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        HostCheck.EnsureReady(options);
+        Directory.CreateDirectory(options.RunDirectory);
+        Directory.CreateDirectory(options.StateDirectory);
+        var agentDirectory = AgentFiles.Prepare(options);
+        return new OciContainerRuntime(options, agentDirectory, loggerFactory ?? NullLoggerFactory.Instance);
+    }
+}

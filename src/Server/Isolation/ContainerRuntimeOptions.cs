@@ -1,0 +1,23 @@
+namespace TypedSandbox.Server.Isolation;
+
+/// <summary>Settings of the isolation layer.</summary>
+public sealed record ContainerRuntimeOptions
+{
+    /// <summary>"crun" (default), "runc" or "runsc", or an absolute path to one of those binaries.</summary>
+    public string Runtime { get; init; } = "crun";
+
+    /// <summary>Volatile state (the runtime's --root, the agent's files); a tmpfs such as /run is right.</summary>
+    public string RunDirectory { get; init; } = "/run/typedsandbox";
+
+    /// <summary>Per-sandbox bundles (config.json, the overlay's private upper directory) and output spill files.</summary>
+    public string StateDirectory { get; init; } = "/var/lib/typedsandbox";
+
+    /// <summary>The published agent binary; null = agent/typedsandbox-agent next to the engine's assembly.</summary>
+    public string? AgentPath { get; init; }
+
+    /// <summary>Parent cgroup (under every v1 controller) of all sandboxes.</summary>
+    public string CgroupParent { get; init; } = "typedsandbox";
+
+    /// <summary>The user-mode network stack for open networking.</summary>
+    public string SlirpBinary { get; init; } = "slirp4netns";
+}

@@ -1,0 +1,138 @@
+using System.Text.RegularExpressions;
+using TypedSandbox.Server.Exec;
+
+namespace TypedSandbox.Server.Isolation;
+
+/// <summary>Everything the isolation layer needs to start one sandbox.</summary>
+public sealed partial record ContainerSpec
+{
+    /// <summary>
+    /// Container id: 8–64 characters of letters, digits, '-', '_' and '.'. Use <see cref="NewId"/>: all ids of one
+    /// engine should have the same length because runsc resolves ids by prefix ("sb-1" would match "sb-12").
+    /// </summary>
+    public required string Id { get; init; }
+
+    /// <summary>Read-only image layer directories, top layer first (overlayfs lowerdir order).</summary>
+    public required IReadOnlyList<string> LayerDirs { get; init; }
+
+    /// <summary>Environment from the image config (lowest precedence).</summary>
+    public IReadOnlyDictionary<string, string> ImageEnv { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Working directory from the image config.</summary>
+    public string? ImageWorkdir { get; init; }
+
+    /// <summary>The sandbox's main process; null = an idle sandbox that lives until terminated.</summary>
+    public ProcessSpec? Entrypoint { get; init; }
+
+    /// <summary>Environment for every process of the sandbox (over the image's, under each process's own).</summary>
+    public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Default working directory of the sandbox's processes (over the image's).</summary>
+    public string? Workdir { get; init; }
+
+    /// <summary>cgroup limits.</summary>
+    public ResourceLimits Limits { get; init; } = ResourceLimits.Default;
+
+    /// <summary>Network access; blocked unless asked for.</summary>
+    public NetworkPolicy Network { get; init; } = NetworkPolicy.Blocked;
+
+    /// <summary>Host directories bind-mounted into the sandbox (volumes).</summary>
+    public IReadOnlyList<BindMount> Mounts { get; init; } = [];
+
+    /// <summary>The sandbox's hostname.</summary>
+    public string Hostname { get; init; } = "sandbox";
+
+    /// <summary>A fresh id of fixed length ("tsb" + 32 hex digits).</summary>
+    public static string NewId() => "tsb" + Guid.NewGuid().ToString("N");
+
+    /// <summary>Throws <see cref="ArgumentException"/> with a clear message when the spec cannot be run.</summary>
+    public void Validate()
+    {
+        if (!IdPattern().IsMatch(Id))
+            throw new ArgumentException($"Container id '{Id}' is invalid; use 8-64 letters, digits, '-', '_' or '.', starting with a letter or digit.", nameof(Id));
+        if (LayerDirs.Count == 0)
+            throw new ArgumentException("A container needs at least one image layer directory.", nameof(LayerDirs));
+        foreach (var layer in LayerDirs)
+        {
+            if (!Path.IsPathFullyQualified(layer) || !Directory.Exists(layer))
+                throw new ArgumentException($"Image layer directory '{layer}' does not exist (an absolute path is required).", nameof(LayerDirs));
+            if (layer.Contains(',', StringComparison.Ordinal) || layer.Contains(':', StringComparison.Ordinal))
+                throw new ArgumentException($"Image layer directory '{layer}' contains ',' or ':', which overlayfs options cannot express.", nameof(LayerDirs));
+        }
+        if (Entrypoint is { Args.Count: 0 })
+            throw new ArgumentException("The entrypoint needs at least one argument.", nameof(Entrypoint));
+        foreach (var mount in Mounts) mount.Validate();
+        Limits.Validate();
+        Network.Validate();
+        if (Hostname.Length is 0 or > 63 || !HostnamePattern().IsMatch(Hostname))
+            throw new ArgumentException($"Hostname '{Hostname}' is invalid; use at most 63 letters, digits and '-'.", nameof(Hostname));
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{7,63}$")]
+    private static partial Regex IdPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$")]
+    private static partial Regex HostnamePattern();
+}
+
+/// <summary>cgroup limits of a sandbox. Null = no limit of that kind.</summary>
+/// <param name="MemoryBytes">Memory limit (the OOM killer acts inside the sandbox past it).</param>
+/// <param name="CpuMillicores">CPU quota in thousandths of a CPU (1000 = one CPU).</param>
+/// <param name="Pids">Maximum number of processes and threads.</param>
+public sealed record ResourceLimits(long? MemoryBytes, int? CpuMillicores, int? Pids)
+{
+    /// <summary>1 GiB memory, no CPU quota, 1024 pids: safe defaults for a shared machine.</summary>
+    public static ResourceLimits Default { get; } = new(1L << 30, null, 1024);
+
+    internal void Validate()
+    {
+        if (MemoryBytes is < 4 * 1024 * 1024)
+            throw new ArgumentException($"Memory limit {MemoryBytes} bytes is below the 4 MiB minimum.", nameof(MemoryBytes));
+        if (CpuMillicores is <= 0)
+            throw new ArgumentException($"CPU limit {CpuMillicores} millicores must be positive.", nameof(CpuMillicores));
+        if (Pids is <= 0)
+            throw new ArgumentException($"Pids limit {Pids} must be positive.", nameof(Pids));
+    }
+}
+
+/// <summary>How a sandbox reaches the network.</summary>
+public enum NetworkMode
+{
+    /// <summary>Its own network namespace with only a loopback interface.</summary>
+    Blocked,
+    /// <summary>Outbound access through a user-mode network stack; never the host's loopback.</summary>
+    Open,
+}
+
+/// <summary>Network access of a sandbox.</summary>
+/// <param name="Mode">Blocked or open.</param>
+/// <param name="AllowedCidrs">With <see cref="NetworkMode.Open"/>: when non-empty, outbound traffic is limited to these CIDRs.</param>
+public sealed record NetworkPolicy(NetworkMode Mode, IReadOnlyList<string> AllowedCidrs)
+{
+    /// <summary>Loopback only.</summary>
+    public static NetworkPolicy Blocked { get; } = new(NetworkMode.Blocked, []);
+
+    /// <summary>Outbound access to everything but the host's loopback.</summary>
+    public static NetworkPolicy Open { get; } = new(NetworkMode.Open, []);
+
+    internal void Validate()
+    {
+        foreach (var cidr in AllowedCidrs)
+            if (!System.Net.IPNetwork.TryParse(cidr, out _))
+                throw new ArgumentException($"'{cidr}' is not a CIDR (like 10.0.0.0/8).", nameof(AllowedCidrs));
+        if (Mode == NetworkMode.Blocked && AllowedCidrs.Count > 0)
+            throw new ArgumentException("Allowed CIDRs need an open network.", nameof(AllowedCidrs));
+    }
+}
+
+/// <summary>A host directory or file mounted into the sandbox.</summary>
+public sealed record BindMount(string HostPath, string ContainerPath, bool ReadOnly)
+{
+    internal void Validate()
+    {
+        if (!Path.IsPathFullyQualified(HostPath) || !Path.Exists(HostPath))
+            throw new ArgumentException($"Mount source '{HostPath}' does not exist (an absolute path is required).", nameof(HostPath));
+        if (!ContainerPath.StartsWith('/') || ContainerPath == "/" || ContainerPath.Split('/').Contains(".."))
+            throw new ArgumentException($"Mount target '{ContainerPath}' must be an absolute path other than '/' without '..'.", nameof(ContainerPath));
+    }
+}

@@ -1,0 +1,26 @@
+namespace TypedSandbox.Server.Isolation;
+
+/// <summary>Starts isolated sandboxes (one OCI runtime: crun, runc or runsc).</summary>
+public interface IContainerRuntime
+{
+    /// <summary>The runtime's name: "crun", "runc" or "runsc".</summary>
+    string Name { get; }
+
+    /// <summary>Creates and starts a sandbox; returns once its agent is ready (and its entrypoint, if any, started).</summary>
+    /// <exception cref="ArgumentException">The spec is invalid.</exception>
+    /// <exception cref="ContainerStartException">The runtime failed; the message carries its error output.</exception>
+    Task<ContainerHandle> StartAsync(ContainerSpec spec, CancellationToken ct);
+}
+
+/// <summary>A sandbox could not be started.</summary>
+public sealed class ContainerStartException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public ContainerStartException() { }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public ContainerStartException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with a cause.</summary>
+    public ContainerStartException(string message, Exception inner) : base(message, inner) { }
+}

@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Logging;
+
+namespace TypedSandbox.Server.Isolation;
+
+internal static partial class IsolationLog
+{
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Cleanup step '{Step}' failed: {Error}")]
+    public static partial void CleanupFailed(ILogger logger, string step, string error);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Debug, Message = "[{ContainerId}] runtime: {Line}")]
+    public static partial void RuntimeOutput(ILogger logger, string containerId, string line);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Sandbox {ContainerId} started with {Runtime} in {Milliseconds} ms")]
+    public static partial void Started(ILogger logger, string containerId, string runtime, long milliseconds);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Sandbox {ContainerId} ended: {Exit}")]
+    public static partial void Ended(ILogger logger, string containerId, Exec.ProcessExit exit);
+}

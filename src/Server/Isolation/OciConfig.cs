@@ -1,0 +1,155 @@
+using System.Text.Json.Nodes;
+
+namespace TypedSandbox.Server.Isolation;
+
+/// <summary>Writes a sandbox's OCI runtime config (config.json) from its spec.</summary>
+internal static class OciConfig
+{
+    /// <summary>Where the agent's directory appears inside every sandbox.</summary>
+    public const string AgentMountPoint = "/.typedsandbox";
+
+    // Docker's default capability set: enough for package managers and servers, nothing that reaches the host.
+    private static readonly string[] Capabilities =
+    [
+        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID",
+        "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+    ];
+
+    private static readonly string[] MaskedPaths =
+    [
+        "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+        "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+    ];
+
+    private static readonly string[] ReadonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+
+    public sealed record Inputs(
+        ContainerSpec Spec,
+        RuntimeFlavor Flavor,
+        string RootfsPath,
+        string AgentDirectory,
+        string EtcDirectory,
+        string CgroupsPath,
+        string? NetworkNamespacePath);
+
+    public static JsonObject Build(Inputs inputs)
+    {
+        var spec = inputs.Spec;
+        var namespaces = new JsonArray
+        {
+            new JsonObject { ["type"] = "pid" },
+            new JsonObject { ["type"] = "ipc" },
+            new JsonObject { ["type"] = "uts" },
+            new JsonObject { ["type"] = "mount" },
+            inputs.NetworkNamespacePath is { } netns
+                ? new JsonObject { ["type"] = "network", ["path"] = netns }
+                : new JsonObject { ["type"] = "network" },
+        };
+
+        var linux = new JsonObject
+        {
+            ["namespaces"] = namespaces,
+            ["resources"] = Resources(spec.Limits, inputs.Flavor),
+            ["cgroupsPath"] = inputs.CgroupsPath,
+            ["maskedPaths"] = Strings(MaskedPaths),
+            ["readonlyPaths"] = Strings(ReadonlyPaths),
+        };
+        // gVisor filters syscalls in its own kernel; the runsc of Debian bookworm rejects a host profile.
+        if (inputs.Flavor != RuntimeFlavor.Runsc) linux["seccomp"] = SeccompProfile.Build();
+
+        return new JsonObject
+        {
+            ["ociVersion"] = "1.0.2",
+            ["process"] = new JsonObject
+            {
+                ["terminal"] = false,
+                ["user"] = new JsonObject { ["uid"] = 0, ["gid"] = 0 },
+                // The host's loader runs the agent, so images without a libc work too.
+                ["args"] = Strings([
+                    $"{AgentMountPoint}/{AgentFiles.LoaderName}", "--library-path", AgentMountPoint,
+                    $"{AgentMountPoint}/{AgentFiles.AgentName}",
+                ]),
+                ["env"] = Strings(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]),
+                ["cwd"] = "/",
+                ["capabilities"] = new JsonObject
+                {
+                    ["bounding"] = Strings(Capabilities),
+                    ["effective"] = Strings(Capabilities),
+                    ["permitted"] = Strings(Capabilities),
+                    ["inheritable"] = new JsonArray(),
+                    ["ambient"] = new JsonArray(),
+                },
+                ["noNewPrivileges"] = true,
+            },
+            ["root"] = new JsonObject { ["path"] = inputs.RootfsPath, ["readonly"] = false },
+            ["hostname"] = spec.Hostname,
+            ["mounts"] = Mounts(inputs),
+            ["linux"] = linux,
+        };
+    }
+
+    private static JsonArray Mounts(Inputs inputs)
+    {
+        var mounts = new JsonArray
+        {
+            Mount("/proc", "proc", "proc", ["nosuid", "noexec", "nodev"]),
+            Mount("/dev", "tmpfs", "tmpfs", ["nosuid", "strictatime", "mode=755", "size=65536k"]),
+            Mount("/dev/pts", "devpts", "devpts", ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]),
+            Mount("/dev/shm", "tmpfs", "shm", ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]),
+            Mount("/sys", "sysfs", "sysfs", ["nosuid", "noexec", "nodev", "ro"]),
+            Mount("/tmp", "tmpfs", "tmpfs", ["nosuid", "nodev", "mode=1777"]),
+            Mount(AgentMountPoint, "bind", inputs.AgentDirectory, ["rbind", "ro", "nosuid", "nodev"]),
+            Mount("/etc/hosts", "bind", Path.Combine(inputs.EtcDirectory, "hosts"), ["rbind", "ro", "nosuid", "nodev", "noexec"]),
+            Mount("/etc/hostname", "bind", Path.Combine(inputs.EtcDirectory, "hostname"), ["rbind", "ro", "nosuid", "nodev", "noexec"]),
+            Mount("/etc/resolv.conf", "bind", Path.Combine(inputs.EtcDirectory, "resolv.conf"), ["rbind", "ro", "nosuid", "nodev", "noexec"]),
+        };
+        if (inputs.Flavor != RuntimeFlavor.Runsc)
+        {
+            mounts.Insert(4, Mount("/dev/mqueue", "mqueue", "mqueue", ["nosuid", "noexec", "nodev"]));
+            mounts.Add(Mount("/sys/fs/cgroup", "cgroup", "cgroup", ["nosuid", "noexec", "nodev", "relatime", "ro"]));
+        }
+        foreach (var bind in inputs.Spec.Mounts)
+            mounts.Add(Mount(bind.ContainerPath, "bind", bind.HostPath, bind.ReadOnly ? ["rbind", "ro", "nosuid", "nodev"] : ["rbind", "nosuid", "nodev"]));
+        return mounts;
+    }
+
+    private static JsonObject Resources(ResourceLimits limits, RuntimeFlavor flavor)
+    {
+        var resources = new JsonObject
+        {
+            // Only the usual character devices: null, zero, full, random, urandom, tty, ptmx and pseudo-terminals.
+            ["devices"] = new JsonArray
+            {
+                new JsonObject { ["allow"] = false, ["access"] = "rwm" },
+                Device(1, 3), Device(1, 5), Device(1, 7), Device(1, 8), Device(1, 9), Device(5, 0), Device(5, 2), Device(136, null),
+            },
+        };
+        if (limits.MemoryBytes is { } memory) resources["memory"] = new JsonObject { ["limit"] = memory };
+        if (limits.CpuMillicores is { } millicores)
+            resources["cpu"] = new JsonObject { ["quota"] = millicores * 100L, ["period"] = 100_000 };
+        if (limits.Pids is { } pids)
+        {
+            // runsc counts its Sentry and Gofer threads and one stub per guest process, and hitting the limit kills
+            // the whole sandbox: give it headroom over what the user asked for.
+            resources["pids"] = new JsonObject { ["limit"] = flavor == RuntimeFlavor.Runsc ? pids + 512 : pids };
+        }
+        return resources;
+    }
+
+    private static JsonObject Device(int major, int? minor)
+    {
+        var device = new JsonObject { ["allow"] = true, ["type"] = "c", ["major"] = major, ["access"] = "rwm" };
+        if (minor is { } m) device["minor"] = m;
+        return device;
+    }
+
+    private static JsonObject Mount(string destination, string type, string source, string[] options) => new()
+    {
+        ["destination"] = destination,
+        ["type"] = type,
+        ["source"] = source,
+        ["options"] = Strings(options),
+    };
+
+    private static JsonArray Strings(IEnumerable<string> values) => new([.. values.Select(v => (JsonNode)JsonValue.Create(v))]);
+}

@@ -1,0 +1,135 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using TypedSandbox.Server.Exec;
+
+namespace TypedSandbox.Server.Isolation;
+
+/// <summary>
+/// Runs sandboxes with an OCI runtime CLI (crun, runc or runsc) from bundles written in-process: an overlayfs rootfs
+/// over the image layers, config.json with namespaces, capabilities, seccomp and cgroup limits, and the agent as PID 1.
+/// </summary>
+internal sealed class OciContainerRuntime : IContainerRuntime
+{
+    private const int StderrLinesKept = 40;
+    private readonly ContainerRuntimeOptions _options;
+    private readonly RuntimeFlavor _flavor;
+    private readonly string _runtimeBinary;
+    private readonly string _runtimeRoot;
+    private readonly string _agentDirectory;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+
+    public OciContainerRuntime(ContainerRuntimeOptions options, string agentDirectory, ILoggerFactory loggerFactory)
+    {
+        _options = options;
+        _flavor = RuntimeCommands.FlavorOf(options.Runtime);
+        _runtimeBinary = HostCheck.FindExecutable(options.Runtime) ?? options.Runtime;
+        _runtimeRoot = Path.Combine(options.RunDirectory, Name);
+        _agentDirectory = agentDirectory;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<OciContainerRuntime>();
+    }
+
+    public string Name => _flavor.ToString().ToLowerInvariant();
+
+    public async Task<ContainerHandle> StartAsync(ContainerSpec spec, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        spec.Validate();
+        var started = Stopwatch.StartNew();
+        var bundle = Path.Combine(_options.StateDirectory, "bundles", spec.Id);
+        if (Directory.Exists(bundle)) throw new ArgumentException($"A sandbox with id '{spec.Id}' already exists.", nameof(spec));
+        var logger = _loggerFactory.CreateLogger("TypedSandbox.Server.Isolation.Sandbox");
+        var resources = new SandboxResources(spec.Id, bundle, _flavor, _runtimeBinary, _runtimeRoot,
+            $"/{_options.CgroupParent}/{spec.Id}", logger);
+        AgentChannel? channel = null;
+        try
+        {
+            Directory.CreateDirectory(_runtimeRoot);
+            foreach (var dir in new[] { resources.UpperDirectory, resources.WorkDirectory, resources.RootfsPath, resources.EtcDirectory })
+                Directory.CreateDirectory(dir);
+            LinuxNative.MountOverlay(spec.LayerDirs, resources.UpperDirectory, resources.WorkDirectory, resources.RootfsPath);
+            resources.OverlayMounted = true;
+
+            resources.Network = spec.Network.Mode == NetworkMode.Open
+                ? await SandboxNetwork.OpenAsync(spec, _options, logger, ct).ConfigureAwait(false)
+                : SandboxNetwork.Blocked(logger);
+            await WriteEtcFilesAsync(spec, resources, ct).ConfigureAwait(false);
+            var config = OciConfig.Build(new OciConfig.Inputs(spec, _flavor, resources.RootfsPath, _agentDirectory,
+                resources.EtcDirectory, resources.CgroupsPath, resources.Network.NamespacePath));
+            await File.WriteAllTextAsync(Path.Combine(bundle, "config.json"), config.ToJsonString(), ct).ConfigureAwait(false);
+
+            var runtime = StartRuntime(spec.Id, bundle, resources.Network.IsOpen, logger, out var stderrTail);
+            resources.RuntimeProcess = runtime;
+            channel = new AgentChannel(runtime.StandardInput.BaseStream, runtime.StandardOutput.BaseStream,
+                Path.Combine(_options.StateDirectory, "spill"), resources.ReadOomKillCount, logger);
+            channel.Start();
+            await Task.WhenAny(channel.Ready, channel.Closed).WaitAsync(ct).ConfigureAwait(false);
+            if (!channel.Ready.IsCompletedSuccessfully)
+            {
+                await runtime.WaitForExitAsync(ct).ConfigureAwait(false);
+                throw new ContainerStartException(
+                    $"{Name} could not start sandbox {spec.Id} (exit code {runtime.ExitCode}): {string.Join(" | ", stderrTail)}");
+            }
+
+            var handle = new ContainerHandle(spec, resources, channel, runtime, logger);
+            if (spec.Entrypoint is { } entrypoint)
+            {
+                try
+                {
+                    await handle.StartEntrypointAsync(entrypoint, ct).ConfigureAwait(false);
+                }
+                catch
+                {
+                    await handle.DisposeAsync().ConfigureAwait(false);
+                    throw;
+                }
+            }
+            IsolationLog.Started(_logger, spec.Id, Name, started.ElapsedMilliseconds);
+            return handle;
+        }
+        catch (Exception e) when (e is not ExecStartException || channel is null)
+        {
+            if (channel is not null) await channel.DisposeAsync().ConfigureAwait(false);
+            await resources.CleanupAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private Process StartRuntime(string id, string bundle, bool hostNetwork, ILogger logger, out ConcurrentQueue<string> stderrTail)
+    {
+        var info = new ProcessStartInfo(_runtimeBinary)
+        {
+            // The sandbox's init inherits these pipes: stdin/stdout carry the agent protocol, stderr its diagnostics.
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in RuntimeCommands.Run(_flavor, _runtimeRoot, bundle, id, hostNetwork)) info.ArgumentList.Add(a);
+        var tail = new ConcurrentQueue<string>();
+        var process = new Process { StartInfo = info };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            IsolationLog.RuntimeOutput(logger, id, e.Data);
+            tail.Enqueue(e.Data);
+            while (tail.Count > StderrLinesKept) tail.TryDequeue(out var dropped);
+        };
+        process.Start();
+        process.BeginErrorReadLine();
+        stderrTail = tail;
+        return process;
+    }
+
+    private static async Task WriteEtcFilesAsync(ContainerSpec spec, SandboxResources resources, CancellationToken ct)
+    {
+        var etc = resources.EtcDirectory;
+        var hosts = $"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{spec.Hostname}\n";
+        await File.WriteAllTextAsync(Path.Combine(etc, "hosts"), hosts, ct).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(etc, "hostname"), spec.Hostname + "\n", ct).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(etc, "resolv.conf"), resources.Network!.ResolvConf, ct).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,58 @@
+namespace TypedSandbox.Server.Isolation;
+
+/// <summary>Which OCI runtime drives the bundles: the CLI spelling and a few limits differ.</summary>
+internal enum RuntimeFlavor
+{
+    Crun,
+    Runc,
+    Runsc,
+}
+
+/// <summary>Command lines per runtime (facts from the runtime trial on this machine kind).</summary>
+internal static class RuntimeCommands
+{
+    public static RuntimeFlavor FlavorOf(string runtime) => Path.GetFileName(runtime) switch
+    {
+        "crun" => RuntimeFlavor.Crun,
+        "runc" => RuntimeFlavor.Runc,
+        "runsc" => RuntimeFlavor.Runsc,
+        var other => throw new ArgumentException($"Unknown OCI runtime '{other}'; use crun, runc or runsc.", nameof(runtime)),
+    };
+
+    /// <summary>Foreground run: the runtime stays the parent of the sandbox's init and exits with its status.</summary>
+    public static IEnumerable<string> Run(RuntimeFlavor flavor, string root, string bundle, string id, bool hostNetwork)
+    {
+        foreach (var a in Global(flavor, root, hostNetwork)) yield return a;
+        yield return "run";
+        yield return "--bundle";
+        yield return bundle;
+        yield return id;
+    }
+
+    public static IEnumerable<string> Kill(RuntimeFlavor flavor, string root, string id)
+    {
+        foreach (var a in Global(flavor, root, hostNetwork: false)) yield return a;
+        yield return "kill";
+        yield return id;
+        yield return "KILL";
+    }
+
+    public static IEnumerable<string> Delete(RuntimeFlavor flavor, string root, string id)
+    {
+        foreach (var a in Global(flavor, root, hostNetwork: false)) yield return a;
+        yield return "delete";
+        yield return flavor == RuntimeFlavor.Runsc ? "-force" : "--force";
+        yield return id;
+    }
+
+    private static IEnumerable<string> Global(RuntimeFlavor flavor, string root, bool hostNetwork)
+    {
+        yield return "--root";
+        yield return root;
+        if (flavor == RuntimeFlavor.Runsc)
+        {
+            // --network=sandbox fails with this kernel; host networking inside a namespace the engine made works.
+            yield return hostNetwork ? "--network=host" : "--network=none";
+        }
+    }
+}

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.Extensions.Logging;
+
+namespace TypedSandbox.Server.Isolation;
+
+/// <summary>
+/// A sandbox's network. Blocked: the runtime gives the sandbox a fresh network namespace (loopback only) and nothing
+/// exists on the host. Open: the engine makes a named network namespace and runs slirp4netns for it, a user-mode
+/// stack whose outbound connections are ordinary host sockets; --disable-host-loopback keeps the host's 127.0.0.1
+/// (and so the engine's own port) out of reach. Allowed CIDRs become an OUTPUT policy inside that namespace, which
+/// the sandbox cannot change (it has no CAP_NET_ADMIN).
+/// </summary>
+internal sealed class SandboxNetwork : IAsyncDisposable
+{
+    private const string SlirpDns = "10.0.2.3";
+    private readonly string? _namespaceName;
+    private readonly Process? _slirp;
+    private readonly ILogger _logger;
+
+    private SandboxNetwork(string? namespaceName, Process? slirp, ILogger logger)
+    {
+        _namespaceName = namespaceName;
+        _slirp = slirp;
+        _logger = logger;
+    }
+
+    /// <summary>The namespace to join; null = let the runtime create an empty one.</summary>
+    public string? NamespacePath => _namespaceName is null ? null : $"/run/netns/{_namespaceName}";
+
+    public bool IsOpen => _namespaceName is not null;
+
+    /// <summary>Contents of the sandbox's /etc/resolv.conf.</summary>
+    public string ResolvConf => IsOpen ? $"nameserver {SlirpDns}\n" : "";
+
+    public static SandboxNetwork Blocked(ILogger logger) => new(null, null, logger);
+
+    public static async Task<SandboxNetwork> OpenAsync(ContainerSpec spec, ContainerRuntimeOptions options, ILogger logger, CancellationToken ct)
+    {
+        var name = "tsb-" + spec.Id;
+        await HostCommand.RunCheckedAsync("ip", ["netns", "add", name], ct).ConfigureAwait(false);
+        Process? slirp = null;
+        try
+        {
+            var info = new ProcessStartInfo(options.SlirpBinary)
+            {
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            // --ready-fd=1: slirp writes "1" to stdout once tap0 is configured in the namespace.
+            foreach (var a in new[] { "--configure", "--mtu=65520", "--disable-host-loopback", "--netns-type=path", "--ready-fd=1", $"/run/netns/{name}", "tap0" })
+                info.ArgumentList.Add(a);
+            slirp = Process.Start(info) ?? throw new ContainerStartException("could not start slirp4netns");
+            var stderr = slirp.StandardError.ReadToEndAsync(CancellationToken.None);
+            var ready = new byte[1];
+            if (await slirp.StandardOutput.BaseStream.ReadAsync(ready, ct).ConfigureAwait(false) != 1 || ready[0] != (byte)'1')
+                throw new ContainerStartException($"slirp4netns failed: {(await stderr.ConfigureAwait(false)).Trim()}");
+            var network = new SandboxNetwork(name, slirp, logger);
+            if (spec.Network.AllowedCidrs.Count > 0) await network.RestrictAsync(spec.Network.AllowedCidrs, ct).ConfigureAwait(false);
+            return network;
+        }
+        catch
+        {
+            await new SandboxNetwork(name, slirp, logger).DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task RestrictAsync(IReadOnlyList<string> cidrs, CancellationToken ct)
+    {
+        var rules = new StringBuilder("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT DROP [0:0]\n-A OUTPUT -o lo -j ACCEPT\n");
+        // Name resolution keeps working: slirp forwards 10.0.2.3 to the host's resolver.
+        rules.Append(CultureInvariant($"-A OUTPUT -d {SlirpDns}/32 -p udp --dport 53 -j ACCEPT\n-A OUTPUT -d {SlirpDns}/32 -p tcp --dport 53 -j ACCEPT\n"));
+        foreach (var cidr in cidrs) rules.Append(CultureInvariant($"-A OUTPUT -d {cidr} -j ACCEPT\n"));
+        rules.Append("COMMIT\n");
+        await HostCommand.RunCheckedAsync("ip", ["netns", "exec", _namespaceName!, "iptables-restore"], ct, rules.ToString()).ConfigureAwait(false);
+    }
+
+    private static string CultureInvariant(FormattableString s) => FormattableString.Invariant(s);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_slirp is not null)
+        {
+            if (!_slirp.HasExited) _slirp.Kill();
+            await _slirp.WaitForExitAsync().ConfigureAwait(false);
+            _slirp.Dispose();
+        }
+        if (_namespaceName is not null)
+        {
+            var result = await HostCommand.RunAsync("ip", ["netns", "del", _namespaceName], CancellationToken.None).ConfigureAwait(false);
+            if (!result.Succeeded) IsolationLog.CleanupFailed(_logger, $"ip netns del {_namespaceName}", result.Stderr.Trim());
+        }
+    }
+}

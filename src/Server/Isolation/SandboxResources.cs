@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace TypedSandbox.Server.Isolation;
+
+/// <summary>
+/// Everything one sandbox holds on the host (bundle directory, overlay mount, network, the runtime process, cgroups),
+/// released in reverse order by <see cref="CleanupAsync"/>, which is idempotent and never throws.
+/// </summary>
+internal sealed class SandboxResources(string id, string bundleDirectory, RuntimeFlavor flavor, string runtimeBinary,
+    string runtimeRoot, string cgroupsPath, ILogger logger)
+{
+    private readonly Lock _gate = new();
+    private Task? _cleanup;
+
+    public string Id { get; } = id;
+    public string BundleDirectory { get; } = bundleDirectory;
+    public string RootfsPath => Path.Combine(BundleDirectory, "rootfs");
+    public string UpperDirectory => Path.Combine(BundleDirectory, "upper");
+    public string WorkDirectory => Path.Combine(BundleDirectory, "work");
+    public string EtcDirectory => Path.Combine(BundleDirectory, "etc");
+    public RuntimeFlavor Flavor { get; } = flavor;
+    public string RuntimeBinary { get; } = runtimeBinary;
+    public string RuntimeRoot { get; } = runtimeRoot;
+    public string CgroupsPath { get; } = cgroupsPath;
+    public bool OverlayMounted { get; set; }
+    public SandboxNetwork? Network { get; set; }
+    public Process? RuntimeProcess { get; set; }
+
+    /// <summary>The memory cgroup's OOM-kill counter (cgroup v1 memory.oom_control); 0 when unavailable.</summary>
+    public long ReadOomKillCount()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/sys/fs/cgroup/memory{CgroupsPath}/memory.oom_control"))
+                if (line.StartsWith("oom_kill ", StringComparison.Ordinal))
+                    return long.Parse(line.AsSpan(9), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return 0;
+    }
+
+    public Task CleanupAsync()
+    {
+        lock (_gate) return _cleanup ??= Task.Run(CleanupCoreAsync);
+    }
+
+    private async Task CleanupCoreAsync()
+    {
+        if (RuntimeProcess is { } process)
+        {
+            if (!process.HasExited)
+            {
+                await Step("runtime kill", () => HostCommand.RunAsync(RuntimeBinary, RuntimeCommands.Kill(Flavor, RuntimeRoot, Id), CancellationToken.None)).ConfigureAwait(false);
+                // A runtime that never created the container ignores kill: end it directly.
+                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                try { await process.WaitForExitAsync(grace.Token).ConfigureAwait(false); }
+                catch (OperationCanceledException) { process.Kill(entireProcessTree: true); }
+            }
+            await process.WaitForExitAsync().ConfigureAwait(false);
+        }
+        // `run` deletes the container when it ends; this removes what a crashed runtime left behind.
+        await HostCommand.RunAsync(RuntimeBinary, RuntimeCommands.Delete(Flavor, RuntimeRoot, Id), CancellationToken.None).ConfigureAwait(false);
+        if (Network is { } network) await Step("network", async () => { await network.DisposeAsync().ConfigureAwait(false); return 0; }).ConfigureAwait(false);
+        if (OverlayMounted && !LinuxNative.Unmount(RootfsPath)) IsolationLog.CleanupFailed(logger, "umount " + RootfsPath, "umount2 failed");
+        await Step("bundle", () => { Directory.Delete(BundleDirectory, recursive: true); return Task.FromResult(0); }).ConfigureAwait(false);
+        foreach (var controller in Directory.Exists("/sys/fs/cgroup") ? Directory.GetDirectories("/sys/fs/cgroup") : [])
+        {
+            var leaf = controller + CgroupsPath;
+            if (Directory.Exists(leaf)) await Step("rmdir " + leaf, () => { Directory.Delete(leaf); return Task.FromResult(0); }).ConfigureAwait(false);
+        }
+        RuntimeProcess?.Dispose();
+    }
+
+    private async Task Step<T>(string name, Func<Task<T>> action)
+    {
+        try
+        {
+            await action().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            IsolationLog.CleanupFailed(logger, name, e.Message);
+        }
+    }
+}
