@@ -51,32 +51,32 @@ internal sealed class ContainerCli
     public async Task<string> PullAsync(Uri registry, string repository, CancellationToken cancellationToken)
     {
         var image = $"{registry.Authority}/{repository}";
-        await Run(["pull", .. _pull, image], cancellationToken, "pull");
+        await Run(["pull", .. _pull, image], "pull", cancellationToken);
         return image;
     }
 
     /// <summary><c>run --rm IMAGE echo hi</c>, timed until "hi" is read.</summary>
     public async Task<TimeSpan> RunEchoAsync(string image, CancellationToken cancellationToken)
     {
-        var result = await Run(["run", "--rm", .. Limits, image, "echo", "hi"], cancellationToken, "run");
+        var result = await Run(["run", "--rm", .. Limits, image, "echo", "hi"], "run", cancellationToken);
         return result.FirstOutput ?? throw new InvalidOperationException($"{Name} run printed nothing.");
     }
 
     /// <summary>Starts a detached idle container; returns its id.</summary>
     public async Task<string> StartIdleAsync(string image, CancellationToken cancellationToken)
     {
-        var result = await Run(["run", "-d", .. Limits, image, "sleep", "1000000"], cancellationToken, "run -d");
+        var result = await Run(["run", "-d", .. Limits, image, "sleep", "1000000"], "run -d", cancellationToken);
         return result.StdoutText.Trim();
     }
 
     public async Task<TimeSpan> ExecTrueAsync(string id, CancellationToken cancellationToken) =>
-        (await Run(["exec", id, "true"], cancellationToken, "exec")).Elapsed;
+        (await Run(["exec", id, "true"], "exec", cancellationToken)).Elapsed;
 
-    public Task RemoveAsync(string id) => Run(["rm", "-f", id], CancellationToken.None, "rm -f");
+    public Task RemoveAsync(string id) => Run(["rm", "-f", id], "rm -f", CancellationToken.None);
 
     private string[] Limits => ["--network=none", "--memory", "256m", "--pids-limit", "512", .. _run];
 
-    private async Task<CommandResult> Run(string[] args, CancellationToken cancellationToken, string what) =>
+    private async Task<CommandResult> Run(string[] args, string what, CancellationToken cancellationToken) =>
         (await TimedCommand.RunAsync(Name, [.. _global, .. args], CommandTimeout, cancellationToken)).EnsureSuccess($"{Name} {what}");
 
     private static bool OnPath(string name) =>

@@ -24,6 +24,8 @@ internal sealed class RawOciRuntime : IAsyncDisposable
         "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
     ];
 
+    private static readonly string[] Namespaces = ["pid", "ipc", "uts", "mount", "network"];
+
     private readonly string _runtime;
     private readonly string _stateRoot;
     private readonly string _bundles;
@@ -90,7 +92,8 @@ internal sealed class RawOciRuntime : IAsyncDisposable
         // The container inherits the runtime's stdio: give it /dev/null, never a pipe this process would wait on.
         var errors = Path.Combine(bundle, "runtime.err");
         var detach = IsRunsc ? "-detach" : "-d";
-        var command = string.Join(' ', new[] { _runtime, .. GlobalArgs, "run", detach, "--bundle", bundle, id }.Select(Quote));
+        string[] argv = [_runtime, .. GlobalArgs, "run", detach, "--bundle", bundle, id];
+        var command = string.Join(' ', argv.Select(Quote));
         var result = await TimedCommand.RunAsync("/bin/sh", ["-c", $"exec {command} </dev/null >/dev/null 2>{Quote(errors)}"], CommandTimeout, cancellationToken);
         if (result.ExitCode != 0)
         {
@@ -196,8 +199,7 @@ internal sealed class RawOciRuntime : IAsyncDisposable
             ["mounts"] = mounts,
             ["linux"] = new JsonObject
             {
-                ["namespaces"] = new JsonArray(
-                    [.. new[] { "pid", "ipc", "uts", "mount", "network" }.Select(n => (JsonNode)new JsonObject { ["type"] = n })]),
+                ["namespaces"] = new JsonArray([.. Namespaces.Select(n => (JsonNode)new JsonObject { ["type"] = n })]),
                 ["resources"] = new JsonObject
                 {
                     ["memory"] = new JsonObject { ["limit"] = MemoryLimitBytes },
