@@ -10,11 +10,13 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 packages=(crun runc runsc slirp4netns iproute2 iptables busybox-static clang lld mmdebstrap
-          docker-registry skopeo umoci jq uidmap)
+          docker-registry skopeo umoci jq uidmap curl python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js runs Modal's JS SDK in the conformance tests; any install providing `node` and `npm` will do.
+command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup-host.sh: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

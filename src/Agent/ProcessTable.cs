@@ -40,13 +40,15 @@ internal static unsafe class ProcessTable
             Span<byte> payload = stackalloc byte[4];
             BinaryPrimitives.WriteInt32LittleEndian(payload, pid);
             FrameChannel.Send(FrameType.Started, id, payload);
+            // The pumps start before the reaper can see this child: a process that exits at once must not end the
+            // sandbox (JoinPumps) before its output was read.
+            if (pipes.StdoutParent >= 0) child.StartPump(pipes.StdoutParent, FrameType.Stdout, 1);
+            else FrameChannel.Send(FrameType.StreamClosed, id, [1]);
+            if (pipes.StderrParent >= 0) child.StartPump(pipes.StderrParent, FrameType.Stderr, 2);
+            else FrameChannel.Send(FrameType.StreamClosed, id, [2]);
             _spawnedSinceIdle = true;
             Monitor.Pulse(Gate);
         }
-        if (pipes.StdoutParent >= 0) child.StartPump(pipes.StdoutParent, FrameType.Stdout, 1);
-        else FrameChannel.Send(FrameType.StreamClosed, id, [1]);
-        if (pipes.StderrParent >= 0) child.StartPump(pipes.StderrParent, FrameType.Stderr, 2);
-        else FrameChannel.Send(FrameType.StreamClosed, id, [2]);
     }
 
     public static void Stdin(uint id, byte[]? data)

@@ -23,7 +23,7 @@ try
     await host.WaitForShutdownAsync().ConfigureAwait(false);
     return 0;
 }
-catch (Exception exception) when (exception is EnginePrerequisiteException or ArgumentException or IOException)
+catch (Exception exception) when (exception is TypedSandbox.Server.Isolation.HostNotReadyException or ArgumentException or IOException)
 {
     await Console.Error.WriteLineAsync("The engine could not start: " + exception.Message).ConfigureAwait(false);
     return 1;

@@ -1,7 +1,7 @@
 namespace TypedSandbox.Conformance.Tests;
 
 /// <summary>sb.exec through Modal's JS SDK: output bytes, exit codes, stdin, poll/wait, timeouts.</summary>
-[Collection(EngineCollection.Name)]
+[Collection(EngineTests.Name)]
 public sealed class ExecTests(EngineFixture fixture)
 {
     [Fact]
@@ -45,13 +45,12 @@ public sealed class ExecTests(EngineFixture fixture)
     }
 
     [Fact]
-    public async Task Poll_is_null_while_running_and_the_code_after_exit()
+    public async Task Wait_blocks_until_exit_and_then_keeps_answering_the_code()
     {
-        var result = await fixture.RunScenarioAsync("exec-poll");
+        var result = await fixture.RunScenarioAsync("exec-wait-twice");
 
-        Assert.Equal(System.Text.Json.JsonValueKind.Null, result.GetProperty("before").ValueKind);
-        Assert.Equal(4, result.GetProperty("code").GetInt32());
-        Assert.Equal(4, result.GetProperty("after").GetInt32());
+        Assert.Equal(4, result.GetProperty("first").GetInt32());
+        Assert.Equal(4, result.GetProperty("second").GetInt32());
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace TypedSandbox.Conformance.Tests;
 
 /// <summary>The JavaScript example of Modal's Sandboxes guide, run unchanged (but for timeoutMs) with modal@0.11.1.</summary>
-[Collection(EngineCollection.Name)]
+[Collection(EngineTests.Name)]
 public sealed partial class GuideExampleTests(EngineFixture fixture)
 {
     [Fact]

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace TypedSandbox.Conformance.Tests;
 
 /// <summary>Sandbox wait/poll/terminate, fromId, the entrypoint form of create, and errors for bad input.</summary>
-[Collection(EngineCollection.Name)]
+[Collection(EngineTests.Name)]
 public sealed class SandboxLifecycleTests(EngineFixture fixture)
 {
     [Fact]

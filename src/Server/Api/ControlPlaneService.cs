@@ -177,8 +177,10 @@ internal sealed class ControlPlaneService(
 
     private async Task<SandboxGetTaskIdResponse> GetTaskIdAsync(SandboxGetTaskIdRequest request, ServerCallContext context)
     {
+        // A sandbox that started keeps its task id after it ends (its logs and result stay readable, and a fast
+        // entrypoint must not make the V1 create look failed); only one that never started answers with a result.
         var session = sandboxes.TryGet(request.SandboxId);
-        if (session is { Result: null })
+        if (session is not null && session.Container is not null)
         {
             return new SandboxGetTaskIdResponse { TaskId = session.TaskId };
         }

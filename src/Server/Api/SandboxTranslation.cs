@@ -1,5 +1,6 @@
 using TypedSandbox.Protocol.Client;
 using TypedSandbox.Server.Engine;
+using TypedSandbox.Server.Isolation;
 using TypedSandbox.Server.Sandboxes;
 using TypedSandbox.Server.Secrets;
 
@@ -62,9 +63,9 @@ internal static class SandboxTranslation
 
         var network = definition.NetworkAccess?.NetworkAccessType switch
         {
-            NetworkAccess.Types.NetworkAccessType.Blocked => NetworkMode.Blocked,
-            NetworkAccess.Types.NetworkAccessType.Allowlist => NetworkMode.Allowlist,
-            _ => definition.BlockNetwork ? NetworkMode.Blocked : NetworkMode.Open,
+            NetworkAccess.Types.NetworkAccessType.Blocked => NetworkPolicy.Blocked,
+            NetworkAccess.Types.NetworkAccessType.Allowlist => new NetworkPolicy(NetworkMode.Open, [.. definition.NetworkAccess.AllowedCidrs]),
+            _ => definition.BlockNetwork ? NetworkPolicy.Blocked : NetworkPolicy.Open,
         };
 
         return new SandboxSpec
@@ -80,7 +81,6 @@ internal static class SandboxTranslation
             MemoryMb = definition.Resources?.MemoryMbMax > 0 ? definition.Resources.MemoryMbMax : definition.Resources?.MemoryMb ?? 0,
             MilliCpu = definition.Resources?.MilliCpuMax > 0 ? definition.Resources.MilliCpuMax : definition.Resources?.MilliCpu ?? 0,
             Network = network,
-            AllowedCidrs = [.. definition.NetworkAccess?.AllowedCidrs ?? []],
             Ports = [.. (definition.OpenPorts?.Ports ?? []).Select(p => (int)p.Port)],
             Name = definition.HasName ? definition.Name : null,
             Tags = tagMap,

@@ -2,6 +2,8 @@ using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Microsoft.Extensions.Logging;
 using TypedSandbox.Server.Engine;
+using TypedSandbox.Server.Exec;
+using TypedSandbox.Server.Isolation;
 
 namespace TypedSandbox.Server.Api;
 
@@ -49,9 +51,16 @@ internal sealed partial class StatusMapping(ILogger<StatusMapping> logger) : Int
 
     private RpcException Map(Exception exception, ServerCallContext context)
     {
-        if (exception is EngineException engine)
+        switch (exception)
         {
-            return new RpcException(new Status(ToStatusCode(engine.Kind), engine.Message));
+            case EngineException engine:
+                return new RpcException(new Status(ToStatusCode(engine.Kind), engine.Message));
+            case ArgumentException:
+                return new RpcException(new Status(StatusCode.InvalidArgument, exception.Message));
+            case SandboxEndedException or ExecStartException:
+                return new RpcException(new Status(StatusCode.FailedPrecondition, exception.Message));
+            case HostNotReadyException or ContainerStartException:
+                return new RpcException(new Status(StatusCode.Unavailable, exception.Message));
         }
 
         if (exception is OperationCanceledException && context.CancellationToken.IsCancellationRequested)

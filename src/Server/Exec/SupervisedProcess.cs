@@ -16,6 +16,11 @@ public sealed class SupervisedProcess : IAsyncDisposable
     private readonly SemaphoreSlim _stdinLock = new(1, 1);
     private readonly Lock _gate = new();
     private readonly TimeSpan? _timeout;
+    // Modal's SDKs start their own deadline for an exec when its start is acknowledged, and treat output that ends
+    // after it as a failure. So the timeout runs from the request (before the spawn) and the process is stopped this
+    // much early: it still runs "at most timeout", and its EOF reaches the client before the client's deadline.
+    internal static readonly TimeSpan TimeoutLead = TimeSpan.FromMilliseconds(50);
+    private readonly long _requestedAt = System.Diagnostics.Stopwatch.GetTimestamp();
     private long _stdinOffset;
     private bool _stdinClosed;
     private int _openStreams = 2;
@@ -50,6 +55,12 @@ public sealed class SupervisedProcess : IAsyncDisposable
     /// background child that keeps stdout open keeps the exec running), or when the sandbox ended.
     /// </summary>
     public Task<ProcessExit> Completion => _completion.Task;
+
+    /// <summary>How many stdin bytes were forwarded to the process (the resume point of a client's stdin stream).</summary>
+    public long StdinBytesWritten => Interlocked.Read(ref _stdinOffset);
+
+    /// <summary>True once stdin was closed (EOF sent).</summary>
+    public bool StdinClosed => Volatile.Read(ref _stdinClosed);
 
     internal uint ChannelId { get; }
 
@@ -138,7 +149,8 @@ public sealed class SupervisedProcess : IAsyncDisposable
         _oomKillsAtStart = _channel.ReadOomKillCount();
         lock (_gate)
         {
-            if (!_disposed && _timeout is { } timeout) _ = EnforceTimeoutAsync(timeout, _lifetime.Token);
+            if (!_disposed && _timeout is { } timeout)
+                _ = EnforceTimeoutAsync(timeout - TimeoutLead - System.Diagnostics.Stopwatch.GetElapsedTime(_requestedAt), _lifetime.Token);
         }
         _started.TrySetResult();
     }
@@ -201,13 +213,17 @@ public sealed class SupervisedProcess : IAsyncDisposable
     {
         try
         {
-            await Task.Delay(timeout, lifetime).ConfigureAwait(false);
+            if (timeout > TimeSpan.Zero) await Task.Delay(timeout, lifetime).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             return;
         }
         lock (_gate) _timedOut = true;
+        // The output of a timed-out exec ends when its timeout fires: readers see EOF now, as the client's own
+        // deadline (which starts when the exec is acknowledged) is only milliseconds away.
+        Stdout.Complete();
+        Stderr.Complete();
         await KillAsync(CancellationToken.None).ConfigureAwait(false);
     }
 }

@@ -88,8 +88,8 @@ public sealed class EngineHost : IAsyncDisposable
             executor: null,
             sp.GetRequiredService<ILogger<ImageStore>>()));
         services.AddSingleton<ImageBuilds>();
-        services.AddSingleton(sp => ContainerRuntimes.Create(
-            new IsolationOptions { Runtime = options.Runtime, StateDirectory = Path.Combine(options.StateDirectory, "sandboxes") },
+        services.AddSingleton(sp => ContainerRuntimeFactory.Create(
+            new ContainerRuntimeOptions { Runtime = options.Runtime, StateDirectory = Path.Combine(options.StateDirectory, "sandboxes") },
             sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<SandboxManager>();
         services.AddGrpc(grpc =>
@@ -105,8 +105,8 @@ public sealed class EngineHost : IAsyncDisposable
         app.MapGrpcService<CommandRouterService>();
         try
         {
-            var runtime = app.Services.GetRequiredService<IContainerRuntime>();
-            await runtime.CheckPrerequisitesAsync(cancellationToken).ConfigureAwait(false);
+            // Resolving the runtime checks the host (OCI runtime, cgroups, agent) and fails with what to fix.
+            app.Services.GetRequiredService<IContainerRuntime>();
             await app.Services.GetRequiredService<SandboxManager>().ReportOrphansAsync(cancellationToken).ConfigureAwait(false);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -117,7 +117,7 @@ public sealed class EngineHost : IAsyncDisposable
             throw;
         }
 
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        var address = (app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? throw new InvalidOperationException("Kestrel reported no listening address."));
         var port = new Uri(address).Port;
         var host = options.BindAddress.Equals(IPAddress.Any) ? "127.0.0.1" : options.BindAddress.ToString();
         var url = new Uri($"http://{host}:{port}");

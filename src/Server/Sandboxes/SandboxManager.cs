@@ -17,6 +17,9 @@ namespace TypedSandbox.Server.Sandboxes;
 public sealed partial class SandboxManager : IAsyncDisposable
 {
     private static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How long the output of a finished exec or sandbox stays readable.</summary>
+    public static readonly TimeSpan Retention = TimeSpan.FromMinutes(10);
     private readonly ConcurrentDictionary<string, SandboxSession> _byId = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SandboxSession> _byTaskId = new(StringComparer.Ordinal);
     private readonly Lock _namesGate = new();
@@ -221,7 +224,14 @@ public sealed partial class SandboxManager : IAsyncDisposable
             LogExecStarted(session.Id, execId, spec.Args[0]);
         }
 
-        _ = process.Completion.ContinueWith(_ => session.Touch(_clock.GetUtcNow()), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _ = process.Completion.ContinueWith(
+            _ =>
+            {
+                var now = _clock.GetUtcNow();
+                session.Touch(now);
+                session.ExecsFinishedAt[execId] = now;
+            },
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return process;
     }
 
@@ -388,21 +398,32 @@ public sealed partial class SandboxManager : IAsyncDisposable
     private static ContainerSpec ToContainerSpec(SandboxSession session, ImageRecord image, IReadOnlyList<BindMount> mounts)
     {
         var spec = session.Spec;
+        var imageEnv = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in image.Config.Env)
+        {
+            var equals = entry.IndexOf('=', StringComparison.Ordinal);
+            if (equals > 0)
+            {
+                imageEnv[entry[..equals]] = entry[(equals + 1)..];
+            }
+        }
+
+        var defaults = ResourceLimits.Default;
         return new ContainerSpec
         {
             Id = session.TaskId,
             LayerDirs = image.LayerDirs,
-            ImageEnv = image.Config.Env,
+            ImageEnv = imageEnv,
+            ImageWorkdir = image.Config.WorkingDir,
             Env = spec.Environment,
-            Workdir = spec.Workdir ?? image.Config.WorkingDir ?? "/",
+            Workdir = spec.Workdir,
             Entrypoint = spec.EntrypointArgs.Count == 0 ? null : new ProcessSpec(spec.EntrypointArgs),
-            Limits = ContainerDefaults.Limits(spec.MemoryMb, spec.MilliCpu),
-            Network = spec.Network switch
+            Limits = defaults with
             {
-                NetworkMode.Blocked => NetworkPolicy.Blocked,
-                NetworkMode.Allowlist => NetworkPolicy.AllowOnly(spec.AllowedCidrs),
-                _ => NetworkPolicy.Open,
+                MemoryBytes = spec.MemoryMb > 0 ? spec.MemoryMb * 1024L * 1024L : defaults.MemoryBytes,
+                CpuMillicores = spec.MilliCpu > 0 ? (int)spec.MilliCpu : defaults.CpuMillicores,
             },
+            Network = spec.Network,
             Mounts = mounts,
             Hostname = "sandbox",
         };
@@ -437,9 +458,10 @@ public sealed partial class SandboxManager : IAsyncDisposable
         LogFinished(session.Id, result.Outcome, result.ExitCode);
         try
         {
+            // Tear the container down now; its output journals stay readable until the session is evicted.
             if (session.Container is { } container)
             {
-                await container.DisposeAsync().ConfigureAwait(false);
+                await container.TerminateAsync(CancellationToken.None).ConfigureAwait(false);
             }
         }
         catch (Exception exception)
@@ -460,6 +482,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
                 var now = _clock.GetUtcNow();
                 foreach (var session in _byId.Values)
                 {
+                    await EvictStaleAsync(session, now).ConfigureAwait(false);
                     if (session.Result is not null)
                     {
                         continue;
@@ -482,7 +505,43 @@ public sealed partial class SandboxManager : IAsyncDisposable
         }
     }
 
-    private Task PersistCreatedAsync(SandboxSession session, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Frees what finished long ago: execs done for <see cref="Retention"/> (their output can no longer be read), and
+    /// whole sandboxes finished for that long (they are then known only from the database).
+    /// </summary>
+    private async Task EvictStaleAsync(SandboxSession session, DateTimeOffset now)
+    {
+        foreach (var (execId, finishedAt) in session.ExecsFinishedAt)
+        {
+            if (now - finishedAt >= Retention && session.Execs.TryRemove(execId, out var process))
+            {
+                session.ExecsFinishedAt.TryRemove(execId, out _);
+                await process.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        if (session.Result is { } result && now - result.FinishedAt >= Retention && _byId.TryRemove(session.Id, out _))
+        {
+            _byTaskId.TryRemove(session.TaskId, out _);
+            await DisposeSessionAsync(session).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task DisposeSessionAsync(SandboxSession session)
+    {
+        foreach (var process in session.Execs.Values)
+        {
+            await process.DisposeAsync().ConfigureAwait(false);
+        }
+
+        session.Execs.Clear();
+        if (session.Container is { } container)
+        {
+            await container.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private Task<int> PersistCreatedAsync(SandboxSession session, CancellationToken cancellationToken) =>
         _database.ExecuteAsync(
             """
             INSERT INTO sandboxes (id, task_id, app_id, name, created_at, image_id, tags, definition)
@@ -493,7 +552,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
                 ["$id"] = session.Id, ["$task"] = session.TaskId, ["$app"] = session.Spec.AppId, ["$name"] = session.Spec.Name,
                 ["$at"] = Seconds(session.CreatedAt), ["$image"] = session.Spec.ImageId, ["$tags"] = JsonSerializer.Serialize(session.Spec.Tags),
                 // The definition is kept for inspection; secret values are not part of it.
-                ["$definition"] = JsonSerializer.Serialize(new { session.Spec.EntrypointArgs, session.Spec.Timeout, session.Spec.Workdir, session.Spec.Network }),
+                ["$definition"] = JsonSerializer.Serialize(new { session.Spec.EntrypointArgs, session.Spec.Timeout, session.Spec.Workdir, Network = session.Spec.Network.Mode.ToString() }),
             },
             cancellationToken);
 
@@ -530,6 +589,13 @@ public sealed partial class SandboxManager : IAsyncDisposable
         await _sweeper.ConfigureAwait(false);
         await Task.WhenAll(_byId.Values.Select(s =>
             FinishAsync(s, new SandboxResult(SandboxOutcome.Terminated, 137, "The engine stopped.", _clock.GetUtcNow())))).ConfigureAwait(false);
+        foreach (var session in _byId.Values)
+        {
+            await DisposeSessionAsync(session).ConfigureAwait(false);
+        }
+
+        _byId.Clear();
+        _byTaskId.Clear();
         _stopping.Dispose();
     }
 

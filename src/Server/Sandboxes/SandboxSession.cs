@@ -44,6 +44,9 @@ public sealed class SandboxSession
     /// <summary>The execs started in it, by the client's exec id.</summary>
     public ConcurrentDictionary<string, SupervisedProcess> Execs { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>When each finished exec finished (for evicting its output after the retention period).</summary>
+    public ConcurrentDictionary<string, DateTimeOffset> ExecsFinishedAt { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Completes with the result when the sandbox ends.</summary>
     public Task<SandboxResult> Completion => _completion.Task;
 

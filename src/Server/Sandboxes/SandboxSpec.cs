@@ -1,17 +1,7 @@
 using TypedSandbox.Server.Engine;
+using TypedSandbox.Server.Isolation;
 
 namespace TypedSandbox.Server.Sandboxes;
-
-/// <summary>How a sandbox may use the network.</summary>
-public enum NetworkMode
-{
-    /// <summary>Outbound access to the internet; never to the host's loopback.</summary>
-    Open,
-    /// <summary>Loopback only.</summary>
-    Blocked,
-    /// <summary>Outbound access only to the listed CIDR ranges.</summary>
-    Allowlist,
-}
 
 /// <summary>A volume mounted into a sandbox.</summary>
 public sealed record VolumeMountSpec(string VolumeId, string MountPath, bool ReadOnly);
@@ -49,11 +39,8 @@ public sealed record SandboxSpec
     /// <summary>CPU limit in thousandths of a core; 0 for the engine default.</summary>
     public uint MilliCpu { get; init; }
 
-    /// <summary>Network policy.</summary>
-    public NetworkMode Network { get; init; } = NetworkMode.Open;
-
-    /// <summary>CIDR ranges reachable under <see cref="NetworkMode.Allowlist"/>.</summary>
-    public IReadOnlyList<string> AllowedCidrs { get; init; } = [];
+    /// <summary>Network access: open (the default, as Modal's), blocked, or open to listed CIDRs only.</summary>
+    public NetworkPolicy Network { get; init; } = NetworkPolicy.Open;
 
     /// <summary>Container ports to expose through tunnels on the host's loopback.</summary>
     public IReadOnlyList<int> Ports { get; init; } = [];

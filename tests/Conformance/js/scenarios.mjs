@@ -63,15 +63,14 @@ const scenarios = {
       return { stdout, code: await p.wait() };
     });
   },
-  async "exec-poll"() {
+  async "exec-wait-twice"() {
     return withSandbox({}, async (sb) => {
       const p = await sb.exec(["sh", "-c", "read line; exit 4"]);
-      const before = await p.poll();
       await p.stdin.writeText("go\n");
       await p.stdin.close();
-      const code = await p.wait();
-      const after = await p.poll();
-      return { before, code, after };
+      const first = await p.wait();
+      const second = await p.wait();
+      return { first, second };
     });
   },
   async "exec-timeout"() {

@@ -50,7 +50,7 @@ public sealed class EngineFixture : IAsyncLifetime
 }
 
 [CollectionDefinition(Name)]
-public sealed class EngineCollection : ICollectionFixture<EngineFixture>
+public sealed class EngineTests : ICollectionFixture<EngineFixture>
 {
     public const string Name = "engine";
 }
