@@ -41,7 +41,9 @@ internal sealed class ContainerCli
         if (info.ExitCode != 0)
         {
             var reason = info.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "info failed";
-            return (null, $"installed, not usable: {reason}");
+            return (null, reason.Contains("Cannot connect", StringComparison.Ordinal)
+                ? "CLI installed, no daemon running"
+                : $"installed, not usable: {(reason.Length > 80 ? reason[..80] + "…" : reason)}");
         }
 
         return (cli, "");
