@@ -13,8 +13,11 @@ internal enum FrameType : byte
     Stdin = 2,
     /// <summary>Close the process's stdin.</summary>
     StdinClose = 3,
-    /// <summary>Send a signal (int32 payload) to the process's process group.</summary>
+    /// <summary>Send a signal (int32 payload) to the process's process group; for a connection: close it.</summary>
     Signal = 4,
+    /// <summary>Open a TCP connection to 127.0.0.1:port (int32 payload) inside the sandbox. It then works like a process:
+    /// Stdin frames are sent to the port, its replies come back as Stdout frames, StdinClose half-closes.</summary>
+    Connect = 5,
 
     /// <summary>The agent is listening; payload is the protocol version (uint32).</summary>
     Ready = 10,

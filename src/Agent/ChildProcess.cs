@@ -3,8 +3,9 @@ using TypedSandbox.Agent.Protocol;
 
 namespace TypedSandbox.Agent;
 
-/// <summary>One process the agent spawned for the engine: its pid, its stdin writer and its output pumps.</summary>
-internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int stdinFd)
+/// <summary>One process the agent spawned for the engine (its pid, its stdin writer and its output pumps), or one TCP
+/// connection it opened inside the sandbox (pid 0; "stdin" is the socket's sending side, "stdout" its receiving side).</summary>
+internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int stdinFd, bool isSocket = false)
 {
     private const int ReadChunk = 64 * 1024;
     private const int PumpStackSize = 256 * 1024;
@@ -15,6 +16,10 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
     public uint Id { get; } = id;
     public int Pid { get; } = pid;
     public bool IsMain { get; } = isMain;
+    public bool IsSocket { get; } = isSocket;
+    /// <summary>Runs once every pump finished (connections use it to report their end).</summary>
+    public Action? PumpsDone { get; set; }
+    private int _runningPumps;
     /// <summary>Set (under the process table lock) once waitpid returned this pid; its pid may be reused after.</summary>
     public bool Reaped { get; set; }
 
@@ -24,15 +29,17 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
         var thread = new Thread(() => Pump(fd, type, streamNumber), PumpStackSize) { IsBackground = true };
         try
         {
+            Interlocked.Increment(ref _runningPumps);
             thread.Start();
             _pumps.Add(thread);
         }
         catch (OutOfMemoryException)
         {
             // No thread (the pids limit counts threads too): end the process rather than leave its output unread.
+            Interlocked.Decrement(ref _runningPumps);
             Libc.close(fd);
             FrameChannel.Send(FrameType.StreamClosed, Id, [streamNumber]);
-            Libc.kill(-Pid, Libc.SIGKILL);
+            if (Pid > 0) Libc.kill(-Pid, Libc.SIGKILL);
         }
     }
 
@@ -71,9 +78,24 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
 
     private void CloseStdin()
     {
-        if (_stdinFd >= 0) Libc.close(_stdinFd);
+        if (_stdinFd < 0) return;
+        // A socket's peer only sees EOF on shutdown: the receiving side still holds the socket open.
+        if (IsSocket) Libc.shutdown(_stdinFd, Libc.SHUT_WR);
+        Libc.close(_stdinFd);
         _stdinFd = -1;
     }
+
+    /// <summary>Connections: send what is queued then FIN, and stop receiving (the pump sees EOF and ends it).</summary>
+    public void Disconnect()
+    {
+        EnqueueStdin(null);
+        lock (_pumps)
+        {
+            if (_receiveFd >= 0) Libc.shutdown(_receiveFd, Libc.SHUT_RD);
+        }
+    }
+
+    private int _receiveFd = -1;
 
     private void WriteStdin()
     {
@@ -100,6 +122,7 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
 
     private void Pump(int fd, FrameType type, byte streamNumber)
     {
+        if (IsSocket) lock (_pumps) _receiveFd = fd;
         var frame = new byte[Frames.HeaderSize + ReadChunk];
         fixed (byte* p = frame)
         {
@@ -111,7 +134,12 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
                 break;
             }
         }
-        Libc.close(fd);
+        lock (_pumps)
+        {
+            Libc.close(fd);
+            if (IsSocket) _receiveFd = -1;
+        }
         FrameChannel.Send(FrameType.StreamClosed, Id, [streamNumber]);
+        if (Interlocked.Decrement(ref _runningPumps) == 0) PumpsDone?.Invoke();
     }
 }

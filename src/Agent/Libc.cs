@@ -45,6 +45,20 @@ internal static unsafe partial class Libc
     [LibraryImport("libc")]
     public static partial int getpid();
 
+    public const int AF_INET = 2, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000, SHUT_RD = 0, SHUT_WR = 1, F_DUPFD_CLOEXEC = 1030;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int socket(int domain, int type, int protocol);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int connect(int fd, byte* address, int length);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int shutdown(int fd, int how);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fcntl(int fd, int command, int argument);
+
     [LibraryImport("libc")]
     public static partial int posix_spawn(int* pid, byte* path, void* fileActions, void* attr, byte** argv, byte** envp);
 

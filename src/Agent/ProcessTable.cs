@@ -19,7 +19,6 @@ internal static unsafe class ProcessTable
         try { pipes = Spawner.CreatePipes(request); }
         catch (IOException e) { FrameChannel.Send(FrameType.SpawnFailed, id, System.Text.Encoding.UTF8.GetBytes(e.Message)); return; }
 
-        ChildProcess child;
         lock (Gate)
         {
             // Spawn under the lock so the reaper cannot look a pid up before it is registered.
@@ -34,14 +33,13 @@ internal static unsafe class ProcessTable
                 FrameChannel.Send(FrameType.SpawnFailed, id, System.Text.Encoding.UTF8.GetBytes(error));
                 return;
             }
-            child = new ChildProcess(id, pid, request.IsMain, pipes.StdinParent);
+            var child = new ChildProcess(id, pid, request.IsMain, pipes.StdinParent);
             ById[id] = child;
             ByPid[pid] = child;
             Span<byte> payload = stackalloc byte[4];
             BinaryPrimitives.WriteInt32LittleEndian(payload, pid);
             FrameChannel.Send(FrameType.Started, id, payload);
-            // The pumps start before the reaper can see this child: a process that exits at once must not end the
-            // sandbox (JoinPumps) before its output was read.
+            // Pumps start under the lock: the reaper (which may end the sandbox and join them) sees them all.
             if (pipes.StdoutParent >= 0) child.StartPump(pipes.StdoutParent, FrameType.Stdout, 1);
             else FrameChannel.Send(FrameType.StreamClosed, id, [1]);
             if (pipes.StderrParent >= 0) child.StartPump(pipes.StderrParent, FrameType.Stderr, 2);
@@ -58,12 +56,66 @@ internal static unsafe class ProcessTable
         child?.EnqueueStdin(data);
     }
 
+    /// <summary>Opens a TCP connection to 127.0.0.1:<paramref name="port"/> in the sandbox's network namespace.</summary>
+    public static void Connect(uint id, int port)
+    {
+        // connect() can wait (a full accept backlog): never on the frame-reading thread.
+        var thread = new Thread(() => ConnectCore(id, port), 256 * 1024) { IsBackground = true };
+        try { thread.Start(); }
+        catch (OutOfMemoryException) { FrameChannel.Send(FrameType.SpawnFailed, id, "no thread left for the connection (pids limit)"u8); }
+    }
+
+    private static void ConnectCore(uint id, int port)
+    {
+        var fd = Libc.socket(Libc.AF_INET, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0);
+        if (fd < 0) { Fail(Marshal.GetLastPInvokeError()); return; }
+        Span<byte> address = stackalloc byte[16];
+        address.Clear();
+        BinaryPrimitives.WriteUInt16LittleEndian(address, Libc.AF_INET);
+        BinaryPrimitives.WriteUInt16BigEndian(address[2..], (ushort)port);
+        BinaryPrimitives.WriteUInt32BigEndian(address[4..], 0x7f000001);
+        int rc;
+        fixed (byte* p = address) rc = Libc.connect(fd, p, address.Length);
+        var receiveFd = rc == 0 ? Libc.fcntl(fd, Libc.F_DUPFD_CLOEXEC, 3) : -1;
+        if (receiveFd < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            Libc.close(fd);
+            Fail(errno);
+            return;
+        }
+        lock (Gate)
+        {
+            var connection = new ChildProcess(id, 0, false, fd, isSocket: true);
+            ById[id] = connection;
+            connection.PumpsDone = () =>
+            {
+                lock (Gate) ById.Remove(id);
+                connection.EnqueueStdin(null);
+                SendExited(id, 0, 0);
+            };
+            Span<byte> payload = stackalloc byte[4];
+            FrameChannel.Send(FrameType.Started, id, payload);
+            connection.StartPump(receiveFd, FrameType.Stdout, 1);
+            FrameChannel.Send(FrameType.StreamClosed, id, [2]);
+        }
+
+        void Fail(int errno) => FrameChannel.Send(FrameType.SpawnFailed, id,
+            System.Text.Encoding.UTF8.GetBytes($"connect to 127.0.0.1:{port} in the sandbox: {Libc.ErrorText(errno)}"));
+    }
+
     public static void Signal(uint id, int signal)
     {
         lock (Gate)
         {
+            if (!ById.TryGetValue(id, out var child)) return;
+            if (child.IsSocket)
+            {
+                child.Disconnect();
+                return;
+            }
             // Only while not reaped: after that the pid may belong to another process.
-            if (!ById.TryGetValue(id, out var child) || child.Reaped) return;
+            if (child.Reaped) return;
             if (Libc.kill(-child.Pid, signal) != 0) Libc.kill(child.Pid, signal);
         }
     }

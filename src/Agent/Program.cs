@@ -39,6 +39,9 @@ namespace TypedSandbox.Agent
                     case FrameType.StdinClose:
                         ProcessTable.Stdin(frame.Id, null);
                         break;
+                    case FrameType.Connect:
+                        ProcessTable.Connect(frame.Id, BinaryPrimitives.ReadInt32LittleEndian(frame.Payload));
+                        break;
                     case FrameType.Signal:
                         ProcessTable.Signal(frame.Id, BinaryPrimitives.ReadInt32LittleEndian(frame.Payload));
                         break;

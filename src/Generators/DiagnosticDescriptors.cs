@@ -75,7 +75,7 @@ namespace TypedSandbox.Generators
             "TSB0020", "[Command] outside a [Sandbox] class", "Method '{0}' has [Command] but '{1}' has no [Sandbox]; add [Sandbox] to the class");
 
         public static readonly DiagnosticDescriptor UnsupportedSandboxClass = Error(
-            "TSB0021", "Unsupported [Sandbox] class", "Class '{0}' is {1}; [Sandbox] classes must be non-generic, non-static and declared directly in a namespace");
+            "TSB0021", "Unsupported [Sandbox] class", "Class '{0}' is {1}; [Sandbox] classes must be non-generic, non-static, non-abstract and declared directly in a namespace");
 
         public static readonly DiagnosticDescriptor UnsupportedCommandMethod = Error(
             "TSB0022", "Unsupported [Command] method", "Method '{0}' {1}; [Command] methods must be non-generic instance methods with plain by-value parameters");
@@ -84,7 +84,7 @@ namespace TypedSandbox.Generators
             "TSB0023", "Invalid resource value", "{0}");
 
         /// <summary>The help page of a diagnostic, built from its id.</summary>
-        public static string HelpLink(string id) => $"https://github.com/typedsandbox/typedsandbox/blob/main/docs/diagnostics/{id}.md";
+        public static string HelpLink(string id) => $"https://github.com/typedsandbox/typedsandbox/blob/main/docs/diagnostics.md#{id.ToLowerInvariant()}";
 
         private static DiagnosticDescriptor Error(string id, string title, string message) =>
             new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink(id));

@@ -29,7 +29,8 @@ namespace TypedSandbox.Generators.Emitting
                 writer.Line("namespace " + spec.Namespace).Open();
             }
 
-            writer.Line($"partial class {type} : global::System.IAsyncDisposable").Open();
+            // Sealed: instances come only from the generated factories (the constructor is private), and CA1852 stays quiet.
+            writer.Line($"sealed partial class {type} : global::System.IAsyncDisposable").Open();
             WriteDefinition(writer, spec.Definition);
             var fields = CommandFields(model.Commands);
             for (var i = 0; i < model.Commands.Count; i++)
@@ -212,7 +213,7 @@ namespace TypedSandbox.Generators.Emitting
                 /// <param name="cancellationToken">Cancels the listing.</param>
                 public static async global::System.Collections.Generic.IAsyncEnumerable<{{type}}> ListAsync(global::System.Collections.Generic.IReadOnlyDictionary<string, string>? tags = null, {{Client}}? client = null, [global::System.Runtime.CompilerServices.EnumeratorCancellation] {{Token}} cancellationToken = default)
                 {
-                    await foreach (var sandbox in s_definition.ListAsync(tags, client, cancellationToken).ConfigureAwait(false))
+                    await foreach (var sandbox in global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(s_definition.ListAsync(tags, client, cancellationToken), false))
                     {
                         yield return new {{type}}(sandbox);
                     }
@@ -237,7 +238,8 @@ namespace TypedSandbox.Generators.Emitting
                 _ => "RunAsync",
             };
             writer.Line($"{command.Accessibility} partial {ReturnType(command.Result)} {command.MethodName}({Parameters(command)})").Open();
-            writer.Line($"return {field}.{run}(Sandbox, new object?[] {{ {values} }}, {token});".Replace("{  }", "{ }"));
+            var array = values.Length == 0 ? "global::System.Array.Empty<object?>()" : $"new object?[] {{ {values} }}";
+            writer.Line($"return {field}.{run}(Sandbox, {array}, {token});");
             writer.Close();
         }
 
@@ -255,7 +257,7 @@ namespace TypedSandbox.Generators.Emitting
             {
                 var command = commands[i];
                 var arguments = string.Join(", ", command.Parameters.Select(p => Identifier(p.Name)));
-                var parameters = Parameters(command);
+                var parameters = Parameters(command, withDefaults: true);
                 if (i > 0)
                 {
                     writer.Line();
@@ -303,8 +305,10 @@ namespace TypedSandbox.Generators.Emitting
             _ => Task + "<global::TypedSandbox.ExecResult>",
         };
 
-        private static string Parameters(CommandSpec command) =>
-            string.Join(", ", command.Parameters.Select(p => $"{p.Type} {Identifier(p.Name)}"));
+        /// <summary>The parameter list; defaults belong to the partial definition, so only extension methods repeat them.</summary>
+        private static string Parameters(CommandSpec command, bool withDefaults = false) =>
+            string.Join(", ", command.Parameters.Select(p =>
+                $"{p.Type} {Identifier(p.Name)}{(withDefaults && p.DefaultValue is not null ? " = " + p.DefaultValue : string.Empty)}"));
 
         private static void Property(IndentedWriter writer, string name, string? value)
         {

@@ -24,8 +24,8 @@ namespace TypedSandbox.Generators.Model
         string? Timeout,
         string? Workdir);
 
-    /// <summary>A parameter of a [Command] method.</summary>
-    internal sealed record ParameterSpec(string Name, string Type, bool IsCancellationToken);
+    /// <summary>A parameter of a [Command] method; <paramref name="DefaultValue"/> is C# text such as "default" or "\"x\"".</summary>
+    internal sealed record ParameterSpec(string Name, string Type, bool IsCancellationToken, string? DefaultValue);
 
     /// <summary>A class and its commands: the emitter's whole input for one file.</summary>
     internal sealed record SandboxModel(SandboxClassSpec Class, EquatableArray<CommandSpec> Commands);

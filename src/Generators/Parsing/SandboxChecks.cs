@@ -37,6 +37,7 @@ namespace TypedSandbox.Generators.Parsing
             var unsupported = type.ContainingType is not null ? "nested in another type"
                 : type.IsGenericType ? "generic"
                 : type.IsStatic ? "static"
+                : type.IsAbstract ? "abstract"
                 : null;
             if (unsupported is not null)
             {

@@ -16,6 +16,12 @@ namespace TypedSandbox.Generators.Parsing
                 return null;
             }
 
+            // [Sandbox] on two partial declarations is a compiler error (CS0579); generating twice would collide on the hint name.
+            if (AttributeValues.Find(type, "SandboxAttribute").Skip(1).Any())
+            {
+                return null;
+            }
+
             var errors = new ErrorFlag();
             SandboxChecks.CheckClass(type, errors, cancellationToken);
             if (errors.HasErrors)
@@ -81,7 +87,8 @@ namespace TypedSandbox.Generators.Parsing
             var parameters = method.Parameters.Select(p => new ParameterSpec(
                 p.Name,
                 p.Type.ToDisplayString(TypeFormat),
-                SandboxChecks.IsCancellationToken(p.Type))).ToEquatableArray();
+                SandboxChecks.IsCancellationToken(p.Type),
+                p.HasExplicitDefaultValue ? DefaultValue(p) : null)).ToEquatableArray();
 
             var type = method.ContainingType;
             var typeName = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
@@ -94,6 +101,32 @@ namespace TypedSandbox.Generators.Parsing
                 Strings(command.ConstructorStrings(0)),
                 command.String("Timeout"),
                 command.String("Workdir"));
+        }
+
+        /// <summary>The C# text of a parameter's default value, so generated extension methods keep it.</summary>
+        private static string DefaultValue(IParameterSymbol parameter)
+        {
+            var value = parameter.ExplicitDefaultValue;
+            if (value is null)
+            {
+                return parameter.Type.IsValueType ? "default" : "null";
+            }
+
+            var text = SymbolDisplay.FormatPrimitive(value, quoteStrings: true, useHexadecimalNumbers: false);
+            if (parameter.Type.TypeKind == TypeKind.Enum)
+            {
+                return $"({parameter.Type.ToDisplayString(TypeFormat)})({text})";
+            }
+
+            return value switch
+            {
+                float => text + "F",
+                decimal => text + "M",
+                long => text + "L",
+                ulong => text + "UL",
+                uint => text + "U",
+                _ => text,
+            };
         }
 
         private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat.AddMiscellaneousOptions(

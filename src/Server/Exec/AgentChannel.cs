@@ -21,6 +21,7 @@ internal sealed class AgentChannel : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentDictionary<uint, SupervisedProcess> _processes = new();
+    private readonly ConcurrentDictionary<uint, SandboxConnection> _connections = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _readLoop = Task.CompletedTask;
     private int _nextId;
@@ -40,6 +41,9 @@ internal sealed class AgentChannel : IAsyncDisposable
 
     /// <summary>Completes when the agent's output ended (the sandbox's PID 1 exited) or the protocol broke.</summary>
     public Task Closed => _readLoop;
+
+    /// <summary>Text that arrived where frames were expected (a runtime's error message), if any.</summary>
+    public string? UnexpectedOutput { get; private set; }
 
     public void Start() => _readLoop = Task.Run(ReadLoopAsync);
 
@@ -68,6 +72,32 @@ internal sealed class AgentChannel : IAsyncDisposable
         catch (Exception)
         {
             await process.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Opens a TCP connection to 127.0.0.1:<paramref name="port"/> inside the sandbox through the agent.</summary>
+    /// <exception cref="SandboxConnectException">Nothing accepted the connection.</exception>
+    /// <exception cref="SandboxEndedException">The sandbox is gone.</exception>
+    public async Task<SandboxConnection> ConnectAsync(int port, CancellationToken ct)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
+        var id = (uint)Interlocked.Increment(ref _nextId);
+        var connection = new SandboxConnection(this, id, port, _spillDirectory);
+        _connections[id] = connection;
+        if (_closed) connection.OnChannelClosed();
+        var payload = new byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(payload, port);
+        try
+        {
+            await SendAsync(FrameType.Connect, id, payload, ct).ConfigureAwait(false);
+            await connection.Connected.WaitAsync(ct).ConfigureAwait(false);
+            return connection;
+        }
+        catch (Exception)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -104,11 +134,16 @@ internal sealed class AgentChannel : IAsyncDisposable
 
     internal long ReadOomKillCount() => _oomKillCount();
 
-    internal void Forget(uint id) => _processes.TryRemove(id, out _);
+    internal void Forget(uint id)
+    {
+        _processes.TryRemove(id, out _);
+        _connections.TryRemove(id, out _);
+    }
 
     /// <summary>Closes the agent's stdin: the agent then ends the sandbox.</summary>
-    public async ValueTask DisposeAsync()
+    public async ValueTask CloseInputAsync()
     {
+        _closed = true;
         await _writeLock.WaitAsync().ConfigureAwait(false);
         try
         {
@@ -122,14 +157,21 @@ internal sealed class AgentChannel : IAsyncDisposable
         {
             _writeLock.Release();
         }
+    }
+
+    /// <summary>Closes the agent's stdin and waits until its output ended.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await CloseInputAsync().ConfigureAwait(false);
         await _readLoop.ConfigureAwait(false);
     }
 
     private async Task ReadLoopAsync()
     {
-        var input = new BufferedStream(_fromAgent, 256 * 1024);
+        // Sized for the agent's 64 KiB output chunks; one idle sandbox costs the engine ~130 KiB here, not megabytes.
+        var input = new BufferedStream(_fromAgent, 64 * 1024);
         var header = new byte[Frames.HeaderSize];
-        var payload = new byte[Frames.MaxPayload];
+        var payload = new byte[64 * 1024];
         try
         {
             while (true)
@@ -137,8 +179,17 @@ internal sealed class AgentChannel : IAsyncDisposable
                 if (await input.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false).ConfigureAwait(false) < header.Length)
                     break;
                 var (type, id, length) = Frames.ReadHeader(header);
+                if (length > payload.Length && length <= Frames.MaxPayload)
+                    payload = new byte[length];
                 if (length < 0 || length > payload.Length)
+                {
+                    // Not a frame: most likely the OCI runtime printed an error on the stdout the agent would own.
+                    var text = new byte[4096];
+                    header.CopyTo(text, 0);
+                    var n = await input.ReadAtLeastAsync(text.AsMemory(header.Length), 1, throwOnEndOfStream: false).ConfigureAwait(false);
+                    UnexpectedOutput = Encoding.UTF8.GetString(text, 0, header.Length + n).Trim();
                     throw new InvalidDataException($"agent sent a frame of {length} bytes");
+                }
                 await input.ReadExactlyAsync(payload.AsMemory(0, length)).ConfigureAwait(false);
                 Dispatch(type, id, payload.AsSpan(0, length));
             }
@@ -153,6 +204,7 @@ internal sealed class AgentChannel : IAsyncDisposable
             _closed = true;
             _ready.TrySetException(new SandboxEndedException("The sandbox ended before its agent was ready."));
             foreach (var process in _processes.Values) process.OnChannelClosed();
+            foreach (var connection in _connections.Values) connection.OnChannelClosed();
         }
     }
 
@@ -161,6 +213,11 @@ internal sealed class AgentChannel : IAsyncDisposable
         if (type == FrameType.Ready)
         {
             _ready.TrySetResult();
+            return;
+        }
+        if (_connections.TryGetValue(id, out var connection))
+        {
+            DispatchConnection(connection, type, payload);
             return;
         }
         if (!_processes.TryGetValue(id, out var process)) return;
@@ -184,6 +241,29 @@ internal sealed class AgentChannel : IAsyncDisposable
                 break;
             case FrameType.Exited:
                 process.OnExited(BinaryPrimitives.ReadInt32LittleEndian(payload), BinaryPrimitives.ReadInt32LittleEndian(payload[4..]));
+                break;
+        }
+    }
+
+    private void DispatchConnection(SandboxConnection connection, FrameType type, ReadOnlySpan<byte> payload)
+    {
+        switch (type)
+        {
+            case FrameType.Started:
+                connection.OnConnected();
+                break;
+            case FrameType.SpawnFailed:
+                Forget(connection.ChannelId);
+                connection.OnFailed(Encoding.UTF8.GetString(payload));
+                break;
+            case FrameType.Stdout:
+                connection.OnReceived(payload);
+                break;
+            case FrameType.StreamClosed when payload[0] == 1:
+                connection.OnReceiveClosed();
+                break;
+            case FrameType.Exited:
+                Forget(connection.ChannelId);
                 break;
         }
     }

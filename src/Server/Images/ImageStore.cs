@@ -87,12 +87,20 @@ public sealed partial class ImageStore : IDisposable
     /// <exception cref="ImageRegistryUnavailableException">The registry could not be reached (UNAVAILABLE).</exception>
     /// <exception cref="ImageIntegrityException">Content did not match its digest or a layer was unsafe (DATA_LOSS).</exception>
     /// <exception cref="ImageBuildFailedException">A <c>RUN</c> step (or a local base build) failed (FAILED_PRECONDITION).</exception>
-    public async Task<ImageRecord> GetOrBuildAsync(IReadOnlyList<string> dockerfileCommands, IImageBuildLog log, CancellationToken cancellationToken)
+    public Task<ImageRecord> GetOrBuildAsync(IReadOnlyList<string> dockerfileCommands, IImageBuildLog log, CancellationToken cancellationToken) =>
+        GetOrBuildAsync(dockerfileCommands, log, forceBuild: false, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="GetOrBuildAsync(IReadOnlyList{string}, IImageBuildLog, CancellationToken)"/>; with
+    /// <paramref name="forceBuild"/> (Modal's <c>force_build</c>) every step runs again and the tag in <c>FROM</c> is
+    /// resolved again (layers already in the store by digest are still reused).
+    /// </summary>
+    public async Task<ImageRecord> GetOrBuildAsync(IReadOnlyList<string> dockerfileCommands, IImageBuildLog log, bool forceBuild, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(log);
         var instructions = DockerfileInstruction.ParseAll(dockerfileCommands);
         var imageId = ComputeImageId(instructions);
-        if (TryGet(imageId) is { } cached)
+        if (!forceBuild && TryGet(imageId) is { } cached)
         {
             log.Write($"Image {imageId} is already built");
             return cached;
@@ -105,7 +113,7 @@ public sealed partial class ImageStore : IDisposable
 
         using (await _locks.AcquireAsync("image:" + imageId, cancellationToken).ConfigureAwait(false))
         {
-            if (TryGet(imageId) is { } built)
+            if (!forceBuild && TryGet(imageId) is { } built)
             {
                 log.Write($"Image {imageId} is already built");
                 return built;
@@ -118,7 +126,7 @@ public sealed partial class ImageStore : IDisposable
                 var instruction = instructions[i];
                 stepKey = Hash(stepKey + "\n" + instruction.Text);
                 log.Write($"Step {i + 1}/{instructions.Count}: {instruction.Text}");
-                state = await GetOrRunStepAsync(stepKey, instruction, state, log, cancellationToken).ConfigureAwait(false);
+                state = await GetOrRunStepAsync(stepKey, instruction, state, log, forceBuild, cancellationToken).ConfigureAwait(false);
             }
 
             _layout.WriteJsonDurably(_layout.ImagePath(imageId), state!);
@@ -160,10 +168,10 @@ public sealed partial class ImageStore : IDisposable
     public void Dispose() => _registry.Dispose();
 
     private async Task<StoredImage> GetOrRunStepAsync(
-        string stepKey, DockerfileInstruction instruction, StoredImage? parent, IImageBuildLog log, CancellationToken cancellationToken)
+        string stepKey, DockerfileInstruction instruction, StoredImage? parent, IImageBuildLog log, bool forceBuild, CancellationToken cancellationToken)
     {
         var path = _layout.StepPath(stepKey);
-        if (ImageStoreLayout.ReadJson<StoredImage>(path) is { } hit && LayersPresent(hit))
+        if (!forceBuild && ImageStoreLayout.ReadJson<StoredImage>(path) is { } hit && LayersPresent(hit))
         {
             log.Write(" ---> Using cache");
             return hit;
@@ -171,7 +179,7 @@ public sealed partial class ImageStore : IDisposable
 
         using (await _locks.AcquireAsync("step:" + stepKey, cancellationToken).ConfigureAwait(false))
         {
-            if (ImageStoreLayout.ReadJson<StoredImage>(path) is { } raced && LayersPresent(raced))
+            if (!forceBuild && ImageStoreLayout.ReadJson<StoredImage>(path) is { } raced && LayersPresent(raced))
             {
                 log.Write(" ---> Using cache");
                 return raced;
@@ -206,7 +214,7 @@ public sealed partial class ImageStore : IDisposable
             case DockerfileKeyword.Workdir:
                 var dir = DockerfileInstruction.Expand(instruction.Arguments, config);
                 var workdir = dir.StartsWith('/') ? dir : Path.Combine(config.WorkingDir ?? "/", dir);
-                return state with { Config = config with { WorkingDir = workdir } };
+                return WithDirectory(stepKey, state with { Config = config with { WorkingDir = workdir } }, workdir);
 
             case DockerfileKeyword.User:
                 return state with { Config = config with { User = DockerfileInstruction.Expand(instruction.Arguments, config) } };
@@ -419,8 +427,39 @@ public sealed partial class ImageStore : IDisposable
                 return state;
             }
 
-            var layerName = "run-" + stepKey[..32];
+            // Unique per run: a forced rebuild must not collide with (or reuse) the layer of an earlier run.
+            var layerName = "run-" + stepKey[..24] + "-" + Guid.NewGuid().ToString("N")[..8];
             _layout.CommitLayer(upper, layerName);
+            return state with { Layers = [layerName, .. state.Layers] };
+        }
+        finally
+        {
+            ImageStoreLayout.DeletePath(work);
+        }
+    }
+
+    /// <summary>As Docker does for WORKDIR, adds a one-directory layer when no layer has <paramref name="path"/> yet.</summary>
+    private StoredImage WithDirectory(string stepKey, StoredImage state, string path)
+    {
+        var parts = LayerUnpacker.SplitPath(path);
+        if (parts.Length == 0 || state.Layers.Any(l => Directory.Exists(Path.Combine([_layout.LayerDir(l), .. parts]))))
+        {
+            return state;
+        }
+
+        var work = _layout.NewTempPath();
+        try
+        {
+            var current = work;
+            foreach (var part in parts.Prepend(""))
+            {
+                current = Path.Combine(current, part);
+                Directory.CreateDirectory(current);
+                NativeFileSystem.Chmod(current, 0b111_101_101); // 0755 whatever the umask.
+            }
+
+            var layerName = "workdir-" + stepKey[..32];
+            _layout.CommitLayer(work, layerName);
             return state with { Layers = [layerName, .. state.Layers] };
         }
         finally

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace TypedSandbox.Server.Images;
 
 /// <summary>
-/// Unpacks one layer tarball (gzip or plain tar) into an empty directory in overlayfs form: OCI whiteouts
+/// Unpacks one layer tarball (gzip, zstd or plain tar) into an empty directory in overlayfs form: OCI whiteouts
 /// (<c>.wh.name</c>) become 0:0 character devices, opaque markers (<c>.wh..wh..opq</c>) become the
 /// <c>trusted.overlay.opaque=y</c> xattr. Modes, numeric ownership, times, xattrs, symlinks, hard links and device
 /// nodes are kept. Entries that would land outside the directory (<c>..</c>, paths through symlinks, hard links to
@@ -39,7 +39,7 @@ internal sealed class LayerUnpacker
             }
             else if (read == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd)
             {
-                throw new ImageIntegrityException("The layer is zstd-compressed, which this engine does not unpack yet; use a gzip-compressed image.");
+                tar = new ZstdSharp.DecompressionStream(file, leaveOpen: true);
             }
             else
             {

@@ -59,6 +59,18 @@ public sealed class ContainerHandle : IAsyncDisposable
         return _channel.SpawnAsync(spec, EnvironmentFor(spec), WorkdirFor(spec), isMain: false, ct);
     }
 
+    /// <summary>
+    /// Opens a TCP connection to <paramref name="port"/> on the sandbox's own loopback (made by the agent inside the
+    /// sandbox, so it works with blocked networking and under runsc): the building block of tunnels.
+    /// </summary>
+    /// <exception cref="SandboxConnectException">Nothing in the sandbox accepted the connection.</exception>
+    /// <exception cref="SandboxEndedException">The sandbox has ended.</exception>
+    public Task<SandboxConnection> ConnectAsync(int port, CancellationToken ct)
+    {
+        if (_exited.Task.IsCompleted) throw new SandboxEndedException();
+        return _channel.ConnectAsync(port, ct);
+    }
+
     /// <summary>Kills everything in the sandbox, deletes the container, unmounts its rootfs, removes its cgroups and
     /// network; returns when all of that is done.</summary>
     public async Task TerminateAsync(CancellationToken ct)
@@ -81,12 +93,14 @@ public sealed class ContainerHandle : IAsyncDisposable
     private async Task WatchAsync(Process runtime)
     {
         await runtime.WaitForExitAsync().ConfigureAwait(false);
+        var runtimeExitCode = runtime.ExitCode;
         await _channel.Closed.ConfigureAwait(false);
-        var exit = await ExitOf(runtime.ExitCode).ConfigureAwait(false);
+        var exit = await ExitOf(runtimeExitCode).ConfigureAwait(false);
         IsolationLog.Ended(_logger, Id, exit);
         _exited.TrySetResult(exit);
         await _channel.DisposeAsync().ConfigureAwait(false);
         await _resources.CleanupAsync().ConfigureAwait(false);
+        runtime.Dispose();
     }
 
     private async Task<ProcessExit> ExitOf(int runtimeExitCode)

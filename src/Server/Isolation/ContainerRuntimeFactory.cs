@@ -20,4 +20,16 @@ public static class ContainerRuntimeFactory
         var agentDirectory = AgentFiles.Prepare(options);
         return new OciContainerRuntime(options, agentDirectory, loggerFactory ?? NullLoggerFactory.Instance);
     }
+
+    /// <summary>
+    /// Removes what the sandboxes of a previous engine run left behind (overlay mounts, bundles, network namespaces,
+    /// cgroups) under <paramref name="options"/>' directories. Call once at engine start, before the first sandbox;
+    /// returns the ids of the sandboxes cleaned up (they did not survive the engine).
+    /// </summary>
+    public static Task<IReadOnlyList<string>> RemoveLeftoversAsync(ContainerRuntimeOptions options, ILoggerFactory? loggerFactory, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger(typeof(ContainerRuntimeFactory));
+        return Leftovers.RemoveAsync(options, logger, ct);
+    }
 }

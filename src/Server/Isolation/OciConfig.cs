@@ -54,8 +54,8 @@ internal static class OciConfig
             ["maskedPaths"] = Strings(MaskedPaths),
             ["readonlyPaths"] = Strings(ReadonlyPaths),
         };
-        // gVisor filters syscalls in its own kernel; the runsc of Debian bookworm rejects a host profile.
-        if (inputs.Flavor != RuntimeFlavor.Runsc) linux["seccomp"] = SeccompProfile.Build();
+        // Same profile for every runtime: runsc (with --oci-seccomp) enforces it inside its own kernel.
+        linux["seccomp"] = SeccompProfile.Build(inputs.Flavor);
 
         return new JsonObject
         {

@@ -66,12 +66,13 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             channel = new AgentChannel(runtime.StandardInput.BaseStream, runtime.StandardOutput.BaseStream,
                 Path.Combine(_options.StateDirectory, "spill"), resources.ReadOomKillCount, logger);
             channel.Start();
+            resources.StopAgent = channel.CloseInputAsync;
             await Task.WhenAny(channel.Ready, channel.Closed).WaitAsync(ct).ConfigureAwait(false);
             if (!channel.Ready.IsCompletedSuccessfully)
             {
                 await runtime.WaitForExitAsync(ct).ConfigureAwait(false);
                 throw new ContainerStartException(
-                    $"{Name} could not start sandbox {spec.Id} (exit code {runtime.ExitCode}): {string.Join(" | ", stderrTail)}");
+                    $"{Name} could not start sandbox {spec.Id} (exit code {runtime.ExitCode}): {string.Join(" | ", stderrTail)} {channel.UnexpectedOutput}".TrimEnd());
             }
 
             var handle = new ContainerHandle(spec, resources, channel, runtime, logger);
@@ -94,6 +95,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
         {
             if (channel is not null) await channel.DisposeAsync().ConfigureAwait(false);
             await resources.CleanupAsync().ConfigureAwait(false);
+            resources.RuntimeProcess?.Dispose();
             throw;
         }
     }

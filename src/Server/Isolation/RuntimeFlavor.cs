@@ -53,6 +53,8 @@ internal static class RuntimeCommands
         {
             // --network=sandbox fails with this kernel; host networking inside a namespace the engine made works.
             yield return hostNetwork ? "--network=host" : "--network=none";
+            // runsc ignores config.json's seccomp profile unless asked; then it enforces it inside its own kernel.
+            yield return "--oci-seccomp";
         }
     }
 }

@@ -35,6 +35,9 @@ internal sealed class SandboxNetwork : IAsyncDisposable
 
     public static SandboxNetwork Blocked(ILogger logger) => new(null, null, logger);
 
+    /// <summary>A namespace left by an engine that died (its slirp4netns exited with it); only removal remains.</summary>
+    public static SandboxNetwork Adopt(string namespaceName, ILogger logger) => new(namespaceName, null, logger);
+
     public static async Task<SandboxNetwork> OpenAsync(ContainerSpec spec, ContainerRuntimeOptions options, ILogger logger, CancellationToken ct)
     {
         var name = "tsb-" + spec.Id;
@@ -49,8 +52,9 @@ internal sealed class SandboxNetwork : IAsyncDisposable
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
-            // --ready-fd=1: slirp writes "1" to stdout once tap0 is configured in the namespace.
-            foreach (var a in new[] { "--configure", "--mtu=65520", "--disable-host-loopback", "--netns-type=path", "--ready-fd=1", $"/run/netns/{name}", "tap0" })
+            // --ready-fd=1: slirp writes "1" to stdout once tap0 is configured in the namespace. --exit-fd=0: it exits
+            // when its stdin (a pipe only the engine holds) closes, so it never outlives the engine.
+            foreach (var a in new[] { "--configure", "--mtu=65520", "--disable-host-loopback", "--netns-type=path", "--ready-fd=1", "--exit-fd=0", $"/run/netns/{name}", "tap0" })
                 info.ArgumentList.Add(a);
             slirp = Process.Start(info) ?? throw new ContainerStartException("could not start slirp4netns");
             var stderr = slirp.StandardError.ReadToEndAsync(CancellationToken.None);
@@ -84,6 +88,14 @@ internal sealed class SandboxNetwork : IAsyncDisposable
     {
         if (_slirp is not null)
         {
+            // Closing its exit pipe ends slirp4netns; kill it if that did not.
+            try { _slirp.StandardInput.Close(); }
+            catch (IOException) { }
+            using (var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2)))
+            {
+                try { await _slirp.WaitForExitAsync(grace.Token).ConfigureAwait(false); }
+                catch (OperationCanceledException) { }
+            }
             if (!_slirp.HasExited) _slirp.Kill();
             await _slirp.WaitForExitAsync().ConfigureAwait(false);
             _slirp.Dispose();

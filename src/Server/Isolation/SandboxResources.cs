@@ -27,6 +27,9 @@ internal sealed class SandboxResources(string id, string bundleDirectory, Runtim
     public SandboxNetwork? Network { get; set; }
     public Process? RuntimeProcess { get; set; }
 
+    /// <summary>Asks the agent to end the sandbox (closes its channel).</summary>
+    public Func<ValueTask>? StopAgent { get; set; }
+
     /// <summary>The memory cgroup's OOM-kill counter (cgroup v1 memory.oom_control); 0 when unavailable.</summary>
     public long ReadOomKillCount()
     {
@@ -50,18 +53,25 @@ internal sealed class SandboxResources(string id, string bundleDirectory, Runtim
     {
         if (RuntimeProcess is { } process)
         {
+            // Fastest first: the agent ends the sandbox when its channel closes (as PID 1 its exit kills the rest).
+            if (!process.HasExited && StopAgent is { } stopAgent)
+            {
+                await stopAgent().ConfigureAwait(false);
+                await WaitForExitAsync(process, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            }
+            // An agent that does not answer: the runtime kills the sandbox's init.
             if (!process.HasExited)
             {
                 await Step("runtime kill", () => HostCommand.RunAsync(RuntimeBinary, RuntimeCommands.Kill(Flavor, RuntimeRoot, Id), CancellationToken.None)).ConfigureAwait(false);
-                // A runtime that never created the container ignores kill: end it directly.
-                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                try { await process.WaitForExitAsync(grace.Token).ConfigureAwait(false); }
-                catch (OperationCanceledException) { process.Kill(entireProcessTree: true); }
+                await WaitForExitAsync(process, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             }
+            // A runtime that never created the container ignores kill: end it directly.
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync().ConfigureAwait(false);
         }
         // `run` deletes the container when it ends; this removes what a crashed runtime left behind.
-        await HostCommand.RunAsync(RuntimeBinary, RuntimeCommands.Delete(Flavor, RuntimeRoot, Id), CancellationToken.None).ConfigureAwait(false);
+        if (Directory.Exists(RuntimeRoot) && Directory.EnumerateFileSystemEntries(RuntimeRoot, Id + "*").Any())
+            await HostCommand.RunAsync(RuntimeBinary, RuntimeCommands.Delete(Flavor, RuntimeRoot, Id), CancellationToken.None).ConfigureAwait(false);
         if (Network is { } network) await Step("network", async () => { await network.DisposeAsync().ConfigureAwait(false); return 0; }).ConfigureAwait(false);
         if (OverlayMounted && !LinuxNative.Unmount(RootfsPath)) IsolationLog.CleanupFailed(logger, "umount " + RootfsPath, "umount2 failed");
         await Step("bundle", () => { Directory.Delete(BundleDirectory, recursive: true); return Task.FromResult(0); }).ConfigureAwait(false);
@@ -70,7 +80,19 @@ internal sealed class SandboxResources(string id, string bundleDirectory, Runtim
             var leaf = controller + CgroupsPath;
             if (Directory.Exists(leaf)) await Step("rmdir " + leaf, () => { Directory.Delete(leaf); return Task.FromResult(0); }).ConfigureAwait(false);
         }
-        RuntimeProcess?.Dispose();
+    }
+
+    private static async Task WaitForExitAsync(Process process, TimeSpan patience)
+    {
+        using var grace = new CancellationTokenSource(patience);
+        try
+        {
+            await process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // still running: the caller escalates
+        }
     }
 
     private async Task Step<T>(string name, Func<Task<T>> action)

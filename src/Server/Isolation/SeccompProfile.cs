@@ -54,7 +54,7 @@ internal static class SeccompProfile
     // personality(2) values Docker allows: PER_LINUX, PER_LINUX32, UNAME26 variants, and the query 0xffffffff.
     private static readonly long[] AllowedPersonalities = [0x0, 0x8, 0x20000, 0x20008, 0xffffffff];
 
-    public static JsonObject Build()
+    public static JsonObject Build(RuntimeFlavor flavor)
     {
         var syscalls = new JsonArray
         {
@@ -66,8 +66,12 @@ internal static class SeccompProfile
                 ["action"] = "SCMP_ACT_ALLOW",
                 ["args"] = new JsonArray { new JsonObject { ["index"] = 0, ["value"] = CloneNamespaceFlags, ["valueTwo"] = 0, ["op"] = "SCMP_CMP_MASKED_EQ" } },
             },
-            // clone3 passes its flags in memory a filter cannot read: ENOSYS makes libc fall back to clone.
-            new JsonObject { ["names"] = Names(["clone3"]), ["action"] = "SCMP_ACT_ERRNO", ["errnoRet"] = ENOSYS },
+            // clone3 passes its flags in memory a filter cannot read: ENOSYS makes libc fall back to clone. runsc's own
+            // kernel answers clone3 itself, and its 2022 build returns the default EPERM instead of errnoRet here, which
+            // breaks thread creation, so under runsc clone3 goes to gVisor.
+            flavor == RuntimeFlavor.Runsc
+                ? new JsonObject { ["names"] = Names(["clone3"]), ["action"] = "SCMP_ACT_ALLOW" }
+                : new JsonObject { ["names"] = Names(["clone3"]), ["action"] = "SCMP_ACT_ERRNO", ["errnoRet"] = ENOSYS },
         };
         foreach (var persona in AllowedPersonalities)
         {

@@ -1,0 +1,266 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using TypedSandbox.Errors;
+using TypedSandbox.Protocol.CommandRouter;
+using TypedSandbox.Sandboxes;
+using TypedSandbox.Transport;
+
+namespace TypedSandbox;
+
+/// <summary>
+/// A process started in a sandbox with <see cref="Sandbox.ExecAsync"/>. Its output is kept on the server until read,
+/// so reading late (or after the process exited) loses nothing. Disposing releases the open streams; the process
+/// itself runs on until it exits or its timeout.
+/// </summary>
+public sealed class ContainerProcess : IAsyncDisposable
+{
+    /// <summary>The most argument bytes one exec may carry (Modal's limit).</summary>
+    internal const int MaxCommandLength = 65536;
+
+    private static readonly TimeSpan WaitAttemptTimeout = TimeSpan.FromSeconds(60);
+    private static readonly RetryPolicy WaitRetry = new(int.MaxValue, TimeSpan.FromSeconds(1), 1, TimeSpan.FromSeconds(1));
+
+    /// <summary>Extra time after the exec timeout before the client gives up waiting, so the server's own kill is seen.</summary>
+    private static readonly TimeSpan DeadlineGrace = TimeSpan.FromSeconds(5);
+
+    private readonly Sandbox _sandbox;
+    private readonly string _taskId;
+    private readonly TimeSpan? _timeout;
+    private readonly DateTimeOffset _started;
+    private readonly DateTimeOffset? _deadline;
+    private readonly CancellationTokenSource _deadlineCts;
+    private int? _exitCode;
+
+    internal ContainerProcess(Sandbox sandbox, string taskId, string execId, ExecOptions options, DateTimeOffset started)
+    {
+        _sandbox = sandbox;
+        _taskId = taskId;
+        ExecId = execId;
+        _timeout = options.Timeout;
+        _started = started;
+        if (_timeout is { } timeout)
+        {
+            _deadline = started + timeout + DeadlineGrace;
+        }
+        _deadlineCts = _timeout is { } limit ? new CancellationTokenSource(limit + DeadlineGrace, sandbox.Client.Time) : new CancellationTokenSource();
+        var logger = sandbox.Client.LoggerFactory.CreateLogger("TypedSandbox.ContainerProcess");
+        Stdout = options.Stdout == StdioMode.Pipe ? OpenOutput(TaskExecStdioFileDescriptor.Stdout, logger) : new SandboxOutputStream(null, null);
+        Stderr = options.Stderr == StdioMode.Pipe ? OpenOutput(TaskExecStdioFileDescriptor.Stderr, logger) : new SandboxOutputStream(null, null);
+        Stdin = new SandboxInputStream(new ExecStdin(this), e => TranslateStreamError(e, $"stdin of exec {ExecId}"));
+    }
+
+    /// <summary>The exec id.</summary>
+    public string ExecId { get; }
+
+    /// <summary>The process's stdout.</summary>
+    public SandboxOutputStream Stdout { get; }
+
+    /// <summary>The process's stderr.</summary>
+    public SandboxOutputStream Stderr { get; }
+
+    /// <summary>The process's stdin.</summary>
+    public SandboxInputStream Stdin { get; }
+
+    /// <summary>Waits for the process to exit and returns its exit code (128 + n when killed by signal n).</summary>
+    /// <param name="cancellationToken">Stops waiting; the process keeps running.</param>
+    /// <exception cref="ExecTimeoutException">The process ran past <see cref="ExecOptions.Timeout"/>.</exception>
+    public async Task<int> WaitAsync(CancellationToken cancellationToken = default)
+    {
+        if (_exitCode is { } known)
+        {
+            return known;
+        }
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _deadlineCts.Token);
+        TaskExecWaitResponse response;
+        try
+        {
+            response = await _sandbox.Router.CallAsync("TaskExecWait", static (c, r, o) => c.TaskExecWaitAsync(r, o),
+                new TaskExecWaitRequest { TaskId = _taskId, ExecId = ExecId }, linked.Token, WaitAttemptTimeout, WaitRetry).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested && _deadlineCts.IsCancellationRequested)
+        {
+            throw TimedOut(e);
+        }
+        var code = ExitCodeOf(response.ExitStatusCase, response.Code, response.Signal)
+            ?? throw new InvalidArgumentException("Unexpected exit status");
+        return Finish(code, response.ExitStatusCase == TaskExecWaitResponse.ExitStatusOneofCase.Signal);
+    }
+
+    /// <summary>Returns the exit code if the process has exited, otherwise null.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public async Task<int?> PollAsync(CancellationToken cancellationToken = default)
+    {
+        if (_exitCode is { } known)
+        {
+            return known;
+        }
+        var response = await _sandbox.Router.CallAsync("TaskExecPoll", static (c, r, o) => c.TaskExecPollAsync(r, o),
+            new TaskExecPollRequest { TaskId = _taskId, ExecId = ExecId }, cancellationToken).ConfigureAwait(false);
+        return ExitCodeOf(response.ExitStatusCase switch
+        {
+            TaskExecPollResponse.ExitStatusOneofCase.Code => TaskExecWaitResponse.ExitStatusOneofCase.Code,
+            TaskExecPollResponse.ExitStatusOneofCase.Signal => TaskExecWaitResponse.ExitStatusOneofCase.Signal,
+            _ => TaskExecWaitResponse.ExitStatusOneofCase.None,
+        }, response.Code, response.Signal) is { } code ? Finish(code, response.ExitStatusCase == TaskExecPollResponse.ExitStatusOneofCase.Signal) : null;
+    }
+
+    /// <summary>Reads stdout and stderr to the end and waits for the exit code.</summary>
+    /// <param name="cancellationToken">Stops reading and waiting.</param>
+    /// <exception cref="ExecTimeoutException">The process ran past <see cref="ExecOptions.Timeout"/>.</exception>
+    public async Task<ExecResult> CollectAsync(CancellationToken cancellationToken = default)
+    {
+        var stdout = Stdout.ReadToEndAsync(cancellationToken);
+        var stderr = Stderr.ReadToEndAsync(cancellationToken);
+        var exit = WaitAsync(cancellationToken);
+        await Task.WhenAll(stdout, stderr, exit).ConfigureAwait(false);
+        return new ExecResult(await exit.ConfigureAwait(false), await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
+    }
+
+    /// <summary>Releases the process's open output streams.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await Stdout.DisposeAsync().ConfigureAwait(false);
+        await Stderr.DisposeAsync().ConfigureAwait(false);
+        _deadlineCts.Dispose();
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"Exec {ExecId} in {_sandbox.SandboxId}";
+
+    private int Finish(int code, bool bySignal)
+    {
+        // The server kills a process at its timeout; death by signal once the timeout has passed is that kill.
+        if (_timeout is { } timeout && bySignal && _sandbox.Client.Time.GetUtcNow() - _started >= timeout)
+        {
+            throw TimedOut(null);
+        }
+        _exitCode = code;
+        return code;
+    }
+
+    private ExecTimeoutException TimedOut(Exception? inner) =>
+        new($"Exec {ExecId} ran past its timeout of {_timeout?.TotalSeconds:0.###} s and was stopped.", inner);
+
+    internal static int? ExitCodeOf(TaskExecWaitResponse.ExitStatusOneofCase status, int code, int signal) => status switch
+    {
+        TaskExecWaitResponse.ExitStatusOneofCase.Code => code,
+        TaskExecWaitResponse.ExitStatusOneofCase.Signal => 128 + signal,
+        _ => null,
+    };
+
+    /// <summary>Validates an exec and builds its start request (task id still to be filled in).</summary>
+    internal static TaskExecStartRequest BuildStartRequest(IReadOnlyList<string> command, ExecOptions options)
+    {
+        if (command.Count == 0)
+        {
+            throw new InvalidArgumentException("The command must name a program to run.");
+        }
+        var length = 0;
+        foreach (var argument in command)
+        {
+            if (argument is null)
+            {
+                throw new InvalidArgumentException("Command arguments must not be null.");
+            }
+            length += argument.Length;
+        }
+        if (length > MaxCommandLength)
+        {
+            throw new InvalidArgumentException($"The command's arguments total {length} characters; at most {MaxCommandLength} are allowed.");
+        }
+        var request = new TaskExecStartRequest
+        {
+            ExecId = Guid.NewGuid().ToString(),
+            StdoutConfig = options.Stdout == StdioMode.Pipe ? TaskExecStdoutConfig.Pipe : TaskExecStdoutConfig.Devnull,
+            StderrConfig = options.Stderr == StdioMode.Pipe ? TaskExecStderrConfig.Pipe : TaskExecStderrConfig.Devnull,
+        };
+        request.CommandArgs.Add(command);
+        if (options.Timeout is { } timeout)
+        {
+            request.TimeoutSecs = SandboxDefinition.WholeSeconds(timeout, "Exec timeout");
+        }
+        if (options.Workdir is { } workdir)
+        {
+            SandboxDefinition.EnsureAbsolute(workdir, "Exec workdir");
+            request.Workdir = workdir;
+        }
+        foreach (var key in options.Env?.Keys ?? [])
+        {
+            Image.EnsureEnvironmentVariableName(key);
+        }
+        request.SecretSources.Add(SandboxDefinition.SecretSources(options.Secrets, options.Env));
+        return request;
+    }
+
+    /// <summary>Turns a stream failure into the client's exceptions.</summary>
+    internal static Exception TranslateStreamError(Exception error, string stream) => error switch
+    {
+        RpcException rpc => RpcErrorMapper.Map(rpc, stream),
+        _ => error,
+    };
+
+    private SandboxOutputStream OpenOutput(TaskExecStdioFileDescriptor fd, ILogger logger)
+    {
+        var name = $"{(fd == TaskExecStdioFileDescriptor.Stderr ? "stderr" : "stdout")} of exec {ExecId}";
+        var source = new ResumableByteSource(
+            (position, ct) => ReadStdioAsync(fd, position.Offset, ct),
+            null, RetryPolicy.CommandRouter, ct => _sandbox.Router.RenewAccessAsync(ct), endWhenStreamCompletes: true,
+            name, _sandbox.Client.Time, logger);
+        return new SandboxOutputStream(new DeadlineByteSource(source, this), e => TranslateStreamError(e, name));
+    }
+
+    private async IAsyncEnumerable<StreamChunk> ReadStdioAsync(TaskExecStdioFileDescriptor fd, long offset,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var request = new TaskExecStdioReadRequest { TaskId = _taskId, ExecId = ExecId, Offset = (ulong)offset, FileDescriptor = fd };
+        await foreach (var message in _sandbox.Router.StreamAsync(static (c, r, o) => c.TaskExecStdioRead(r, o), request, cancellationToken).ConfigureAwait(false))
+        {
+            yield return new StreamChunk(message.Data.Memory);
+        }
+    }
+
+    /// <summary>Ends reads at the exec's deadline with <see cref="ExecTimeoutException"/>.</summary>
+    private sealed class DeadlineByteSource(IByteSource inner, ContainerProcess process) : IByteSource
+    {
+        public async ValueTask<ReadOnlyMemory<byte>> ReadAsync(CancellationToken cancellationToken)
+        {
+            if (process._deadline is null)
+            {
+                return await inner.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, process._deadlineCts.Token);
+            try
+            {
+                return await inner.ReadAsync(linked.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested && process._deadlineCts.IsCancellationRequested)
+            {
+                throw new ExecTimeoutException($"Deadline exceeded while streaming stdio for exec {process.ExecId}", e);
+            }
+        }
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+
+    /// <summary>Exec stdin: offset-addressed writes, so a retried write is never applied twice.</summary>
+    private sealed class ExecStdin(ContainerProcess process) : IByteSink
+    {
+        private ulong _offset;
+
+        public async Task WriteAsync(ReadOnlyMemory<byte> data, bool endOfInput, CancellationToken cancellationToken)
+        {
+            var request = new TaskExecStdinWriteRequest
+            {
+                TaskId = process._taskId,
+                ExecId = process.ExecId,
+                Offset = _offset,
+                Data = ByteString.CopyFrom(data.Span),
+                Eof = endOfInput,
+            };
+            await process._sandbox.Router.CallAsync("TaskExecStdinWrite", static (c, r, o) => c.TaskExecStdinWriteAsync(r, o), request,
+                cancellationToken).ConfigureAwait(false);
+            _offset += (ulong)data.Length;
+        }
+    }
+}

@@ -1,0 +1,207 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using TypedSandbox.Errors;
+using TypedSandbox.Protocol.Client;
+using TypedSandbox.Validation;
+using TypedSandbox.Sandboxes;
+using TypedSandbox.Transport;
+
+namespace TypedSandbox;
+
+/// <summary>Creates, finds and lists sandboxes (<c>client.Sandboxes</c>).</summary>
+public sealed class SandboxService
+{
+    private static readonly TimeSpan SchedulingPollInterval = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan SchedulingLimit = TimeSpan.FromMinutes(21);
+
+    private readonly SandboxClient _client;
+    private readonly ILogger _logger;
+
+    internal SandboxService(SandboxClient client)
+    {
+        _client = client;
+        _logger = client.LoggerFactory.CreateLogger("TypedSandbox.Sandboxes");
+    }
+
+    /// <summary>Creates a sandbox running <paramref name="image"/> in <paramref name="app"/>, building the image first if needed.</summary>
+    /// <param name="app">The app the sandbox belongs to.</param>
+    /// <param name="image">The image to run.</param>
+    /// <param name="options">Command, limits, mounts, network and the rest; defaults apply when null.</param>
+    /// <param name="cancellationToken">Cancels the build and the create call.</param>
+    /// <returns>A handle that terminates the sandbox when disposed.</returns>
+    /// <exception cref="InvalidArgumentException">An option is not valid.</exception>
+    /// <exception cref="AlreadyExistsException">A running sandbox of the app already has <see cref="SandboxCreateOptions.Name"/>.</exception>
+    /// <exception cref="ImageBuildException">The image could not be built.</exception>
+    public async Task<Sandbox> CreateAsync(App app, Image image, SandboxCreateOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(image);
+        options ??= new SandboxCreateOptions();
+        SandboxDefinition.Validate(options);
+
+        await image.BuildAsync(app, options.BuildLog, cancellationToken).ConfigureAwait(false);
+        var imageId = image.ImageId!;
+
+        return _client.Settings.UseSandboxCreateV2
+            ? await CreateV2Async(app, imageId, options, cancellationToken).ConfigureAwait(false)
+            : await CreateV1Async(app, imageId, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<Sandbox> CreateV2Async(App app, string imageId, SandboxCreateOptions options, CancellationToken cancellationToken)
+    {
+        var namedSecretIds = (options.Secrets ?? []).Where(s => s.SecretId is not null).Select(s => s.SecretId!);
+        var request = new SandboxCreateV2Request
+        {
+            AppId = app.AppId,
+            Definition = SandboxDefinition.Build(imageId, options, namedSecretIds),
+        };
+        request.Tags.Add(SandboxDefinition.Tags(options.Tags));
+        request.SecretSources.Add(SandboxDefinition.SecretSources(options.Secrets, options.Env));
+
+        var response = await _client.ControlPlane.CallAsync(
+            "SandboxCreateV2", static (c, r, o) => c.SandboxCreateV2Async(r, o), request, cancellationToken).ConfigureAwait(false);
+        Log.SandboxCreated(_logger, response.SandboxId, response.TaskId);
+
+        var requestedPorts = (options.EncryptedPorts?.Count ?? 0) + (options.H2Ports?.Count ?? 0) + (options.UnencryptedPorts?.Count ?? 0);
+        var tunnels = response.Tunnels.Count > 0 && response.Tunnels.Count == requestedPorts
+            ? Sandbox.ToTunnels(response.Tunnels)
+            : null;
+        var access = response.CommandRouterAccess is { Url.Length: > 0 } inline
+            ? new RouterAccess(inline.Url, inline.Jwt)
+            : null;
+        return new Sandbox(_client, response.SandboxId, response.TaskId.Length > 0 ? response.TaskId : null, access, tunnels);
+    }
+
+    private async Task<Sandbox> CreateV1Async(App app, string imageId, SandboxCreateOptions options, CancellationToken cancellationToken)
+    {
+        // The V1 definition only takes secret ids: in-code values are stored as ephemeral secrets first.
+        var secretIds = new List<string>();
+        foreach (var secret in options.Secrets ?? [])
+        {
+            secretIds.Add(secret.SecretId ?? await _client.Secrets.HydrateAsync(secret.Values!, app.Environment, cancellationToken).ConfigureAwait(false));
+        }
+        if (options.Env is { Count: > 0 } env)
+        {
+            secretIds.Add(await _client.Secrets.HydrateAsync(env, app.Environment, cancellationToken).ConfigureAwait(false));
+        }
+        var request = new SandboxCreateRequest { AppId = app.AppId, Definition = SandboxDefinition.Build(imageId, options, secretIds) };
+        request.Tags.Add(SandboxDefinition.Tags(options.Tags));
+        var response = await _client.ControlPlane.CallAsync(
+            "SandboxCreate", static (c, r, o) => c.SandboxCreateAsync(r, o), request, cancellationToken).ConfigureAwait(false);
+
+        var sandbox = new Sandbox(_client, response.SandboxId, null, null, null);
+        try
+        {
+            await sandbox.WaitForTaskAsync(SchedulingLimit, SchedulingPollInterval, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not SandboxTerminatedException)
+        {
+            try
+            {
+                await sandbox.TerminateAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (SandboxException terminateError)
+            {
+                Log.TerminateAfterFailedStartFailed(_logger, terminateError, sandbox.SandboxId);
+            }
+            await sandbox.DisposeRouterAsync().ConfigureAwait(false);
+            if (e is SandboxTimeoutException)
+            {
+                throw new ResourceExhaustedException("Insufficient capacity to create sandbox.", e);
+            }
+            throw;
+        }
+        return sandbox;
+    }
+
+    /// <summary>A handle to an existing sandbox, checked to exist.</summary>
+    /// <param name="sandboxId">The sandbox id.</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <exception cref="NotFoundException">No sandbox has this id.</exception>
+    public async Task<Sandbox> FromIdAsync(string sandboxId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(sandboxId);
+        var sandbox = new Sandbox(_client, sandboxId, null, null, null);
+        await sandbox.PollAsync(cancellationToken).ConfigureAwait(false);
+        return sandbox;
+    }
+
+    /// <summary>Finds a running sandbox by the name it was created with.</summary>
+    /// <param name="appName">The app's name.</param>
+    /// <param name="name">The sandbox's name.</param>
+    /// <param name="environment">The environment; defaults to the client's.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="NotFoundException">No running sandbox of that app has this name.</exception>
+    public async Task<Sandbox> FromNameAsync(string appName, string name, string? environment = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(appName);
+        Rules.Enforce(ObjectNames.Check(name, "Sandbox name"));
+        var request = new SandboxGetFromNameRequest
+        {
+            SandboxName = name,
+            AppName = appName,
+            EnvironmentName = environment ?? _client.Environment,
+        };
+        var notFound = $"Sandbox with name '{name}' not found in App '{appName}'";
+        SandboxGetFromNameResponse response;
+        if (_client.Settings.UseSandboxCreateV2)
+        {
+            try
+            {
+                response = await _client.ControlPlane.CallAsync(
+                    "SandboxGetFromNameV2", static (c, r, o) => c.SandboxGetFromNameV2Async(r, o), request, cancellationToken,
+                    notFoundMessage: notFound).ConfigureAwait(false);
+                return new Sandbox(_client, response.SandboxId, null, null, null);
+            }
+            catch (NotFoundException)
+            {
+                // Sandboxes created through V1 are found by the V1 lookup.
+            }
+        }
+        response = await _client.ControlPlane.CallAsync(
+            "SandboxGetFromName", static (c, r, o) => c.SandboxGetFromNameAsync(r, o), request, cancellationToken,
+            notFoundMessage: notFound).ConfigureAwait(false);
+        return new Sandbox(_client, response.SandboxId, null, null, null);
+    }
+
+    /// <summary>Lists running sandboxes, newest first, optionally of one app and carrying all the given tags.</summary>
+    /// <param name="appId">Only sandboxes of this app; all apps of the client's environment when null.</param>
+    /// <param name="tags">Only sandboxes that carry every one of these tags.</param>
+    /// <param name="cancellationToken">Stops the enumeration.</param>
+    public async IAsyncEnumerable<Sandbox> ListAsync(string? appId = null, IReadOnlyDictionary<string, string>? tags = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        double? before = null;
+        while (true)
+        {
+            var request = new SandboxListRequest { AppId = appId ?? "" };
+            if (before is { } cursor)
+            {
+                request.BeforeTimestamp = cursor;
+            }
+            if (appId is null || !_client.Settings.UseSandboxCreateV2)
+            {
+                request.EnvironmentName = _client.Environment;
+            }
+            request.Tags.Add(SandboxDefinition.Tags(tags));
+            var response = _client.Settings.UseSandboxCreateV2
+                ? await _client.ControlPlane.CallAsync("SandboxListV2", static (c, r, o) => c.SandboxListV2Async(r, o), request, cancellationToken).ConfigureAwait(false)
+                : await _client.ControlPlane.CallAsync("SandboxList", static (c, r, o) => c.SandboxListAsync(r, o), request, cancellationToken).ConfigureAwait(false);
+            if (response.Sandboxes.Count == 0)
+            {
+                yield break;
+            }
+            foreach (var info in response.Sandboxes)
+            {
+                yield return new Sandbox(_client, info.Id, null, null, null);
+            }
+            var last = response.Sandboxes[^1].CreatedAt;
+            if (before is { } previous && last >= previous)
+            {
+                // A server that does not page strictly would make this loop forever.
+                yield break;
+            }
+            before = last;
+        }
+    }
+}

@@ -1,0 +1,33 @@
+using Microsoft.Extensions.Logging;
+
+namespace TypedSandbox.Server.Isolation;
+
+/// <summary>
+/// Removes what sandboxes of an engine that died left on the host. Their processes are already gone (the agent ends
+/// its sandbox when the engine's end of its channel closes, slirp4netns when its exit pipe closes), but overlay
+/// mounts, bundles, network namespaces and cgroups stay until someone removes them.
+/// </summary>
+internal static class Leftovers
+{
+    public static async Task<IReadOnlyList<string>> RemoveAsync(ContainerRuntimeOptions options, ILogger logger, CancellationToken ct)
+    {
+        var bundles = Path.Combine(options.StateDirectory, "bundles");
+        if (!Directory.Exists(bundles)) return [];
+        var flavor = RuntimeCommands.FlavorOf(options.Runtime);
+        var binary = HostCheck.FindExecutable(options.Runtime) ?? options.Runtime;
+        var removed = new List<string>();
+        foreach (var bundle in Directory.GetDirectories(bundles))
+        {
+            var id = Path.GetFileName(bundle);
+            var resources = new SandboxResources(id, bundle, flavor, binary, Path.Combine(options.RunDirectory, flavor.ToString().ToLowerInvariant()),
+                $"/{options.CgroupParent}/{id}", logger)
+            {
+                OverlayMounted = File.ReadAllText("/proc/mounts").Contains(" " + Path.Combine(bundle, "rootfs") + " ", StringComparison.Ordinal),
+                Network = File.Exists($"/run/netns/tsb-{id}") ? SandboxNetwork.Adopt($"tsb-{id}", logger) : null,
+            };
+            await resources.CleanupAsync().WaitAsync(ct).ConfigureAwait(false);
+            removed.Add(id);
+        }
+        return removed;
+    }
+}
