@@ -61,17 +61,18 @@ foreach (var name in new[] { "docker", "podman" })
 
 var report = new Report(await DescribeMachineAsync(options));
 var bench = new BenchContext(options, engine, js, raw, clis);
-var sections = new (string Title, string Unit, Func<BenchContext, ReportSection, CancellationToken, Task> Run, bool Enabled)[]
+var measurements = new (string Title, Func<BenchContext, Report, CancellationToken, Task> Run, bool Enabled)[]
 {
-    (CreateToFirstOutput.Title, "ms", CreateToFirstOutput.RunAsync, true),
-    (ExecRoundTrip.Title, "ms", ExecRoundTrip.RunAsync, true),
-    (StreamThroughput.Title, "MB/s", StreamThroughput.RunAsync, true),
-    (Density.Title, "MiB", Density.RunAsync, options.Density > 0),
+    (CreateToFirstOutput.Title, CreateToFirstOutput.RunAsync, true),
+    (ExecRoundTrip.Title, ExecRoundTrip.RunAsync, true),
+    (CSharpClient.Title, CSharpClient.RunAsync, true),
+    (StreamThroughput.Title, StreamThroughput.RunAsync, true),
+    (Density.Title, Density.RunAsync, options.Density > 0),
 };
-foreach (var (title, unit, run, enabled) in sections.Where(s => s.Enabled))
+foreach (var (title, run, _) in measurements.Where(m => m.Enabled))
 {
     Progress(title);
-    await run(bench, report.Section(title, unit), token);
+    await run(bench, report, token);
 }
 
 var markdown = report.ToMarkdown();

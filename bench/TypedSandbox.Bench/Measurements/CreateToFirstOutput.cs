@@ -14,8 +14,9 @@ internal static class CreateToFirstOutput
 
     public static readonly Target Goal = new("≤ 60 ms", median => median <= 60);
 
-    public static async Task RunAsync(BenchContext bench, ReportSection section, CancellationToken cancellationToken)
+    public static async Task RunAsync(BenchContext bench, Report report, CancellationToken cancellationToken)
     {
+        var section = report.Section(Title, "ms");
         var options = bench.Options;
         Samples? raw = null;
         try

@@ -18,8 +18,9 @@ internal static class Density
 
     public static readonly Target EngineGoal = new("≤ 5 MiB", median => median <= 5);
 
-    public static async Task RunAsync(BenchContext bench, ReportSection section, CancellationToken cancellationToken)
+    public static async Task RunAsync(BenchContext bench, Report report, CancellationToken cancellationToken)
     {
+        var section = report.Section(Title, "MiB");
         var n = bench.Options.Density;
         var count = n.ToString(CultureInfo.InvariantCulture);
         double? rawPerContainer = null;

@@ -13,8 +13,9 @@ internal static class ExecRoundTrip
 
     public static readonly Target Goal = new("≤ 10 ms", median => median <= 10);
 
-    public static async Task RunAsync(BenchContext bench, ReportSection section, CancellationToken cancellationToken)
+    public static async Task RunAsync(BenchContext bench, Report report, CancellationToken cancellationToken)
     {
+        var section = report.Section(Title, "ms");
         var options = bench.Options;
         Samples? raw = null;
         try

@@ -36,8 +36,9 @@ internal static class StreamThroughput
         new(options.Streams, options.StreamEachMegabytes * 1_000_000L),
     ];
 
-    public static async Task RunAsync(BenchContext bench, ReportSection section, CancellationToken cancellationToken)
+    public static async Task RunAsync(BenchContext bench, Report report, CancellationToken cancellationToken)
     {
+        var section = report.Section(Title, "MB/s");
         var options = bench.Options;
         var raw = new Dictionary<Shape, Series>();
         try
@@ -105,7 +106,8 @@ internal static class StreamThroughput
         var expected = NumberSequence.Expected(checked((int)shape.BytesPerStream));
         var rates = new List<double>();
         var failures = 0;
-        for (var run = 0; run < runs; run++)
+        // One untimed run first, as the JS side does.
+        for (var run = -1; run < runs; run++)
         {
             var started = Stopwatch.GetTimestamp();
             var results = await Task.WhenAll(Enumerable.Range(0, shape.Streams).Select(async _ =>
@@ -116,6 +118,11 @@ internal static class StreamThroughput
             }));
             var elapsed = Stopwatch.GetElapsedTime(started);
             failures += results.Count(ok => !ok);
+            if (run < 0)
+            {
+                continue;
+            }
+
             rates.Add(shape.Streams * shape.BytesPerStream / 1e6 / elapsed.TotalSeconds);
         }
 
