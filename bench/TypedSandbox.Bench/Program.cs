@@ -59,6 +59,7 @@ foreach (var name in new[] { "docker", "podman" })
     clis.Add(new CliPeer(name, cli, pulled, reason));
 }
 
+var loadAtStart = LoadAverage();
 var report = new Report(await DescribeMachineAsync(options));
 var bench = new BenchContext(options, engine, js, raw, clis);
 var measurements = new (string Title, Func<BenchContext, Report, CancellationToken, Task> Run, bool Enabled)[]
@@ -72,9 +73,19 @@ var measurements = new (string Title, Func<BenchContext, Report, CancellationTok
 foreach (var (title, run, _) in measurements.Where(m => m.Enabled))
 {
     Progress(title);
-    await run(bench, report, token);
+    try
+    {
+        await run(bench, report, token);
+    }
+    catch (Exception e) when (e is not OperationCanceledException)
+    {
+        // Each measurement reports its own failures row by row; this catches what escapes (a setup step) and goes on.
+        report.Section(title, "ms").Failed("the whole measurement", e);
+    }
 }
 
+report.AddContext("host load", $"1-minute load average {loadAtStart} at the start, {LoadAverage()} at the end " +
+    "(other work on the host widens p90s and moves MemAvailable)");
 var markdown = report.ToMarkdown();
 Console.WriteLine(markdown);
 var output = options.OutputFile ?? Path.Combine(RepositoryPaths.Root, "bench", "results", "latest.md");
@@ -82,6 +93,8 @@ Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
 await File.WriteAllTextAsync(output, markdown, token);
 Progress($"wrote {Path.GetRelativePath(Environment.CurrentDirectory, output)}");
 return 0;
+
+static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
 // The machine kind, without names or paths: what a reader needs to compare runs.
 static async Task<IReadOnlyList<(string, string)>> DescribeMachineAsync(BenchOptions options)

@@ -44,7 +44,7 @@ internal static class TimedCommand
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(timeout);
         TimeSpan? firstOutput = null;
-        var stdout = new MemoryStream();
+        using var stdout = new MemoryStream();
         var stderrTask = process.StandardError.ReadToEndAsync(limit.Token);
         try
         {

@@ -33,35 +33,28 @@ internal static class CSharpClient
         await MeasureAsync(section, "C# client, create + exec + first bytes", bench.Js, "create-exec", options, async () =>
         {
             var started = Stopwatch.GetTimestamp();
-            var sandbox = await client.Sandboxes.CreateAsync(app, image, create, cancellationToken);
-            try
+            // Disposing the sandbox terminates it and releases its router connection (outside the timed span).
+            await using var sandbox = await client.Sandboxes.CreateAsync(app, image, create, cancellationToken);
+            await using var process = await sandbox.ExecAsync(["echo", "hi"], cancellationToken: cancellationToken);
+            var buffer = new byte[64];
+            var read = await process.Stdout.ReadAsync(buffer, cancellationToken);
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            if (read == 0 || !Encoding.ASCII.GetString(buffer, 0, read).StartsWith('h'))
             {
-                var process = await sandbox.ExecAsync(["echo", "hi"], cancellationToken: cancellationToken);
-                var buffer = new byte[64];
-                var read = await process.Stdout.ReadAsync(buffer, cancellationToken);
-                var elapsed = Stopwatch.GetElapsedTime(started);
-                if (read == 0 || !Encoding.ASCII.GetString(buffer, 0, read).StartsWith('h'))
-                {
-                    throw new InvalidOperationException($"echo hi printed '{Encoding.ASCII.GetString(buffer, 0, read)}'.");
-                }
+                throw new InvalidOperationException($"echo hi printed '{Encoding.ASCII.GetString(buffer, 0, read)}'.");
+            }
 
-                await process.Stdout.ReadAllBytesAsync(cancellationToken);
-                await process.WaitAsync(cancellationToken);
-                return elapsed;
-            }
-            finally
-            {
-                await sandbox.TerminateAsync(cancellationToken);
-            }
+            await process.Stdout.ReadAllBytesAsync(cancellationToken);
+            await process.WaitAsync(cancellationToken);
+            return elapsed;
         }, CreateToFirstOutput.Goal, cancellationToken);
 
-        var running = await client.Sandboxes.CreateAsync(app, image, create, cancellationToken);
-        try
+        await using (var running = await client.Sandboxes.CreateAsync(app, image, create, cancellationToken))
         {
             await MeasureAsync(section, "C# client, exec `true` + wait", bench.Js, "exec-true", options, async () =>
             {
                 var started = Stopwatch.GetTimestamp();
-                var process = await running.ExecAsync(["true"], cancellationToken: cancellationToken);
+                await using var process = await running.ExecAsync(["true"], cancellationToken: cancellationToken);
                 var code = await process.WaitAsync(cancellationToken);
                 var elapsed = Stopwatch.GetElapsedTime(started);
                 return code == 0 ? elapsed : throw new InvalidOperationException($"true exited with {code}.");
@@ -81,10 +74,6 @@ internal static class CSharpClient
             {
                 throughput.Failed("C# client stdout throughput", e);
             }
-        }
-        finally
-        {
-            await running.TerminateAsync(cancellationToken);
         }
 
         section.Notes.Add("Each pair is measured back to back in this run; the JS SDK rows repeat sections 1, 2 and 4 so the ratio compares neighbours.");
@@ -114,7 +103,7 @@ internal static class CSharpClient
 
     private static async Task<StreamThroughput.Series> StreamAsync(Sandbox sandbox, StreamThroughput.Shape shape, int runs, CancellationToken cancellationToken)
     {
-        var prepare = await sandbox.ExecAsync(["sh", "-c", NumberSequence.WriteCommand(shape.BytesPerStream)], cancellationToken: cancellationToken);
+        await using var prepare = await sandbox.ExecAsync(["sh", "-c", NumberSequence.WriteCommand(shape.BytesPerStream)], cancellationToken: cancellationToken);
         var prepared = await prepare.WaitAsync(cancellationToken);
         if (prepared != 0)
         {
@@ -130,7 +119,7 @@ internal static class CSharpClient
             var started = Stopwatch.GetTimestamp();
             var results = await Task.WhenAll(Enumerable.Range(0, shape.Streams).Select(async _ =>
             {
-                var process = await sandbox.ExecAsync(["cat", NumberSequence.DataPath(shape.BytesPerStream)], cancellationToken: cancellationToken);
+                await using var process = await sandbox.ExecAsync(["cat", NumberSequence.DataPath(shape.BytesPerStream)], cancellationToken: cancellationToken);
                 var checker = new NumberSequence.Checker(expected);
                 var buffer = new byte[256 * 1024];
                 int read;

@@ -61,9 +61,13 @@ internal sealed class ReportSection(string title, string unit)
 }
 
 /// <summary>The benchmark's result: the machine it ran on, then one table per measurement.</summary>
-internal sealed class Report(IReadOnlyList<(string Key, string Value)> context)
+internal sealed class Report(IEnumerable<(string Key, string Value)> context)
 {
+    private readonly List<(string Key, string Value)> _context = [.. context];
     private readonly List<ReportSection> _sections = [];
+
+    /// <summary>Adds a line to the header (what the machine was doing, settings).</summary>
+    public void AddContext(string key, string value) => _context.Add((key, value));
 
     public ReportSection Section(string title, string unit)
     {
@@ -76,7 +80,7 @@ internal sealed class Report(IReadOnlyList<(string Key, string Value)> context)
     {
         var text = new StringBuilder();
         text.AppendLine("# TypedSandbox benchmark").AppendLine();
-        foreach (var (key, value) in context)
+        foreach (var (key, value) in _context)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"- {key}: {value}");
         }
