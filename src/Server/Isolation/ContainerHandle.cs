@@ -19,6 +19,7 @@ public sealed class ContainerHandle : IAsyncDisposable
     private readonly TaskCompletionSource<ProcessExit> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _lifecycle;
     private readonly SemaphoreSlim _snapshotLock = new(1, 1);
+    private readonly TaskCompletionSource<SupervisedProcess?> _entrypointStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _terminating;
 
     internal ContainerHandle(ContainerSpec spec, SandboxResources resources, AgentChannel channel, Process runtime, ILogger logger)
@@ -130,8 +131,17 @@ public sealed class ContainerHandle : IAsyncDisposable
         if (Entrypoint is not null) await Entrypoint.DisposeAsync().ConfigureAwait(false);
     }
 
-    internal async Task StartEntrypointAsync(ProcessSpec entrypoint, CancellationToken ct) =>
-        Entrypoint = await _channel.SpawnAsync(entrypoint, EnvironmentFor(entrypoint), WorkdirFor(entrypoint), isMain: true, ct).ConfigureAwait(false);
+    internal async Task StartEntrypointAsync(ProcessSpec entrypoint, CancellationToken ct)
+    {
+        try
+        {
+            Entrypoint = await _channel.SpawnAsync(entrypoint, EnvironmentFor(entrypoint), WorkdirFor(entrypoint), isMain: true, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _entrypointStarted.TrySetResult(Entrypoint);
+        }
+    }
 
     private async Task WatchAsync(Process runtime)
     {
@@ -149,7 +159,9 @@ public sealed class ContainerHandle : IAsyncDisposable
     private async Task<ProcessExit> ExitOf(int runtimeExitCode)
     {
         if (_terminating) return new ProcessExit(null, 9, false);
-        if (Entrypoint is { } main) return await main.Completion.ConfigureAwait(false);
+        // An entrypoint that exits at once may end the sandbox before StartEntrypointAsync has returned.
+        if (_spec.Entrypoint is not null && await _entrypointStarted.Task.ConfigureAwait(false) is { } main)
+            return await main.Completion.ConfigureAwait(false);
         // The runtime reports a signal-killed init as 128 + signal, like a shell.
         return runtimeExitCode is > 128 and < 160
             ? new ProcessExit(null, runtimeExitCode - 128, false)
