@@ -59,11 +59,18 @@ public sealed class DslEndToEndTests(DslEngineFixture fixture)
     public async Task Secrets_from_the_host_environment_volumes_and_workdir_reach_the_sandbox()
     {
         Environment.SetEnvironmentVariable("TSB_E2E_TOKEN", "s3cret");
-        await using var sandbox = await Toolbox.CreateAsync(fixture.Client);
+        try
+        {
+            await using var sandbox = await Toolbox.CreateAsync(fixture.Client);
 
-        var env = await sandbox.ShellAsync("printf %s \"$TSB_E2E_TOKEN\"; echo; pwd; echo hello > /data/file && cat /data/file");
+            var env = await sandbox.ShellAsync("printf %s \"$TSB_E2E_TOKEN\"; echo; pwd; echo hello > /data/file && cat /data/file");
 
-        Assert.Equal("s3cret\n/tmp\nhello\n", env.Stdout);
+            Assert.Equal("s3cret\n/tmp\nhello\n", env.Stdout);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("TSB_E2E_TOKEN", null);
+        }
     }
 
     [Fact]
