@@ -95,6 +95,9 @@ public sealed class SandboxDefinition
     {
         Validate();
         client ??= SandboxClient.Default;
+
+        // Host variables first: a missing one fails before anything is created on the server.
+        var hostValues = SecretsFromEnvironment.Select(s => s.ReadHost()).Where(v => v.Count > 0).ToList();
         var app = await client.Apps.FromNameAsync(AppName, createIfMissing: true, cancellationToken: cancellationToken).ConfigureAwait(false);
         var secrets = new List<Secret>();
         foreach (var name in Secrets)
@@ -102,13 +105,7 @@ public sealed class SandboxDefinition
             secrets.Add(await client.Secrets.FromNameAsync(name, cancellationToken: cancellationToken).ConfigureAwait(false));
         }
 
-        foreach (var secret in SecretsFromEnvironment)
-        {
-            if (secret.ReadHost() is { Count: > 0 } values)
-            {
-                secrets.Add(client.Secrets.FromDictionary(values));
-            }
-        }
+        secrets.AddRange(hostValues.Select(client.Secrets.FromDictionary));
 
         var volumes = new Dictionary<string, Volume>(StringComparer.Ordinal);
         foreach (var mount in Volumes)

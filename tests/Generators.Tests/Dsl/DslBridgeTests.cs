@@ -91,6 +91,25 @@ public class DslBridgeTests
     }
 
     [Fact]
+    public async Task A_required_host_variable_that_is_missing_fails_before_any_call()
+    {
+        // Nothing listens on port 1: reaching the server would fail differently.
+        await using var client = new SandboxClient(new SandboxClientOptions
+        {
+            ServerUrl = "http://127.0.0.1:1",
+            TokenId = "ak-test",
+            TokenSecret = "as-test",
+            ConfigPath = Path.Combine(AppContext.BaseDirectory, "no-such-modal.toml"),
+            MaxRetries = 0,
+        });
+        var definition = new SandboxDefinition { SecretsFromEnvironment = [new EnvironmentSecret(["TSB_TEST_NEVER_SET_VARIABLE"])] };
+
+        var error = await Assert.ThrowsAsync<SandboxConfigurationException>(() => definition.CreateSandboxAsync(client, CancellationToken.None));
+
+        Assert.Contains("'TSB_TEST_NEVER_SET_VARIABLE' is not set", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Command_options_follow_the_rule_book()
     {
         var options = new CommandDefinition(["true"], []) { Timeout = "1m30s", Workdir = "/src" }.Options;
