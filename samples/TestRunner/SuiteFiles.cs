@@ -36,7 +36,5 @@ internal static class SuiteFiles
                 with pytest.raises(ValueError):
                     mean([])
             """,
-        // pytest puts the test's directory on sys.path (rootdir conftest), so `import calc` works.
-        ["conftest.py"] = "",
     };
 }

@@ -5,7 +5,7 @@ namespace TypedSandbox.Samples;
 /// <c>debian:bookworm-slim</c> from Debian's packages when no registry serves it, then runs the apt step with network).
 /// </summary>
 [Sandbox(App = "test-runner", Timeout = "10m")]
-[SandboxImage("debian:bookworm-slim", AptInstall = ["python3", "python3-pytest"])]
+[SandboxImage("debian:bookworm-slim", Env = ["DEBIAN_FRONTEND=noninteractive"], AptInstall = ["python3", "python3-pytest"])]
 partial class TestRunner
 {
     /// <summary>Runs the test suite at <paramref name="path"/>; the path is one argument, never seen by a shell.</summary>
