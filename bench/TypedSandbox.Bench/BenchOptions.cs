@@ -16,6 +16,9 @@ internal sealed record BenchOptions
           --stream-runs N     repetitions of each throughput run (default 3)
           --density N         idle sandboxes for the memory measurement (default 50; 0 skips it)
           --out FILE          also write the table here (default bench/results/latest.md)
+          --only WHAT         engine (measurements 1-5) or generator (6, needs no engine); default both
+          --generator-classes N  [Sandbox] classes in the generator's project (default 500)
+          --generator-runs N  timed generator runs per series (default 20)
         """;
 
     public int Iterations { get; init; } = 20;
@@ -35,6 +38,17 @@ internal sealed record BenchOptions
     public int Density { get; init; } = 50;
 
     public string? OutputFile { get; init; }
+
+    /// <summary>"engine", "generator", or null for both.</summary>
+    public string? Only { get; init; }
+
+    public int GeneratorClasses { get; init; } = 500;
+
+    public int GeneratorRuns { get; init; } = 20;
+
+    public bool RunsEngine => Only is null or "engine";
+
+    public bool RunsGenerator => Only is null or "generator";
 
     /// <summary>Parses the switches; null with <paramref name="error"/> set when they are wrong or help was asked for.</summary>
     public static BenchOptions? Parse(IReadOnlyList<string> args, out string? error)
@@ -81,6 +95,10 @@ internal sealed record BenchOptions
                     "--stream-runs" => options with { StreamRuns = Count(1) },
                     "--density" => options with { Density = Count(0) },
                     "--out" => options with { OutputFile = value },
+                    "--only" when value is "engine" or "generator" => options with { Only = value },
+                    "--only" => throw new FormatException($"--only {value}: use engine or generator."),
+                    "--generator-classes" => options with { GeneratorClasses = Count(1) },
+                    "--generator-runs" => options with { GeneratorRuns = Count(1) },
                     _ => throw new FormatException($"Unknown switch {name}."),
                 };
             }
