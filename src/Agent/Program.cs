@@ -1,13 +1,9 @@
 using System.Buffers.Binary;
 using TypedSandbox.Agent;
-using TypedSandbox.Agent.Files;
 using TypedSandbox.Agent.Protocol;
 
 // The sandbox's PID 1: spawns the processes the engine asks for over its stdin/stdout and reaps every orphan.
-// Its second mode, `fs-tools '<json>'`, is an ordinary process in the sandbox that answers one filesystem command.
-if (args is [FilesystemTool.Mode, .. var rest]) return FilesystemTool.Run(rest);
 Agent.Run();
-return 0;
 
 namespace TypedSandbox.Agent
 {

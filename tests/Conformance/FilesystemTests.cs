@@ -148,7 +148,7 @@ public sealed class FilesystemTests(EngineFixture fixture)
         var first = result.GetProperty("first");
         Assert.Contains(first.GetProperty("eventType").GetString(), new[] { "Create", "Modify" });
         Assert.StartsWith("/watched/sub/file-", first.GetProperty("paths")[0].GetString(), StringComparison.Ordinal);
-        Assert.True(result.GetProperty("underWatched").GetBoolean());
+        Assert.True(result.GetProperty("underWatched").GetBoolean(), result.GetRawText());
         Assert.Equal(0, result.GetProperty("timedOutQuietly").GetInt32());
         Assert.Equal("SandboxFilesystemNotFoundError", ErrorName(result, "watchMissing"));
     }
@@ -169,8 +169,9 @@ public sealed class FilesystemTests(EngineFixture fixture)
 
     private static void AssertError(JsonElement result, string property, string name, string message)
     {
-        Assert.Equal(name, ErrorName(result, property));
-        Assert.Equal(message, result.GetProperty(property).GetProperty("error").GetProperty("message").GetString());
+        var error = result.GetProperty(property).GetProperty("error");
+        Assert.True(name == ErrorName(result, property), $"{property}: expected {name}, got {error.GetRawText()}");
+        Assert.Equal(message, error.GetProperty("message").GetString());
     }
 
     // The same xorshift32 pattern filesystem.mjs writes.

@@ -56,7 +56,6 @@ public sealed class ContainerHandle : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(spec);
         if (spec.Args.Count == 0) throw new ArgumentException("A process needs at least one argument.", nameof(spec));
         if (_exited.Task.IsCompleted) throw new SandboxEndedException();
-        spec = SandboxTools.Resolve(spec);
         return _channel.SpawnAsync(spec, EnvironmentFor(spec), WorkdirFor(spec), isMain: false, ct);
     }
 
