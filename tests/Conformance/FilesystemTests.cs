@@ -6,7 +6,7 @@ namespace TypedSandbox.Conformance.Tests;
 /// <summary>sb.filesystem.* through Modal's JS SDK: every operation byte-exact, the SDK's error classes, and no way out
 /// of the sandbox through "..", absolute symlinks or links to directories.</summary>
 [Collection(EngineTests.Name)]
-public sealed class FilesystemTests(EngineFixture fixture)
+public sealed class FilesystemTests(EngineFixture fixture, Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
     public async Task Text_binary_empty_and_five_mebibyte_files_round_trip_exactly()
@@ -41,32 +41,37 @@ public sealed class FilesystemTests(EngineFixture fixture)
         Assert.Equal(["directory", "file", "directory", "symlink", "directory"], listing.Select(e => e.GetProperty("type").GetString()));
         Assert.Equal("/data/file.txt", listing[1].GetProperty("path").GetString());
 
+        // mode is st_mode (type bits included); permissions the permission bits in octal.
         var file = result.GetProperty("statFile");
         Assert.Equal("file.txt", file.GetProperty("name").GetString());
         Assert.Equal("/data/file.txt", file.GetProperty("path").GetString());
         Assert.Equal("file", file.GetProperty("type").GetString());
         Assert.Equal(5, file.GetProperty("size").GetInt64());
-        Assert.Equal(Convert.ToInt32("644", 8), file.GetProperty("mode").GetInt32());
-        Assert.Equal("-rw-r--r--", file.GetProperty("permissions").GetString());
+        Assert.Equal(Convert.ToInt32("100644", 8), file.GetProperty("mode").GetInt32());
+        Assert.Equal("0644", file.GetProperty("permissions").GetString());
         Assert.Equal("root", file.GetProperty("owner").GetString());
         Assert.Equal("root", file.GetProperty("group").GetString());
         Assert.Equal(JsonValueKind.Null, file.GetProperty("symlinkTarget").ValueKind);
 
+        // What busybox stat says about the same files: mode, owner, group, size, mtime.
         var ls = result.GetProperty("lsSolo").EnumerateArray().Select(e => e.GetString()!.Split(' ')).ToList();
-        Assert.Equal(long.Parse(ls[1][4], System.Globalization.CultureInfo.InvariantCulture), file.GetProperty("modifiedTime").GetInt64());
+        Assert.Equal(["644", "root", "root", "5"], ls[1][..4]);
+        Assert.Equal(long.Parse(ls[1][4], System.Globalization.CultureInfo.InvariantCulture), (long)Math.Floor(file.GetProperty("modifiedTime").GetDouble()));
 
         var directory = result.GetProperty("statDir");
         Assert.Equal("directory", directory.GetProperty("type").GetString());
-        Assert.Equal(Convert.ToInt32("750", 8), directory.GetProperty("mode").GetInt32());
-        Assert.Equal("drwxr-x---", directory.GetProperty("permissions").GetString());
+        Assert.Equal(Convert.ToInt32("40750", 8), directory.GetProperty("mode").GetInt32());
+        Assert.Equal("0750", directory.GetProperty("permissions").GetString());
+        Assert.Equal(["750", "root", "root"], ls[0][..3]);
 
         var link = result.GetProperty("statLink");
         Assert.Equal("symlink", link.GetProperty("type").GetString());
         Assert.Equal("file.txt", link.GetProperty("symlinkTarget").GetString());
-        Assert.Equal("lrwxrwxrwx", link.GetProperty("permissions").GetString());
+        Assert.Equal(Convert.ToInt32("120777", 8), link.GetProperty("mode").GetInt32());
+        Assert.Equal(8, link.GetProperty("size").GetInt64());
 
         var root = result.GetProperty("statRoot");
-        Assert.Equal("/", root.GetProperty("name").GetString());
+        Assert.Equal("/", root.GetProperty("path").GetString());
         Assert.Equal("directory", root.GetProperty("type").GetString());
 
         Assert.Equal("12345", result.GetProperty("targetAfterLinkRemoved").GetString());
@@ -79,22 +84,22 @@ public sealed class FilesystemTests(EngineFixture fixture)
     {
         var result = await RunAsync("fs-errors");
 
-        AssertError(result, "readMissing", "SandboxFilesystemNotFoundError", "No such file or directory: /e/missing.txt");
-        AssertError(result, "readDirectory", "SandboxFilesystemIsADirectoryError", "Is a directory: /e/full");
-        AssertError(result, "readHuge", "SandboxFilesystemFileTooLargeError", "File is too large to read: /tmp/huge.bin");
-        AssertError(result, "writeOnDirectory", "SandboxFilesystemIsADirectoryError", "Is a directory: /e/full");
-        AssertError(result, "writeUnderFile", "SandboxFilesystemNotADirectoryError", "Not a directory: /e/file.txt/child.txt");
-        AssertError(result, "writeReadOnly", "SandboxFilesystemPermissionError", "Read-only file system: /sys/planted.txt");
-        AssertError(result, "listMissing", "SandboxFilesystemNotFoundError", "No such file or directory: /e/missing");
-        AssertError(result, "listFile", "SandboxFilesystemNotADirectoryError", "Not a directory: /e/file.txt");
-        AssertError(result, "mkdirExisting", "SandboxFilesystemPathAlreadyExistsError", "File exists: /e/full");
-        AssertError(result, "mkdirNoParent", "SandboxFilesystemNotFoundError", "No such file or directory: /e/nope/child");
-        AssertError(result, "mkdirUnderFile", "SandboxFilesystemNotADirectoryError", "Not a directory: /e/file.txt/sub");
-        AssertError(result, "removeMissing", "SandboxFilesystemNotFoundError", "No such file or directory: /e/missing.txt");
-        AssertError(result, "removeNotEmpty", "SandboxFilesystemDirectoryNotEmptyError", "Directory not empty: /e/full");
-        AssertError(result, "removeAgent", "SandboxFilesystemPermissionError", "Read-only file system: /.typedsandbox");
-        AssertError(result, "statMissing", "SandboxFilesystemNotFoundError", "No such file or directory: /e/missing.txt");
-        AssertError(result, "statUnderFile", "SandboxFilesystemNotADirectoryError", "Not a directory: /e/file.txt/x");
+        AssertError(result, "readMissing", "SandboxFilesystemNotFoundError", "path does not exist: /e/missing.txt");
+        AssertError(result, "readDirectory", "SandboxFilesystemIsADirectoryError", "expected a file path: /e/full");
+        AssertError(result, "readHuge", "SandboxFilesystemFileTooLargeError", "file is 6442450944 bytes, which exceeds the 5368709120 byte limit: /tmp/huge.bin");
+        AssertError(result, "writeOnDirectory", "SandboxFilesystemIsADirectoryError", "expected a file path: /e/full");
+        AssertError(result, "writeUnderFile", "SandboxFilesystemNotADirectoryError", "a component of the path is not a directory: /e/file.txt/child.txt");
+        AssertError(result, "writeReadOnly", "SandboxFilesystemPermissionError", "read-only file system: /sys/planted.txt");
+        AssertError(result, "listMissing", "SandboxFilesystemNotFoundError", "path does not exist: /e/missing");
+        AssertError(result, "listFile", "SandboxFilesystemNotADirectoryError", "expected a directory path: /e/file.txt");
+        AssertError(result, "mkdirExisting", "SandboxFilesystemPathAlreadyExistsError", "path already exists: /e/full");
+        AssertError(result, "mkdirNoParent", "SandboxFilesystemNotFoundError", "parent directory does not exist: /e/nope/child");
+        AssertError(result, "mkdirUnderFile", "SandboxFilesystemNotADirectoryError", "a component of the path is not a directory: /e/file.txt/sub");
+        AssertError(result, "removeMissing", "SandboxFilesystemNotFoundError", "path does not exist: /e/missing.txt");
+        AssertError(result, "removeNotEmpty", "SandboxFilesystemDirectoryNotEmptyError", "directory is not empty: /e/full");
+        AssertError(result, "removeAgent", "SandboxFilesystemPermissionError", "read-only file system: /.typedsandbox");
+        AssertError(result, "statMissing", "SandboxFilesystemNotFoundError", "path does not exist: /e/missing.txt");
+        AssertError(result, "statUnderFile", "SandboxFilesystemNotADirectoryError", "a component of the path is not a directory: /e/file.txt/x");
         Assert.Equal("InvalidError", result.GetProperty("relativePath").GetProperty("error").GetProperty("name").GetString());
         Assert.Equal("x", result.GetProperty("stillThere").GetString());
         Assert.Equal("yes", result.GetProperty("agentStillThere").GetString());
@@ -114,7 +119,7 @@ public sealed class FilesystemTests(EngineFixture fixture)
             var json = result.GetRawText();
             Assert.DoesNotContain("host secret", json, StringComparison.Ordinal);
 
-            var notFound = $"No such file or directory: ";
+            const string notFound = "path does not exist: ";
             AssertError(result, "viaAbsoluteLink", "SandboxFilesystemNotFoundError", notFound + "/tmp/secret-link");
             Assert.Equal("SandboxFilesystemNotFoundError", ErrorName(result, "viaDotDot"));
             Assert.Equal("SandboxFilesystemNotFoundError", ErrorName(result, "viaDirLink"));
@@ -157,6 +162,7 @@ public sealed class FilesystemTests(EngineFixture fixture)
     {
         var outcome = await fixture.RunNodeAsync("filesystem.mjs", [scenario], environment);
         Assert.True(outcome.ExitCode == 0, $"scenario {scenario} failed ({outcome.ExitCode}).\nstdout:\n{outcome.Stdout}\nstderr:\n{outcome.Stderr}");
+        output.WriteLine(outcome.StdoutLines[^1].Text);
         return JsonDocument.Parse(outcome.StdoutLines[^1].Text).RootElement;
     }
 

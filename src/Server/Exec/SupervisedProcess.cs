@@ -77,9 +77,11 @@ public sealed class SupervisedProcess : IAsyncDisposable
         await _stdinLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
+            // The reader is gone; like a closed pipe, input goes nowhere. Checked first: the writes dropped before
+            // this one did not advance the offset, so its offset may look like a gap.
+            if (_completion.Task.IsCompleted) return;
             if (offset > _stdinOffset)
                 throw new ArgumentOutOfRangeException(nameof(offset), offset, $"stdin offset {offset} leaves a gap: {_stdinOffset} bytes were written so far");
-            if (_completion.Task.IsCompleted) return; // the reader is gone; like a closed pipe, input goes nowhere
             var skip = (int)Math.Min(data.Length, _stdinOffset - offset);
             var fresh = data[skip..];
             if (!fresh.IsEmpty && _stdinClosed)

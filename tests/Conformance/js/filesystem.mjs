@@ -22,7 +22,8 @@ async function withSandbox(params, body) {
 
 const errorInfo = (e) => ({ name: e?.constructor?.name ?? typeof e, message: String(e?.message ?? e) });
 
-async function capture(fn) {
+async function capture(fn, label) {
+  if (label) console.error(`step: ${label}`);
   try {
     return { ok: true, value: await fn() };
   } catch (e) {
@@ -135,26 +136,26 @@ const scenarios = {
       const fs = sb.filesystem;
       await fs.writeText("x", "/e/file.txt");
       await fs.makeDirectory("/e/full/inner");
-      // A sparse file over the read limit: no disk used, but its size says 101 MiB.
-      await run(sb, "truncate -s 101M /tmp/huge.bin 2>/dev/null || dd if=/dev/zero of=/tmp/huge.bin bs=1 count=0 seek=101M 2>/dev/null");
+      // A sparse file over the read limit: no disk used, but its size says 6 GiB.
+      await run(sb, "truncate -s 6G /tmp/huge.bin 2>/dev/null || dd if=/dev/zero of=/tmp/huge.bin bs=1 count=0 seek=6G 2>/dev/null");
       return {
-        readMissing: await capture(() => fs.readText("/e/missing.txt")),
-        readDirectory: await capture(() => fs.readText("/e/full")),
-        readHuge: await capture(() => fs.readBytes("/tmp/huge.bin")),
-        writeOnDirectory: await capture(() => fs.writeText("y", "/e/full")),
-        writeUnderFile: await capture(() => fs.writeText("y", "/e/file.txt/child.txt")),
-        writeReadOnly: await capture(() => fs.writeText("y", "/sys/planted.txt")),
-        listMissing: await capture(() => fs.listFiles("/e/missing")),
-        listFile: await capture(() => fs.listFiles("/e/file.txt")),
-        mkdirExisting: await capture(() => fs.makeDirectory("/e/full", { createParents: false })),
-        mkdirNoParent: await capture(() => fs.makeDirectory("/e/nope/child", { createParents: false })),
-        mkdirUnderFile: await capture(() => fs.makeDirectory("/e/file.txt/sub")),
-        removeMissing: await capture(() => fs.remove("/e/missing.txt")),
-        removeNotEmpty: await capture(() => fs.remove("/e/full")),
-        removeAgent: await capture(() => fs.remove("/.typedsandbox", { recursive: true })),
-        statMissing: await capture(() => fs.stat("/e/missing.txt")),
-        statUnderFile: await capture(() => fs.stat("/e/file.txt/x")),
-        relativePath: await capture(() => fs.readText("e/file.txt")),
+        readMissing: await capture(() => fs.readText("/e/missing.txt"), "readMissing"),
+        readDirectory: await capture(() => fs.readText("/e/full"), "readDirectory"),
+        readHuge: await capture(() => fs.readBytes("/tmp/huge.bin"), "readHuge"),
+        writeOnDirectory: await capture(() => fs.writeText("y", "/e/full"), "writeOnDirectory"),
+        writeUnderFile: await capture(() => fs.writeText("y", "/e/file.txt/child.txt"), "writeUnderFile"),
+        writeReadOnly: await capture(() => fs.writeText("y", "/sys/planted.txt"), "writeReadOnly"),
+        listMissing: await capture(() => fs.listFiles("/e/missing"), "listMissing"),
+        listFile: await capture(() => fs.listFiles("/e/file.txt"), "listFile"),
+        mkdirExisting: await capture(() => fs.makeDirectory("/e/full", { createParents: false }), "mkdirExisting"),
+        mkdirNoParent: await capture(() => fs.makeDirectory("/e/nope/child", { createParents: false }), "mkdirNoParent"),
+        mkdirUnderFile: await capture(() => fs.makeDirectory("/e/file.txt/sub"), "mkdirUnderFile"),
+        removeMissing: await capture(() => fs.remove("/e/missing.txt"), "removeMissing"),
+        removeNotEmpty: await capture(() => fs.remove("/e/full"), "removeNotEmpty"),
+        removeAgent: await capture(() => fs.remove("/.typedsandbox", { recursive: true }), "removeAgent"),
+        statMissing: await capture(() => fs.stat("/e/missing.txt"), "statMissing"),
+        statUnderFile: await capture(() => fs.stat("/e/file.txt/x"), "statUnderFile"),
+        relativePath: await capture(() => fs.readText("e/file.txt"), "relativePath"),
         stillThere: await fs.readText("/e/file.txt"),
         agentStillThere: (await run(sb, "test -x /.typedsandbox/typedsandbox-agent && echo yes")).stdout.trim(),
       };
@@ -175,21 +176,21 @@ const scenarios = {
       const dotDots = "/tmp/../../../../../../..";
       return {
         sandboxHostname: (await run(sb, "cat /etc/hostname")).stdout,
-        viaAbsoluteLink: await capture(() => fs.readText("/tmp/secret-link")),
-        viaDotDot: await capture(() => fs.readText(`${dotDots}${hostDir}/secret.txt`)),
-        viaDirLink: await capture(() => fs.readText("/tmp/dir-link/secret.txt")),
-        listViaDirLink: await capture(() => fs.listFiles("/tmp/dir-link")),
-        statViaDotDot: await capture(() => fs.stat(`${dotDots}${hostDir}/secret.txt`)),
-        hostnameViaLink: await capture(() => fs.readText("/tmp/hostname-link")),
-        hostnameViaRelativeLink: await capture(() => fs.readText("/tmp/relative-hostname-link")),
-        hostnameViaDotDot: await capture(() => fs.readText(`${dotDots}/etc/hostname`)),
-        // Writes through a link to a host path, or with "..", land in the sandbox (creating the directories there).
-        writeViaDirLink: await capture(() => fs.writeText("planted", "/tmp/dir-link/planted.txt")),
-        writeViaDotDot: await capture(() => fs.writeText("planted", `${dotDots}${hostDir}/planted-dotdot.txt`)),
-        overwriteViaLink: await capture(() => fs.writeText("overwritten", "/tmp/secret-link")),
-        readBackInSandbox: await capture(() => fs.readText(`${hostDir}/secret.txt`)),
-        removeViaLink: await capture(() => fs.remove("/tmp/dir-link", { recursive: true })),
-        removeViaDotDot: await capture(() => fs.remove(`${dotDots}${hostDir}`, { recursive: true })),
+        viaAbsoluteLink: await capture(() => fs.readText("/tmp/secret-link"), "viaAbsoluteLink"),
+        viaDotDot: await capture(() => fs.readText(`${dotDots}${hostDir}/secret.txt`), "viaDotDot"),
+        viaDirLink: await capture(() => fs.readText("/tmp/dir-link/secret.txt"), "viaDirLink"),
+        listViaDirLink: await capture(() => fs.listFiles("/tmp/dir-link"), "listViaDirLink"),
+        statViaDotDot: await capture(() => fs.stat(`${dotDots}${hostDir}/secret.txt`), "statViaDotDot"),
+        hostnameViaLink: await capture(() => fs.readText("/tmp/hostname-link"), "hostnameViaLink"),
+        hostnameViaRelativeLink: await capture(() => fs.readText("/tmp/relative-hostname-link"), "hostnameViaRelativeLink"),
+        hostnameViaDotDot: await capture(() => fs.readText(`${dotDots}/etc/hostname`), "hostnameViaDotDot"),
+        // Writes with ".." or through a link to a host path land in the sandbox (the first creates the directories there).
+        writeViaDotDot: await capture(() => fs.writeText("planted", `${dotDots}${hostDir}/planted-dotdot.txt`), "writeViaDotDot"),
+        writeViaDirLink: await capture(() => fs.writeText("planted", "/tmp/dir-link/planted.txt"), "writeViaDirLink"),
+        overwriteViaLink: await capture(() => fs.writeText("overwritten", "/tmp/secret-link"), "overwriteViaLink"),
+        readBackInSandbox: await capture(() => fs.readText(`${hostDir}/secret.txt`), "readBackInSandbox"),
+        removeViaLink: await capture(() => fs.remove("/tmp/dir-link", { recursive: true }), "removeViaLink"),
+        removeViaDotDot: await capture(() => fs.remove(`${dotDots}${hostDir}`, { recursive: true }), "removeViaDotDot"),
       };
     });
   },
@@ -220,7 +221,7 @@ const scenarios = {
         first: events.at(-1),
         underWatched: events.every((e) => e.paths.every((p) => p.startsWith("/watched/"))),
         timedOutQuietly: filtered.length,
-        watchMissing: await capture(async () => { for await (const _ of fs.watch("/nope", { timeoutMs: 1000 })) { /* none */ } }),
+        watchMissing: await capture(async () => { for await (const _ of fs.watch("/nope", { timeoutMs: 1000 })) { /* none */ } }, "watchMissing"),
       };
     });
   },
