@@ -85,7 +85,7 @@ public sealed class EngineHost : IAsyncDisposable
                 StateDirectory = Path.Combine(options.StateDirectory, "images"),
                 RegistryMirrors = options.RegistryMirrors,
             },
-            executor: null,
+            new SandboxBuildStepExecutor(sp.GetRequiredService<IContainerRuntime>(), Path.Combine(options.StateDirectory, "images", "scratch")),
             sp.GetRequiredService<ILogger<ImageStore>>()));
         services.AddSingleton<ImageBuilds>();
         services.AddSingleton(sp => ContainerRuntimeFactory.Create(

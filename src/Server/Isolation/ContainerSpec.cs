@@ -42,6 +42,12 @@ public sealed partial record ContainerSpec
     /// <summary>The sandbox's hostname.</summary>
     public string Hostname { get; init; } = "sandbox";
 
+    /// <summary>
+    /// Where the sandbox's writes go (overlayfs upper and work directories, on one filesystem); null = private
+    /// directories in the bundle, removed with it. Image builds pass their own to keep a step's changes as a layer.
+    /// </summary>
+    public WritableLayer? WritableLayer { get; init; }
+
     /// <summary>A fresh id of fixed length ("tsb" + 32 hex digits).</summary>
     public static string NewId() => "tsb" + Guid.NewGuid().ToString("N");
 
@@ -137,3 +143,6 @@ public sealed record BindMount(string HostPath, string ContainerPath, bool ReadO
             throw new ArgumentException($"Mount target '{ContainerPath}' must be an absolute path other than '/' without '..'.", nameof(ContainerPath));
     }
 }
+
+/// <summary>Caller-owned overlayfs upper and work directories (kept when the sandbox is cleaned up).</summary>
+public sealed record WritableLayer(string UpperDirectory, string WorkDirectory);
