@@ -32,6 +32,18 @@ public sealed class FilesystemTests(EngineFixture fixture, Xunit.Abstractions.IT
     }
 
     [Fact]
+    public async Task An_aborted_upload_leaves_the_old_file_and_a_replacement_keeps_its_mode()
+    {
+        var result = await RunAsync("fs-aborted-write");
+
+        Assert.False(result.GetProperty("aborted").GetProperty("ok").GetBoolean());
+        Assert.Contains("EISDIR", result.GetProperty("aborted").GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal("original", result.GetProperty("afterAbort").GetString());
+        Assert.Equal("replaced", result.GetProperty("replaced").GetString());
+        Assert.Equal("0600", result.GetProperty("mode").GetString());
+    }
+
+    [Fact]
     public async Task Directories_are_made_listed_statted_and_removed()
     {
         var result = await RunAsync("fs-directories");

@@ -102,6 +102,25 @@ const scenarios = {
     });
   },
 
+  // A local read error aborts the upload without EOF: the file in the sandbox must keep its old content.
+  async "fs-aborted-write"() {
+    return withSandbox({}, async (sb) => {
+      const fs = sb.filesystem;
+      await fs.writeText("original", "/w/keep.txt");
+      await run(sb, "chmod 600 /w/keep.txt");
+      const local = await mkdtemp(join(tmpdir(), "fs-conformance-"));
+      try {
+        // Opening a directory works; reading it fails (EISDIR) after the exec has started.
+        var aborted = await capture(() => fs.copyFromLocal(local, "/w/keep.txt"));
+      } finally {
+        await rm(local, { recursive: true, force: true });
+      }
+      const afterAbort = await fs.readText("/w/keep.txt");
+      await fs.writeText("replaced", "/w/keep.txt");
+      return { aborted, afterAbort, replaced: await fs.readText("/w/keep.txt"), mode: (await fs.stat("/w/keep.txt")).permissions };
+    });
+  },
+
   async "fs-directories"() {
     return withSandbox({}, async (sb) => {
       const fs = sb.filesystem;
