@@ -3,10 +3,17 @@ using System.Text.Json;
 
 namespace TypedSandbox.Conformance.Tests;
 
+/// <summary>sb.filesystem.* through Modal's JS SDK on crun.</summary>
+[Collection(EngineTests.Name)]
+public sealed class FilesystemTests(EngineFixture fixture, Xunit.Abstractions.ITestOutputHelper output) : FilesystemConformance(fixture, output);
+
+/// <summary>The same on gVisor (runsc), whose kernel resolves the paths.</summary>
+[Collection(RunscEngineTests.Name)]
+public sealed class RunscFilesystemTests(RunscEngineFixture fixture, Xunit.Abstractions.ITestOutputHelper output) : FilesystemConformance(fixture, output);
+
 /// <summary>sb.filesystem.* through Modal's JS SDK: every operation byte-exact, the SDK's error classes, and no way out
 /// of the sandbox through "..", absolute symlinks or links to directories.</summary>
-[Collection(EngineTests.Name)]
-public sealed class FilesystemTests(EngineFixture fixture, Xunit.Abstractions.ITestOutputHelper output)
+public abstract class FilesystemConformance(EngineFixture fixture, Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
     public async Task Text_binary_empty_and_five_mebibyte_files_round_trip_exactly()
