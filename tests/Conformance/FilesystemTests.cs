@@ -91,6 +91,7 @@ public abstract class FilesystemConformance(EngineFixture fixture, Xunit.Abstrac
 
         var root = result.GetProperty("statRoot");
         Assert.Equal("/", root.GetProperty("path").GetString());
+        Assert.Equal("/", root.GetProperty("name").GetString());
         Assert.Equal("directory", root.GetProperty("type").GetString());
 
         Assert.Equal("12345", result.GetProperty("targetAfterLinkRemoved").GetString());

@@ -210,7 +210,8 @@ internal static unsafe class FsToolsCommand
         var (status, errno) = FileStatus.Read(path, follow: false);
         if (errno != 0) return FailErrno(errno, "path does not exist");
         using var json = new JsonOutput();
-        WriteEntry(json.Writer, Path.GetFileName(path.TrimEnd('/')), path, status, new Accounts());
+        var trimmed = path.TrimEnd('/');
+        WriteEntry(json.Writer, trimmed.Length == 0 ? "/" : Path.GetFileName(trimmed), path, status, new Accounts());
         json.Flush();
         return 0;
     }
