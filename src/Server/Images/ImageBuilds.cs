@@ -34,7 +34,7 @@ public sealed partial class ImageBuilds(ImageStore store, ILogger<ImageBuilds> l
 
         var job = new ImageBuildJob(imageId);
         _jobs[imageId] = job;
-        _ = RunAsync(job, dockerfileCommands);
+        _ = RunAsync(job, dockerfileCommands, forceBuild);
         return job;
     }
 
@@ -57,11 +57,11 @@ public sealed partial class ImageBuilds(ImageStore store, ILogger<ImageBuilds> l
         return job.Image ?? throw EngineException.Precondition($"Image '{imageId}' failed to build: {job.Error}");
     }
 
-    private async Task RunAsync(ImageBuildJob job, IReadOnlyList<string> dockerfileCommands)
+    private async Task RunAsync(ImageBuildJob job, IReadOnlyList<string> dockerfileCommands, bool forceBuild)
     {
         try
         {
-            var image = await store.GetOrBuildAsync(dockerfileCommands, job, _stopping.Token).ConfigureAwait(false);
+            var image = await store.GetOrBuildAsync(dockerfileCommands, job, forceBuild, _stopping.Token).ConfigureAwait(false);
             job.Succeed(image);
             LogBuilt(job.ImageId);
         }

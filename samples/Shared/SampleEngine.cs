@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Logging;
+using TypedSandbox;
+using TypedSandbox.Server.Hosting;
+using TypedSandbox.Server.Images;
+
+namespace TypedSandbox.Samples;
+
+/// <summary>
+/// Starts the embedded engine for a sample when nothing else is configured (no MODAL_SERVER_URL, no ~/.modal.toml),
+/// and points <see cref="SandboxClient.Default"/> at it.
+/// </summary>
+internal static class SampleEngine
+{
+    public static async Task<EngineHost?> StartIfNeededAsync(CancellationToken cancellationToken = default)
+    {
+        var configPath = Environment.GetEnvironmentVariable("MODAL_CONFIG_PATH")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".modal.toml");
+        if (Environment.GetEnvironmentVariable("MODAL_SERVER_URL") is { Length: > 0 } || File.Exists(configPath))
+        {
+            return null;
+        }
+
+        var host = await EngineHost.StartAsync(
+            new EngineOptions
+            {
+                Port = 0,
+                RegistryMirrors = RegistryMirror.ParseAll([], Environment.GetEnvironmentVariable(RegistryMirror.EnvironmentVariable)),
+            },
+            logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning),
+            cancellationToken).ConfigureAwait(false);
+        Console.WriteLine($"[embedded engine on {host.Url}]");
+        SandboxClient.Default = new SandboxClient(new SandboxClientOptions { ServerUrl = host.Url.ToString(), TokenId = "local", TokenSecret = "local" });
+        return host;
+    }
+}
