@@ -92,6 +92,9 @@ public sealed class EngineHost : IAsyncDisposable
             new ContainerRuntimeOptions { Runtime = options.Runtime, StateDirectory = Path.Combine(options.StateDirectory, "sandboxes") },
             sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<SandboxManager>();
+        services.AddSingleton(sp => new FilesystemSnapshots(
+            sp.GetRequiredService<ImageBuilds>(), sp.GetRequiredService<ImageStore>(), Path.Combine(options.StateDirectory, "images", "scratch"),
+            sp.GetRequiredService<ILogger<FilesystemSnapshots>>()));
         services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<StatusMapping>();
