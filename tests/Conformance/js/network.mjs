@@ -39,7 +39,7 @@ async function fetchWhenUp(url) {
   let last;
   for (let attempt = 0; attempt < 100; attempt++) {
     try {
-      const response = await fetch(url, { headers: { connection: "close" } });
+      const response = await fetch(url, { headers: { connection: "close" }, signal: AbortSignal.timeout(10000) });
       return { status: response.status, body: await response.text() };
     } catch (e) {
       last = e;
@@ -68,8 +68,10 @@ function readAll(socket) {
   });
 }
 
+// busybox httpd, or Python's http.server when SERVER=python (busybox httpd drops some connections under gVisor).
 const httpServer = (port, text) =>
-  `mkdir -p /www && echo ${text} > /www/hello.txt && exec httpd -f -p ${port} -h /www`;
+  `mkdir -p /www && echo ${text} > /www/hello.txt && ` +
+  (process.env.SERVER === "python" ? `exec python3 -m http.server ${port} --bind 0.0.0.0 -d /www` : `exec httpd -f -p ${port} -h /www`);
 
 const tunnelInfo = (t) => ({
   host: t.host,
@@ -162,6 +164,7 @@ const scenarios = {
       if (reset) await sleep(100);
       else socket = s;
     }
+    if (!socket) throw new Error("the sandbox's server never took a connection through the tunnel");
     socket.write("first\n");
     // Hold the connection, with nothing else going on, for twice the idle timeout.
     await sleep(4000);
