@@ -122,8 +122,8 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
         lock (_pumps) CloseStdin();
     }
 
-    // gVisor (runsc) can fail a blocking socket read or write with EAGAIN while another thread uses the same socket
-    // (seen with the Debian 2022 build): wait until the socket is ready and try again, as for a non-blocking socket.
+    // On the host network stack (runsc --network=host, our open network) gVisor's Debian 2022 build can fail a blocked
+    // socket read with EAGAIN once another thread writes to that socket: wait until it is ready and try again.
     private static void WaitUntilReady(int fd, short events)
     {
         Span<byte> pollFd = stackalloc byte[8];

@@ -4,8 +4,8 @@ namespace TypedSandbox.Conformance.Tests.Network;
 [Collection(RunscEngineTests.Name)]
 public sealed class RunscNetworkTests(RunscEngineFixture fixture)
 {
-    // busybox httpd itself drops a connection now and then under this gVisor build (also from inside the sandbox),
-    // so the web server here is Python's.
+    // busybox httpd itself drops a connection now and then on gVisor's host network stack (also for clients inside the
+    // sandbox), so the web server here is Python's.
     private static readonly Dictionary<string, string> PythonServer = new() { ["TEST_IMAGE"] = "python:3.13-slim", ["SERVER"] = "python" };
 
     [Fact]
