@@ -28,6 +28,17 @@ public sealed class IdleTimeoutTests(EngineFixture fixture)
     }
 
     [Fact]
+    public async Task Writes_to_the_entrypoint_stdin_keep_the_sandbox_alive()
+    {
+        var result = await NetworkScenarios.RunAsync(fixture, "idle-stdin-keeps-alive");
+
+        // Written for twice the idle timeout: still running then, and it idles out once the writes stop.
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, result.GetProperty("pollWhileWriting").ValueKind);
+        Assert.Equal(string.Concat(Enumerable.Range(0, 8).Select(i => $"line {i}\n")), result.GetProperty("stdout").GetString());
+        Assert.Equal("IdleTimeout", fixture.Engine.Host.Services.GetSandboxResult(result.GetProperty("id").GetString()!));
+    }
+
+    [Fact]
     public async Task An_open_tunnel_connection_keeps_the_sandbox_alive()
     {
         var result = await NetworkScenarios.RunAsync(fixture, "idle-tunnel-keeps-alive");

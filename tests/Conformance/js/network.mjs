@@ -145,6 +145,19 @@ const scenarios = {
     return { id: sb.sandboxId, long, pollAfterExec, code };
   },
 
+  async "idle-stdin-keeps-alive"() {
+    // The entrypoint alone is not activity; writes to its stdin are.
+    const sb = await modal.sandboxes.create(await app(), image(), { command: ["cat"], idleTimeoutMs: 2000 });
+    for (let i = 0; i < 8; i++) {
+      await sb.stdin.writeText(`line ${i}\n`);
+      await sleep(500);
+    }
+    const pollWhileWriting = await sb.poll();
+    const code = await sb.wait();
+    const stdout = await sb.stdout.readText();
+    return { id: sb.sandboxId, pollWhileWriting, code, stdout };
+  },
+
   async "idle-tunnel-keeps-alive"() {
     const sb = await modal.sandboxes.create(await app(), image(), {
       // A TCP echo-to-stdout server that takes one connection after another.
