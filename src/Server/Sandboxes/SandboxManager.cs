@@ -365,6 +365,17 @@ public sealed partial class SandboxManager : IAsyncDisposable
             }
         }
 
+        // The kernel's floors: the memory cgroup needs a few MiB, and a CFS quota is at least 1 ms per 100 ms period.
+        if (spec.MemoryMb is > 0 and < 4)
+        {
+            throw EngineException.Invalid($"Memory {spec.MemoryMb} MiB is below the 4 MiB minimum.");
+        }
+
+        if (spec.MilliCpu is > 0 and < 10)
+        {
+            throw EngineException.Invalid($"CPU {spec.MilliCpu / 1000.0:0.###} is below the minimum of 0.01 CPU.");
+        }
+
         var ports = new HashSet<int>();
         foreach (var port in spec.Ports)
         {

@@ -19,6 +19,19 @@ public sealed class ResourceLimitTests(EngineFixture fixture)
     }
 
     [Fact]
+    public async Task Requests_below_the_kernel_minimums_are_refused()
+    {
+        var result = await NetworkScenarios.RunAsync(fixture, "resource-bad-input");
+
+        var memory = NetworkScenarios.Error(result, "tinyMemory");
+        Assert.Contains("INVALID_ARGUMENT", memory, StringComparison.Ordinal);
+        Assert.Contains("Memory 2 MiB is below the 4 MiB minimum", memory, StringComparison.Ordinal);
+        var cpu = NetworkScenarios.Error(result, "tinyCpu");
+        Assert.Contains("INVALID_ARGUMENT", cpu, StringComparison.Ordinal);
+        Assert.Contains("below the minimum of 0.01 CPU", cpu, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Explicit_limits_above_the_requests_are_the_enforced_ones()
     {
         var result = await NetworkScenarios.RunAsync(fixture, "resource-limits");

@@ -201,6 +201,13 @@ const scenarios = {
     });
   },
 
+  async "resource-bad-input"() {
+    const a = await app();
+    const tinyMemory = await capture(() => modal.sandboxes.create(a, image(), { memoryMiB: 2 }).then((sb) => sb.terminate()));
+    const tinyCpu = await capture(() => modal.sandboxes.create(a, image(), { cpu: 0.005 }).then((sb) => sb.terminate()));
+    return { tinyMemory, tinyCpu };
+  },
+
   async "resource-limits"() {
     // Explicit limits above the requests: the limits are what the cgroup enforces.
     return withSandbox({ memoryMiB: 64, memoryLimitMiB: 192, cpu: 0.25, cpuLimit: 1.5 }, async (sb) => ({
