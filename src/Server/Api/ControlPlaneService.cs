@@ -25,6 +25,7 @@ internal sealed class ControlPlaneService(
     VolumeStore volumes,
     SandboxManager sandboxes,
     EngineEndpoint endpoint,
+    EngineOptions options,
     TimeProvider clock) : ModalClient.ModalClientBase
 {
     /// <summary>The image builder version the engine reports (the SDKs pass it back on image builds).</summary>
@@ -267,8 +268,10 @@ internal sealed class ControlPlaneService(
 
     private async Task<SandboxListResponse> ListAsync(SandboxListRequest request, ServerCallContext context)
     {
-        DateTimeOffset? before = request.BeforeTimestamp > 0 ? DateTimeOffset.FromUnixTimeMilliseconds((long)(request.BeforeTimestamp * 1000)) : null;
-        var rows = await sandboxes.ListAsync(request.AppId, ToMap(request.Tags), before, request.IncludeFinished, pageSize: 100, context.CancellationToken)
+        // Creation times are whole milliseconds: round, so the cursor the SDK echoes back is the exact time it was given.
+        DateTimeOffset? before = request.BeforeTimestamp > 0 ? DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(request.BeforeTimestamp * 1000)) : null;
+        var rows = await sandboxes.ListAsync(
+                request.AppId, ToMap(request.Tags), before, request.IncludeFinished, options.SandboxListPageSize, context.CancellationToken)
             .ConfigureAwait(false);
         var response = new SandboxListResponse();
         foreach (var row in rows)

@@ -32,6 +32,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
     private readonly ILogger<SandboxManager> _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _sweeper;
+    private long _lastCreatedMs;
 
     /// <summary>Creates the manager and starts its timeout sweeper.</summary>
     public SandboxManager(
@@ -69,7 +70,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
         Validate(spec);
         var random = ObjectIds.Random(22);
         var id = spec.V2 ? ObjectIds.NewV2SandboxId() : "sb-" + random;
-        var session = new SandboxSession(id, "ta-" + random, spec, _clock.GetUtcNow());
+        var session = new SandboxSession(id, "ta-" + random, spec, NextCreationTime());
         ReserveName(session);
         try
         {
@@ -295,6 +296,24 @@ public sealed partial class SandboxManager : IAsyncDisposable
             .Where(row => tags.All(t => row.Tags.TryGetValue(t.Key, out var v) && v == t.Value))
             .Take(pageSize)
             .ToList();
+    }
+
+    /// <summary>
+    /// The creation time of a new sandbox: now, in whole milliseconds, and later than any before it, so a listing page's
+    /// cursor (strictly before a creation time) never skips a sandbox created in the same millisecond.
+    /// </summary>
+    private DateTimeOffset NextCreationTime()
+    {
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        while (true)
+        {
+            var last = Interlocked.Read(ref _lastCreatedMs);
+            var next = Math.Max(now, last + 1);
+            if (Interlocked.CompareExchange(ref _lastCreatedMs, next, last) == last)
+            {
+                return DateTimeOffset.FromUnixTimeMilliseconds(next);
+            }
+        }
     }
 
     private static ContainerHandle RequireRunning(SandboxSession session) =>
