@@ -41,9 +41,14 @@ public sealed class FeatureEngineFixture : IAsyncLifetime
         RunAsync(Engine, script, scenario, environment);
 
     /// <summary>Runs one scenario of tests/Conformance/js/&lt;script&gt; with Modal's JS SDK and parses the JSON line it prints.</summary>
-    internal static async Task<JsonElement> RunAsync(TestEngine engine, string script, string scenario, IReadOnlyDictionary<string, string>? environment = null)
+    internal static Task<JsonElement> RunAsync(TestEngine engine, string script, string scenario, IReadOnlyDictionary<string, string>? environment = null) =>
+        RunAsync(engine.ModalEnvironment, script, scenario, environment);
+
+    /// <summary>Runs one scenario against the engine <paramref name="modalEnvironment"/> points at.</summary>
+    internal static async Task<JsonElement> RunAsync(
+        IReadOnlyDictionary<string, string> modalEnvironment, string script, string scenario, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var variables = new Dictionary<string, string>(engine.ModalEnvironment)
+        var variables = new Dictionary<string, string>(modalEnvironment)
         {
             ["TEST_IMAGE"] = "busybox:latest",
             ["PYTHON_IMAGE"] = "python:3.13-slim",

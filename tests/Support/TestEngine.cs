@@ -32,12 +32,15 @@ internal sealed class TestEngine : IAsyncDisposable
     public Uri Url => Host.Url;
 
     /// <summary>Environment for Modal's SDKs: the engine's URL and a token pair (any pair is accepted on loopback).</summary>
-    public IReadOnlyDictionary<string, string> ModalEnvironment => new Dictionary<string, string>
+    public IReadOnlyDictionary<string, string> ModalEnvironment => ModalEnvironmentFor(Url, StateDirectory);
+
+    /// <summary>Environment for Modal's SDKs talking to the engine at <paramref name="url"/>.</summary>
+    public static IReadOnlyDictionary<string, string> ModalEnvironmentFor(Uri url, string stateDirectory) => new Dictionary<string, string>
     {
-        ["MODAL_SERVER_URL"] = Url.ToString().TrimEnd('/'),
+        ["MODAL_SERVER_URL"] = url.ToString().TrimEnd('/'),
         ["MODAL_TOKEN_ID"] = "ak-test",
         ["MODAL_TOKEN_SECRET"] = "as-test",
-        ["MODAL_CONFIG_PATH"] = Path.Combine(StateDirectory, "no-modal.toml"),
+        ["MODAL_CONFIG_PATH"] = Path.Combine(stateDirectory, "no-modal.toml"),
     };
 
     /// <summary>A fresh state directory path under the temp directory (not created).</summary>

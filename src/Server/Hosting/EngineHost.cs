@@ -88,9 +88,8 @@ public sealed class EngineHost : IAsyncDisposable
             new SandboxBuildStepExecutor(sp.GetRequiredService<IContainerRuntime>(), Path.Combine(options.StateDirectory, "images", "scratch")),
             sp.GetRequiredService<ILogger<ImageStore>>()));
         services.AddSingleton<ImageBuilds>();
-        services.AddSingleton(sp => ContainerRuntimeFactory.Create(
-            new ContainerRuntimeOptions { Runtime = options.Runtime, StateDirectory = Path.Combine(options.StateDirectory, "sandboxes") },
-            sp.GetRequiredService<ILoggerFactory>()));
+        var runtimeOptions = new ContainerRuntimeOptions { Runtime = options.Runtime, StateDirectory = Path.Combine(options.StateDirectory, "sandboxes") };
+        services.AddSingleton(sp => ContainerRuntimeFactory.Create(runtimeOptions, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<SandboxManager>();
         services.AddGrpc(grpc =>
         {
@@ -107,6 +106,10 @@ public sealed class EngineHost : IAsyncDisposable
         {
             // Resolving the runtime checks the host (OCI runtime, cgroups, agent) and fails with what to fix.
             app.Services.GetRequiredService<IContainerRuntime>();
+            // A previous run that died left its sandboxes' mounts, bundles and cgroups (their processes ended with it):
+            // remove them, and report those sandboxes as terminated.
+            await ContainerRuntimeFactory.RemoveLeftoversAsync(runtimeOptions, app.Services.GetRequiredService<ILoggerFactory>(), cancellationToken)
+                .ConfigureAwait(false);
             await app.Services.GetRequiredService<SandboxManager>().ReportOrphansAsync(cancellationToken).ConfigureAwait(false);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
         }

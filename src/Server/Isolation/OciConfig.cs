@@ -70,7 +70,8 @@ internal static class OciConfig
                     $"{AgentMountPoint}/{AgentFiles.AgentName}",
                 ]),
                 ["env"] = Strings(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]),
-                ["cwd"] = "/",
+                // The runtime creates a missing cwd (as runc and Docker do), so a sandbox's workdir exists before any exec.
+                ["cwd"] = spec.Workdir ?? "/",
                 ["capabilities"] = new JsonObject
                 {
                     ["bounding"] = Strings(Capabilities),

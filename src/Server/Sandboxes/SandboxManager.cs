@@ -468,11 +468,14 @@ public sealed partial class SandboxManager : IAsyncDisposable
 
     private async Task FinishAsync(SandboxSession session, SandboxResult result)
     {
-        if (!session.TryFinish(result))
+        if (!session.TryClaimFinish())
         {
             return;
         }
 
+        // Durable before anyone is told: a client that saw the result must see it again after an engine crash.
+        await PersistFinishedAsync(session, result, CancellationToken.None).ConfigureAwait(false);
+        session.PublishResult(result);
         ReleaseName(session);
         LogFinished(session.Id, result.Outcome, result.ExitCode);
         try
@@ -487,8 +490,6 @@ public sealed partial class SandboxManager : IAsyncDisposable
         {
             LogTeardownFailed(exception, session.Id);
         }
-
-        await PersistFinishedAsync(session, result, CancellationToken.None).ConfigureAwait(false);
     }
 
     private async Task SweepAsync(CancellationToken cancellationToken)

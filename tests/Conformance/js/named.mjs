@@ -45,6 +45,9 @@ const scenarios = {
       slash: await tryName("a/b"),
       tooLong: await tryName("x".repeat(64)),
       longest: await tryName("y".repeat(63)),
+      // The SDK checks names itself; the engine checks them too for clients that do not (a raw request).
+      raw: await capture(async () =>
+        modal.cpClient.sandboxCreate({ appId: a.appId, definition: { imageId: (await image().build(a)).imageId, name: "has space" } })),
     };
   },
 };

@@ -1,6 +1,6 @@
 // Secrets and environment variables through Modal's JS SDK. Usage: node secrets.mjs <scenario>
 // SECRET_NAME names a secret the test created through the engine; SECRET_VALUE is a value that must never be logged.
-import { modal, capture, run, withSandbox, main } from "./harness.mjs";
+import { modal, image, app, capture, run, withSandbox, main } from "./harness.mjs";
 
 const envOf = (sb, names, params) =>
   run(sb, ["sh", "-c", names.map((n) => `echo ${n}=\${${n}-unset}`).join("; ")], params).then((r) => r.stdout);
@@ -26,6 +26,18 @@ const scenarios = {
     const badExecSecret = await withSandbox({}, (sb) =>
       capture(async () => run(sb, ["true"], { secrets: [await modal.secrets.fromObject({ "=x": "y" })] })));
     return { missingName, missingKey, badEnvKey, badSecretKey, badExecKey, badExecSecret };
+  },
+  async "engine-checks"() {
+    // The SDK checks keys and workdirs itself; other clients may not, so the engine checks them too (raw requests).
+    const a = await app();
+    const img = await image().build(a);
+    const rawCreate = (definition) =>
+      capture(() => modal.cpClient.sandboxCreate({ appId: a.appId, definition: { imageId: img.imageId, ...definition } }));
+    return {
+      secretKey: await capture(() => modal.cpClient.secretGetOrCreate({ objectCreationType: 5, envDict: { "1BAD": process.env.SECRET_VALUE } })),
+      envKey: await rawCreate({ environmentVariables: { contents: { "BAD-KEY": process.env.SECRET_VALUE } } }),
+      workdir: await rawCreate({ workdir: "relative/dir" }),
+    };
   },
   async "workdir"() {
     return withSandbox({ workdir: "/tmp" }, async (sb) => {
