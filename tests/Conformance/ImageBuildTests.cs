@@ -40,8 +40,8 @@ public sealed class ImageBuildTests(FeatureEngineFixture fixture)
 
         Assert.Equal(1, result.GetProperty("status").GetInt32());
         var messages = result.GetProperty("messages").EnumerateArray().ToList();
-        var first = messages.FindIndex(m => m.GetProperty("text").GetString()!.Contains("first-line-stream", StringComparison.Ordinal));
-        var second = messages.FindIndex(m => m.GetProperty("text").GetString()!.Contains("second-line-stream", StringComparison.Ordinal));
+        var first = messages.FindIndex(m => m.GetProperty("text").GetString()!.Split('\n').Contains("first-line-stream"));
+        var second = messages.FindIndex(m => m.GetProperty("text").GetString()!.Split('\n').Contains("second-line-stream"));
         Assert.True(first >= 0 && second >= 0, $"both lines are in the log: {JsonSerializer.Serialize(messages)}");
         // The step sleeps between its two lines: the first arrived in its own message, before the step ended.
         Assert.True(first < second, $"the first line came in an earlier message than the second: {JsonSerializer.Serialize(messages)}");
