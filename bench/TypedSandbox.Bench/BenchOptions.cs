@@ -1,0 +1,96 @@
+using System.Globalization;
+
+namespace TypedSandbox.Bench;
+
+/// <summary>The benchmark's command-line switches.</summary>
+internal sealed record BenchOptions
+{
+    public const string Usage = """
+        Usage: dotnet run --project bench/TypedSandbox.Bench -c Release -- [switches]
+          --iterations N      timed iterations per latency series (default 20)
+          --warmup N          untimed iterations first (default 2)
+          --runtime NAME      OCI runtime of the engine and of the raw baseline: crun (default), runc, runsc
+          --stream-mb N       bytes of the single-stream throughput run, in MB (default 100)
+          --streams N         concurrent streams of the second throughput run (default 100)
+          --stream-each-mb N  bytes per stream of that run, in MB (default 4)
+          --stream-runs N     repetitions of each throughput run (default 3)
+          --density N         idle sandboxes for the memory measurement (default 50; 0 skips it)
+          --out FILE          also write the table here (default bench/results/latest.md)
+        """;
+
+    public int Iterations { get; init; } = 20;
+
+    public int Warmup { get; init; } = 2;
+
+    public string Runtime { get; init; } = "crun";
+
+    public int StreamMegabytes { get; init; } = 100;
+
+    public int Streams { get; init; } = 100;
+
+    public int StreamEachMegabytes { get; init; } = 4;
+
+    public int StreamRuns { get; init; } = 3;
+
+    public int Density { get; init; } = 50;
+
+    public string? OutputFile { get; init; }
+
+    /// <summary>Parses the switches; null with <paramref name="error"/> set when they are wrong or help was asked for.</summary>
+    public static BenchOptions? Parse(IReadOnlyList<string> args, out string? error)
+    {
+        var options = new BenchOptions();
+        error = null;
+        for (var i = 0; i < args.Count; i++)
+        {
+            var name = args[i];
+            if (name is "-h" or "--help")
+            {
+                error = "";
+                return null;
+            }
+
+            if (i + 1 >= args.Count)
+            {
+                error = $"{name} needs a value.";
+                return null;
+            }
+
+            var value = args[++i];
+            int Count(int min)
+            {
+                if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < min)
+                {
+                    throw new FormatException($"{name} {value}: expected a whole number ≥ {min}.");
+                }
+
+                return n;
+            }
+
+            try
+            {
+                options = name switch
+                {
+                    "--iterations" => options with { Iterations = Count(1) },
+                    "--warmup" => options with { Warmup = Count(0) },
+                    "--runtime" when value is "crun" or "runc" or "runsc" => options with { Runtime = value },
+                    "--runtime" => throw new FormatException($"--runtime {value}: use crun, runc or runsc."),
+                    "--stream-mb" => options with { StreamMegabytes = Count(1) },
+                    "--streams" => options with { Streams = Count(1) },
+                    "--stream-each-mb" => options with { StreamEachMegabytes = Count(1) },
+                    "--stream-runs" => options with { StreamRuns = Count(1) },
+                    "--density" => options with { Density = Count(0) },
+                    "--out" => options with { OutputFile = value },
+                    _ => throw new FormatException($"Unknown switch {name}."),
+                };
+            }
+            catch (FormatException e)
+            {
+                error = e.Message;
+                return null;
+            }
+        }
+
+        return options;
+    }
+}

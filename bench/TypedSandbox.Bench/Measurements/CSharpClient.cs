@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using TypedSandbox.Bench.Harness;
+using TypedSandbox.Bench.Reporting;
+
+namespace TypedSandbox.Bench.Measurements;
+
+/// <summary>
+/// The same measurements through our own C# client (<see cref="SandboxClient"/>), side by side with the JS SDK:
+/// create → first output of <c>echo hi</c>, exec round trip of <c>true</c>, and single-stream stdout throughput.
+/// </summary>
+internal static class CSharpClient
+{
+    public const string Title = "3. the C# client (`TypedSandbox.SandboxClient`) against Modal's JS SDK";
+
+    public static async Task RunAsync(BenchContext bench, Report report, CancellationToken cancellationToken)
+    {
+        var section = report.Section(Title.Replace("3.", "3a.", StringComparison.Ordinal) + ": latency", "ms");
+        var options = bench.Options;
+        var environment = bench.Engine.ModalEnvironment;
+        await using var client = new SandboxClient(new SandboxClientOptions
+        {
+            ServerUrl = environment["MODAL_SERVER_URL"],
+            TokenId = environment["MODAL_TOKEN_ID"],
+            TokenSecret = environment["MODAL_TOKEN_SECRET"],
+            ConfigPath = environment["MODAL_CONFIG_PATH"],
+        });
+        var app = await client.Apps.FromNameAsync("bench", createIfMissing: true, cancellationToken: cancellationToken);
+        var image = client.Images.FromRegistry("busybox:latest");
+        var create = new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(30) };
+
+        await MeasureAsync(section, "C# client, create + exec + first bytes", bench.Js, "create-exec", options, async () =>
+        {
+            var started = Stopwatch.GetTimestamp();
+            // Disposing the sandbox terminates it and releases its router connection (outside the timed span).
+            await using var sandbox = await client.Sandboxes.CreateAsync(app, image, create, cancellationToken);
+            await using var process = await sandbox.ExecAsync(["echo", "hi"], cancellationToken: cancellationToken);
+            var buffer = new byte[64];
+            var read = await process.Stdout.ReadAsync(buffer, cancellationToken);
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            if (read == 0 || !Encoding.ASCII.GetString(buffer, 0, read).StartsWith('h'))
+            {
+                throw new InvalidOperationException($"echo hi printed '{Encoding.ASCII.GetString(buffer, 0, read)}'.");
+            }
+
+            await process.Stdout.ReadAllBytesAsync(cancellationToken);
+            await process.WaitAsync(cancellationToken);
+            return elapsed;
+        }, CreateToFirstOutput.Goal, cancellationToken);
+
+        await using (var running = await client.Sandboxes.CreateAsync(app, image, create, cancellationToken))
+        {
+            await MeasureAsync(section, "C# client, exec `true` + wait", bench.Js, "exec-true", options, async () =>
+            {
+                var started = Stopwatch.GetTimestamp();
+                await using var process = await running.ExecAsync(["true"], cancellationToken: cancellationToken);
+                var code = await process.WaitAsync(cancellationToken);
+                var elapsed = Stopwatch.GetElapsedTime(started);
+                return code == 0 ? elapsed : throw new InvalidOperationException($"true exited with {code}.");
+            }, ExecRoundTrip.Goal, cancellationToken);
+
+            var shape = StreamThroughput.Shapes(options)[0];
+            var throughput = report.Section(Title.Replace("3.", "3b.", StringComparison.Ordinal) + ": stdout throughput", "MB/s");
+            try
+            {
+                var series = await StreamAsync(running, shape, options.StreamRuns, cancellationToken);
+                var js = StreamThroughput.FromJs(await bench.Js.RunAsync("stream", shape.Streams, shape.BytesPerStream, options.StreamRuns));
+                throughput.Throughput($"C# client, stdout {shape.Describe()}", series.MegabytesPerSecond, series.Exactness,
+                    ("JS SDK", js.MegabytesPerSecond), StreamThroughput.Goal);
+                throughput.Throughput($"JS SDK, stdout {shape.Describe()}", js.MegabytesPerSecond, js.Exactness);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                throughput.Failed("C# client stdout throughput", e);
+            }
+        }
+
+        section.Notes.Add("Each pair is measured back to back in this run; the JS SDK rows repeat sections 1, 2 and 4 so the ratio compares neighbours.");
+        section.Notes.Add("The C# client resolves its app and image once before the loop, like the JS SDK series.");
+    }
+
+    /// <summary>Times the C# series, then the JS SDK's same mode, and reports both with the C#/JS ratio.</summary>
+    private static async Task MeasureAsync(
+        ReportSection section, string subject, JsSdk js, string jsMode, BenchOptions options, Func<Task<TimeSpan>> measure, Target goal, CancellationToken cancellationToken)
+    {
+        try
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var csharp = await BenchContext.RepeatAsync(options.Warmup, options.Iterations, measure);
+            var result = await js.RunAsync(jsMode, options.Iterations, options.Warmup);
+            var samples = result.GetProperty("samples").EnumerateArray()
+                .Select(s => s.ValueKind == System.Text.Json.JsonValueKind.Object ? s.GetProperty("total").GetDouble() : s.GetDouble());
+            var jsSamples = new Samples(samples);
+            section.Latency(subject, csharp, ("JS SDK", jsSamples), goal);
+            section.Latency(subject.Replace("C# client", "JS SDK", StringComparison.Ordinal), jsSamples);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            section.Failed(subject, e);
+        }
+    }
+
+    private static async Task<StreamThroughput.Series> StreamAsync(Sandbox sandbox, StreamThroughput.Shape shape, int runs, CancellationToken cancellationToken)
+    {
+        await using var prepare = await sandbox.ExecAsync(["sh", "-c", NumberSequence.WriteCommand(shape.BytesPerStream)], cancellationToken: cancellationToken);
+        var prepared = await prepare.WaitAsync(cancellationToken);
+        if (prepared != 0)
+        {
+            throw new InvalidOperationException($"writing the sequence exited with {prepared}.");
+        }
+
+        var expected = NumberSequence.Expected(checked((int)shape.BytesPerStream));
+        var rates = new List<double>();
+        var failures = 0;
+        // One untimed run first, as the JS side does.
+        for (var run = -1; run < runs; run++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var results = await Task.WhenAll(Enumerable.Range(0, shape.Streams).Select(async _ =>
+            {
+                await using var process = await sandbox.ExecAsync(["cat", NumberSequence.DataPath(shape.BytesPerStream)], cancellationToken: cancellationToken);
+                var checker = new NumberSequence.Checker(expected);
+                var buffer = new byte[256 * 1024];
+                int read;
+                while ((read = await process.Stdout.ReadAsync(buffer, cancellationToken)) > 0)
+                {
+                    checker.Add(buffer.AsSpan(0, read));
+                }
+
+                return await process.WaitAsync(cancellationToken) == 0 && checker.Exact;
+            }));
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            failures += results.Count(ok => !ok);
+            if (run < 0)
+            {
+                continue;
+            }
+
+            rates.Add(shape.Streams * shape.BytesPerStream / 1e6 / elapsed.TotalSeconds);
+        }
+
+        return new StreamThroughput.Series(new Samples(rates), failures == 0, string.Create(CultureInfo.InvariantCulture, $"{failures} inexact streams"));
+    }
+}

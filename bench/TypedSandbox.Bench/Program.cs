@@ -1,0 +1,128 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.DependencyInjection;
+using TypedSandbox.Bench;
+using TypedSandbox.Bench.Baselines;
+using TypedSandbox.Bench.Harness;
+using TypedSandbox.Bench.Measurements;
+using TypedSandbox.Bench.Reporting;
+using TypedSandbox.Server.Images;
+using TypedSandbox.Testing;
+
+// One command, one table: the engine measured side by side with the bare OCI runtime (and docker/podman when they work
+// here), every series in the same run. Progress goes to stderr, the table to stdout and to a markdown file.
+var options = BenchOptions.Parse(args, out var error);
+if (options is null)
+{
+    await Console.Error.WriteLineAsync(string.IsNullOrEmpty(error) ? BenchOptions.Usage : $"{error}\n\n{BenchOptions.Usage}");
+    return string.IsNullOrEmpty(error) ? 0 : 2;
+}
+
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    // Stop measuring but let every finally block remove what it created.
+    e.Cancel = true;
+    cancel.Cancel();
+};
+var token = cancel.Token;
+
+void Progress(string message) => Console.Error.WriteLine($"bench: {message}");
+
+await JsSdk.EnsureInstalledAsync();
+Progress($"starting the loopback registry and the engine ({options.Runtime})");
+await using var engine = await TestEngine.StartAsync(options.Runtime);
+var js = new JsSdk(new Dictionary<string, string>(engine.ModalEnvironment) { ["BENCH_IMAGE"] = "busybox:latest", ["BENCH_APP"] = "bench" });
+
+// The same layers the engine stacks for its sandboxes: built (pulled) once by the engine's own image store.
+var image = await engine.Host.Services.GetRequiredService<ImageStore>()
+    .GetOrBuildAsync(["FROM busybox:latest"], new DiscardBuildLog(), token);
+await using var raw = new RawOciRuntime(options.Runtime, Path.Combine(engine.StateDirectory, "bench"), image);
+
+var clis = new List<CliPeer>();
+foreach (var name in new[] { "docker", "podman" })
+{
+    var (cli, reason) = await ContainerCli.FindAsync(name, token);
+    string? pulled = null;
+    if (cli is not null)
+    {
+        try
+        {
+            pulled = await cli.PullAsync(engine.Registry.Url, "library/busybox:latest", token);
+        }
+        catch (InvalidOperationException e)
+        {
+            (cli, reason) = (null, "pull failed: " + e.Message);
+        }
+    }
+
+    clis.Add(new CliPeer(name, cli, pulled, reason));
+}
+
+var loadAtStart = LoadAverage();
+var report = new Report(await DescribeMachineAsync(options));
+var bench = new BenchContext(options, engine, js, raw, clis);
+var measurements = new (string Title, Func<BenchContext, Report, CancellationToken, Task> Run, bool Enabled)[]
+{
+    (CreateToFirstOutput.Title, CreateToFirstOutput.RunAsync, true),
+    (ExecRoundTrip.Title, ExecRoundTrip.RunAsync, true),
+    (CSharpClient.Title, CSharpClient.RunAsync, true),
+    (StreamThroughput.Title, StreamThroughput.RunAsync, true),
+    (Density.Title, Density.RunAsync, options.Density > 0),
+};
+foreach (var (title, run, _) in measurements.Where(m => m.Enabled))
+{
+    Progress(title);
+    try
+    {
+        await run(bench, report, token);
+    }
+    catch (Exception e) when (e is not OperationCanceledException)
+    {
+        // Each measurement reports its own failures row by row; this catches what escapes (a setup step) and goes on.
+        report.Section(title, "ms").Failed("the whole measurement", e);
+    }
+}
+
+report.AddContext("host load", $"1-minute load average {loadAtStart} at the start, {LoadAverage()} at the end " +
+    "(other work on the host widens p90s and moves MemAvailable)");
+var markdown = report.ToMarkdown();
+Console.WriteLine(markdown);
+var output = options.OutputFile ?? Path.Combine(RepositoryPaths.Root, "bench", "results", "latest.md");
+Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+await File.WriteAllTextAsync(output, markdown, token);
+Progress($"wrote {Path.GetRelativePath(Environment.CurrentDirectory, output)}");
+return 0;
+
+static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
+
+// The machine kind, without names or paths: what a reader needs to compare runs.
+static async Task<IReadOnlyList<(string, string)>> DescribeMachineAsync(BenchOptions options)
+{
+    static string Field(string file, string key) =>
+        File.Exists(file)
+            ? File.ReadLines(file).FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal))?[key.Length..].Trim(' ', '\t', ':', '=', '"') ?? "?"
+            : "?";
+
+    var memory = long.Parse(Field("/proc/meminfo", "MemTotal").Split(' ')[0], CultureInfo.InvariantCulture) / 1024 / 1024.0;
+    var node = await TimedCommand.RunAsync("node", ["--version"], TimeSpan.FromSeconds(30), CancellationToken.None);
+    return
+    [
+        ("date (UTC)", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)),
+        ("machine", string.Create(CultureInfo.InvariantCulture,
+            $"{Environment.ProcessorCount} vCPU ({Field("/proc/cpuinfo", "model name")}), {memory:0} GiB RAM")),
+        ("system", $"{Field("/etc/os-release", "PRETTY_NAME")}, kernel {File.ReadAllText("/proc/sys/kernel/osrelease").Trim()}"),
+        ("runtime", await RawOciRuntime.VersionAsync(options.Runtime)),
+        ("clients", $"Modal JS SDK modal@0.11.1 on node {node.StdoutText.Trim()}; {RuntimeInformation.FrameworkDescription}"),
+        ("settings", string.Create(CultureInfo.InvariantCulture,
+            $"{options.Iterations} iterations after {options.Warmup} warm-up; throughput runs ×{options.StreamRuns}; density N = {options.Density}")),
+    ];
+}
+
+/// <summary>Drops the image build's progress lines (the benchmark only needs the layers).</summary>
+internal sealed class DiscardBuildLog : IImageBuildLog
+{
+    public void Write(string line)
+    {
+    }
+}

@@ -1,0 +1,156 @@
+// Timings taken through Modal's official JavaScript SDK against a TypedSandbox engine.
+// Usage: node bench.mjs <mode> [args...]   (engine address and token from MODAL_SERVER_URL / MODAL_TOKEN_ID / MODAL_TOKEN_SECRET;
+// BENCH_IMAGE names the image, BENCH_APP the app)
+//   create-exec <iterations> <warmup>   create → exec(["echo","hi"]) → first stdout bytes, per iteration
+//   exec-true <iterations> <warmup>     exec(["true"]) + wait() on one running sandbox
+//   stream <streams> <bytesPerStream> <runs>   N concurrent execs each writing a known byte sequence, checked byte for
+//                                     byte; one untimed run, then <runs> timed ones
+//   create-idle <count>                 creates idle sandboxes and prints their ids (they stay running after exit)
+//   terminate <id...>                   terminates sandboxes by id
+// Every mode prints one JSON line on stdout; times are milliseconds from performance.now().
+import { ModalClient } from "modal";
+import { expectedSequence, sequenceCommand, dataPath } from "./sequence.mjs";
+
+const modal = new ModalClient();
+const imageRef = process.env.BENCH_IMAGE ?? "busybox:latest";
+const appName = process.env.BENCH_APP ?? "bench";
+// Long enough for the slowest mode; the bench terminates every sandbox it creates.
+const sandboxParams = { timeoutMs: 30 * 60 * 1000 };
+
+async function setup() {
+  const app = await modal.apps.fromName(appName, { createIfMissing: true });
+  const image = modal.images.fromRegistry(imageRef);
+  return { app, image };
+}
+
+async function firstChunk(stream) {
+  const reader = stream.getReader();
+  const { value, done } = await reader.read();
+  reader.releaseLock();
+  if (done) throw new Error("stdout ended before any output");
+  return value;
+}
+
+async function drain(stream) {
+  const reader = stream.getReader();
+  while (!(await reader.read()).done) { /* discard */ }
+}
+
+const modes = {
+  async "create-exec"(iterations, warmup) {
+    const { app, image } = await setup();
+    const samples = [];
+    for (let i = 0; i < Number(warmup) + Number(iterations); i++) {
+      const t0 = performance.now();
+      const sb = await modal.sandboxes.create(app, image, sandboxParams);
+      const t1 = performance.now();
+      const p = await sb.exec(["echo", "hi"], { mode: "binary" });
+      const t2 = performance.now();
+      const chunk = await firstChunk(p.stdout);
+      const t3 = performance.now();
+      const text = Buffer.from(chunk).toString("utf8");
+      if (!text.startsWith("hi")) throw new Error(`unexpected output ${JSON.stringify(text)}`);
+      await drain(p.stdout);
+      await p.wait();
+      await sb.terminate();
+      if (i >= Number(warmup)) samples.push({ total: t3 - t0, create: t1 - t0, exec: t2 - t1, firstOutput: t3 - t2 });
+    }
+    return { samples };
+  },
+
+  async "exec-true"(iterations, warmup) {
+    const { app, image } = await setup();
+    const sb = await modal.sandboxes.create(app, image, sandboxParams);
+    try {
+      const samples = [];
+      for (let i = 0; i < Number(warmup) + Number(iterations); i++) {
+        const t0 = performance.now();
+        const p = await sb.exec(["true"]);
+        const code = await p.wait();
+        const t1 = performance.now();
+        if (code !== 0) throw new Error(`true exited with ${code}`);
+        if (i >= Number(warmup)) samples.push(t1 - t0);
+      }
+      return { samples };
+    } finally {
+      await sb.terminate();
+    }
+  },
+
+  async stream(streamsArg, bytesArg, runsArg) {
+    const streams = Number(streamsArg);
+    const bytes = Number(bytesArg);
+    const expected = expectedSequence(bytes);
+    const { app, image } = await setup();
+    const sb = await modal.sandboxes.create(app, image, sandboxParams);
+    try {
+      const prepare = await sb.exec(["sh", "-c", sequenceCommand(bytes)]);
+      const prepared = await prepare.wait();
+      if (prepared !== 0) throw new Error(`writing ${dataPath(bytes)} exited with ${prepared}`);
+      const one = async () => {
+        const p = await sb.exec(["cat", dataPath(bytes)], { mode: "binary" });
+        const reader = p.stdout.getReader();
+        let offset = 0;
+        let mismatch = null;
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          const chunk = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+          if (mismatch === null && !chunk.equals(expected.subarray(offset, offset + chunk.length))) mismatch = offset;
+          offset += chunk.length;
+        }
+        const code = await p.wait();
+        return { received: offset, exact: mismatch === null && offset === bytes && code === 0 };
+      };
+      const runs = [];
+      // One untimed run first: the SDK's connections and node's JIT are warm for the timed ones.
+      for (let r = -1; r < Number(runsArg ?? 1); r++) {
+        const t0 = performance.now();
+        const results = await Promise.all(Array.from({ length: streams }, one));
+        const elapsedMs = performance.now() - t0;
+        if (r < 0) continue;
+        runs.push({
+          elapsedMs,
+          bytes: results.reduce((sum, x) => sum + x.received, 0),
+          inexactStreams: results.filter((x) => !x.exact).length,
+        });
+      }
+      return { expectedBytes: bytes * streams, runs };
+    } finally {
+      await sb.terminate();
+    }
+  },
+
+  async "create-idle"(countArg) {
+    const { app, image } = await setup();
+    const ids = [];
+    for (let i = 0; i < Number(countArg); i++) {
+      const sb = await modal.sandboxes.create(app, image, sandboxParams);
+      ids.push(sb.sandboxId);
+    }
+    return { ids };
+  },
+
+  async terminate(...ids) {
+    for (const id of ids) {
+      const sb = await modal.sandboxes.fromId(id);
+      await sb.terminate();
+    }
+    return { terminated: ids.length };
+  },
+};
+
+const [mode, ...args] = process.argv.slice(2);
+if (!modes[mode]) {
+  console.error(`unknown mode '${mode}'; one of ${Object.keys(modes).join(", ")}`);
+  process.exit(2);
+}
+try {
+  const result = await modes[mode](...args);
+  process.stdout.write(JSON.stringify(result) + "\n");
+  modal.close();
+  process.exit(0);
+} catch (e) {
+  console.error(e?.stack ?? String(e));
+  process.exit(1);
+}
