@@ -67,6 +67,19 @@ public sealed class ImageBuildTests(FeatureEngineFixture fixture)
     }
 
     [Fact]
+    public async Task Layer_env_and_secrets_reach_RUN_steps_only_and_their_values_make_the_image()
+    {
+        var result = await fixture.RunAsync("images.mjs", "build-secrets", new Dictionary<string, string> { ["TOKEN"] = "sec" });
+
+        Assert.Equal(result.GetProperty("firstId").GetString(), result.GetProperty("sameId").GetString());
+        Assert.NotEqual(result.GetProperty("firstId").GetString(), result.GetProperty("changedId").GetString());
+        // Built with the values; not left in the image's environment.
+        Assert.Equal("a1-b-sec\nunset unset\n", result.GetProperty("first").GetString());
+        Assert.Equal("a2-b-sec\nunset unset\n", result.GetProperty("changed").GetString());
+        Assert.DoesNotContain("b-sec", fixture.Logs.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_unknown_instruction_is_an_invalid_argument()
     {
         var result = await fixture.RunAsync("images.mjs", "bad-instruction");

@@ -54,7 +54,7 @@ internal sealed class ControlPlaneService(
         return new AppGetOrCreateResponse { AppId = app.Id };
     }
 
-    public override Task<ImageGetOrCreateResponse> ImageGetOrCreate(ImageGetOrCreateRequest request, ServerCallContext context)
+    public override async Task<ImageGetOrCreateResponse> ImageGetOrCreate(ImageGetOrCreateRequest request, ServerCallContext context)
     {
         var commands = request.Image?.DockerfileCommands.ToList() ?? [];
         if (commands.Count > 0 && request.Image!.BaseImages.Count > 0)
@@ -70,14 +70,24 @@ internal sealed class ControlPlaneService(
             }
         }
 
-        var job = images.Start(commands, request.ForceBuild);
+        // The image's secrets (and the SDKs' per-layer env, sent as a secret) are environment for its RUN steps.
+        var buildSecrets = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var secretId in request.Image?.SecretIds ?? [])
+        {
+            foreach (var (key, value) in await secrets.ResolveAsync(secretId, context.CancellationToken).ConfigureAwait(false))
+            {
+                buildSecrets[key] = value;
+            }
+        }
+
+        var job = images.Start(commands, request.ForceBuild, buildSecrets);
         var response = new ImageGetOrCreateResponse { ImageId = job.ImageId };
         if (job.Completion.IsCompleted)
         {
             response.Result = ToResult(job);
         }
 
-        return Task.FromResult(response);
+        return response;
     }
 
     public override async Task ImageJoinStreaming(

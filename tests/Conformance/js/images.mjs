@@ -97,6 +97,24 @@ const scenarios = {
       modal.sandboxes.create(a, image().dockerfileCommands([`RUN echo about-to-fail-${token} && echo on-stderr >&2 && exit 3`])).then((sb) => sb.terminate()));
     return { first, second, sandbox };
   },
+  async "build-secrets"() {
+    // Per-layer env and secrets are environment for the RUN steps only; their values take part in the image's identity.
+    const a = await app();
+    const define = async (value) =>
+      image().dockerfileCommands([`RUN echo "$TOKEN_A-$SECRET_B" > /from-build.txt`], {
+        env: { TOKEN_A: value },
+        secrets: [await modal.secrets.fromObject({ SECRET_B: `b-${token}` })],
+      });
+    const first = await (await define("a1")).build(a);
+    const same = await (await define("a1")).build(a);
+    const changed = await (await define("a2")).build(a);
+    const read = (img) =>
+      withSandbox({}, (sb) => run(sb, ["sh", "-c", "cat /from-build.txt; echo ${TOKEN_A-unset} ${SECRET_B-unset}"]), img);
+    return {
+      firstId: first.imageId, sameId: same.imageId, changedId: changed.imageId,
+      first: (await read(first)).stdout, changed: (await read(changed)).stdout,
+    };
+  },
   async "bad-instruction"() {
     const a = await app();
     return capture(() => image().dockerfileCommands(["FROBNICATE now"]).build(a));
