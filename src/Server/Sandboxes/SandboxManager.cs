@@ -474,9 +474,18 @@ public sealed partial class SandboxManager : IAsyncDisposable
         }
 
         // Durable before anyone is told: a client that saw the result must see it again after an engine crash.
-        await PersistFinishedAsync(session, result, CancellationToken.None).ConfigureAwait(false);
-        session.PublishResult(result);
+        try
+        {
+            await PersistFinishedAsync(session, result, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            // Waiters must still learn the result; the restart sweep reports the sandbox as terminated.
+            LogPersistFailed(exception, session.Id);
+        }
+
         ReleaseName(session);
+        session.PublishResult(result);
         LogFinished(session.Id, result.Outcome, result.ExitCode);
         try
         {
@@ -627,6 +636,9 @@ public sealed partial class SandboxManager : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Sandbox {SandboxId}: exec {ExecId} started ({Program})")]
     private partial void LogExecStarted(string sandboxId, string execId, string program);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sandbox {SandboxId}: recording its result in the state database failed")]
+    private partial void LogPersistFailed(Exception exception, string sandboxId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sandbox {SandboxId}: tearing down the container failed")]
     private partial void LogTeardownFailed(Exception exception, string sandboxId);
