@@ -106,8 +106,7 @@ public sealed class EngineHost : IAsyncDisposable
         {
             // Resolving the runtime checks the host (OCI runtime, cgroups, agent) and fails with what to fix.
             app.Services.GetRequiredService<IContainerRuntime>();
-            // A previous run that died left its sandboxes' mounts, bundles and cgroups (their processes ended with it):
-            // remove them, and report those sandboxes as terminated.
+            // Sandboxes do not outlive the engine: remove what a previous run of this state directory left behind.
             await ContainerRuntimeFactory.RemoveLeftoversAsync(runtimeOptions, app.Services.GetRequiredService<ILoggerFactory>(), cancellationToken)
                 .ConfigureAwait(false);
             await app.Services.GetRequiredService<SandboxManager>().ReportOrphansAsync(cancellationToken).ConfigureAwait(false);

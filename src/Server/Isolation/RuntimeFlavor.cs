@@ -37,6 +37,14 @@ internal static class RuntimeCommands
         yield return "KILL";
     }
 
+    /// <summary>Freezes (pause) or thaws (resume) every process of the container.</summary>
+    public static IEnumerable<string> Freeze(RuntimeFlavor flavor, string root, string id, bool freeze)
+    {
+        foreach (var a in Global(flavor, root, hostNetwork: false)) yield return a;
+        yield return freeze ? "pause" : "resume";
+        yield return id;
+    }
+
     public static IEnumerable<string> Delete(RuntimeFlavor flavor, string root, string id)
     {
         foreach (var a in Global(flavor, root, hostNetwork: false)) yield return a;
