@@ -33,6 +33,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
     private readonly ILogger<SandboxManager> _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _sweeper;
+    private long _lastCreatedMs;
 
     /// <summary>Creates the manager and starts its timeout sweeper.</summary>
     public SandboxManager(
@@ -70,7 +71,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
         Validate(spec);
         var random = ObjectIds.Random(22);
         var id = spec.V2 ? ObjectIds.NewV2SandboxId() : "sb-" + random;
-        var session = new SandboxSession(id, "ta-" + random, spec, _clock.GetUtcNow());
+        var session = new SandboxSession(id, "ta-" + random, spec, NextCreationTime());
         ReserveName(session);
         try
         {
@@ -318,6 +319,24 @@ public sealed partial class SandboxManager : IAsyncDisposable
             .ToList();
     }
 
+    /// <summary>
+    /// The creation time of a new sandbox: now, in whole milliseconds, and later than any before it, so a listing page's
+    /// cursor (strictly before a creation time) never skips a sandbox created in the same millisecond.
+    /// </summary>
+    private DateTimeOffset NextCreationTime()
+    {
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        while (true)
+        {
+            var last = Interlocked.Read(ref _lastCreatedMs);
+            var next = Math.Max(now, last + 1);
+            if (Interlocked.CompareExchange(ref _lastCreatedMs, next, last) == last)
+            {
+                return DateTimeOffset.FromUnixTimeMilliseconds(next);
+            }
+        }
+    }
+
     private static ContainerHandle RequireRunning(SandboxSession session) =>
         session.Result is null && session.Container is { } container
             ? container
@@ -487,12 +506,24 @@ public sealed partial class SandboxManager : IAsyncDisposable
 
     private async Task FinishAsync(SandboxSession session, SandboxResult result)
     {
-        if (!session.TryFinish(result))
+        if (!session.TryClaimFinish())
         {
             return;
         }
 
+        // Durable before anyone is told: a client that saw the result must see it again after an engine crash.
+        try
+        {
+            await PersistFinishedAsync(session, result, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            // Waiters must still learn the result; the restart sweep reports the sandbox as terminated.
+            LogPersistFailed(exception, session.Id);
+        }
+
         ReleaseName(session);
+        session.PublishResult(result);
         LogFinished(session.Id, result.Outcome, result.ExitCode);
         try
         {
@@ -510,8 +541,6 @@ public sealed partial class SandboxManager : IAsyncDisposable
         {
             LogTeardownFailed(exception, session.Id);
         }
-
-        await PersistFinishedAsync(session, result, CancellationToken.None).ConfigureAwait(false);
     }
 
     private async Task SweepAsync(CancellationToken cancellationToken)
@@ -649,6 +678,9 @@ public sealed partial class SandboxManager : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Sandbox {SandboxId}: exec {ExecId} started ({Program})")]
     private partial void LogExecStarted(string sandboxId, string execId, string program);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sandbox {SandboxId}: recording its result in the state database failed")]
+    private partial void LogPersistFailed(Exception exception, string sandboxId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sandbox {SandboxId}: tearing down the container failed")]
     private partial void LogTeardownFailed(Exception exception, string sandboxId);
