@@ -225,6 +225,12 @@ internal sealed class ControlPlaneService(
 
     public override Task<SandboxWaitResponse> SandboxWaitV2(SandboxWaitRequest request, ServerCallContext context) => WaitAsync(request, context);
 
+    public override Task<AppFetchLogsResponse> AppFetchLogs(AppFetchLogsRequest request, ServerCallContext context) =>
+        Task.FromResult(SandboxLogQueries.Fetch(sandboxes, request, clock.GetUtcNow()));
+
+    public override Task<AppCountLogsResponse> AppCountLogs(AppCountLogsRequest request, ServerCallContext context) =>
+        Task.FromResult(SandboxLogQueries.Count(sandboxes, request, clock.GetUtcNow()));
+
     private async Task<SandboxWaitResponse> WaitAsync(SandboxWaitRequest request, ServerCallContext context)
     {
         var result = await sandboxes.WaitAsync(request.SandboxId, LongPoll.Clamp(request.Timeout), context.CancellationToken).ConfigureAwait(false);

@@ -150,6 +150,9 @@ public sealed partial class SandboxManager : IAsyncDisposable
         return rows.Count == 0 ? throw EngineException.NotFound($"Sandbox '{sandboxId}' not found") : rows[0];
     }
 
+    /// <summary>Finds a sandbox of this engine's life by the id of its task, or null.</summary>
+    public SandboxSession? TryGetByTaskId(string taskId) => _byTaskId.GetValueOrDefault(taskId);
+
     /// <summary>Finds a sandbox by the id of its task.</summary>
     public SandboxSession GetByTaskId(string taskId) =>
         _byTaskId.TryGetValue(taskId, out var session)
@@ -244,6 +247,11 @@ public sealed partial class SandboxManager : IAsyncDisposable
         if (spec.Args.Count > 0)
         {
             LogExecStarted(session.Id, execId, spec.Args[0]);
+        }
+
+        if (session.Spec.Verbose)
+        {
+            VerboseLog.Record(session, execId, spec, process, _clock);
         }
 
         _ = process.Completion.ContinueWith(

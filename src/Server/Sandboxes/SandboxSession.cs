@@ -52,6 +52,9 @@ public sealed class SandboxSession
     /// <summary>When each finished exec finished (for evicting its output after the retention period).</summary>
     public ConcurrentDictionary<string, DateTimeOffset> ExecsFinishedAt { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Its system log (exec and filesystem lines when created with verbose).</summary>
+    public SandboxLog Log { get; } = new();
+
     /// <summary>Completes with the result when the sandbox ends.</summary>
     public Task<SandboxResult> Completion => _completion.Task;
 
