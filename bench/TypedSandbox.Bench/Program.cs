@@ -64,11 +64,11 @@ var report = new Report(await DescribeMachineAsync(options));
 var bench = new BenchContext(options, engine, js, raw, clis);
 var measurements = new (string Title, Func<BenchContext, Report, CancellationToken, Task> Run, bool Enabled)[]
 {
-    (CreateToFirstOutput.Title, CreateToFirstOutput.RunAsync, true),
-    (ExecRoundTrip.Title, ExecRoundTrip.RunAsync, true),
-    (CSharpClient.Title, CSharpClient.RunAsync, true),
-    (StreamThroughput.Title, StreamThroughput.RunAsync, true),
-    (Density.Title, Density.RunAsync, options.Density > 0),
+    (CreateToFirstOutput.Title, CreateToFirstOutput.RunAsync, options.Runs(1)),
+    (ExecRoundTrip.Title, ExecRoundTrip.RunAsync, options.Runs(2)),
+    (CSharpClient.Title, CSharpClient.RunAsync, options.Runs(3)),
+    (StreamThroughput.Title, StreamThroughput.RunAsync, options.Runs(4)),
+    (Density.Title, Density.RunAsync, options.Runs(5) && options.Density > 0),
 };
 foreach (var (title, run, _) in measurements.Where(m => m.Enabled))
 {
