@@ -77,7 +77,12 @@ foreach (var (title, run, _) in measurements.Where(m => m.Enabled))
     {
         await run(bench, report, token);
     }
-    catch (Exception e) when (e is not OperationCanceledException)
+    catch (OperationCanceledException) when (token.IsCancellationRequested)
+    {
+        Progress("cancelled; removing what was created");
+        return 130;
+    }
+    catch (Exception e)
     {
         // Each measurement reports its own failures row by row; this catches what escapes (a setup step) and goes on.
         report.Section(title, "ms").Failed("the whole measurement", e);
