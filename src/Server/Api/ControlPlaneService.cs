@@ -24,6 +24,7 @@ internal sealed class ControlPlaneService(
     SecretStore secrets,
     VolumeStore volumes,
     SandboxManager sandboxes,
+    FilesystemSnapshots snapshots,
     EngineEndpoint endpoint,
     TimeProvider clock) : ModalClient.ModalClientBase
 {
@@ -161,12 +162,15 @@ internal sealed class ControlPlaneService(
         var spec = await SandboxTranslation.ToSpecAsync(
             request.AppId, request.Definition ?? new(), request.Tags, request.SecretSources, secrets, v2: true, context.CancellationToken).ConfigureAwait(false);
         var session = await sandboxes.CreateAsync(spec, context.CancellationToken).ConfigureAwait(false);
-        return new SandboxCreateV2Response
+        var response = new SandboxCreateV2Response
         {
             SandboxId = session.Id,
             TaskId = session.TaskId,
             CommandRouterAccess = new CommandRouterAccess { Jwt = tokens.MintRouterToken(session.TaskId), Url = endpoint.RouterUrl },
         };
+        // Tunnels are listening once create returns, so they travel inline (the SDK then makes no SandboxGetTunnels call).
+        response.Tunnels.AddRange(TunnelTranslation.ToTunnelData(session));
+        return response;
     }
 
     public override Task<SandboxGetTaskIdResponse> SandboxGetTaskId(SandboxGetTaskIdRequest request, ServerCallContext context) =>
@@ -353,9 +357,15 @@ internal sealed class ControlPlaneService(
     private Task<SandboxGetTunnelsResponse> GetTunnelsAsync(SandboxGetTunnelsRequest request)
     {
         var session = RequireRunning(sandboxes.Get(request.SandboxId));
-        return session.Spec.Ports.Count > 0
-            ? throw EngineException.Precondition("This engine does not forward sandbox ports yet, so the sandbox has no tunnels.")
-            : Task.FromResult(new SandboxGetTunnelsResponse());
+        var response = new SandboxGetTunnelsResponse();
+        response.Tunnels.AddRange(TunnelTranslation.ToTunnelData(session));
+        return Task.FromResult(response);
+    }
+
+    public override async Task<SandboxSnapshotFsResponse> SandboxSnapshotFs(SandboxSnapshotFsRequest request, ServerCallContext context)
+    {
+        var imageId = await snapshots.SnapshotAsync(sandboxes.Get(request.SandboxId), snapshotId: null, context.CancellationToken).ConfigureAwait(false);
+        return new SandboxSnapshotFsResponse { ImageId = imageId, Result = new GenericResult { Status = GenericResult.Types.GenericStatus.Success } };
     }
 
     private static SandboxSession RequireRunning(SandboxSession session) =>

@@ -64,7 +64,7 @@ internal static class SandboxTranslation
         var network = definition.NetworkAccess?.NetworkAccessType switch
         {
             NetworkAccess.Types.NetworkAccessType.Blocked => NetworkPolicy.Blocked,
-            NetworkAccess.Types.NetworkAccessType.Allowlist => new NetworkPolicy(NetworkMode.Open, [.. definition.NetworkAccess.AllowedCidrs]),
+            NetworkAccess.Types.NetworkAccessType.Allowlist => NetworkRules.AllowList(definition.NetworkAccess.AllowedCidrs, definition.NetworkAccess.AllowedDomains),
             _ => definition.BlockNetwork ? NetworkPolicy.Blocked : NetworkPolicy.Open,
         };
 

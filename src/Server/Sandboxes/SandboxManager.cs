@@ -7,6 +7,7 @@ using TypedSandbox.Server.Exec;
 using TypedSandbox.Server.Isolation;
 using TypedSandbox.Server.Engine;
 using TypedSandbox.Server.State;
+using TypedSandbox.Server.Tunnels;
 
 namespace TypedSandbox.Server.Sandboxes;
 
@@ -84,6 +85,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
             await PersistCreatedAsync(session, cancellationToken).ConfigureAwait(false);
             var container = await _runtime.StartAsync(ToContainerSpec(session, image, mounts), cancellationToken).ConfigureAwait(false);
             session.Container = container;
+            await OpenTunnelsAsync(session, container).ConfigureAwait(false);
             _byId[session.Id] = session;
             _byTaskId[session.TaskId] = session;
             _ = WatchAsync(session, container);
@@ -96,6 +98,25 @@ public sealed partial class SandboxManager : IAsyncDisposable
             var message = exception is EngineException ? exception.Message : "The sandbox could not start: " + exception.Message;
             await PersistFinishedAsync(session, new SandboxResult(SandboxOutcome.InitFailure, 1, message, _clock.GetUtcNow()), CancellationToken.None)
                 .ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task OpenTunnelsAsync(SandboxSession session, ContainerHandle container)
+    {
+        if (session.Spec.Ports.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            session.Tunnels = await SandboxTunnels.OpenAsync(session.Spec.Ports, container, () => session.Touch(_clock.GetUtcNow()), _logger)
+                .ConfigureAwait(false);
+        }
+        catch
+        {
+            await container.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -344,11 +365,28 @@ public sealed partial class SandboxManager : IAsyncDisposable
             }
         }
 
+        // The kernel's floors: the memory cgroup needs a few MiB, and a CFS quota is at least 1 ms per 100 ms period.
+        if (spec.MemoryMb is > 0 and < 4)
+        {
+            throw EngineException.Invalid($"Memory {spec.MemoryMb} MiB is below the 4 MiB minimum.");
+        }
+
+        if (spec.MilliCpu is > 0 and < 10)
+        {
+            throw EngineException.Invalid($"CPU {spec.MilliCpu / 1000.0:0.###} is below the minimum of 0.01 CPU.");
+        }
+
+        var ports = new HashSet<int>();
         foreach (var port in spec.Ports)
         {
             if (port is < 1 or > 65535)
             {
                 throw EngineException.Invalid($"Port {port} is not a TCP port (1-65535).");
+            }
+
+            if (!ports.Add(port))
+            {
+                throw EngineException.Invalid($"Port {port} is declared twice; list each port once (encrypted, unencrypted or h2).");
             }
         }
 
@@ -459,10 +497,14 @@ public sealed partial class SandboxManager : IAsyncDisposable
         try
         {
             // Tear the container down now; its output journals stay readable until the session is evicted.
+            // Listeners stop at once; open tunnel connections end with the container.
+            var closingTunnels = session.Tunnels?.DisposeAsync().AsTask() ?? Task.CompletedTask;
             if (session.Container is { } container)
             {
                 await container.TerminateAsync(CancellationToken.None).ConfigureAwait(false);
             }
+
+            await closingTunnels.ConfigureAwait(false);
         }
         catch (Exception exception)
         {
@@ -492,7 +534,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
                     {
                         _ = FinishAsync(session, new SandboxResult(SandboxOutcome.Timeout, 124, $"The sandbox reached its timeout of {session.Spec.Timeout.TotalSeconds:0} s.", now));
                     }
-                    else if (session.Spec.IdleTimeout is { } idle && !session.HasRunningExec && now - session.LastActivity >= idle)
+                    else if (session.Spec.IdleTimeout is { } idle && !session.IsActive && now - session.LastActivity >= idle)
                     {
                         _ = FinishAsync(session, new SandboxResult(SandboxOutcome.IdleTimeout, 124, $"The sandbox was idle for {idle.TotalSeconds:0} s.", now));
                     }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using TypedSandbox.Server.Exec;
 using TypedSandbox.Server.Isolation;
+using TypedSandbox.Server.Tunnels;
 
 using TypedSandbox.Server.Engine;
 
@@ -41,6 +42,9 @@ public sealed class SandboxSession
     /// <summary>The running container; null before it started and after it was torn down.</summary>
     public ContainerHandle? Container { get; internal set; }
 
+    /// <summary>Its tunnels (one per declared port) while it runs; null when it declared no ports.</summary>
+    public SandboxTunnels? Tunnels { get; internal set; }
+
     /// <summary>The execs started in it, by the client's exec id.</summary>
     public ConcurrentDictionary<string, SupervisedProcess> Execs { get; } = new(StringComparer.Ordinal);
 
@@ -68,6 +72,9 @@ public sealed class SandboxSession
 
     /// <summary>True while any exec is still running.</summary>
     public bool HasRunningExec => Execs.Values.Any(e => !e.Completion.IsCompleted);
+
+    /// <summary>True while something keeps it from idling: a running exec or an open tunnel connection.</summary>
+    public bool IsActive => HasRunningExec || Tunnels?.HasOpenConnection == true;
 
     internal bool TryFinish(SandboxResult result) => _completion.TrySetResult(result);
 
