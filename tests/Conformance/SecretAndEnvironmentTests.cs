@@ -70,7 +70,7 @@ public sealed class SecretAndEnvironmentTests(FeatureEngineFixture fixture)
         var created = await fixture.RunAsync("secrets.mjs", "workdir-created");
         var refused = await fixture.RunAsync("secrets.mjs", "workdir-bad-create");
 
-        Assert.Equal("/work/new/dir\n", created.GetString());
+        Assert.Equal("/opt/made/here\n", created.GetString());
         Assert.Contains("workdir must be an absolute path", Error(refused, "workdir-bad-create", out _), StringComparison.Ordinal);
     }
 

@@ -79,7 +79,8 @@ public sealed partial class ImageBuilds(ImageStore store, ILogger<ImageBuilds> l
         {
             job.Write(exception.Message);
             job.Fail(exception.Message, ImageBuildStatus.Failed);
-            LogFailed(job.ImageId, exception.Message);
+            // A step's output may hold what its secrets made; it goes to the build's own log, not the engine's.
+            LogFailed(job.ImageId, exception is ImageBuildFailedException step ? $"'{step.Step}' exited with {step.ExitCode}" : exception.Message);
         }
     }
 

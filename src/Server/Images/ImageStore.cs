@@ -18,6 +18,7 @@ public sealed partial class ImageStore : IDisposable
 {
     private const string HashDomain = "typedsandbox-image-v1";
     private const int LogTailLines = 20;
+    private const int FailureOutputLines = 10;
 
     private readonly ImageStoreOptions _options;
     private readonly IBuildStepExecutor? _executor;
@@ -464,7 +465,7 @@ public sealed partial class ImageStore : IDisposable
                 var lines = tail.Lines();
                 throw new ImageBuildFailedException(instruction.Text, exitCode, lines,
                     $"Image build step '{instruction.Text}' failed with exit code {exitCode}" +
-                    (lines.Count > 0 ? $"; last output: {string.Join(" | ", lines.TakeLast(3))}" : "."));
+                    (lines.Count > 0 ? $"; last output:\n{string.Join("\n", lines.TakeLast(FailureOutputLines))}" : "."));
             }
 
             if (!Directory.EnumerateFileSystemEntries(upper).Any())

@@ -55,7 +55,7 @@ const scenarios = {
   },
   async "workdir-created"() {
     // A workdir that does not exist in the image yet: the sandbox starts there anyway (as Modal does).
-    return withSandbox({ workdir: "/work/new/dir" }, async (sb) => (await run(sb, ["pwd"])).stdout);
+    return withSandbox({ workdir: "/opt/made/here" }, async (sb) => (await run(sb, ["pwd"])).stdout);
   },
 };
 
