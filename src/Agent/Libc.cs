@@ -86,7 +86,7 @@ internal static unsafe partial class Libc
     public const uint IN_ACCESS = 0x1, IN_MODIFY = 0x2, IN_ATTRIB = 0x4, IN_CLOSE_WRITE = 0x8, IN_MOVED_FROM = 0x40,
         IN_MOVED_TO = 0x80, IN_CREATE = 0x100, IN_DELETE = 0x200, IN_DELETE_SELF = 0x400, IN_MOVE_SELF = 0x800,
         IN_ISDIR = 0x40000000, IN_Q_OVERFLOW = 0x4000, IN_IGNORED = 0x8000;
-    public const short POLLIN = 0x1, POLLHUP = 0x10, POLLERR = 0x8;
+    public const short POLLIN = 0x1, POLLOUT = 0x4, POLLHUP = 0x10, POLLERR = 0x8;
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int inotify_init1(int flags);

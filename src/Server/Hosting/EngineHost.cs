@@ -91,6 +91,9 @@ public sealed class EngineHost : IAsyncDisposable
         var runtimeOptions = new ContainerRuntimeOptions { Runtime = options.Runtime, StateDirectory = Path.Combine(options.StateDirectory, "sandboxes") };
         services.AddSingleton(sp => ContainerRuntimeFactory.Create(runtimeOptions, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<SandboxManager>();
+        services.AddSingleton(sp => new FilesystemSnapshots(
+            sp.GetRequiredService<ImageBuilds>(), sp.GetRequiredService<ImageStore>(), Path.Combine(options.StateDirectory, "images", "scratch"),
+            sp.GetRequiredService<ILogger<FilesystemSnapshots>>()));
         services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<StatusMapping>();
