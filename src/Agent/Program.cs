@@ -35,7 +35,14 @@ namespace TypedSandbox.Agent
                 switch (frame.Type)
                 {
                     case FrameType.Spawn:
-                        ProcessTable.Spawn(frame.Id, SpawnRequest.Decode(frame.Payload));
+                        SpawnRequest request;
+                        try { request = SpawnRequest.Decode(frame.Payload); }
+                        catch (Exception e) when (e is InvalidDataException or ArgumentOutOfRangeException)
+                        {
+                            FrameChannel.Send(FrameType.SpawnFailed, frame.Id, System.Text.Encoding.UTF8.GetBytes("malformed spawn request: " + e.Message));
+                            break;
+                        }
+                        ProcessTable.Spawn(frame.Id, request);
                         break;
                     case FrameType.Stdin:
                         if (frame.Payload.Length > 0) ProcessTable.Stdin(frame.Id, frame.Payload);

@@ -105,6 +105,8 @@ internal static unsafe class Spawner
         return null;
     }
 
+    // Default 64 KiB pipes on purpose: bigger ones (F_SETPIPE_SZ) count against uid 0's pipe-user-pages-soft, which
+    // every sandbox and the host share; past it, new pipes shrink to one page for everyone.
     private static (int Read, int Write) MakePipe()
     {
         var fds = stackalloc int[2];

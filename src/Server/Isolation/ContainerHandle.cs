@@ -19,6 +19,7 @@ public sealed class ContainerHandle : IAsyncDisposable
     private readonly TaskCompletionSource<ProcessExit> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _lifecycle;
     private readonly SemaphoreSlim _snapshotLock = new(1, 1);
+    private readonly TaskCompletionSource<SupervisedProcess?> _entrypointStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _terminating;
 
     internal ContainerHandle(ContainerSpec spec, SandboxResources resources, AgentChannel channel, Process runtime, ILogger logger)
@@ -73,22 +74,33 @@ public sealed class ContainerHandle : IAsyncDisposable
     }
 
     /// <summary>
-    /// Copies everything the sandbox changed in its root filesystem (the overlay upper directory, in overlayfs form) to
-    /// <paramref name="destination"/>, a directory that must not exist yet; the sandbox is paused for the copy only
-    /// (see <see cref="WritableLayerSnapshot"/>). Volumes and tmpfs mounts such as /tmp are not part of it.
+    /// Copies everything the sandbox changed (the overlay's upper directory, with its whiteouts and opaque-directory
+    /// markers) into <paramref name="destinationDirectory"/>, which must not exist yet. The sandbox is frozen during
+    /// the copy, so the result is consistent. The copy is itself an overlay layer: put it above the sandbox's layers
+    /// (top first) to start a sandbox from this state.
     /// </summary>
     /// <exception cref="SandboxEndedException">The sandbox has ended.</exception>
-    public async Task CopyWritableLayerAsync(string destination, CancellationToken ct)
+    /// <exception cref="IOException">Freezing or copying failed; the message says why.</exception>
+    public async Task SnapshotChangesAsync(string destinationDirectory, CancellationToken ct)
     {
-        ArgumentException.ThrowIfNullOrEmpty(destination);
+        ArgumentException.ThrowIfNullOrEmpty(destinationDirectory);
+        if (Path.Exists(destinationDirectory)) throw new ArgumentException($"'{destinationDirectory}' already exists.", nameof(destinationDirectory));
         if (_exited.Task.IsCompleted) throw new SandboxEndedException();
         await _snapshotLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             if (_resources.Flavor == RuntimeFlavor.Runsc) await FlushGuestCachesAsync(ct).ConfigureAwait(false);
-            if (_exited.Task.IsCompleted || _terminating) throw new SandboxEndedException();
-            await WritableLayerSnapshot.CopyAsync(_resources, _spec.WritableLayer?.UpperDirectory ?? _resources.UpperDirectory, destination, ct)
-                .ConfigureAwait(false);
+            await RuntimeAsync(freeze: true, ct).ConfigureAwait(false);
+            try
+            {
+                // GNU cp -a keeps owners, modes, times, xattrs (trusted.overlay.*) and device nodes (whiteouts).
+                var copy = await HostCommand.RunAsync("cp", ["-a", "--reflink=auto", "--", _resources.UpperDirectory, destinationDirectory], ct).ConfigureAwait(false);
+                if (!copy.Succeeded) throw new IOException($"Copying the sandbox's changes failed: {copy.Stderr.Trim()}");
+            }
+            finally
+            {
+                await RuntimeAsync(freeze: false, CancellationToken.None).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -113,6 +125,14 @@ public sealed class ContainerHandle : IAsyncDisposable
         }
     }
 
+    private async Task RuntimeAsync(bool freeze, CancellationToken ct)
+    {
+        var result = await HostCommand.RunAsync(_resources.RuntimeBinary,
+            RuntimeCommands.Freeze(_resources.Flavor, _resources.RuntimeRoot, Id, freeze), ct).ConfigureAwait(false);
+        if (!result.Succeeded)
+            throw new IOException($"{(freeze ? "Pausing" : "Resuming")} sandbox {Id} failed: {result.Stderr.Trim()}");
+    }
+
     /// <summary>Kills everything in the sandbox, deletes the container, unmounts its rootfs, removes its cgroups and
     /// network; returns when all of that is done.</summary>
     public async Task TerminateAsync(CancellationToken ct)
@@ -127,11 +147,19 @@ public sealed class ContainerHandle : IAsyncDisposable
     {
         await TerminateAsync(CancellationToken.None).ConfigureAwait(false);
         if (Entrypoint is not null) await Entrypoint.DisposeAsync().ConfigureAwait(false);
-        _snapshotLock.Dispose();
     }
 
-    internal async Task StartEntrypointAsync(ProcessSpec entrypoint, CancellationToken ct) =>
-        Entrypoint = await _channel.SpawnAsync(entrypoint, EnvironmentFor(entrypoint), WorkdirFor(entrypoint), isMain: true, ct).ConfigureAwait(false);
+    internal async Task StartEntrypointAsync(ProcessSpec entrypoint, CancellationToken ct)
+    {
+        try
+        {
+            Entrypoint = await _channel.SpawnAsync(entrypoint, EnvironmentFor(entrypoint), WorkdirFor(entrypoint), isMain: true, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _entrypointStarted.TrySetResult(Entrypoint);
+        }
+    }
 
     private async Task WatchAsync(Process runtime)
     {
@@ -149,7 +177,9 @@ public sealed class ContainerHandle : IAsyncDisposable
     private async Task<ProcessExit> ExitOf(int runtimeExitCode)
     {
         if (_terminating) return new ProcessExit(null, 9, false);
-        if (Entrypoint is { } main) return await main.Completion.ConfigureAwait(false);
+        // An entrypoint that exits at once may end the sandbox before StartEntrypointAsync has returned.
+        if (_spec.Entrypoint is not null && await _entrypointStarted.Task.ConfigureAwait(false) is { } main)
+            return await main.Completion.ConfigureAwait(false);
         // The runtime reports a signal-killed init as 128 + signal, like a shell.
         return runtimeExitCode is > 128 and < 160
             ? new ProcessExit(null, runtimeExitCode - 128, false)

@@ -94,8 +94,9 @@ public sealed record ResourceLimits(long? MemoryBytes, int? CpuMillicores, int? 
     {
         if (MemoryBytes is < 4 * 1024 * 1024)
             throw new ArgumentException($"Memory limit {MemoryBytes} bytes is below the 4 MiB minimum.", nameof(MemoryBytes));
-        if (CpuMillicores is <= 0)
-            throw new ArgumentException($"CPU limit {CpuMillicores} millicores must be positive.", nameof(CpuMillicores));
+        // The kernel's smallest CFS quota is 1 ms per 100 ms period: 10 millicores.
+        if (CpuMillicores is < 10)
+            throw new ArgumentException($"CPU limit {CpuMillicores} millicores is below the 10 millicore minimum.", nameof(CpuMillicores));
         if (Pids is <= 0)
             throw new ArgumentException($"Pids limit {Pids} must be positive.", nameof(Pids));
     }
