@@ -45,6 +45,7 @@ public sealed partial class FilesystemSnapshots(ImageBuilds images, ImageStore s
     {
         var container = RequireRunning(session);
         var parent = await images.GetReadyAsync(session.Spec.ImageId, CancellationToken.None).ConfigureAwait(false);
+        Directory.CreateDirectory(scratchDirectory);
         var staging = Path.Combine(scratchDirectory, "snapshot-" + ObjectIds.Random(16));
         try
         {
