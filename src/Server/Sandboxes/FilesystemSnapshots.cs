@@ -9,7 +9,7 @@ namespace TypedSandbox.Server.Sandboxes;
 /// <summary>
 /// Filesystem snapshots (Modal's <c>snapshotFilesystem</c>): what a running sandbox changed in its root filesystem
 /// becomes a new image, one layer over the sandbox's own image, from which new sandboxes start with those files. The
-/// sandbox keeps running; it is paused only while its changes are copied (see <c>ContainerHandle.SnapshotChangesAsync</c>).
+/// sandbox keeps running; it is paused only while its changes are copied (see <c>ContainerHandle.CopyWritableLayerAsync</c>).
 /// Volumes and tmpfs mounts (/tmp) are not part of a snapshot. Snapshot images are kept like any built image (the
 /// requested time to live is not enforced: the local image store has no expiry).
 /// </summary>
@@ -45,11 +45,10 @@ public sealed partial class FilesystemSnapshots(ImageBuilds images, ImageStore s
     {
         var container = RequireRunning(session);
         var parent = await images.GetReadyAsync(session.Spec.ImageId, CancellationToken.None).ConfigureAwait(false);
-        Directory.CreateDirectory(scratchDirectory);
         var staging = Path.Combine(scratchDirectory, "snapshot-" + ObjectIds.Random(16));
         try
         {
-            await container.SnapshotChangesAsync(staging, CancellationToken.None).ConfigureAwait(false);
+            await container.CopyWritableLayerAsync(staging, CancellationToken.None).ConfigureAwait(false);
         }
         catch (SandboxEndedException)
         {
