@@ -104,6 +104,11 @@ internal sealed partial class TunnelForward : IAsyncDisposable
         {
             // The tunnel closed (the sandbox ended) or the other direction failed.
         }
+        catch (Exception e)
+        {
+            // One broken connection must not take the tunnel (or the sandbox's teardown) down with it.
+            LogConnectionFailed(e, ContainerPort);
+        }
         finally
         {
             client.Dispose();
@@ -176,6 +181,9 @@ internal sealed partial class TunnelForward : IAsyncDisposable
         _listener.Dispose();
         _closing.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tunnel to sandbox port {Port}: a connection failed")]
+    private partial void LogConnectionFailed(Exception exception, int port);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Tunnel to sandbox port {Port}: connection refused inside the sandbox ({Reason})")]
     private partial void LogRefused(int port, string reason);

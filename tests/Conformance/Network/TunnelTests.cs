@@ -35,6 +35,14 @@ public sealed class TunnelTests(EngineFixture fixture)
     }
 
     [Fact]
+    public async Task Eight_mebibytes_cross_a_tunnel_each_way_byte_exact()
+    {
+        var result = await NetworkScenarios.RunAsync(fixture, "tunnel-large");
+
+        AssertLargeTransfers(result);
+    }
+
+    [Fact]
     public async Task A_sandbox_without_ports_has_no_tunnels()
     {
         var result = await NetworkScenarios.RunAsync(fixture, "tunnel-none");
@@ -51,6 +59,15 @@ public sealed class TunnelTests(EngineFixture fixture)
         Assert.Contains("INVALID_ARGUMENT", twice, StringComparison.Ordinal);
         Assert.Contains("Port 8000 is declared twice", twice, StringComparison.Ordinal);
         Assert.Contains("70000", NetworkScenarios.Error(result, "outOfRange"), StringComparison.Ordinal);
+    }
+
+    internal static void AssertLargeTransfers(JsonElement result)
+    {
+        Assert.Equal(8 * 1024 * 1024, result.GetProperty("downloadedLength").GetInt32());
+        Assert.Equal(result.GetProperty("bigSha256").GetString(), result.GetProperty("downloadedSha256").GetString());
+        Assert.True(result.GetProperty("uploaded").GetBoolean());
+        Assert.Equal(result.GetProperty("sentSha256").GetString(), result.GetProperty("uploadSha256").GetString());
+        Assert.Equal(0, result.GetProperty("serverCode").GetInt32());
     }
 
     internal static void AssertServedAndClosed(JsonElement result)

@@ -1,6 +1,7 @@
 // Tunnels, idle timeout, resources, network policy and filesystem snapshots through Modal's official JavaScript SDK.
 // Usage: node network.mjs <scenario>   (settings come from the environment: MODAL_*, TEST_IMAGE, WEB_A, WEB_B)
 // Each scenario prints one JSON line with what it observed; the C# tests assert on it.
+import { createHash, randomBytes } from "node:crypto";
 import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ModalClient } from "modal";
@@ -69,6 +70,27 @@ function readAll(socket) {
 }
 
 // busybox httpd, or Python's http.server when SERVER=python (busybox httpd drops some connections under gVisor).
+// Everything a server sends until it closes; empty when the connection is reset (nothing listening yet).
+function receiveAll(host, port) {
+  return new Promise((resolve) => {
+    const chunks = [];
+    const socket = net.connect({ host, port });
+    socket.on("data", (c) => chunks.push(c));
+    socket.once("end", () => { socket.destroy(); resolve(Buffer.concat(chunks)); });
+    socket.once("error", () => resolve(Buffer.alloc(0)));
+  });
+}
+
+// Sends everything then closes; true once the server closed too, false when the connection was reset.
+function sendAll(host, port, data) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port }, () => socket.end(data));
+    socket.on("data", () => {});
+    socket.once("close", (hadError) => resolve(!hadError));
+    socket.once("error", () => {});
+  });
+}
+
 const httpServer = (port, text) =>
   `mkdir -p /www && echo ${text} > /www/hello.txt && ` +
   (process.env.SERVER === "python" ? `exec python3 -m http.server ${port} --bind 0.0.0.0 -d /www` : `exec httpd -f -p ${port} -h /www`);
@@ -114,6 +136,38 @@ const scenarios = {
     } finally {
       await sb.terminate();
     }
+  },
+
+  async "tunnel-large"() {
+    // 8 MiB each way through tunnels, byte-exact: a download from the sandbox, then an upload into it.
+    return withSandbox({ encryptedPorts: [9000, 9001], blockNetwork: process.env.BLOCK_NETWORK === "1" }, async (sb) => {
+      await run(sb, "head -c 8388608 /dev/urandom > /root/big");
+      const bigSha256 = (await run(sb, "sha256sum /root/big | cut -d' ' -f1")).stdout.trim();
+      const server = await sb.exec(["sh", "-c", "nc -l -p 9000 < /root/big; nc -l -p 9001 > /root/up; sha256sum /root/up | cut -d' ' -f1"]);
+      const tunnels = await sb.tunnels();
+      let downloaded;
+      for (let attempt = 0; attempt < 100 && !downloaded; attempt++) {
+        const bytes = await receiveAll(...tunnels[9000].tcpSocket);
+        if (bytes.length > 0) downloaded = bytes;
+        else await sleep(100);
+      }
+      const upload = randomBytes(8 * 1024 * 1024);
+      let uploaded = false;
+      for (let attempt = 0; attempt < 100 && !uploaded; attempt++) {
+        uploaded = await sendAll(...tunnels[9001].tcpSocket, upload);
+        if (!uploaded) await sleep(100);
+      }
+      const uploadSha256 = (await server.stdout.readText()).trim();
+      return {
+        bigSha256,
+        downloadedLength: downloaded?.length ?? 0,
+        downloadedSha256: downloaded ? createHash("sha256").update(downloaded).digest("hex") : null,
+        uploaded,
+        uploadSha256,
+        sentSha256: createHash("sha256").update(upload).digest("hex"),
+        serverCode: await server.wait(),
+      };
+    });
   },
 
   async "tunnel-none"() {
