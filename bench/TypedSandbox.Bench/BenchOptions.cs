@@ -15,6 +15,7 @@ internal sealed record BenchOptions
           --stream-each-mb N  bytes per stream of that run, in MB (default 4)
           --stream-runs N     repetitions of each throughput run (default 3)
           --density N         idle sandboxes for the memory measurement (default 50; 0 skips it)
+          --only LIST         run only these measurements, e.g. 1,2,5 (default: all five)
           --out FILE          also write the table here (default bench/results/latest.md)
         """;
 
@@ -35,6 +36,12 @@ internal sealed record BenchOptions
     public int Density { get; init; } = 50;
 
     public string? OutputFile { get; init; }
+
+    /// <summary>The measurements to run (1-5); all when empty.</summary>
+    public IReadOnlySet<int> Only { get; init; } = new HashSet<int>();
+
+    /// <summary>True when measurement <paramref name="number"/> is to run.</summary>
+    public bool Runs(int number) => Only.Count == 0 || Only.Contains(number);
 
     /// <summary>Parses the switches; null with <paramref name="error"/> set when they are wrong or help was asked for.</summary>
     public static BenchOptions? Parse(IReadOnlyList<string> args, out string? error)
@@ -81,6 +88,7 @@ internal sealed record BenchOptions
                     "--stream-runs" => options with { StreamRuns = Count(1) },
                     "--density" => options with { Density = Count(0) },
                     "--out" => options with { OutputFile = value },
+                    "--only" => options with { Only = ParseList(name, value) },
                     _ => throw new FormatException($"Unknown switch {name}."),
                 };
             }
@@ -92,5 +100,21 @@ internal sealed record BenchOptions
         }
 
         return options;
+    }
+
+    private static HashSet<int> ParseList(string name, string value)
+    {
+        var numbers = new HashSet<int>();
+        foreach (var item in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(item, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n is < 1 or > 5)
+            {
+                throw new FormatException($"{name} {value}: expected measurement numbers 1-5 separated by commas.");
+            }
+
+            numbers.Add(n);
+        }
+
+        return numbers;
     }
 }

@@ -64,11 +64,11 @@ var report = new Report(await DescribeMachineAsync(options));
 var bench = new BenchContext(options, engine, js, raw, clis);
 var measurements = new (string Title, Func<BenchContext, Report, CancellationToken, Task> Run, bool Enabled)[]
 {
-    (CreateToFirstOutput.Title, CreateToFirstOutput.RunAsync, true),
-    (ExecRoundTrip.Title, ExecRoundTrip.RunAsync, true),
-    (CSharpClient.Title, CSharpClient.RunAsync, true),
-    (StreamThroughput.Title, StreamThroughput.RunAsync, true),
-    (Density.Title, Density.RunAsync, options.Density > 0),
+    (CreateToFirstOutput.Title, CreateToFirstOutput.RunAsync, options.Runs(1)),
+    (ExecRoundTrip.Title, ExecRoundTrip.RunAsync, options.Runs(2)),
+    (CSharpClient.Title, CSharpClient.RunAsync, options.Runs(3)),
+    (StreamThroughput.Title, StreamThroughput.RunAsync, options.Runs(4)),
+    (Density.Title, Density.RunAsync, options.Runs(5) && options.Density > 0),
 };
 foreach (var (title, run, _) in measurements.Where(m => m.Enabled))
 {
@@ -77,7 +77,12 @@ foreach (var (title, run, _) in measurements.Where(m => m.Enabled))
     {
         await run(bench, report, token);
     }
-    catch (Exception e) when (e is not OperationCanceledException)
+    catch (OperationCanceledException) when (token.IsCancellationRequested)
+    {
+        Progress("cancelled; removing what was created");
+        return 130;
+    }
+    catch (Exception e)
     {
         // Each measurement reports its own failures row by row; this catches what escapes (a setup step) and goes on.
         report.Section(title, "ms").Failed("the whole measurement", e);

@@ -29,7 +29,20 @@ internal static class SampleEngine
             logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning),
             cancellationToken).ConfigureAwait(false);
         Console.WriteLine($"[embedded engine on {host.Url}]");
-        SandboxClient.Default = new SandboxClient(new SandboxClientOptions { ServerUrl = host.Url.ToString(), TokenId = "local", TokenSecret = "local" });
+        SandboxClient.Default = CreateClient(host);
         return host;
     }
+
+    /// <summary>
+    /// A client for <paramref name="engine"/> when the sample started one, otherwise configured as Modal's SDKs are
+    /// (MODAL_* variables, ~/.modal.toml); <paramref name="loggerFactory"/> receives the client's logs.
+    /// </summary>
+    public static SandboxClient CreateClient(EngineHost? engine, ILoggerFactory? loggerFactory = null) =>
+        new(new SandboxClientOptions
+        {
+            ServerUrl = engine?.Url.ToString(),
+            TokenId = engine is null ? null : "local",
+            TokenSecret = engine is null ? null : "local",
+            LoggerFactory = loggerFactory,
+        });
 }

@@ -134,19 +134,39 @@ internal static unsafe class FsToolsCommand
             var rmdirErrno = Marshal.GetLastPInvokeError();
             return rmdirErrno == Libc.ENOTEMPTY ? Fail("DirectoryNotEmpty", "directory is not empty") : FailErrno(rmdirErrno, "cannot remove the directory");
         }
+        var treeErrno = RemoveTree(path);
+        return treeErrno == 0 ? 0 : FailErrno(treeErrno, "cannot remove the directory");
+    }
+
+    /// <summary>rm -r on raw calls so a failure keeps its errno (EROFS, EBUSY...); a symlink is removed, never followed.
+    /// Returns 0 or the errno.</summary>
+    private static int RemoveTree(string directory)
+    {
+        string[] names;
         try
         {
-            Directory.Delete(path, recursive: true);
-            return 0;
+            names = [.. Directory.EnumerateFileSystemEntries(directory).Select(Path.GetFileName).OfType<string>()];
         }
         catch (UnauthorizedAccessException)
         {
-            return Fail("PermissionDenied", "permission denied");
+            return Libc.EACCES;
         }
-        catch (IOException e)
+        catch (DirectoryNotFoundException)
         {
-            return Fail("Io", "I/O error", e.Message);
+            return 0; // removed meanwhile
         }
+        foreach (var name in names)
+        {
+            var full = Path.Combine(directory, name);
+            var (status, errno) = FileStatus.Read(full, follow: false);
+            if (errno == Libc.ENOENT) continue;
+            if (errno != 0) return errno;
+            var rc = status.IsDirectory ? RemoveTree(full) : Libc.unlink(full) == 0 ? 0 : Marshal.GetLastPInvokeError();
+            if (rc != 0 && rc != Libc.ENOENT) return rc;
+        }
+        if (Libc.rmdir(directory) == 0) return 0;
+        var rmdirErrno = Marshal.GetLastPInvokeError();
+        return rmdirErrno == Libc.ENOENT ? 0 : rmdirErrno;
     }
 
     private static int Stat(string path)
@@ -247,6 +267,8 @@ internal static unsafe class FsToolsCommand
         Libc.ENOENT => Fail("NotFound", "path does not exist"),
         Libc.ENOTDIR => Fail("NotDirectory", "a component of the path is not a directory"),
         Libc.EACCES or Libc.EPERM => Fail("PermissionDenied", "permission denied"),
+        // Read-only mounts (/sys, the agent's own directory, read-only volumes): the SDK's PermissionError.
+        Libc.EROFS => Fail("PermissionDenied", "read-only file system"),
         Libc.EISDIR => Fail("IsDirectory", "expected a file path"),
         Libc.EEXIST => Fail("PathAlreadyExists", "path already exists"),
         Libc.ENOTEMPTY => Fail("DirectoryNotEmpty", "directory is not empty"),

@@ -26,6 +26,7 @@ internal sealed class ControlPlaneService(
     SandboxManager sandboxes,
     FilesystemSnapshots snapshots,
     EngineEndpoint endpoint,
+    EngineOptions options,
     TimeProvider clock) : ModalClient.ModalClientBase
 {
     /// <summary>The image builder version the engine reports (the SDKs pass it back on image builds).</summary>
@@ -54,7 +55,7 @@ internal sealed class ControlPlaneService(
         return new AppGetOrCreateResponse { AppId = app.Id };
     }
 
-    public override Task<ImageGetOrCreateResponse> ImageGetOrCreate(ImageGetOrCreateRequest request, ServerCallContext context)
+    public override async Task<ImageGetOrCreateResponse> ImageGetOrCreate(ImageGetOrCreateRequest request, ServerCallContext context)
     {
         var commands = request.Image?.DockerfileCommands.ToList() ?? [];
         if (commands.Count > 0 && request.Image!.BaseImages.Count > 0)
@@ -70,14 +71,24 @@ internal sealed class ControlPlaneService(
             }
         }
 
-        var job = images.Start(commands, request.ForceBuild);
+        // The image's secrets (and the SDKs' per-layer env, sent as a secret) are environment for its RUN steps.
+        var buildSecrets = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var secretId in request.Image?.SecretIds ?? [])
+        {
+            foreach (var (key, value) in await secrets.ResolveAsync(secretId, context.CancellationToken).ConfigureAwait(false))
+            {
+                buildSecrets[key] = value;
+            }
+        }
+
+        var job = images.Start(commands, request.ForceBuild, buildSecrets);
         var response = new ImageGetOrCreateResponse { ImageId = job.ImageId };
         if (job.Completion.IsCompleted)
         {
             response.Result = ToResult(job);
         }
 
-        return Task.FromResult(response);
+        return response;
     }
 
     public override async Task ImageJoinStreaming(
@@ -214,6 +225,12 @@ internal sealed class ControlPlaneService(
 
     public override Task<SandboxWaitResponse> SandboxWaitV2(SandboxWaitRequest request, ServerCallContext context) => WaitAsync(request, context);
 
+    public override Task<AppFetchLogsResponse> AppFetchLogs(AppFetchLogsRequest request, ServerCallContext context) =>
+        Task.FromResult(SandboxLogQueries.Fetch(sandboxes, request, clock.GetUtcNow()));
+
+    public override Task<AppCountLogsResponse> AppCountLogs(AppCountLogsRequest request, ServerCallContext context) =>
+        Task.FromResult(SandboxLogQueries.Count(sandboxes, request, clock.GetUtcNow()));
+
     private async Task<SandboxWaitResponse> WaitAsync(SandboxWaitRequest request, ServerCallContext context)
     {
         var result = await sandboxes.WaitAsync(request.SandboxId, LongPoll.Clamp(request.Timeout), context.CancellationToken).ConfigureAwait(false);
@@ -271,8 +288,10 @@ internal sealed class ControlPlaneService(
 
     private async Task<SandboxListResponse> ListAsync(SandboxListRequest request, ServerCallContext context)
     {
-        DateTimeOffset? before = request.BeforeTimestamp > 0 ? DateTimeOffset.FromUnixTimeMilliseconds((long)(request.BeforeTimestamp * 1000)) : null;
-        var rows = await sandboxes.ListAsync(request.AppId, ToMap(request.Tags), before, request.IncludeFinished, pageSize: 100, context.CancellationToken)
+        // Creation times are whole milliseconds: round, so the cursor the SDK echoes back is the exact time it was given.
+        DateTimeOffset? before = request.BeforeTimestamp > 0 ? DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(request.BeforeTimestamp * 1000)) : null;
+        var rows = await sandboxes.ListAsync(
+                request.AppId, ToMap(request.Tags), before, request.IncludeFinished, options.SandboxListPageSize, context.CancellationToken)
             .ConfigureAwait(false);
         var response = new SandboxListResponse();
         foreach (var row in rows)

@@ -33,6 +33,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
     private readonly ILogger<SandboxManager> _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _sweeper;
+    private long _lastCreatedMs;
 
     /// <summary>Creates the manager and starts its timeout sweeper.</summary>
     public SandboxManager(
@@ -70,7 +71,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
         Validate(spec);
         var random = ObjectIds.Random(22);
         var id = spec.V2 ? ObjectIds.NewV2SandboxId() : "sb-" + random;
-        var session = new SandboxSession(id, "ta-" + random, spec, _clock.GetUtcNow());
+        var session = new SandboxSession(id, "ta-" + random, spec, NextCreationTime());
         ReserveName(session);
         try
         {
@@ -148,6 +149,9 @@ public sealed partial class SandboxManager : IAsyncDisposable
             cancellationToken).ConfigureAwait(false);
         return rows.Count == 0 ? throw EngineException.NotFound($"Sandbox '{sandboxId}' not found") : rows[0];
     }
+
+    /// <summary>Finds a sandbox of this engine's life by the id of its task, or null.</summary>
+    public SandboxSession? TryGetByTaskId(string taskId) => _byTaskId.GetValueOrDefault(taskId);
 
     /// <summary>Finds a sandbox by the id of its task.</summary>
     public SandboxSession GetByTaskId(string taskId) =>
@@ -245,6 +249,11 @@ public sealed partial class SandboxManager : IAsyncDisposable
             LogExecStarted(session.Id, execId, spec.Args[0]);
         }
 
+        if (session.Spec.Verbose)
+        {
+            VerboseLog.Record(session, execId, spec, process, _clock);
+        }
+
         _ = process.Completion.ContinueWith(
             _ =>
             {
@@ -316,6 +325,24 @@ public sealed partial class SandboxManager : IAsyncDisposable
             .Where(row => tags.All(t => row.Tags.TryGetValue(t.Key, out var v) && v == t.Value))
             .Take(pageSize)
             .ToList();
+    }
+
+    /// <summary>
+    /// The creation time of a new sandbox: now, in whole milliseconds, and later than any before it, so a listing page's
+    /// cursor (strictly before a creation time) never skips a sandbox created in the same millisecond.
+    /// </summary>
+    private DateTimeOffset NextCreationTime()
+    {
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        while (true)
+        {
+            var last = Interlocked.Read(ref _lastCreatedMs);
+            var next = Math.Max(now, last + 1);
+            if (Interlocked.CompareExchange(ref _lastCreatedMs, next, last) == last)
+            {
+                return DateTimeOffset.FromUnixTimeMilliseconds(next);
+            }
+        }
     }
 
     private static ContainerHandle RequireRunning(SandboxSession session) =>
@@ -487,12 +514,24 @@ public sealed partial class SandboxManager : IAsyncDisposable
 
     private async Task FinishAsync(SandboxSession session, SandboxResult result)
     {
-        if (!session.TryFinish(result))
+        if (!session.TryClaimFinish())
         {
             return;
         }
 
+        // Durable before anyone is told: a client that saw the result must see it again after an engine crash.
+        try
+        {
+            await PersistFinishedAsync(session, result, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            // Waiters must still learn the result; the restart sweep reports the sandbox as terminated.
+            LogPersistFailed(exception, session.Id);
+        }
+
         ReleaseName(session);
+        session.PublishResult(result);
         LogFinished(session.Id, result.Outcome, result.ExitCode);
         try
         {
@@ -510,8 +549,6 @@ public sealed partial class SandboxManager : IAsyncDisposable
         {
             LogTeardownFailed(exception, session.Id);
         }
-
-        await PersistFinishedAsync(session, result, CancellationToken.None).ConfigureAwait(false);
     }
 
     private async Task SweepAsync(CancellationToken cancellationToken)
@@ -649,6 +686,9 @@ public sealed partial class SandboxManager : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Sandbox {SandboxId}: exec {ExecId} started ({Program})")]
     private partial void LogExecStarted(string sandboxId, string execId, string program);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sandbox {SandboxId}: recording its result in the state database failed")]
+    private partial void LogPersistFailed(Exception exception, string sandboxId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sandbox {SandboxId}: tearing down the container failed")]
     private partial void LogTeardownFailed(Exception exception, string sandboxId);

@@ -11,6 +11,7 @@ namespace TypedSandbox.Server.Sandboxes;
 public sealed class SandboxSession
 {
     private readonly TaskCompletionSource<SandboxResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _finishClaimed;
     private readonly Lock _gate = new();
     private IReadOnlyDictionary<string, string> _tags;
     private long _lastActivityTicks;
@@ -51,6 +52,9 @@ public sealed class SandboxSession
     /// <summary>When each finished exec finished (for evicting its output after the retention period).</summary>
     public ConcurrentDictionary<string, DateTimeOffset> ExecsFinishedAt { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Its system log (exec and filesystem lines when created with verbose).</summary>
+    public SandboxLog Log { get; } = new();
+
     /// <summary>Completes with the result when the sandbox ends.</summary>
     public Task<SandboxResult> Completion => _completion.Task;
 
@@ -76,7 +80,10 @@ public sealed class SandboxSession
     /// <summary>True while something keeps it from idling: a running exec or an open tunnel connection.</summary>
     public bool IsActive => HasRunningExec || Tunnels?.HasOpenConnection == true;
 
-    internal bool TryFinish(SandboxResult result) => _completion.TrySetResult(result);
+    /// <summary>True for the first caller only: that one records the result and then publishes it.</summary>
+    internal bool TryClaimFinish() => Interlocked.Exchange(ref _finishClaimed, 1) == 0;
+
+    internal void PublishResult(SandboxResult result) => _completion.TrySetResult(result);
 
     /// <summary>
     /// Turns the V1 entrypoint-stdin protocol (numbered writes) into offsets: returns the offset of write
