@@ -41,6 +41,22 @@ public sealed class ResilienceTests(EngineFixture fixture)
     }
 
     [Fact]
+    public async Task A_rejected_router_token_is_renewed_once_and_the_call_goes_through()
+    {
+        var rejecter = new RouterRejecter();
+        await using var client = EngineFixture.CreateClient(fixture.Engine.Url, wrapHandler: rejecter.Wrap);
+        await using var sandbox = await fixture.CreateSandboxAsync(client: client);
+        var accessBefore = rejecter.AccessRequests;
+
+        rejecter.RejectNext = true;
+        var result = await sandbox.RunAsync(["echo", "after renewal"]);
+
+        Assert.Equal("after renewal\n", result.Stdout);
+        Assert.False(rejecter.RejectNext);
+        Assert.Equal(accessBefore + 1, rejecter.AccessRequests);
+    }
+
+    [Fact]
     public async Task Unary_calls_retry_across_an_engine_restart()
     {
         var state = Path.Combine(Path.GetTempPath(), "tsb-restart-" + Guid.NewGuid().ToString("N")[..10]);
@@ -88,6 +104,46 @@ public sealed class ResilienceTests(EngineFixture fixture)
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Answers the next router call with UNAUTHENTICATED (as a router does for an expired token) and counts
+    /// the client's requests for new router access.</summary>
+    private sealed class RouterRejecter
+    {
+        private int _accessRequests;
+        private int _rejectNext;
+
+        public int AccessRequests => Volatile.Read(ref _accessRequests);
+
+        public bool RejectNext
+        {
+            get => Volatile.Read(ref _rejectNext) == 1;
+            set => Volatile.Write(ref _rejectNext, value ? 1 : 0);
+        }
+
+        public HttpMessageHandler Wrap(HttpMessageHandler inner) => new Handler(this, inner);
+
+        private sealed class Handler(RouterRejecter owner, HttpMessageHandler inner) : DelegatingHandler(inner)
+        {
+            protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+            {
+                var path = request.RequestUri!.AbsolutePath;
+                if (path.EndsWith("/SandboxGetCommandRouterAccess", StringComparison.Ordinal) || path.EndsWith("/TaskGetCommandRouterAccess", StringComparison.Ordinal))
+                {
+                    Interlocked.Increment(ref owner._accessRequests);
+                }
+                if (path.StartsWith("/modal.task_command_router.", StringComparison.Ordinal) && Interlocked.Exchange(ref owner._rejectNext, 0) == 1)
+                {
+                    // A trailers-only gRPC response: status in the headers, no body.
+                    var rejected = new HttpResponseMessage(HttpStatusCode.OK) { Version = HttpVersion.Version20, RequestMessage = request, Content = new ByteArrayContent([]) };
+                    rejected.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
+                    rejected.Headers.Add("grpc-status", "16");
+                    rejected.Headers.Add("grpc-message", "token expired");
+                    return Task.FromResult(rejected);
+                }
+                return base.SendAsync(request, cancellationToken);
+            }
+        }
     }
 
     /// <summary>A logger factory that signals the client's first retry of a unary call.</summary>

@@ -26,7 +26,19 @@ public sealed class SandboxLifecycleTests(EngineFixture fixture)
 
             Assert.Equal(137, await sandbox.WaitAsync());
             Assert.Equal(137, await sandbox.PollAsync());
+            await sandbox.TerminateAsync();
+            Assert.Equal(137, await sandbox.PollAsync());
         }
+    }
+
+    [Fact]
+    public async Task A_sandbox_without_a_readiness_probe_is_ready()
+    {
+        await using var sandbox = await fixture.CreateSandboxAsync();
+
+        await sandbox.WaitUntilReadyAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Null(await sandbox.PollAsync());
     }
 
     [Fact]
