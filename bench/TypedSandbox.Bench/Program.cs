@@ -31,19 +31,24 @@ static void Progress(string message) => Console.Error.WriteLine($"bench: {messag
 
 var loadAtStart = LoadAverage();
 var report = new Report(await DescribeMachineAsync(options));
-if (options.RunsEngine)
+if (options.RunsEngine && !await RunEngineMeasurementsAsync(options, report, token))
 {
-    await RunEngineMeasurementsAsync(options, report, token);
+    return 130;
 }
 
-if (options.RunsGenerator)
+if (options.Runs(6))
 {
     Progress(GeneratorRun.Title);
     try
     {
         await GeneratorRun.RunAsync(options, report, token);
     }
-    catch (Exception e) when (e is not OperationCanceledException)
+    catch (OperationCanceledException) when (token.IsCancellationRequested)
+    {
+        Progress("cancelled");
+        return 130;
+    }
+    catch (Exception e)
     {
         report.Section(GeneratorRun.Title, "ms").Failed("the whole measurement", e);
     }
@@ -59,8 +64,8 @@ await File.WriteAllTextAsync(output, markdown, token);
 Progress($"wrote {Path.GetRelativePath(Environment.CurrentDirectory, output)}");
 return 0;
 
-// Measurements 1-5: the engine against the bare OCI runtime (and docker/podman), all in this run.
-static async Task RunEngineMeasurementsAsync(BenchOptions options, Report report, CancellationToken token)
+// Measurements 1-5: the engine against the bare OCI runtime (and docker/podman), all in this run. False when cancelled.
+static async Task<bool> RunEngineMeasurementsAsync(BenchOptions options, Report report, CancellationToken token)
 {
     await JsSdk.EnsureInstalledAsync();
     Progress($"starting the loopback registry and the engine ({options.Runtime})");
@@ -95,11 +100,11 @@ static async Task RunEngineMeasurementsAsync(BenchOptions options, Report report
     var bench = new BenchContext(options, engine, js, raw, clis);
     var measurements = new (string Title, Func<BenchContext, Report, CancellationToken, Task> Run, bool Enabled)[]
     {
-        (CreateToFirstOutput.Title, CreateToFirstOutput.RunAsync, true),
-        (ExecRoundTrip.Title, ExecRoundTrip.RunAsync, true),
-        (CSharpClient.Title, CSharpClient.RunAsync, true),
-        (StreamThroughput.Title, StreamThroughput.RunAsync, true),
-        (Density.Title, Density.RunAsync, options.Density > 0),
+        (CreateToFirstOutput.Title, CreateToFirstOutput.RunAsync, options.Runs(1)),
+        (ExecRoundTrip.Title, ExecRoundTrip.RunAsync, options.Runs(2)),
+        (CSharpClient.Title, CSharpClient.RunAsync, options.Runs(3)),
+        (StreamThroughput.Title, StreamThroughput.RunAsync, options.Runs(4)),
+        (Density.Title, Density.RunAsync, options.Runs(5) && options.Density > 0),
     };
     foreach (var (title, run, _) in measurements.Where(m => m.Enabled))
     {
@@ -108,12 +113,19 @@ static async Task RunEngineMeasurementsAsync(BenchOptions options, Report report
         {
             await run(bench, report, token);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            Progress("cancelled; removing what was created");
+            return false;
+        }
+        catch (Exception e)
         {
             // Each measurement reports its own failures row by row; this catches what escapes (a setup step) and goes on.
             report.Section(title, "ms").Failed("the whole measurement", e);
         }
     }
+
+    return true;
 }
 
 static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
@@ -143,11 +155,11 @@ static async Task<IReadOnlyList<(string, string)>> DescribeMachineAsync(BenchOpt
             $"{options.Iterations} iterations after {options.Warmup} warm-up; throughput runs ×{options.StreamRuns}; density N = {options.Density}")));
     }
 
-    if (options.RunsGenerator)
+    if (options.Runs(6))
     {
         lines.Add(("generator", string.Create(CultureInfo.InvariantCulture,
             $"Roslyn {typeof(Microsoft.CodeAnalysis.Compilation).Assembly.GetName().Version} on {RuntimeInformation.FrameworkDescription}; " +
-            $"{options.GeneratorClasses} classes, {options.GeneratorRuns} runs after {options.Warmup} warm-up")));
+            $"{options.GeneratorClasses} classes, {options.GeneratorRuns} runs per series")));
     }
 
     return lines;

@@ -45,7 +45,7 @@ internal static unsafe partial class Libc
     [LibraryImport("libc")]
     public static partial int getpid();
 
-    public const int ENOENT = 2, EACCES = 13, EEXIST = 17, ENOTDIR = 20, EISDIR = 21, ENOTEMPTY = 39, EPERM = 1;
+    public const int ENOENT = 2, EACCES = 13, EEXIST = 17, ENOTDIR = 20, EISDIR = 21, ENOTEMPTY = 39, EPERM = 1, EROFS = 30;
     public const int O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0x40, O_TRUNC = 0x200, O_DIRECTORY = 0x10000;
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
@@ -66,10 +66,27 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int unlink(string path);
 
+    public const int O_EXCL = 0x80;
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int rename(string from, string to);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial byte* realpath(string path, byte* resolved);
+
+    [LibraryImport("libc")]
+    public static partial void free(void* pointer);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fchmod(int fd, uint mode);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fchown(int fd, uint uid, uint gid);
+
     public const uint IN_ACCESS = 0x1, IN_MODIFY = 0x2, IN_ATTRIB = 0x4, IN_CLOSE_WRITE = 0x8, IN_MOVED_FROM = 0x40,
         IN_MOVED_TO = 0x80, IN_CREATE = 0x100, IN_DELETE = 0x200, IN_DELETE_SELF = 0x400, IN_MOVE_SELF = 0x800,
         IN_ISDIR = 0x40000000, IN_Q_OVERFLOW = 0x4000, IN_IGNORED = 0x8000;
-    public const short POLLIN = 0x1, POLLHUP = 0x10, POLLERR = 0x8;
+    public const short POLLIN = 0x1, POLLOUT = 0x4, POLLHUP = 0x10, POLLERR = 0x8;
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int inotify_init1(int flags);

@@ -35,13 +35,9 @@ public sealed class SandboxClient : IAsyncDisposable, IDisposable
     public SandboxClient(SandboxClientOptions options)
         : this(ClientSettingsResolver.Resolve(options ?? throw new ArgumentNullException(nameof(options))),
             options.LoggerFactory ?? NullLoggerFactory.Instance,
-            options.MaxRetries is { } retries ? RetryPolicy.ControlPlane with { MaxRetries = retries } : RetryPolicy.ControlPlane,
+            RetryPolicyFor(options),
             TimeProvider.System)
     {
-        if (options.MaxRetries is < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.MaxRetries, "MaxRetries must not be negative.");
-        }
     }
 
     internal SandboxClient(ClientSettings settings, ILoggerFactory loggerFactory, RetryPolicy retryPolicy, TimeProvider time,
@@ -54,6 +50,13 @@ public sealed class SandboxClient : IAsyncDisposable, IDisposable
         Volumes = new VolumeService(this);
         Sandboxes = new SandboxService(this);
     }
+
+    private static RetryPolicy RetryPolicyFor(SandboxClientOptions options) => options.MaxRetries switch
+    {
+        null => RetryPolicy.ControlPlane,
+        < 0 => throw new ArgumentOutOfRangeException(nameof(options), options.MaxRetries, "MaxRetries must not be negative."),
+        { } retries => RetryPolicy.ControlPlane with { MaxRetries = retries },
+    };
 
     /// <summary>
     /// The client used when none is passed (generated sandbox classes use it). Created on first use from the

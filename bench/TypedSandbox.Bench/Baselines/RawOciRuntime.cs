@@ -53,6 +53,9 @@ internal sealed class RawOciRuntime : IAsyncDisposable
         return result.StdoutText.Split('\n')[0].Trim();
     }
 
+    /// <summary>The cgroup (relative to each hierarchy's root) holding every container of this run.</summary>
+    public string CgroupParentPath => "/" + _cgroupParent;
+
     private bool IsRunsc => _runtime.EndsWith("runsc", StringComparison.Ordinal);
 
     private string[] GlobalArgs => IsRunsc ? ["--root", _stateRoot, "--network=none"] : ["--root", _stateRoot];

@@ -4,11 +4,12 @@ using TypedSandbox.Bench.Reporting;
 namespace TypedSandbox.Bench.Measurements;
 
 /// <summary>
-/// Memory per idle sandbox. With N idle sandboxes running: the drop in the host's MemAvailable / N (mounts, cgroups,
-/// the agent, the runtime process the engine keeps per sandbox, the engine's bookkeeping), the engine's RSS growth / N
-/// and its child processes' PSS growth / N. The baseline is the mean of the readings before creating and after removing
-/// them, which cancels a steady drift from other work on the host. The peer is N detached containers of the bare
-/// runtime running <c>sleep</c>.
+/// Memory per idle sandbox, with N idle sandboxes running, counted two ways. Exactly: the memory charged to the
+/// sandboxes' cgroups (their processes, page cache and kernel memory: the sandbox's own), plus the engine-side memory
+/// (the engine's RSS growth and the PSS of the runtime process it keeps per sandbox). And as the host sees it: the drop
+/// in MemAvailable, against the mean of the readings before creating and after removing them (which cancels a steady
+/// drift), but moved by anything else running on the host. The peer is N detached containers of the bare runtime
+/// running <c>sleep</c>.
 /// </summary>
 internal static class Density
 {
@@ -23,12 +24,13 @@ internal static class Density
         var section = report.Section(Title, "MiB");
         var n = bench.Options.Density;
         var count = n.ToString(CultureInfo.InvariantCulture);
-        double? rawPerContainer = null;
+        (double Cgroups, double Available)? raw = null;
         try
         {
             var started = new List<string>();
             var before = await HostMemory.SettleAndReadAsync(cancellationToken);
             HostMemory.Reading during;
+            long cgroups;
             try
             {
                 for (var i = 0; i < n; i++)
@@ -37,6 +39,7 @@ internal static class Density
                 }
 
                 during = await HostMemory.SettleAndReadAsync(cancellationToken);
+                cgroups = HostMemory.CgroupBytes(bench.Raw.CgroupParentPath);
             }
             finally
             {
@@ -47,7 +50,7 @@ internal static class Density
             }
 
             var after = await HostMemory.SettleAndReadAsync(cancellationToken);
-            rawPerContainer = PerItem(before.Available, during.Available, after.Available, n);
+            raw = (cgroups / Mebibyte / n, Drop(before.Available, during.Available, after.Available, n));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -71,30 +74,34 @@ internal static class Density
             }
 
             var after = await HostMemory.SettleAndReadAsync(cancellationToken);
-            var perSandbox = PerItem(before.Available, during.Available, after.Available, n);
+            var own = (during.SandboxCgroups - before.SandboxCgroups) / Mebibyte / n;
             var engine = (during.EngineRss - before.EngineRss) / Mebibyte / n;
-            var children = (during.ChildrenPss - before.ChildrenPss) / Mebibyte / n;
-            section.Value("TypedSandbox: MemAvailable drop / N", perSandbox, count,
-                rawPerContainer is { } raw ? ReportSection.Ratio(perSandbox / raw, bench.RawName) : "");
-            section.Value("  of which engine process RSS growth / N", engine, count);
-            section.Value($"  of which engine's child processes (`{bench.Options.Runtime} run` per sandbox) PSS / N", children, count);
-            section.Value("TypedSandbox engine-side memory / N (engine RSS + its runtime processes)", engine + children, count, target: EngineGoal);
+            var monitors = (during.ChildrenPss - before.ChildrenPss) / Mebibyte / n;
+            var total = own + engine + monitors;
+            section.Value("TypedSandbox: total per sandbox (cgroup + engine-side)", total, count,
+                raw is { } r ? ReportSection.Ratio(total / r.Cgroups, bench.RawName) : "");
+            section.Value("  the sandbox's own (its memory cgroup: agent, page cache, kernel memory)", own, count);
+            section.Value("  engine-side: engine process RSS growth", engine, count);
+            section.Value($"  engine-side: `{bench.Options.Runtime} run` process kept per sandbox (PSS)", monitors, count);
+            section.Value("TypedSandbox engine-side memory per sandbox", engine + monitors, count, target: EngineGoal);
+            section.Value("TypedSandbox: host MemAvailable drop / N (noisy)", Drop(before.Available, during.Available, after.Available, n), count);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             section.Failed($"TypedSandbox, {n} idle sandboxes", e);
         }
 
-        if (rawPerContainer is { } perContainer)
+        if (raw is { } peer)
         {
-            section.Value($"{bench.RawName}: MemAvailable drop / N (detached `sleep` containers)", perContainer, count);
+            section.Value($"{bench.RawName}: per container (its memory cgroup; detached `sleep`, no runtime process stays)", peer.Cgroups, count);
+            section.Value($"{bench.RawName}: host MemAvailable drop / N (noisy)", peer.Available, count);
         }
 
-        section.Notes.Add("Single readings (not medians), in MiB, each taken 2 s after a forced GC. MemAvailable moves with " +
-            "everything else on the host (page cache, other processes), so small differences are noise; the engine-side rows are exact. " +
+        section.Notes.Add("Single readings (not medians), in MiB, each taken 2 s after a forced GC, while all N are idle. The cgroup and " +
+            "engine-side rows count only this run's sandboxes and processes; MemAvailable moves with everything else on the host. " +
             "Sandboxes are created one after another through the JS SDK, whose node process has exited before the reading.");
     }
 
     /// <summary>The drop from the mean of the readings around the measurement, per item, in MiB.</summary>
-    private static double PerItem(long before, long during, long after, int n) => (((before + after) / 2.0) - during) / Mebibyte / n;
+    private static double Drop(long before, long during, long after, int n) => (((before + after) / 2.0) - during) / Mebibyte / n;
 }

@@ -4,14 +4,16 @@ namespace TypedSandbox.Bench.Measurements;
 
 /// <summary>
 /// Memory readings for the density measurement: the host's MemAvailable, this process's (the in-process engine's) RSS,
-/// and the proportional set size of its child processes (the OCI runtime process the engine keeps per sandbox).
+/// the proportional set size of its child processes (the OCI runtime process the engine keeps per sandbox) and the
+/// memory charged to the cgroups of their children (the sandboxes).
 /// </summary>
 internal static class HostMemory
 {
     /// <summary>One set of readings, in bytes.</summary>
-    public readonly record struct Reading(long Available, long EngineRss, long ChildrenPss);
+    public readonly record struct Reading(long Available, long EngineRss, long ChildrenPss, long SandboxCgroups);
 
-    public static Reading Read() => new(AvailableBytes(), ReadKilobytes("/proc/self/status", "VmRSS:") * 1024, ChildrenPssBytes());
+    public static Reading Read() =>
+        new(AvailableBytes(), ReadKilobytes("/proc/self/status", "VmRSS:") * 1024, ChildrenPssBytes(), GrandchildCgroupBytes());
 
     /// <summary>Collects garbage and lets the kernel settle, then reads: two readings compare what stays, not what is in flight.</summary>
     public static async Task<Reading> SettleAndReadAsync(CancellationToken cancellationToken)
@@ -26,14 +28,63 @@ internal static class HostMemory
     public static long AvailableBytes() => ReadKilobytes("/proc/meminfo", "MemAvailable:") * 1024;
 
     /// <summary>The summed PSS of this process's direct children (shared pages counted once across them).</summary>
-    private static long ChildrenPssBytes()
+    private static long ChildrenPssBytes() =>
+        ChildrenOf(Environment.ProcessId).Sum(pid => TryReadKilobytes($"/proc/{pid}/smaps_rollup", "Pss:") * 1024);
+
+    /// <summary>
+    /// The memory charged to the cgroups of this process's grandchildren: the sandboxes' own memory (their processes,
+    /// page cache they touched, kernel memory), for an engine that keeps one runtime process per sandbox as its child.
+    /// </summary>
+    public static long GrandchildCgroupBytes()
     {
-        var self = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        long total = 0;
+        var cgroups = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var child in ChildrenOf(Environment.ProcessId))
+        {
+            foreach (var grandchild in ChildrenOf(child))
+            {
+                if (MemoryCgroupOf(grandchild) is { } cgroup)
+                {
+                    cgroups.Add(cgroup);
+                }
+            }
+        }
+
+        return cgroups.Sum(CgroupBytes);
+    }
+
+    /// <summary>memory.usage_in_bytes of a cgroup v1 memory cgroup (children included), or 0 when it is gone.</summary>
+    public static long CgroupBytes(string cgroupPath)
+    {
+        try
+        {
+            return long.Parse(File.ReadAllText($"/sys/fs/cgroup/memory{cgroupPath}/memory.usage_in_bytes").Trim(), CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
+    }
+
+    private static string? MemoryCgroupOf(int pid)
+    {
+        try
+        {
+            // Lines are "id:controllers:path"; the v1 memory hierarchy is the one the runtimes charge here.
+            return File.ReadLines($"/proc/{pid}/cgroup").Select(l => l.Split(':', 3))
+                .FirstOrDefault(f => f.Length == 3 && f[1].Split(',').Contains("memory"))?[2];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static List<int> ChildrenOf(int parent)
+    {
+        var children = new List<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
-            var pid = Path.GetFileName(dir);
-            if (!char.IsAsciiDigit(pid[0]))
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
             {
                 continue;
             }
@@ -43,18 +94,30 @@ internal static class HostMemory
                 // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so parse after the last ')'.
                 var stat = File.ReadAllText(Path.Combine(dir, "stat"));
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                if (fields[1] == self)
+                if (int.Parse(fields[1], CultureInfo.InvariantCulture) == parent)
                 {
-                    total += ReadKilobytes(Path.Combine(dir, "smaps_rollup"), "Pss:") * 1024;
+                    children.Add(pid);
                 }
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 // The process ended while being read.
             }
         }
 
-        return total;
+        return children;
+    }
+
+    private static long TryReadKilobytes(string file, string key)
+    {
+        try
+        {
+            return ReadKilobytes(file, key);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            return 0; // The process ended while being read.
+        }
     }
 
     private static long ReadKilobytes(string file, string key)

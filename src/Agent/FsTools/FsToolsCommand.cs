@@ -69,11 +69,47 @@ internal static unsafe class FsToolsCommand
             var made = MakeDirectories(parent);
             if (made != 0) return FailErrno(made, "cannot create the parent directory");
         }
-        var fd = Libc.openMode(path, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_TRUNC | Libc.O_CLOEXEC, 0x1B6 /* 0666 & ~umask */);
+        // The data goes to a temporary file beside the target that replaces it only at stdin's EOF: an upload the
+        // client aborts (it then never sends EOF) leaves the old file as it was, never a partial one.
+        var target = ResolveSymlink(path);
+        var (existing, existingErrno) = FileStatus.Read(target, follow: true);
+        var temporary = Path.Combine(Path.GetDirectoryName(target) ?? "/", $".{Path.GetFileName(target)}.fs-tools-{Environment.ProcessId}.tmp");
+        var fd = Libc.openMode(temporary, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_EXCL | Libc.O_CLOEXEC, 0x1B6 /* 0666 & ~umask */);
         if (fd < 0) return FailErrno(Marshal.GetLastPInvokeError(), "cannot open the file for writing");
         var rc = Copy(0, fd);
-        Libc.close(fd);
+        if (rc == 0 && existingErrno == 0)
+        {
+            // Replacing a file keeps its permissions and owner.
+            Libc.fchmod(fd, existing.Mode & 0xFFF);
+            Libc.fchown(fd, existing.Uid, existing.Gid);
+        }
+        if (Libc.close(fd) != 0 && rc == 0) rc = Marshal.GetLastPInvokeError();
+        if (rc == 0 && Libc.rename(temporary, target) != 0) rc = Marshal.GetLastPInvokeError();
+        if (rc != 0) Libc.unlink(temporary);
         return rc != 0 ? FailErrno(rc, "writing the file failed") : 0;
+    }
+
+    /// <summary>Where a write to <paramref name="path"/> lands: through a symlink to its target (the link stays a
+    /// link), the path itself otherwise.</summary>
+    private static string ResolveSymlink(string path)
+    {
+        var (status, errno) = FileStatus.Read(path, follow: false);
+        if (errno != 0 || !status.IsSymlink) return path;
+        var resolved = Libc.realpath(path, null);
+        if (resolved is not null)
+        {
+            try { return Marshal.PtrToStringUTF8((nint)resolved) ?? path; }
+            finally { Libc.free(resolved); }
+        }
+        // A dangling link: the file it names, as open(O_CREAT) through the link would create it.
+        try
+        {
+            var link = new FileInfo(path).LinkTarget;
+            if (link is null) return path;
+            return link.StartsWith('/') ? link : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path) ?? "/", link));
+        }
+        catch (IOException) { return path; }
+        catch (UnauthorizedAccessException) { return path; }
     }
 
     private static int ListFiles(string path)
@@ -134,19 +170,39 @@ internal static unsafe class FsToolsCommand
             var rmdirErrno = Marshal.GetLastPInvokeError();
             return rmdirErrno == Libc.ENOTEMPTY ? Fail("DirectoryNotEmpty", "directory is not empty") : FailErrno(rmdirErrno, "cannot remove the directory");
         }
+        var treeErrno = RemoveTree(path);
+        return treeErrno == 0 ? 0 : FailErrno(treeErrno, "cannot remove the directory");
+    }
+
+    /// <summary>rm -r on raw calls so a failure keeps its errno (EROFS, EBUSY...); a symlink is removed, never followed.
+    /// Returns 0 or the errno.</summary>
+    private static int RemoveTree(string directory)
+    {
+        string[] names;
         try
         {
-            Directory.Delete(path, recursive: true);
-            return 0;
+            names = [.. Directory.EnumerateFileSystemEntries(directory).Select(Path.GetFileName).OfType<string>()];
         }
         catch (UnauthorizedAccessException)
         {
-            return Fail("PermissionDenied", "permission denied");
+            return Libc.EACCES;
         }
-        catch (IOException e)
+        catch (DirectoryNotFoundException)
         {
-            return Fail("Io", "I/O error", e.Message);
+            return 0; // removed meanwhile
         }
+        foreach (var name in names)
+        {
+            var full = Path.Combine(directory, name);
+            var (status, errno) = FileStatus.Read(full, follow: false);
+            if (errno == Libc.ENOENT) continue;
+            if (errno != 0) return errno;
+            var rc = status.IsDirectory ? RemoveTree(full) : Libc.unlink(full) == 0 ? 0 : Marshal.GetLastPInvokeError();
+            if (rc != 0 && rc != Libc.ENOENT) return rc;
+        }
+        if (Libc.rmdir(directory) == 0) return 0;
+        var rmdirErrno = Marshal.GetLastPInvokeError();
+        return rmdirErrno == Libc.ENOENT ? 0 : rmdirErrno;
     }
 
     private static int Stat(string path)
@@ -154,7 +210,8 @@ internal static unsafe class FsToolsCommand
         var (status, errno) = FileStatus.Read(path, follow: false);
         if (errno != 0) return FailErrno(errno, "path does not exist");
         using var json = new JsonOutput();
-        WriteEntry(json.Writer, Path.GetFileName(path.TrimEnd('/')), path, status, new Accounts());
+        var trimmed = path.TrimEnd('/');
+        WriteEntry(json.Writer, trimmed.Length == 0 ? "/" : Path.GetFileName(trimmed), path, status, new Accounts());
         json.Flush();
         return 0;
     }
@@ -247,6 +304,8 @@ internal static unsafe class FsToolsCommand
         Libc.ENOENT => Fail("NotFound", "path does not exist"),
         Libc.ENOTDIR => Fail("NotDirectory", "a component of the path is not a directory"),
         Libc.EACCES or Libc.EPERM => Fail("PermissionDenied", "permission denied"),
+        // Read-only mounts (/sys, the agent's own directory, read-only volumes): the SDK's PermissionError.
+        Libc.EROFS => Fail("PermissionDenied", "read-only file system"),
         Libc.EISDIR => Fail("IsDirectory", "expected a file path"),
         Libc.EEXIST => Fail("PathAlreadyExists", "path already exists"),
         Libc.ENOTEMPTY => Fail("DirectoryNotEmpty", "directory is not empty"),

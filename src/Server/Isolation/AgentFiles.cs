@@ -43,8 +43,9 @@ internal static class AgentFiles
         var directory = Path.Combine(options.RunDirectory, "agent-" + Convert.ToHexStringLower(hash.GetHashAndReset())[..16]);
         if (Directory.Exists(directory)) return directory;
 
-        // Build beside the final name, then rename: concurrent engines never see a half-copied directory.
-        var staging = directory + ".tmp-" + Environment.ProcessId;
+        // Build beside the final name (unique per call: engines in one process start in parallel), then rename:
+        // concurrent engines never see a half-copied directory.
+        var staging = directory + ".tmp-" + Guid.NewGuid().ToString("N");
         Directory.CreateDirectory(staging);
         foreach (var (name, source) in files)
         {

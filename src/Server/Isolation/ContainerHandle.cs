@@ -74,32 +74,22 @@ public sealed class ContainerHandle : IAsyncDisposable
     }
 
     /// <summary>
-    /// Copies everything the sandbox changed (the overlay's upper directory, with its whiteouts and opaque-directory
-    /// markers) into <paramref name="destinationDirectory"/>, which must not exist yet. The sandbox is frozen during
-    /// the copy, so the result is consistent. The copy is itself an overlay layer: put it above the sandbox's layers
-    /// (top first) to start a sandbox from this state.
+    /// Copies everything the sandbox changed in its root filesystem (the overlay upper directory, in overlayfs form) to
+    /// <paramref name="destination"/>, a directory that must not exist yet; the sandbox is paused for the copy only
+    /// (see <see cref="WritableLayerSnapshot"/>). Volumes and tmpfs mounts such as /tmp are not part of it.
     /// </summary>
     /// <exception cref="SandboxEndedException">The sandbox has ended.</exception>
-    /// <exception cref="IOException">Freezing or copying failed; the message says why.</exception>
-    public async Task SnapshotChangesAsync(string destinationDirectory, CancellationToken ct)
+    public async Task CopyWritableLayerAsync(string destination, CancellationToken ct)
     {
-        ArgumentException.ThrowIfNullOrEmpty(destinationDirectory);
-        if (Path.Exists(destinationDirectory)) throw new ArgumentException($"'{destinationDirectory}' already exists.", nameof(destinationDirectory));
+        ArgumentException.ThrowIfNullOrEmpty(destination);
         if (_exited.Task.IsCompleted) throw new SandboxEndedException();
         await _snapshotLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            await RuntimeAsync(freeze: true, ct).ConfigureAwait(false);
-            try
-            {
-                // GNU cp -a keeps owners, modes, times, xattrs (trusted.overlay.*) and device nodes (whiteouts).
-                var copy = await HostCommand.RunAsync("cp", ["-a", "--reflink=auto", "--", _resources.UpperDirectory, destinationDirectory], ct).ConfigureAwait(false);
-                if (!copy.Succeeded) throw new IOException($"Copying the sandbox's changes failed: {copy.Stderr.Trim()}");
-            }
-            finally
-            {
-                await RuntimeAsync(freeze: false, CancellationToken.None).ConfigureAwait(false);
-            }
+            if (_resources.Flavor == RuntimeFlavor.Runsc) await FlushGuestCachesAsync(ct).ConfigureAwait(false);
+            if (_exited.Task.IsCompleted || _terminating) throw new SandboxEndedException();
+            await WritableLayerSnapshot.CopyAsync(_resources, _spec.WritableLayer?.UpperDirectory ?? _resources.UpperDirectory, destination, ct)
+                .ConfigureAwait(false);
         }
         finally
         {
@@ -107,12 +97,21 @@ public sealed class ContainerHandle : IAsyncDisposable
         }
     }
 
-    private async Task RuntimeAsync(bool freeze, CancellationToken ct)
+    // gVisor keeps written file data in its own kernel's page cache; sync(2) inside writes it through to the host.
+    private async Task FlushGuestCachesAsync(CancellationToken ct)
     {
-        var result = await HostCommand.RunAsync(_resources.RuntimeBinary,
-            RuntimeCommands.Freeze(_resources.Flavor, _resources.RuntimeRoot, Id, freeze), ct).ConfigureAwait(false);
-        if (!result.Succeeded)
-            throw new IOException($"{(freeze ? "Pausing" : "Resuming")} sandbox {Id} failed: {result.Stderr.Trim()}");
+        try
+        {
+            var sync = await ExecAsync(new ProcessSpec(["sync"]), ct).ConfigureAwait(false);
+            await using (sync.ConfigureAwait(false))
+            {
+                await sync.Completion.WaitAsync(ct).ConfigureAwait(false);
+            }
+        }
+        catch (ExecStartException)
+        {
+            // An image without `sync`: the copy may miss data written in the last moments.
+        }
     }
 
     /// <summary>Kills everything in the sandbox, deletes the container, unmounts its rootfs, removes its cgroups and
@@ -129,6 +128,7 @@ public sealed class ContainerHandle : IAsyncDisposable
     {
         await TerminateAsync(CancellationToken.None).ConfigureAwait(false);
         if (Entrypoint is not null) await Entrypoint.DisposeAsync().ConfigureAwait(false);
+        _snapshotLock.Dispose();
     }
 
     internal async Task StartEntrypointAsync(ProcessSpec entrypoint, CancellationToken ct)

@@ -67,7 +67,8 @@ internal static class OciConfig
                 // The host's loader runs the agent, so images without a libc work too.
                 ["args"] = Strings(Agent.Protocol.AgentLayout.AgentCommand()),
                 ["env"] = Strings(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]),
-                ["cwd"] = "/",
+                // The runtime creates a missing cwd (as runc and Docker do), so a sandbox's workdir exists before any exec.
+                ["cwd"] = spec.Workdir ?? "/",
                 ["capabilities"] = new JsonObject
                 {
                     ["bounding"] = Strings(Capabilities),

@@ -15,7 +15,7 @@ public sealed class SnapshotTests(SandboxHost host)
             var change = await Run.ShAsync(first, "echo new > /root/new.txt && rm /etc/group && mkdir -p /opt/d && echo x > /opt/d/f");
             Assert.Equal(0, change.Exit.ExitCode);
 
-            await first.SnapshotChangesAsync(layer, CancellationToken.None);
+            await first.CopyWritableLayerAsync(layer, CancellationToken.None);
 
             // The sandbox was thawed again.
             Assert.Equal("alive\n", (await Run.ExecAsync(first, "echo", "alive")).Out);
