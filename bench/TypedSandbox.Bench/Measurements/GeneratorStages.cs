@@ -1,4 +1,3 @@
-using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using TypedSandbox.Generators.Emitting;
@@ -24,15 +23,15 @@ internal sealed class GeneratorStages(bool emit, bool modelsOnly = false) : IInc
             .ForAttributeWithMetadataName("TypedSandbox.CommandAttribute", static (node, _) => node is MethodDeclarationSyntax, SandboxParser.ParseCommand)
             .Where(static spec => spec is not null)
             .Select(static (spec, _) => spec!)
-            .Collect();
+            .Collect()
+            .Select(static (all, _) => new CommandsByType(all));
         if (!emit)
         {
             context.RegisterSourceOutput(classes.Collect().Combine(commands), static (_, _) => { });
             return;
         }
 
-        var models = classes.Combine(commands).Select(static (pair, _) => new SandboxModel(
-            pair.Left, pair.Right.Where(c => c.ContainingType == pair.Left.FullyQualifiedName).ToEquatableArray()));
+        var models = classes.Combine(commands).Select(static (pair, _) => new SandboxModel(pair.Left, pair.Right.For(pair.Left.FullyQualifiedName)));
         if (modelsOnly)
         {
             context.RegisterSourceOutput(models.Collect(), static (_, _) => { });
