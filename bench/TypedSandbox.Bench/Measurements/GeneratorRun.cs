@@ -42,28 +42,28 @@ internal static class GeneratorRun
         var compilation = CreateCompilation(trees);
         EnsureGeneratedCodeCompiles(compilation, classes, section);
 
-        // JIT first: Roslyn's and the generator's code paths, so the first series measured is not the slowest.
-        FullRuns(new SandboxGenerator(), trees, options, cancellationToken);
-
-        // The pipeline cut short stage by stage, each against the floor: Roslyn finding the same attributed
-        // declarations and binding their symbols, with nothing parsed or generated.
-        var floor = FullRuns(new AttributeFloorGenerator(), trees, options, cancellationToken);
-        section.Latency("floor: attribute lookups and symbols only, nothing generated — CPU time", floor.Cpu);
-        var stages = new (string Subject, IIncrementalGenerator Generator)[]
+        // The pipeline cut short stage by stage, against the floor: Roslyn finding the same attributed declarations and
+        // binding their symbols, with nothing parsed or generated. The series take turns run by run, so drift on the host
+        // (JIT tiering, load) touches all of them alike.
+        var series = new (string Subject, IIncrementalGenerator Generator)[]
         {
-            ("stage: + transforms and checks (the specs) — CPU time", new GeneratorStages(emit: false)),
-            ("stage: + models (commands grouped by class) — CPU time", new GeneratorStages(emit: true, modelsOnly: true)),
-            ("stage: + emitter (text made, not added) — CPU time", new GeneratorStages(emit: true)),
+            ("floor: attribute lookups and symbols only, nothing generated", new AttributeFloorGenerator()),
+            ("stage: + transforms and checks (the specs)", new GeneratorStages(emit: false)),
+            ("stage: + models (commands grouped by class)", new GeneratorStages(emit: true, modelsOnly: true)),
+            ("stage: + emitter (text made, not added)", new GeneratorStages(emit: true)),
+            ($"full run: + AddSource (the generator as shipped), {classes} sandbox classes + {PlainClasses} plain classes", new SandboxGenerator()),
         };
-        foreach (var (stageSubject, generator) in stages)
+        var results = FullRuns(series.Select(s => s.Generator).ToList(), trees, options, cancellationToken);
+        var floor = results[0];
+        section.Latency(series[0].Subject + " — CPU time", floor.Cpu);
+        for (var i = 1; i < series.Length - 1; i++)
         {
-            section.Latency(stageSubject, FullRuns(generator, trees, options, cancellationToken).Cpu, ("floor", floor.Cpu));
+            section.Latency(series[i].Subject + " — CPU time", results[i].Cpu, ("floor", floor.Cpu));
         }
 
-        var full = FullRuns(new SandboxGenerator(), trees, options, cancellationToken);
-        var subject = $"full run: + AddSource (Roslyn parses the files), {classes} sandbox classes + {PlainClasses} plain classes";
-        section.Latency(subject + " — CPU time", full.Cpu, ("floor", floor.Cpu), Goal);
-        section.Latency(subject + " — wall clock", full.Wall, ("floor", floor.Wall), Goal);
+        var full = results[^1];
+        section.Latency(series[^1].Subject + " — CPU time", full.Cpu, ("floor", floor.Cpu), Goal);
+        section.Latency(series[^1].Subject + " — wall clock", full.Wall, ("floor", floor.Wall), Goal);
 
         var edits = new (string Subject, string File, string Before, string After, bool RegeneratesOneFile)[]
         {
@@ -138,20 +138,33 @@ internal static class GeneratorRun
         string.Join("; ", reasons.Select(step => $"{step.Key} " +
             string.Join(", ", step.Value.OrderBy(r => r.Key).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Value} {r.Key}")))));
 
-    /// <summary>Full runs of <paramref name="generator"/>: a fresh compilation (no bound symbols cached) and a fresh driver each time.</summary>
-    private static (Samples Wall, Samples Cpu) FullRuns(IIncrementalGenerator generator, IReadOnlyList<SyntaxTree> trees, BenchOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// Full runs of each generator, taking turns: every run a fresh compilation (no bound symbols cached) and a fresh
+    /// driver, a full GC before the clock starts.
+    /// </summary>
+    private static List<(Samples Wall, Samples Cpu)> FullRuns(
+        List<IIncrementalGenerator> generators, IReadOnlyList<SyntaxTree> trees, BenchOptions options, CancellationToken cancellationToken)
     {
-        CSharpCompilation? fresh = null;
-        GeneratorDriver? driver = null;
-        return Repeat(
-            options.Warmup,
-            options.GeneratorRuns,
-            prepare: () =>
+        var wall = generators.Select(_ => new List<TimeSpan>()).ToList();
+        var cpu = generators.Select(_ => new List<TimeSpan>()).ToList();
+        var warmup = Math.Max(options.Warmup, MinimumWarmup);
+        for (var run = 0; run < warmup + options.GeneratorRuns; run++)
+        {
+            for (var g = 0; g < generators.Count; g++)
             {
-                fresh = CreateCompilation(trees);
-                driver = CreateDriver(generator, track: false);
-            },
-            measure: () => driver!.RunGenerators(fresh!, cancellationToken));
+                cancellationToken.ThrowIfCancellationRequested();
+                var fresh = CreateCompilation(trees);
+                var driver = CreateDriver(generators[g], track: false);
+                var (elapsed, used) = Time(() => driver.RunGenerators(fresh, cancellationToken));
+                if (run >= warmup)
+                {
+                    wall[g].Add(elapsed);
+                    cpu[g].Add(used);
+                }
+            }
+        }
+
+        return [.. generators.Select((_, g) => (Samples.Of(wall[g]), Samples.Of(cpu[g])))];
     }
 
     /// <summary>The generated code must compile: the benchmark measures a generator that does its whole job.</summary>
@@ -176,12 +189,6 @@ internal static class GeneratorRun
     /// <summary>Wall-clock and process CPU time of each call (CPU time stays meaningful on a busy host).</summary>
     private static (Samples Wall, Samples Cpu) Repeat(int warmup, int iterations, Action prepare, Action measure)
     {
-        // Garbage of the previous run is collected before the clock starts, so each run pays for its own.
-        prepare += () =>
-        {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-        };
         for (var i = 0; i < Math.Max(warmup, MinimumWarmup); i++)
         {
             prepare();
@@ -193,14 +200,23 @@ internal static class GeneratorRun
         for (var i = 0; i < iterations; i++)
         {
             prepare();
-            var cpuBefore = Environment.CpuUsage.TotalTime;
-            var watch = Stopwatch.StartNew();
-            measure();
-            wall.Add(watch.Elapsed);
-            cpu.Add(Environment.CpuUsage.TotalTime - cpuBefore);
+            var (elapsed, used) = Time(measure);
+            wall.Add(elapsed);
+            cpu.Add(used);
         }
 
         return (Samples.Of(wall), Samples.Of(cpu));
+    }
+
+    /// <summary>Times one call after a full GC, so each call pays for its own garbage only.</summary>
+    private static (TimeSpan Wall, TimeSpan Cpu) Time(Action measure)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var cpuBefore = Environment.CpuUsage.TotalTime;
+        var watch = Stopwatch.StartNew();
+        measure();
+        return (watch.Elapsed, Environment.CpuUsage.TotalTime - cpuBefore);
     }
 
     private static SourceText Replace(SourceText text, string before, string after)

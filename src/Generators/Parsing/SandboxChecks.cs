@@ -147,7 +147,8 @@ namespace TypedSandbox.Generators.Parsing
         public static CommandResultKind? ClassifyReturnType(ITypeSymbol type)
         {
             if (type is not INamedTypeSymbol { Name: "Task", Arity: 1 } task
-                || task.ContainingNamespace.ToDisplayString() != "System.Threading.Tasks")
+                || task.ContainingNamespace is not { Name: "Tasks" } tasks
+                || !IsSystemThreading(tasks.ContainingNamespace))
             {
                 return null;
             }
@@ -167,7 +168,11 @@ namespace TypedSandbox.Generators.Parsing
 
         /// <summary>Whether a parameter is a CancellationToken, which cancels the command instead of filling a placeholder.</summary>
         public static bool IsCancellationToken(ITypeSymbol type) =>
-            type is { Name: "CancellationToken" } && type.ContainingNamespace.ToDisplayString() == "System.Threading";
+            type is { Name: "CancellationToken" } && IsSystemThreading(type.ContainingNamespace);
+
+        // Compared part by part: ToDisplayString would build a string for every command and parameter.
+        private static bool IsSystemThreading(INamespaceSymbol? ns) =>
+            ns is { Name: "Threading", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } };
 
         private static void CheckTemplate(IMethodSymbol method, AttributeValues command, IProblemSink sink)
         {
