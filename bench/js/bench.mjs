@@ -40,15 +40,15 @@ async function drain(stream) {
 
 const modes = {
   // One timed operation per request line on stdin, so the bench can interleave them with its peers' iterations.
-  // Requests: {"op":"create-exec"}, {"op":"exec-true"}, {"op":"close"}; one JSON reply line each.
+  // Requests: {"op":"create-exec","blockNetwork":false}, {"op":"exec-true"}, {"op":"close"}; one JSON reply line each.
   async serve() {
     const { app, image } = await setup();
     let running = null;
     const ops = {
       // create → exec(["echo","hi"]) → first stdout bytes; the sandbox is terminated after the timed span.
-      async "create-exec"() {
+      async "create-exec"(request) {
         const t0 = performance.now();
-        const sb = await modal.sandboxes.create(app, image, sandboxParams);
+        const sb = await modal.sandboxes.create(app, image, { ...sandboxParams, blockNetwork: request.blockNetwork === true });
         const t1 = performance.now();
         const p = await sb.exec(["echo", "hi"], { mode: "binary" });
         const t2 = performance.now();
@@ -77,11 +77,12 @@ const modes = {
     const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
     try {
       for await (const line of lines) {
-        const { op } = JSON.parse(line);
+        const request = JSON.parse(line);
+        const op = request.op;
         if (op === "close") break;
         try {
           if (!ops[op]) throw new Error(`unknown op '${op}'`);
-          process.stdout.write(JSON.stringify({ ok: true, ...(await ops[op]()) }) + "\n");
+          process.stdout.write(JSON.stringify({ ok: true, ...(await ops[op](request)) }) + "\n");
         } catch (e) {
           process.stdout.write(JSON.stringify({ ok: false, error: String(e?.stack ?? e) }) + "\n");
         }

@@ -49,9 +49,12 @@ internal sealed class JsSession : IAsyncDisposable
     }
 
     /// <summary>Runs one timed operation; returns its reply (times in ms: <c>total</c>, and parts where it has them).</summary>
-    public async Task<JsonElement> CallAsync(string op, CancellationToken cancellationToken)
+    public Task<JsonElement> CallAsync(string op, CancellationToken cancellationToken) => CallAsync(op, blockNetwork: false, cancellationToken);
+
+    /// <summary>Runs one timed operation; <paramref name="blockNetwork"/> creates sandboxes without network access.</summary>
+    public async Task<JsonElement> CallAsync(string op, bool blockNetwork, CancellationToken cancellationToken)
     {
-        await _node.StandardInput.WriteLineAsync(JsonSerializer.Serialize(new { op }).AsMemory(), cancellationToken);
+        await _node.StandardInput.WriteLineAsync(JsonSerializer.Serialize(new { op, blockNetwork }).AsMemory(), cancellationToken);
         await _node.StandardInput.FlushAsync(cancellationToken);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(ReplyTimeout);

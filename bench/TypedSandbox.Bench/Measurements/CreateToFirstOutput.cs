@@ -32,6 +32,8 @@ internal static class CreateToFirstOutput
                 parts.Add(reply);
                 return TimeSpan.FromMilliseconds(reply.GetProperty("total").GetDouble());
             },
+            async () => TimeSpan.FromMilliseconds(
+                (await js.CallAsync("create-exec", blockNetwork: true, cancellationToken)).GetProperty("total").GetDouble()),
             .. clis.Select(c => (Func<Task<TimeSpan>>)(() => c.Cli!.RunEchoAsync(c.Image!, cancellationToken))),
         ];
         var outcomes = await BenchContext.InterleaveAsync(options.Warmup, options.Iterations, series, cancellationToken);
@@ -52,6 +54,15 @@ internal static class CreateToFirstOutput
             section.Failed("TypedSandbox, JS SDK", outcomes[1].Error!);
         }
 
+        if (outcomes[2].Samples is { } blocked)
+        {
+            section.Latency("TypedSandbox, JS SDK, `blockNetwork: true` (no network set-up)", blocked, peer, Goal);
+        }
+        else
+        {
+            section.Failed("TypedSandbox, JS SDK, blockNetwork", outcomes[2].Error!);
+        }
+
         if (raw is not null)
         {
             section.Latency($"{bench.RawName} (overlay + config.json + `{options.Runtime} run`)", raw);
@@ -69,7 +80,7 @@ internal static class CreateToFirstOutput
             {
                 section.Unavailable(subject, cli.Reason);
             }
-            else if (outcomes[2 + index].Samples is { } samples)
+            else if (outcomes[3 + index].Samples is { } samples)
             {
                 section.Latency(subject, samples, peer);
                 if (outcomes[1].Samples is { } ours)
@@ -80,11 +91,11 @@ internal static class CreateToFirstOutput
             }
             else
             {
-                section.Failed(subject, outcomes[2 + index].Error!);
+                section.Failed(subject, outcomes[3 + index].Error!);
             }
         }
 
-        section.Notes.Add("The series run in alternating rounds (raw, JS SDK, then docker/podman if present), so load that comes and goes on the host falls on all alike.");
+        section.Notes.Add("The series run in alternating rounds (raw, JS SDK, JS SDK without network, then docker/podman if present), so load that comes and goes on the host falls on all alike.");
         section.Notes.Add("The `exec` part on a new sandbox includes setting up the SDK's command-router client for it (a new HTTP/2 connection), which later execs reuse.");
         section.Notes.Add("The JS SDK runs in one long-lived node process: app and image objects are resolved once, as an application would; " +
             "each iteration terminates its sandbox outside the timed span.");
