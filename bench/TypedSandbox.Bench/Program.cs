@@ -19,12 +19,16 @@ if (options is null)
 }
 
 using var cancel = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
+// Stop measuring but let every finally block remove what it created. A signal registration, not Console.CancelKeyPress:
+// the in-process engine's host registers for SIGINT/SIGTERM too (and stops itself), and CancelKeyPress is not raised then.
+void OnSignal(PosixSignalContext context)
 {
-    // Stop measuring but let every finally block remove what it created.
-    e.Cancel = true;
+    context.Cancel = true;
     cancel.Cancel();
-};
+}
+
+using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 var token = cancel.Token;
 
 void Progress(string message) => Console.Error.WriteLine($"bench: {message}");

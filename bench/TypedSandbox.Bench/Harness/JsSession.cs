@@ -61,7 +61,8 @@ internal sealed class JsSession : IAsyncDisposable
         string? line;
         try
         {
-            line = await _node.StandardOutput.ReadLineAsync(limit.Token);
+            // WaitAsync, because a read from a pipe does not observe cancellation on Linux.
+            line = await _node.StandardOutput.ReadLineAsync(CancellationToken.None).AsTask().WaitAsync(limit.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
