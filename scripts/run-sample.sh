@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs the main sample (samples/TestRunner) on the embedded engine, as root, installing what it needs first.
+# The first run builds the sample's image (debian:bookworm-slim from Debian's packages, then python3-pytest):
+# a minute or two; later runs reuse it from the engine's state directory ($TYPEDSANDBOX_STATE_DIR or /var/lib/typedsandbox).
+# With MODAL_SERVER_URL set, the sample talks to that server instead.
 # Usage: sudo bash scripts/run-sample.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 bash scripts/setup-host.sh
-export TYPEDSANDBOX_TEST_CACHE=${TYPEDSANDBOX_TEST_CACHE:-/var/cache/typedsandbox-test}
-bash scripts/fixtures/test-images.sh "$TYPEDSANDBOX_TEST_CACHE"
 dotnet run --project samples/TestRunner -c Release

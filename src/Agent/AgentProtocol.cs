@@ -4,6 +4,21 @@ using System.Text;
 
 namespace TypedSandbox.Agent.Protocol;
 
+/// <summary>Where the agent lives inside every sandbox (a read-only bind mount of the engine's agent directory).</summary>
+internal static class AgentLayout
+{
+    public const string MountPoint = "/.typedsandbox";
+    public const string LoaderName = "ld-linux-x86-64.so.2";
+    public const string AgentName = "typedsandbox-agent";
+
+    /// <summary>Modal's SDKs run this path for sandbox filesystem calls; the agent answers it itself (fs-tools mode).</summary>
+    public const string FsToolsPath = "/__modal/.bin/modal-sandbox-fs-tools";
+
+    /// <summary>argv that runs the agent through the host loader mounted beside it (images may have no libc).</summary>
+    public static string[] AgentCommand(params string[] arguments) =>
+        [$"{MountPoint}/{LoaderName}", "--library-path", MountPoint, $"{MountPoint}/{AgentName}", .. arguments];
+}
+
 /// <summary>Frame types. Engine → agent are below 10, agent → engine from 10.</summary>
 internal enum FrameType : byte
 {

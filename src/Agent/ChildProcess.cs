@@ -111,13 +111,30 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
                 {
                     var n = Libc.write(fd, p + done, chunk.Length - done);
                     if (n >= 0) { done += (int)n; continue; }
-                    if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Libc.EINTR) continue;
+                    var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                    if (errno == Libc.EINTR) continue;
+                    if (errno == Libc.EAGAIN && IsSocket) { WaitUntilReady(fd, Libc.POLLOUT); continue; }
                     broken = true; // EPIPE: the reader is gone; drop the rest like a closed pipe would.
                     break;
                 }
             }
         }
         lock (_pumps) CloseStdin();
+    }
+
+    // On the host network stack (runsc --network=host, our open network) gVisor's Debian 2022 build can fail a blocked
+    // socket read with EAGAIN once another thread writes to that socket: wait until it is ready and try again.
+    private static void WaitUntilReady(int fd, short events)
+    {
+        Span<byte> pollFd = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(pollFd, fd);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt16LittleEndian(pollFd[4..], events);
+        fixed (byte* p = pollFd)
+        {
+            while (Libc.poll(p, 1, -1) < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Libc.EINTR)
+            {
+            }
+        }
     }
 
     private void Pump(int fd, FrameType type, byte streamNumber)
@@ -130,7 +147,12 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
             {
                 var n = Libc.read(fd, p + Frames.HeaderSize, ReadChunk);
                 if (n > 0) { FrameChannel.SendInPlace(frame, type, Id, (int)n); continue; }
-                if (n < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Libc.EINTR) continue;
+                if (n < 0)
+                {
+                    var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                    if (errno == Libc.EINTR) continue;
+                    if (errno == Libc.EAGAIN && IsSocket) { WaitUntilReady(fd, Libc.POLLIN); continue; }
+                }
                 break;
             }
         }

@@ -2,8 +2,12 @@ using System.Buffers.Binary;
 using TypedSandbox.Agent;
 using TypedSandbox.Agent.Protocol;
 
-// The sandbox's PID 1: spawns the processes the engine asks for over its stdin/stdout and reaps every orphan.
+// Without arguments: the sandbox's PID 1, which spawns the processes the engine asks for over its stdin/stdout and
+// reaps every orphan. With "fs-tools <json>": one filesystem operation for Modal's SDKs, run as an ordinary process.
+if (args.Length > 0 && args[0] == "fs-tools")
+    return TypedSandbox.Agent.FsTools.FsToolsCommand.Run(args[1..]);
 Agent.Run();
+return 0;
 
 namespace TypedSandbox.Agent
 {
@@ -31,7 +35,14 @@ namespace TypedSandbox.Agent
                 switch (frame.Type)
                 {
                     case FrameType.Spawn:
-                        ProcessTable.Spawn(frame.Id, SpawnRequest.Decode(frame.Payload));
+                        SpawnRequest request;
+                        try { request = SpawnRequest.Decode(frame.Payload); }
+                        catch (Exception e) when (e is InvalidDataException or ArgumentOutOfRangeException)
+                        {
+                            FrameChannel.Send(FrameType.SpawnFailed, frame.Id, System.Text.Encoding.UTF8.GetBytes("malformed spawn request: " + e.Message));
+                            break;
+                        }
+                        ProcessTable.Spawn(frame.Id, request);
                         break;
                     case FrameType.Stdin:
                         if (frame.Payload.Length > 0) ProcessTable.Stdin(frame.Id, frame.Payload);

@@ -42,6 +42,8 @@ internal static unsafe class Spawner
         if (request.Args.Count == 0) return (0, "no command given");
         if (request.Workdir is { } dir && Libc.access(dir, Libc.F_OK) != 0)
             return (0, $"working directory {dir} does not exist");
+        if (request.Args[0] == AgentLayout.FsToolsPath)
+            request = request with { Args = AgentLayout.AgentCommand(["fs-tools", .. request.Args.Skip(1)]) };
         var executable = Resolve(request.Args[0], request.Env, request.Workdir);
         if (executable is null) return (0, $"{request.Args[0]}: executable file not found in $PATH");
 
@@ -103,6 +105,8 @@ internal static unsafe class Spawner
         return null;
     }
 
+    // Default 64 KiB pipes on purpose: bigger ones (F_SETPIPE_SZ) count against uid 0's pipe-user-pages-soft, which
+    // every sandbox and the host share; past it, new pipes shrink to one page for everyone.
     private static (int Read, int Write) MakePipe()
     {
         var fds = stackalloc int[2];

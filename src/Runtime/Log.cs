@@ -39,6 +39,12 @@ internal static partial class Log
     [LoggerMessage(11, LogLevel.Debug, "Started exec {ExecId} in {SandboxId}.")]
     public static partial void ExecStarted(ILogger logger, string execId, string sandboxId);
 
+    /// <summary>The event id of <see cref="Retrying"/>.</summary>
+    public const int RetryingEventId = 13;
+
+    [LoggerMessage(RetryingEventId, LogLevel.Debug, "{Method} failed with {Status}; retrying in {Delay}.")]
+    public static partial void Retrying(ILogger logger, string method, StatusCode status, TimeSpan delay);
+
     [LoggerMessage(12, LogLevel.Debug, "Terminating sandbox {SandboxId} on dispose failed.")]
     public static partial void TerminateOnDisposeFailed(ILogger logger, Exception error, string sandboxId);
 }

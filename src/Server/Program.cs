@@ -1,6 +1,12 @@
 using TypedSandbox.Server.Hosting;
 
-// The engine executable: `typedsandbox-server [--port N] [--state-dir DIR] [--runtime crun|runsc] [--registry-mirror URL]...`
+// The engine executable: `typedsandbox-server [--port N] [--state-dir DIR] [--runtime crun|runsc] [--registry-mirror URL]...`,
+// and `typedsandbox-server secret set|list|delete ...` for named secrets.
+if (args is ["secret", .. var secretArgs])
+{
+    return await SecretCommand.RunAsync(secretArgs, Environment.GetEnvironmentVariable, Console.Out, Console.Error, CancellationToken.None).ConfigureAwait(false);
+}
+
 var parsed = EngineCommandLine.Parse(args, Environment.GetEnvironmentVariable);
 if (parsed.Error is { } error)
 {

@@ -4,13 +4,16 @@ using TypedSandbox.Testing;
 namespace TypedSandbox.Conformance.Tests;
 
 /// <summary>One engine (crun) and one loopback registry shared by the conformance tests, which run one after another.</summary>
-public sealed class EngineFixture : IAsyncLifetime
+public class EngineFixture : IAsyncLifetime
 {
     private TestEngine? _engine;
 
     internal TestEngine Engine => _engine ?? throw new InvalidOperationException("The engine is not started.");
 
-    public async Task InitializeAsync() => _engine = await TestEngine.StartAsync().ConfigureAwait(false);
+    /// <summary>The OCI runtime the engine isolates sandboxes with.</summary>
+    protected virtual string Runtime => "crun";
+
+    public async Task InitializeAsync() => _engine = await TestEngine.StartAsync(Runtime).ConfigureAwait(false);
 
     public async Task DisposeAsync()
     {
@@ -53,4 +56,16 @@ public sealed class EngineFixture : IAsyncLifetime
 public sealed class EngineTests : ICollectionFixture<EngineFixture>
 {
     public const string Name = "engine";
+}
+
+/// <summary>The same engine on gVisor (runsc).</summary>
+public sealed class RunscEngineFixture : EngineFixture
+{
+    protected override string Runtime => "runsc";
+}
+
+[CollectionDefinition(Name)]
+public sealed class RunscEngineTests : ICollectionFixture<RunscEngineFixture>
+{
+    public const string Name = "engine-runsc";
 }

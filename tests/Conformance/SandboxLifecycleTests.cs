@@ -69,6 +69,7 @@ public sealed class SandboxLifecycleTests(EngineFixture fixture)
         Assert.Contains("NOT_FOUND", Error(result, "unknownSandbox"), StringComparison.Ordinal);
         Assert.Contains("24 h", Error(result, "tooLong"), StringComparison.Ordinal);
         Assert.Contains("INVALID_ARGUMENT", Error(result, "emptyCommand"), StringComparison.Ordinal);
+        Assert.Equal("NotFoundError", result.GetProperty("missingApp").GetProperty("error").GetProperty("name").GetString());
 
         // Still serving: a normal scenario passes after the bad requests.
         var after = await fixture.RunScenarioAsync("exec-exit-codes");

@@ -4,14 +4,23 @@ using TypedSandbox.Server.Images;
 
 namespace TypedSandbox.Testing;
 
-/// <summary>An in-process engine on a free port with its own state directory, pulling through a loopback registry mirror.</summary>
+/// <summary>
+/// An in-process engine on a free port with its own state directory, pulling through a loopback registry mirror.
+/// A caller that passes a state directory or a registry keeps them (to start a second engine on the same state, as
+/// after a restart); otherwise the engine owns and removes them.
+/// </summary>
 internal sealed class TestEngine : IAsyncDisposable
 {
-    private TestEngine(EngineHost host, LoopbackRegistry registry, string stateDirectory)
+    private readonly bool _ownsRegistry;
+    private readonly bool _ownsStateDirectory;
+
+    private TestEngine(EngineHost host, LoopbackRegistry registry, string stateDirectory, bool ownsRegistry, bool ownsStateDirectory)
     {
         Host = host;
         Registry = registry;
         StateDirectory = stateDirectory;
+        _ownsRegistry = ownsRegistry;
+        _ownsStateDirectory = ownsStateDirectory;
     }
 
     public EngineHost Host { get; }
@@ -23,35 +32,89 @@ internal sealed class TestEngine : IAsyncDisposable
     public Uri Url => Host.Url;
 
     /// <summary>Environment for Modal's SDKs: the engine's URL and a token pair (any pair is accepted on loopback).</summary>
-    public IReadOnlyDictionary<string, string> ModalEnvironment => new Dictionary<string, string>
+    public IReadOnlyDictionary<string, string> ModalEnvironment => ModalEnvironmentFor(Url, StateDirectory);
+
+    /// <summary>Environment for Modal's SDKs talking to the engine at <paramref name="url"/>.</summary>
+    public static IReadOnlyDictionary<string, string> ModalEnvironmentFor(Uri url, string stateDirectory) => new Dictionary<string, string>
     {
-        ["MODAL_SERVER_URL"] = Url.ToString().TrimEnd('/'),
+        ["MODAL_SERVER_URL"] = url.ToString().TrimEnd('/'),
         ["MODAL_TOKEN_ID"] = "ak-test",
         ["MODAL_TOKEN_SECRET"] = "as-test",
-        ["MODAL_CONFIG_PATH"] = Path.Combine(StateDirectory, "no-modal.toml"),
+        ["MODAL_CONFIG_PATH"] = Path.Combine(stateDirectory, "no-modal.toml"),
     };
 
-    public static async Task<TestEngine> StartAsync(string runtime = "crun", LoopbackRegistry? registry = null)
+    /// <summary>A fresh state directory path under the temp directory (not created).</summary>
+    public static string NewStateDirectory() => Path.Combine(Path.GetTempPath(), "typedsandbox-test-" + Guid.NewGuid().ToString("N")[..12]);
+
+    /// <summary>Starts an engine.</summary>
+    /// <param name="runtime">The OCI runtime.</param>
+    /// <param name="registry">A registry to share (kept running on dispose); null starts one the engine owns.</param>
+    /// <param name="stateDirectory">A state directory to use (kept on dispose); null makes a temporary one.</param>
+    /// <param name="configure">Changes to the engine's options.</param>
+    /// <param name="logs">Also receives the engine's log (every level), e.g. to check what it writes.</param>
+    public static async Task<TestEngine> StartAsync(
+        string runtime = "crun", LoopbackRegistry? registry = null, string? stateDirectory = null,
+        Func<EngineOptions, EngineOptions>? configure = null, ILoggerProvider? logs = null)
     {
+        var ownsRegistry = registry is null;
         registry ??= await LoopbackRegistry.StartAsync().ConfigureAwait(false);
-        var state = Path.Combine(Path.GetTempPath(), "typedsandbox-test-" + Guid.NewGuid().ToString("N")[..12]);
-        var host = await EngineHost.StartAsync(
-            new EngineOptions { Port = 0, StateDirectory = state, Runtime = runtime, RegistryMirrors = [RegistryMirror.Parse(registry.Url.ToString())] },
-            logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)).ConfigureAwait(false);
-        return new TestEngine(host, registry, state);
+        var state = stateDirectory ?? NewStateDirectory();
+        var options = new EngineOptions { Port = 0, StateDirectory = state, Runtime = runtime, RegistryMirrors = [RegistryMirror.Parse(registry.Url.ToString())] };
+        try
+        {
+            var host = await EngineHost.StartAsync(
+                configure is null ? options : configure(options),
+                logging =>
+                {
+                    logging.AddSimpleConsole(o => o.SingleLine = true);
+                    logging.AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(level => level >= LogLevel.Warning);
+                    if (logs is not null)
+                    {
+                        logging.AddProvider(logs);
+                        logging.SetMinimumLevel(LogLevel.Trace);
+                    }
+                    else
+                    {
+                        logging.SetMinimumLevel(LogLevel.Warning);
+                    }
+                }).ConfigureAwait(false);
+            return new TestEngine(host, registry, state, ownsRegistry, stateDirectory is null);
+        }
+        catch
+        {
+            if (ownsRegistry)
+            {
+                await registry.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
         await Host.DisposeAsync().ConfigureAwait(false);
-        await Registry.DisposeAsync().ConfigureAwait(false);
+        if (_ownsRegistry)
+        {
+            await Registry.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_ownsStateDirectory)
+        {
+            DeleteStateDirectory(StateDirectory);
+        }
+    }
+
+    /// <summary>Removes a state directory an engine used (the engine must be stopped).</summary>
+    public static void DeleteStateDirectory(string stateDirectory)
+    {
         try
         {
-            Directory.Delete(StateDirectory, recursive: true);
+            Directory.Delete(stateDirectory, recursive: true);
         }
         catch (IOException)
         {
-            // A leftover the engine could not remove is reported by the isolation tests, not here.
+            // Never created, or a leftover the engine could not remove (reported by the isolation tests, not here).
         }
     }
 }

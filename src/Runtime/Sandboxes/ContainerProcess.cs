@@ -24,6 +24,9 @@ public sealed class ContainerProcess : IAsyncDisposable
     /// <summary>Extra time after the exec timeout before the client gives up waiting, so the server's own kill is seen.</summary>
     private static readonly TimeSpan DeadlineGrace = TimeSpan.FromSeconds(5);
 
+    /// <summary>How far the server's timeout timer and the client's clock may disagree.</summary>
+    private static readonly TimeSpan TimeoutClockTolerance = TimeSpan.FromMilliseconds(250);
+
     private readonly Sandbox _sandbox;
     private readonly string _taskId;
     private readonly TimeSpan? _timeout;
@@ -130,8 +133,9 @@ public sealed class ContainerProcess : IAsyncDisposable
 
     private int Finish(int code, bool bySignal)
     {
-        // The server kills a process at its timeout; death by signal once the timeout has passed is that kill.
-        if (_timeout is { } timeout && bySignal && _sandbox.Client.Time.GetUtcNow() - _started >= timeout)
+        // The server kills a process at its timeout; death by signal once the timeout has (about) passed is that kill.
+        // The server's timer and this clock differ by a few milliseconds, hence the tolerance.
+        if (_timeout is { } timeout && bySignal && _sandbox.Client.Time.GetUtcNow() - _started + TimeoutClockTolerance >= timeout)
         {
             throw TimedOut(null);
         }

@@ -18,6 +18,7 @@ public sealed class SandboxOutputStream : Stream
     private readonly Decoder _decoder = new UTF8Encoding(false).GetDecoder();
     private readonly StringBuilder _text = new();
     private int _scanned;
+    private byte[]? _textBytes;
     private bool _disposed;
 
     /// <param name="source">Where the bytes come from; null for an output that was discarded (always empty).</param>
@@ -95,7 +96,7 @@ public sealed class SandboxOutputStream : Stream
     /// text live in fields, so a cancelled read loses nothing.</summary>
     private async Task<bool> FillTextAsync(CancellationToken cancellationToken)
     {
-        var bytes = new byte[16 * 1024];
+        var bytes = _textBytes ??= new byte[16 * 1024];
         var count = await ReadAsync(bytes, cancellationToken).ConfigureAwait(false);
         var flush = count == 0;
         var chars = new char[_decoder.GetCharCount(bytes, 0, count, flush)];

@@ -27,6 +27,7 @@ internal sealed class CommandRouter : IAsyncDisposable
     private readonly UnaryRetrier _retrier;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Func<HttpMessageHandler, HttpMessageHandler>? _wrapHandler;
+    private readonly ILogger _logger;
     private RouterAccess? _initialAccess;
     private GrpcChannel? _channel;
     private TaskCommandRouterClient? _client;
@@ -50,6 +51,7 @@ internal sealed class CommandRouter : IAsyncDisposable
         Func<HttpMessageHandler, HttpMessageHandler>? wrapHandler = null)
     {
         _wrapHandler = wrapHandler;
+        _logger = loggerFactory.CreateLogger("TypedSandbox.CommandRouter");
         _fetchAccess = fetchAccess;
         _initialAccess = initialAccess;
         _controlPlaneIsLoopback = controlPlaneIsLoopback;
@@ -78,7 +80,7 @@ internal sealed class CommandRouter : IAsyncDisposable
                     var (client, headers) = await ConnectAsync(ct).ConfigureAwait(false);
                     using var call = invoke(client, request, new CallOptions(headers, cancellationToken: ct));
                     return await call.ResponseAsync.ConfigureAwait(false);
-                }, attemptTimeout, cancellationToken).ConfigureAwait(false);
+                }, attemptTimeout, cancellationToken, (failure, delay) => Log.Retrying(_logger, method, failure.StatusCode, delay)).ConfigureAwait(false);
             }
             catch (RpcException e) when (e.StatusCode == StatusCode.Unauthenticated && !renewed && !cancellationToken.IsCancellationRequested)
             {

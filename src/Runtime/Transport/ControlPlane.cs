@@ -90,7 +90,7 @@ internal sealed class ControlPlane : IAsyncDisposable, IDisposable
                 var response = await call.ResponseAsync.ConfigureAwait(false);
                 LogWarnings(call.GetTrailers());
                 return response;
-            }, attemptTimeout, cancellationToken).ConfigureAwait(false);
+            }, attemptTimeout, cancellationToken, (failure, delay) => Log.Retrying(_logger, method, failure.StatusCode, delay)).ConfigureAwait(false);
         }
         catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
         {

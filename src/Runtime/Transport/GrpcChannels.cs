@@ -1,4 +1,3 @@
-using System.Net.Security;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 
@@ -24,7 +23,6 @@ internal static class GrpcChannels
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
             InitialHttp2StreamWindowSize = 16 * 1024 * 1024,
             ConnectTimeout = TimeSpan.FromSeconds(10),
-            SslOptions = new SslClientAuthenticationOptions(),
         };
         return GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {

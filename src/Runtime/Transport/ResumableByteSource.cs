@@ -80,7 +80,7 @@ internal sealed class ResumableByteSource : IByteSource
     public async ValueTask<ReadOnlyMemory<byte>> ReadAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var failures = 0;
+        var failures = 0; // consecutive failures since the last delivered bytes
         var refreshed = false;
         while (true)
         {
@@ -167,7 +167,6 @@ internal sealed class ResumableByteSource : IByteSource
             }
             if (!data.IsEmpty)
             {
-                failures = 0;
                 return data;
             }
         }

@@ -16,12 +16,14 @@ internal sealed class UnaryRetrier(RetryPolicy policy, TimeProvider time, TimeSp
 {
     private const string StatusDetailsTrailer = "grpc-status-details-bin";
 
-    /// <summary>Runs <paramref name="attempt"/> until it succeeds, fails for good, or the caller cancels.</summary>
+    /// <summary>Runs <paramref name="attempt"/> until it succeeds, fails for good, or the caller cancels;
+    /// <paramref name="onRetry"/> hears of each failure that will be retried and the wait before the retry.</summary>
     /// <exception cref="RpcException">The last failure, when it is not retryable or the retries ran out.</exception>
     public async Task<T> InvokeAsync<T>(
         Func<RetryAttempt, CancellationToken, Task<T>> attempt,
         TimeSpan? attemptTimeout,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        Action<RpcException, TimeSpan>? onRetry = null)
     {
         var state = new RetryAttempt(0, 0, null, null);
         var throttleWaited = TimeSpan.Zero;
@@ -58,6 +60,7 @@ internal sealed class UnaryRetrier(RetryPolicy policy, TimeProvider time, TimeSp
             if (ReadThrottleDelay(failure) is { } throttle && (maxThrottleWait is null || throttleWaited + throttle <= maxThrottleWait))
             {
                 throttleWaited += throttle;
+                onRetry?.Invoke(failure, throttle);
                 await Task.Delay(throttle, time, cancellationToken).ConfigureAwait(false);
                 state = state with { ThrottleRetry = state.ThrottleRetry + 1, LastThrottleDelay = throttle };
                 continue;
@@ -68,6 +71,7 @@ internal sealed class UnaryRetrier(RetryPolicy policy, TimeProvider time, TimeSp
                 throw failure;
             }
             var delay = policy.DelayBefore(state.Retry + 1);
+            onRetry?.Invoke(failure, delay);
             await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
             state = state with { Retry = state.Retry + 1, LastDelay = delay };
         }

@@ -12,7 +12,7 @@ namespace TypedSandbox.Server.Api;
 /// <c>modal.task_command_router.TaskCommandRouter</c>: exec, exec stdio, entrypoint stdio (V2) and readiness, for the
 /// task its bearer token grants. Served on the same endpoint as the control plane.
 /// </summary>
-internal sealed class CommandRouterService(SandboxManager sandboxes, SecretStore secrets, TimeProvider clock) : TaskCommandRouter.TaskCommandRouterBase
+internal sealed class CommandRouterService(SandboxManager sandboxes, SecretStore secrets, FilesystemSnapshots snapshots, TimeProvider clock) : TaskCommandRouter.TaskCommandRouterBase
 {
     private const int ChunkBytes = 64 * 1024;
 
@@ -181,6 +181,13 @@ internal sealed class CommandRouterService(SandboxManager sandboxes, SecretStore
         await EntrypointOutput.RequireEntrypoint(session)
             .WriteStdinAsync((long)request.Offset, request.Data.Memory, request.Eof, context.CancellationToken).ConfigureAwait(false);
         return new SandboxStdinWriteV2Response();
+    }
+
+    public override async Task<TaskSnapshotFilesystemResponse> TaskSnapshotFilesystem(TaskSnapshotFilesystemRequest request, ServerCallContext context)
+    {
+        var session = Session(request.TaskId, context);
+        var imageId = await snapshots.SnapshotAsync(session, request.SnapshotId, context.CancellationToken).ConfigureAwait(false);
+        return new TaskSnapshotFilesystemResponse { ImageId = imageId };
     }
 
     private SandboxSession Session(string taskId, ServerCallContext context)

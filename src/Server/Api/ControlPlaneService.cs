@@ -24,7 +24,9 @@ internal sealed class ControlPlaneService(
     SecretStore secrets,
     VolumeStore volumes,
     SandboxManager sandboxes,
+    FilesystemSnapshots snapshots,
     EngineEndpoint endpoint,
+    EngineOptions options,
     TimeProvider clock) : ModalClient.ModalClientBase
 {
     /// <summary>The image builder version the engine reports (the SDKs pass it back on image builds).</summary>
@@ -53,7 +55,7 @@ internal sealed class ControlPlaneService(
         return new AppGetOrCreateResponse { AppId = app.Id };
     }
 
-    public override Task<ImageGetOrCreateResponse> ImageGetOrCreate(ImageGetOrCreateRequest request, ServerCallContext context)
+    public override async Task<ImageGetOrCreateResponse> ImageGetOrCreate(ImageGetOrCreateRequest request, ServerCallContext context)
     {
         var commands = request.Image?.DockerfileCommands.ToList() ?? [];
         if (commands.Count > 0 && request.Image!.BaseImages.Count > 0)
@@ -69,14 +71,24 @@ internal sealed class ControlPlaneService(
             }
         }
 
-        var job = images.Start(commands, request.ForceBuild);
+        // The image's secrets (and the SDKs' per-layer env, sent as a secret) are environment for its RUN steps.
+        var buildSecrets = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var secretId in request.Image?.SecretIds ?? [])
+        {
+            foreach (var (key, value) in await secrets.ResolveAsync(secretId, context.CancellationToken).ConfigureAwait(false))
+            {
+                buildSecrets[key] = value;
+            }
+        }
+
+        var job = images.Start(commands, request.ForceBuild, buildSecrets);
         var response = new ImageGetOrCreateResponse { ImageId = job.ImageId };
         if (job.Completion.IsCompleted)
         {
             response.Result = ToResult(job);
         }
 
-        return Task.FromResult(response);
+        return response;
     }
 
     public override async Task ImageJoinStreaming(
@@ -161,12 +173,15 @@ internal sealed class ControlPlaneService(
         var spec = await SandboxTranslation.ToSpecAsync(
             request.AppId, request.Definition ?? new(), request.Tags, request.SecretSources, secrets, v2: true, context.CancellationToken).ConfigureAwait(false);
         var session = await sandboxes.CreateAsync(spec, context.CancellationToken).ConfigureAwait(false);
-        return new SandboxCreateV2Response
+        var response = new SandboxCreateV2Response
         {
             SandboxId = session.Id,
             TaskId = session.TaskId,
             CommandRouterAccess = new CommandRouterAccess { Jwt = tokens.MintRouterToken(session.TaskId), Url = endpoint.RouterUrl },
         };
+        // Tunnels are listening once create returns, so they travel inline (the SDK then makes no SandboxGetTunnels call).
+        response.Tunnels.AddRange(TunnelTranslation.ToTunnelData(session));
+        return response;
     }
 
     public override Task<SandboxGetTaskIdResponse> SandboxGetTaskId(SandboxGetTaskIdRequest request, ServerCallContext context) =>
@@ -209,6 +224,12 @@ internal sealed class ControlPlaneService(
     public override Task<SandboxWaitResponse> SandboxWait(SandboxWaitRequest request, ServerCallContext context) => WaitAsync(request, context);
 
     public override Task<SandboxWaitResponse> SandboxWaitV2(SandboxWaitRequest request, ServerCallContext context) => WaitAsync(request, context);
+
+    public override Task<AppFetchLogsResponse> AppFetchLogs(AppFetchLogsRequest request, ServerCallContext context) =>
+        Task.FromResult(SandboxLogQueries.Fetch(sandboxes, request, clock.GetUtcNow()));
+
+    public override Task<AppCountLogsResponse> AppCountLogs(AppCountLogsRequest request, ServerCallContext context) =>
+        Task.FromResult(SandboxLogQueries.Count(sandboxes, request, clock.GetUtcNow()));
 
     private async Task<SandboxWaitResponse> WaitAsync(SandboxWaitRequest request, ServerCallContext context)
     {
@@ -267,8 +288,10 @@ internal sealed class ControlPlaneService(
 
     private async Task<SandboxListResponse> ListAsync(SandboxListRequest request, ServerCallContext context)
     {
-        DateTimeOffset? before = request.BeforeTimestamp > 0 ? DateTimeOffset.FromUnixTimeMilliseconds((long)(request.BeforeTimestamp * 1000)) : null;
-        var rows = await sandboxes.ListAsync(request.AppId, ToMap(request.Tags), before, request.IncludeFinished, pageSize: 100, context.CancellationToken)
+        // Creation times are whole milliseconds: round, so the cursor the SDK echoes back is the exact time it was given.
+        DateTimeOffset? before = request.BeforeTimestamp > 0 ? DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(request.BeforeTimestamp * 1000)) : null;
+        var rows = await sandboxes.ListAsync(
+                request.AppId, ToMap(request.Tags), before, request.IncludeFinished, options.SandboxListPageSize, context.CancellationToken)
             .ConfigureAwait(false);
         var response = new SandboxListResponse();
         foreach (var row in rows)
@@ -353,9 +376,15 @@ internal sealed class ControlPlaneService(
     private Task<SandboxGetTunnelsResponse> GetTunnelsAsync(SandboxGetTunnelsRequest request)
     {
         var session = RequireRunning(sandboxes.Get(request.SandboxId));
-        return session.Spec.Ports.Count > 0
-            ? throw EngineException.Precondition("This engine does not forward sandbox ports yet, so the sandbox has no tunnels.")
-            : Task.FromResult(new SandboxGetTunnelsResponse());
+        var response = new SandboxGetTunnelsResponse();
+        response.Tunnels.AddRange(TunnelTranslation.ToTunnelData(session));
+        return Task.FromResult(response);
+    }
+
+    public override async Task<SandboxSnapshotFsResponse> SandboxSnapshotFs(SandboxSnapshotFsRequest request, ServerCallContext context)
+    {
+        var imageId = await snapshots.SnapshotAsync(sandboxes.Get(request.SandboxId), snapshotId: null, context.CancellationToken).ConfigureAwait(false);
+        return new SandboxSnapshotFsResponse { ImageId = imageId, Result = new GenericResult { Status = GenericResult.Types.GenericStatus.Success } };
     }
 
     private static SandboxSession RequireRunning(SandboxSession session) =>

@@ -61,10 +61,17 @@ internal static class SandboxTranslation
             }
         }
 
+        if (definition.VolumeMounts.FirstOrDefault(v => v.HasSubPath && v.SubPath.Length > 0) is { } subPathMount)
+        {
+            // A sub path inside a volume the sandboxes themselves write could be a symlink out of it; refused until resolved safely.
+            throw EngineException.Invalid(
+                $"Volume mount '{subPathMount.MountPath}' asks for sub path '{subPathMount.SubPath}'; the local engine mounts whole volumes only.");
+        }
+
         var network = definition.NetworkAccess?.NetworkAccessType switch
         {
             NetworkAccess.Types.NetworkAccessType.Blocked => NetworkPolicy.Blocked,
-            NetworkAccess.Types.NetworkAccessType.Allowlist => new NetworkPolicy(NetworkMode.Open, [.. definition.NetworkAccess.AllowedCidrs]),
+            NetworkAccess.Types.NetworkAccessType.Allowlist => NetworkRules.AllowList(definition.NetworkAccess.AllowedCidrs, definition.NetworkAccess.AllowedDomains),
             _ => definition.BlockNetwork ? NetworkPolicy.Blocked : NetworkPolicy.Open,
         };
 

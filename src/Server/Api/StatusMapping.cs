@@ -3,6 +3,7 @@ using Grpc.Core.Interceptors;
 using Microsoft.Extensions.Logging;
 using TypedSandbox.Server.Engine;
 using TypedSandbox.Server.Exec;
+using TypedSandbox.Server.Images;
 using TypedSandbox.Server.Isolation;
 
 namespace TypedSandbox.Server.Api;
@@ -61,6 +62,8 @@ internal sealed partial class StatusMapping(ILogger<StatusMapping> logger) : Int
                 return new RpcException(new Status(StatusCode.FailedPrecondition, exception.Message));
             case HostNotReadyException or ContainerStartException:
                 return new RpcException(new Status(StatusCode.Unavailable, exception.Message));
+            case ImageException image:
+                return new RpcException(new Status(ToStatusCode(image), exception.Message));
         }
 
         if (exception is OperationCanceledException && context.CancellationToken.IsCancellationRequested)
@@ -82,6 +85,17 @@ internal sealed partial class StatusMapping(ILogger<StatusMapping> logger) : Int
         EngineErrorKind.Unauthenticated => StatusCode.Unauthenticated,
         EngineErrorKind.PermissionDenied => StatusCode.PermissionDenied,
         EngineErrorKind.ResourceExhausted => StatusCode.ResourceExhausted,
+        _ => StatusCode.Internal,
+    };
+
+    internal static StatusCode ToStatusCode(ImageException exception) => exception switch
+    {
+        InvalidImageDefinitionException => StatusCode.InvalidArgument,
+        ImageNotFoundException => StatusCode.NotFound,
+        ImageRegistryUnauthorizedException => StatusCode.PermissionDenied,
+        ImageRegistryUnavailableException => StatusCode.Unavailable,
+        ImageIntegrityException => StatusCode.DataLoss,
+        ImageBuildFailedException => StatusCode.FailedPrecondition,
         _ => StatusCode.Internal,
     };
 

@@ -52,25 +52,22 @@ internal sealed class AgentChannel : IAsyncDisposable
     /// <exception cref="SandboxEndedException">The sandbox is gone.</exception>
     public async Task<SupervisedProcess> SpawnAsync(ProcessSpec spec, IReadOnlyList<string> env, string? workdir, bool isMain, CancellationToken ct)
     {
+        var request = new SpawnRequest(spec.Args, env, workdir, isMain, spec.DiscardStdout, spec.DiscardStderr).Encode();
+        if (request.Length > Frames.MaxPayload)
+            throw new ArgumentException($"The command line and environment take {request.Length} bytes; at most {Frames.MaxPayload} are allowed.", nameof(spec));
         var id = (uint)Interlocked.Increment(ref _nextId);
         var process = new SupervisedProcess(this, id, spec, _spillDirectory);
         _processes[id] = process;
         if (_closed) process.OnChannelClosed();
-        var request = new SpawnRequest(spec.Args, env, workdir, isMain, spec.DiscardStdout, spec.DiscardStderr);
         try
         {
-            await SendAsync(FrameType.Spawn, id, request.Encode(), ct).ConfigureAwait(false);
+            await SendAsync(FrameType.Spawn, id, request, ct).ConfigureAwait(false);
             await process.Started.WaitAsync(ct).ConfigureAwait(false);
             return process;
         }
-        catch (OperationCanceledException)
+        catch
         {
-            // The spawn may still happen: make sure whatever starts is killed, and release its journals.
-            await process.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-        catch (Exception)
-        {
+            // Cancelled or failed: a spawn still in flight is killed when it starts, and the journals are released.
             await process.DisposeAsync().ConfigureAwait(false);
             throw;
         }

@@ -13,11 +13,17 @@ public sealed class ExecJournal : IAsyncDisposable
     /// <summary>Bytes kept in memory before the journal spills to a file.</summary>
     public const int DefaultMemoryThreshold = 256 * 1024;
 
+    private const int TailSize = 64 * 1024;
+
     private readonly Lock _gate = new();
     private readonly string? _spillDirectory;
     private readonly int _memoryThreshold;
     private byte[] _memory = [];
     private SafeFileHandle? _spill;
+    // Once spilled, appends collect here and reach the file a block at a time (small frames would each cost a pwrite).
+    private byte[] _tail = [];
+    private long _tailStart;
+    private int _tailLength;
     private long _length;
     private bool _complete;
     private bool _disposed;
@@ -56,7 +62,7 @@ public sealed class ExecJournal : IAsyncDisposable
             else
             {
                 _spill ??= OpenSpillFile();
-                RandomAccess.Write(_spill, data, _length);
+                AppendToTail(data);
             }
             _length += data.Length;
             signal = SwapSignal();
@@ -93,9 +99,12 @@ public sealed class ExecJournal : IAsyncDisposable
                 ObjectDisposedException.ThrowIf(_disposed, this);
                 if (offset < _length)
                 {
-                    var buffer = new byte[(int)Math.Min(maxBytes, _length - offset)];
-                    if (_spill is null) _memory.AsSpan((int)offset, buffer.Length).CopyTo(buffer);
-                    else RandomAccess.Read(_spill, buffer, offset);
+                    if (_spill is null)
+                        return _memory.AsSpan((int)offset, (int)Math.Min(maxBytes, _length - offset)).ToArray();
+                    if (offset >= _tailStart)
+                        return _tail.AsSpan((int)(offset - _tailStart), (int)Math.Min(maxBytes, _length - offset)).ToArray();
+                    var buffer = new byte[(int)Math.Min(maxBytes, _tailStart - offset)];
+                    RandomAccess.Read(_spill, buffer, offset);
                     return buffer;
                 }
                 if (_complete) return ReadOnlyMemory<byte>.Empty;
@@ -130,10 +139,28 @@ public sealed class ExecJournal : IAsyncDisposable
             _spill?.Dispose();
             _spill = null;
             _memory = [];
+            _tail = [];
             signal = SwapSignal();
         }
         signal.TrySetResult();
         return ValueTask.CompletedTask;
+    }
+
+    private void AppendToTail(ReadOnlySpan<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            var n = Math.Min(data.Length, _tail.Length - _tailLength);
+            data[..n].CopyTo(_tail.AsSpan(_tailLength));
+            _tailLength += n;
+            data = data[n..];
+            if (_tailLength == _tail.Length)
+            {
+                RandomAccess.Write(_spill!, _tail, _tailStart);
+                _tailStart += _tailLength;
+                _tailLength = 0;
+            }
+        }
     }
 
     private SafeFileHandle OpenSpillFile()
@@ -144,6 +171,9 @@ public sealed class ExecJournal : IAsyncDisposable
             FileAccess.ReadWrite, FileShare.None, FileOptions.DeleteOnClose);
         RandomAccess.Write(handle, _memory.AsSpan(0, (int)_length), 0);
         _memory = [];
+        _tail = new byte[TailSize];
+        _tailStart = _length;
+        _tailLength = 0;
         return handle;
     }
 

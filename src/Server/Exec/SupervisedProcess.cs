@@ -28,6 +28,8 @@ public sealed class SupervisedProcess : IAsyncDisposable
     private bool _timedOut;
     private long _oomKillsAtStart;
     private bool _disposed;
+    private ProcessExit? _final;
+    private Action<ProcessExit>? _beforeCompletion;
 
     internal SupervisedProcess(AgentChannel channel, uint channelId, ProcessSpec spec, string? spillDirectory)
     {
@@ -56,6 +58,27 @@ public sealed class SupervisedProcess : IAsyncDisposable
     /// </summary>
     public Task<ProcessExit> Completion => _completion.Task;
 
+    /// <summary>
+    /// Runs <paramref name="observer"/> when the process ends, before <see cref="Completion"/> completes, so whoever
+    /// awaits Completion already sees what the observer did (a log line); at once when it has already ended.
+    /// </summary>
+    public void OnEnded(Action<ProcessExit> observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        ProcessExit exit;
+        lock (_gate)
+        {
+            if (_final is { } final) exit = final;
+            else if (_completion.Task.IsCompleted) exit = _completion.Task.Result;
+            else
+            {
+                _beforeCompletion += observer;
+                return;
+            }
+        }
+        observer(exit);
+    }
+
     /// <summary>How many stdin bytes were forwarded to the process (the resume point of a client's stdin stream).</summary>
     public long StdinBytesWritten => Interlocked.Read(ref _stdinOffset);
 
@@ -77,9 +100,11 @@ public sealed class SupervisedProcess : IAsyncDisposable
         await _stdinLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
+            // The reader is gone; like a closed pipe, input goes nowhere. Checked first: the writes dropped before
+            // this one did not advance the offset, so its offset may look like a gap.
+            if (_completion.Task.IsCompleted) return;
             if (offset > _stdinOffset)
                 throw new ArgumentOutOfRangeException(nameof(offset), offset, $"stdin offset {offset} leaves a gap: {_stdinOffset} bytes were written so far");
-            if (_completion.Task.IsCompleted) return; // the reader is gone; like a closed pipe, input goes nowhere
             var skip = (int)Math.Min(data.Length, _stdinOffset - offset);
             var fresh = data[skip..];
             if (!fresh.IsEmpty && _stdinClosed)
@@ -193,12 +218,17 @@ public sealed class SupervisedProcess : IAsyncDisposable
     private void TryFinish()
     {
         ProcessExit result;
+        Action<ProcessExit>? observers;
         lock (_gate)
         {
-            if (_disposed || _exit is not { } exit || _openStreams > 0) return;
+            if (_disposed || _final is not null || _exit is not { } exit || _openStreams > 0) return;
             var oom = exit.Signal == SigKill && _channel.ReadOomKillCount() > _oomKillsAtStart;
             result = new ProcessExit(exit.Code, exit.Signal, _timedOut, oom);
+            _final = result;
+            observers = _beforeCompletion;
+            _beforeCompletion = null;
         }
+        observers?.Invoke(result);
         if (_completion.TrySetResult(result))
         {
             lock (_gate)

@@ -23,6 +23,8 @@ public static class EngineCommandLine
                                    credentials callers must send when listening beyond loopback
                                    (also $TYPEDSANDBOX_TOKEN_ID / $TYPEDSANDBOX_TOKEN_SECRET)
           --help                   show this text
+        Named secrets: typedsandbox-server secret set NAME KEY=VALUE... [--state-dir DIR]  (also list, delete;
+                       `secret --help` for details)
         """;
 
     /// <summary>Parses <paramref name="args"/>, reading defaults through <paramref name="environment"/>.</summary>

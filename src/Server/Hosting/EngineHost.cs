@@ -85,13 +85,15 @@ public sealed class EngineHost : IAsyncDisposable
                 StateDirectory = Path.Combine(options.StateDirectory, "images"),
                 RegistryMirrors = options.RegistryMirrors,
             },
-            executor: null,
+            new SandboxBuildStepExecutor(sp.GetRequiredService<IContainerRuntime>(), Path.Combine(options.StateDirectory, "images", "scratch")),
             sp.GetRequiredService<ILogger<ImageStore>>()));
         services.AddSingleton<ImageBuilds>();
-        services.AddSingleton(sp => ContainerRuntimeFactory.Create(
-            new ContainerRuntimeOptions { Runtime = options.Runtime, StateDirectory = Path.Combine(options.StateDirectory, "sandboxes") },
-            sp.GetRequiredService<ILoggerFactory>()));
+        var runtimeOptions = new ContainerRuntimeOptions { Runtime = options.Runtime, StateDirectory = Path.Combine(options.StateDirectory, "sandboxes") };
+        services.AddSingleton(sp => ContainerRuntimeFactory.Create(runtimeOptions, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<SandboxManager>();
+        services.AddSingleton(sp => new FilesystemSnapshots(
+            sp.GetRequiredService<ImageBuilds>(), sp.GetRequiredService<ImageStore>(), Path.Combine(options.StateDirectory, "images", "scratch"),
+            sp.GetRequiredService<ILogger<FilesystemSnapshots>>()));
         services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<StatusMapping>();
@@ -107,6 +109,9 @@ public sealed class EngineHost : IAsyncDisposable
         {
             // Resolving the runtime checks the host (OCI runtime, cgroups, agent) and fails with what to fix.
             app.Services.GetRequiredService<IContainerRuntime>();
+            // Sandboxes do not outlive the engine: remove what a previous run of this state directory left behind.
+            await ContainerRuntimeFactory.RemoveLeftoversAsync(runtimeOptions, app.Services.GetRequiredService<ILoggerFactory>(), cancellationToken)
+                .ConfigureAwait(false);
             await app.Services.GetRequiredService<SandboxManager>().ReportOrphansAsync(cancellationToken).ConfigureAwait(false);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
         }

@@ -30,6 +30,9 @@ public sealed record EngineOptions
     /// <summary>The token secret callers must present when the engine listens beyond loopback.</summary>
     public string? TokenSecret { get; init; }
 
+    /// <summary>How many sandboxes one <c>SandboxList</c> page holds (100, as Modal's); tests make it small to exercise paging.</summary>
+    internal int SandboxListPageSize { get; init; } = 100;
+
     /// <summary>True when callers must present the configured token pair (the engine listens beyond loopback).</summary>
     public bool RequireCredentials => !IPAddress.IsLoopback(BindAddress);
 

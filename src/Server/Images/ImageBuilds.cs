@@ -14,14 +14,20 @@ public sealed partial class ImageBuilds(ImageStore store, ILogger<ImageBuilds> l
     private readonly CancellationTokenSource _stopping = new();
 
     /// <summary>Returns the id of the image the commands define, starting its build unless it is built or building.</summary>
-    public ImageBuildJob Start(IReadOnlyList<string> dockerfileCommands, bool forceBuild)
+    public ImageBuildJob Start(IReadOnlyList<string> dockerfileCommands, bool forceBuild) => Start(dockerfileCommands, forceBuild, buildSecrets: null);
+
+    /// <summary>
+    /// Like <see cref="Start(IReadOnlyList{string}, bool)"/>, with environment variables every <c>RUN</c> step sees
+    /// (the image's secrets and <c>env</c>).
+    /// </summary>
+    public ImageBuildJob Start(IReadOnlyList<string> dockerfileCommands, bool forceBuild, IReadOnlyDictionary<string, string>? buildSecrets)
     {
         if (dockerfileCommands.Count == 0)
         {
             throw EngineException.Invalid("The image definition has no commands; it must start with 'FROM <image>'.");
         }
 
-        var imageId = ImageStore.ComputeImageId(dockerfileCommands);
+        var imageId = ImageStore.ComputeImageId(dockerfileCommands, buildSecrets);
         if (!forceBuild && _jobs.TryGetValue(imageId, out var running) && running.Status != ImageBuildStatus.Failed)
         {
             return running;
@@ -34,7 +40,7 @@ public sealed partial class ImageBuilds(ImageStore store, ILogger<ImageBuilds> l
 
         var job = new ImageBuildJob(imageId);
         _jobs[imageId] = job;
-        _ = RunAsync(job, dockerfileCommands);
+        _ = RunAsync(job, dockerfileCommands, forceBuild, buildSecrets);
         return job;
     }
 
@@ -57,11 +63,11 @@ public sealed partial class ImageBuilds(ImageStore store, ILogger<ImageBuilds> l
         return job.Image ?? throw EngineException.Precondition($"Image '{imageId}' failed to build: {job.Error}");
     }
 
-    private async Task RunAsync(ImageBuildJob job, IReadOnlyList<string> dockerfileCommands)
+    private async Task RunAsync(ImageBuildJob job, IReadOnlyList<string> dockerfileCommands, bool forceBuild, IReadOnlyDictionary<string, string>? buildSecrets)
     {
         try
         {
-            var image = await store.GetOrBuildAsync(dockerfileCommands, job, _stopping.Token).ConfigureAwait(false);
+            var image = await store.GetOrBuildAsync(dockerfileCommands, job, forceBuild, buildSecrets, _stopping.Token).ConfigureAwait(false);
             job.Succeed(image);
             LogBuilt(job.ImageId);
         }
@@ -73,7 +79,8 @@ public sealed partial class ImageBuilds(ImageStore store, ILogger<ImageBuilds> l
         {
             job.Write(exception.Message);
             job.Fail(exception.Message, ImageBuildStatus.Failed);
-            LogFailed(job.ImageId, exception.Message);
+            // A step's output may hold what its secrets made; it goes to the build's own log, not the engine's.
+            LogFailed(job.ImageId, exception is ImageBuildFailedException step ? $"'{step.Step}' exited with {step.ExitCode}" : exception.Message);
         }
     }
 

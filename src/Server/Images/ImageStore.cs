@@ -18,6 +18,7 @@ public sealed partial class ImageStore : IDisposable
 {
     private const string HashDomain = "typedsandbox-image-v1";
     private const int LogTailLines = 20;
+    private const int FailureOutputLines = 10;
 
     private readonly ImageStoreOptions _options;
     private readonly IBuildStepExecutor? _executor;
@@ -47,13 +48,19 @@ public sealed partial class ImageStore : IDisposable
     }
 
     /// <summary>The image ID of a definition: <c>im-</c> and 24 hex digits of a SHA-256 over the normalized commands.</summary>
-    public static string ComputeImageId(IReadOnlyList<string> dockerfileCommands)
+    public static string ComputeImageId(IReadOnlyList<string> dockerfileCommands) => ComputeImageId(dockerfileCommands, buildSecrets: null);
+
+    /// <summary>
+    /// The image ID of a definition whose <c>RUN</c> steps see <paramref name="buildSecrets"/> as environment variables
+    /// (Modal's image secrets and <c>env</c>): the values take part in the ID only as a digest.
+    /// </summary>
+    public static string ComputeImageId(IReadOnlyList<string> dockerfileCommands, IReadOnlyDictionary<string, string>? buildSecrets)
     {
         var instructions = DockerfileInstruction.ParseAll(dockerfileCommands);
-        return ComputeImageId(instructions);
+        return ComputeImageId(instructions, SecretsDigest(buildSecrets));
     }
 
-    private static string ComputeImageId(IReadOnlyList<DockerfileInstruction> instructions)
+    private static string ComputeImageId(IReadOnlyList<DockerfileInstruction> instructions, string? secretsDigest)
     {
         var text = new StringBuilder(HashDomain);
         foreach (var instruction in instructions)
@@ -61,7 +68,30 @@ public sealed partial class ImageStore : IDisposable
             text.Append('\n').Append(instruction.Text.Length.ToString(CultureInfo.InvariantCulture)).Append(':').Append(instruction.Text);
         }
 
+        if (secretsDigest is not null && instructions.Any(i => i.Keyword == DockerfileKeyword.Run))
+        {
+            text.Append("\nsecrets:").Append(secretsDigest);
+        }
+
         return "im-" + Hash(text.ToString())[..24];
+    }
+
+    /// <summary>A digest of build secrets (null when there are none), so a changed value is a different build.</summary>
+    private static string? SecretsDigest(IReadOnlyDictionary<string, string>? buildSecrets)
+    {
+        if (buildSecrets is null || buildSecrets.Count == 0)
+        {
+            return null;
+        }
+
+        var text = new StringBuilder(HashDomain).Append("\nbuild-secrets");
+        foreach (var (key, value) in buildSecrets.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            text.Append('\n').Append(key.Length.ToString(CultureInfo.InvariantCulture)).Append(':').Append(key)
+                .Append('=').Append(value.Length.ToString(CultureInfo.InvariantCulture)).Append(':').Append(value);
+        }
+
+        return Hash(text.ToString());
     }
 
     /// <summary>Returns the image built earlier under <paramref name="imageId"/> (also after an engine restart), or <see langword="null"/>.</summary>
@@ -95,11 +125,21 @@ public sealed partial class ImageStore : IDisposable
     /// <paramref name="forceBuild"/> (Modal's <c>force_build</c>) every step runs again and the tag in <c>FROM</c> is
     /// resolved again (layers already in the store by digest are still reused).
     /// </summary>
-    public async Task<ImageRecord> GetOrBuildAsync(IReadOnlyList<string> dockerfileCommands, IImageBuildLog log, bool forceBuild, CancellationToken cancellationToken)
+    public Task<ImageRecord> GetOrBuildAsync(IReadOnlyList<string> dockerfileCommands, IImageBuildLog log, bool forceBuild, CancellationToken cancellationToken) =>
+        GetOrBuildAsync(dockerfileCommands, log, forceBuild, buildSecrets: null, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="GetOrBuildAsync(IReadOnlyList{string}, IImageBuildLog, bool, CancellationToken)"/>; every
+    /// <c>RUN</c> step also sees <paramref name="buildSecrets"/> as environment variables (they are not kept in the
+    /// image's config, and take part in the cache keys only as a digest).
+    /// </summary>
+    public async Task<ImageRecord> GetOrBuildAsync(
+        IReadOnlyList<string> dockerfileCommands, IImageBuildLog log, bool forceBuild, IReadOnlyDictionary<string, string>? buildSecrets, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(log);
         var instructions = DockerfileInstruction.ParseAll(dockerfileCommands);
-        var imageId = ComputeImageId(instructions);
+        var secretsDigest = SecretsDigest(buildSecrets);
+        var imageId = ComputeImageId(instructions, secretsDigest);
         if (!forceBuild && TryGet(imageId) is { } cached)
         {
             log.Write($"Image {imageId} is already built");
@@ -124,9 +164,10 @@ public sealed partial class ImageStore : IDisposable
             for (var i = 0; i < instructions.Count; i++)
             {
                 var instruction = instructions[i];
-                stepKey = Hash(stepKey + "\n" + instruction.Text);
+                var secretsPart = secretsDigest is not null && instruction.Keyword == DockerfileKeyword.Run ? "\nsecrets:" + secretsDigest : "";
+                stepKey = Hash(stepKey + "\n" + instruction.Text + secretsPart);
                 log.Write($"Step {i + 1}/{instructions.Count}: {instruction.Text}");
-                state = await GetOrRunStepAsync(stepKey, instruction, state, log, forceBuild, cancellationToken).ConfigureAwait(false);
+                state = await GetOrRunStepAsync(stepKey, instruction, state, buildSecrets, log, forceBuild, cancellationToken).ConfigureAwait(false);
             }
 
             _layout.WriteJsonDurably(_layout.ImagePath(imageId), state!);
@@ -168,7 +209,8 @@ public sealed partial class ImageStore : IDisposable
     public void Dispose() => _registry.Dispose();
 
     private async Task<StoredImage> GetOrRunStepAsync(
-        string stepKey, DockerfileInstruction instruction, StoredImage? parent, IImageBuildLog log, bool forceBuild, CancellationToken cancellationToken)
+        string stepKey, DockerfileInstruction instruction, StoredImage? parent, IReadOnlyDictionary<string, string>? buildSecrets, IImageBuildLog log,
+        bool forceBuild, CancellationToken cancellationToken)
     {
         var path = _layout.StepPath(stepKey);
         if (!forceBuild && ImageStoreLayout.ReadJson<StoredImage>(path) is { } hit && LayersPresent(hit))
@@ -185,14 +227,15 @@ public sealed partial class ImageStore : IDisposable
                 return raced;
             }
 
-            var result = await RunStepAsync(stepKey, instruction, parent, log, cancellationToken).ConfigureAwait(false);
+            var result = await RunStepAsync(stepKey, instruction, parent, buildSecrets, log, cancellationToken).ConfigureAwait(false);
             _layout.WriteJsonDurably(path, result);
             return result;
         }
     }
 
     private async Task<StoredImage> RunStepAsync(
-        string stepKey, DockerfileInstruction instruction, StoredImage? parent, IImageBuildLog log, CancellationToken cancellationToken)
+        string stepKey, DockerfileInstruction instruction, StoredImage? parent, IReadOnlyDictionary<string, string>? buildSecrets, IImageBuildLog log,
+        CancellationToken cancellationToken)
     {
         if (instruction.Keyword == DockerfileKeyword.From)
         {
@@ -227,7 +270,7 @@ public sealed partial class ImageStore : IDisposable
                 return state with { Config = config with { Cmd = instruction.CommandArgv() } };
 
             case DockerfileKeyword.Run:
-                return await RunAsync(stepKey, instruction, state, log, cancellationToken).ConfigureAwait(false);
+                return await RunAsync(stepKey, instruction, state, buildSecrets, log, cancellationToken).ConfigureAwait(false);
 
             default:
                 return state; // LABEL, EXPOSE, MAINTAINER, STOPSIGNAL: recorded in the image ID only.
@@ -393,7 +436,9 @@ public sealed partial class ImageStore : IDisposable
         return new StoredImage([layerName], DebianBootstrap.Config);
     }
 
-    private async Task<StoredImage> RunAsync(string stepKey, DockerfileInstruction instruction, StoredImage state, IImageBuildLog log, CancellationToken cancellationToken)
+    private async Task<StoredImage> RunAsync(
+        string stepKey, DockerfileInstruction instruction, StoredImage state, IReadOnlyDictionary<string, string>? buildSecrets, IImageBuildLog log,
+        CancellationToken cancellationToken)
     {
         var work = _layout.NewTempPath();
         var upper = Path.Combine(work, "upper");
@@ -403,6 +448,8 @@ public sealed partial class ImageStore : IDisposable
         try
         {
             var env = state.Config.GetEnv("PATH") is null ? state.Config.WithEnv("PATH", DebianBootstrap.DefaultPath["PATH=".Length..]).Env : state.Config.Env;
+            // Secrets come last so they win over the image's own variables; they reach the step only, never the config.
+            env = [.. env, .. (buildSecrets ?? new Dictionary<string, string>()).Select(p => p.Key + "=" + p.Value)];
             var request = new BuildStepRequest(
                 state.Layers.Select(_layout.LayerDir).ToList(),
                 upper,
@@ -418,7 +465,7 @@ public sealed partial class ImageStore : IDisposable
                 var lines = tail.Lines();
                 throw new ImageBuildFailedException(instruction.Text, exitCode, lines,
                     $"Image build step '{instruction.Text}' failed with exit code {exitCode}" +
-                    (lines.Count > 0 ? $"; last output: {string.Join(" | ", lines.TakeLast(3))}" : "."));
+                    (lines.Count > 0 ? $"; last output:\n{string.Join("\n", lines.TakeLast(FailureOutputLines))}" : "."));
             }
 
             if (!Directory.EnumerateFileSystemEntries(upper).Any())

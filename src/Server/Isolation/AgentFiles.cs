@@ -8,8 +8,8 @@ namespace TypedSandbox.Server.Isolation;
 /// </summary>
 internal static class AgentFiles
 {
-    public const string AgentName = "typedsandbox-agent";
-    public const string LoaderName = "ld-linux-x86-64.so.2";
+    public const string AgentName = Agent.Protocol.AgentLayout.AgentName;
+    public const string LoaderName = Agent.Protocol.AgentLayout.LoaderName;
     private static readonly string[] Libraries = ["libc.so.6", "libm.so.6"];
     private static readonly string[] LibraryDirectories = ["/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib"];
 

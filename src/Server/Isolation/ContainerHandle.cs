@@ -18,6 +18,8 @@ public sealed class ContainerHandle : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TaskCompletionSource<ProcessExit> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _lifecycle;
+    private readonly SemaphoreSlim _snapshotLock = new(1, 1);
+    private readonly TaskCompletionSource<SupervisedProcess?> _entrypointStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _terminating;
 
     internal ContainerHandle(ContainerSpec spec, SandboxResources resources, AgentChannel channel, Process runtime, ILogger logger)
@@ -71,6 +73,47 @@ public sealed class ContainerHandle : IAsyncDisposable
         return _channel.ConnectAsync(port, ct);
     }
 
+    /// <summary>
+    /// Copies everything the sandbox changed in its root filesystem (the overlay upper directory, in overlayfs form) to
+    /// <paramref name="destination"/>, a directory that must not exist yet; the sandbox is paused for the copy only
+    /// (see <see cref="WritableLayerSnapshot"/>). Volumes and tmpfs mounts such as /tmp are not part of it.
+    /// </summary>
+    /// <exception cref="SandboxEndedException">The sandbox has ended.</exception>
+    public async Task CopyWritableLayerAsync(string destination, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(destination);
+        if (_exited.Task.IsCompleted) throw new SandboxEndedException();
+        await _snapshotLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (_resources.Flavor == RuntimeFlavor.Runsc) await FlushGuestCachesAsync(ct).ConfigureAwait(false);
+            if (_exited.Task.IsCompleted || _terminating) throw new SandboxEndedException();
+            await WritableLayerSnapshot.CopyAsync(_resources, _spec.WritableLayer?.UpperDirectory ?? _resources.UpperDirectory, destination, ct)
+                .ConfigureAwait(false);
+        }
+        finally
+        {
+            _snapshotLock.Release();
+        }
+    }
+
+    // gVisor keeps written file data in its own kernel's page cache; sync(2) inside writes it through to the host.
+    private async Task FlushGuestCachesAsync(CancellationToken ct)
+    {
+        try
+        {
+            var sync = await ExecAsync(new ProcessSpec(["sync"]), ct).ConfigureAwait(false);
+            await using (sync.ConfigureAwait(false))
+            {
+                await sync.Completion.WaitAsync(ct).ConfigureAwait(false);
+            }
+        }
+        catch (ExecStartException)
+        {
+            // An image without `sync`: the copy may miss data written in the last moments.
+        }
+    }
+
     /// <summary>Kills everything in the sandbox, deletes the container, unmounts its rootfs, removes its cgroups and
     /// network; returns when all of that is done.</summary>
     public async Task TerminateAsync(CancellationToken ct)
@@ -85,10 +128,20 @@ public sealed class ContainerHandle : IAsyncDisposable
     {
         await TerminateAsync(CancellationToken.None).ConfigureAwait(false);
         if (Entrypoint is not null) await Entrypoint.DisposeAsync().ConfigureAwait(false);
+        _snapshotLock.Dispose();
     }
 
-    internal async Task StartEntrypointAsync(ProcessSpec entrypoint, CancellationToken ct) =>
-        Entrypoint = await _channel.SpawnAsync(entrypoint, EnvironmentFor(entrypoint), WorkdirFor(entrypoint), isMain: true, ct).ConfigureAwait(false);
+    internal async Task StartEntrypointAsync(ProcessSpec entrypoint, CancellationToken ct)
+    {
+        try
+        {
+            Entrypoint = await _channel.SpawnAsync(entrypoint, EnvironmentFor(entrypoint), WorkdirFor(entrypoint), isMain: true, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _entrypointStarted.TrySetResult(Entrypoint);
+        }
+    }
 
     private async Task WatchAsync(Process runtime)
     {
@@ -106,7 +159,9 @@ public sealed class ContainerHandle : IAsyncDisposable
     private async Task<ProcessExit> ExitOf(int runtimeExitCode)
     {
         if (_terminating) return new ProcessExit(null, 9, false);
-        if (Entrypoint is { } main) return await main.Completion.ConfigureAwait(false);
+        // An entrypoint that exits at once may end the sandbox before StartEntrypointAsync has returned.
+        if (_spec.Entrypoint is not null && await _entrypointStarted.Task.ConfigureAwait(false) is { } main)
+            return await main.Completion.ConfigureAwait(false);
         // The runtime reports a signal-killed init as 128 + signal, like a shell.
         return runtimeExitCode is > 128 and < 160
             ? new ProcessExit(null, runtimeExitCode - 128, false)

@@ -42,6 +42,12 @@ public sealed partial record ContainerSpec
     /// <summary>The sandbox's hostname.</summary>
     public string Hostname { get; init; } = "sandbox";
 
+    /// <summary>
+    /// Where the sandbox's writes go (overlayfs upper and work directories, on one filesystem); null = private
+    /// directories in the bundle, removed with it. Image builds pass their own to keep a step's changes as a layer.
+    /// </summary>
+    public WritableLayer? WritableLayer { get; init; }
+
     /// <summary>A fresh id of fixed length ("tsb" + 32 hex digits).</summary>
     public static string NewId() => "tsb" + Guid.NewGuid().ToString("N");
 
@@ -88,8 +94,9 @@ public sealed record ResourceLimits(long? MemoryBytes, int? CpuMillicores, int? 
     {
         if (MemoryBytes is < 4 * 1024 * 1024)
             throw new ArgumentException($"Memory limit {MemoryBytes} bytes is below the 4 MiB minimum.", nameof(MemoryBytes));
-        if (CpuMillicores is <= 0)
-            throw new ArgumentException($"CPU limit {CpuMillicores} millicores must be positive.", nameof(CpuMillicores));
+        // The kernel's smallest CFS quota is 1 ms per 100 ms period: 10 millicores.
+        if (CpuMillicores is < 10)
+            throw new ArgumentException($"CPU limit {CpuMillicores} millicores is below the 10 millicore minimum.", nameof(CpuMillicores));
         if (Pids is <= 0)
             throw new ArgumentException($"Pids limit {Pids} must be positive.", nameof(Pids));
     }
@@ -136,3 +143,6 @@ public sealed record BindMount(string HostPath, string ContainerPath, bool ReadO
             throw new ArgumentException($"Mount target '{ContainerPath}' must be an absolute path other than '/' without '..'.", nameof(ContainerPath));
     }
 }
+
+/// <summary>Caller-owned overlayfs upper and work directories (kept when the sandbox is cleaned up).</summary>
+public sealed record WritableLayer(string UpperDirectory, string WorkDirectory);

@@ -6,7 +6,7 @@ namespace TypedSandbox.Server.Isolation;
 internal static class OciConfig
 {
     /// <summary>Where the agent's directory appears inside every sandbox.</summary>
-    public const string AgentMountPoint = "/.typedsandbox";
+    public const string AgentMountPoint = Agent.Protocol.AgentLayout.MountPoint;
 
     // Docker's default capability set: enough for package managers and servers, nothing that reaches the host.
     private static readonly string[] Capabilities =
@@ -65,12 +65,10 @@ internal static class OciConfig
                 ["terminal"] = false,
                 ["user"] = new JsonObject { ["uid"] = 0, ["gid"] = 0 },
                 // The host's loader runs the agent, so images without a libc work too.
-                ["args"] = Strings([
-                    $"{AgentMountPoint}/{AgentFiles.LoaderName}", "--library-path", AgentMountPoint,
-                    $"{AgentMountPoint}/{AgentFiles.AgentName}",
-                ]),
+                ["args"] = Strings(Agent.Protocol.AgentLayout.AgentCommand()),
                 ["env"] = Strings(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]),
-                ["cwd"] = "/",
+                // The runtime creates a missing cwd (as runc and Docker do), so a sandbox's workdir exists before any exec.
+                ["cwd"] = spec.Workdir ?? "/",
                 ["capabilities"] = new JsonObject
                 {
                     ["bounding"] = Strings(Capabilities),

@@ -48,9 +48,11 @@ internal sealed class OciContainerRuntime : IContainerRuntime
         try
         {
             Directory.CreateDirectory(_runtimeRoot);
-            foreach (var dir in new[] { resources.UpperDirectory, resources.WorkDirectory, resources.RootfsPath, resources.EtcDirectory })
+            var upper = spec.WritableLayer?.UpperDirectory ?? resources.UpperDirectory;
+            var work = spec.WritableLayer?.WorkDirectory ?? resources.WorkDirectory;
+            foreach (var dir in new[] { upper, work, resources.RootfsPath, resources.EtcDirectory })
                 Directory.CreateDirectory(dir);
-            LinuxNative.MountOverlay(spec.LayerDirs, resources.UpperDirectory, resources.WorkDirectory, resources.RootfsPath);
+            LinuxNative.MountOverlay(spec.LayerDirs, upper, work, resources.RootfsPath);
             resources.OverlayMounted = true;
 
             resources.Network = spec.Network.Mode == NetworkMode.Open

@@ -37,6 +37,22 @@ internal static class RuntimeCommands
         yield return "KILL";
     }
 
+    /// <summary>Freezes every process of the container (crun and runc: the cgroup freezer; runsc: stops its kernel).</summary>
+    public static IEnumerable<string> Pause(RuntimeFlavor flavor, string root, string id)
+    {
+        foreach (var a in Global(flavor, root, hostNetwork: false)) yield return a;
+        yield return "pause";
+        yield return id;
+    }
+
+    /// <summary>Thaws a paused container.</summary>
+    public static IEnumerable<string> Resume(RuntimeFlavor flavor, string root, string id)
+    {
+        foreach (var a in Global(flavor, root, hostNetwork: false)) yield return a;
+        yield return "resume";
+        yield return id;
+    }
+
     public static IEnumerable<string> Delete(RuntimeFlavor flavor, string root, string id)
     {
         foreach (var a in Global(flavor, root, hostNetwork: false)) yield return a;

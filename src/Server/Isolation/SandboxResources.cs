@@ -30,12 +30,15 @@ internal sealed class SandboxResources(string id, string bundleDirectory, Runtim
     /// <summary>Asks the agent to end the sandbox (closes its channel).</summary>
     public Func<ValueTask>? StopAgent { get; set; }
 
-    /// <summary>The memory cgroup's OOM-kill counter (cgroup v1 memory.oom_control); 0 when unavailable.</summary>
+    /// <summary>The memory cgroup's OOM-kill counter (v1 memory.oom_control, v2 memory.events); 0 when unavailable.</summary>
     public long ReadOomKillCount()
     {
+        var file = File.Exists("/sys/fs/cgroup/cgroup.controllers")
+            ? $"/sys/fs/cgroup{CgroupsPath}/memory.events"
+            : $"/sys/fs/cgroup/memory{CgroupsPath}/memory.oom_control";
         try
         {
-            foreach (var line in File.ReadLines($"/sys/fs/cgroup/memory{CgroupsPath}/memory.oom_control"))
+            foreach (var line in File.ReadLines(file))
                 if (line.StartsWith("oom_kill ", StringComparison.Ordinal))
                     return long.Parse(line.AsSpan(9), System.Globalization.CultureInfo.InvariantCulture);
         }
@@ -75,7 +78,8 @@ internal sealed class SandboxResources(string id, string bundleDirectory, Runtim
         if (Network is { } network) await Step("network", async () => { await network.DisposeAsync().ConfigureAwait(false); return 0; }).ConfigureAwait(false);
         if (OverlayMounted && !LinuxNative.Unmount(RootfsPath)) IsolationLog.CleanupFailed(logger, "umount " + RootfsPath, "umount2 failed");
         await Step("bundle", () => { Directory.Delete(BundleDirectory, recursive: true); return Task.FromResult(0); }).ConfigureAwait(false);
-        foreach (var controller in Directory.Exists("/sys/fs/cgroup") ? Directory.GetDirectories("/sys/fs/cgroup") : [])
+        // v1: one hierarchy per controller; v2 (or the hybrid's unified tree): the root itself.
+        foreach (var controller in Directory.Exists("/sys/fs/cgroup") ? [.. Directory.GetDirectories("/sys/fs/cgroup"), "/sys/fs/cgroup"] : Array.Empty<string>())
         {
             var leaf = controller + CgroupsPath;
             if (Directory.Exists(leaf)) await Step("rmdir " + leaf, () => { Directory.Delete(leaf); return Task.FromResult(0); }).ConfigureAwait(false);

@@ -7,6 +7,7 @@ using TypedSandbox.Server.Exec;
 using TypedSandbox.Server.Isolation;
 using TypedSandbox.Server.Engine;
 using TypedSandbox.Server.State;
+using TypedSandbox.Server.Tunnels;
 
 namespace TypedSandbox.Server.Sandboxes;
 
@@ -32,6 +33,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
     private readonly ILogger<SandboxManager> _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _sweeper;
+    private long _lastCreatedMs;
 
     /// <summary>Creates the manager and starts its timeout sweeper.</summary>
     public SandboxManager(
@@ -69,7 +71,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
         Validate(spec);
         var random = ObjectIds.Random(22);
         var id = spec.V2 ? ObjectIds.NewV2SandboxId() : "sb-" + random;
-        var session = new SandboxSession(id, "ta-" + random, spec, _clock.GetUtcNow());
+        var session = new SandboxSession(id, "ta-" + random, spec, NextCreationTime());
         ReserveName(session);
         try
         {
@@ -84,6 +86,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
             await PersistCreatedAsync(session, cancellationToken).ConfigureAwait(false);
             var container = await _runtime.StartAsync(ToContainerSpec(session, image, mounts), cancellationToken).ConfigureAwait(false);
             session.Container = container;
+            await OpenTunnelsAsync(session, container).ConfigureAwait(false);
             _byId[session.Id] = session;
             _byTaskId[session.TaskId] = session;
             _ = WatchAsync(session, container);
@@ -96,6 +99,25 @@ public sealed partial class SandboxManager : IAsyncDisposable
             var message = exception is EngineException ? exception.Message : "The sandbox could not start: " + exception.Message;
             await PersistFinishedAsync(session, new SandboxResult(SandboxOutcome.InitFailure, 1, message, _clock.GetUtcNow()), CancellationToken.None)
                 .ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task OpenTunnelsAsync(SandboxSession session, ContainerHandle container)
+    {
+        if (session.Spec.Ports.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            session.Tunnels = await SandboxTunnels.OpenAsync(session.Spec.Ports, container, () => session.Touch(_clock.GetUtcNow()), _logger)
+                .ConfigureAwait(false);
+        }
+        catch
+        {
+            await container.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -127,6 +149,9 @@ public sealed partial class SandboxManager : IAsyncDisposable
             cancellationToken).ConfigureAwait(false);
         return rows.Count == 0 ? throw EngineException.NotFound($"Sandbox '{sandboxId}' not found") : rows[0];
     }
+
+    /// <summary>Finds a sandbox of this engine's life by the id of its task, or null.</summary>
+    public SandboxSession? TryGetByTaskId(string taskId) => _byTaskId.GetValueOrDefault(taskId);
 
     /// <summary>Finds a sandbox by the id of its task.</summary>
     public SandboxSession GetByTaskId(string taskId) =>
@@ -224,6 +249,11 @@ public sealed partial class SandboxManager : IAsyncDisposable
             LogExecStarted(session.Id, execId, spec.Args[0]);
         }
 
+        if (session.Spec.Verbose)
+        {
+            VerboseLog.Record(session, execId, spec, process, _clock);
+        }
+
         _ = process.Completion.ContinueWith(
             _ =>
             {
@@ -297,6 +327,24 @@ public sealed partial class SandboxManager : IAsyncDisposable
             .ToList();
     }
 
+    /// <summary>
+    /// The creation time of a new sandbox: now, in whole milliseconds, and later than any before it, so a listing page's
+    /// cursor (strictly before a creation time) never skips a sandbox created in the same millisecond.
+    /// </summary>
+    private DateTimeOffset NextCreationTime()
+    {
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        while (true)
+        {
+            var last = Interlocked.Read(ref _lastCreatedMs);
+            var next = Math.Max(now, last + 1);
+            if (Interlocked.CompareExchange(ref _lastCreatedMs, next, last) == last)
+            {
+                return DateTimeOffset.FromUnixTimeMilliseconds(next);
+            }
+        }
+    }
+
     private static ContainerHandle RequireRunning(SandboxSession session) =>
         session.Result is null && session.Container is { } container
             ? container
@@ -344,11 +392,28 @@ public sealed partial class SandboxManager : IAsyncDisposable
             }
         }
 
+        // The kernel's floors: the memory cgroup needs a few MiB, and a CFS quota is at least 1 ms per 100 ms period.
+        if (spec.MemoryMb is > 0 and < 4)
+        {
+            throw EngineException.Invalid($"Memory {spec.MemoryMb} MiB is below the 4 MiB minimum.");
+        }
+
+        if (spec.MilliCpu is > 0 and < 10)
+        {
+            throw EngineException.Invalid($"CPU {spec.MilliCpu / 1000.0:0.###} is below the minimum of 0.01 CPU.");
+        }
+
+        var ports = new HashSet<int>();
         foreach (var port in spec.Ports)
         {
             if (port is < 1 or > 65535)
             {
                 throw EngineException.Invalid($"Port {port} is not a TCP port (1-65535).");
+            }
+
+            if (!ports.Add(port))
+            {
+                throw EngineException.Invalid($"Port {port} is declared twice; list each port once (encrypted, unencrypted or h2).");
             }
         }
 
@@ -449,27 +514,41 @@ public sealed partial class SandboxManager : IAsyncDisposable
 
     private async Task FinishAsync(SandboxSession session, SandboxResult result)
     {
-        if (!session.TryFinish(result))
+        if (!session.TryClaimFinish())
         {
             return;
         }
 
+        // Durable before anyone is told: a client that saw the result must see it again after an engine crash.
+        try
+        {
+            await PersistFinishedAsync(session, result, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            // Waiters must still learn the result; the restart sweep reports the sandbox as terminated.
+            LogPersistFailed(exception, session.Id);
+        }
+
         ReleaseName(session);
+        session.PublishResult(result);
         LogFinished(session.Id, result.Outcome, result.ExitCode);
         try
         {
             // Tear the container down now; its output journals stay readable until the session is evicted.
+            // Listeners stop at once; open tunnel connections end with the container.
+            var closingTunnels = session.Tunnels?.DisposeAsync().AsTask() ?? Task.CompletedTask;
             if (session.Container is { } container)
             {
                 await container.TerminateAsync(CancellationToken.None).ConfigureAwait(false);
             }
+
+            await closingTunnels.ConfigureAwait(false);
         }
         catch (Exception exception)
         {
             LogTeardownFailed(exception, session.Id);
         }
-
-        await PersistFinishedAsync(session, result, CancellationToken.None).ConfigureAwait(false);
     }
 
     private async Task SweepAsync(CancellationToken cancellationToken)
@@ -492,7 +571,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
                     {
                         _ = FinishAsync(session, new SandboxResult(SandboxOutcome.Timeout, 124, $"The sandbox reached its timeout of {session.Spec.Timeout.TotalSeconds:0} s.", now));
                     }
-                    else if (session.Spec.IdleTimeout is { } idle && !session.HasRunningExec && now - session.LastActivity >= idle)
+                    else if (session.Spec.IdleTimeout is { } idle && !session.IsActive && now - session.LastActivity >= idle)
                     {
                         _ = FinishAsync(session, new SandboxResult(SandboxOutcome.IdleTimeout, 124, $"The sandbox was idle for {idle.TotalSeconds:0} s.", now));
                     }
@@ -607,6 +686,9 @@ public sealed partial class SandboxManager : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Sandbox {SandboxId}: exec {ExecId} started ({Program})")]
     private partial void LogExecStarted(string sandboxId, string execId, string program);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sandbox {SandboxId}: recording its result in the state database failed")]
+    private partial void LogPersistFailed(Exception exception, string sandboxId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sandbox {SandboxId}: tearing down the container failed")]
     private partial void LogTeardownFailed(Exception exception, string sandboxId);

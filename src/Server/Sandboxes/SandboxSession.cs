@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using TypedSandbox.Server.Exec;
 using TypedSandbox.Server.Isolation;
+using TypedSandbox.Server.Tunnels;
 
 using TypedSandbox.Server.Engine;
 
@@ -10,6 +11,7 @@ namespace TypedSandbox.Server.Sandboxes;
 public sealed class SandboxSession
 {
     private readonly TaskCompletionSource<SandboxResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _finishClaimed;
     private readonly Lock _gate = new();
     private IReadOnlyDictionary<string, string> _tags;
     private long _lastActivityTicks;
@@ -41,11 +43,17 @@ public sealed class SandboxSession
     /// <summary>The running container; null before it started and after it was torn down.</summary>
     public ContainerHandle? Container { get; internal set; }
 
+    /// <summary>Its tunnels (one per declared port) while it runs; null when it declared no ports.</summary>
+    public SandboxTunnels? Tunnels { get; internal set; }
+
     /// <summary>The execs started in it, by the client's exec id.</summary>
     public ConcurrentDictionary<string, SupervisedProcess> Execs { get; } = new(StringComparer.Ordinal);
 
     /// <summary>When each finished exec finished (for evicting its output after the retention period).</summary>
     public ConcurrentDictionary<string, DateTimeOffset> ExecsFinishedAt { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Its system log (exec and filesystem lines when created with verbose).</summary>
+    public SandboxLog Log { get; } = new();
 
     /// <summary>Completes with the result when the sandbox ends.</summary>
     public Task<SandboxResult> Completion => _completion.Task;
@@ -69,7 +77,13 @@ public sealed class SandboxSession
     /// <summary>True while any exec is still running.</summary>
     public bool HasRunningExec => Execs.Values.Any(e => !e.Completion.IsCompleted);
 
-    internal bool TryFinish(SandboxResult result) => _completion.TrySetResult(result);
+    /// <summary>True while something keeps it from idling: a running exec or an open tunnel connection.</summary>
+    public bool IsActive => HasRunningExec || Tunnels?.HasOpenConnection == true;
+
+    /// <summary>True for the first caller only: that one records the result and then publishes it.</summary>
+    internal bool TryClaimFinish() => Interlocked.Exchange(ref _finishClaimed, 1) == 0;
+
+    internal void PublishResult(SandboxResult result) => _completion.TrySetResult(result);
 
     /// <summary>
     /// Turns the V1 entrypoint-stdin protocol (numbered writes) into offsets: returns the offset of write

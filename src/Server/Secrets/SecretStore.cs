@@ -10,6 +10,9 @@ namespace TypedSandbox.Server.Secrets;
 /// </summary>
 public sealed class SecretStore(StateDatabase database, TimeProvider clock)
 {
+    /// <summary>The environment Modal's SDKs name when none is configured (they send an empty name).</summary>
+    public const string DefaultEnvironment = "";
+
     /// <summary>Looks up a named secret; fails with NOT_FOUND, or FAILED_PRECONDITION when a required key is missing.</summary>
     public async Task<string> GetNamedAsync(string environment, string name, IReadOnlyCollection<string> requiredKeys, CancellationToken cancellationToken)
     {
@@ -50,6 +53,23 @@ public sealed class SecretStore(StateDatabase database, TimeProvider clock)
             },
             cancellationToken).ConfigureAwait(false);
         return await GetNamedAsync(environment, name, [], cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Removes a named secret; returns false when there was none.</summary>
+    public async Task<bool> DeleteNamedAsync(string environment, string name, CancellationToken cancellationToken) =>
+        await database.ExecuteAsync(
+            "DELETE FROM secrets WHERE environment = $env AND name = $name",
+            new Dictionary<string, object?> { ["$env"] = environment, ["$name"] = name }, cancellationToken).ConfigureAwait(false) > 0;
+
+    /// <summary>The named secrets of an environment with their keys (never their values), by name.</summary>
+    public async Task<IReadOnlyList<(string Name, IReadOnlyList<string> Keys)>> ListNamedAsync(string environment, CancellationToken cancellationToken)
+    {
+        var rows = await database.QueryAsync(
+            "SELECT name, data FROM secrets WHERE environment = $env AND name IS NOT NULL ORDER BY name",
+            new Dictionary<string, object?> { ["$env"] = environment },
+            r => (r.GetString(0), (IReadOnlyList<string>)[.. Deserialize(r.GetString(1)).Keys.Order(StringComparer.Ordinal)]),
+            cancellationToken).ConfigureAwait(false);
+        return rows;
     }
 
     /// <summary>Stores an anonymous secret made from a dictionary (an SDK's <c>fromObject</c>); returns its id.</summary>

@@ -125,7 +125,8 @@ const scenarios = {
     const tooLong = await capture(() =>
       modal.sandboxes.create(a, image(), { timeoutMs: 25 * 3600 * 1000 }).then((sb) => sb.terminate()));
     const emptyCommand = await withSandbox({}, (sb) => capture(() => sb.exec([]).then((p) => p.wait())));
-    return { missingImage, unknownSandbox, tooLong, emptyCommand };
+    const missingApp = await capture(() => modal.apps.fromName("no-such-app-" + Date.now()));
+    return { missingImage, unknownSandbox, tooLong, emptyCommand, missingApp };
   },
 };
 

@@ -1,4 +1,3 @@
-using Basic.Reference.Assemblies;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
@@ -55,9 +54,7 @@ internal static class Verify
 
     private static void Configure(SolutionState state)
     {
-        state.AdditionalReferences.AddRange(Net100.References.All);
-        state.AdditionalReferences.Add(MetadataReference.CreateFromFile(typeof(SandboxAttribute).Assembly.Location));
-        state.Sources.Add(("Runtime.cs", RuntimeDeclarations.Source));
+        state.AdditionalReferences.AddRange(TestCompilation.References);
     }
 
     // No reference packages are downloaded: .NET 10's reference assemblies come from Basic.Reference.Assemblies.

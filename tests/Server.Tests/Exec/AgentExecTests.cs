@@ -198,4 +198,13 @@ public sealed class AgentExecTests(SandboxHost host) : IAsyncLifetime
         for (var i = 0; i < results.Length; i++)
             Assert.Equal(string.Join('\n', Enumerable.Range(1, 1000 + i)) + "\n", results[i].Out);
     }
+
+    [SkippableFact]
+    public async Task An_oversized_command_line_is_rejected_before_it_reaches_the_agent()
+    {
+        Skip.If(host.SkipReason is not null, host.SkipReason);
+
+        await Assert.ThrowsAsync<ArgumentException>(() => _sandbox.ExecAsync(new ProcessSpec(["echo", new string('x', 2 << 20)]), CancellationToken.None));
+        Assert.Equal("ok\n", (await Run.ExecAsync(_sandbox, "echo", "ok")).Out);
+    }
 }

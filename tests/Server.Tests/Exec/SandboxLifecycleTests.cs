@@ -55,4 +55,31 @@ public sealed class SandboxLifecycleTests(SandboxHost host)
 
         Assert.Contains("no-such-layer", error.Message, StringComparison.Ordinal);
     }
+
+    [SkippableFact]
+    public async Task An_entrypoint_that_cannot_start_fails_the_start_and_leaves_nothing_behind()
+    {
+        Skip.If(host.SkipReason is not null, host.SkipReason);
+        var spec = host.Spec(entrypoint: new ProcessSpec(["/no/such/program"]));
+
+        var error = await Assert.ThrowsAsync<ExecStartException>(() => host.Runtime().StartAsync(spec, CancellationToken.None));
+
+        Assert.Contains("/no/such/program", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(spec.Id, await File.ReadAllTextAsync("/proc/mounts"), StringComparison.Ordinal);
+        foreach (var controller in Directory.GetDirectories("/sys/fs/cgroup"))
+            Assert.False(Directory.Exists(Path.Combine(controller, host.CgroupParent, spec.Id)), controller);
+    }
+
+    [SkippableFact]
+    public async Task An_entrypoint_killed_by_a_signal_reports_the_signal()
+    {
+        Skip.If(host.SkipReason is not null, host.SkipReason);
+        var spec = host.Spec(entrypoint: new ProcessSpec(["sh", "-c", "kill -TERM $$"]));
+        await using var sandbox = await host.Runtime().StartAsync(spec, CancellationToken.None);
+
+        var exit = await sandbox.Exited.WaitAsync(Run.Patience);
+
+        Assert.Equal(new ProcessExit(null, 15, false), exit);
+        Assert.Equal(143, exit.StatusCode);
+    }
 }

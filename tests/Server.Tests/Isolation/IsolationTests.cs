@@ -148,4 +148,20 @@ public sealed class IsolationTests(SandboxHost host)
         Assert.NotEqual(0, readOnly.Exit.ExitCode);
         Assert.False(File.Exists(Path.Combine(volume, "nope.txt")));
     }
+
+    [SkippableFact]
+    public async Task Sandbox_processes_cannot_reach_the_agents_channel_to_the_engine()
+    {
+        Skip.If(host.SkipReason is not null, host.SkipReason);
+        await using var sandbox = await host.Runtime().StartAsync(host.Spec(), CancellationToken.None);
+
+        // The agent is not dumpable: its fds (the engine's frames) are out of reach even for root in the sandbox.
+        var write = await Run.ShAsync(sandbox, "echo garbage > /proc/1/fd/1");
+        var read = await Run.ShAsync(sandbox, "head -c 1 /proc/1/fd/0");
+        var after = await Run.ExecAsync(sandbox, "echo", "still fine");
+
+        Assert.NotEqual(0, write.Exit.ExitCode);
+        Assert.NotEqual(0, read.Exit.ExitCode);
+        Assert.Equal("still fine\n", after.Out);
+    }
 }

@@ -51,21 +51,20 @@ public sealed class SandboxHost : IAsyncLifetime
         ImageEnv = new Dictionary<string, string> { ["PATH"] = "/bin" },
     };
 
-    public Task InitializeAsync()
+    public async Task InitializeAsync()
     {
-        if (!OperatingSystem.IsLinux()) { SkipReason = "sandboxes need Linux"; return Task.CompletedTask; }
-        if (Environment.UserName != "root") { SkipReason = "sandboxes need root (namespaces, cgroups, mounts)"; return Task.CompletedTask; }
-        if (!File.Exists("/bin/busybox")) { SkipReason = "no /bin/busybox to build the test image from (apt-get install busybox-static)"; return Task.CompletedTask; }
+        if (!OperatingSystem.IsLinux()) { SkipReason = "sandboxes need Linux"; return; }
+        if (Environment.UserName != "root") { SkipReason = "sandboxes need root (namespaces, cgroups, mounts)"; return; }
+        if (!File.Exists("/bin/busybox")) { SkipReason = "no /bin/busybox to build the test image from (apt-get install busybox-static)"; return; }
 
         foreach (var dir in new[] { "bin", "etc", "proc", "sys", "dev", "tmp", "root" })
             Directory.CreateDirectory(Path.Combine(LayerDir, dir));
         Directory.CreateDirectory(ScratchDir);
         File.Copy("/bin/busybox", Path.Combine(LayerDir, "bin", "busybox"));
         using (var install = Process.Start("chroot", [LayerDir, "/bin/busybox", "--install", "-s", "/bin"]))
-            install.WaitForExit();
-        File.WriteAllText(Path.Combine(LayerDir, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\n");
-        File.WriteAllText(Path.Combine(LayerDir, "etc", "group"), "root:x:0:\n");
-        return Task.CompletedTask;
+            await install.WaitForExitAsync();
+        await File.WriteAllTextAsync(Path.Combine(LayerDir, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\n");
+        await File.WriteAllTextAsync(Path.Combine(LayerDir, "etc", "group"), "root:x:0:\n");
     }
 
     public Task DisposeAsync()

@@ -1,0 +1,393 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+
+namespace TypedSandbox.Agent.FsTools;
+
+/// <summary>
+/// Modal's sandbox filesystem helper (`/__modal/.bin/modal-sandbox-fs-tools '&lt;json&gt;'`), answered by the agent
+/// binary inside the sandbox, with the sandbox's own permissions. Output formats and error kinds follow what Modal's
+/// SDKs parse: FileInfo JSON on stdout, `{"version":1,"error_kind","message"}` on stderr with exit code 1.
+/// </summary>
+internal static unsafe class FsToolsCommand
+{
+    private const long MaxReadFileSize = 5L * 1024 * 1024 * 1024;
+
+    public static int Run(string[] args)
+    {
+        if (args.Length != 1) return Usage("usage: modal-sandbox-fs-tools <command-json>");
+        JsonDocument document;
+        try { document = JsonDocument.Parse(args[0]); }
+        catch (JsonException e) { return Usage($"invalid command JSON: {e.Message}"); }
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object) return Usage("the command must be a JSON object");
+            foreach (var command in document.RootElement.EnumerateObject())
+            {
+                var arguments = command.Value;
+                if (!arguments.TryGetProperty("path", out var pathElement) || pathElement.GetString() is not { Length: > 0 } path)
+                    return Usage($"{command.Name}: a path is required");
+                return command.Name switch
+                {
+                    "ReadFile" => ReadFile(path),
+                    "WriteFile" => WriteFile(path),
+                    "ListFiles" => ListFiles(path),
+                    "MakeDirectory" => MakeDirectory(path, Flag(arguments, "parents", true)),
+                    "Remove" => Remove(path, Flag(arguments, "recursive", false)),
+                    "Stat" => Stat(path),
+                    "Watch" => Watcher.Run(path, Flag(arguments, "recursive", false), Filter(arguments), TimeoutSeconds(arguments)),
+                    _ => Usage($"unknown command: {command.Name}"),
+                };
+            }
+            return Usage("empty command");
+        }
+    }
+
+    private static int ReadFile(string path)
+    {
+        var (status, errno) = FileStatus.Read(path, follow: true);
+        if (errno != 0) return FailErrno(errno, "path does not exist");
+        if (status.IsDirectory) return Fail("IsDirectory", "expected a file path");
+        if (status.Size > MaxReadFileSize)
+            return Fail("FileTooLarge", $"file is {status.Size} bytes, which exceeds the {MaxReadFileSize} byte limit");
+        var fd = Libc.openMode(path, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        if (fd < 0) return FailErrno(Marshal.GetLastPInvokeError(), "cannot open the file");
+        var rc = Copy(fd, 1);
+        Libc.close(fd);
+        return rc != 0 ? FailErrno(rc, "reading the file failed") : 0;
+    }
+
+    private static int WriteFile(string path)
+    {
+        var (status, errno) = FileStatus.Read(path, follow: true);
+        if (errno == 0 && status.IsDirectory) return Fail("IsDirectory", "expected a file path");
+        var parent = Path.GetDirectoryName(path);
+        if (!string.IsNullOrEmpty(parent))
+        {
+            var (parentStatus, parentErrno) = FileStatus.Read(parent, follow: true);
+            if (parentErrno == 0 && !parentStatus.IsDirectory) return Fail("AlreadyExists", "a component of the path is not a directory");
+            var made = MakeDirectories(parent);
+            if (made != 0) return FailErrno(made, "cannot create the parent directory");
+        }
+        // The data goes to a temporary file beside the target that replaces it only at stdin's EOF: an upload the
+        // client aborts (it then never sends EOF) leaves the old file as it was, never a partial one.
+        var target = ResolveSymlink(path);
+        var (existing, existingErrno) = FileStatus.Read(target, follow: true);
+        var temporary = Path.Combine(Path.GetDirectoryName(target) ?? "/", $".{Path.GetFileName(target)}.fs-tools-{Environment.ProcessId}.tmp");
+        var fd = Libc.openMode(temporary, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_EXCL | Libc.O_CLOEXEC, 0x1B6 /* 0666 & ~umask */);
+        if (fd < 0) return FailErrno(Marshal.GetLastPInvokeError(), "cannot open the file for writing");
+        var rc = Copy(0, fd);
+        if (rc == 0 && existingErrno == 0)
+        {
+            // Replacing a file keeps its permissions and owner.
+            Libc.fchmod(fd, existing.Mode & 0xFFF);
+            Libc.fchown(fd, existing.Uid, existing.Gid);
+        }
+        if (Libc.close(fd) != 0 && rc == 0) rc = Marshal.GetLastPInvokeError();
+        if (rc == 0 && Libc.rename(temporary, target) != 0) rc = Marshal.GetLastPInvokeError();
+        if (rc != 0) Libc.unlink(temporary);
+        return rc != 0 ? FailErrno(rc, "writing the file failed") : 0;
+    }
+
+    /// <summary>Where a write to <paramref name="path"/> lands: through a symlink to its target (the link stays a
+    /// link), the path itself otherwise.</summary>
+    private static string ResolveSymlink(string path)
+    {
+        var (status, errno) = FileStatus.Read(path, follow: false);
+        if (errno != 0 || !status.IsSymlink) return path;
+        var resolved = Libc.realpath(path, null);
+        if (resolved is not null)
+        {
+            try { return Marshal.PtrToStringUTF8((nint)resolved) ?? path; }
+            finally { Libc.free(resolved); }
+        }
+        // A dangling link: the file it names, as open(O_CREAT) through the link would create it.
+        try
+        {
+            var link = new FileInfo(path).LinkTarget;
+            if (link is null) return path;
+            return link.StartsWith('/') ? link : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path) ?? "/", link));
+        }
+        catch (IOException) { return path; }
+        catch (UnauthorizedAccessException) { return path; }
+    }
+
+    private static int ListFiles(string path)
+    {
+        var (status, errno) = FileStatus.Read(path, follow: true);
+        if (errno != 0) return FailErrno(errno, "path does not exist");
+        if (!status.IsDirectory) return Fail("IsFile", "expected a directory path");
+        string[] names;
+        try
+        {
+            names = [.. Directory.EnumerateFileSystemEntries(path).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)];
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return Fail("PermissionDenied", "permission denied");
+        }
+        var accounts = new Accounts();
+        using var json = new JsonOutput();
+        json.Writer.WriteStartArray();
+        var directory = Path.GetFullPath(path);
+        foreach (var name in names)
+        {
+            var full = Path.Combine(directory, name);
+            var (entry, entryErrno) = FileStatus.Read(full, follow: false);
+            if (entryErrno == 0) WriteEntry(json.Writer, name, full, entry, accounts);
+        }
+        json.Writer.WriteEndArray();
+        json.Flush();
+        return 0;
+    }
+
+    private static int MakeDirectory(string path, bool parents)
+    {
+        if (parents)
+        {
+            var rc = MakeDirectories(path);
+            return rc == 0 ? 0 : FailErrno(rc, "cannot create the directory");
+        }
+        if (Libc.mkdir(path, 0x1FF) == 0) return 0;
+        var errno = Marshal.GetLastPInvokeError();
+        return errno switch
+        {
+            Libc.EEXIST => Fail("PathAlreadyExists", "path already exists"),
+            Libc.ENOENT => Fail("NotFound", "parent directory does not exist"),
+            _ => FailErrno(errno, "cannot create the directory"),
+        };
+    }
+
+    private static int Remove(string path, bool recursive)
+    {
+        var (status, errno) = FileStatus.Read(path, follow: false);
+        if (errno != 0) return FailErrno(errno, "path does not exist");
+        if (!status.IsDirectory)
+            return Libc.unlink(path) == 0 ? 0 : FailErrno(Marshal.GetLastPInvokeError(), "cannot remove the file");
+        if (!recursive)
+        {
+            if (Libc.rmdir(path) == 0) return 0;
+            var rmdirErrno = Marshal.GetLastPInvokeError();
+            return rmdirErrno == Libc.ENOTEMPTY ? Fail("DirectoryNotEmpty", "directory is not empty") : FailErrno(rmdirErrno, "cannot remove the directory");
+        }
+        var treeErrno = RemoveTree(path);
+        return treeErrno == 0 ? 0 : FailErrno(treeErrno, "cannot remove the directory");
+    }
+
+    /// <summary>rm -r on raw calls so a failure keeps its errno (EROFS, EBUSY...); a symlink is removed, never followed.
+    /// Returns 0 or the errno.</summary>
+    private static int RemoveTree(string directory)
+    {
+        string[] names;
+        try
+        {
+            names = [.. Directory.EnumerateFileSystemEntries(directory).Select(Path.GetFileName).OfType<string>()];
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return Libc.EACCES;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return 0; // removed meanwhile
+        }
+        foreach (var name in names)
+        {
+            var full = Path.Combine(directory, name);
+            var (status, errno) = FileStatus.Read(full, follow: false);
+            if (errno == Libc.ENOENT) continue;
+            if (errno != 0) return errno;
+            var rc = status.IsDirectory ? RemoveTree(full) : Libc.unlink(full) == 0 ? 0 : Marshal.GetLastPInvokeError();
+            if (rc != 0 && rc != Libc.ENOENT) return rc;
+        }
+        if (Libc.rmdir(directory) == 0) return 0;
+        var rmdirErrno = Marshal.GetLastPInvokeError();
+        return rmdirErrno == Libc.ENOENT ? 0 : rmdirErrno;
+    }
+
+    private static int Stat(string path)
+    {
+        var (status, errno) = FileStatus.Read(path, follow: false);
+        if (errno != 0) return FailErrno(errno, "path does not exist");
+        using var json = new JsonOutput();
+        var trimmed = path.TrimEnd('/');
+        WriteEntry(json.Writer, trimmed.Length == 0 ? "/" : Path.GetFileName(trimmed), path, status, new Accounts());
+        json.Flush();
+        return 0;
+    }
+
+    private static void WriteEntry(Utf8JsonWriter writer, string name, string path, FileStatus status, Accounts accounts)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("name", name);
+        writer.WriteString("path", path);
+        writer.WriteString("type", status.Type);
+        writer.WriteNumber("size", status.Size);
+        writer.WriteNumber("mode", status.Mode);
+        writer.WriteString("permissions", Convert.ToString(status.Mode & 0xFFF, 8).PadLeft(4, '0'));
+        writer.WriteString("owner", accounts.User(status.Uid));
+        writer.WriteString("group", accounts.Group(status.Gid));
+        writer.WriteNumber("modified_time", status.ModifiedTime);
+        if (status.IsSymlink)
+        {
+            string? target = null;
+            try { target = new FileInfo(path).LinkTarget; }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+            if (target is not null) writer.WriteString("symlink_target", target);
+        }
+        writer.WriteEndObject();
+    }
+
+    /// <summary>mkdir -p: every missing component; an existing directory is fine, an existing file is ENOTDIR.</summary>
+    private static int MakeDirectories(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var current = "";
+        foreach (var part in full.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            current += "/" + part;
+            if (Libc.mkdir(current, 0x1FF) == 0) continue;
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno != Libc.EEXIST) return errno;
+            var (status, statErrno) = FileStatus.Read(current, follow: true);
+            if (statErrno != 0) return statErrno;
+            if (!status.IsDirectory) return Libc.ENOTDIR;
+        }
+        return 0;
+    }
+
+    /// <summary>Copies until EOF; returns 0 or the errno.</summary>
+    private static int Copy(int from, int to)
+    {
+        var buffer = new byte[256 * 1024];
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                var n = Libc.read(from, p, buffer.Length);
+                if (n == 0) return 0;
+                if (n < 0)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno == Libc.EINTR) continue;
+                    return errno;
+                }
+                for (var done = 0L; done < n;)
+                {
+                    var w = Libc.write(to, p + done, (nint)(n - done));
+                    if (w < 0)
+                    {
+                        var errno = Marshal.GetLastPInvokeError();
+                        if (errno == Libc.EINTR) continue;
+                        return errno;
+                    }
+                    done += w;
+                }
+            }
+        }
+    }
+
+    private static HashSet<string>? Filter(JsonElement arguments) =>
+        arguments.TryGetProperty("filter", out var value) && value.ValueKind == JsonValueKind.Array
+            ? [.. value.EnumerateArray().Select(e => e.GetString()).OfType<string>()]
+            : null;
+
+    private static int? TimeoutSeconds(JsonElement arguments) =>
+        arguments.TryGetProperty("timeout_secs", out var value) && value.ValueKind == JsonValueKind.Number ? (int)value.GetDouble() : null;
+
+    private static bool Flag(JsonElement arguments, string name, bool fallback) =>
+        arguments.TryGetProperty(name, out var value) && value.ValueKind is JsonValueKind.True or JsonValueKind.False ? value.GetBoolean() : fallback;
+
+    internal static int FailErrno(int errno, string message) => errno switch
+    {
+        Libc.ENOENT => Fail("NotFound", "path does not exist"),
+        Libc.ENOTDIR => Fail("NotDirectory", "a component of the path is not a directory"),
+        Libc.EACCES or Libc.EPERM => Fail("PermissionDenied", "permission denied"),
+        // Read-only mounts (/sys, the agent's own directory, read-only volumes): the SDK's PermissionError.
+        Libc.EROFS => Fail("PermissionDenied", "read-only file system"),
+        Libc.EISDIR => Fail("IsDirectory", "expected a file path"),
+        Libc.EEXIST => Fail("PathAlreadyExists", "path already exists"),
+        Libc.ENOTEMPTY => Fail("DirectoryNotEmpty", "directory is not empty"),
+        _ => Fail("Io", message, Libc.ErrorText(errno)),
+    };
+
+    private static int Fail(string kind, string message, string? detail = null)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("version", 1);
+            writer.WriteString("error_kind", kind);
+            writer.WriteString("message", message);
+            if (detail is not null) writer.WriteString("detail", detail);
+            writer.WriteEndObject();
+        }
+        WriteAll(2, stream.ToArray());
+        return 1;
+    }
+
+    private static int Usage(string message)
+    {
+        WriteAll(2, Encoding.UTF8.GetBytes(message + "\n"));
+        return 2;
+    }
+
+    internal static void WriteAll(int fd, byte[] data)
+    {
+        fixed (byte* p = data)
+        {
+            for (var done = 0; done < data.Length;)
+            {
+                var n = Libc.write(fd, p + done, data.Length - done);
+                if (n <= 0) return;
+                done += (int)n;
+            }
+        }
+    }
+
+    /// <summary>JSON written to stdout once complete.</summary>
+    private sealed class JsonOutput : IDisposable
+    {
+        private readonly System.Buffers.ArrayBufferWriter<byte> _buffer = new();
+        public JsonOutput() => Writer = new Utf8JsonWriter(_buffer);
+        public Utf8JsonWriter Writer { get; }
+
+        public void Flush()
+        {
+            Writer.Flush();
+            WriteAll(1, _buffer.WrittenSpan.ToArray());
+        }
+
+        public void Dispose() => Writer.Dispose();
+    }
+
+    /// <summary>User and group names from the sandbox's /etc/passwd and /etc/group; the number when absent.</summary>
+    private sealed class Accounts
+    {
+        private Dictionary<uint, string>? _users;
+        private Dictionary<uint, string>? _groups;
+
+        public string User(uint id) => (_users ??= Load("/etc/passwd")).GetValueOrDefault(id) ?? id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        public string Group(uint id) => (_groups ??= Load("/etc/group")).GetValueOrDefault(id) ?? id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        private static Dictionary<uint, string> Load(string file)
+        {
+            var names = new Dictionary<uint, string>();
+            try
+            {
+                foreach (var line in File.ReadLines(file))
+                {
+                    var fields = line.Split(':');
+                    if (fields.Length > 2 && uint.TryParse(fields[2], System.Globalization.CultureInfo.InvariantCulture, out var id))
+                        names.TryAdd(id, fields[0]);
+                }
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+            return names;
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using TypedSandbox.Server.Engine;
+using TypedSandbox.Server.Exec;
+using TypedSandbox.Server.Images;
+
+namespace TypedSandbox.Server.Sandboxes;
+
+/// <summary>
+/// Filesystem snapshots (Modal's <c>snapshotFilesystem</c>): what a running sandbox changed in its root filesystem
+/// becomes a new image, one layer over the sandbox's own image, from which new sandboxes start with those files. The
+/// sandbox keeps running; it is paused only while its changes are copied (see <c>ContainerHandle.CopyWritableLayerAsync</c>).
+/// Volumes and tmpfs mounts (/tmp) are not part of a snapshot. Snapshot images are kept like any built image (the
+/// requested time to live is not enforced: the local image store has no expiry).
+/// </summary>
+public sealed partial class FilesystemSnapshots(ImageBuilds images, ImageStore store, string scratchDirectory, ILogger<FilesystemSnapshots> logger)
+{
+    private readonly ConcurrentDictionary<(string SandboxId, string SnapshotId), Lazy<Task<string>>> _taken = new();
+
+    /// <summary>
+    /// Snapshots a running sandbox and returns the new image's id. A repeated <paramref name="snapshotId"/> (a client
+    /// retry) returns the same image; an empty one always takes a new snapshot. The snapshot completes even if the
+    /// caller stops waiting, so a retry finds it.
+    /// </summary>
+    /// <exception cref="EngineException">The sandbox has finished (FAILED_PRECONDITION).</exception>
+    public async Task<string> SnapshotAsync(SandboxSession session, string? snapshotId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        RequireRunning(session);
+        var key = (session.Id, string.IsNullOrEmpty(snapshotId) ? Guid.NewGuid().ToString("N") : snapshotId);
+        var taking = _taken.GetOrAdd(key, k => new Lazy<Task<string>>(() => TakeAsync(session)));
+        try
+        {
+            return await taking.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (taking.Value.IsFaulted || taking.Value.IsCanceled)
+        {
+            // A failed snapshot is not remembered: a retry tries again.
+            _taken.TryRemove(new KeyValuePair<(string, string), Lazy<Task<string>>>(key, taking));
+            throw;
+        }
+    }
+
+    private async Task<string> TakeAsync(SandboxSession session)
+    {
+        var container = RequireRunning(session);
+        var parent = await images.GetReadyAsync(session.Spec.ImageId, CancellationToken.None).ConfigureAwait(false);
+        var staging = Path.Combine(scratchDirectory, "snapshot-" + ObjectIds.Random(16));
+        try
+        {
+            await container.CopyWritableLayerAsync(staging, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (SandboxEndedException)
+        {
+            throw EngineException.Precondition($"Sandbox {session.Id} finished before its filesystem could be snapshotted.");
+        }
+
+        try
+        {
+            var image = await store.CommitSnapshotAsync(parent, staging, parent.Config, CancellationToken.None).ConfigureAwait(false);
+            LogSnapshot(session.Id, image.ImageId);
+            return image.ImageId;
+        }
+        finally
+        {
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+        }
+    }
+
+    private static Isolation.ContainerHandle RequireRunning(SandboxSession session) =>
+        session.Result is null && session.Container is { } container
+            ? container
+            : throw EngineException.Precondition($"Sandbox {session.Id} has already finished; only a running sandbox can be snapshotted.");
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox {SandboxId}: filesystem snapshot saved as image {ImageId}")]
+    private partial void LogSnapshot(string sandboxId, string imageId);
+}

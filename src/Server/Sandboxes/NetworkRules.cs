@@ -1,0 +1,61 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using TypedSandbox.Server.Engine;
+using TypedSandbox.Server.Isolation;
+
+namespace TypedSandbox.Server.Sandboxes;
+
+/// <summary>How a sandbox's requested network access becomes a policy the isolation layer enforces.</summary>
+public static class NetworkRules
+{
+    /// <summary>
+    /// An outbound allow-list. CIDRs are IPv4 (sandboxes have IPv4 networking only) and are normalized to their
+    /// network address ("10.1.2.3/8" becomes "10.0.0.0/8"). An empty list allows nothing, as Modal documents it ("an
+    /// empty outbound allowlist blocks public egress"), so it is the blocked policy. Domain allow-lists cannot be
+    /// enforced by this engine's packet filter and are refused rather than ignored.
+    /// </summary>
+    /// <exception cref="EngineException">A CIDR is malformed or IPv6, or domains were given (INVALID_ARGUMENT).</exception>
+    public static NetworkPolicy AllowList(IReadOnlyCollection<string> cidrs, IReadOnlyCollection<string> domains)
+    {
+        ArgumentNullException.ThrowIfNull(cidrs);
+        ArgumentNullException.ThrowIfNull(domains);
+        if (domains.Count > 0)
+        {
+            throw EngineException.Invalid(
+                $"Outbound domain allow-lists ({string.Join(", ", domains)}) are not supported by the local engine; list CIDRs instead.");
+        }
+
+        return cidrs.Count == 0 ? NetworkPolicy.Blocked : new NetworkPolicy(NetworkMode.Open, [.. cidrs.Select(NormalizeCidr).Distinct(StringComparer.Ordinal)]);
+    }
+
+    /// <summary>Checks an IPv4 CIDR and returns it with the host bits cleared.</summary>
+    /// <exception cref="EngineException">It is not an IPv4 CIDR (INVALID_ARGUMENT).</exception>
+    public static string NormalizeCidr(string cidr)
+    {
+        ArgumentNullException.ThrowIfNull(cidr);
+        var slash = cidr.IndexOf('/', StringComparison.Ordinal);
+        var address = slash < 0 ? cidr : cidr[..slash];
+        // IPAddress also takes legacy short forms ("10.1" is 10.0.0.1): require four dotted parts for IPv4.
+        if (!IPAddress.TryParse(address, out var ip) || ip.AddressFamily == AddressFamily.InterNetwork && address.Split('.').Length != 4)
+        {
+            throw EngineException.Invalid($"'{cidr}' is not a CIDR; write an IPv4 network like 10.0.0.0/8 or a single address like 192.0.2.7/32.");
+        }
+
+        if (ip.AddressFamily != AddressFamily.InterNetwork)
+        {
+            throw EngineException.Invalid($"'{cidr}' is an IPv6 CIDR; sandboxes have IPv4 networking only, so list IPv4 CIDRs.");
+        }
+
+        var prefix = 32;
+        if (slash >= 0 && (!int.TryParse(cidr.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out prefix) || prefix > 32))
+        {
+            throw EngineException.Invalid($"'{cidr}' has a bad prefix length; use /0 to /32.");
+        }
+
+        var bits = (uint)IPAddress.NetworkToHostOrder(BitConverter.ToInt32(ip.GetAddressBytes()));
+        var mask = prefix == 0 ? 0u : uint.MaxValue << (32 - prefix);
+        var network = new IPAddress(BitConverter.GetBytes(IPAddress.HostToNetworkOrder((int)(bits & mask))));
+        return string.Create(CultureInfo.InvariantCulture, $"{network}/{prefix}");
+    }
+}

@@ -1,0 +1,158 @@
+using System.Text;
+using TypedSandbox.Testing;
+
+namespace TypedSandbox.Generators.Tests.EndToEnd;
+
+/// <summary>A generated sandbox class driven against the real engine (crun, loopback registry with the test images).</summary>
+[Collection(DslEngineGroup.Name)]
+public sealed class DslEndToEndTests(DslEngineFixture fixture)
+{
+    [Fact]
+    public async Task The_card_example_runs_as_written()
+    {
+        await using var r = await CardRunner.CreateAsync(fixture.Client);
+        var result = await r.RunTestsAsync("/srv/tests");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("-q /srv/tests\n", result.Stdout);
+        Assert.Equal(string.Empty, result.Stderr);
+    }
+
+    [Fact]
+    public async Task Commands_run_on_the_task_CreateAsync_returns_and_terminate_the_sandbox()
+    {
+        var result = await CardRunner.CreateAsync(fixture.Client).RunTestsAsync("tests");
+
+        Assert.Equal("-q tests\n", result.Stdout);
+    }
+
+    [Fact]
+    public async Task Placeholders_never_reach_a_shell()
+    {
+        await using var sandbox = await Toolbox.CreateAsync(fixture.Client);
+
+        var echoed = await sandbox.EchoAsync("a; echo injected $(id) `id` | cat");
+
+        Assert.Equal("[a; echo injected $(id) `id` | cat] [{literal}]\n", echoed.Stdout);
+    }
+
+    [Fact]
+    public async Task Return_types_choose_buffered_streaming_or_exit_code()
+    {
+        await using var sandbox = await Toolbox.CreateAsync(fixture.Client);
+
+        Assert.Equal(7, await sandbox.ExitAsync(7));
+        Assert.Equal(0, await sandbox.ExitAsync(0));
+
+        await using var process = await sandbox.CountAsync(3);
+        var lines = new StringBuilder();
+        await foreach (var line in process.Stdout.ReadLinesAsync())
+        {
+            lines.Append(line).Append('|');
+        }
+
+        Assert.Equal(0, await process.WaitAsync());
+        Assert.Equal("1|2|3|", lines.ToString());
+    }
+
+    [Fact]
+    public async Task Secrets_from_the_host_environment_volumes_and_workdir_reach_the_sandbox()
+    {
+        Environment.SetEnvironmentVariable("TSB_E2E_TOKEN", "s3cret");
+        try
+        {
+            await using var sandbox = await Toolbox.CreateAsync(fixture.Client);
+
+            var env = await sandbox.ShellAsync("printf %s \"$TSB_E2E_TOKEN\"; echo; pwd; echo hello > /data/file && cat /data/file");
+
+            Assert.Equal("s3cret\n/tmp\nhello\n", env.Stdout);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("TSB_E2E_TOKEN", null);
+        }
+    }
+
+    [Fact]
+    public async Task Tags_find_the_sandbox_again()
+    {
+        await using var sandbox = await Toolbox.CreateAsync(fixture.Client);
+
+        var found = new List<string>();
+        await foreach (var listed in Toolbox.ListAsync(client: fixture.Client))
+        {
+            found.Add(listed.Sandbox.SandboxId);
+            await listed.Sandbox.DetachAsync();
+        }
+
+        Assert.Contains(sandbox.Sandbox.SandboxId, found);
+        await using var again = await Toolbox.FromIdAsync(sandbox.Sandbox.SandboxId, fixture.Client);
+        Assert.Equal(3, await again.ExitAsync(3));
+        await again.Sandbox.DetachAsync();
+    }
+}
+
+[Sandbox(App = "dsl-e2e", Timeout = "10m")]
+[SandboxImage("python:3.13-slim")]
+[Volume("/data", "dsl-e2e-volume")]
+partial class CardRunner
+{
+    // The stand-in image has no pytest; echo shows the exact argument vector the command received.
+    [Command("echo", "-q", "{path}")]
+    public partial Task<ExecResult> RunTestsAsync(string path);
+}
+
+[Sandbox(App = "dsl-e2e", Timeout = "5m", Workdir = "/tmp")]
+[SandboxImage("busybox:latest")]
+[Volume("/data", "dsl-e2e-toolbox")]
+[SecretFromEnvironment("TSB_E2E_TOKEN", Required = false)]
+[Tag("suite", "dsl-e2e")]
+partial class Toolbox
+{
+    [Command("echo", "[{text}]", "[{{literal}}]")]
+    public partial Task<ExecResult> EchoAsync(string text);
+
+    [Command("sh", "-c", "exit {code}")]
+    public partial Task<int> ExitAsync(int code);
+
+    [Command("seq", "1", "{count}")]
+    public partial Task<ContainerProcess> CountAsync(int count);
+
+    [Command("sh", "-c", "{script}")]
+    public partial Task<ExecResult> ShellAsync(string script, CancellationToken cancellationToken = default);
+}
+
+/// <summary>One engine for the end-to-end tests; the runtime client points at it.</summary>
+public sealed class DslEngineFixture : IAsyncLifetime
+{
+    private TestEngine? engine;
+
+    public SandboxClient Client { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        engine = await TestEngine.StartAsync();
+        Client = new SandboxClient(new SandboxClientOptions
+        {
+            ServerUrl = engine.ModalEnvironment["MODAL_SERVER_URL"],
+            TokenId = engine.ModalEnvironment["MODAL_TOKEN_ID"],
+            TokenSecret = engine.ModalEnvironment["MODAL_TOKEN_SECRET"],
+            ConfigPath = engine.ModalEnvironment["MODAL_CONFIG_PATH"],
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Client.DisposeAsync();
+        if (engine is not null)
+        {
+            await engine.DisposeAsync();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class DslEngineGroup : ICollectionFixture<DslEngineFixture>
+{
+    public const string Name = "DSL engine";
+}

@@ -1,0 +1,56 @@
+using TypedSandbox.Server.Engine;
+using TypedSandbox.Server.Isolation;
+using TypedSandbox.Server.Sandboxes;
+
+namespace TypedSandbox.Server.Tests.Sandboxes;
+
+public sealed class NetworkRulesTests
+{
+    [Theory]
+    [InlineData("10.1.2.3/8", "10.0.0.0/8")]
+    [InlineData("192.0.2.7/32", "192.0.2.7/32")]
+    [InlineData("192.0.2.7", "192.0.2.7/32")]
+    [InlineData("172.16.5.4/12", "172.16.0.0/12")]
+    [InlineData("8.8.8.8/0", "0.0.0.0/0")]
+    public void Cidrs_are_normalized_to_their_network(string cidr, string expected) =>
+        Assert.Equal(expected, NetworkRules.NormalizeCidr(cidr));
+
+    [Theory]
+    [InlineData("not-a-cidr", "is not a CIDR")]
+    [InlineData("10.1/8", "is not a CIDR")]
+    [InlineData("10.0.0.0/33", "bad prefix length")]
+    [InlineData("10.0.0.0/x", "bad prefix length")]
+    [InlineData("10.0.0.0/-1", "bad prefix length")]
+    [InlineData("2001:db8::/32", "IPv6")]
+    public void Bad_cidrs_are_refused_with_what_is_allowed(string cidr, string message)
+    {
+        var error = Assert.Throws<EngineException>(() => NetworkRules.NormalizeCidr(cidr));
+
+        Assert.Equal(EngineErrorKind.InvalidArgument, error.Kind);
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_allow_list_opens_the_network_to_its_cidrs_only()
+    {
+        var policy = NetworkRules.AllowList(["10.1.2.3/8", "10.0.0.0/8", "192.0.2.7/32"], []);
+
+        Assert.Equal(NetworkMode.Open, policy.Mode);
+        Assert.Equal(["10.0.0.0/8", "192.0.2.7/32"], policy.AllowedCidrs);
+    }
+
+    [Fact]
+    public void An_empty_allow_list_allows_nothing()
+    {
+        Assert.Equal(NetworkPolicy.Blocked, NetworkRules.AllowList([], []));
+    }
+
+    [Fact]
+    public void Domain_allow_lists_are_refused_rather_than_ignored()
+    {
+        var error = Assert.Throws<EngineException>(() => NetworkRules.AllowList(["10.0.0.0/8"], ["example.com"]));
+
+        Assert.Equal(EngineErrorKind.InvalidArgument, error.Kind);
+        Assert.Contains("example.com", error.Message, StringComparison.Ordinal);
+    }
+}
