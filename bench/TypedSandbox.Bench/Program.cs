@@ -19,8 +19,8 @@ if (options is null)
 }
 
 using var cancel = new CancellationTokenSource();
-// Stop measuring but let every finally block remove what it created. A signal registration, not Console.CancelKeyPress:
-// the in-process engine's host registers for SIGINT/SIGTERM too (and stops itself), and CancelKeyPress is not raised then.
+// Ctrl+C or SIGTERM stops measuring but lets every finally block remove what it created. (The in-process engine's
+// ASP.NET Core host listens to the same signals and begins stopping itself; the measurements then fail fast.)
 void OnSignal(PosixSignalContext context)
 {
     context.Cancel = true;
