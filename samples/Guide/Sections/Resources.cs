@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace TypedSandbox.Samples.Guide;
 
 /// <summary>Resources: CPU and memory requests and limits.</summary>
@@ -20,11 +18,11 @@ internal sealed class Resources : IGuideSection
             MemoryLimitMiB = 512,
         }, cancellationToken);
 
-        var memory = (await sb.RunAsync(["cat", "/sys/fs/cgroup/memory.max"], cancellationToken: cancellationToken)).Stdout.Trim();
-        var limit = long.TryParse(memory, NumberStyles.Integer, CultureInfo.InvariantCulture, out var bytes) ? $"{bytes / (1024 * 1024)} MiB" : memory;
-        await output.WriteLineAsync($"memory limit: {limit}");
-        var cpu = (await sb.RunAsync(["cat", "/sys/fs/cgroup/cpu.max"], cancellationToken: cancellationToken)).Stdout.Trim();
-        await output.WriteLineAsync($"cpu.max: {cpu}");
+        // Memory above the limit is not granted: the kernel stops the process that asks for it.
+        var small = await sb.RunAsync(["python", "-c", "b = bytearray(64 * 1024 * 1024); print('allocated 64 MiB')"], cancellationToken: cancellationToken);
+        await output.WriteAsync(small.Stdout);
+        var large = await sb.RunAsync(["python", "-c", "b = bytearray(1024 * 1024 * 1024); print('allocated 1 GiB')"], cancellationToken: cancellationToken);
+        await output.WriteLineAsync($"allocating 1 GiB under a 512 MiB limit: {(large.Succeeded ? "succeeded" : "failed")} (returncode {large.ExitCode})");
         await sb.TerminateAsync(cancellationToken);
     }
 }

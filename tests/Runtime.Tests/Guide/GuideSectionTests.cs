@@ -93,7 +93,12 @@ public sealed partial class GuideSectionTests(EngineFixture fixture)
             Assert.Matches(@"^tunnel for port 12345: \S+:\d+$", lines[0]);
             Assert.Equal(["GET / through the tunnel: 200", "network blocked"], lines[1..]);
         },
-        ["resources"] = lines => Assert.Equal(["memory limit: 512 MiB", "cpu.max: 100000 100000"], lines),
+        ["resources"] = lines =>
+        {
+            Assert.Equal("allocated 64 MiB", lines[0]);
+            Assert.StartsWith("allocating 1 GiB under a 512 MiB limit: failed (returncode ", lines[1], StringComparison.Ordinal);
+            Assert.Equal(2, lines.Length);
+        },
         ["snapshots"] = lines =>
         {
             Assert.StartsWith("snapshot image: ", lines[0], StringComparison.Ordinal);
