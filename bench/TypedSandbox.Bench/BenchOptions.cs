@@ -15,7 +15,9 @@ internal sealed record BenchOptions
           --stream-each-mb N  bytes per stream of that run, in MB (default 4)
           --stream-runs N     repetitions of each throughput run (default 3)
           --density N         idle sandboxes for the memory measurement (default 50; 0 skips it)
-          --only LIST         run only these measurements, e.g. 1,2,5 (default: all five)
+          --only LIST         run only these measurements, e.g. 1,2,5 or generator (= 6, needs no engine); default all
+          --generator-classes N  [Sandbox] classes in the generator measurement's project (default 500)
+          --generator-runs N  timed runs per generator series (default 20)
           --out FILE          also write the table here (default bench/results/latest.md)
         """;
 
@@ -37,11 +39,18 @@ internal sealed record BenchOptions
 
     public string? OutputFile { get; init; }
 
-    /// <summary>The measurements to run (1-5); all when empty.</summary>
+    public int GeneratorClasses { get; init; } = 500;
+
+    public int GeneratorRuns { get; init; } = 20;
+
+    /// <summary>The measurements to run (1-6; 6 is the source generator); all when empty.</summary>
     public IReadOnlySet<int> Only { get; init; } = new HashSet<int>();
 
     /// <summary>True when measurement <paramref name="number"/> is to run.</summary>
     public bool Runs(int number) => Only.Count == 0 || Only.Contains(number);
+
+    /// <summary>True when any engine measurement (1-5) is to run, so the engine and its peers are needed.</summary>
+    public bool RunsEngine => Only.Count == 0 || Only.Any(n => n <= 5);
 
     /// <summary>Parses the switches; null with <paramref name="error"/> set when they are wrong or help was asked for.</summary>
     public static BenchOptions? Parse(IReadOnlyList<string> args, out string? error)
@@ -89,6 +98,8 @@ internal sealed record BenchOptions
                     "--density" => options with { Density = Count(0) },
                     "--out" => options with { OutputFile = value },
                     "--only" => options with { Only = ParseList(name, value) },
+                    "--generator-classes" => options with { GeneratorClasses = Count(1) },
+                    "--generator-runs" => options with { GeneratorRuns = Count(1) },
                     _ => throw new FormatException($"Unknown switch {name}."),
                 };
             }
@@ -107,9 +118,15 @@ internal sealed record BenchOptions
         var numbers = new HashSet<int>();
         foreach (var item in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (!int.TryParse(item, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n is < 1 or > 5)
+            if (item == "generator")
             {
-                throw new FormatException($"{name} {value}: expected measurement numbers 1-5 separated by commas.");
+                numbers.Add(6);
+                continue;
+            }
+
+            if (!int.TryParse(item, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n is < 1 or > 6)
+            {
+                throw new FormatException($"{name} {value}: expected measurement numbers 1-6 (6 = generator) separated by commas.");
             }
 
             numbers.Add(n);

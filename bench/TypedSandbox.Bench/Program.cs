@@ -31,67 +31,30 @@ using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSig
 using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 var token = cancel.Token;
 
-void Progress(string message) => Console.Error.WriteLine($"bench: {message}");
-
-await JsSdk.EnsureInstalledAsync();
-Progress($"starting the loopback registry and the engine ({options.Runtime})");
-await using var engine = await TestEngine.StartAsync(options.Runtime);
-var js = new JsSdk(new Dictionary<string, string>(engine.ModalEnvironment) { ["BENCH_IMAGE"] = "busybox:latest", ["BENCH_APP"] = "bench" });
-
-// The same layers the engine stacks for its sandboxes: built (pulled) once by the engine's own image store.
-var image = await engine.Host.Services.GetRequiredService<ImageStore>()
-    .GetOrBuildAsync(["FROM busybox:latest"], new DiscardBuildLog(), token);
-await using var raw = new RawOciRuntime(options.Runtime, Path.Combine(engine.StateDirectory, "bench"), image);
-
-var clis = new List<CliPeer>();
-foreach (var name in new[] { "docker", "podman" })
-{
-    var (cli, reason) = await ContainerCli.FindAsync(name, token);
-    string? pulled = null;
-    if (cli is not null)
-    {
-        try
-        {
-            pulled = await cli.PullAsync(engine.Registry.Url, "library/busybox:latest", token);
-        }
-        catch (InvalidOperationException e)
-        {
-            (cli, reason) = (null, "pull failed: " + e.Message);
-        }
-    }
-
-    clis.Add(new CliPeer(name, cli, pulled, reason));
-}
+static void Progress(string message) => Console.Error.WriteLine($"bench: {message}");
 
 var loadAtStart = LoadAverage();
 var report = new Report(await DescribeMachineAsync(options));
-var bench = new BenchContext(options, engine, js, raw, clis);
-// Density runs before the throughput measurements, whose large buffers would leave the engine's heap (and RSS) moving
-// under its readings; the report lists the sections by number.
-var measurements = new (string Title, Func<BenchContext, Report, CancellationToken, Task> Run, bool Enabled)[]
+if (options.RunsEngine && !await RunEngineMeasurementsAsync(options, report, token))
 {
-    (CreateToFirstOutput.Title, CreateToFirstOutput.RunAsync, options.Runs(1)),
-    (ExecRoundTrip.Title, ExecRoundTrip.RunAsync, options.Runs(2)),
-    (Density.Title, Density.RunAsync, options.Runs(5) && options.Density > 0),
-    (CSharpClient.Title, CSharpClient.RunAsync, options.Runs(3)),
-    (StreamThroughput.Title, StreamThroughput.RunAsync, options.Runs(4)),
-};
-foreach (var (title, run, _) in measurements.Where(m => m.Enabled))
+    return 130;
+}
+
+if (options.Runs(6))
 {
-    Progress(title);
+    Progress(GeneratorRun.Title);
     try
     {
-        await run(bench, report, token);
+        await GeneratorRun.RunAsync(options, report, token);
     }
     catch (OperationCanceledException) when (token.IsCancellationRequested)
     {
-        Progress("cancelled; removing what was created");
+        Progress("cancelled");
         return 130;
     }
     catch (Exception e)
     {
-        // Each measurement reports its own failures row by row; this catches what escapes (a setup step) and goes on.
-        report.Section(title, "ms").Failed("the whole measurement", e);
+        report.Section(GeneratorRun.Title, "ms").Failed("the whole measurement", e);
     }
 }
 
@@ -105,6 +68,72 @@ await File.WriteAllTextAsync(output, markdown, token);
 Progress($"wrote {Path.GetRelativePath(Environment.CurrentDirectory, output)}");
 return 0;
 
+// Measurements 1-5: the engine against the bare OCI runtime (and docker/podman), all in this run. False when cancelled.
+static async Task<bool> RunEngineMeasurementsAsync(BenchOptions options, Report report, CancellationToken token)
+{
+    await JsSdk.EnsureInstalledAsync();
+    Progress($"starting the loopback registry and the engine ({options.Runtime})");
+    await using var engine = await TestEngine.StartAsync(options.Runtime);
+    var js = new JsSdk(new Dictionary<string, string>(engine.ModalEnvironment) { ["BENCH_IMAGE"] = "busybox:latest", ["BENCH_APP"] = "bench" });
+
+    // The same layers the engine stacks for its sandboxes: built (pulled) once by the engine's own image store.
+    var image = await engine.Host.Services.GetRequiredService<ImageStore>()
+        .GetOrBuildAsync(["FROM busybox:latest"], new DiscardBuildLog(), token);
+    await using var raw = new RawOciRuntime(options.Runtime, Path.Combine(engine.StateDirectory, "bench"), image);
+
+    var clis = new List<CliPeer>();
+    foreach (var name in new[] { "docker", "podman" })
+    {
+        var (cli, reason) = await ContainerCli.FindAsync(name, token);
+        string? pulled = null;
+        if (cli is not null)
+        {
+            try
+            {
+                pulled = await cli.PullAsync(engine.Registry.Url, "library/busybox:latest", token);
+            }
+            catch (InvalidOperationException e)
+            {
+                (cli, reason) = (null, "pull failed: " + e.Message);
+            }
+        }
+
+        clis.Add(new CliPeer(name, cli, pulled, reason));
+    }
+
+    var bench = new BenchContext(options, engine, js, raw, clis);
+    // Density runs before the throughput measurements, whose large buffers would leave the engine's heap (and RSS)
+    // moving under its readings; the report lists the sections by number.
+    var measurements = new (string Title, Func<BenchContext, Report, CancellationToken, Task> Run, bool Enabled)[]
+    {
+        (CreateToFirstOutput.Title, CreateToFirstOutput.RunAsync, options.Runs(1)),
+        (ExecRoundTrip.Title, ExecRoundTrip.RunAsync, options.Runs(2)),
+        (Density.Title, Density.RunAsync, options.Runs(5) && options.Density > 0),
+        (CSharpClient.Title, CSharpClient.RunAsync, options.Runs(3)),
+        (StreamThroughput.Title, StreamThroughput.RunAsync, options.Runs(4)),
+    };
+    foreach (var (title, run, _) in measurements.Where(m => m.Enabled))
+    {
+        Progress(title);
+        try
+        {
+            await run(bench, report, token);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            Progress("cancelled; removing what was created");
+            return false;
+        }
+        catch (Exception e)
+        {
+            // Each measurement reports its own failures row by row; this catches what escapes (a setup step) and goes on.
+            report.Section(title, "ms").Failed("the whole measurement", e);
+        }
+    }
+
+    return true;
+}
+
 static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
 // The machine kind, without names or paths: what a reader needs to compare runs.
@@ -116,18 +145,30 @@ static async Task<IReadOnlyList<(string, string)>> DescribeMachineAsync(BenchOpt
             : "?";
 
     var memory = long.Parse(Field("/proc/meminfo", "MemTotal").Split(' ')[0], CultureInfo.InvariantCulture) / 1024 / 1024.0;
-    var node = await TimedCommand.RunAsync("node", ["--version"], TimeSpan.FromSeconds(30), CancellationToken.None);
-    return
-    [
+    var lines = new List<(string, string)>
+    {
         ("date (UTC)", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)),
         ("machine", string.Create(CultureInfo.InvariantCulture,
             $"{Environment.ProcessorCount} vCPU ({Field("/proc/cpuinfo", "model name")}), {memory:0} GiB RAM")),
         ("system", $"{Field("/etc/os-release", "PRETTY_NAME")}, kernel {File.ReadAllText("/proc/sys/kernel/osrelease").Trim()}"),
-        ("runtime", await RawOciRuntime.VersionAsync(options.Runtime)),
-        ("clients", $"Modal JS SDK modal@0.11.1 on node {node.StdoutText.Trim()}; {RuntimeInformation.FrameworkDescription}"),
-        ("settings", string.Create(CultureInfo.InvariantCulture,
-            $"{options.Iterations} iterations after {options.Warmup} warm-up; throughput runs ×{options.StreamRuns}; density N = {options.Density}")),
-    ];
+    };
+    if (options.RunsEngine)
+    {
+        var node = await TimedCommand.RunAsync("node", ["--version"], TimeSpan.FromSeconds(30), CancellationToken.None);
+        lines.Add(("runtime", await RawOciRuntime.VersionAsync(options.Runtime)));
+        lines.Add(("clients", $"Modal JS SDK modal@0.11.1 on node {node.StdoutText.Trim()}; {RuntimeInformation.FrameworkDescription}"));
+        lines.Add(("settings", string.Create(CultureInfo.InvariantCulture,
+            $"{options.Iterations} iterations after {options.Warmup} warm-up; throughput runs ×{options.StreamRuns}; density N = {options.Density}")));
+    }
+
+    if (options.Runs(6))
+    {
+        lines.Add(("generator", string.Create(CultureInfo.InvariantCulture,
+            $"Roslyn {typeof(Microsoft.CodeAnalysis.Compilation).Assembly.GetName().Version} on {RuntimeInformation.FrameworkDescription}; " +
+            $"{options.GeneratorClasses} classes, {options.GeneratorRuns} runs per series")));
+    }
+
+    return lines;
 }
 
 /// <summary>Drops the image build's progress lines (the benchmark only needs the layers).</summary>

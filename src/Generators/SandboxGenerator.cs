@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using TypedSandbox.Generators.Emitting;
@@ -44,14 +43,13 @@ namespace TypedSandbox.Generators
                 .Where(static spec => spec is not null)
                 .Select(static (spec, _) => spec!)
                 .WithTrackingName(Steps.Commands)
-                .Collect();
+                .Collect()
+                .Select(static (all, _) => new CommandsByType(all));
 
             // Each class picks its own commands, so an edit to one class's commands leaves the other models unchanged.
             var models = classes
                 .Combine(commands)
-                .Select(static (pair, _) => new SandboxModel(
-                    pair.Left,
-                    pair.Right.Where(c => c.ContainingType == pair.Left.FullyQualifiedName).ToEquatableArray()))
+                .Select(static (pair, _) => new SandboxModel(pair.Left, pair.Right.For(pair.Left.FullyQualifiedName)))
                 .WithTrackingName(Steps.Models);
 
             context.RegisterSourceOutput(models, static (output, model) =>
