@@ -23,8 +23,9 @@ for project in tests/*/*.csproj; do
   dotnet test "$project" -c Release --no-build --nologo --logger "console;verbosity=normal" --blame-hang-timeout 10m "$@" \
     | tee -a "$summary" || status=1
 done
-passed=$(grep -E '^\s+Passed: +[0-9]+' "$summary" | awk '{s+=$2} END {print s+0}')
-failed=$(grep -E '^\s+Failed: +[0-9]+' "$summary" | awk '{s+=$2} END {print s+0}')
-skipped=$(grep -E '^\s+Skipped: +[0-9]+' "$summary" | awk '{s+=$2} END {print s+0}')
+count() { awk -v word="$1" '$1 == word":" && $2 ~ /^[0-9]+$/ { sum += $2 } END { print sum + 0 }' "$summary"; }
+passed=$(count Passed)
+failed=$(count Failed)
+skipped=$(count Skipped)
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $status

@@ -19,12 +19,16 @@ if (options is null)
 }
 
 using var cancel = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
+// Ctrl+C or SIGTERM stops measuring but lets every finally block remove what it created. (The in-process engine's
+// ASP.NET Core host listens to the same signals and begins stopping itself; the measurements then fail fast.)
+void OnSignal(PosixSignalContext context)
 {
-    // Stop measuring but let every finally block remove what it created.
-    e.Cancel = true;
+    context.Cancel = true;
     cancel.Cancel();
-};
+}
+
+using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 var token = cancel.Token;
 
 static void Progress(string message) => Console.Error.WriteLine($"bench: {message}");
@@ -98,13 +102,15 @@ static async Task<bool> RunEngineMeasurementsAsync(BenchOptions options, Report 
     }
 
     var bench = new BenchContext(options, engine, js, raw, clis);
+    // Density runs before the throughput measurements, whose large buffers would leave the engine's heap (and RSS)
+    // moving under its readings; the report lists the sections by number.
     var measurements = new (string Title, Func<BenchContext, Report, CancellationToken, Task> Run, bool Enabled)[]
     {
         (CreateToFirstOutput.Title, CreateToFirstOutput.RunAsync, options.Runs(1)),
         (ExecRoundTrip.Title, ExecRoundTrip.RunAsync, options.Runs(2)),
+        (Density.Title, Density.RunAsync, options.Runs(5) && options.Density > 0),
         (CSharpClient.Title, CSharpClient.RunAsync, options.Runs(3)),
         (StreamThroughput.Title, StreamThroughput.RunAsync, options.Runs(4)),
-        (Density.Title, Density.RunAsync, options.Runs(5) && options.Density > 0),
     };
     foreach (var (title, run, _) in measurements.Where(m => m.Enabled))
     {

@@ -1,13 +1,15 @@
 // Timings taken through Modal's official JavaScript SDK against a TypedSandbox engine.
 // Usage: node bench.mjs <mode> [args...]   (engine address and token from MODAL_SERVER_URL / MODAL_TOKEN_ID / MODAL_TOKEN_SECRET;
 // BENCH_IMAGE names the image, BENCH_APP the app)
-//   create-exec <iterations> <warmup>   create → exec(["echo","hi"]) → first stdout bytes, per iteration
-//   exec-true <iterations> <warmup>     exec(["true"]) + wait() on one running sandbox
+//   serve                               timed operations on request, one JSON line in and out each (see below):
+//                                       create-exec (create → exec(["echo","hi"]) → first stdout bytes) and
+//                                       exec-true (exec(["true"]) + wait() on one running sandbox)
 //   stream <streams> <bytesPerStream> <runs>   N concurrent execs each writing a known byte sequence, checked byte for
 //                                     byte; one untimed run, then <runs> timed ones
 //   create-idle <count>                 creates idle sandboxes and prints their ids (they stay running after exit)
 //   terminate <id...>                   terminates sandboxes by id
-// Every mode prints one JSON line on stdout; times are milliseconds from performance.now().
+// Every other mode prints one JSON line on stdout; times are milliseconds from performance.now().
+import { createInterface } from "node:readline";
 import { ModalClient } from "modal";
 import { expectedSequence, sequenceCommand, dataPath } from "./sequence.mjs";
 
@@ -37,44 +39,58 @@ async function drain(stream) {
 }
 
 const modes = {
-  async "create-exec"(iterations, warmup) {
+  // One timed operation per request line on stdin, so the bench can interleave them with its peers' iterations.
+  // Requests: {"op":"create-exec","blockNetwork":false}, {"op":"exec-true"}, {"op":"close"}; one JSON reply line each.
+  async serve() {
     const { app, image } = await setup();
-    const samples = [];
-    for (let i = 0; i < Number(warmup) + Number(iterations); i++) {
-      const t0 = performance.now();
-      const sb = await modal.sandboxes.create(app, image, sandboxParams);
-      const t1 = performance.now();
-      const p = await sb.exec(["echo", "hi"], { mode: "binary" });
-      const t2 = performance.now();
-      const chunk = await firstChunk(p.stdout);
-      const t3 = performance.now();
-      const text = Buffer.from(chunk).toString("utf8");
-      if (!text.startsWith("hi")) throw new Error(`unexpected output ${JSON.stringify(text)}`);
-      await drain(p.stdout);
-      await p.wait();
-      await sb.terminate();
-      if (i >= Number(warmup)) samples.push({ total: t3 - t0, create: t1 - t0, exec: t2 - t1, firstOutput: t3 - t2 });
-    }
-    return { samples };
-  },
-
-  async "exec-true"(iterations, warmup) {
-    const { app, image } = await setup();
-    const sb = await modal.sandboxes.create(app, image, sandboxParams);
-    try {
-      const samples = [];
-      for (let i = 0; i < Number(warmup) + Number(iterations); i++) {
+    let running = null;
+    const ops = {
+      // create → exec(["echo","hi"]) → first stdout bytes; the sandbox is terminated after the timed span.
+      async "create-exec"(request) {
         const t0 = performance.now();
-        const p = await sb.exec(["true"]);
-        const code = await p.wait();
+        const sb = await modal.sandboxes.create(app, image, { ...sandboxParams, blockNetwork: request.blockNetwork === true });
+        const t1 = performance.now();
+        const p = await sb.exec(["echo", "hi"], { mode: "binary" });
+        const t2 = performance.now();
+        const chunk = await firstChunk(p.stdout);
+        const t3 = performance.now();
+        const text = Buffer.from(chunk).toString("utf8");
+        await drain(p.stdout);
+        await p.wait();
+        await sb.terminate();
+        if (!text.startsWith("hi")) throw new Error(`unexpected output ${JSON.stringify(text)}`);
+        return { total: t3 - t0, create: t1 - t0, exec: t2 - t1, firstOutput: t3 - t2 };
+      },
+      // exec(["true"]) + wait() on one running sandbox, made (with one untimed exec) on first use.
+      async "exec-true"() {
+        if (running === null) {
+          running = await modal.sandboxes.create(app, image, sandboxParams);
+          await (await running.exec(["true"])).wait();
+        }
+        const t0 = performance.now();
+        const code = await (await running.exec(["true"])).wait();
         const t1 = performance.now();
         if (code !== 0) throw new Error(`true exited with ${code}`);
-        if (i >= Number(warmup)) samples.push(t1 - t0);
+        return { total: t1 - t0 };
+      },
+    };
+    const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+    try {
+      for await (const line of lines) {
+        const request = JSON.parse(line);
+        const op = request.op;
+        if (op === "close") break;
+        try {
+          if (!ops[op]) throw new Error(`unknown op '${op}'`);
+          process.stdout.write(JSON.stringify({ ok: true, ...(await ops[op](request)) }) + "\n");
+        } catch (e) {
+          process.stdout.write(JSON.stringify({ ok: false, error: String(e?.stack ?? e) }) + "\n");
+        }
       }
-      return { samples };
     } finally {
-      await sb.terminate();
+      if (running !== null) await running.terminate();
     }
+    return { closed: true };
   },
 
   async stream(streamsArg, bytesArg, runsArg) {

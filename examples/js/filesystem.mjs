@@ -3,14 +3,14 @@
 import { modal, baseImage, app } from "./common.mjs";
 
 const sb = await modal.sandboxes.create(await app(), baseImage(), { verbose: true });
-await sb.filesystem.makeDirectory("/work/notes", { parents: true });
-await sb.filesystem.writeText("hello from the host\n", "/work/notes/hello.txt");
-console.log("read back:", (await sb.filesystem.readText("/work/notes/hello.txt")).trim());
-console.log("listing:", (await sb.filesystem.listFiles("/work/notes")).map((f) => f.name));
-console.log("stat:", await sb.filesystem.stat("/work/notes/hello.txt"));
-await sb.filesystem.remove("/work", { recursive: true });
+await sb.filesystem.makeDirectory("/srv/notes", { parents: true });
+await sb.filesystem.writeText("hello from the host\n", "/srv/notes/hello.txt");
+console.log("read back:", (await sb.filesystem.readText("/srv/notes/hello.txt")).trim());
+console.log("listing:", (await sb.filesystem.listFiles("/srv/notes")).map((f) => f.name));
+console.log("stat:", await sb.filesystem.stat("/srv/notes/hello.txt"));
+await sb.filesystem.remove("/srv/notes", { recursive: true });
 try {
-  await sb.filesystem.readText("/work/notes/hello.txt");
+  await sb.filesystem.readText("/srv/notes/hello.txt");
 } catch (e) {
   console.log("after remove:", e.constructor.name);
 }

@@ -26,6 +26,9 @@ internal sealed class JsSdk(IReadOnlyDictionary<string, string> environment)
         }
     }
 
+    /// <summary>Starts <c>bench.mjs serve</c> for timings interleaved with other series.</summary>
+    public JsSession StartSession() => JsSession.Start(environment);
+
     /// <summary>Runs one mode of bench.mjs and returns its JSON result.</summary>
     public async Task<JsonElement> RunAsync(string mode, params object[] args)
     {

@@ -43,36 +43,47 @@ internal static class TimedCommand
         process.StandardInput.Close();
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(timeout);
+        // A read from a pipe does not observe cancellation on Linux: end it by killing the process, which closes its pipes.
+        using var killOnCancel = limit.Token.Register(() => Kill(process));
         TimeSpan? firstOutput = null;
         using var stdout = new MemoryStream();
-        var stderrTask = process.StandardError.ReadToEndAsync(limit.Token);
-        try
+        var stderrTask = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        var buffer = new byte[64 * 1024];
+        int read;
+        while ((read = await process.StandardOutput.BaseStream.ReadAsync(buffer, CancellationToken.None)) > 0)
         {
-            var buffer = new byte[64 * 1024];
-            int read;
-            while ((read = await process.StandardOutput.BaseStream.ReadAsync(buffer, limit.Token)) > 0)
+            firstOutput ??= Stopwatch.GetElapsedTime(started);
+            if (onOutput is null)
             {
-                firstOutput ??= Stopwatch.GetElapsedTime(started);
-                if (onOutput is null)
-                {
-                    stdout.Write(buffer, 0, read);
-                }
-                else
-                {
-                    onOutput(buffer.AsMemory(0, read));
-                }
+                stdout.Write(buffer, 0, read);
             }
-
-            await process.WaitForExitAsync(limit.Token);
-            var elapsed = Stopwatch.GetElapsedTime(started);
-            return new CommandResult(process.ExitCode, stdout.ToArray(), await stderrTask, firstOutput, elapsed);
+            else
+            {
+                onOutput(buffer.AsMemory(0, read));
+            }
         }
-        catch (OperationCanceledException)
+
+        await process.WaitForExitAsync(CancellationToken.None);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var stderr = await stderrTask;
+        if (limit.IsCancellationRequested)
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None);
             cancellationToken.ThrowIfCancellationRequested();
             throw new TimeoutException($"{fileName} {string.Join(' ', start.ArgumentList)} did not finish within {timeout.TotalSeconds:0} s.");
+        }
+
+        return new CommandResult(process.ExitCode, stdout.ToArray(), stderr, firstOutput, elapsed);
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // It has exited already.
         }
     }
 }

@@ -34,4 +34,45 @@ internal sealed record BenchContext(
 
         return Samples.Of(samples);
     }
+
+    /// <summary>
+    /// Runs several series in turns: every round calls each series once, so load that comes and goes on the host falls
+    /// on all of them alike; the first <paramref name="warmup"/> rounds are not kept. A series that throws is dropped
+    /// from later rounds and reported with its error; the others go on.
+    /// </summary>
+    public static async Task<IReadOnlyList<SeriesOutcome>> InterleaveAsync(
+        int warmup, int iterations, IReadOnlyList<Func<Task<TimeSpan>>> series, CancellationToken cancellationToken)
+    {
+        var kept = series.Select(_ => new List<TimeSpan>(iterations)).ToArray();
+        var errors = new Exception?[series.Count];
+        for (var round = 0; round < warmup + iterations; round++)
+        {
+            for (var s = 0; s < series.Count; s++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (errors[s] is not null)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    var elapsed = await series[s]();
+                    if (round >= warmup)
+                    {
+                        kept[s].Add(elapsed);
+                    }
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    errors[s] = e;
+                }
+            }
+        }
+
+        return [.. kept.Select((samples, s) => new SeriesOutcome(errors[s] is null ? Samples.Of(samples) : null, errors[s]))];
+    }
 }
+
+/// <summary>One series of an interleaved measurement: its samples, or the error that stopped it.</summary>
+internal sealed record SeriesOutcome(Samples? Samples, Exception? Error);

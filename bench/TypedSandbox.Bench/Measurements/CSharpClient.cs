@@ -30,7 +30,8 @@ internal static class CSharpClient
         var image = client.Images.FromRegistry("busybox:latest");
         var create = new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(30) };
 
-        await MeasureAsync(section, "C# client, create + exec + first bytes", bench.Js, "create-exec", options, async () =>
+        await using var js = bench.Js.StartSession();
+        await MeasureAsync(section, "C# client, create + exec + first bytes", js, "create-exec", options, async () =>
         {
             var started = Stopwatch.GetTimestamp();
             // Disposing the sandbox terminates it and releases its router connection (outside the timed span).
@@ -51,7 +52,7 @@ internal static class CSharpClient
 
         await using (var running = await client.Sandboxes.CreateAsync(app, image, create, cancellationToken))
         {
-            await MeasureAsync(section, "C# client, exec `true` + wait", bench.Js, "exec-true", options, async () =>
+            await MeasureAsync(section, "C# client, exec `true` + wait", js, "exec-true", options, async () =>
             {
                 var started = Stopwatch.GetTimestamp();
                 await using var process = await running.ExecAsync(["true"], cancellationToken: cancellationToken);
@@ -66,10 +67,10 @@ internal static class CSharpClient
                 try
                 {
                     var series = await StreamAsync(running, shape, options.StreamRuns, cancellationToken);
-                    var js = StreamThroughput.FromJs(await bench.Js.RunAsync("stream", shape.Streams, shape.BytesPerStream, options.StreamRuns));
+                    var jsSeries = StreamThroughput.FromJs(await bench.Js.RunAsync("stream", shape.Streams, shape.BytesPerStream, options.StreamRuns));
                     throughput.Throughput($"C# client, {shape.Describe()}", series.MegabytesPerSecond, series.Exactness,
-                        ("JS SDK", js.MegabytesPerSecond), StreamThroughput.Goal);
-                    throughput.Throughput($"JS SDK, {shape.Describe()}", js.MegabytesPerSecond, js.Exactness);
+                        ("JS SDK", jsSeries.MegabytesPerSecond), StreamThroughput.Goal);
+                    throughput.Throughput($"JS SDK, {shape.Describe()}", jsSeries.MegabytesPerSecond, jsSeries.Exactness);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -94,28 +95,33 @@ internal static class CSharpClient
                 "(agent → engine → output journal) while no client reads, then the client reads the finished journal through gRPC.");
         }
 
-        section.Notes.Add("Each pair is measured back to back in this run; the JS SDK rows repeat sections 1, 2 and 4 so the ratio compares neighbours.");
+        section.Notes.Add("Each pair runs in alternating rounds (C#, JS, C#, JS, …); the JS SDK rows repeat sections 1 and 2 so the ratio compares neighbours.");
         section.Notes.Add("The C# client resolves its app and image once before the loop, like the JS SDK series.");
     }
 
-    /// <summary>Times the C# series, then the JS SDK's same mode, and reports both with the C#/JS ratio.</summary>
+    /// <summary>Times the C# series and the JS SDK's same operation in alternating rounds; reports both with the C#/JS ratio.</summary>
     private static async Task MeasureAsync(
-        ReportSection section, string subject, JsSdk js, string jsMode, BenchOptions options, Func<Task<TimeSpan>> measure, Target goal, CancellationToken cancellationToken)
+        ReportSection section, string subject, JsSession js, string jsOp, BenchOptions options, Func<Task<TimeSpan>> measure, Target goal, CancellationToken cancellationToken)
     {
-        try
+        var outcomes = await BenchContext.InterleaveAsync(
+            options.Warmup, options.Iterations, [measure, () => js.TimeAsync(jsOp, cancellationToken)], cancellationToken);
+        var jsSubject = subject.Replace("C# client", "JS SDK", StringComparison.Ordinal);
+        if (outcomes[0].Samples is { } csharp)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var csharp = await BenchContext.RepeatAsync(options.Warmup, options.Iterations, measure);
-            var result = await js.RunAsync(jsMode, options.Iterations, options.Warmup);
-            var samples = result.GetProperty("samples").EnumerateArray()
-                .Select(s => s.ValueKind == System.Text.Json.JsonValueKind.Object ? s.GetProperty("total").GetDouble() : s.GetDouble());
-            var jsSamples = new Samples(samples);
-            section.Latency(subject, csharp, ("JS SDK", jsSamples), goal);
-            section.Latency(subject.Replace("C# client", "JS SDK", StringComparison.Ordinal), jsSamples);
+            section.Latency(subject, csharp, outcomes[1].Samples is { } peer ? ("JS SDK", peer) : null, goal);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        else
         {
-            section.Failed(subject, e);
+            section.Failed(subject, outcomes[0].Error!);
+        }
+
+        if (outcomes[1].Samples is { } jsSamples)
+        {
+            section.Latency(jsSubject, jsSamples);
+        }
+        else
+        {
+            section.Failed(jsSubject, outcomes[1].Error!);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using TypedSandbox.Bench.Harness;
 using TypedSandbox.Bench.Reporting;
 
@@ -7,7 +8,7 @@ namespace TypedSandbox.Bench.Measurements;
 /// <summary>
 /// Create → first output of <c>echo hi</c> on a cached image (busybox): the engine through Modal's JS SDK
 /// (<c>sandboxes.create</c> + <c>exec</c> + first stdout bytes), the bare OCI runtime (overlay + config.json + <c>run</c>),
-/// and docker/podman when they work here.
+/// and docker/podman when they work here, in alternating rounds.
 /// </summary>
 internal static class CreateToFirstOutput
 {
@@ -19,67 +20,85 @@ internal static class CreateToFirstOutput
     {
         var section = report.Section(Title, "ms");
         var options = bench.Options;
-        Samples? raw = null;
-        try
-        {
-            raw = await BenchContext.RepeatAsync(options.Warmup, options.Iterations, () => bench.Raw.RunEchoAsync(cancellationToken));
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            section.Failed(bench.RawName + " run", e);
-        }
+        await using var js = bench.Js.StartSession();
+        var parts = new List<JsonElement>();
+        var clis = bench.Clis.Where(c => c.Cli is not null && c.Image is not null).ToList();
+        List<Func<Task<TimeSpan>>> series =
+        [
+            () => bench.Raw.RunEchoAsync(cancellationToken),
+            async () =>
+            {
+                var reply = await js.CallAsync("create-exec", cancellationToken);
+                parts.Add(reply);
+                return TimeSpan.FromMilliseconds(reply.GetProperty("total").GetDouble());
+            },
+            async () => TimeSpan.FromMilliseconds(
+                (await js.CallAsync("create-exec", blockNetwork: true, cancellationToken)).GetProperty("total").GetDouble()),
+            .. clis.Select(c => (Func<Task<TimeSpan>>)(() => c.Cli!.RunEchoAsync(c.Image!, cancellationToken))),
+        ];
+        var outcomes = await BenchContext.InterleaveAsync(options.Warmup, options.Iterations, series, cancellationToken);
 
+        var raw = outcomes[0].Samples;
         var peer = raw is null ? ((string, Samples)?)null : (bench.RawName, raw);
-        Samples? engine = null;
-        try
+        if (outcomes[1].Samples is { } engine)
         {
-            var result = await bench.Js.RunAsync("create-exec", options.Iterations, options.Warmup);
-            var samples = result.GetProperty("samples").EnumerateArray().ToList();
-            Samples Part(string name) => new(samples.Select(s => s.GetProperty(name).GetDouble()));
-            engine = Part("total");
+            var timed = parts.Skip(options.Warmup).ToList();
+            Samples Part(string name) => new(timed.Select(s => s.GetProperty(name).GetDouble()));
             section.Latency("TypedSandbox, JS SDK (create + exec + first bytes)", engine, peer, Goal);
             section.Latency("  of which `sandboxes.create`", Part("create"));
             section.Latency("  of which `exec` call", Part("exec"));
             section.Latency("  of which first stdout bytes", Part("firstOutput"));
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        else
         {
-            section.Failed("TypedSandbox, JS SDK", e);
+            section.Failed("TypedSandbox, JS SDK", outcomes[1].Error!);
+        }
+
+        if (outcomes[2].Samples is { } blocked)
+        {
+            section.Latency("TypedSandbox, JS SDK, `blockNetwork: true` (no network set-up)", blocked, peer, Goal);
+        }
+        else
+        {
+            section.Failed("TypedSandbox, JS SDK, blockNetwork", outcomes[2].Error!);
         }
 
         if (raw is not null)
         {
             section.Latency($"{bench.RawName} (overlay + config.json + `{options.Runtime} run`)", raw);
         }
+        else
+        {
+            section.Failed($"{bench.RawName} run", outcomes[0].Error!);
+        }
 
         foreach (var cli in bench.Clis)
         {
             var subject = $"`{cli.Name} run --rm`";
-            if (cli.Cli is null || cli.Image is null)
+            var index = clis.IndexOf(cli);
+            if (index < 0)
             {
                 section.Unavailable(subject, cli.Reason);
-                continue;
             }
-
-            try
+            else if (outcomes[3 + index].Samples is { } samples)
             {
-                var samples = await BenchContext.RepeatAsync(options.Warmup, options.Iterations, () => cli.Cli.RunEchoAsync(cli.Image, cancellationToken));
                 section.Latency(subject, samples, peer);
-                if (engine is not null)
+                if (outcomes[1].Samples is { } ours)
                 {
                     section.Notes.Add(string.Create(CultureInfo.InvariantCulture,
-                        $"TypedSandbox (JS SDK) is {samples.Median / engine.Median:0.0}× faster than {subject} at the median (target: ≥ 4×)."));
+                        $"TypedSandbox (JS SDK) is {samples.Median / ours.Median:0.0}× faster than {subject} at the median (target: ≥ 4×)."));
                 }
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            else
             {
-                section.Failed(subject, e);
+                section.Failed(subject, outcomes[3 + index].Error!);
             }
         }
 
+        section.Notes.Add("The series run in alternating rounds (raw, JS SDK, JS SDK without network, then docker/podman if present), so load that comes and goes on the host falls on all alike.");
         section.Notes.Add("The `exec` part on a new sandbox includes setting up the SDK's command-router client for it (a new HTTP/2 connection), which later execs reuse.");
-        section.Notes.Add("The JS SDK series runs in one node process: app and image objects are resolved once before the loop, " +
-            "as an application would; each iteration terminates its sandbox outside the timed span.");
+        section.Notes.Add("The JS SDK runs in one long-lived node process: app and image objects are resolved once, as an application would; " +
+            "each iteration terminates its sandbox outside the timed span.");
         section.Notes.Add($"The {bench.RawName} series uses the engine's own image layers (its image store) and is timed from " +
             "before the bundle directories are made to the first stdout bytes read from the runtime; it has no seccomp profile and no agent.");
     }

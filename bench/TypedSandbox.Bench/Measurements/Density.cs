@@ -97,7 +97,7 @@ internal static class Density
             section.Value($"{bench.RawName}: host MemAvailable drop / N (noisy)", peer.Available, count);
         }
 
-        section.Notes.Add("Single readings (not medians), in MiB, each taken 2 s after a forced GC, while all N are idle. The cgroup and " +
+        section.Notes.Add("Single readings (not medians), in MiB, each taken after a forced GC once the engine's RSS holds still, while all N are idle. The cgroup and " +
             "engine-side rows count only this run's sandboxes and processes; MemAvailable moves with everything else on the host. " +
             "Sandboxes are created one after another through the JS SDK, whose node process has exited before the reading.");
     }

@@ -5,7 +5,8 @@ namespace TypedSandbox.Bench.Measurements;
 
 /// <summary>
 /// Exec round trip of <c>true</c> on a running sandbox: JS SDK <c>exec(["true"])</c> + <c>wait()</c>, against the bare
-/// runtime's <c>exec &lt;id&gt; true</c> on a running container of the same rootfs, and docker/podman <c>exec</c>.
+/// runtime's <c>exec &lt;id&gt; true</c> on a running container of the same rootfs, and docker/podman <c>exec</c>, in
+/// alternating rounds.
 /// </summary>
 internal static class ExecRoundTrip
 {
@@ -17,70 +18,86 @@ internal static class ExecRoundTrip
     {
         var section = report.Section(Title, "ms");
         var options = bench.Options;
-        Samples? raw = null;
+        var rawId = await bench.Raw.StartIdleAsync(cancellationToken);
+        var cliIds = new List<(CliPeer Peer, string Id)>();
         try
         {
-            var id = await bench.Raw.StartIdleAsync(cancellationToken);
-            try
+            await using var js = bench.Js.StartSession();
+            var unavailable = new List<(CliPeer Peer, string Reason)>();
+            foreach (var cli in bench.Clis)
             {
-                raw = await BenchContext.RepeatAsync(options.Warmup, options.Iterations, async () =>
-                    (await bench.Raw.ExecAsync(id, ["true"], cancellationToken)).EnsureSuccess($"{options.Runtime} exec true").Elapsed);
-            }
-            finally
-            {
-                await bench.Raw.RemoveAsync(id);
-            }
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            section.Failed($"{bench.RawName} exec", e);
-        }
+                if (cli.Cli is null || cli.Image is null)
+                {
+                    unavailable.Add((cli, cli.Reason));
+                    continue;
+                }
 
-        var peer = raw is null ? ((string, Samples)?)null : (bench.RawName, raw);
-        try
-        {
-            var result = await bench.Js.RunAsync("exec-true", options.Iterations, options.Warmup);
-            var samples = new Samples(result.GetProperty("samples").EnumerateArray().Select(s => s.GetDouble()));
-            section.Latency("TypedSandbox, JS SDK (`exec` + `wait`)", samples, peer, Goal);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            section.Failed("TypedSandbox, JS SDK", e);
-        }
-
-        if (raw is not null)
-        {
-            section.Latency($"{bench.RawName} (`{options.Runtime} exec <id> true`)", raw);
-        }
-
-        foreach (var cli in bench.Clis)
-        {
-            var subject = $"`{cli.Name} exec`";
-            if (cli.Cli is null || cli.Image is null)
-            {
-                section.Unavailable(subject, cli.Reason);
-                continue;
-            }
-
-            try
-            {
-                var id = await cli.Cli.StartIdleAsync(cli.Image, cancellationToken);
                 try
                 {
-                    var samples = await BenchContext.RepeatAsync(options.Warmup, options.Iterations, () => cli.Cli.ExecTrueAsync(id, cancellationToken));
-                    section.Latency(subject, samples, peer);
+                    cliIds.Add((cli, await cli.Cli.StartIdleAsync(cli.Image, cancellationToken)));
                 }
-                finally
+                catch (InvalidOperationException e)
                 {
-                    await cli.Cli.RemoveAsync(id);
+                    unavailable.Add((cli, "failed to start: " + e.Message));
                 }
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+
+            List<Func<Task<TimeSpan>>> series =
+            [
+                async () => (await bench.Raw.ExecAsync(rawId, ["true"], cancellationToken)).EnsureSuccess($"{options.Runtime} exec true").Elapsed,
+                () => js.TimeAsync("exec-true", cancellationToken),
+                .. cliIds.Select(c => (Func<Task<TimeSpan>>)(() => c.Peer.Cli!.ExecTrueAsync(c.Id, cancellationToken))),
+            ];
+            var outcomes = await BenchContext.InterleaveAsync(options.Warmup, options.Iterations, series, cancellationToken);
+
+            var raw = outcomes[0].Samples;
+            var peer = raw is null ? ((string, Samples)?)null : (bench.RawName, raw);
+            if (outcomes[1].Samples is { } engine)
             {
-                section.Failed(subject, e);
+                section.Latency("TypedSandbox, JS SDK (`exec` + `wait`)", engine, peer, Goal);
+            }
+            else
+            {
+                section.Failed("TypedSandbox, JS SDK", outcomes[1].Error!);
+            }
+
+            if (raw is not null)
+            {
+                section.Latency($"{bench.RawName} (`{options.Runtime} exec <id> true`)", raw);
+            }
+            else
+            {
+                section.Failed($"{bench.RawName} exec", outcomes[0].Error!);
+            }
+
+            for (var i = 0; i < cliIds.Count; i++)
+            {
+                var subject = $"`{cliIds[i].Peer.Name} exec`";
+                if (outcomes[2 + i].Samples is { } samples)
+                {
+                    section.Latency(subject, samples, peer);
+                }
+                else
+                {
+                    section.Failed(subject, outcomes[2 + i].Error!);
+                }
+            }
+
+            foreach (var (cli, reason) in unavailable)
+            {
+                section.Unavailable($"`{cli.Name} exec`", reason);
+            }
+        }
+        finally
+        {
+            await bench.Raw.RemoveAsync(rawId);
+            foreach (var (cli, id) in cliIds)
+            {
+                await cli.Cli!.RemoveAsync(id);
             }
         }
 
+        section.Notes.Add("The series run in alternating rounds on one running sandbox / container each.");
         section.Notes.Add($"The {bench.RawName} times include starting the runtime's process from .NET, as any tool driving it pays.");
     }
 }

@@ -15,12 +15,28 @@ internal static class HostMemory
     public static Reading Read() =>
         new(AvailableBytes(), ReadKilobytes("/proc/self/status", "VmRSS:") * 1024, ChildrenPssBytes(), GrandchildCgroupBytes());
 
-    /// <summary>Collects garbage and lets the kernel settle, then reads: two readings compare what stays, not what is in flight.</summary>
+    /// <summary>
+    /// Collects garbage and waits until this process's RSS holds still (within 1 MiB over a second, at most 10 s), then
+    /// reads: two readings compare what stays, not what is in flight or not yet given back to the system.
+    /// </summary>
     public static async Task<Reading> SettleAndReadAsync(CancellationToken cancellationToken)
     {
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
-        GC.WaitForPendingFinalizers();
-        await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+        var previous = long.MinValue;
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            var rss = ReadKilobytes("/proc/self/status", "VmRSS:") * 1024;
+            if (Math.Abs(rss - previous) < 1024 * 1024)
+            {
+                break;
+            }
+
+            previous = rss;
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
         return Read();
     }
 

@@ -85,7 +85,8 @@ internal sealed class Report(IEnumerable<(string Key, string Value)> context)
             text.AppendLine(CultureInfo.InvariantCulture, $"- {key}: {value}");
         }
 
-        foreach (var section in _sections)
+        // Titles start with their number ("1.", "3a.", …): list them in that order, whatever order they ran in.
+        foreach (var section in _sections.OrderBy(s => s.Title, StringComparer.Ordinal))
         {
             var throughput = section.Unit.Contains("/s", StringComparison.Ordinal);
             text.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"## {section.Title}").AppendLine();

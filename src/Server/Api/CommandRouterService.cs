@@ -190,6 +190,10 @@ internal sealed class CommandRouterService(SandboxManager sandboxes, SecretStore
         return new TaskSnapshotFilesystemResponse { ImageId = imageId };
     }
 
+    public override Task<TaskSnapshotDirectoryResponse> TaskSnapshotDirectory(TaskSnapshotDirectoryRequest request, ServerCallContext context) =>
+        throw new RpcException(new Status(StatusCode.Unimplemented,
+            "Directory snapshots are not supported by the local engine; snapshot the whole filesystem (snapshotFilesystem) instead."));
+
     private SandboxSession Session(string taskId, ServerCallContext context)
     {
         Authentication.RequireTask(context, taskId);

@@ -387,6 +387,10 @@ internal sealed class ControlPlaneService(
         return new SandboxSnapshotFsResponse { ImageId = imageId, Result = new GenericResult { Status = GenericResult.Types.GenericStatus.Success } };
     }
 
+    public override Task<ContainerFilesystemExecResponse> ContainerFilesystemExec(ContainerFilesystemExecRequest request, ServerCallContext context) =>
+        throw new RpcException(new Status(StatusCode.Unimplemented,
+            "The legacy file API (sb.open) is not supported by the local engine; use the filesystem API (sb.filesystem), which runs over the command router."));
+
     private static SandboxSession RequireRunning(SandboxSession session) =>
         session.Result is null ? session : throw EngineException.Precondition($"Sandbox {session.Id} has already finished.");
 

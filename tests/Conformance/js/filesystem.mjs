@@ -60,36 +60,36 @@ const scenarios = {
     return withSandbox({}, async (sb) => {
       const fs = sb.filesystem;
       const text = "héllo wörld ✓\nsecond line\n";
-      await fs.writeText(text, "/work/deep/dir/hello.txt"); // parents are created
-      const readText = await fs.readText("/work/deep/dir/hello.txt");
+      await fs.writeText(text, "/scratch/deep/dir/hello.txt"); // parents are created
+      const readText = await fs.readText("/scratch/deep/dir/hello.txt");
 
       const allBytes = new Uint8Array(256).map((_, i) => i);
-      await fs.writeBytes(allBytes, "/work/all-bytes.bin");
-      const readBytes = Buffer.from(await fs.readBytes("/work/all-bytes.bin")).toString("hex");
+      await fs.writeBytes(allBytes, "/scratch/all-bytes.bin");
+      const readBytes = Buffer.from(await fs.readBytes("/scratch/all-bytes.bin")).toString("hex");
 
-      await fs.writeText("a much longer first version of the file", "/work/overwrite.txt");
-      await fs.writeText("short", "/work/overwrite.txt");
-      const overwritten = await fs.readText("/work/overwrite.txt");
+      await fs.writeText("a much longer first version of the file", "/scratch/overwrite.txt");
+      await fs.writeText("short", "/scratch/overwrite.txt");
+      const overwritten = await fs.readText("/scratch/overwrite.txt");
 
-      await fs.writeBytes(new Uint8Array(0), "/work/empty.bin");
-      const empty = (await fs.readBytes("/work/empty.bin")).length;
+      await fs.writeBytes(new Uint8Array(0), "/scratch/empty.bin");
+      const empty = (await fs.readBytes("/scratch/empty.bin")).length;
 
       const big = fiveMebibytes();
-      await fs.writeBytes(big, "/work/big.bin");
-      const bigBack = await fs.readBytes("/work/big.bin");
-      const inSandbox = await run(sb, "sha256sum /work/big.bin | cut -d' ' -f1; wc -c < /work/big.bin");
+      await fs.writeBytes(big, "/scratch/big.bin");
+      const bigBack = await fs.readBytes("/scratch/big.bin");
+      const inSandbox = await run(sb, "sha256sum /scratch/big.bin | cut -d' ' -f1; wc -c < /scratch/big.bin");
 
       // What exec wrote, the filesystem reads; what the filesystem wrote, exec reads.
-      await run(sb, "printf 'from exec' > /work/from-exec.txt");
-      const fromExec = await fs.readText("/work/from-exec.txt");
-      const catHello = await run(sb, "cat /work/deep/dir/hello.txt");
+      await run(sb, "printf 'from exec' > /scratch/from-exec.txt");
+      const fromExec = await fs.readText("/scratch/from-exec.txt");
+      const catHello = await run(sb, "cat /scratch/deep/dir/hello.txt");
 
       // copyFromLocal / copyToLocal use the same write and read commands.
       const local = await mkdtemp(join(tmpdir(), "fs-conformance-"));
       try {
         await writeFile(join(local, "up.bin"), allBytes);
-        await fs.copyFromLocal(join(local, "up.bin"), "/work/copied.bin");
-        await fs.copyToLocal("/work/copied.bin", join(local, "down", "back.bin"));
+        await fs.copyFromLocal(join(local, "up.bin"), "/scratch/copied.bin");
+        await fs.copyToLocal("/scratch/copied.bin", join(local, "down", "back.bin"));
         var copied = (await readFile(join(local, "down", "back.bin"))).toString("hex");
       } finally {
         await rm(local, { recursive: true, force: true });

@@ -30,7 +30,7 @@ public class SandboxAnalyzerTests
         [Entrypoint("sleep", "infinity")]
         public partial class Builder
         {
-            [Command("make", "-C", "{dir}", "J={jobs}", "{{x}}", Timeout = "1h", Workdir = "/work/src")]
+            [Command("make", "-C", "{dir}", "J={jobs}", "{{x}}", Timeout = "1h", Workdir = "/build/src")]
             public partial Task<ExecResult> BuildAsync(string dir, int jobs, CancellationToken cancellationToken);
 
             [Command("tail", "{file}")]

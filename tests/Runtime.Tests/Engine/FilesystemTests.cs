@@ -13,27 +13,27 @@ public sealed class FilesystemTests(EngineFixture fixture)
         var fs = sandbox.Filesystem;
         var big = Enumerable.Range(0, 700_000).Select(i => (byte)(i % 253)).ToArray();
 
-        await fs.MakeDirectoryAsync("/work/sub", parents: true);
-        await fs.WriteTextAsync("/work/hello.txt", "hello ✓\n");
-        await fs.WriteFileAsync("/work/sub/big.bin", big);
+        await fs.MakeDirectoryAsync("/scratch/sub", parents: true);
+        await fs.WriteTextAsync("/scratch/hello.txt", "hello ✓\n");
+        await fs.WriteFileAsync("/scratch/sub/big.bin", big);
 
-        Assert.Equal("hello ✓\n", await fs.ReadTextAsync("/work/hello.txt"));
-        Assert.Equal(big, await fs.ReadFileAsync("/work/sub/big.bin"));
-        Assert.Equal("hello ✓\n", (await sandbox.RunAsync(["cat", "/work/hello.txt"])).Stdout);
+        Assert.Equal("hello ✓\n", await fs.ReadTextAsync("/scratch/hello.txt"));
+        Assert.Equal(big, await fs.ReadFileAsync("/scratch/sub/big.bin"));
+        Assert.Equal("hello ✓\n", (await sandbox.RunAsync(["cat", "/scratch/hello.txt"])).Stdout);
 
-        var entries = await fs.ListFilesAsync("/work");
+        var entries = await fs.ListFilesAsync("/scratch");
         Assert.Equal(["hello.txt", "sub"], entries.Select(e => e.Name));
         Assert.Equal(SandboxFileType.File, entries[0].Type);
         Assert.Equal(Encoding.UTF8.GetByteCount("hello ✓\n"), entries[0].Size);
         Assert.Equal(SandboxFileType.Directory, entries[1].Type);
 
-        var info = await fs.StatAsync("/work/sub/big.bin");
+        var info = await fs.StatAsync("/scratch/sub/big.bin");
         Assert.Equal(big.Length, info.Size);
-        Assert.Equal("/work/sub/big.bin", info.Path);
+        Assert.Equal("/scratch/sub/big.bin", info.Path);
         Assert.NotNull(info.ModifiedTime);
 
-        await fs.RemoveAsync("/work", recursive: true);
-        var missing = await Assert.ThrowsAsync<SandboxFilesystemException>(() => fs.StatAsync("/work"));
+        await fs.RemoveAsync("/scratch", recursive: true);
+        var missing = await Assert.ThrowsAsync<SandboxFilesystemException>(() => fs.StatAsync("/scratch"));
         Assert.Equal(SandboxFilesystemErrorKind.NotFound, missing.Kind);
     }
 

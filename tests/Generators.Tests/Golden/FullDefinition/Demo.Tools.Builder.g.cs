@@ -47,7 +47,7 @@ namespace Demo.Tools
         private static readonly global::TypedSandbox.Dsl.CommandDefinition s_buildAsyncCommand = new global::TypedSandbox.Dsl.CommandDefinition(new string[] { "make", "-C", "{dir}", "TARGET={target}", "-j{jobs}" }, new string[] { "dir", "target", "jobs" })
         {
             Timeout = "20m",
-            Workdir = "/work/src",
+            Workdir = "/build/src",
         };
 
         private static readonly global::TypedSandbox.Dsl.CommandDefinition s_followAsyncCommand = new global::TypedSandbox.Dsl.CommandDefinition(new string[] { "tail", "-f", "{file}" }, new string[] { "file" });

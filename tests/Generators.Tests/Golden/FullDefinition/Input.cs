@@ -33,7 +33,7 @@ namespace Demo.Tools;
 public sealed partial class Builder
 {
     /// <summary>Builds one target.</summary>
-    [Command("make", "-C", "{dir}", "TARGET={target}", "-j{jobs}", Timeout = "20m", Workdir = "/work/src")]
+    [Command("make", "-C", "{dir}", "TARGET={target}", "-j{jobs}", Timeout = "20m", Workdir = "/build/src")]
     public partial Task<ExecResult> BuildAsync(string dir, string target, int jobs, CancellationToken cancellationToken);
 
     [Command("tail", "-f", "{file}")]

@@ -1,0 +1,111 @@
+using System.Text.RegularExpressions;
+using TypedSandbox.Runtime.Tests.Engine;
+using TypedSandbox.Samples.Guide;
+
+namespace TypedSandbox.Runtime.Tests.Guide;
+
+/// <summary>
+/// Each section of samples/Guide (Modal's Sandboxes guide in C#) run against the in-process engine, checked against
+/// what the guide says it prints. The section files are compiled into this project (see the csproj).
+/// </summary>
+[Collection(RuntimeEngineGroup.Name)]
+public sealed partial class GuideSectionTests(EngineFixture fixture)
+{
+    public static TheoryData<string> Sections => new(GuideSections.All.Select(s => s.Name));
+
+    [Fact]
+    public void Every_section_has_a_test_row_and_a_unique_name()
+    {
+        var names = GuideSections.All.Select(s => s.Name).ToList();
+        Assert.Equal(names.Count, names.Distinct(StringComparer.OrdinalIgnoreCase).Count());
+        Assert.All(names, n => Assert.True(Expectations.ContainsKey(n), $"no expectation for section {n}"));
+    }
+
+    [Fact]
+    public void Unknown_section_names_are_rejected_with_the_list_of_sections()
+    {
+        var error = Assert.Throws<ArgumentException>(() => GuideSections.Select(["no-such-section"]));
+        Assert.Contains("no-such-section", error.Message, StringComparison.Ordinal);
+        Assert.Contains("getting-started", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Sections))]
+    public async Task Section_prints_what_the_guide_says(string name)
+    {
+        var section = Assert.Single(GuideSections.Select([name]));
+        using var output = new StringWriter { NewLine = "\n" };
+        using var give = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+
+        await section.RunAsync(fixture.Client, output, give.Token);
+
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Expectations[name](lines);
+    }
+
+    private static readonly Dictionary<string, Action<string[]>> Expectations = new(StringComparer.Ordinal)
+    {
+        ["getting-started"] = lines =>
+        {
+            Assert.Equal("hello", lines[0]);
+            Assert.Equal(10, lines.Skip(1).Count(l => Timestamp().IsMatch(l)));
+            Assert.Equal(11, lines.Length);
+        },
+        ["commands"] = lines => Assert.Equal(
+            ["to stdout", "to stderr", "returncode: 3", "foo bar", "baz", "hello from /tmp",
+             "sleep 10 with timeout=1 timed out: " + lines[^1]["sleep 10 with timeout=1 timed out: ".Length..]],
+            lines),
+        ["timeouts"] = lines => Assert.Equal(
+            ["poll() while running: None", "wait() after terminate(): returncode 137", "sandbox with timeout=2 finished on its own: returncode 124"],
+            lines),
+        ["idle-timeout"] = lines =>
+        {
+            Assert.Equal("still alive after 3s of work", lines[0]);
+            Assert.StartsWith("idle sandbox finished: returncode ", lines[1], StringComparison.Ordinal);
+            Assert.Equal(2, lines.Length);
+        },
+        ["readiness"] = lines => Assert.Equal(["Sandbox is ready", "200"], lines),
+        ["images"] = lines =>
+        {
+            Assert.StartsWith("image: im-", lines[0], StringComparison.Ordinal);
+            Assert.Equal(["hello from the image", "built into the image"], lines[1..]);
+        },
+        ["volumes"] = lines => Assert.Equal(["hello from the first sandbox", "writing to a read-only mount: returncode 1"], lines),
+        ["secrets"] = lines => Assert.Equal(["hello", "from env", "only for this command"], lines),
+        ["workdir"] = lines => Assert.Equal(["/tmp", "/usr"], lines),
+        ["entrypoint"] = lines => Assert.Equal(["hello from the entrypoint", "oops", "returncode: 42"], lines),
+        ["named"] = lines =>
+        {
+            Assert.Equal(["from_name finds the same sandbox: True", "hi from my-name"], lines[..2]);
+            Assert.StartsWith("AlreadyExistsError: ", lines[2], StringComparison.Ordinal);
+            Assert.StartsWith("NotFoundError: ", lines[3], StringComparison.Ordinal);
+            Assert.Equal(4, lines.Length);
+        },
+        ["tags"] = lines =>
+        {
+            Assert.Matches("^tags: run=[0-9a-f]{8}, tag-a=a, tag-b=b$", lines[0]);
+            Assert.Equal(["running sandboxes with this run's tag: 2", "with tag-a=a: only the first sandbox", "hello from from_id"], lines[1..]);
+        },
+        ["files"] = lines => Assert.Equal(
+            ["Hello World", "ls /tmp/my-dir: data.bin, nested", "Hello World", "after rm: " + nameof(SandboxFilesystemErrorKind.NotFound)], lines),
+        ["networking"] = lines =>
+        {
+            Assert.Matches(@"^tunnel for port 12345: \S+:\d+$", lines[0]);
+            Assert.Equal(["GET / through the tunnel: 200", "network blocked"], lines[1..]);
+        },
+        ["resources"] = lines =>
+        {
+            Assert.Equal("allocated 64 MiB", lines[0]);
+            Assert.StartsWith("allocating 1 GiB under a 512 MiB limit: failed (returncode ", lines[1], StringComparison.Ordinal);
+            Assert.Equal(2, lines.Length);
+        },
+        ["snapshots"] = lines =>
+        {
+            Assert.StartsWith("snapshot image: ", lines[0], StringComparison.Ordinal);
+            Assert.Equal(["state from the first sandbox"], lines[1..]);
+        },
+    };
+
+    [GeneratedRegex(@"^\d\d:\d\d:\d\d$")]
+    private static partial Regex Timestamp();
+}
