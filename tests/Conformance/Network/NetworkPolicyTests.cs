@@ -1,3 +1,4 @@
+using TypedSandbox.Testing;
 namespace TypedSandbox.Conformance.Tests.Network;
 
 /// <summary>

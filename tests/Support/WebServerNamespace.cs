@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using TypedSandbox.Testing;
 
-namespace TypedSandbox.Conformance.Tests.Network;
+namespace TypedSandbox.Testing;
 
 /// <summary>
 /// A web server (busybox httpd on port 8080) in a network namespace the test makes, joined to the host by a veth pair
-/// and answering on two addresses: a target outside the host's loopback that open sandboxes can reach.
+/// and answering on two addresses: a target outside the host's loopback that open sandboxes can reach. Shared by the
+/// isolation tests and the conformance tests.
 /// </summary>
 public sealed class WebServerNamespace : IAsyncLifetime
 {
@@ -25,8 +26,17 @@ public sealed class WebServerNamespace : IAsyncLifetime
     /// <summary>The server's second address (not allow-listed).</summary>
     public string AddressB => $"10.232.{_subnet}.3";
 
+    /// <summary>Why the namespace cannot be made here (not root, no busybox), or null.</summary>
+    public string? SkipReason { get; private set; }
+
     public async Task InitializeAsync()
     {
+        if (Environment.UserName != "root" || !File.Exists("/bin/busybox"))
+        {
+            SkipReason = "needs root and /bin/busybox";
+            return;
+        }
+
         await Ip("netns", "add", Namespace);
         _created = true;
         await Ip("link", "add", HostLink, "type", "veth", "peer", "name", PeerLink);
