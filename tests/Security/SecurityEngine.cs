@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using TypedSandbox.Configuration;
+using TypedSandbox.Testing;
+using TypedSandbox.Transport;
+
+namespace TypedSandbox.Security.Tests;
+
+/// <summary>An in-process engine (crun by default) with a client, shared by the attacks of one collection.</summary>
+public class SecurityEngine : IAsyncLifetime
+{
+    private TestEngine? _engine;
+    private SandboxClient? _client;
+    private App? _app;
+
+    internal TestEngine Engine => _engine ?? throw new InvalidOperationException("The engine is not started.");
+
+    /// <summary>A client of the engine configured only through options.</summary>
+    public SandboxClient Client => _client ?? throw new InvalidOperationException("The engine is not started.");
+
+    /// <summary>The app the attacks create their sandboxes in.</summary>
+    public App App => _app ?? throw new InvalidOperationException("The engine is not started.");
+
+    /// <summary>The OCI runtime the engine isolates sandboxes with.</summary>
+    protected virtual string Runtime => "crun";
+
+    public async Task InitializeAsync()
+    {
+        _engine = await TestEngine.StartAsync(Runtime).ConfigureAwait(false);
+        _client = CreateClient(Engine.Url);
+        _app = await Client.Apps.FromNameAsync("security-tests", createIfMissing: true).ConfigureAwait(false);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_client is not null)
+        {
+            await _client.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_engine is not null)
+        {
+            await _engine.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A client of <paramref name="url"/> that ignores the machine's MODAL_* variables and config file.</summary>
+    internal static SandboxClient CreateClient(Uri url, string tokenId = "ak-test", string tokenSecret = "as-test")
+    {
+        var home = Path.Combine(Path.GetTempPath(), "tsb-no-home");
+        var settings = ClientSettingsResolver.Resolve(
+            new SandboxClientOptions { ServerUrl = url.ToString(), TokenId = tokenId, TokenSecret = tokenSecret }, _ => null, home);
+        return new SandboxClient(settings, NullLoggerFactory.Instance, RetryPolicy.ControlPlane with { MaxRetries = 0 }, TimeProvider.System, null);
+    }
+
+    /// <summary>A sandbox on the test busybox image (or <paramref name="image"/>), terminated when disposed.</summary>
+    public Task<Sandbox> CreateSandboxAsync(SandboxCreateOptions? options = null, string image = "busybox:latest") =>
+        Client.Sandboxes.CreateAsync(App, Client.Images.FromRegistry(image), options ?? new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5) });
+}
+
+/// <summary>The same engine isolating with gVisor.</summary>
+public sealed class RunscSecurityEngine : SecurityEngine
+{
+    protected override string Runtime => "runsc";
+}
+
+[CollectionDefinition(Name)]
+public sealed class CrunAttacks : ICollectionFixture<SecurityEngine>
+{
+    public const string Name = "attacks-crun";
+}
+
+[CollectionDefinition(Name)]
+public sealed class RunscAttacks : ICollectionFixture<RunscSecurityEngine>
+{
+    public const string Name = "attacks-runsc";
+}
