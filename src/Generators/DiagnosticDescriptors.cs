@@ -1,3 +1,6 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Reflection;
 using Microsoft.CodeAnalysis;
 
 namespace TypedSandbox.Generators
@@ -82,6 +85,20 @@ namespace TypedSandbox.Generators
 
         public static readonly DiagnosticDescriptor InvalidResource = Error(
             "TSB0023", "Invalid resource value", "{0}");
+
+        public static readonly DiagnosticDescriptor ProgramWithWhitespace = new(
+            "TSB0024", "Program contains whitespace", "Program '{0}' contains whitespace; commands run without a shell, so give the program and each argument as its own string: {1}",
+            Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink("TSB0024"));
+
+        /// <summary>Every descriptor of the catalogue, by id.</summary>
+        public static IReadOnlyDictionary<string, DiagnosticDescriptor> All { get; } = typeof(DiagnosticDescriptors)
+            .GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Select(f => f.GetValue(null))
+            .OfType<DiagnosticDescriptor>()
+            .ToDictionary(d => d.Id);
+
+        /// <summary>The descriptor with <paramref name="id"/>.</summary>
+        public static DiagnosticDescriptor ById(string id) => All[id];
 
         /// <summary>The help page of a diagnostic, built from its id.</summary>
         public static string HelpLink(string id) => $"https://github.com/typedsandbox/typedsandbox/blob/main/docs/diagnostics.md#{id.ToLowerInvariant()}";

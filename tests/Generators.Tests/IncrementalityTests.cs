@@ -110,37 +110,6 @@ public class IncrementalityTests
     }
 
     [Fact]
-    public void Invalid_declarations_are_skipped_quietly()
-    {
-        var compilation = TestCompilation.Create("""
-            using System.Threading.Tasks;
-            using TypedSandbox;
-
-            [Sandbox(Name = "my name")]
-            partial class Broken
-            {
-            }
-
-            [Sandbox]
-            partial class Fine
-            {
-                [Command("echo", "{missing}")]
-                public partial Task<int> EchoAsync(string text);
-
-                [Command("true")]
-                public partial Task<int> PingAsync();
-            }
-            """);
-        var result = TestCompilation.CreateDriver().RunGenerators(compilation).GetRunResult();
-
-        Assert.Empty(result.Diagnostics);
-        var generated = Assert.Single(result.GeneratedTrees);
-        Assert.EndsWith("Fine.g.cs", generated.FilePath, StringComparison.Ordinal);
-        Assert.Contains("PingAsync", generated.ToString(), StringComparison.Ordinal);
-        Assert.DoesNotContain("EchoAsync", generated.ToString(), StringComparison.Ordinal);
-    }
-
-    [Fact]
     public void A_class_with_sandbox_on_two_parts_generates_nothing_instead_of_crashing()
     {
         var compilation = TestCompilation.Create("""

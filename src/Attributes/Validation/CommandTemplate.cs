@@ -89,6 +89,24 @@ namespace TypedSandbox.Validation
             return result;
         }
 
+        /// <summary>Whether <paramref name="text"/> contains whitespace (a program that does is a whole command line in one string).</summary>
+        public static bool HasWhitespace(string text)
+        {
+            foreach (var c in text ?? string.Empty)
+            {
+                if (char.IsWhiteSpace(c))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>Splits <paramref name="text"/> at runs of whitespace, as a shell would split an unquoted command line.</summary>
+        public static IReadOnlyList<string> SplitOnWhitespace(string text) =>
+            (text ?? string.Empty).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+
         /// <summary>Replaces the placeholders, giving one output argument per template argument.</summary>
         /// <param name="valueOf">The value of a placeholder, by name.</param>
         /// <returns>The command line to run.</returns>

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Linq;
-using System.Reflection;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using TypedSandbox.Generators.Parsing;
@@ -12,36 +11,51 @@ namespace TypedSandbox.Generators.Analyzers
     public sealed class SandboxAnalyzer : DiagnosticAnalyzer
     {
         /// <inheritdoc/>
-        public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = typeof(DiagnosticDescriptors)
-            .GetFields(BindingFlags.Public | BindingFlags.Static)
-            .Select(f => f.GetValue(null))
-            .OfType<DiagnosticDescriptor>()
-            .ToImmutableArray();
+        public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = DiagnosticDescriptors.All.Values.OrderBy(d => d.Id, System.StringComparer.Ordinal).ToImmutableArray();
 
         /// <inheritdoc/>
         public override void Initialize(AnalysisContext context)
         {
             context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
             context.EnableConcurrentExecution();
+            // Errors of declarations the generator cannot complete are the generator's to report (see SandboxChecks.GeneratorReportsClass).
             context.RegisterSymbolAction(
-                static symbolContext => SandboxChecks.CheckClass((INamedTypeSymbol)symbolContext.Symbol, new Sink(symbolContext), symbolContext.CancellationToken),
+                static symbolContext =>
+                {
+                    var type = (INamedTypeSymbol)symbolContext.Symbol;
+                    var sink = new Sink(symbolContext, () => !SandboxChecks.GeneratorReportsClass(type, symbolContext.CancellationToken));
+                    SandboxChecks.CheckClass(type, sink, symbolContext.CancellationToken);
+                },
                 SymbolKind.NamedType);
             context.RegisterSymbolAction(
-                static symbolContext => SandboxChecks.CheckCommand((IMethodSymbol)symbolContext.Symbol, new Sink(symbolContext), symbolContext.CancellationToken),
+                static symbolContext =>
+                {
+                    var method = (IMethodSymbol)symbolContext.Symbol;
+                    var sink = new Sink(symbolContext, () => !SandboxChecks.GeneratorReportsCommand(method, symbolContext.CancellationToken));
+                    SandboxChecks.CheckCommand(method, sink, symbolContext.CancellationToken);
+                },
                 SymbolKind.Method);
         }
 
         private sealed class Sink : IProblemSink
         {
             private readonly SymbolAnalysisContext context;
+            private readonly System.Lazy<bool> errors;
 
-            public Sink(SymbolAnalysisContext context)
+            // Decided on the first problem only: most symbols have no TypedSandbox attribute and never get here.
+            public Sink(SymbolAnalysisContext context, System.Func<bool> reportsErrors)
             {
                 this.context = context;
+                errors = new System.Lazy<bool>(reportsErrors);
             }
 
             public void Report(DiagnosticDescriptor descriptor, ProblemTarget target, ImmutableDictionary<string, string?>? properties, params object?[] messageArgs)
             {
+                if (descriptor.DefaultSeverity == DiagnosticSeverity.Error && !errors.Value)
+                {
+                    return;
+                }
+
                 var location = ArgumentLocator.Locate(target, context.CancellationToken);
                 context.ReportDiagnostic(Diagnostic.Create(descriptor, location, properties, messageArgs));
             }

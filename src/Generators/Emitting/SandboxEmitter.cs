@@ -30,25 +30,40 @@ namespace TypedSandbox.Generators.Emitting
             }
 
             // Sealed: instances come only from the generated factories (the constructor is private), and CA1852 stays quiet.
-            writer.Line($"sealed partial class {type} : global::System.IAsyncDisposable").Open();
-            WriteDefinition(writer, spec.Definition);
+            // A class whose user wrote DisposeAsync keeps that one (and decides itself whether to be IAsyncDisposable).
+            writer.Line($"sealed partial class {type}{(spec.HasOwnDisposeAsync ? string.Empty : " : global::System.IAsyncDisposable")}").Open();
             var fields = CommandFields(model.Commands);
-            for (var i = 0; i < model.Commands.Count; i++)
+            if (!spec.HasErrors)
             {
+                WriteDefinition(writer, spec.Definition);
+                for (var i = 0; i < model.Commands.Count; i++)
+                {
+                    if (IsRunnable(model.Commands[i]))
+                    {
+                        writer.Line();
+                        WriteCommandDefinition(writer, model.Commands[i], fields[i]);
+                    }
+                }
+
                 writer.Line();
-                WriteCommandDefinition(writer, model.Commands[i], fields[i]);
             }
 
-            writer.Line();
-            WriteFactories(writer, type, spec.Definition);
+            WriteFactories(writer, spec);
             for (var i = 0; i < model.Commands.Count; i++)
             {
                 writer.Line();
-                WriteCommand(writer, model.Commands[i], fields[i]);
+                if (!spec.HasErrors && IsRunnable(model.Commands[i]))
+                {
+                    WriteCommand(writer, spec, model.Commands[i], fields[i]);
+                }
+                else
+                {
+                    WriteThrowingCommand(writer, spec, model.Commands[i]);
+                }
             }
 
             writer.Close();
-            var extensible = model.Commands.Where(c => c.Result != CommandResultKind.Streaming && c.Accessibility is "public" or "internal").ToList();
+            var extensible = model.Commands.Where(c => c.Result is { } result && result != CommandResultKind.Streaming && c.Accessibility is "public" or "internal").ToList();
             if (extensible.Count > 0)
             {
                 writer.Line();
@@ -153,18 +168,46 @@ namespace TypedSandbox.Generators.Emitting
             }
         }
 
-        private static void WriteFactories(IndentedWriter writer, string type, SandboxDefinitionSpec definition)
+        private static void WriteFactories(IndentedWriter writer, SandboxClassSpec spec)
         {
+            var type = spec.TypeName;
+            var definition = spec.Definition;
             var app = definition.App is null ? "the client's default app" : $"app \"{Xml(definition.App)}\"";
             writer.Lines($$"""
                 private {{type}}(global::TypedSandbox.Sandbox sandbox)
                 {
-                    Sandbox = sandbox;
+                    this.Sandbox = sandbox;
                 }
 
                 /// <summary>The sandbox this instance runs its commands in.</summary>
                 public global::TypedSandbox.Sandbox Sandbox { get; }
 
+                """);
+            if (spec.HasErrors)
+            {
+                // The build already fails with the TSB errors; these bodies only keep the compiler from adding its own.
+                var thrown = Broken(type);
+                writer.Lines($$"""
+                    /// <summary>Not available: <see cref="{{type}}"/> has TypedSandbox errors (see the TSB diagnostics of the build).</summary>
+                    public static {{Task}}<{{type}}> CreateAsync({{Client}}? client = null, {{Token}} cancellationToken = default) => {{thrown}};
+
+                    /// <summary>Not available: <see cref="{{type}}"/> has TypedSandbox errors (see the TSB diagnostics of the build).</summary>
+                    public static {{Task}}<{{type}}> FromIdAsync(string sandboxId, {{Client}}? client = null, {{Token}} cancellationToken = default) => {{thrown}};
+
+                    /// <summary>Not available: <see cref="{{type}}"/> has TypedSandbox errors (see the TSB diagnostics of the build).</summary>
+                    public static {{Task}}<{{type}}> FromNameAsync(string name, {{Client}}? client = null, {{Token}} cancellationToken = default) => {{thrown}};
+
+                    /// <summary>Not available: <see cref="{{type}}"/> has TypedSandbox errors (see the TSB diagnostics of the build).</summary>
+                    public static {{Task}}<{{type}}> FromNameAsync({{Client}}? client = null, {{Token}} cancellationToken = default) => {{thrown}};
+
+                    /// <summary>Not available: <see cref="{{type}}"/> has TypedSandbox errors (see the TSB diagnostics of the build).</summary>
+                    public static global::System.Collections.Generic.IAsyncEnumerable<{{type}}> ListAsync(global::System.Collections.Generic.IReadOnlyDictionary<string, string>? tags = null, {{Client}}? client = null, {{Token}} cancellationToken = default) => {{thrown}};
+                    """);
+                WriteDisposeAsync(writer, spec);
+                return;
+            }
+
+            writer.Lines($$"""
                 /// <summary>Creates a sandbox as declared by the attributes of <see cref="{{type}}"/>.</summary>
                 /// <param name="client">The client to use; <see cref="{{Client}}.Default"/> when <see langword="null"/>.</param>
                 /// <param name="cancellationToken">Cancels the creation.</param>
@@ -218,16 +261,41 @@ namespace TypedSandbox.Generators.Emitting
                         yield return new {{type}}(sandbox);
                     }
                 }
+                """);
+            WriteDisposeAsync(writer, spec);
+        }
+
+        private static void WriteDisposeAsync(IndentedWriter writer, SandboxClassSpec spec)
+        {
+            if (spec.HasOwnDisposeAsync)
+            {
+                return;
+            }
+
+            writer.Lines("""
 
                 /// <summary>Terminates the sandbox.</summary>
                 public global::System.Threading.Tasks.ValueTask DisposeAsync()
                 {
-                    return s_definition.TerminateAsync(Sandbox);
+                    return this.Sandbox.DisposeAsync();
                 }
                 """);
         }
 
-        private static void WriteCommand(IndentedWriter writer, CommandSpec command, string field)
+        /// <summary>A command whose declaration has errors (or an unsupported return type): a body that throws, so only the TSB error fails the build.</summary>
+        private static void WriteThrowingCommand(IndentedWriter writer, SandboxClassSpec spec, CommandSpec command)
+        {
+            writer.Line($"{command.Accessibility} partial {command.ReturnType} {command.MethodName}({Parameters(command)})").Open();
+            writer.Line($"throw new global::System.InvalidOperationException(\"{spec.TypeName}.{command.MethodName} has TypedSandbox errors; see the TSB diagnostics of the build.\");");
+            writer.Close();
+        }
+
+        private static bool IsRunnable(CommandSpec command) => !command.HasErrors && command.Result is not null;
+
+        private static string Broken(string type) =>
+            $"throw new global::System.InvalidOperationException(\"{type} has TypedSandbox errors; see the TSB diagnostics of the build.\")";
+
+        private static void WriteCommand(IndentedWriter writer, SandboxClassSpec spec, CommandSpec command, string field)
         {
             var values = string.Join(", ", command.Parameters.Where(p => !p.IsCancellationToken).Select(p => Identifier(p.Name)));
             var token = command.Parameters.FirstOrDefault(p => p.IsCancellationToken) is { } t ? Identifier(t.Name) : "default";
@@ -237,9 +305,9 @@ namespace TypedSandbox.Generators.Emitting
                 CommandResultKind.ExitCode => "RunForExitCodeAsync",
                 _ => "RunAsync",
             };
-            writer.Line($"{command.Accessibility} partial {ReturnType(command.Result)} {command.MethodName}({Parameters(command)})").Open();
+            writer.Line($"{command.Accessibility} partial {command.ReturnType} {command.MethodName}({Parameters(command)})").Open();
             var array = values.Length == 0 ? "global::System.Array.Empty<object?>()" : $"new object?[] {{ {values} }}";
-            writer.Line($"return {field}.{run}(Sandbox, {array}, {token});");
+            writer.Line($"return {spec.TypeName}.{field}.{run}(this.Sandbox, {array}, {token});");
             writer.Close();
         }
 
@@ -257,6 +325,9 @@ namespace TypedSandbox.Generators.Emitting
             {
                 var command = commands[i];
                 var arguments = string.Join(", ", command.Parameters.Select(p => Identifier(p.Name)));
+                var taken = command.Parameters.Select(p => p.Name).ToList();
+                var task = Unused("sandboxTask", taken);
+                var sandbox = Unused("sandbox", taken);
                 var parameters = Parameters(command, withDefaults: true);
                 if (i > 0)
                 {
@@ -265,12 +336,16 @@ namespace TypedSandbox.Generators.Emitting
 
                 writer.Lines($$"""
                     /// <summary>Awaits the sandbox, runs <see cref="{{type}}.{{command.MethodName}}"/> and terminates the sandbox.</summary>
-                    {{command.Accessibility}} static async {{ReturnType(command.Result)}} {{command.MethodName}}(this {{Task}}<{{type}}> sandboxTask{{(parameters.Length > 0 ? ", " + parameters : string.Empty)}})
+                    {{command.Accessibility}} static async {{command.ReturnType}} {{command.MethodName}}(this {{Task}}<{{type}}> {{task}}{{(parameters.Length > 0 ? ", " + parameters : string.Empty)}})
                     {
-                        var sandbox = await sandboxTask.ConfigureAwait(false);
-                        await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(sandbox, false))
+                        var {{sandbox}} = await {{task}}.ConfigureAwait(false);
+                        try
                         {
-                            return await sandbox.{{command.MethodName}}({{arguments}}).ConfigureAwait(false);
+                            return await {{sandbox}}.{{command.MethodName}}({{arguments}}).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            await {{sandbox}}.Sandbox.DisposeAsync().ConfigureAwait(false);
                         }
                     }
                     """);
@@ -298,12 +373,16 @@ namespace TypedSandbox.Generators.Emitting
             return fields;
         }
 
-        private static string ReturnType(CommandResultKind result) => result switch
+        /// <summary><paramref name="name"/>, or it with '_' appended until no parameter is called so.</summary>
+        private static string Unused(string name, List<string> taken)
         {
-            CommandResultKind.Streaming => Task + "<global::TypedSandbox.ContainerProcess>",
-            CommandResultKind.ExitCode => Task + "<int>",
-            _ => Task + "<global::TypedSandbox.ExecResult>",
-        };
+            while (taken.Contains(name))
+            {
+                name += "_";
+            }
+
+            return name;
+        }
 
         /// <summary>The parameter list; defaults belong to the partial definition, so only extension methods repeat them.</summary>
         private static string Parameters(CommandSpec command, bool withDefaults = false) =>

@@ -13,12 +13,18 @@ namespace TypedSandbox.Generators.Model
         ExitCode,
     }
 
-    /// <summary>One [Command] partial method.</summary>
+    /// <summary>
+    /// One [Command] partial method. <paramref name="Accessibility"/> is the modifiers as written; a command with
+    /// <paramref name="HasErrors"/> (or an unsupported <paramref name="Result"/>) gets a body that throws, so the build
+    /// shows the TSB error rather than the compiler's complaint about a missing body.
+    /// </summary>
     internal sealed record CommandSpec(
         string ContainingType,
         string MethodName,
         string Accessibility,
-        CommandResultKind Result,
+        CommandResultKind? Result,
+        string ReturnType,
+        bool HasErrors,
         EquatableArray<ParameterSpec> Parameters,
         EquatableArray<string> Args,
         string? Timeout,
@@ -27,6 +33,13 @@ namespace TypedSandbox.Generators.Model
     /// <summary>A parameter of a [Command] method; <paramref name="DefaultValue"/> is C# text such as "default" or "\"x\"".</summary>
     internal sealed record ParameterSpec(string Name, string Type, bool IsCancellationToken, string? DefaultValue);
 
+    /// <summary>What parsing a [Command] method gives: its spec when a body can be generated, and its errors.</summary>
+    internal sealed record CommandParse(CommandSpec? Spec, EquatableArray<DiagnosticInfo> Errors);
+
     /// <summary>A class and its commands: the emitter's whole input for one file.</summary>
-    internal sealed record SandboxModel(SandboxClassSpec Class, EquatableArray<CommandSpec> Commands);
+    internal sealed record SandboxModel(SandboxClassSpec Class, EquatableArray<CommandSpec> Commands)
+    {
+        /// <summary>Set when another class's name differs only by case: the hint name then carries a hash of the exact name.</summary>
+        public bool HintNameCollides { get; init; }
+    }
 }

@@ -1,10 +1,16 @@
 namespace TypedSandbox.Generators.Model
 {
-    /// <summary>Everything the emitter needs about one [Sandbox] class, read from its attributes.</summary>
+    /// <summary>
+    /// Everything the emitter needs about one [Sandbox] class, read from its attributes. A class with
+    /// <paramref name="HasErrors"/> gets members whose bodies throw, so nothing but the TSB errors fails the build;
+    /// <paramref name="HasOwnDisposeAsync"/> means the user wrote DisposeAsync, so the generator adds none.
+    /// </summary>
     internal sealed record SandboxClassSpec(
         string? Namespace,
         string TypeName,
         bool IsPublic,
+        bool HasErrors,
+        bool HasOwnDisposeAsync,
         SandboxDefinitionSpec Definition)
     {
         /// <summary>The fully qualified name commands are grouped by ("global::Demo.TestRunner").</summary>
@@ -12,7 +18,30 @@ namespace TypedSandbox.Generators.Model
 
         /// <summary>The generated file's hint name: "Namespace.Type.g.cs".</summary>
         public string HintName => Namespace is null ? $"{TypeName}.g.cs" : $"{Namespace}.{TypeName}.g.cs";
+
+        /// <summary>
+        /// A hint name unique even among names that differ only by case (hint names are compared ignoring case):
+        /// "Namespace.Type.1a2b3c4d.g.cs", with a stable hash of the exact name.
+        /// </summary>
+        public string CaseSafeHintName
+        {
+            get
+            {
+                // FNV-1a over the exact name: stable across runs and platforms, unlike string.GetHashCode.
+                var hash = 2166136261u;
+                foreach (var c in FullyQualifiedName)
+                {
+                    hash = unchecked((hash ^ c) * 16777619u);
+                }
+
+                var stem = HintName.Substring(0, HintName.Length - ".g.cs".Length);
+                return stem + "." + hash.ToString("x8", System.Globalization.CultureInfo.InvariantCulture) + ".g.cs";
+            }
+        }
     }
+
+    /// <summary>What parsing a [Sandbox] class gives: its spec when members can be generated, and its errors.</summary>
+    internal sealed record ClassParse(SandboxClassSpec? Spec, EquatableArray<DiagnosticInfo> Errors);
 
     /// <summary>The values of [Sandbox], [SandboxImage], [Volume], [Secret], [SecretFromEnvironment], [Tag] and [Entrypoint].</summary>
     internal sealed record SandboxDefinitionSpec(

@@ -1,5 +1,9 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Threading;
 using Microsoft.CodeAnalysis;
+using TypedSandbox.Generators.Analyzers;
+using TypedSandbox.Generators.Model;
 
 namespace TypedSandbox.Generators.Parsing
 {
@@ -45,16 +49,29 @@ namespace TypedSandbox.Generators.Parsing
         void Report(DiagnosticDescriptor descriptor, ProblemTarget target, ImmutableDictionary<string, string?>? properties, params object?[] messageArgs);
     }
 
-    /// <summary>A sink that only remembers whether an error was found: the generator skips such declarations quietly.</summary>
-    internal sealed class ErrorFlag : IProblemSink
+    /// <summary>
+    /// The generator's sink: it keeps the errors, located and in cacheable form, so the generator can report them itself.
+    /// A build stops before running analyzers when the generator reports an error, so every error must come from here.
+    /// </summary>
+    internal sealed class DiagnosticCollector : IProblemSink
     {
-        public bool HasErrors { get; private set; }
+        private readonly CancellationToken cancellationToken;
+        private readonly List<DiagnosticInfo> errors = new List<DiagnosticInfo>();
+
+        public DiagnosticCollector(CancellationToken cancellationToken)
+        {
+            this.cancellationToken = cancellationToken;
+        }
+
+        public bool HasErrors => errors.Count > 0;
+
+        public EquatableArray<DiagnosticInfo> Errors => errors.ToEquatableArray();
 
         public void Report(DiagnosticDescriptor descriptor, ProblemTarget target, ImmutableDictionary<string, string?>? properties, params object?[] messageArgs)
         {
             if (descriptor.DefaultSeverity == DiagnosticSeverity.Error)
             {
-                HasErrors = true;
+                errors.Add(DiagnosticInfo.Create(descriptor, ArgumentLocator.Locate(target, cancellationToken), messageArgs));
             }
         }
     }

@@ -27,7 +27,7 @@ namespace TypedSandbox.Generators.Parsing
 
             foreach (var reference in type.DeclaringSyntaxReferences)
             {
-                if (reference.GetSyntax(cancellationToken) is ClassDeclarationSyntax declaration
+                if (reference.GetSyntax(cancellationToken) is TypeDeclarationSyntax declaration
                     && !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
                 {
                     sink.Report(DiagnosticDescriptors.SandboxClassNotPartial, ProblemTarget.At(declaration.Identifier.GetLocation()), null, type.Name);
@@ -35,6 +35,7 @@ namespace TypedSandbox.Generators.Parsing
             }
 
             var unsupported = type.ContainingType is not null ? "nested in another type"
+                : type.IsRecord ? "a record"
                 : type.IsGenericType ? "generic"
                 : type.IsStatic ? "static"
                 : type.IsAbstract ? "abstract"
@@ -80,11 +81,44 @@ namespace TypedSandbox.Generators.Parsing
             CheckTags(type, sink);
             foreach (var entrypoint in AttributeValues.Find(type, "EntrypointAttribute"))
             {
-                if (entrypoint.ConstructorStrings(0).IsEmpty)
-                {
-                    sink.Report(DiagnosticDescriptors.MalformedCommand, ProblemTarget.WholeAttribute(entrypoint.Data), null, "Entrypoint has no program; give the program and its arguments, such as [Entrypoint(\"python\", \"-m\", \"http.server\")]");
-                }
+                CheckEntrypoint(entrypoint, sink);
             }
+        }
+
+        /// <summary>Whether the generator can add members to the class: partial, a class (not a record), directly in a namespace, non-generic, non-static, non-abstract.</summary>
+        public static bool CanGenerateClass(INamedTypeSymbol type, CancellationToken cancellationToken) =>
+            type.ContainingType is null && !type.IsRecord && !type.IsGenericType && !type.IsStatic && !type.IsAbstract
+            && type.DeclaringSyntaxReferences.All(r => r.GetSyntax(cancellationToken) is ClassDeclarationSyntax declaration
+                && declaration.Modifiers.Any(SyntaxKind.PartialKeyword));
+
+        /// <summary>
+        /// Whether the generator, rather than the analyzer, reports the errors of a [Sandbox] class: it does for a class
+        /// it cannot add members to, because the compiler's own errors about such a class stop the analyzers of a build.
+        /// Each error has exactly one reporter, so a build never shows it twice.
+        /// </summary>
+        public static bool GeneratorReportsClass(INamedTypeSymbol type, CancellationToken cancellationToken) =>
+            !CanGenerateClass(type, cancellationToken);
+
+        /// <summary>As <see cref="GeneratorReportsClass"/>, for a [Command] method: the generator reports it when it cannot write the method's body.</summary>
+        public static bool GeneratorReportsCommand(IMethodSymbol method, CancellationToken cancellationToken) =>
+            !CanGenerateCommand(method) || DeclaredAccessibility(method, cancellationToken) is null
+            || AttributeValues.Find(method.ContainingType, "SandboxAttribute").Count() != 1
+            || !CanGenerateClass(method.ContainingType, cancellationToken);
+
+        /// <summary>Whether the generator can write the method's body: a partial definition, an instance method with plain parameters.</summary>
+        public static bool CanGenerateCommand(IMethodSymbol method) =>
+            method.IsPartialDefinition && !method.IsStatic && !method.IsGenericMethod
+            && method.Parameters.All(p => p.RefKind == RefKind.None && !p.IsParams);
+
+        /// <summary>The access modifiers as written on the method ("public", "protected internal"), or <see langword="null"/> when there are none.</summary>
+        public static string? DeclaredAccessibility(IMethodSymbol method, CancellationToken cancellationToken)
+        {
+            var syntax = method.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) as MethodDeclarationSyntax;
+            var modifiers = syntax?.Modifiers
+                .Where(m => m.IsKind(SyntaxKind.PublicKeyword) || m.IsKind(SyntaxKind.InternalKeyword) || m.IsKind(SyntaxKind.ProtectedKeyword) || m.IsKind(SyntaxKind.PrivateKeyword))
+                .Select(m => m.Text)
+                .ToList();
+            return modifiers is null || modifiers.Count == 0 ? null : string.Join(" ", modifiers);
         }
 
         public static void CheckCommand(IMethodSymbol method, IProblemSink sink, CancellationToken cancellationToken)
@@ -107,7 +141,8 @@ namespace TypedSandbox.Generators.Parsing
                 sink.Report(DiagnosticDescriptors.CommandMethodNotPartial, ProblemTarget.At(method.Locations.FirstOrDefault()), null, method.Name);
             }
 
-            var unsupported = method.IsStatic ? "is static"
+            var unsupported = DeclaredAccessibility(method, cancellationToken) is null && method.IsPartialDefinition ? "has no access modifier; a partial method that returns a value needs one (public, internal or private)"
+                : method.IsStatic ? "is static"
                 : method.IsGenericMethod ? "is generic"
                 : method.Parameters.Any(p => p.RefKind != RefKind.None) ? "has a ref, out or in parameter"
                 : method.Parameters.Any(p => p.IsParams) ? "has a params parameter"
@@ -174,6 +209,50 @@ namespace TypedSandbox.Generators.Parsing
         private static bool IsSystemThreading(INamespaceSymbol? ns) =>
             ns is { Name: "Threading", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } };
 
+        private static void CheckEntrypoint(AttributeValues entrypoint, IProblemSink sink)
+        {
+            var args = entrypoint.ConstructorStrings(0);
+            if (args.IsEmpty)
+            {
+                sink.Report(DiagnosticDescriptors.MalformedCommand, ProblemTarget.WholeAttribute(entrypoint.Data), null, "Entrypoint has no program; give the program and its arguments, such as [Entrypoint(\"python\", \"-m\", \"http.server\")]");
+                return;
+            }
+
+            if (!CommandTemplate.TryParse(args, out _, out var error, out var errorIndex))
+            {
+                var target = errorIndex < 0 ? ProblemTarget.WholeAttribute(entrypoint.Data) : ProblemTarget.ConstructorArgument(entrypoint.Data, 0, errorIndex);
+                sink.Report(DiagnosticDescriptors.MalformedCommand, target, null, error!.Replace("Command", "Entrypoint"));
+                return;
+            }
+
+            for (var i = 0; i < args.Length; i++)
+            {
+                foreach (var placeholder in CommandTemplate.PlaceholdersOf(args[i]).Take(1))
+                {
+                    sink.Report(
+                        DiagnosticDescriptors.MalformedCommand,
+                        ProblemTarget.ConstructorArgument(entrypoint.Data, 0, i),
+                        null,
+                        $"Entrypoint argument '{args[i]}' has placeholder '{{{placeholder}}}', but an entrypoint has no parameters; write '{{{{' and '}}}}' for literal braces");
+                }
+            }
+
+            CheckProgram(args, entrypoint.Data, sink);
+        }
+
+        /// <summary>TSB0024: a program with whitespace is almost always a whole command line in one string, which no shell will split.</summary>
+        private static void CheckProgram(ImmutableArray<string?> args, AttributeData attribute, IProblemSink sink)
+        {
+            var program = args[0];
+            if (program is null || !CommandTemplate.HasWhitespace(program))
+            {
+                return;
+            }
+
+            var split = string.Join(", ", CommandTemplate.SplitOnWhitespace(program).Select(a => "\"" + a + "\""));
+            sink.Report(DiagnosticDescriptors.ProgramWithWhitespace, ProblemTarget.ConstructorArgument(attribute, 0, 0), null, program, split);
+        }
+
         private static void CheckTemplate(IMethodSymbol method, AttributeValues command, IProblemSink sink)
         {
             var args = command.ConstructorStrings(0);
@@ -183,6 +262,8 @@ namespace TypedSandbox.Generators.Parsing
                 sink.Report(DiagnosticDescriptors.MalformedCommand, target, null, error);
                 return;
             }
+
+            CheckProgram(args, command.Data, sink);
 
             var parameters = method.Parameters.Where(p => !IsCancellationToken(p.Type)).ToList();
             var names = parameters.Select(p => p.Name).ToList();

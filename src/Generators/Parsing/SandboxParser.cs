@@ -9,24 +9,19 @@ namespace TypedSandbox.Generators.Parsing
     /// <summary>Reads a [Sandbox] class or a [Command] method into a spec. Invalid declarations give <see langword="null"/>: the analyzer reports them.</summary>
     internal static class SandboxParser
     {
-        public static SandboxClassSpec? ParseClass(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        public static ClassParse ParseClass(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
-            if (context.TargetSymbol is not INamedTypeSymbol type)
-            {
-                return null;
-            }
-
             // [Sandbox] on two partial declarations is a compiler error (CS0579); generating twice would collide on the hint name.
-            if (AttributeValues.Find(type, "SandboxAttribute").Skip(1).Any())
+            if (context.TargetSymbol is not INamedTypeSymbol type || AttributeValues.Find(type, "SandboxAttribute").Skip(1).Any())
             {
-                return null;
+                return new ClassParse(null, default);
             }
 
-            var errors = new ErrorFlag();
+            var errors = new DiagnosticCollector(cancellationToken);
             SandboxChecks.CheckClass(type, errors, cancellationToken);
-            if (errors.HasErrors)
+            if (SandboxChecks.GeneratorReportsClass(type, cancellationToken))
             {
-                return null;
+                return new ClassParse(null, errors.Errors);
             }
 
             var sandbox = new AttributeValues(context.Attributes[0]);
@@ -66,22 +61,28 @@ namespace TypedSandbox.Generators.Parsing
                     : default));
 
             var ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
-            return new SandboxClassSpec(ns, type.Name, type.DeclaredAccessibility == Accessibility.Public, definition);
+            var ownDisposeAsync = type.GetMembers().OfType<IMethodSymbol>()
+                .Any(m => m.Parameters.IsEmpty && (m.Name == "DisposeAsync" || m.Name.EndsWith(".DisposeAsync", System.StringComparison.Ordinal)));
+            // The analyzer reports the errors of a class the generator can complete; the generator only makes its bodies throw.
+            var spec = new SandboxClassSpec(ns, type.Name, type.DeclaredAccessibility == Accessibility.Public, errors.HasErrors, ownDisposeAsync, definition);
+            return new ClassParse(spec, default);
         }
 
-        public static CommandSpec? ParseCommand(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        public static CommandParse ParseCommand(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
             if (context.TargetSymbol is not IMethodSymbol method)
             {
-                return null;
+                return new CommandParse(null, default);
             }
 
-            var errors = new ErrorFlag();
+            var errors = new DiagnosticCollector(cancellationToken);
             SandboxChecks.CheckCommand(method, errors, cancellationToken);
-            if (errors.HasErrors || SandboxChecks.ClassifyReturnType(method.ReturnType) is not { } result)
+            if (SandboxChecks.GeneratorReportsCommand(method, cancellationToken))
             {
-                return null;
+                return new CommandParse(null, errors.Errors);
             }
+
+            var accessibility = SandboxChecks.DeclaredAccessibility(method, cancellationToken)!;
 
             var command = new AttributeValues(context.Attributes[0]);
             var parameters = method.Parameters.Select(p => new ParameterSpec(
@@ -92,15 +93,18 @@ namespace TypedSandbox.Generators.Parsing
 
             var type = method.ContainingType;
             var typeName = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
-            return new CommandSpec(
+            var spec = new CommandSpec(
                 typeName,
                 method.Name,
-                SyntaxFacts.GetText(method.DeclaredAccessibility),
-                result,
+                accessibility,
+                SandboxChecks.ClassifyReturnType(method.ReturnType),
+                method.ReturnType.ToDisplayString(TypeFormat),
+                errors.HasErrors,
                 parameters,
                 Strings(command.ConstructorStrings(0)),
                 command.String("Timeout"),
                 command.String("Workdir"));
+            return new CommandParse(spec, default);
         }
 
         /// <summary>The C# text of a parameter's default value, so generated extension methods keep it.</summary>

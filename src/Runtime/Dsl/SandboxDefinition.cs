@@ -117,7 +117,7 @@ public sealed class SandboxDefinition
         var image = (Image ?? new ImageDefinition()).Resolve(client);
         var options = new SandboxCreateOptions
         {
-            Command = Entrypoint.Count > 0 ? Entrypoint : null,
+            Command = Entrypoint.Count > 0 ? RenderEntrypoint() : null,
             Timeout = Timeout is null ? null : ParseDuration(Timeout, "Timeout"),
             IdleTimeout = IdleTimeout is null ? null : ParseDuration(IdleTimeout, "Idle timeout"),
             Workdir = Workdir,
@@ -182,6 +182,10 @@ public sealed class SandboxDefinition
         return sandbox.DisposeAsync();
     }
 
+    /// <summary>The entrypoint as run: the same brace rules as a command, so "{{" and "}}" are literal braces.</summary>
+    internal IReadOnlyList<string> RenderEntrypoint() =>
+        CommandTemplate.Parse(Entrypoint.ToList()).Render(name => throw new InvalidArgumentException($"Entrypoint has placeholder '{{{name}}}'; an entrypoint has no parameters"));
+
     /// <summary>Parses a duration string that passed the timeout rule.</summary>
     internal static TimeSpan ParseDuration(string text, string kind) =>
         Durations.CheckTimeout(text, kind, out var value) is { } error ? throw new InvalidArgumentException(error) : value;
@@ -242,7 +246,9 @@ public sealed class SandboxDefinition
 
         if (Entrypoint.Count > 0)
         {
-            problems.Add(CommandTemplate.TryParse(Entrypoint.ToList(), out _, out var error, out _) ? null : error);
+            problems.Add(!CommandTemplate.TryParse(Entrypoint.ToList(), out var template, out var error, out _) ? error
+                : template!.Placeholders.Count > 0 ? $"Entrypoint has placeholder '{{{template.Placeholders[0]}}}', but an entrypoint has no parameters; write '{{{{' and '}}}}' for literal braces"
+                : null);
         }
 
         return problems.FirstOrDefault(p => p is not null);

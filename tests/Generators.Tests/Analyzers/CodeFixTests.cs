@@ -132,4 +132,30 @@ public class CodeFixTests
         {
         }
         """);
+
+    [Fact]
+    public Task Splits_a_whole_command_line_into_arguments() => Verify.CodeFixAsync<SplitProgramCodeFix>(
+        """
+        [Sandbox]
+        partial class Runner
+        {
+            [Command({|TSB0024:"ls  -la"|}, "{dir}")]
+            public partial Task<int> ListAsync(string dir);
+
+            [Command(new[] { {|TSB0024:"cat -n"|} })]
+            public partial Task<int> CatAsync();
+        }
+        """,
+        """
+        [Sandbox]
+        partial class Runner
+        {
+            [Command("ls", "-la", "{dir}")]
+            public partial Task<int> ListAsync(string dir);
+
+            [Command(new[] { "cat", "-n" })]
+            public partial Task<int> CatAsync();
+        }
+        """,
+        fixes: 2);
 }

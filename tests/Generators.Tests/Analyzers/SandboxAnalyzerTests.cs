@@ -1,3 +1,5 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Testing;
 namespace TypedSandbox.Generators.Tests.Analyzers;
 
 /// <summary>Every diagnostic with a case that passes and a case that fails, located at the faulty argument.</summary>
@@ -364,6 +366,13 @@ public class SandboxAnalyzerTests
         abstract partial class {|TSB0021:Abstract|}
         {
         }
+
+        [Sandbox]
+        partial record {|TSB0021:Record|}
+        {
+            [Command("true")]
+            public partial Task<int> PingAsync();
+        }
         """);
 
     [Fact]
@@ -385,8 +394,51 @@ public class SandboxAnalyzerTests
 
             [Command("echo", "{value}")]
             public partial Task<int> FineAsync(int value);
+
+            [Command("true")]
+            partial Task<int> {|TSB0022:NoAccessModifierAsync|}();
         }
         """);
+
+    [Fact]
+    public Task TSB0017_entrypoint_with_a_placeholder_or_unmatched_brace() => Verify.AnalyzerAsync("""
+        [Sandbox]
+        [Entrypoint("echo", {|TSB0017:"{name}"|})]
+        partial class A
+        {
+        }
+
+        [Sandbox]
+        [Entrypoint("echo", {|TSB0017:"}"|})]
+        partial class B
+        {
+        }
+
+        [Sandbox]
+        [Entrypoint("echo", "{{literal}}")]
+        partial class Fine
+        {
+        }
+        """);
+
+    [Fact]
+    public Task TSB0024_program_with_whitespace_is_a_warning() => Verify.AnalyzerAsync(
+        """
+        [Sandbox]
+        [Entrypoint({|#1:"python -m http.server"|})]
+        partial class Runner
+        {
+            [Command({|#0:"ls -la {dir}"|})]
+            public partial Task<int> ListAsync(string dir);
+
+            [Command("ls", "-la", "{dir}")]
+            public partial Task<int> FineAsync(string dir);
+        }
+        """,
+        new DiagnosticResult("TSB0024", DiagnosticSeverity.Warning).WithLocation(0)
+            .WithArguments("ls -la {dir}", "\"ls\", \"-la\", \"{dir}\""),
+        new DiagnosticResult("TSB0024", DiagnosticSeverity.Warning).WithLocation(1)
+            .WithArguments("python -m http.server", "\"python\", \"-m\", \"http.server\""));
 
     [Fact]
     public Task TSB0023_invalid_resources() => Verify.AnalyzerAsync("""
@@ -405,7 +457,7 @@ public class SandboxAnalyzerTests
     public void Every_descriptor_has_a_unique_id_and_a_help_link()
     {
         var descriptors = new Generators.Analyzers.SandboxAnalyzer().SupportedDiagnostics;
-        Assert.Equal(23, descriptors.Length);
+        Assert.Equal(24, descriptors.Length);
         Assert.Equal(descriptors.Length, descriptors.Select(d => d.Id).Distinct().Count());
         Assert.All(descriptors, d =>
         {

@@ -66,9 +66,14 @@ internal static class Verify
         {
             ReferenceAssemblies = NoPackages;
             Configure(TestState);
-            // Partial methods have no implementation here because the generator does not run; the compiler's errors are not under test.
+            // The generator runs too: it reports the errors of declarations it cannot complete (SandboxChecks.GeneratorReportsClass).
+            // The compiler's own errors are not under test.
             CompilerDiagnostics = CompilerDiagnostics.None;
+            // Generator diagnostics point at a file and span, which '#pragma warning disable' does not reach.
+            TestBehaviors |= TestBehaviors.SkipGeneratedSourcesCheck | TestBehaviors.SkipSuppressionCheck;
         }
+
+        protected override IEnumerable<Type> GetSourceGenerators() => [typeof(SandboxGenerator)];
 
         protected override ParseOptions CreateParseOptions() => ((CSharpParseOptions)base.CreateParseOptions()).WithLanguageVersion(LanguageVersion.Latest);
     }
@@ -82,7 +87,11 @@ internal static class Verify
             Configure(TestState);
             Configure(FixedState);
             CompilerDiagnostics = CompilerDiagnostics.None;
+            // Generator diagnostics point at a file and span, which '#pragma warning disable' does not reach.
+            TestBehaviors |= TestBehaviors.SkipGeneratedSourcesCheck | TestBehaviors.SkipSuppressionCheck;
         }
+
+        protected override IEnumerable<Type> GetSourceGenerators() => [typeof(SandboxGenerator)];
 
         protected override ParseOptions CreateParseOptions() => ((CSharpParseOptions)base.CreateParseOptions()).WithLanguageVersion(LanguageVersion.Latest);
     }

@@ -16,6 +16,17 @@ public class DslBridgeTests
     }
 
     [Fact]
+    public void An_entrypoint_treats_double_braces_as_a_command_does_and_rejects_placeholders()
+    {
+        var command = new CommandDefinition(["echo", "{{x}}"], []);
+        var entrypoint = new SandboxDefinition { Entrypoint = ["echo", "{{x}}"] };
+
+        Assert.Equal(["echo", "{x}"], command.Render([]));
+        Assert.Equal(["echo", "{x}"], entrypoint.RenderEntrypoint());
+        Assert.Contains("no parameters", Assert.Throws<InvalidArgumentException>(() => new SandboxDefinition { Entrypoint = ["echo", "{name}"] }.Validate()).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Render_rejects_null_values_naming_the_parameter()
     {
         var command = new CommandDefinition(["ls", "{path}"], ["path"]);

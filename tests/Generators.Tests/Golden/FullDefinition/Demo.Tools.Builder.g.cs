@@ -62,7 +62,7 @@ namespace Demo.Tools
 
         private Builder(global::TypedSandbox.Sandbox sandbox)
         {
-            Sandbox = sandbox;
+            this.Sandbox = sandbox;
         }
 
         /// <summary>The sandbox this instance runs its commands in.</summary>
@@ -117,37 +117,37 @@ namespace Demo.Tools
         /// <summary>Terminates the sandbox.</summary>
         public global::System.Threading.Tasks.ValueTask DisposeAsync()
         {
-            return s_definition.TerminateAsync(Sandbox);
+            return this.Sandbox.DisposeAsync();
         }
 
         public partial global::System.Threading.Tasks.Task<global::TypedSandbox.ExecResult> BuildAsync(string dir, string target, int jobs, global::System.Threading.CancellationToken cancellationToken)
         {
-            return s_buildAsyncCommand.RunAsync(Sandbox, new object?[] { dir, target, jobs }, cancellationToken);
+            return Builder.s_buildAsyncCommand.RunAsync(this.Sandbox, new object?[] { dir, target, jobs }, cancellationToken);
         }
 
         public partial global::System.Threading.Tasks.Task<global::TypedSandbox.ContainerProcess> FollowAsync(string file)
         {
-            return s_followAsyncCommand.StartAsync(Sandbox, new object?[] { file }, default);
+            return Builder.s_followAsyncCommand.StartAsync(this.Sandbox, new object?[] { file }, default);
         }
 
         internal partial global::System.Threading.Tasks.Task<int> ExistsAsync(string @class)
         {
-            return s_existsAsyncCommand.RunForExitCodeAsync(Sandbox, new object?[] { @class }, default);
+            return Builder.s_existsAsyncCommand.RunForExitCodeAsync(this.Sandbox, new object?[] { @class }, default);
         }
 
         private partial global::System.Threading.Tasks.Task<int> PingAsync()
         {
-            return s_pingAsyncCommand.RunForExitCodeAsync(Sandbox, global::System.Array.Empty<object?>(), default);
+            return Builder.s_pingAsyncCommand.RunForExitCodeAsync(this.Sandbox, global::System.Array.Empty<object?>(), default);
         }
 
         public partial global::System.Threading.Tasks.Task<global::TypedSandbox.ExecResult> EchoAsync(string? value, global::System.Threading.CancellationToken token)
         {
-            return s_echoAsyncCommand.RunAsync(Sandbox, new object?[] { value }, token);
+            return Builder.s_echoAsyncCommand.RunAsync(this.Sandbox, new object?[] { value }, token);
         }
 
         public partial global::System.Threading.Tasks.Task<int> SleepAsync(int seconds, string unit)
         {
-            return s_sleepAsyncCommand.RunForExitCodeAsync(Sandbox, new object?[] { seconds, unit }, default);
+            return Builder.s_sleepAsyncCommand.RunForExitCodeAsync(this.Sandbox, new object?[] { seconds, unit }, default);
         }
     }
 
@@ -161,9 +161,13 @@ namespace Demo.Tools
         public static async global::System.Threading.Tasks.Task<global::TypedSandbox.ExecResult> BuildAsync(this global::System.Threading.Tasks.Task<Builder> sandboxTask, string dir, string target, int jobs, global::System.Threading.CancellationToken cancellationToken)
         {
             var sandbox = await sandboxTask.ConfigureAwait(false);
-            await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(sandbox, false))
+            try
             {
                 return await sandbox.BuildAsync(dir, target, jobs, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                await sandbox.Sandbox.DisposeAsync().ConfigureAwait(false);
             }
         }
 
@@ -171,9 +175,13 @@ namespace Demo.Tools
         internal static async global::System.Threading.Tasks.Task<int> ExistsAsync(this global::System.Threading.Tasks.Task<Builder> sandboxTask, string @class)
         {
             var sandbox = await sandboxTask.ConfigureAwait(false);
-            await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(sandbox, false))
+            try
             {
                 return await sandbox.ExistsAsync(@class).ConfigureAwait(false);
+            }
+            finally
+            {
+                await sandbox.Sandbox.DisposeAsync().ConfigureAwait(false);
             }
         }
 
@@ -181,9 +189,13 @@ namespace Demo.Tools
         public static async global::System.Threading.Tasks.Task<global::TypedSandbox.ExecResult> EchoAsync(this global::System.Threading.Tasks.Task<Builder> sandboxTask, string? value, global::System.Threading.CancellationToken token = default)
         {
             var sandbox = await sandboxTask.ConfigureAwait(false);
-            await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(sandbox, false))
+            try
             {
                 return await sandbox.EchoAsync(value, token).ConfigureAwait(false);
+            }
+            finally
+            {
+                await sandbox.Sandbox.DisposeAsync().ConfigureAwait(false);
             }
         }
 
@@ -191,9 +203,13 @@ namespace Demo.Tools
         public static async global::System.Threading.Tasks.Task<int> SleepAsync(this global::System.Threading.Tasks.Task<Builder> sandboxTask, int seconds = 5, string unit = "s")
         {
             var sandbox = await sandboxTask.ConfigureAwait(false);
-            await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(sandbox, false))
+            try
             {
                 return await sandbox.SleepAsync(seconds, unit).ConfigureAwait(false);
+            }
+            finally
+            {
+                await sandbox.Sandbox.DisposeAsync().ConfigureAwait(false);
             }
         }
     }

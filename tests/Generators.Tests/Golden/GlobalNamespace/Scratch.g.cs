@@ -14,7 +14,7 @@ sealed partial class Scratch : global::System.IAsyncDisposable
 
     private Scratch(global::TypedSandbox.Sandbox sandbox)
     {
-        Sandbox = sandbox;
+        this.Sandbox = sandbox;
     }
 
     /// <summary>The sandbox this instance runs its commands in.</summary>
@@ -61,6 +61,6 @@ sealed partial class Scratch : global::System.IAsyncDisposable
     /// <summary>Terminates the sandbox.</summary>
     public global::System.Threading.Tasks.ValueTask DisposeAsync()
     {
-        return s_definition.TerminateAsync(Sandbox);
+        return this.Sandbox.DisposeAsync();
     }
 }

@@ -24,7 +24,7 @@ namespace Demo
 
         private TestRunner(global::TypedSandbox.Sandbox sandbox)
         {
-            Sandbox = sandbox;
+            this.Sandbox = sandbox;
         }
 
         /// <summary>The sandbox this instance runs its commands in.</summary>
@@ -71,12 +71,12 @@ namespace Demo
         /// <summary>Terminates the sandbox.</summary>
         public global::System.Threading.Tasks.ValueTask DisposeAsync()
         {
-            return s_definition.TerminateAsync(Sandbox);
+            return this.Sandbox.DisposeAsync();
         }
 
         public partial global::System.Threading.Tasks.Task<global::TypedSandbox.ExecResult> RunTestsAsync(string path)
         {
-            return s_runTestsAsyncCommand.RunAsync(Sandbox, new object?[] { path }, default);
+            return TestRunner.s_runTestsAsyncCommand.RunAsync(this.Sandbox, new object?[] { path }, default);
         }
     }
 
@@ -90,9 +90,13 @@ namespace Demo
         public static async global::System.Threading.Tasks.Task<global::TypedSandbox.ExecResult> RunTestsAsync(this global::System.Threading.Tasks.Task<TestRunner> sandboxTask, string path)
         {
             var sandbox = await sandboxTask.ConfigureAwait(false);
-            await using (global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(sandbox, false))
+            try
             {
                 return await sandbox.RunTestsAsync(path).ConfigureAwait(false);
+            }
+            finally
+            {
+                await sandbox.Sandbox.DisposeAsync().ConfigureAwait(false);
             }
         }
     }
