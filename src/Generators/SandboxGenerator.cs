@@ -61,8 +61,12 @@ namespace TypedSandbox.Generators
                 .Select(static (parse, _) => parse.Spec!)
                 .WithTrackingName(Steps.Classes);
 
+            context.RegisterSourceOutput(
+                commandParses.Where(static parse => parse.Spec is { InSandboxClass: false }).Select(static (parse, _) => parse.Spec!),
+                static (output, command) => output.AddSource(SandboxEmitter.OrphanHintName(command), SandboxEmitter.EmitOrphan(command)));
+
             var commands = commandParses
-                .Where(static parse => parse.Spec is not null)
+                .Where(static parse => parse.Spec is { InSandboxClass: true })
                 .Select(static (parse, _) => parse.Spec!)
                 .WithTrackingName(Steps.Commands)
                 .Collect()

@@ -196,6 +196,41 @@ public class GeneratorBugTests
         Assert.All(run.GeneratorDiagnostics, d => Assert.True(d.Location.IsInSource, $"{d.Id} is not located in source"));
     }
 
+    [Fact]
+    public void Static_ref_and_params_commands_and_commands_outside_a_sandbox_class_get_throwing_bodies()
+    {
+        var run = Run("""
+            [Sandbox]
+            partial class Runner
+            {
+                [Command("true")]
+                public static partial Task<int> StaticAsync();
+
+                [Command("echo", "{value}")]
+                public partial Task<int> RefAsync(ref int value);
+
+                [Command("echo", "{values}")]
+                public partial Task<int> ParamsAsync(params string[] values);
+            }
+
+            namespace Tools
+            {
+                partial class NotASandbox
+                {
+                    [Command("true")]
+                    public partial Task<int> PingAsync();
+
+                    [Command("echo", "{x}")]
+                    public partial Task<int> PingAsync(int x);
+                }
+            }
+            """);
+
+        // The analyzer reports TSB0020 and TSB0022 here; nothing else may fail.
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.CompilerErrors);
+    }
+
     private static GeneratorRun Run(string source)
     {
         var compilation = TestCompilation.Create(Usings + source);

@@ -28,10 +28,27 @@ namespace TypedSandbox.Generators.Model
         EquatableArray<ParameterSpec> Parameters,
         EquatableArray<string> Args,
         string? Timeout,
-        string? Workdir);
+        string? Workdir)
+    {
+        /// <summary>Whether the method is static (then it only gets a throwing body).</summary>
+        public bool IsStatic { get; init; }
+
+        /// <summary>The containing class's namespace, or <see langword="null"/> for the global namespace.</summary>
+        public string? Namespace { get; init; }
+
+        /// <summary>The containing class's name.</summary>
+        public string TypeName { get; init; } = string.Empty;
+
+        /// <summary>Whether the containing class has [Sandbox]; a command in a class without one gets a throwing body of its own (TSB0020).</summary>
+        public bool InSandboxClass { get; init; } = true;
+    }
 
     /// <summary>A parameter of a [Command] method; <paramref name="DefaultValue"/> is C# text such as "default" or "\"x\"".</summary>
-    internal sealed record ParameterSpec(string Name, string Type, bool IsCancellationToken, string? DefaultValue);
+    internal sealed record ParameterSpec(string Name, string Type, bool IsCancellationToken, string? DefaultValue)
+    {
+        /// <summary>"ref", "out", "in", "ref readonly" or "params", as declared; such commands only get a throwing body.</summary>
+        public string? Modifier { get; init; }
+    }
 
     /// <summary>What parsing a [Command] method gives: its spec when a body can be generated, and its errors.</summary>
     internal sealed record CommandParse(CommandSpec? Spec, EquatableArray<DiagnosticInfo> Errors);

@@ -99,16 +99,19 @@ namespace TypedSandbox.Generators.Parsing
         public static bool GeneratorReportsClass(INamedTypeSymbol type, CancellationToken cancellationToken) =>
             !CanGenerateClass(type, cancellationToken);
 
-        /// <summary>As <see cref="GeneratorReportsClass"/>, for a [Command] method: the generator reports it when it cannot write the method's body.</summary>
+        /// <summary>
+        /// As <see cref="GeneratorReportsClass"/>, for a [Command] method: the generator reports it when it cannot write
+        /// the method's body (not a partial definition, generic, no access modifier, or in a class it cannot complete).
+        /// A command in a class without [Sandbox] still gets a throwing body when the class could take one.
+        /// </summary>
         public static bool GeneratorReportsCommand(IMethodSymbol method, CancellationToken cancellationToken) =>
-            !CanGenerateCommand(method) || DeclaredAccessibility(method, cancellationToken) is null
-            || AttributeValues.Find(method.ContainingType, "SandboxAttribute").Count() != 1
+            !method.IsPartialDefinition || method.IsGenericMethod || DeclaredAccessibility(method, cancellationToken) is null
+            || AttributeValues.Find(method.ContainingType, "SandboxAttribute").Skip(1).Any()
             || !CanGenerateClass(method.ContainingType, cancellationToken);
 
-        /// <summary>Whether the generator can write the method's body: a partial definition, an instance method with plain parameters.</summary>
-        public static bool CanGenerateCommand(IMethodSymbol method) =>
-            method.IsPartialDefinition && !method.IsStatic && !method.IsGenericMethod
-            && method.Parameters.All(p => p.RefKind == RefKind.None && !p.IsParams);
+        /// <summary>Whether a command can run as declared (an instance method with plain by-value parameters); other commands get a throwing body.</summary>
+        public static bool IsRunnableCommand(IMethodSymbol method) =>
+            !method.IsStatic && method.Parameters.All(p => p.RefKind == RefKind.None && !p.IsParams);
 
         /// <summary>The access modifiers as written on the method ("public", "protected internal"), or <see langword="null"/> when there are none.</summary>
         public static string? DeclaredAccessibility(IMethodSymbol method, CancellationToken cancellationToken)

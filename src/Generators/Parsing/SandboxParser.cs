@@ -89,7 +89,17 @@ namespace TypedSandbox.Generators.Parsing
                 p.Name,
                 p.Type.ToDisplayString(TypeFormat),
                 SandboxChecks.IsCancellationToken(p.Type),
-                p.HasExplicitDefaultValue ? DefaultValue(p) : null)).ToEquatableArray();
+                p.HasExplicitDefaultValue ? DefaultValue(p) : null)
+            {
+                Modifier = p.IsParams ? "params" : p.RefKind switch
+                {
+                    RefKind.Ref => "ref",
+                    RefKind.Out => "out",
+                    RefKind.In => "in",
+                    RefKind.RefReadOnlyParameter => "ref readonly",
+                    _ => null,
+                },
+            }).ToEquatableArray();
 
             var type = method.ContainingType;
             var typeName = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
@@ -99,11 +109,18 @@ namespace TypedSandbox.Generators.Parsing
                 accessibility,
                 SandboxChecks.ClassifyReturnType(method.ReturnType),
                 method.ReturnType.ToDisplayString(TypeFormat),
-                errors.HasErrors,
+                errors.HasErrors || !SandboxChecks.IsRunnableCommand(method),
                 parameters,
                 Strings(command.ConstructorStrings(0)),
                 command.String("Timeout"),
                 command.String("Workdir"));
+            spec = spec with
+            {
+                IsStatic = method.IsStatic,
+                Namespace = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
+                TypeName = type.Name,
+                InSandboxClass = AttributeValues.Find(type, "SandboxAttribute").Any(),
+            };
             return new CommandParse(spec, default);
         }
 
