@@ -188,12 +188,22 @@ public class GeneratorBugTests
                     public partial Task<int> EchoAsync();
                 }
             }
+
+            [Sandbox]
+            partial record Runner<T>
+            {
+                [Command("true")]
+                public partial Task<int> PingAsync();
+            }
             """);
 
         Assert.Equal(
-            ["TSB0001", "TSB0003", "TSB0004", "TSB0015", "TSB0021"],
+            ["TSB0001", "TSB0003", "TSB0004", "TSB0015", "TSB0021", "TSB0021"],
             run.GeneratorDiagnostics.Select(d => d.Id).Order(StringComparer.Ordinal));
         Assert.All(run.GeneratorDiagnostics, d => Assert.True(d.Location.IsInSource, $"{d.Id} is not located in source"));
+
+        // The commands of the nested class and the record still get (throwing) bodies: no CS8795 beside the TSB errors.
+        Assert.Empty(run.CompilerErrors);
     }
 
     [Fact]

@@ -295,7 +295,7 @@ namespace TypedSandbox.Generators.Emitting
             writer.Close();
         }
 
-        /// <summary>A [Command] in a partial class without [Sandbox] (TSB0020): its own file with a throwing body, so no CS8795 hides the error.</summary>
+        /// <summary>A [Command] in a type the generator does not complete (no [Sandbox], nested, a record): its own file with a throwing body, so no CS8795 hides the TSB error.</summary>
         public static string EmitOrphan(CommandSpec command)
         {
             var writer = new IndentedWriter();
@@ -305,9 +305,17 @@ namespace TypedSandbox.Generators.Emitting
                 writer.Line("namespace " + command.Namespace).Open();
             }
 
-            writer.Line($"partial class {command.TypeName}").Open();
+            foreach (var declaration in command.Declarations)
+            {
+                writer.Line(declaration).Open();
+            }
+
             WriteThrowingCommand(writer, command.TypeName, command);
-            writer.Close();
+            foreach (var _ in command.Declarations)
+            {
+                writer.Close();
+            }
+
             if (command.Namespace is not null)
             {
                 writer.Close();
@@ -325,7 +333,7 @@ namespace TypedSandbox.Generators.Emitting
                 hash = unchecked((hash ^ c) * 16777619u);
             }
 
-            var stem = command.Namespace is null ? command.TypeName : command.Namespace + "." + command.TypeName;
+            var stem = new string(command.ContainingType.Replace("global::", string.Empty).Select(c => char.IsLetterOrDigit(c) || c is '.' or '_' ? c : '_').ToArray());
             return $"{stem}.{command.MethodName}.{hash.ToString("x8", CultureInfo.InvariantCulture)}.g.cs";
         }
 

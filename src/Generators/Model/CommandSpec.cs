@@ -39,7 +39,13 @@ namespace TypedSandbox.Generators.Model
         /// <summary>The containing class's name.</summary>
         public string TypeName { get; init; } = string.Empty;
 
-        /// <summary>Whether the containing class has [Sandbox]; a command in a class without one gets a throwing body of its own (TSB0020).</summary>
+        /// <summary>"partial class Outer", "partial record Runner": the declarations that reopen the containing types, outermost first.</summary>
+        public EquatableArray<string> Declarations { get; init; }
+
+        /// <summary>
+        /// Whether the containing class is a [Sandbox] class the generator completes; any other command (a class without
+        /// [Sandbox], a nested class, a record) gets a throwing body in a file of its own, so no CS8795 hides its TSB error.
+        /// </summary>
         public bool InSandboxClass { get; init; } = true;
     }
 

@@ -109,6 +109,34 @@ namespace TypedSandbox.Generators.Parsing
             || AttributeValues.Find(method.ContainingType, "SandboxAttribute").Skip(1).Any()
             || !CanGenerateClass(method.ContainingType, cancellationToken);
 
+        /// <summary>
+        /// The declarations that reopen <paramref name="type"/> and its containing types, outermost first
+        /// ("partial class Outer", "partial record Runner"), or <see langword="null"/> when one of them is not partial.
+        /// </summary>
+        public static List<string>? PartialDeclarations(INamedTypeSymbol type, CancellationToken cancellationToken)
+        {
+            var declarations = new List<string>();
+            for (var current = type; current is not null; current = current.ContainingType)
+            {
+                if (!current.DeclaringSyntaxReferences.All(r => r.GetSyntax(cancellationToken) is TypeDeclarationSyntax declaration
+                    && declaration.Modifiers.Any(SyntaxKind.PartialKeyword)))
+                {
+                    return null;
+                }
+
+                var keyword = current.TypeKind switch
+                {
+                    TypeKind.Struct => current.IsRecord ? "record struct" : "struct",
+                    TypeKind.Interface => "interface",
+                    _ => current.IsRecord ? "record" : "class",
+                };
+                var parameters = current.TypeParameters.IsEmpty ? string.Empty : "<" + string.Join(", ", current.TypeParameters.Select(p => p.Name)) + ">";
+                declarations.Insert(0, $"partial {keyword} {current.Name}{parameters}");
+            }
+
+            return declarations;
+        }
+
         /// <summary>Whether a command can run as declared (an instance method with plain by-value parameters); other commands get a throwing body.</summary>
         public static bool IsRunnableCommand(IMethodSymbol method) =>
             !method.IsStatic && method.Parameters.All(p => p.RefKind == RefKind.None && !p.IsParams);

@@ -77,12 +77,13 @@ namespace TypedSandbox.Generators.Parsing
 
             var errors = new DiagnosticCollector(cancellationToken);
             SandboxChecks.CheckCommand(method, errors, cancellationToken);
-            if (SandboxChecks.GeneratorReportsCommand(method, cancellationToken))
+            var reported = SandboxChecks.GeneratorReportsCommand(method, cancellationToken) ? errors.Errors : default;
+            var accessibility = SandboxChecks.DeclaredAccessibility(method, cancellationToken);
+            var declarations = SandboxChecks.PartialDeclarations(method.ContainingType, cancellationToken);
+            if (!method.IsPartialDefinition || method.IsGenericMethod || accessibility is null || declarations is null)
             {
-                return new CommandParse(null, errors.Errors);
+                return new CommandParse(null, reported);
             }
-
-            var accessibility = SandboxChecks.DeclaredAccessibility(method, cancellationToken)!;
 
             var command = new AttributeValues(context.Attributes[0]);
             var parameters = method.Parameters.Select(p => new ParameterSpec(
@@ -117,11 +118,22 @@ namespace TypedSandbox.Generators.Parsing
             spec = spec with
             {
                 IsStatic = method.IsStatic,
-                Namespace = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
+                Namespace = OutermostNamespace(type),
                 TypeName = type.Name,
-                InSandboxClass = AttributeValues.Find(type, "SandboxAttribute").Any(),
+                Declarations = declarations.ToEquatableArray(),
+                InSandboxClass = !SandboxChecks.GeneratorReportsClass(type, cancellationToken) && AttributeValues.Find(type, "SandboxAttribute").Count() == 1,
             };
-            return new CommandParse(spec, default);
+            return new CommandParse(spec, reported);
+        }
+
+        private static string? OutermostNamespace(INamedTypeSymbol type)
+        {
+            while (type.ContainingType is not null)
+            {
+                type = type.ContainingType;
+            }
+
+            return type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
         }
 
         /// <summary>The C# text of a parameter's default value, so generated extension methods keep it.</summary>

@@ -1,0 +1,308 @@
+using System.Text.RegularExpressions;
+using TypedSandbox.Testing;
+
+namespace TypedSandbox.Packaging.Tests;
+
+/// <summary>
+/// Every TSB diagnostic as a user meets it: `dotnet build` of a console app that references only the packed package,
+/// one build per diagnostic id. The build must print the diagnostic at the marked location (<c>/*here*/</c>) and no
+/// compiler error that comes from the generator having skipped something (CS8795, CS0117 on generated members, or
+/// any error located in a generated file). A few cases keep a compiler error the user's own code causes (listed).
+/// </summary>
+public sealed class PackedDiagnosticsTests : IClassFixture<PackedDiagnosticsTests.ConsumerApp>
+{
+    private const string Marker = "/*here*/";
+
+    private readonly ConsumerApp _app;
+
+    public PackedDiagnosticsTests(ConsumerApp app)
+    {
+        _app = app;
+    }
+
+    /// <summary>The package, packed once and restored into one app whose Program.cs each case replaces.</summary>
+    public sealed class ConsumerApp : IAsyncLifetime
+    {
+        private readonly string _work = Path.Combine(Path.GetTempPath(), "typedsandbox-diag-" + Guid.NewGuid().ToString("N")[..12]);
+
+        public string Directory => Path.Combine(_work, "app");
+
+        public async Task InitializeAsync()
+        {
+            var feed = Path.Combine(_work, "feed");
+            var (_, version) = await PackedConsumer.PackAsync(feed);
+            PackedConsumer.Write(Directory, feed, version, "Console.WriteLine();\n");
+            await PackedConsumer.EnsureDotnetAsync(Directory, "restore", "--packages", Path.Combine(Directory, "packages"));
+        }
+
+        public Task DisposeAsync()
+        {
+            System.IO.Directory.Delete(_work, recursive: true);
+            return Task.CompletedTask;
+        }
+    }
+
+    private const string UsesRunner = """
+        await using var r = await Runner.CreateAsync();
+        Console.WriteLine(await r.PingAsync());
+        Console.WriteLine(await Runner.CreateAsync().PingAsync());
+
+        """;
+
+    private const string Ping = """
+            [Command("true")]
+            public partial Task<int> PingAsync();
+        """;
+
+    public static TheoryData<string, string, string> Cases => new()
+    {
+        { "TSB0001", "", """
+            [Sandbox(Timeout = "10m")]
+            class /*here*/Runner
+            {
+            }
+            """ },
+        { "TSB0002", "CS0501", """
+            await using var r = await Runner.CreateAsync();
+            Console.WriteLine(await r.PingAsync());
+
+            [Sandbox]
+            partial class Runner
+            {
+                [Command("true")]
+                public Task<int> /*here*/PingAsync();
+            }
+            """ },
+        { "TSB0003", "", UsesRunner + $$"""
+            [Sandbox(App = /*here*/"my app")]
+            partial class Runner
+            {
+            {{Ping}}
+            }
+            """ },
+        { "TSB0004", "", UsesRunner + $$"""
+            [Sandbox(App = "my-app", Timeout = /*here*/"10 minutes")]
+            partial class Runner
+            {
+            {{Ping}}
+            }
+            """ },
+        { "TSB0006", "", UsesRunner + $$"""
+            [Sandbox(Timeout = "10m", IdleTimeout = /*here*/"20m")]
+            partial class Runner
+            {
+            {{Ping}}
+            }
+            """ },
+        { "TSB0007", "", UsesRunner + """
+            [Sandbox(Timeout = "10m")]
+            partial class Runner
+            {
+                [Command("true", Timeout = /*here*/"1h")]
+                public partial Task<int> PingAsync();
+            }
+            """ },
+        { "TSB0008", "", UsesRunner + $$"""
+            [Sandbox]
+            [Tag(/*here*/"bad key", "x")]
+            partial class Runner
+            {
+            {{Ping}}
+            }
+            """ },
+        { "TSB0009", "", UsesRunner + $$"""
+            [Sandbox]
+            [Tag("team", "a")]
+            [Tag(/*here*/"team", "b")]
+            partial class Runner
+            {
+            {{Ping}}
+            }
+            """ },
+        { "TSB0010", "", UsesRunner + $$"""
+            [Sandbox]
+            [Volume(/*here*/"data", "v")]
+            partial class Runner
+            {
+            {{Ping}}
+            }
+            """ },
+        { "TSB0011", "", UsesRunner + $$"""
+            [Sandbox]
+            [Volume("/data", "a")]
+            [Volume(/*here*/"/data", "b")]
+            partial class Runner
+            {
+            {{Ping}}
+            }
+            """ },
+        { "TSB0012", "", UsesRunner + $$"""
+            [Sandbox]
+            [SandboxImage("python:3.13-slim", Env = [/*here*/"1BAD=x"])]
+            partial class Runner
+            {
+            {{Ping}}
+            }
+            """ },
+        { "TSB0013", "", UsesRunner + $$"""
+            [Sandbox(Workdir = /*here*/"app")]
+            partial class Runner
+            {
+            {{Ping}}
+            }
+            """ },
+        { "TSB0014", "", UsesRunner + $$"""
+            [Sandbox]
+            [SandboxImage(/*here*/"Not A Reference")]
+            partial class Runner
+            {
+            {{Ping}}
+            }
+            """ },
+        { "TSB0015", "", UsesRunner + """
+            [Sandbox]
+            partial class Runner
+            {
+                [Command("echo", /*here*/"{missing}")]
+                public partial Task<int> PingAsync();
+            }
+            """ },
+        { "TSB0016", "", """
+            await using var r = await Runner.CreateAsync();
+            Console.WriteLine(await r.PingAsync("x"));
+
+            [Sandbox]
+            partial class Runner
+            {
+                [Command("echo")]
+                public partial Task<int> PingAsync(string /*here*/text);
+            }
+            """ },
+        { "TSB0017", "", UsesRunner + """
+            [Sandbox]
+            partial class Runner
+            {
+                [Command("echo", /*here*/"{")]
+                public partial Task<int> PingAsync();
+            }
+            """ },
+        { "TSB0017", "", UsesRunner + $$"""
+            [Sandbox]
+            [Entrypoint("echo", /*here*/"{name}")]
+            partial class Runner
+            {
+            {{Ping}}
+            }
+            """ },
+        { "TSB0018", "", """
+            await using var r = await Runner.CreateAsync();
+            Console.WriteLine(await r.PingAsync());
+
+            [Sandbox]
+            partial class Runner
+            {
+                [Command("true")]
+                public partial /*here*/ValueTask<int> PingAsync();
+            }
+            """ },
+        { "TSB0019", "", UsesRunner + $$"""
+            [Sandbox(BlockNetwork = /*here*/true, CidrAllowlist = ["10.0.0.0/8"])]
+            partial class Runner
+            {
+            {{Ping}}
+            }
+            """ },
+        { "TSB0020", "", """
+            partial class NotASandbox
+            {
+                [/*here*/Command("true")]
+                public partial Task<int> PingAsync();
+            }
+            """ },
+        { "TSB0021", "", """
+            partial class Outer
+            {
+                [Sandbox]
+                partial class /*here*/Runner
+                {
+                    [Command("true")]
+                    public partial Task<int> PingAsync();
+                }
+            }
+            """ },
+        { "TSB0021", "", """
+            [Sandbox]
+            partial record /*here*/Runner
+            {
+                [Command("true")]
+                public partial Task<int> PingAsync();
+            }
+            """ },
+        { "TSB0022", "", UsesRunner + """
+            [Sandbox]
+            partial class Runner
+            {
+                [Command("true")]
+                public static partial Task<int> /*here*/StaticAsync();
+
+            """ + Ping + """
+
+            }
+            """ },
+        { "TSB0022", "CS8794", """
+            [Sandbox]
+            partial class Runner
+            {
+                [Command("true")]
+                partial Task<int> /*here*/PingAsync();
+            }
+            """ },
+        { "TSB0023", "", UsesRunner + $$"""
+            [Sandbox(Cpu = /*here*/-1)]
+            partial class Runner
+            {
+            {{Ping}}
+            }
+            """ },
+        { "TSB0024", "", UsesRunner + """
+            [Sandbox]
+            partial class Runner
+            {
+                [Command(/*here*/"ls -la")]
+                public partial Task<int> PingAsync();
+            }
+            """ },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Dotnet_build_prints_the_diagnostic_at_its_location_and_no_error_from_skipped_generation(string id, string allowedCompilerErrors, string source)
+    {
+        var (program, line, column) = Locate("using TypedSandbox;\n" + source);
+        await File.WriteAllTextAsync(Path.Combine(_app.Directory, "Program.cs"), program);
+
+        var build = await PackedConsumer.DotnetAsync(_app.Directory, "build", "--no-restore", "-c", "Release", "-v", "quiet", "-clp:NoSummary");
+        var output = build.Stdout + "\n" + build.Stderr;
+
+        Assert.True(build.ExitCode != 0, $"The build of the {id} case succeeded:\n{output}");
+        Assert.Matches(new Regex($@"Program\.cs\({line},{column}\): (error|warning) {id}:"), output);
+        var allowed = allowedCompilerErrors.Split(',', StringSplitOptions.RemoveEmptyEntries);
+        var compilerErrors = output.Split('\n')
+            .Where(l => Regex.IsMatch(l, @": error CS[0-9]+:") && !allowed.Any(a => l.Contains($"error {a}:", StringComparison.Ordinal)))
+            .ToList();
+        Assert.True(compilerErrors.Count == 0, $"Compiler errors besides {id}:\n{string.Join('\n', compilerErrors)}");
+        Assert.DoesNotMatch(new Regex(@"\.g\.cs\([0-9]+,[0-9]+\): error"), output);
+    }
+
+    /// <summary>Removes the marker and returns where it was (1-based line and column, as the compiler prints them).</summary>
+    private static (string Program, int Line, int Column) Locate(string source)
+    {
+        source = source.ReplaceLineEndings("\n");
+        var index = source.IndexOf(Marker, StringComparison.Ordinal);
+        Assert.True(index >= 0, "The case has no /*here*/ marker.");
+        var before = source[..index];
+        var line = before.Count(c => c == '\n') + 1;
+        var column = index - (before.LastIndexOf('\n') + 1) + 1;
+        return (source.Remove(index, Marker.Length), line, column);
+    }
+}
