@@ -49,6 +49,9 @@ public sealed class PackedDiagnosticsTests : IClassFixture<PackedDiagnosticsTest
 
         """;
 
+    /// <summary>A statement, so a case without one still has an entry point (no CS5001).</summary>
+    private const string NoStatements = "Console.WriteLine();\n";
+
     private const string Ping = """
             [Command("true")]
             public partial Task<int> PingAsync();
@@ -56,7 +59,7 @@ public sealed class PackedDiagnosticsTests : IClassFixture<PackedDiagnosticsTest
 
     public static TheoryData<string, string, string> Cases => new()
     {
-        { "TSB0001", "", """
+        { "TSB0001", "", NoStatements + """
             [Sandbox(Timeout = "10m")]
             class /*here*/Runner
             {
@@ -212,14 +215,14 @@ public sealed class PackedDiagnosticsTests : IClassFixture<PackedDiagnosticsTest
             {{Ping}}
             }
             """ },
-        { "TSB0020", "", """
+        { "TSB0020", "", NoStatements + """
             partial class NotASandbox
             {
                 [/*here*/Command("true")]
                 public partial Task<int> PingAsync();
             }
             """ },
-        { "TSB0021", "", """
+        { "TSB0021", "", NoStatements + """
             partial class Outer
             {
                 [Sandbox]
@@ -230,7 +233,7 @@ public sealed class PackedDiagnosticsTests : IClassFixture<PackedDiagnosticsTest
                 }
             }
             """ },
-        { "TSB0021", "", """
+        { "TSB0021", "", NoStatements + """
             [Sandbox]
             partial record /*here*/Runner
             {
@@ -249,7 +252,7 @@ public sealed class PackedDiagnosticsTests : IClassFixture<PackedDiagnosticsTest
 
             }
             """ },
-        { "TSB0022", "CS8794", """
+        { "TSB0022", "CS8796", NoStatements + """
             [Sandbox]
             partial class Runner
             {
