@@ -46,5 +46,11 @@ namespace TypedSandbox
 
         /// <summary>Logs the sandbox's lifecycle and commands through the client's logger.</summary>
         public bool Verbose { get; set; }
+
+        /// <summary>
+        /// A <c>System.Text.Json.Serialization.JsonSerializerContext</c> that knows the JSON result types of the
+        /// commands (for trimming and AOT); without it, results use System.Text.Json's web defaults by reflection.
+        /// </summary>
+        public Type? JsonContext { get; set; }
     }
 }

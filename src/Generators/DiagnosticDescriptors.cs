@@ -69,7 +69,7 @@ namespace TypedSandbox.Generators
             "TSB0017", "Malformed command line", "{0}");
 
         public static readonly DiagnosticDescriptor UnsupportedReturnType = Error(
-            "TSB0018", "Unsupported [Command] return type", "Return type '{0}' is not supported; use Task<ExecResult> (buffered output), Task<ContainerProcess> (streaming) or Task<int> (exit code)");
+            "TSB0018", "Unsupported [Command] return type", "Return type '{0}' is not supported; use Task (fails on a non-zero exit), Task<int> (exit code), Task<string> (stdout), Task<ExecResult> (exit code and output), Task<ContainerProcess> (streaming), Task<T> (stdout as JSON), IAsyncEnumerable<string> (stdout lines) or IAsyncEnumerable<T> (JSON Lines)");
 
         public static readonly DiagnosticDescriptor BlockNetworkConflict = Error(
             "TSB0019", "BlockNetwork with an allow-list or tunnels", "{0}");
@@ -89,6 +89,12 @@ namespace TypedSandbox.Generators
         public static readonly DiagnosticDescriptor ProgramWithWhitespace = new(
             "TSB0024", "Program contains whitespace", "Program '{0}' contains whitespace; commands run without a shell, so give the program and each argument as its own string: {1}",
             Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink("TSB0024"));
+
+        public static readonly DiagnosticDescriptor CollectionInsideArgument = Error(
+            "TSB0025", "Collection placeholder inside a longer argument", "Parameter '{0}' is a collection, but argument '{1}' has text around its placeholder; a collection becomes one argument per element, so give it a whole argument such as \"{{{0}}}\", or use [Option]");
+
+        public static readonly DiagnosticDescriptor UnsupportedParameter = Error(
+            "TSB0026", "Unsupported [Command] parameter", "Parameter '{0}' {1}");
 
         /// <summary>Every descriptor of the catalogue, by id.</summary>
         public static IReadOnlyDictionary<string, DiagnosticDescriptor> All { get; } = typeof(DiagnosticDescriptors)

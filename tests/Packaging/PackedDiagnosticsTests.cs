@@ -267,6 +267,28 @@ public sealed class PackedDiagnosticsTests : IClassFixture<PackedDiagnosticsTest
             {{Ping}}
             }
             """ },
+        { "TSB0025", "", UsesRunner + """
+            [Sandbox]
+            partial class Runner
+            {
+                [Command("pytest", /*here*/"--files={files}")]
+                public partial Task<int> RunAsync(string[] files);
+
+                [Command("true")]
+                public partial Task<int> PingAsync();
+            }
+            """ },
+        { "TSB0026", "", UsesRunner + """
+            [Sandbox]
+            partial class Runner
+            {
+                [Command("cat")]
+                public partial Task<string> CatAsync([Stdin] int /*here*/number);
+
+                [Command("true")]
+                public partial Task<int> PingAsync();
+            }
+            """ },
         { "TSB0024", "", UsesRunner + """
             [Sandbox]
             partial class Runner

@@ -133,6 +133,64 @@ namespace TypedSandbox.Validation
             return result;
         }
 
+        /// <summary>
+        /// Replaces the placeholders with typed values. <paramref name="valuesOf"/> gives a placeholder's values (its
+        /// second argument says whether the placeholder is a whole argument): <see langword="null"/> leaves the whole
+        /// argument out; several values are allowed only for a whole-argument placeholder and become one argument each.
+        /// </summary>
+        /// <param name="valuesOf">The values of a placeholder, by name and whether it is a whole argument.</param>
+        /// <returns>The command line to run.</returns>
+        public IReadOnlyList<string> Render(Func<string, bool, IReadOnlyList<string>?> valuesOf)
+        {
+            if (valuesOf is null)
+            {
+                throw new ArgumentNullException(nameof(valuesOf));
+            }
+
+            var result = new List<string>(arguments.Count);
+            var builder = new StringBuilder();
+            foreach (var argument in arguments)
+            {
+                if (argument.Count == 1 && argument[0].IsPlaceholder)
+                {
+                    result.AddRange(valuesOf(argument[0].Text, true) ?? Array.Empty<string>());
+                    continue;
+                }
+
+                builder.Clear();
+                var omitted = false;
+                foreach (var segment in argument)
+                {
+                    if (!segment.IsPlaceholder)
+                    {
+                        builder.Append(segment.Text);
+                        continue;
+                    }
+
+                    var values = valuesOf(segment.Text, false);
+                    if (values is null)
+                    {
+                        omitted = true;
+                        break;
+                    }
+
+                    if (values.Count != 1)
+                    {
+                        throw new ArgumentException($"Placeholder '{{{segment.Text}}}' is inside a longer argument and has {values.Count} values; a collection fills only a placeholder that is a whole argument", nameof(valuesOf));
+                    }
+
+                    builder.Append(values[0]);
+                }
+
+                if (!omitted)
+                {
+                    result.Add(builder.ToString());
+                }
+            }
+
+            return result;
+        }
+
         private static List<Segment>? ParseArgument(string? argument, out string? error)
         {
             error = null;

@@ -157,14 +157,23 @@ namespace TypedSandbox.Generators.Emitting
 
         private static void WriteCommandDefinition(IndentedWriter writer, CommandSpec command, string field)
         {
-            var names = command.Parameters.Where(p => !p.IsCancellationToken).Select(p => p.Name).ToEquatableArray();
-            var options = command.Timeout is not null || command.Workdir is not null;
-            writer.Line($"private static readonly {Dsl}.CommandDefinition {field} = new {Dsl}.CommandDefinition({Strings(command.Args)}, {Strings(names)}){(options ? string.Empty : ";")}");
+            var parameters = command.Parameters.Where(p => p.Kind != ParameterKind.CancellationToken).Select(p => p.Kind switch
+            {
+                ParameterKind.Option => $"{Dsl}.CommandParameter.Option({Literal(p.Name)}, {Literal(p.Key ?? string.Empty)})",
+                ParameterKind.Env => $"{Dsl}.CommandParameter.Env({Literal(p.Name)}, {Literal(p.Key ?? string.Empty)})",
+                ParameterKind.Stdin => $"{Dsl}.CommandParameter.Stdin({Literal(p.Name)})",
+                _ => $"{Dsl}.CommandParameter.Placeholder({Literal(p.Name)})",
+            }).ToList();
+            var list = parameters.Count == 0 ? $"global::System.Array.Empty<{Dsl}.CommandParameter>()" : $"new {Dsl}.CommandParameter[] {{ {string.Join(", ", parameters)} }}";
+            var options = command.Timeout is not null || command.Workdir is not null || !command.Env.IsEmpty || !command.Secrets.IsEmpty;
+            writer.Line($"private static readonly {Dsl}.CommandDefinition {field} = new {Dsl}.CommandDefinition({Strings(command.Args)}, {list}){(options ? string.Empty : ";")}");
             if (options)
             {
                 writer.Open();
                 Property(writer, "Timeout", command.Timeout);
                 Property(writer, "Workdir", command.Workdir);
+                Property(writer, "Env", command.Env);
+                Property(writer, "Secrets", command.Secrets);
                 writer.Close("};");
             }
         }
@@ -344,17 +353,26 @@ namespace TypedSandbox.Generators.Emitting
 
         private static void WriteCommand(IndentedWriter writer, SandboxClassSpec spec, CommandSpec command, string field)
         {
-            var values = string.Join(", ", command.Parameters.Where(p => !p.IsCancellationToken).Select(p => Identifier(p.Name)));
-            var token = command.Parameters.FirstOrDefault(p => p.IsCancellationToken) is { } t ? Identifier(t.Name) : "default";
+            var values = string.Join(", ", command.Parameters.Where(p => p.Kind != ParameterKind.CancellationToken).Select(p => Identifier(p.Name)));
+            var token = command.Parameters.FirstOrDefault(p => p.Kind == ParameterKind.CancellationToken) is { } t ? Identifier(t.Name) : "default";
+            var typeInfo = spec.JsonContext is null || command.ResultType is null
+                ? "null"
+                : $"(global::System.Text.Json.Serialization.Metadata.JsonTypeInfo<{command.ResultType}>?){spec.JsonContext}.Default.GetTypeInfo(typeof({command.ResultType}))";
             var run = command.Result switch
             {
                 CommandResultKind.Streaming => "StartAsync",
                 CommandResultKind.ExitCode => "RunForExitCodeAsync",
+                CommandResultKind.Completion => "RunCheckedAsync",
+                CommandResultKind.Text => "RunForTextAsync",
+                CommandResultKind.Json => $"RunForJsonAsync<{command.ResultType}>",
+                CommandResultKind.Lines => "StreamLinesAsync",
+                CommandResultKind.JsonLines => $"StreamJsonLinesAsync<{command.ResultType}>",
                 _ => "RunAsync",
             };
+            var json = command.Result is CommandResultKind.Json or CommandResultKind.JsonLines ? typeInfo + ", " : string.Empty;
             writer.Line($"{command.Accessibility} partial {command.ReturnType} {command.MethodName}({Parameters(command)})").Open();
             var array = values.Length == 0 ? "global::System.Array.Empty<object?>()" : $"new object?[] {{ {values} }}";
-            writer.Line($"return {spec.TypeName}.{field}.{run}(this.Sandbox, {array}, {token});");
+            writer.Line($"return {spec.TypeName}.{field}.{run}(this.Sandbox, {array}, {json}{token});");
             writer.Close();
         }
 
@@ -381,6 +399,13 @@ namespace TypedSandbox.Generators.Emitting
                     writer.Line();
                 }
 
+                if (command.Result is CommandResultKind.Lines or CommandResultKind.JsonLines)
+                {
+                    WriteStreamingExtension(writer, type, command, task, sandbox, arguments);
+                    continue;
+                }
+
+                var call = command.Result == CommandResultKind.Completion ? "await" : "return await";
                 writer.Lines($$"""
                     /// <summary>Awaits the sandbox, runs <see cref="{{type}}.{{command.MethodName}}"/> and terminates the sandbox.</summary>
                     {{command.Accessibility}} static async {{command.ReturnType}} {{command.MethodName}}(this {{Task}}<{{type}}> {{task}}{{(parameters.Length > 0 ? ", " + parameters : string.Empty)}})
@@ -388,7 +413,7 @@ namespace TypedSandbox.Generators.Emitting
                         var {{sandbox}} = await {{task}}.ConfigureAwait(false);
                         try
                         {
-                            return await {{sandbox}}.{{command.MethodName}}({{arguments}}).ConfigureAwait(false);
+                            {{call}} {{sandbox}}.{{command.MethodName}}({{arguments}}).ConfigureAwait(false);
                         }
                         finally
                         {
@@ -399,6 +424,33 @@ namespace TypedSandbox.Generators.Emitting
             }
 
             writer.Close();
+        }
+
+        /// <summary>The chained form of a streaming command: the sandbox is terminated when the enumeration ends or is abandoned.</summary>
+        private static void WriteStreamingExtension(IndentedWriter writer, string type, CommandSpec command, string task, string sandbox, string arguments)
+        {
+            var parameters = string.Join(", ", command.Parameters.Select(p =>
+                (p.Kind == ParameterKind.CancellationToken ? "[global::System.Runtime.CompilerServices.EnumeratorCancellation] " : string.Empty)
+                + $"{p.Type} {Identifier(p.Name)}{(p.DefaultValue is not null ? " = " + p.DefaultValue : string.Empty)}"));
+            var item = Unused("item", command.Parameters.Select(p => p.Name).ToList());
+            writer.Lines($$"""
+                /// <summary>Awaits the sandbox, streams <see cref="{{type}}.{{command.MethodName}}"/> and terminates the sandbox when the enumeration ends.</summary>
+                {{command.Accessibility}} static async {{command.ReturnType}} {{command.MethodName}}(this {{Task}}<{{type}}> {{task}}{{(parameters.Length > 0 ? ", " + parameters : string.Empty)}})
+                {
+                    var {{sandbox}} = await {{task}}.ConfigureAwait(false);
+                    try
+                    {
+                        await foreach (var {{item}} in global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait({{sandbox}}.{{command.MethodName}}({{arguments}}), false))
+                        {
+                            yield return {{item}};
+                        }
+                    }
+                    finally
+                    {
+                        await {{sandbox}}.Sandbox.DisposeAsync().ConfigureAwait(false);
+                    }
+                }
+                """);
         }
 
         /// <summary>Field names for the command definitions, unique even for overloads.</summary>

@@ -11,6 +11,40 @@ namespace TypedSandbox.Generators.Model
 
         /// <summary><c>Task&lt;int&gt;</c>: waits and returns the exit code.</summary>
         ExitCode,
+
+        /// <summary><c>Task</c>: completes on exit code 0, throws otherwise.</summary>
+        Completion,
+
+        /// <summary><c>Task&lt;string&gt;</c>: stdout on exit code 0.</summary>
+        Text,
+
+        /// <summary><c>Task&lt;T&gt;</c>: stdout parsed as JSON on exit code 0.</summary>
+        Json,
+
+        /// <summary><c>IAsyncEnumerable&lt;string&gt;</c>: stdout lines as they arrive.</summary>
+        Lines,
+
+        /// <summary><c>IAsyncEnumerable&lt;T&gt;</c>: one JSON value per stdout line.</summary>
+        JsonLines,
+    }
+
+    /// <summary>How a [Command] parameter reaches the command.</summary>
+    internal enum ParameterKind
+    {
+        /// <summary>Fills placeholders.</summary>
+        Placeholder,
+
+        /// <summary>[Option(name)].</summary>
+        Option,
+
+        /// <summary>[Stdin].</summary>
+        Stdin,
+
+        /// <summary>[Env(name)].</summary>
+        Env,
+
+        /// <summary>The CancellationToken that cancels the call and kills the process.</summary>
+        CancellationToken,
     }
 
     /// <summary>
@@ -30,6 +64,15 @@ namespace TypedSandbox.Generators.Model
         string? Timeout,
         string? Workdir)
     {
+        /// <summary>The T of <c>Task&lt;T&gt;</c> or <c>IAsyncEnumerable&lt;T&gt;</c> for the JSON results, without nullable annotation.</summary>
+        public string? ResultType { get; init; }
+
+        /// <summary>[Command(Env)]: fixed KEY=VALUE entries.</summary>
+        public EquatableArray<string> Env { get; init; }
+
+        /// <summary>[Command(Secrets)]: secret names.</summary>
+        public EquatableArray<string> Secrets { get; init; }
+
         /// <summary>Whether the method is static (then it only gets a throwing body).</summary>
         public bool IsStatic { get; init; }
 
@@ -54,6 +97,12 @@ namespace TypedSandbox.Generators.Model
     {
         /// <summary>"ref", "out", "in", "ref readonly" or "params", as declared; such commands only get a throwing body.</summary>
         public string? Modifier { get; init; }
+
+        /// <summary>How the value reaches the command.</summary>
+        public ParameterKind Kind { get; init; }
+
+        /// <summary>The option's or environment variable's name for <see cref="ParameterKind.Option"/> and <see cref="ParameterKind.Env"/>.</summary>
+        public string? Key { get; init; }
     }
 
     /// <summary>What parsing a [Command] method gives: its spec when a body can be generated, and its errors.</summary>

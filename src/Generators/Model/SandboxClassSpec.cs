@@ -13,6 +13,9 @@ namespace TypedSandbox.Generators.Model
         bool HasOwnDisposeAsync,
         SandboxDefinitionSpec Definition)
     {
+        /// <summary>[Sandbox(JsonContext)]: the fully qualified JsonSerializerContext for JSON results, if any.</summary>
+        public string? JsonContext { get; init; }
+
         /// <summary>The fully qualified name commands are grouped by ("global::Demo.TestRunner").</summary>
         public string FullyQualifiedName => Namespace is null ? "global::" + TypeName : $"global::{Namespace}.{TypeName}";
 

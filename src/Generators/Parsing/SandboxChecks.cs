@@ -192,6 +192,18 @@ namespace TypedSandbox.Generators.Parsing
             }
 
             CheckTemplate(method, command, sink);
+            CheckParameters(method, sink);
+            var env = command.Strings("Env");
+            for (var i = 0; i < env.Length; i++)
+            {
+                Report(EnvironmentKeys.CheckEntry(env[i], out _, out _), DiagnosticDescriptors.InvalidEnvironmentKey, ProblemTarget.NamedArgument(data, "Env", i), sink);
+            }
+
+            var secrets = command.Strings("Secrets");
+            for (var i = 0; i < secrets.Length; i++)
+            {
+                Report(ObjectNames.Check(secrets[i], "Secret name"), DiagnosticDescriptors.InvalidName, ProblemTarget.NamedArgument(data, "Secrets", i), sink);
+            }
 
             var timeout = CheckDuration(command, "Timeout", "Command timeout", sink);
             if (timeout is { } commandTimeout && sandbox.Data is not null)
@@ -212,25 +224,94 @@ namespace TypedSandbox.Generators.Parsing
         /// <summary>Which result a [Command] return type asks for, or <see langword="null"/> when it is not supported.</summary>
         public static CommandResultKind? ClassifyReturnType(ITypeSymbol type)
         {
-            if (type is not INamedTypeSymbol { Name: "Task", Arity: 1 } task
-                || task.ContainingNamespace is not { Name: "Tasks" } tasks
-                || !IsSystemThreading(tasks.ContainingNamespace))
+            if (type is not INamedTypeSymbol named || named.TypeKind == TypeKind.Error)
             {
                 return null;
             }
 
-            var result = task.TypeArguments[0];
+            if (named is { Name: "IAsyncEnumerable", Arity: 1, ContainingNamespace: { Name: "Generic", ContainingNamespace: { Name: "Collections", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } } })
+            {
+                var item = named.TypeArguments[0];
+                return item.SpecialType == SpecialType.System_String ? CommandResultKind.Lines
+                    : IsJsonType(item) ? CommandResultKind.JsonLines
+                    : null;
+            }
+
+            if (named.Name != "Task" || named.ContainingNamespace is not { Name: "Tasks" } tasks || !IsSystemThreading(tasks.ContainingNamespace))
+            {
+                return null;
+            }
+
+            if (named.Arity == 0)
+            {
+                return CommandResultKind.Completion;
+            }
+
+            var result = named.TypeArguments[0];
             if (result.SpecialType == SpecialType.System_Int32)
             {
                 return CommandResultKind.ExitCode;
             }
 
+            if (result.SpecialType == SpecialType.System_String)
+            {
+                return CommandResultKind.Text;
+            }
+
             var inTypedSandbox = result.ContainingNamespace is { Name: "TypedSandbox", ContainingNamespace.IsGlobalNamespace: true };
-            return !inTypedSandbox || result.TypeKind == TypeKind.Error ? null
-                : result.Name == "ExecResult" ? CommandResultKind.Buffered
-                : result.Name == "ContainerProcess" ? CommandResultKind.Streaming
+            return inTypedSandbox && result.Name == "ExecResult" ? CommandResultKind.Buffered
+                : inTypedSandbox && result.Name == "ContainerProcess" ? CommandResultKind.Streaming
+                : IsJsonType(result) ? CommandResultKind.Json
                 : null;
         }
+
+        /// <summary>The T of a JSON result (<c>Task&lt;T&gt;</c>, <c>IAsyncEnumerable&lt;T&gt;</c>), or <see langword="null"/> for the other results.</summary>
+        public static ITypeSymbol? ResultTypeOf(ITypeSymbol type) =>
+            ClassifyReturnType(type) is CommandResultKind.Json or CommandResultKind.JsonLines ? ((INamedTypeSymbol)type).TypeArguments[0] : null;
+
+        /// <summary>What System.Text.Json can read into: not an error type, a type parameter, a pointer, a delegate or a Task.</summary>
+        private static bool IsJsonType(ITypeSymbol type) =>
+            type.TypeKind is not (TypeKind.Error or TypeKind.TypeParameter or TypeKind.Pointer or TypeKind.FunctionPointer or TypeKind.Delegate or TypeKind.Dynamic)
+            && !(type.Name is "Task" or "ValueTask" && type.ContainingNamespace is { Name: "Tasks" });
+
+        /// <summary>How a parameter reaches the command, and the option's or variable's name.</summary>
+        public static ParameterKind KindOf(IParameterSymbol parameter, out string? key)
+        {
+            key = null;
+            if (IsCancellationToken(parameter.Type))
+            {
+                return ParameterKind.CancellationToken;
+            }
+
+            foreach (var attribute in parameter.GetAttributes())
+            {
+                if (AttributeValues.Is(attribute, "OptionAttribute"))
+                {
+                    key = new AttributeValues(attribute).ConstructorString(0);
+                    return ParameterKind.Option;
+                }
+
+                if (AttributeValues.Is(attribute, "EnvAttribute"))
+                {
+                    key = new AttributeValues(attribute).ConstructorString(0);
+                    return ParameterKind.Env;
+                }
+
+                if (AttributeValues.Is(attribute, "StdinAttribute"))
+                {
+                    return ParameterKind.Stdin;
+                }
+            }
+
+            return ParameterKind.Placeholder;
+        }
+
+        /// <summary>Whether a value of this type becomes one argument per element: an array or an IEnumerable, but not a string.</summary>
+        public static bool IsCollection(ITypeSymbol type) =>
+            type.SpecialType != SpecialType.System_String
+            && (type is IArrayTypeSymbol
+                || type.SpecialType == SpecialType.System_Collections_IEnumerable
+                || type.AllInterfaces.Any(i => i.SpecialType == SpecialType.System_Collections_IEnumerable));
 
         /// <summary>Whether a parameter is a CancellationToken, which cancels the command instead of filling a placeholder.</summary>
         public static bool IsCancellationToken(ITypeSymbol type) =>
@@ -239,6 +320,48 @@ namespace TypedSandbox.Generators.Parsing
         // Compared part by part: ToDisplayString would build a string for every command and parameter.
         private static bool IsSystemThreading(INamespaceSymbol? ns) =>
             ns is { Name: "Threading", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } };
+
+        /// <summary>TSB0026 and TSB0012: [Option], [Stdin] and [Env] parameters.</summary>
+        private static void CheckParameters(IMethodSymbol method, IProblemSink sink)
+        {
+            var stdin = 0;
+            foreach (var parameter in method.Parameters)
+            {
+                var location = ProblemTarget.At(parameter.Locations.FirstOrDefault());
+                var marks = parameter.GetAttributes().Count(a => AttributeValues.Is(a, "OptionAttribute") || AttributeValues.Is(a, "EnvAttribute") || AttributeValues.Is(a, "StdinAttribute"));
+                if (marks > 1)
+                {
+                    sink.Report(DiagnosticDescriptors.UnsupportedParameter, location, null, parameter.Name, "has more than one of [Option], [Env] and [Stdin]; a parameter reaches the command one way");
+                    continue;
+                }
+
+                switch (KindOf(parameter, out var key))
+                {
+                    case ParameterKind.Stdin:
+                        var type = parameter.Type;
+                        var fits = type.SpecialType == SpecialType.System_String
+                            || type is IArrayTypeSymbol { ElementType.SpecialType: SpecialType.System_Byte }
+                            || type is { Name: "Stream", ContainingNamespace: { Name: "IO", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } };
+                        if (!fits)
+                        {
+                            sink.Report(DiagnosticDescriptors.UnsupportedParameter, location, null, parameter.Name, $"is [Stdin] of type '{type.ToDisplayString()}'; use string (UTF-8), byte[] or Stream");
+                        }
+
+                        if (++stdin == 2)
+                        {
+                            sink.Report(DiagnosticDescriptors.UnsupportedParameter, location, null, parameter.Name, "is a second [Stdin] parameter; a command has one stdin");
+                        }
+
+                        break;
+                    case ParameterKind.Option when string.IsNullOrWhiteSpace(key) || CommandTemplate.HasWhitespace(key!):
+                        sink.Report(DiagnosticDescriptors.UnsupportedParameter, location, null, parameter.Name, $"has option name '{key}'; give the option as the program expects it, such as \"-k\" or \"--maxfail=\"");
+                        break;
+                    case ParameterKind.Env:
+                        Report(EnvironmentKeys.Check(key), DiagnosticDescriptors.InvalidEnvironmentKey, location, sink);
+                        break;
+                }
+            }
+        }
 
         private static void CheckEntrypoint(AttributeValues entrypoint, IProblemSink sink)
         {
@@ -296,7 +419,7 @@ namespace TypedSandbox.Generators.Parsing
 
             CheckProgram(args, command.Data, sink);
 
-            var parameters = method.Parameters.Where(p => !IsCancellationToken(p.Type)).ToList();
+            var parameters = method.Parameters.Where(p => KindOf(p, out _) == ParameterKind.Placeholder).ToList();
             var names = parameters.Select(p => p.Name).ToList();
             var allowed = names.Count == 0 ? "the method has no parameters" : string.Join(", ", names.Select(n => "{" + n + "}"));
             for (var i = 0; i < args.Length; i++)
@@ -315,6 +438,17 @@ namespace TypedSandbox.Generators.Parsing
                 if (!template!.Placeholders.Contains(parameter.Name))
                 {
                     sink.Report(DiagnosticDescriptors.ParameterWithoutPlaceholder, ProblemTarget.At(parameter.Locations.FirstOrDefault()), null, parameter.Name);
+                }
+
+                if (IsCollection(parameter.Type))
+                {
+                    for (var i = 0; i < args.Length; i++)
+                    {
+                        if (args[i] != "{" + parameter.Name + "}" && CommandTemplate.PlaceholdersOf(args[i]).Contains(parameter.Name))
+                        {
+                            sink.Report(DiagnosticDescriptors.CollectionInsideArgument, ProblemTarget.ConstructorArgument(command.Data, 0, i), null, parameter.Name, args[i]);
+                        }
+                    }
                 }
             }
         }

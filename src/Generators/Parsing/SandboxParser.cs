@@ -64,7 +64,12 @@ namespace TypedSandbox.Generators.Parsing
             var ownDisposeAsync = type.GetMembers().OfType<IMethodSymbol>()
                 .Any(m => m.Parameters.IsEmpty && (m.Name == "DisposeAsync" || m.Name.EndsWith(".DisposeAsync", System.StringComparison.Ordinal)));
             // The analyzer reports the errors of a class the generator can complete; the generator only makes its bodies throw.
-            var spec = new SandboxClassSpec(ns, type.Name, type.DeclaredAccessibility == Accessibility.Public, errors.HasErrors, ownDisposeAsync, definition);
+            var spec = new SandboxClassSpec(ns, type.Name, type.DeclaredAccessibility == Accessibility.Public, errors.HasErrors, ownDisposeAsync, definition)
+            {
+                JsonContext = sandbox.Data.NamedArguments.FirstOrDefault(a => a.Key == "JsonContext").Value.Value is ITypeSymbol jsonContext
+                    ? jsonContext.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)
+                    : null,
+            };
             return new ClassParse(spec, default);
         }
 
@@ -92,6 +97,8 @@ namespace TypedSandbox.Generators.Parsing
                 SandboxChecks.IsCancellationToken(p.Type),
                 p.HasExplicitDefaultValue ? DefaultValue(p) : null)
             {
+                Kind = SandboxChecks.KindOf(p, out var key),
+                Key = key,
                 Modifier = p.IsParams ? "params" : p.RefKind switch
                 {
                     RefKind.Ref => "ref",
@@ -118,6 +125,9 @@ namespace TypedSandbox.Generators.Parsing
             spec = spec with
             {
                 IsStatic = method.IsStatic,
+                ResultType = SandboxChecks.ResultTypeOf(method.ReturnType)?.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
+                Env = Strings(command.Strings("Env")),
+                Secrets = Strings(command.Strings("Secrets")),
                 Namespace = OutermostNamespace(type),
                 TypeName = type.Name,
                 Declarations = declarations.ToEquatableArray(),

@@ -133,6 +133,27 @@ public sealed class ExecTimeoutException : SandboxException
 
     /// <inheritdoc cref="SandboxException(string, Exception)"/>
     public ExecTimeoutException(string message, Exception? innerException) : base(message, innerException) { }
+
+    /// <summary>Creates an exception for a process killed at its timeout, with the output it wrote until then.</summary>
+    /// <param name="message">What went wrong.</param>
+    /// <param name="result">Exit code 137 and the output so far.</param>
+    public ExecTimeoutException(string message, ExecResult result) : base(message) => Result = result;
+
+    /// <summary>The output the process wrote before it was killed, when known.</summary>
+    public ExecResult? Result { get; }
+}
+
+/// <summary>A command's stdout is not what its declared result type needs (for example not valid JSON for it).</summary>
+public sealed class ExecOutputException : SandboxException
+{
+    /// <summary>Creates an exception with no message.</summary>
+    public ExecOutputException() { }
+
+    /// <inheritdoc cref="SandboxException(string)"/>
+    public ExecOutputException(string message) : base(message) { }
+
+    /// <inheritdoc cref="SandboxException(string, Exception)"/>
+    public ExecOutputException(string message, Exception? innerException) : base(message, innerException) { }
 }
 
 /// <summary>A process run with <see cref="Sandbox.RunAsync"/> exited with a non-zero code and the caller asked for success.</summary>

@@ -305,10 +305,16 @@ public class SandboxAnalyzerTests
         partial class Runner
         {
             [Command("true")]
-            public partial {|TSB0018:Task<string>|} TextAsync();
+            public partial {|TSB0018:System.Collections.Generic.IEnumerable<string>|} LinesAsync();
 
             [Command("true")]
             public partial {|TSB0018:ValueTask<int>|} ValueAsync();
+
+            [Command("true")]
+            public partial {|TSB0018:Task<Task<int>>|} NestedAsync();
+
+            [Command("true")]
+            public partial Task<string> TextAsync();
 
             [Command("true")]
             public partial Task<int> FineAsync();
@@ -422,6 +428,62 @@ public class SandboxAnalyzerTests
         """);
 
     [Fact]
+    public Task Typed_parameters_and_every_result_form_have_no_diagnostics() => Verify.AnalyzerAsync("""
+        public sealed record Report(int Passed);
+
+        [Sandbox]
+        partial class Runner
+        {
+            [Command("pytest", "{files}", "--maxfail={maxFail}", Env = new[] { "CI=1" }, Secrets = new[] { "pypi" })]
+            public partial Task RunAsync(string[] files, int? maxFail = null, [Option("-k")] string? filter = null, [Option("-v")] bool verbose = false);
+
+            [Command("cat")]
+            public partial Task<string> CatAsync([Stdin] byte[] input, [Env("TOKEN")] string token);
+
+            [Command("report")]
+            public partial Task<Report> ReportAsync(CancellationToken cancellationToken);
+
+            [Command("seq", "3")]
+            public partial System.Collections.Generic.IAsyncEnumerable<string> LinesAsync();
+
+            [Command("events")]
+            public partial System.Collections.Generic.IAsyncEnumerable<Report> EventsAsync();
+        }
+        """);
+
+    [Fact]
+    public Task TSB0025_collection_placeholder_inside_a_longer_argument() => Verify.AnalyzerAsync("""
+        [Sandbox]
+        partial class Runner
+        {
+            [Command("pytest", {|TSB0025:"--files={files}"|}, "{files}")]
+            public partial Task RunAsync(string[] files);
+        }
+        """);
+
+    [Fact]
+    public Task TSB0026_unsupported_stdin_option_or_two_ways() => Verify.AnalyzerAsync("""
+        [Sandbox]
+        partial class Runner
+        {
+            [Command("cat")]
+            public partial Task<string> A([Stdin] int {|TSB0026:number|});
+
+            [Command("cat")]
+            public partial Task<string> B([Stdin] string first, [Stdin] string {|TSB0026:second|});
+
+            [Command("cat")]
+            public partial Task<string> C([Option("")] string? {|TSB0026:empty|} = null);
+
+            [Command("cat")]
+            public partial Task<string> D([Option("-x"), Env("X")] string? {|TSB0026:both|} = null);
+
+            [Command("cat")]
+            public partial Task<string> E([Env("1BAD")] string? {|TSB0012:bad|} = null);
+        }
+        """);
+
+    [Fact]
     public Task TSB0024_program_with_whitespace_is_a_warning() => Verify.AnalyzerAsync(
         """
         [Sandbox]
@@ -457,7 +519,7 @@ public class SandboxAnalyzerTests
     public void Every_descriptor_has_a_unique_id_and_a_help_link()
     {
         var descriptors = new Generators.Analyzers.SandboxAnalyzer().SupportedDiagnostics;
-        Assert.Equal(24, descriptors.Length);
+        Assert.Equal(26, descriptors.Length);
         Assert.Equal(descriptors.Length, descriptors.Select(d => d.Id).Distinct().Count());
         Assert.All(descriptors, d =>
         {

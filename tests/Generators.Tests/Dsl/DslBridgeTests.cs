@@ -18,7 +18,7 @@ public class DslBridgeTests
     [Fact]
     public void An_entrypoint_treats_double_braces_as_a_command_does_and_rejects_placeholders()
     {
-        var command = new CommandDefinition(["echo", "{{x}}"], []);
+        var command = new CommandDefinition(["echo", "{{x}}"], Array.Empty<string>());
         var entrypoint = new SandboxDefinition { Entrypoint = ["echo", "{{x}}"] };
 
         Assert.Equal(["echo", "{x}"], command.Render([]));
@@ -27,11 +27,50 @@ public class DslBridgeTests
     }
 
     [Fact]
-    public void Render_rejects_null_values_naming_the_parameter()
+    public void Render_leaves_out_an_argument_whose_value_is_null()
     {
-        var command = new CommandDefinition(["ls", "{path}"], ["path"]);
-        var error = Assert.Throws<ArgumentNullException>(() => command.Render([null]));
-        Assert.Equal("path", error.ParamName);
+        var command = new CommandDefinition(["pytest", "{path}", "--maxfail={max}"], ["path", "max"]);
+
+        Assert.Equal(["pytest", "tests"], command.Render(["tests", null]));
+        Assert.Equal(["pytest", "--maxfail=3"], command.Render([null, 3]));
+    }
+
+    [Fact]
+    public void Render_expands_a_whole_argument_collection_and_rejects_one_inside_a_longer_argument()
+    {
+        Assert.Equal(["pytest", "a.py", "b c.py"], new CommandDefinition(["pytest", "{files}"], ["files"]).Render([new List<string> { "a.py", "b c.py" }]));
+        Assert.Throws<InvalidArgumentException>(() => new CommandDefinition(["pytest", "-f{files}"], ["files"]).Render([new[] { "a" }]));
+    }
+
+    [Fact]
+    public void Options_are_appended_in_parameter_order()
+    {
+        var command = new CommandDefinition(["pytest"], [CommandParameter.Option("filter", "-k"), CommandParameter.Option("verbose", "-v"), CommandParameter.Option("max", "--maxfail="), CommandParameter.Option("marks", "-m")]);
+
+        Assert.Equal(["pytest"], command.Render([null, false, null, null]));
+        Assert.Equal(["pytest", "-k", "not slow", "-v", "--maxfail=3", "-m", "a", "-m", "b"], command.Render(["not slow", true, 3, new[] { "a", "b" }]));
+    }
+
+    [Fact]
+    public void Values_are_formatted_with_the_invariant_culture_and_dates_round_trip()
+    {
+        // A culture whose decimal separator is ',' (built by hand: the test host may run in globalization-invariant mode).
+        var previous = System.Globalization.CultureInfo.CurrentCulture;
+        var comma = (System.Globalization.CultureInfo)System.Globalization.CultureInfo.InvariantCulture.Clone();
+        comma.NumberFormat.NumberDecimalSeparator = ",";
+        System.Globalization.CultureInfo.CurrentCulture = comma;
+        try
+        {
+            var when = new DateTime(2026, 12, 5, 23, 30, 0, DateTimeKind.Utc);
+            Assert.Equal("1.5", CommandDefinition.Format(1.5));
+            Assert.Equal("2026-12-05T23:30:00.0000000Z", CommandDefinition.Format(when));
+            Assert.Equal("01:02:03", CommandDefinition.Format(new TimeSpan(1, 2, 3)));
+            Assert.Equal("Friday", CommandDefinition.Format(DayOfWeek.Friday));
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = previous;
+        }
     }
 
     [Fact]
@@ -123,11 +162,11 @@ public class DslBridgeTests
     [Fact]
     public void Command_options_follow_the_rule_book()
     {
-        var options = new CommandDefinition(["true"], []) { Timeout = "1m30s", Workdir = "/src" }.Options;
+        var options = new CommandDefinition(["true"], Array.Empty<string>()) { Timeout = "1m30s", Workdir = "/src" }.Options;
         Assert.Equal(TimeSpan.FromSeconds(90), options.Timeout);
         Assert.Equal("/src", options.Workdir);
-        Assert.Throws<InvalidArgumentException>(() => new CommandDefinition(["true"], []) { Timeout = "soon" }.Options);
-        Assert.Throws<InvalidArgumentException>(() => new CommandDefinition(["true"], []) { Timeout = "0s" }.Options);
-        Assert.Throws<InvalidArgumentException>(() => new CommandDefinition(["true"], []) { Workdir = "src" }.Options);
+        Assert.Throws<InvalidArgumentException>(() => new CommandDefinition(["true"], Array.Empty<string>()) { Timeout = "soon" }.Options);
+        Assert.Throws<InvalidArgumentException>(() => new CommandDefinition(["true"], Array.Empty<string>()) { Timeout = "0s" }.Options);
+        Assert.Throws<InvalidArgumentException>(() => new CommandDefinition(["true"], Array.Empty<string>()) { Workdir = "src" }.Options);
     }
 }

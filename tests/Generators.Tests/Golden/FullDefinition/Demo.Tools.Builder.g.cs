@@ -44,21 +44,21 @@ namespace Demo.Tools
             Entrypoint = new string[] { "sleep", "infinity" },
         };
 
-        private static readonly global::TypedSandbox.Dsl.CommandDefinition s_buildAsyncCommand = new global::TypedSandbox.Dsl.CommandDefinition(new string[] { "make", "-C", "{dir}", "TARGET={target}", "-j{jobs}" }, new string[] { "dir", "target", "jobs" })
+        private static readonly global::TypedSandbox.Dsl.CommandDefinition s_buildAsyncCommand = new global::TypedSandbox.Dsl.CommandDefinition(new string[] { "make", "-C", "{dir}", "TARGET={target}", "-j{jobs}" }, new global::TypedSandbox.Dsl.CommandParameter[] { global::TypedSandbox.Dsl.CommandParameter.Placeholder("dir"), global::TypedSandbox.Dsl.CommandParameter.Placeholder("target"), global::TypedSandbox.Dsl.CommandParameter.Placeholder("jobs") })
         {
             Timeout = "20m",
             Workdir = "/build/src",
         };
 
-        private static readonly global::TypedSandbox.Dsl.CommandDefinition s_followAsyncCommand = new global::TypedSandbox.Dsl.CommandDefinition(new string[] { "tail", "-f", "{file}" }, new string[] { "file" });
+        private static readonly global::TypedSandbox.Dsl.CommandDefinition s_followAsyncCommand = new global::TypedSandbox.Dsl.CommandDefinition(new string[] { "tail", "-f", "{file}" }, new global::TypedSandbox.Dsl.CommandParameter[] { global::TypedSandbox.Dsl.CommandParameter.Placeholder("file") });
 
-        private static readonly global::TypedSandbox.Dsl.CommandDefinition s_existsAsyncCommand = new global::TypedSandbox.Dsl.CommandDefinition(new string[] { "test", "-e", "{class}" }, new string[] { "class" });
+        private static readonly global::TypedSandbox.Dsl.CommandDefinition s_existsAsyncCommand = new global::TypedSandbox.Dsl.CommandDefinition(new string[] { "test", "-e", "{class}" }, new global::TypedSandbox.Dsl.CommandParameter[] { global::TypedSandbox.Dsl.CommandParameter.Placeholder("class") });
 
-        private static readonly global::TypedSandbox.Dsl.CommandDefinition s_pingAsyncCommand = new global::TypedSandbox.Dsl.CommandDefinition(new string[] { "true" }, global::System.Array.Empty<string>());
+        private static readonly global::TypedSandbox.Dsl.CommandDefinition s_pingAsyncCommand = new global::TypedSandbox.Dsl.CommandDefinition(new string[] { "true" }, global::System.Array.Empty<global::TypedSandbox.Dsl.CommandParameter>());
 
-        private static readonly global::TypedSandbox.Dsl.CommandDefinition s_echoAsyncCommand = new global::TypedSandbox.Dsl.CommandDefinition(new string[] { "echo", "{{literal}}", "{value}" }, new string[] { "value" });
+        private static readonly global::TypedSandbox.Dsl.CommandDefinition s_echoAsyncCommand = new global::TypedSandbox.Dsl.CommandDefinition(new string[] { "echo", "{{literal}}", "{value}" }, new global::TypedSandbox.Dsl.CommandParameter[] { global::TypedSandbox.Dsl.CommandParameter.Placeholder("value") });
 
-        private static readonly global::TypedSandbox.Dsl.CommandDefinition s_sleepAsyncCommand = new global::TypedSandbox.Dsl.CommandDefinition(new string[] { "sleep", "{seconds}{unit}" }, new string[] { "seconds", "unit" });
+        private static readonly global::TypedSandbox.Dsl.CommandDefinition s_sleepAsyncCommand = new global::TypedSandbox.Dsl.CommandDefinition(new string[] { "sleep", "{seconds}{unit}" }, new global::TypedSandbox.Dsl.CommandParameter[] { global::TypedSandbox.Dsl.CommandParameter.Placeholder("seconds"), global::TypedSandbox.Dsl.CommandParameter.Placeholder("unit") });
 
         private Builder(global::TypedSandbox.Sandbox sandbox)
         {

@@ -20,7 +20,7 @@ namespace Demo
             Secrets = new string[] { "my-secret" },
         };
 
-        private static readonly global::TypedSandbox.Dsl.CommandDefinition s_runTestsAsyncCommand = new global::TypedSandbox.Dsl.CommandDefinition(new string[] { "pytest", "-q", "{path}" }, new string[] { "path" });
+        private static readonly global::TypedSandbox.Dsl.CommandDefinition s_runTestsAsyncCommand = new global::TypedSandbox.Dsl.CommandDefinition(new string[] { "pytest", "-q", "{path}" }, new global::TypedSandbox.Dsl.CommandParameter[] { global::TypedSandbox.Dsl.CommandParameter.Placeholder("path") });
 
         private TestRunner(global::TypedSandbox.Sandbox sandbox)
         {
