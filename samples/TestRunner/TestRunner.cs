@@ -9,6 +9,9 @@ namespace TypedSandbox.Samples;
 partial class TestRunner
 {
     /// <summary>Runs the test suite at <paramref name="path"/>; the path is one argument, never seen by a shell.</summary>
+    /// <param name="path">The tests' directory or file.</param>
+    /// <param name="filter">pytest's <c>-k</c> expression; <see langword="null"/> runs every test.</param>
+    /// <param name="maxFail">Stops after this many failures (<c>--maxfail=N</c>); <see langword="null"/> never stops early.</param>
     [Command("pytest", "-q", "{path}")]
-    public partial Task<ExecResult> RunTestsAsync(string path);
+    public partial Task<ExecResult> RunTestsAsync(string path, [Option("-k")] string? filter = null, [Option("--maxfail=")] int? maxFail = null);
 }
