@@ -17,12 +17,12 @@ internal sealed class GeneratorStages(bool emit, bool modelsOnly = false) : IInc
     {
         var classes = context.SyntaxProvider
             .ForAttributeWithMetadataName("TypedSandbox.SandboxAttribute", static (node, _) => node is ClassDeclarationSyntax, SandboxParser.ParseClass)
-            .Where(static spec => spec is not null)
-            .Select(static (spec, _) => spec!);
+            .Where(static parse => parse.Spec is not null)
+            .Select(static (parse, _) => parse.Spec!);
         var commands = context.SyntaxProvider
             .ForAttributeWithMetadataName("TypedSandbox.CommandAttribute", static (node, _) => node is MethodDeclarationSyntax, SandboxParser.ParseCommand)
-            .Where(static spec => spec is not null)
-            .Select(static (spec, _) => spec!)
+            .Where(static parse => parse.Spec is { InSandboxClass: true })
+            .Select(static (parse, _) => parse.Spec!)
             .Collect()
             .Select(static (all, _) => new CommandsByType(all));
         if (!emit)
