@@ -2,6 +2,7 @@ namespace TypedSandbox.Dsl;
 
 /// <summary>What <c>[SecretFromEnvironment]</c> declares: host environment variables copied into the sandbox.</summary>
 /// <param name="Variables">The variable names.</param>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public sealed record EnvironmentSecret(IReadOnlyList<string> Variables)
 {
     /// <summary>When <see langword="true"/>, a variable missing on the host fails the creation; otherwise it is skipped.</summary>

@@ -3,6 +3,7 @@ using TypedSandbox.Validation;
 namespace TypedSandbox.Dsl;
 
 /// <summary>What <c>[SandboxImage]</c> declares: a registry reference or a Debian base, and build steps.</summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public sealed class ImageDefinition
 {
     /// <summary>The Debian suite used when neither a reference nor a suite is given.</summary>

@@ -9,6 +9,7 @@ namespace TypedSandbox.Dsl;
 /// Creating, finding and listing sandboxes happen here, so generated code stays a few obvious lines. Every rule the
 /// analyzers check at compile time is checked again here, by the same validation code, before anything is sent.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public sealed class SandboxDefinition
 {
     /// <summary>The app used when a class declares none.</summary>
