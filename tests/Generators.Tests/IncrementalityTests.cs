@@ -9,7 +9,7 @@ namespace TypedSandbox.Generators.Tests;
 public class IncrementalityTests
 {
     private static readonly string[] StepNames =
-        [SandboxGenerator.Steps.Classes, SandboxGenerator.Steps.Commands, SandboxGenerator.Steps.Models];
+        [SandboxGenerator.Steps.ClassParses, SandboxGenerator.Steps.CommandParses, SandboxGenerator.Steps.Classes, SandboxGenerator.Steps.Commands, SandboxGenerator.Steps.Models];
 
     private const string Runner = """
         using System.Threading.Tasks;
