@@ -26,7 +26,7 @@ public class SecurityEngine : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _engine = await TestEngine.StartAsync(Runtime).ConfigureAwait(false);
-        _client = CreateClient(Engine.Url);
+        _client = CreateClient(Engine.Url, Engine.Token.Id, Engine.Token.Secret);
         _app = await Client.Apps.FromNameAsync("security-tests", createIfMissing: true).ConfigureAwait(false);
     }
 
@@ -43,8 +43,9 @@ public class SecurityEngine : IAsyncLifetime
         }
     }
 
-    /// <summary>A client of <paramref name="url"/> that ignores the machine's MODAL_* variables and config file.</summary>
-    internal static SandboxClient CreateClient(Uri url, string tokenId = "ak-test", string tokenSecret = "as-test")
+    /// <summary>A client of <paramref name="url"/> presenting the given token pair (the engine's is <c>Engine.Token</c>),
+    /// ignoring the machine's MODAL_* variables and config file.</summary>
+    internal static SandboxClient CreateClient(Uri url, string tokenId, string tokenSecret)
     {
         var home = Path.Combine(Path.GetTempPath(), "tsb-no-home");
         var settings = ClientSettingsResolver.Resolve(

@@ -14,14 +14,18 @@ public static class EngineCommandLine
     public const string Usage = """
         Usage: typedsandbox-server [options]
           --port N                 TCP port on the bind address (default 8765; 0 = any free port)
-          --bind ADDRESS           address to listen on (default 127.0.0.1; beyond loopback needs a token pair)
+          --bind ADDRESS           address to listen on (default 127.0.0.1; beyond loopback needs --tls-cert/--tls-key)
           --state-dir DIR          database, images, volumes (default $TYPEDSANDBOX_STATE_DIR or /var/lib/typedsandbox)
           --runtime crun|runsc     OCI runtime isolating sandboxes (default crun; runsc = gVisor)
           --registry-mirror URL    mirror tried first for Docker Hub images; repeatable
                                    (also $TYPEDSANDBOX_REGISTRY_MIRRORS, comma-separated)
-          --token-id ID --token-secret SECRET
-                                   credentials callers must send when listening beyond loopback
-                                   (also $TYPEDSANDBOX_TOKEN_ID / $TYPEDSANDBOX_TOKEN_SECRET)
+          --token-file FILE        the token pair every caller must send (lines token_id = "..." and
+                                   token_secret = "..."); also $TYPEDSANDBOX_TOKEN_ID / $TYPEDSANDBOX_TOKEN_SECRET.
+                                   Default: a pair generated at the first start and kept in the state directory.
+                                   Either way the engine writes <state-dir>/modal.toml (0600) for clients:
+                                   MODAL_CONFIG_PATH=<state-dir>/modal.toml
+          --tls-cert FILE --tls-key FILE
+                                   serve TLS with this PEM certificate and key (required beyond loopback)
           --help                   show this text
         Named secrets: typedsandbox-server secret set NAME KEY=VALUE... [--state-dir DIR]  (also list, delete;
                        `secret --help` for details)
@@ -35,8 +39,8 @@ public static class EngineCommandLine
         var options = new EngineOptions
         {
             StateDirectory = environment("TYPEDSANDBOX_STATE_DIR") is { Length: > 0 } state ? state : EngineOptions.DefaultStateDirectory(),
-            TokenId = environment("TYPEDSANDBOX_TOKEN_ID"),
-            TokenSecret = environment("TYPEDSANDBOX_TOKEN_SECRET"),
+            TokenId = environment("TYPEDSANDBOX_TOKEN_ID") is { Length: > 0 } id ? id : null,
+            TokenSecret = environment("TYPEDSANDBOX_TOKEN_SECRET") is { Length: > 0 } secret ? secret : null,
         };
         var mirrors = new List<string>();
         for (var i = 0; i < args.Count; i++)
@@ -45,6 +49,13 @@ public static class EngineCommandLine
             if (name is "--help" or "-h")
             {
                 return new ParsedCommandLine(null, ShowHelp: true, null);
+            }
+
+            if (name is "--token-secret" or "--token-id")
+            {
+                // A secret on a command line is visible to every local account in ps and /proc/*/cmdline.
+                return Fail($"'{name}' was removed: a token on the command line is visible to every local account. " +
+                    "Use --token-file FILE (lines token_id = \"...\" and token_secret = \"...\") or $TYPEDSANDBOX_TOKEN_ID and $TYPEDSANDBOX_TOKEN_SECRET.");
             }
 
             if (i + 1 >= args.Count)
@@ -74,11 +85,14 @@ public static class EngineCommandLine
                 case "--registry-mirror":
                     mirrors.Add(value);
                     break;
-                case "--token-id":
-                    options = options with { TokenId = value };
+                case "--token-file":
+                    options = options with { TokenFile = Path.GetFullPath(value) };
                     break;
-                case "--token-secret":
-                    options = options with { TokenSecret = value };
+                case "--tls-cert":
+                    options = options with { TlsCertificatePath = Path.GetFullPath(value) };
+                    break;
+                case "--tls-key":
+                    options = options with { TlsKeyPath = Path.GetFullPath(value) };
                     break;
                 default:
                     return Fail($"'{name}' is not a known switch.");
