@@ -19,6 +19,7 @@ public sealed partial class ImageStore : IDisposable
     private const string HashDomain = "typedsandbox-image-v1";
     private const int LogTailLines = 20;
     private const int FailureOutputLines = 10;
+    private const int FailureLineChars = 1000;
 
     private readonly ImageStoreOptions _options;
     private readonly IBuildStepExecutor? _executor;
@@ -465,7 +466,7 @@ public sealed partial class ImageStore : IDisposable
                 var lines = tail.Lines();
                 throw new ImageBuildFailedException(instruction.Text, exitCode, lines,
                     $"Image build step '{instruction.Text}' failed with exit code {exitCode}" +
-                    (lines.Count > 0 ? $"; last output:\n{string.Join("\n", lines.TakeLast(FailureOutputLines))}" : "."));
+                    (lines.Count > 0 ? $"; last output:\n{string.Join("\n", lines.TakeLast(FailureOutputLines).Select(Shorten))}" : "."));
             }
 
             if (!Directory.EnumerateFileSystemEntries(upper).Any())
@@ -514,6 +515,9 @@ public sealed partial class ImageStore : IDisposable
             ImageStoreLayout.DeletePath(work);
         }
     }
+
+    /// <summary>A log line as the failure message quotes it: the message goes to the client whole, the log keeps the rest.</summary>
+    private static string Shorten(string line) => line.Length <= FailureLineChars ? line : line[..FailureLineChars] + "…";
 
     private bool LayersPresent(StoredImage stored) => stored.Layers.All(l => Directory.Exists(_layout.LayerDir(l)));
 
