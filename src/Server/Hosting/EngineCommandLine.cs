@@ -19,6 +19,9 @@ public static class EngineCommandLine
           --runtime crun|runsc     OCI runtime isolating sandboxes (default crun; runsc = gVisor)
           --registry-mirror URL    mirror tried first for Docker Hub images; repeatable
                                    (also $TYPEDSANDBOX_REGISTRY_MIRRORS, comma-separated)
+          --registry-allow-network CIDR
+                                   loopback/private network registries, their redirects and token
+                                   services may reach besides each registry's own host:port; repeatable
           --token-id ID --token-secret SECRET
                                    credentials callers must send when listening beyond loopback
                                    (also $TYPEDSANDBOX_TOKEN_ID / $TYPEDSANDBOX_TOKEN_SECRET)
@@ -39,6 +42,7 @@ public static class EngineCommandLine
             TokenSecret = environment("TYPEDSANDBOX_TOKEN_SECRET"),
         };
         var mirrors = new List<string>();
+        var allowedNetworks = new List<IPNetwork>();
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
@@ -74,6 +78,17 @@ public static class EngineCommandLine
                 case "--registry-mirror":
                     mirrors.Add(value);
                     break;
+                case RegistryAddressPolicy.CommandLineSwitch:
+                    try
+                    {
+                        allowedNetworks.Add(RegistryAddressPolicy.ParseNetwork(value));
+                    }
+                    catch (ArgumentException exception)
+                    {
+                        return Fail(exception.Message);
+                    }
+
+                    break;
                 case "--token-id":
                     options = options with { TokenId = value };
                     break;
@@ -91,6 +106,7 @@ public static class EngineCommandLine
             {
                 RegistryMirrors = RegistryMirror.ParseAll(
                     [.. mirrors.SelectMany(m => new[] { RegistryMirror.CommandLineSwitch, m })], environment(RegistryMirror.EnvironmentVariable)),
+                RegistryAllowedNetworks = allowedNetworks,
             };
         }
         catch (ArgumentException exception)

@@ -24,6 +24,12 @@ public sealed record EngineOptions
     /// <summary>Registry mirrors tried first for Docker Hub references (plain HTTP only on loopback).</summary>
     public IReadOnlyList<RegistryMirror> RegistryMirrors { get; init; } = [];
 
+    /// <summary>Non-public networks registries, their redirects and token services may reach besides each registry's own host and port.</summary>
+    public IReadOnlyList<IPNetwork> RegistryAllowedNetworks { get; init; } = [];
+
+    /// <summary>The most one image pull may unpack (decompressed bytes).</summary>
+    public long MaxImageBytes { get; init; } = ImageStoreOptions.DefaultMaxImageBytes;
+
     /// <summary>The token id callers must present when the engine listens beyond loopback.</summary>
     public string? TokenId { get; init; }
 
