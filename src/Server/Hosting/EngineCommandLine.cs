@@ -26,6 +26,9 @@ public static class EngineCommandLine
                                    MODAL_CONFIG_PATH=<state-dir>/modal.toml
           --tls-cert FILE --tls-key FILE
                                    serve TLS with this PEM certificate and key (required beyond loopback)
+          --registry-allow-network CIDR
+                                   loopback/private network registries, their redirects and token
+                                   services may reach besides each registry's own host:port; repeatable
           --help                   show this text
         Named secrets: typedsandbox-server secret set NAME KEY=VALUE... [--state-dir DIR]  (also list, delete;
                        `secret --help` for details)
@@ -43,6 +46,7 @@ public static class EngineCommandLine
             TokenSecret = environment("TYPEDSANDBOX_TOKEN_SECRET") is { Length: > 0 } secret ? secret : null,
         };
         var mirrors = new List<string>();
+        var allowedNetworks = new List<IPNetwork>();
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
@@ -88,6 +92,17 @@ public static class EngineCommandLine
                 case "--token-file":
                     options = options with { TokenFile = Path.GetFullPath(value) };
                     break;
+                case RegistryAddressPolicy.CommandLineSwitch:
+                    try
+                    {
+                        allowedNetworks.Add(RegistryAddressPolicy.ParseNetwork(value));
+                    }
+                    catch (ArgumentException exception)
+                    {
+                        return Fail(exception.Message);
+                    }
+
+                    break;
                 case "--tls-cert":
                     options = options with { TlsCertificatePath = Path.GetFullPath(value) };
                     break;
@@ -105,6 +120,7 @@ public static class EngineCommandLine
             {
                 RegistryMirrors = RegistryMirror.ParseAll(
                     [.. mirrors.SelectMany(m => new[] { RegistryMirror.CommandLineSwitch, m })], environment(RegistryMirror.EnvironmentVariable)),
+                RegistryAllowedNetworks = allowedNetworks,
             };
         }
         catch (ArgumentException exception)

@@ -108,6 +108,8 @@ public sealed partial class EngineHost : IAsyncDisposable
             {
                 StateDirectory = Path.Combine(options.StateDirectory, "images"),
                 RegistryMirrors = options.RegistryMirrors,
+                RegistryAllowedNetworks = options.RegistryAllowedNetworks,
+                MaxImageBytes = options.MaxImageBytes,
             },
             new SandboxBuildStepExecutor(sp.GetRequiredService<IContainerRuntime>(), Path.Combine(options.StateDirectory, "images", "scratch")),
             sp.GetRequiredService<ILogger<ImageStore>>()));

@@ -24,6 +24,12 @@ public sealed record EngineOptions
     /// <summary>Registry mirrors tried first for Docker Hub references (plain HTTP only on loopback).</summary>
     public IReadOnlyList<RegistryMirror> RegistryMirrors { get; init; } = [];
 
+    /// <summary>Non-public networks registries, their redirects and token services may reach besides each registry's own host and port.</summary>
+    public IReadOnlyList<IPNetwork> RegistryAllowedNetworks { get; init; } = [];
+
+    /// <summary>The most one image pull may unpack (decompressed bytes).</summary>
+    public long MaxImageBytes { get; init; } = ImageStoreOptions.DefaultMaxImageBytes;
+
     /// <summary>
     /// A file holding the token pair callers must present (<c>token_id = "…"</c> and <c>token_secret = "…"</c> lines);
     /// null uses <see cref="TokenId"/>/<see cref="TokenSecret"/>, else the pair the engine generates at its first start.

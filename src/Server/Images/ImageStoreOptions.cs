@@ -36,4 +36,19 @@ public sealed record ImageStoreOptions
 
     /// <summary>Time allowed to open a connection to a registry.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>The default of <see cref="MaxImageBytes"/>: 32 GiB.</summary>
+    public const long DefaultMaxImageBytes = 32L * 1024 * 1024 * 1024;
+
+    /// <summary>
+    /// The most one pull may write when it unpacks its layers (decompressed bytes; layers already in the store are
+    /// free). A pull also stops before the store's file system is nearly full.
+    /// </summary>
+    public long MaxImageBytes { get; init; } = DefaultMaxImageBytes;
+
+    /// <summary>
+    /// Non-public networks (loopback, private, link-local) registries, their redirects and token services may reach
+    /// besides each registry's own configured host and port. Empty by default.
+    /// </summary>
+    public IReadOnlyList<System.Net.IPNetwork> RegistryAllowedNetworks { get; init; } = [];
 }

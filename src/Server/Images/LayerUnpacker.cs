@@ -24,7 +24,11 @@ internal sealed class LayerUnpacker
     public LayerUnpacker(ILogger logger) => _logger = logger;
 
     /// <summary>Opens <paramref name="blobPath"/>, detects its compression from the magic bytes and unpacks it into <paramref name="targetDir"/>.</summary>
-    public async Task UnpackAsync(string blobPath, string targetDir, CancellationToken cancellationToken)
+    public Task UnpackAsync(string blobPath, string targetDir, CancellationToken cancellationToken) =>
+        UnpackAsync(blobPath, targetDir, budget: null, cancellationToken);
+
+    /// <summary>Like <see cref="UnpackAsync(string, string, CancellationToken)"/>, charging every decompressed byte to <paramref name="budget"/>.</summary>
+    public async Task UnpackAsync(string blobPath, string targetDir, UnpackBudget? budget, CancellationToken cancellationToken)
     {
         var file = new FileStream(blobPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
         await using (file.ConfigureAwait(false))
@@ -44,6 +48,12 @@ internal sealed class LayerUnpacker
             else
             {
                 tar = file;
+            }
+
+            // The bound applies to the decompressed stream: a few MB of gzip can inflate without end.
+            if (budget is not null)
+            {
+                tar = budget.Wrap(tar);
             }
 
             await using (tar.ConfigureAwait(false))
