@@ -49,7 +49,8 @@ public sealed class EngineHost : IAsyncDisposable
             throw new ArgumentException(problem, nameof(options));
         }
 
-        Directory.CreateDirectory(options.StateDirectory);
+        var ids = options.SandboxIds ?? SubordinateIds.Ensure();
+        StateDirectoryModes.Secure(options.StateDirectory, ids);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         if (configureLogging is null)
@@ -78,17 +79,23 @@ public sealed class EngineHost : IAsyncDisposable
         services.AddSingleton<TokenAuthority>();
         services.AddSingleton<AppRegistry>();
         services.AddSingleton<SecretStore>();
-        services.AddSingleton(sp => new VolumeStore(database, Path.Combine(options.StateDirectory, "volumes"), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new VolumeStore(database, Path.Combine(options.StateDirectory, "volumes"), sp.GetRequiredService<TimeProvider>(), ids));
         services.AddSingleton(sp => new ImageStore(
             new ImageStoreOptions
             {
                 StateDirectory = Path.Combine(options.StateDirectory, "images"),
                 RegistryMirrors = options.RegistryMirrors,
+                SandboxIds = ids,
             },
             new SandboxBuildStepExecutor(sp.GetRequiredService<IContainerRuntime>(), Path.Combine(options.StateDirectory, "images", "scratch")),
             sp.GetRequiredService<ILogger<ImageStore>>()));
         services.AddSingleton<ImageBuilds>();
-        var runtimeOptions = new ContainerRuntimeOptions { Runtime = options.Runtime, StateDirectory = Path.Combine(options.StateDirectory, "sandboxes") };
+        var runtimeOptions = new ContainerRuntimeOptions
+        {
+            Runtime = options.Runtime,
+            StateDirectory = Path.Combine(options.StateDirectory, "sandboxes"),
+            UserNamespace = ids,
+        };
         services.AddSingleton(sp => ContainerRuntimeFactory.Create(runtimeOptions, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<SandboxManager>();
         services.AddSingleton(sp => new FilesystemSnapshots(
