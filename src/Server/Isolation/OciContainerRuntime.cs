@@ -72,7 +72,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
                 : SandboxNetwork.Blocked(logger);
             await WriteEtcFilesAsync(spec, resources, ct).ConfigureAwait(false);
             var config = OciConfig.Build(new OciConfig.Inputs(spec, _flavor, resources.RootfsPath, _agentDirectory,
-                resources.EtcDirectory, resources.CgroupsPath, resources.Network.NamespacePath, _options.UserNamespace));
+                resources.EtcDirectory, resources.CgroupsPath, resources.Network.NamespacePath, UserNamespaceFor(resources.Network)));
             await File.WriteAllTextAsync(Path.Combine(bundle, "config.json"), config.ToJsonString(), ct).ConfigureAwait(false);
 
             var runtime = StartRuntime(spec.Id, bundle, resources.Network.IsOpen, logger, out var stderrTail);
@@ -113,6 +113,15 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             throw;
         }
     }
+
+    /// <summary>
+    /// The id range of a sandbox's user namespace. runsc 2022 (Debian 12) starts its sandbox inside the container's user
+    /// namespace only with host networking, and then fails to set up its chroot ("error converting mounts"): under runsc
+    /// an open network runs without one (its gofer writes as host root; the state directory stays closed to host users
+    /// and the rootfs mount is nosuid,nodev). With --network=none, runsc's gofer runs in the range and writes files as it.
+    /// </summary>
+    private SandboxIdRange? UserNamespaceFor(SandboxNetwork network) =>
+        _flavor == RuntimeFlavor.Runsc && network.IsOpen ? null : _options.UserNamespace;
 
     private Process StartRuntime(string id, string bundle, bool hostNetwork, ILogger logger, out ConcurrentQueue<string> stderrTail)
     {

@@ -52,6 +52,28 @@ public sealed class LayerUnpackerTests : IDisposable
     }
 
     [Fact]
+    public async Task WithAnIdRange_OwnersAreShifted_SetuidKept_FileCapabilitiesDropped()
+    {
+        var ids = new TypedSandbox.Server.Isolation.SandboxIdRange(200_000, 65536);
+        var target = Path.Combine(_dir.Path, "shifted-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(target);
+        var layer = new LayerBuilder()
+            .File("bin/su", "#!/bin/sh\n", mode: 0b100_111_101_101)
+            .Add(new PaxTarEntry(TarEntryType.RegularFile, "bin/cap", new Dictionary<string, string>
+            {
+                ["SCHILY.xattr.security.capability"] = "\u0001\u0000\u0000\u0002",
+            }) { Mode = (UnixFileMode)0b111_101_101 });
+        using var tar = new MemoryStream(layer.Build().Tar);
+
+        await new LayerUnpacker(NullLogger.Instance, ids).UnpackTarAsync(tar, target, CancellationToken.None);
+
+        var su = TypedSandbox.Server.Images.NativeFileSystem.LStat(Path.Combine(target, "bin/su"));
+        Assert.Equal((200_000, 200_000, 0b100_111_101_101), (su.Uid, su.Gid, su.Mode & 0xFFF));
+        Assert.Equal(200_000, TypedSandbox.Server.Images.NativeFileSystem.LStat(target).Uid);
+        Assert.Null(FileProbe.GetXattr(Path.Combine(target, "bin/cap"), "security.capability"));
+    }
+
+    [Fact]
     public async Task ForgedOverlayXattrs_AreDropped_OtherXattrsKept()
     {
         var entry = new PaxTarEntry(TarEntryType.Directory, "dir/", new Dictionary<string, string>
