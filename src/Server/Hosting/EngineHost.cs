@@ -59,7 +59,8 @@ public sealed partial class EngineHost : IAsyncDisposable
             throw new ArgumentException(problem, nameof(options));
         }
 
-        Directory.CreateDirectory(options.StateDirectory);
+        var ids = options.SandboxIds ?? SubordinateIds.Ensure();
+        StateDirectoryModes.Secure(options.StateDirectory, ids);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         if (configureLogging is null)
@@ -102,7 +103,7 @@ public sealed partial class EngineHost : IAsyncDisposable
         services.AddSingleton(sp => EngineCredentials.Resolve(options, sp.GetRequiredService<ILogger<EngineHost>>()));
         services.AddSingleton<AppRegistry>();
         services.AddSingleton<SecretStore>();
-        services.AddSingleton(sp => new VolumeStore(database, Path.Combine(options.StateDirectory, "volumes"), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new VolumeStore(database, Path.Combine(options.StateDirectory, "volumes"), sp.GetRequiredService<TimeProvider>(), ids));
         services.AddSingleton(sp => new ImageStore(
             new ImageStoreOptions
             {
@@ -110,11 +111,17 @@ public sealed partial class EngineHost : IAsyncDisposable
                 RegistryMirrors = options.RegistryMirrors,
                 RegistryAllowedNetworks = options.RegistryAllowedNetworks,
                 MaxImageBytes = options.MaxImageBytes,
+                SandboxIds = ids,
             },
             new SandboxBuildStepExecutor(sp.GetRequiredService<IContainerRuntime>(), Path.Combine(options.StateDirectory, "images", "scratch")),
             sp.GetRequiredService<ILogger<ImageStore>>()));
         services.AddSingleton<ImageBuilds>();
-        var runtimeOptions = new ContainerRuntimeOptions { Runtime = options.Runtime, StateDirectory = Path.Combine(options.StateDirectory, "sandboxes") };
+        var runtimeOptions = new ContainerRuntimeOptions
+        {
+            Runtime = options.Runtime,
+            StateDirectory = Path.Combine(options.StateDirectory, "sandboxes"),
+            UserNamespace = ids,
+        };
         services.AddSingleton(sp => ContainerRuntimeFactory.Create(runtimeOptions, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<SandboxManager>();
         services.AddSingleton(sp => new FilesystemSnapshots(

@@ -1,5 +1,6 @@
 using System.Net;
 using TypedSandbox.Server.Images;
+using TypedSandbox.Server.Isolation;
 
 namespace TypedSandbox.Server.Hosting;
 
@@ -20,6 +21,12 @@ public sealed record EngineOptions
 
     /// <summary>The OCI runtime: <c>crun</c> (default) or <c>runsc</c> (gVisor).</summary>
     public string Runtime { get; init; } = "crun";
+
+    /// <summary>
+    /// The host uid/gid range root inside sandboxes maps onto; null (the default) takes the <c>typedsandbox</c> entry
+    /// of /etc/subuid and /etc/subgid, adding one at a free range when missing.
+    /// </summary>
+    public SandboxIdRange? SandboxIds { get; init; }
 
     /// <summary>Registry mirrors tried first for Docker Hub references (plain HTTP only on loopback).</summary>
     public IReadOnlyList<RegistryMirror> RegistryMirrors { get; init; } = [];
@@ -71,6 +78,11 @@ public sealed record EngineOptions
         if (Runtime is not ("crun" or "runsc" or "runc"))
         {
             return $"--runtime '{Runtime}' is not supported; use crun (default), runc or runsc.";
+        }
+
+        if (SandboxIds?.Validate() is { } idProblem)
+        {
+            return idProblem;
         }
 
         if (string.IsNullOrEmpty(TokenId) != string.IsNullOrEmpty(TokenSecret))

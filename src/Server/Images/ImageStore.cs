@@ -41,11 +41,21 @@ public sealed partial class ImageStore : IDisposable
         _options = options;
         _executor = executor;
         _logger = logger;
-        _layout = new ImageStoreLayout(options.StateDirectory);
+        _layout = new ImageStoreLayout(options.StateDirectory, options.SandboxIds);
         _layout.RemoveAbandonedTemp();
+        if (options.SandboxIds is not null)
+        {
+            // Layers unpacked for another id range (or before user namespaces) would show sandboxes foreign owners.
+            foreach (var stale in _layout.StaleLayerDirectories())
+            {
+                ImageLog.StaleLayersRemoved(logger, stale);
+                ImageStoreLayout.DeletePath(stale);
+            }
+        }
+
         _registry = new RegistryClient(
             options.RegistryMirrors, options.Platform, options.ConnectTimeout, new RegistryAddressPolicy(options.RegistryAllowedNetworks), logger);
-        _unpacker = new LayerUnpacker(logger);
+        _unpacker = new LayerUnpacker(logger, options.SandboxIds);
         _debian = new DebianBootstrap(options.MmdebstrapPath, options.DebianMirror);
     }
 
@@ -428,6 +438,11 @@ public sealed partial class ImageStore : IDisposable
                     Directory.CreateDirectory(work);
                     var rootfs = Path.Combine(work, "rootfs");
                     await _debian.BuildAsync(target, rootfs, log, cancellationToken).ConfigureAwait(false);
+                    if (_options.SandboxIds is { } ids)
+                    {
+                        NativeFileSystem.ShiftOwnership(rootfs, ids);
+                    }
+
                     _layout.CommitLayer(rootfs, layerName);
                 }
                 finally
@@ -506,6 +521,11 @@ public sealed partial class ImageStore : IDisposable
             {
                 current = Path.Combine(current, part);
                 Directory.CreateDirectory(current);
+                if (_options.SandboxIds is { } ids)
+                {
+                    NativeFileSystem.LChown(current, ids.HostId, ids.HostId);
+                }
+
                 NativeFileSystem.Chmod(current, 0b111_101_101); // 0755 whatever the umask.
             }
 

@@ -34,6 +34,12 @@ public sealed record ImageStoreOptions
     /// <summary>Platform picked from manifest lists; defaults to this machine's (linux/amd64 or linux/arm64).</summary>
     public OciPlatform Platform { get; init; } = OciPlatform.Current;
 
+    /// <summary>
+    /// The sandboxes' host id range: unpacked layers are owned by it (id n of a layer becomes <c>HostId + n</c>), so no
+    /// file of an image is owned by host root. Null keeps the layers' own ids (for a store no sandbox runs from).
+    /// </summary>
+    public Isolation.SandboxIdRange? SandboxIds { get; init; }
+
     /// <summary>Time allowed to open a connection to a registry.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
 

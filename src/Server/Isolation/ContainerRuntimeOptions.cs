@@ -18,6 +18,13 @@ public sealed record ContainerRuntimeOptions
     /// <summary>Parent cgroup (under every v1 controller) of all sandboxes.</summary>
     public string CgroupParent { get; init; } = "typedsandbox";
 
+    /// <summary>
+    /// The host id range root inside every sandbox maps onto (each sandbox gets its own user namespace over it); the
+    /// engine always sets one (<see cref="SubordinateIds.Ensure"/>). Null runs sandboxes without a user namespace, so
+    /// root inside is root on the host: only the isolation layer's own tests, over hand-made root-owned layers, do that.
+    /// </summary>
+    public SandboxIdRange? UserNamespace { get; init; }
+
     /// <summary>The user-mode network stack for open networking.</summary>
     public string SlirpBinary { get; init; } = "slirp4netns";
 }

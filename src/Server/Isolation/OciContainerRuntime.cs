@@ -52,6 +52,18 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             var work = spec.WritableLayer?.WorkDirectory ?? resources.WorkDirectory;
             foreach (var dir in new[] { upper, work, resources.RootfsPath, resources.EtcDirectory })
                 Directory.CreateDirectory(dir);
+            if (_options.UserNamespace is { } ids)
+            {
+                // The runtime opens the rootfs and mount sources from inside the user namespace: the bundle must be
+                // searchable by the sandboxes' root group (and by no other host user).
+                Images.NativeFileSystem.LChown(bundle, 0, ids.HostId);
+                Images.NativeFileSystem.Chmod(bundle, 0b111_001_000);
+                Images.NativeFileSystem.LChown(Path.GetDirectoryName(bundle)!, 0, ids.HostId);
+                Images.NativeFileSystem.Chmod(Path.GetDirectoryName(bundle)!, 0b111_001_000);
+                // The upper dir is the sandbox's "/" (overlayfs shows its owner and mode): root inside must own it.
+                Images.NativeFileSystem.LChown(upper, ids.HostId, ids.HostId);
+                Images.NativeFileSystem.Chmod(upper, 0b111_101_101);
+            }
             LinuxNative.MountOverlay(spec.LayerDirs, upper, work, resources.RootfsPath);
             resources.OverlayMounted = true;
 
@@ -60,7 +72,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
                 : SandboxNetwork.Blocked(logger);
             await WriteEtcFilesAsync(spec, resources, ct).ConfigureAwait(false);
             var config = OciConfig.Build(new OciConfig.Inputs(spec, _flavor, resources.RootfsPath, _agentDirectory,
-                resources.EtcDirectory, resources.CgroupsPath, resources.Network.NamespacePath));
+                resources.EtcDirectory, resources.CgroupsPath, resources.Network.NamespacePath, UserNamespaceFor(resources.Network)));
             await File.WriteAllTextAsync(Path.Combine(bundle, "config.json"), config.ToJsonString(), ct).ConfigureAwait(false);
 
             var runtime = StartRuntime(spec.Id, bundle, resources.Network.IsOpen, logger, out var stderrTail);
@@ -101,6 +113,15 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             throw;
         }
     }
+
+    /// <summary>
+    /// The id range of a sandbox's user namespace. runsc 2022 (Debian 12) starts its sandbox inside the container's user
+    /// namespace only with host networking, and then fails to set up its chroot ("error converting mounts"): under runsc
+    /// an open network runs without one (its gofer writes as host root; the state directory stays closed to host users
+    /// and the rootfs mount is nosuid,nodev). With --network=none, runsc's gofer runs in the range and writes files as it.
+    /// </summary>
+    private SandboxIdRange? UserNamespaceFor(SandboxNetwork network) =>
+        _flavor == RuntimeFlavor.Runsc && network.IsOpen ? null : _options.UserNamespace;
 
     private Process StartRuntime(string id, string bundle, bool hostNetwork, ILogger logger, out ConcurrentQueue<string> stderrTail)
     {

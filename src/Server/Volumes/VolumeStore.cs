@@ -1,10 +1,20 @@
 using TypedSandbox.Server.Engine;
+using TypedSandbox.Server.Images;
+using TypedSandbox.Server.Isolation;
 using TypedSandbox.Server.State;
 
 namespace TypedSandbox.Server.Volumes;
 
-/// <summary>Volumes: directories under the state directory, bind-mounted into sandboxes; writes go straight to disk.</summary>
-public sealed class VolumeStore(StateDatabase database, string volumesDirectory, TimeProvider clock)
+/// <summary>
+/// Volumes: directories under the state directory, bind-mounted into sandboxes; writes go straight to disk. A volume's
+/// root directory belongs to root of the sandboxes' id range (<paramref name="owner"/>), so what sandboxes write there
+/// is owned by the range, never by host root.
+/// </summary>
+/// <param name="database">The state database.</param>
+/// <param name="volumesDirectory">The directory that holds one directory per volume.</param>
+/// <param name="clock">Creation times.</param>
+/// <param name="owner">The sandboxes' id range; null keeps volume roots owned by the engine's user.</param>
+public sealed class VolumeStore(StateDatabase database, string volumesDirectory, TimeProvider clock, SandboxIdRange? owner = null)
 {
     /// <summary>Finds a named volume, creating it when asked; returns its id.</summary>
     public async Task<string> GetOrCreateNamedAsync(string environment, string name, bool createIfMissing, CancellationToken cancellationToken)
@@ -41,14 +51,14 @@ public sealed class VolumeStore(StateDatabase database, string volumesDirectory,
         }
 
         var path = Path.Combine(volumesDirectory, volumeId);
-        Directory.CreateDirectory(path);
+        CreateVolumeRoot(path);
         return path;
     }
 
     private async Task<string> InsertAsync(string environment, string? name, CancellationToken cancellationToken)
     {
         var id = ObjectIds.New("vo");
-        Directory.CreateDirectory(Path.Combine(volumesDirectory, id));
+        CreateVolumeRoot(Path.Combine(volumesDirectory, id));
         await database.ExecuteAsync(
             "INSERT OR IGNORE INTO volumes (id, environment, name, version, created_at) VALUES ($id, $env, $name, 2, $at)",
             new Dictionary<string, object?>
@@ -57,6 +67,28 @@ public sealed class VolumeStore(StateDatabase database, string volumesDirectory,
             },
             cancellationToken).ConfigureAwait(false);
         return id;
+    }
+
+    private void CreateVolumeRoot(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            // A volume from before user namespaces (owned by host root): hand its files to the range once.
+            if (owner is not null && !owner.Contains(NativeFileSystem.LStat(path).Uid))
+            {
+                NativeFileSystem.ShiftOwnership(path, owner);
+            }
+
+            return;
+        }
+
+        Directory.CreateDirectory(path);
+        if (owner is not null)
+        {
+            NativeFileSystem.LChown(path, owner.HostId, owner.HostId);
+        }
+
+        NativeFileSystem.Chmod(path, 0b111_101_101);
     }
 
     private Task<string?> FindAsync(string environment, string name, CancellationToken cancellationToken) =>
