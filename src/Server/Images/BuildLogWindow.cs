@@ -62,10 +62,11 @@ internal sealed class BuildLogWindow(int maxChars)
     /// <summary>The lines from <paramref name="start"/> on (a marker first when some of them were dropped) and the number of the next line.</summary>
     public (IReadOnlyList<string> Lines, long Next) Read(long start)
     {
+        start = Math.Max(start, 0); // an entry id near long.MaxValue wraps when the caller adds one
         var count = Count;
         if (start >= count)
         {
-            return ([], Math.Max(start, 0));
+            return ([], start);
         }
 
         var from = Math.Max(start, _first);
