@@ -88,7 +88,12 @@ public sealed class EngineHost : IAsyncDisposable
             new SandboxBuildStepExecutor(sp.GetRequiredService<IContainerRuntime>(), Path.Combine(options.StateDirectory, "images", "scratch")),
             sp.GetRequiredService<ILogger<ImageStore>>()));
         services.AddSingleton<ImageBuilds>();
-        var runtimeOptions = new ContainerRuntimeOptions { Runtime = options.Runtime, StateDirectory = Path.Combine(options.StateDirectory, "sandboxes") };
+        var runtimeOptions = new ContainerRuntimeOptions
+        {
+            Runtime = options.Runtime,
+            StateDirectory = Path.Combine(options.StateDirectory, "sandboxes"),
+            Output = options.ExecOutput,
+        };
         services.AddSingleton(sp => ContainerRuntimeFactory.Create(runtimeOptions, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<SandboxManager>();
         services.AddSingleton(sp => new FilesystemSnapshots(

@@ -1,4 +1,5 @@
 using System.Net;
+using TypedSandbox.Server.Exec;
 using TypedSandbox.Server.Images;
 
 namespace TypedSandbox.Server.Hosting;
@@ -30,6 +31,9 @@ public sealed record EngineOptions
     /// <summary>The token secret callers must present when the engine listens beyond loopback.</summary>
     public string? TokenSecret { get; init; }
 
+    /// <summary>Bounds of unread output per stream (memory, spill file) and of all spill files together.</summary>
+    public OutputBounds ExecOutput { get; init; } = OutputBounds.Default;
+
     /// <summary>How many sandboxes one <c>SandboxList</c> page holds (100, as Modal's); tests make it small to exercise paging.</summary>
     internal int SandboxListPageSize { get; init; } = 100;
 
@@ -53,6 +57,15 @@ public sealed record EngineOptions
         if (Runtime is not ("crun" or "runsc" or "runc"))
         {
             return $"--runtime '{Runtime}' is not supported; use crun (default), runc or runsc.";
+        }
+
+        try
+        {
+            ExecOutput.Validate();
+        }
+        catch (ArgumentOutOfRangeException exception)
+        {
+            return $"Output bounds: {exception.Message}";
         }
 
         if (RequireCredentials && (string.IsNullOrEmpty(TokenId) || string.IsNullOrEmpty(TokenSecret)))

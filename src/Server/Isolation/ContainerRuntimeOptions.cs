@@ -1,3 +1,5 @@
+using TypedSandbox.Server.Exec;
+
 namespace TypedSandbox.Server.Isolation;
 
 /// <summary>Settings of the isolation layer.</summary>
@@ -17,6 +19,9 @@ public sealed record ContainerRuntimeOptions
 
     /// <summary>Parent cgroup (under every v1 controller) of all sandboxes.</summary>
     public string CgroupParent { get; init; } = "typedsandbox";
+
+    /// <summary>Bounds of every output stream (memory, spill file, engine-wide spill budget).</summary>
+    public OutputBounds Output { get; init; } = OutputBounds.Default;
 
     /// <summary>The user-mode network stack for open networking.</summary>
     public string SlirpBinary { get; init; } = "slirp4netns";
