@@ -226,6 +226,8 @@ internal sealed class AgentChannel : IAsyncDisposable
         finally
         {
             _closed = true;
+            // Process.Dispose does not close a stream its owner took (the runtime's stdout): close it here.
+            await input.DisposeAsync().ConfigureAwait(false);
             _ready.TrySetException(new SandboxEndedException("The sandbox ended before its agent was ready."));
             foreach (var process in _processes.Values) process.OnChannelClosed();
             foreach (var connection in _connections.Values) connection.OnChannelClosed();
