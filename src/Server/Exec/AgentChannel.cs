@@ -17,6 +17,8 @@ internal sealed class AgentChannel : IAsyncDisposable
     private readonly Stream _toAgent;
     private readonly Stream _fromAgent;
     private readonly string? _spillDirectory;
+    private readonly OutputBounds _bounds;
+    private readonly SpillBudget? _spillBudget;
     private readonly Func<long> _oomKillCount;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -27,11 +29,14 @@ internal sealed class AgentChannel : IAsyncDisposable
     private int _nextId;
     private volatile bool _closed;
 
-    public AgentChannel(Stream toAgent, Stream fromAgent, string? spillDirectory, Func<long>? oomKillCount, ILogger logger)
+    public AgentChannel(Stream toAgent, Stream fromAgent, string? spillDirectory, Func<long>? oomKillCount, ILogger logger,
+        OutputBounds? bounds = null, SpillBudget? spillBudget = null)
     {
         _toAgent = toAgent;
         _fromAgent = fromAgent;
         _spillDirectory = spillDirectory;
+        _bounds = bounds ?? OutputBounds.Default;
+        _spillBudget = spillBudget;
         _oomKillCount = oomKillCount ?? (() => 0);
         _logger = logger;
     }
@@ -52,11 +57,11 @@ internal sealed class AgentChannel : IAsyncDisposable
     /// <exception cref="SandboxEndedException">The sandbox is gone.</exception>
     public async Task<SupervisedProcess> SpawnAsync(ProcessSpec spec, IReadOnlyList<string> env, string? workdir, bool isMain, CancellationToken ct)
     {
-        var request = new SpawnRequest(spec.Args, env, workdir, isMain, spec.DiscardStdout, spec.DiscardStderr).Encode();
+        var id = (uint)Interlocked.Increment(ref _nextId);
+        var process = new SupervisedProcess(this, id, spec);
+        var request = new SpawnRequest(spec.Args, env, workdir, isMain, spec.DiscardStdout, spec.DiscardStderr, process.Stdout.InitialWindow).Encode();
         if (request.Length > Frames.MaxPayload)
             throw new ArgumentException($"The command line and environment take {request.Length} bytes; at most {Frames.MaxPayload} are allowed.", nameof(spec));
-        var id = (uint)Interlocked.Increment(ref _nextId);
-        var process = new SupervisedProcess(this, id, spec, _spillDirectory);
         _processes[id] = process;
         if (_closed) process.OnChannelClosed();
         try
@@ -81,11 +86,10 @@ internal sealed class AgentChannel : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
         var id = (uint)Interlocked.Increment(ref _nextId);
-        var connection = new SandboxConnection(this, id, port, _spillDirectory);
+        var connection = new SandboxConnection(this, id, port);
         _connections[id] = connection;
         if (_closed) connection.OnChannelClosed();
-        var payload = new byte[4];
-        BinaryPrimitives.WriteInt32LittleEndian(payload, port);
+        var payload = new ConnectRequest(port, connection.Received.InitialWindow).Encode();
         try
         {
             await SendAsync(FrameType.Connect, id, payload, ct).ConfigureAwait(false);
@@ -130,6 +134,29 @@ internal sealed class AgentChannel : IAsyncDisposable
     }
 
     internal long ReadOomKillCount() => _oomKillCount();
+
+    /// <summary>A journal for one output stream of process or connection <paramref name="id"/>, granting the agent
+    /// credit as it drains.</summary>
+    internal ExecJournal CreateJournal(uint id, byte stream) =>
+        new(_spillDirectory, _bounds, _spillBudget, limit => GrantCredit(id, stream, limit));
+
+    private void GrantCredit(uint id, byte stream, long limit)
+    {
+        if (_closed) return;
+        _ = SendCreditAsync();
+
+        async Task SendCreditAsync()
+        {
+            try
+            {
+                await SendAsync(FrameType.Credit, id, new CreditGrant(stream, limit).Encode(), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SandboxEndedException or ObjectDisposedException or IOException)
+            {
+                // The sandbox ended: nothing is left to pump.
+            }
+        }
+    }
 
     internal void Forget(uint id)
     {
@@ -199,6 +226,8 @@ internal sealed class AgentChannel : IAsyncDisposable
         finally
         {
             _closed = true;
+            // Process.Dispose does not close a stream its owner took (the runtime's stdout): close it here.
+            await input.DisposeAsync().ConfigureAwait(false);
             _ready.TrySetException(new SandboxEndedException("The sandbox ended before its agent was ready."));
             foreach (var process in _processes.Values) process.OnChannelClosed();
             foreach (var connection in _connections.Values) connection.OnChannelClosed();

@@ -29,6 +29,11 @@ public static class EngineCommandLine
           --registry-allow-network CIDR
                                    loopback/private network registries, their redirects and token
                                    services may reach besides each registry's own host:port; repeatable
+          --output-memory-kib N    unread output of one stream kept in memory (default 256)
+          --output-disk-mib N      unread output of one stream spilled to disk past that (default 64); a process
+                                   whose output is not read blocks on write at this bound, nothing is dropped
+          --output-spill-budget-mib N
+                                   all spill files together (default 1024)
           --help                   show this text
         Named secrets: typedsandbox-server secret set NAME KEY=VALUE... [--state-dir DIR]  (also list, delete;
                        `secret --help` for details)
@@ -92,6 +97,17 @@ public static class EngineCommandLine
                 case "--token-file":
                     options = options with { TokenFile = Path.GetFullPath(value) };
                     break;
+                case "--output-memory-kib" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var kib) && kib <= int.MaxValue / 1024:
+                    options = options with { ExecOutput = options.ExecOutput with { MemoryBytes = kib * 1024 } };
+                    break;
+                case "--output-disk-mib" when long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var mib):
+                    options = options with { ExecOutput = options.ExecOutput with { DiskBytes = mib * 1024 * 1024 } };
+                    break;
+                case "--output-spill-budget-mib" when long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var budget):
+                    options = options with { ExecOutput = options.ExecOutput with { SpillBudgetBytes = budget * 1024 * 1024 } };
+                    break;
+                case "--output-memory-kib" or "--output-disk-mib" or "--output-spill-budget-mib":
+                    return Fail($"{name} '{value}' is not a number.");
                 case RegistryAddressPolicy.CommandLineSwitch:
                     try
                     {

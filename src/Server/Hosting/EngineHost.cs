@@ -121,6 +121,7 @@ public sealed partial class EngineHost : IAsyncDisposable
             Runtime = options.Runtime,
             StateDirectory = Path.Combine(options.StateDirectory, "sandboxes"),
             UserNamespace = ids,
+            Output = options.ExecOutput,
         };
         services.AddSingleton(sp => ContainerRuntimeFactory.Create(runtimeOptions, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<SandboxManager>();

@@ -1,4 +1,5 @@
 using System.Net;
+using TypedSandbox.Server.Exec;
 using TypedSandbox.Server.Images;
 using TypedSandbox.Server.Isolation;
 
@@ -58,6 +59,9 @@ public sealed record EngineOptions
     /// <summary>True when the engine serves TLS (a certificate and key are configured).</summary>
     public bool UsesTls => TlsCertificatePath is not null;
 
+    /// <summary>Bounds of unread output per stream (memory, spill file) and of all spill files together.</summary>
+    public OutputBounds ExecOutput { get; init; } = OutputBounds.Default;
+
     /// <summary>How many sandboxes one <c>SandboxList</c> page holds (100, as Modal's); tests make it small to exercise paging.</summary>
     internal int SandboxListPageSize { get; init; } = 100;
 
@@ -78,6 +82,15 @@ public sealed record EngineOptions
         if (Runtime is not ("crun" or "runsc" or "runc"))
         {
             return $"--runtime '{Runtime}' is not supported; use crun (default), runc or runsc.";
+        }
+
+        try
+        {
+            ExecOutput.Validate();
+        }
+        catch (ArgumentOutOfRangeException exception)
+        {
+            return $"Output bounds: {exception.Message}";
         }
 
         if (SandboxIds?.Validate() is { } idProblem)

@@ -1,3 +1,5 @@
+using TypedSandbox.Server.Exec;
+
 namespace TypedSandbox.Server.Isolation;
 
 /// <summary>Settings of the isolation layer.</summary>
@@ -24,6 +26,9 @@ public sealed record ContainerRuntimeOptions
     /// root inside is root on the host: only the isolation layer's own tests, over hand-made root-owned layers, do that.
     /// </summary>
     public SandboxIdRange? UserNamespace { get; init; }
+
+    /// <summary>Bounds of every output stream (memory, spill file, engine-wide spill budget).</summary>
+    public OutputBounds Output { get; init; } = OutputBounds.Default;
 
     /// <summary>The user-mode network stack for open networking.</summary>
     public string SlirpBinary { get; init; } = "slirp4netns";

@@ -87,8 +87,12 @@ public sealed partial record ContainerSpec
 /// <param name="Pids">Maximum number of processes and threads.</param>
 public sealed record ResourceLimits(long? MemoryBytes, int? CpuMillicores, int? Pids)
 {
-    /// <summary>1 GiB memory, no CPU quota, 1024 pids: safe defaults for a shared machine.</summary>
-    public static ResourceLimits Default { get; } = new(1L << 30, null, 1024);
+    /// <summary>
+    /// 1 GiB memory, one core, 1024 pids: safe defaults for a shared machine. One core because a sandbox that asked for
+    /// nothing must not take every core of a small host from the engine and the other sandboxes, while a
+    /// single-threaded program still runs at full speed; a request (Modal's <c>cpu</c>) or limit replaces it.
+    /// </summary>
+    public static ResourceLimits Default { get; } = new(1L << 30, 1000, 1024);
 
     internal void Validate()
     {

@@ -15,4 +15,7 @@ internal static partial class IsolationLog
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Sandbox {ContainerId} ended: {Exit}")]
     public static partial void Ended(ILogger logger, string containerId, Exec.ProcessExit exit);
+
+    [LoggerMessage(EventId = 1051, Level = LogLevel.Information, Message = "Removed {Count} output spill files a previous engine left")]
+    public static partial void SpillFilesRemoved(ILogger logger, int count);
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using TypedSandbox.Server.Exec;
 
 namespace TypedSandbox.Server.Isolation;
 
@@ -11,6 +12,8 @@ internal static class Leftovers
 {
     public static async Task<IReadOnlyList<string>> RemoveAsync(ContainerRuntimeOptions options, ILogger logger, CancellationToken ct)
     {
+        var spilled = SpillFiles.RemoveLeftovers(Path.Combine(options.StateDirectory, "spill"));
+        if (spilled > 0) IsolationLog.SpillFilesRemoved(logger, spilled);
         var bundles = Path.Combine(options.StateDirectory, "bundles");
         if (!Directory.Exists(bundles)) return [];
         var flavor = RuntimeCommands.FlavorOf(options.Runtime);

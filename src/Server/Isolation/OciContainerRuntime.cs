@@ -20,6 +20,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
     private readonly string _agentDirectory;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
+    private readonly SpillBudget _spillBudget;
 
     public OciContainerRuntime(ContainerRuntimeOptions options, string agentDirectory, ILoggerFactory loggerFactory)
     {
@@ -30,6 +31,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
         _agentDirectory = agentDirectory;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<OciContainerRuntime>();
+        _spillBudget = new SpillBudget(options.Output.SpillBudgetBytes);
     }
 
     public string Name => _flavor.ToString().ToLowerInvariant();
@@ -78,7 +80,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             var runtime = StartRuntime(spec.Id, bundle, resources.Network.IsOpen, logger, out var stderrTail);
             resources.RuntimeProcess = runtime;
             channel = new AgentChannel(runtime.StandardInput.BaseStream, runtime.StandardOutput.BaseStream,
-                Path.Combine(_options.StateDirectory, "spill"), resources.ReadOomKillCount, logger);
+                Path.Combine(_options.StateDirectory, "spill"), resources.ReadOomKillCount, logger, _options.Output, _spillBudget);
             channel.Start();
             resources.StopAgent = channel.CloseInputAsync;
             await Task.WhenAny(channel.Ready, channel.Closed).WaitAsync(ct).ConfigureAwait(false);

@@ -98,6 +98,9 @@ internal sealed class SandboxNetwork : IAsyncDisposable
             }
             if (!_slirp.HasExited) _slirp.Kill();
             await _slirp.WaitForExitAsync().ConfigureAwait(false);
+            // Process.Dispose leaves the streams we read open: close their pipes ourselves.
+            _slirp.StandardOutput.Dispose();
+            _slirp.StandardError.Dispose();
             _slirp.Dispose();
         }
         if (_namespaceName is not null)

@@ -77,7 +77,7 @@ internal sealed class SandboxResources(string id, string bundleDirectory, Runtim
             await HostCommand.RunAsync(RuntimeBinary, RuntimeCommands.Delete(Flavor, RuntimeRoot, Id), CancellationToken.None).ConfigureAwait(false);
         if (Network is { } network) await Step("network", async () => { await network.DisposeAsync().ConfigureAwait(false); return 0; }).ConfigureAwait(false);
         if (OverlayMounted && !LinuxNative.Unmount(RootfsPath)) IsolationLog.CleanupFailed(logger, "umount " + RootfsPath, "umount2 failed");
-        await Step("bundle", () => { Directory.Delete(BundleDirectory, recursive: true); return Task.FromResult(0); }).ConfigureAwait(false);
+        await Step("bundle", async () => { await TreeRemoval.DeleteAsync(BundleDirectory, CancellationToken.None).ConfigureAwait(false); return 0; }).ConfigureAwait(false);
         // v1: one hierarchy per controller; v2 (or the hybrid's unified tree): the root itself.
         foreach (var controller in Directory.Exists("/sys/fs/cgroup") ? [.. Directory.GetDirectories("/sys/fs/cgroup"), "/sys/fs/cgroup"] : Array.Empty<string>())
         {

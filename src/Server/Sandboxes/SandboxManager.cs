@@ -403,6 +403,17 @@ public sealed partial class SandboxManager : IAsyncDisposable
             throw EngineException.Invalid($"CPU {spec.MilliCpu / 1000.0:0.###} is below the minimum of 0.01 CPU.");
         }
 
+        // A limit above what the host has is no limit at all: refuse it rather than promise it.
+        if (spec.MemoryMb > HostCapacity.MemoryMiB)
+        {
+            throw EngineException.Invalid($"Memory {spec.MemoryMb} MiB is more than this host has ({HostCapacity.MemoryMiB} MiB).");
+        }
+
+        if (spec.MilliCpu > HostCapacity.Cores * 1000L)
+        {
+            throw EngineException.Invalid($"CPU {spec.MilliCpu / 1000.0:0.###} is more than this host's {HostCapacity.Cores} cores.");
+        }
+
         var ports = new HashSet<int>();
         foreach (var port in spec.Ports)
         {
