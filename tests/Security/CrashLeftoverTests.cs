@@ -22,7 +22,7 @@ public sealed class CrashLeftoverTests(SecurityEngine engine)
             {
                 try
                 {
-                    await using var client = SecurityEngine.CreateClient(new Uri($"http://127.0.0.1:{port}"));
+                    await using var client = await SecurityEngine.CreateClientFromProfileAsync(state);
                     var app = await RetryAsync(() => client.Apps.FromNameAsync("crash-leftovers", createIfMissing: true), child);
                     var sandbox = await client.Sandboxes.CreateAsync(app, client.Images.FromRegistry("busybox:latest"),
                         new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5) });

@@ -34,7 +34,7 @@ public sealed class HostileLayerAttacks
         await registry.PushImageAsync("library/hostile", "latest", [layer.Build()]);
         await using var engine = await TestEngine.StartAsync(
             "crun", configure: o => o with { RegistryMirrors = [RegistryMirror.Parse(registry.BaseUri.ToString()), .. o.RegistryMirrors] });
-        await using var client = SecurityEngine.CreateClient(engine.Url);
+        await using var client = SecurityEngine.CreateClient(engine);
         var app = await client.Apps.FromNameAsync("hostile-layer", createIfMissing: true);
 
         await using (var sandbox = await client.Sandboxes.CreateAsync(app, client.Images.FromRegistry("hostile:latest"), new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(2) }))

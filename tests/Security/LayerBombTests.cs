@@ -51,7 +51,7 @@ public sealed class LayerBombTests(ITestOutputHelper output)
                 stateDirectory: state,
                 configure: o => maxImageMiB > 0 ? o with { MaxImageBytes = maxImageMiB * 1024L * 1024 } : o))
             {
-                await using var client = SecurityEngine.CreateClient(bounded.Url);
+                await using var client = SecurityEngine.CreateClient(bounded);
                 var app = await client.Apps.FromNameAsync("layer-bomb", createIfMissing: true);
                 var drive = new DriveInfo(state);
                 var baseline = drive.TotalSize - drive.AvailableFreeSpace;

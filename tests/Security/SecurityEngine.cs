@@ -53,6 +53,29 @@ public class SecurityEngine : IAsyncLifetime
         return new SandboxClient(settings, NullLoggerFactory.Instance, RetryPolicy.ControlPlane with { MaxRetries = 0 }, TimeProvider.System, null);
     }
 
+    /// <summary>A client of an in-process test engine, with that engine's token.</summary>
+    internal static SandboxClient CreateClient(TestEngine engine) => CreateClient(engine.Url, engine.Token.Id, engine.Token.Secret);
+
+    /// <summary>
+    /// A client configured only by the Modal profile an engine writes into <paramref name="stateDirectory"/> (as a user
+    /// sets <c>MODAL_CONFIG_PATH</c>); waits up to a minute for an engine process that is still starting to write it.
+    /// </summary>
+    internal static async Task<SandboxClient> CreateClientFromProfileAsync(string stateDirectory)
+    {
+        var profile = Path.Combine(stateDirectory, "modal.toml");
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (!File.Exists(profile))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the engine wrote no {profile} within a minute");
+            await Task.Delay(50).ConfigureAwait(false);
+        }
+
+        var home = Path.Combine(Path.GetTempPath(), "tsb-no-home");
+        var settings = ClientSettingsResolver.Resolve(
+            new SandboxClientOptions(), name => name == "MODAL_CONFIG_PATH" ? profile : null, home);
+        return new SandboxClient(settings, NullLoggerFactory.Instance, RetryPolicy.ControlPlane with { MaxRetries = 0 }, TimeProvider.System, null);
+    }
+
     /// <summary>A sandbox on the test busybox image (or <paramref name="image"/>), terminated when disposed.</summary>
     public Task<Sandbox> CreateSandboxAsync(SandboxCreateOptions? options = null, string image = "busybox:latest") =>
         Client.Sandboxes.CreateAsync(App, Client.Images.FromRegistry(image), options ?? new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5) });
