@@ -26,11 +26,13 @@ public sealed class EngineHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly StateDatabase _database;
+    private readonly StorageQuota _quota;
 
-    private EngineHost(WebApplication app, StateDatabase database, Uri url)
+    private EngineHost(WebApplication app, StateDatabase database, StorageQuota quota, Uri url)
     {
         _app = app;
         _database = database;
+        _quota = quota;
         Url = url;
     }
 
@@ -70,6 +72,22 @@ public sealed class EngineHost : IAsyncDisposable
         });
 
         var database = await StateDatabase.OpenAsync(Path.Combine(options.StateDirectory, "state.db"), cancellationToken).ConfigureAwait(false);
+        StorageQuota quota;
+        try
+        {
+            // The quota's own logger: it is mounted before the application (and its logging) exists, and unmounted after.
+            var quotaLogger = LoggerFactory.Create(logging => (configureLogging ?? (l => l.AddSimpleConsole(o => o.SingleLine = true)))(logging))
+                .CreateLogger<StorageQuota>();
+            quota = await StorageQuota.OpenAsync(options.StateDirectory, quotaLogger, cancellationToken).ConfigureAwait(false);
+            await quota.AdoptLegacyDirectoriesAsync(Path.Combine(options.StateDirectory, "volumes"), quota.VolumesDirectory, options.VolumeLimitBytes, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch
+        {
+            await database.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
@@ -78,7 +96,7 @@ public sealed class EngineHost : IAsyncDisposable
         services.AddSingleton<TokenAuthority>();
         services.AddSingleton<AppRegistry>();
         services.AddSingleton<SecretStore>();
-        services.AddSingleton(sp => new VolumeStore(database, Path.Combine(options.StateDirectory, "volumes"), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new VolumeStore(database, quota.VolumesDirectory, sp.GetRequiredService<TimeProvider>(), quota, options.VolumeLimitBytes));
         services.AddSingleton(sp => new ImageStore(
             new ImageStoreOptions
             {
@@ -88,7 +106,11 @@ public sealed class EngineHost : IAsyncDisposable
             new SandboxBuildStepExecutor(sp.GetRequiredService<IContainerRuntime>(), Path.Combine(options.StateDirectory, "images", "scratch")),
             sp.GetRequiredService<ILogger<ImageStore>>()));
         services.AddSingleton<ImageBuilds>();
-        var runtimeOptions = new ContainerRuntimeOptions { Runtime = options.Runtime, StateDirectory = Path.Combine(options.StateDirectory, "sandboxes") };
+        var runtimeOptions = new ContainerRuntimeOptions
+        {
+            Runtime = options.Runtime, StateDirectory = Path.Combine(options.StateDirectory, "sandboxes"),
+            Quota = quota, WritableLayerLimitBytes = options.WritableLayerLimitBytes,
+        };
         services.AddSingleton(sp => ContainerRuntimeFactory.Create(runtimeOptions, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<SandboxManager>();
         services.AddSingleton(sp => new FilesystemSnapshots(
@@ -119,6 +141,7 @@ public sealed class EngineHost : IAsyncDisposable
         {
             await app.DisposeAsync().ConfigureAwait(false);
             await database.DisposeAsync().ConfigureAwait(false);
+            await quota.DisposeAsync().ConfigureAwait(false);
             throw;
         }
 
@@ -127,7 +150,7 @@ public sealed class EngineHost : IAsyncDisposable
         var host = options.BindAddress.Equals(IPAddress.Any) ? "127.0.0.1" : options.BindAddress.ToString();
         var url = new Uri($"http://{host}:{port}");
         app.Services.GetRequiredService<EngineEndpoint>().ControlPlaneUrl = url;
-        return new EngineHost(app, database, url);
+        return new EngineHost(app, database, quota, url);
     }
 
     /// <summary>Completes when the host is asked to stop (Ctrl+C, SIGTERM).</summary>
@@ -140,5 +163,6 @@ public sealed class EngineHost : IAsyncDisposable
         // The container disposes in reverse creation order: sandboxes, then builds, then the runtime.
         await _app.DisposeAsync().ConfigureAwait(false);
         await _database.DisposeAsync().ConfigureAwait(false);
+        await _quota.DisposeAsync().ConfigureAwait(false);
     }
 }

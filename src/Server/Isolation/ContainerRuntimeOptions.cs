@@ -18,6 +18,15 @@ public sealed record ContainerRuntimeOptions
     /// <summary>Parent cgroup (under every v1 controller) of all sandboxes.</summary>
     public string CgroupParent { get; init; } = "typedsandbox";
 
+    /// <summary>
+    /// Where sandboxes' writable layers live with a size limit each; null = unlimited directories in each bundle
+    /// (the isolation layer used alone, as its own tests do; the engine always sets one).
+    /// </summary>
+    public StorageQuota? Quota { get; init; }
+
+    /// <summary>A writable layer's size limit when the sandbox asks for none (needs <see cref="Quota"/>).</summary>
+    public long WritableLayerLimitBytes { get; init; } = StorageQuota.DefaultLimitBytes;
+
     /// <summary>The user-mode network stack for open networking.</summary>
     public string SlirpBinary { get; init; } = "slirp4netns";
 }

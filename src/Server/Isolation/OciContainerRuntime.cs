@@ -43,11 +43,16 @@ internal sealed class OciContainerRuntime : IContainerRuntime
         if (Directory.Exists(bundle)) throw new ArgumentException($"A sandbox with id '{spec.Id}' already exists.", nameof(spec));
         var logger = _loggerFactory.CreateLogger("TypedSandbox.Server.Isolation.Sandbox");
         var resources = new SandboxResources(spec.Id, bundle, _flavor, _runtimeBinary, _runtimeRoot,
-            $"/{_options.CgroupParent}/{spec.Id}", logger);
+            $"/{_options.CgroupParent}/{spec.Id}", logger)
+        {
+            WritableDirectory = spec.WritableLayer is null ? _options.Quota?.SandboxDirectory(spec.Id) : null,
+        };
         AgentChannel? channel = null;
         try
         {
             Directory.CreateDirectory(_runtimeRoot);
+            if (resources.WritableDirectory is { } writable)
+                _options.Quota!.CreateLimitedDirectory(writable, spec.Limits.DiskBytes ?? _options.WritableLayerLimitBytes);
             var upper = spec.WritableLayer?.UpperDirectory ?? resources.UpperDirectory;
             var work = spec.WritableLayer?.WorkDirectory ?? resources.WorkDirectory;
             foreach (var dir in new[] { upper, work, resources.RootfsPath, resources.EtcDirectory })

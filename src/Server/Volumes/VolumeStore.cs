@@ -1,10 +1,17 @@
 using TypedSandbox.Server.Engine;
+using TypedSandbox.Server.Isolation;
 using TypedSandbox.Server.State;
 
 namespace TypedSandbox.Server.Volumes;
 
 /// <summary>Volumes: directories under the state directory, bind-mounted into sandboxes; writes go straight to disk.</summary>
-public sealed class VolumeStore(StateDatabase database, string volumesDirectory, TimeProvider clock)
+/// <param name="database">The state database.</param>
+/// <param name="volumesDirectory">Where volume directories live (<see cref="StorageQuota.VolumesDirectory"/> with a quota).</param>
+/// <param name="clock">The clock.</param>
+/// <param name="quota">Gives each volume directory a size limit; null = unlimited plain directories.</param>
+/// <param name="limitBytes">The size limit of each volume (with a quota).</param>
+public sealed class VolumeStore(StateDatabase database, string volumesDirectory, TimeProvider clock, StorageQuota? quota = null,
+    long limitBytes = StorageQuota.DefaultLimitBytes)
 {
     /// <summary>Finds a named volume, creating it when asked; returns its id.</summary>
     public async Task<string> GetOrCreateNamedAsync(string environment, string name, bool createIfMissing, CancellationToken cancellationToken)
@@ -41,14 +48,14 @@ public sealed class VolumeStore(StateDatabase database, string volumesDirectory,
         }
 
         var path = Path.Combine(volumesDirectory, volumeId);
-        Directory.CreateDirectory(path);
+        CreateDirectory(path);
         return path;
     }
 
     private async Task<string> InsertAsync(string environment, string? name, CancellationToken cancellationToken)
     {
         var id = ObjectIds.New("vo");
-        Directory.CreateDirectory(Path.Combine(volumesDirectory, id));
+        CreateDirectory(Path.Combine(volumesDirectory, id));
         await database.ExecuteAsync(
             "INSERT OR IGNORE INTO volumes (id, environment, name, version, created_at) VALUES ($id, $env, $name, 2, $at)",
             new Dictionary<string, object?>
@@ -57,6 +64,12 @@ public sealed class VolumeStore(StateDatabase database, string volumesDirectory,
             },
             cancellationToken).ConfigureAwait(false);
         return id;
+    }
+
+    private void CreateDirectory(string path)
+    {
+        if (quota is null) Directory.CreateDirectory(path);
+        else if (!Directory.Exists(path)) quota.CreateLimitedDirectory(path, limitBytes);
     }
 
     private Task<string?> FindAsync(string environment, string name, CancellationToken cancellationToken) =>
