@@ -81,6 +81,8 @@ internal sealed class OciContainerRuntime : IContainerRuntime
                 throw new ContainerStartException(
                     $"{Name} could not start sandbox {spec.Id} (exit code {runtime.ExitCode}): {string.Join(" | ", stderrTail)} {channel.UnexpectedOutput}".TrimEnd());
             }
+            // The runtime has made the sandbox's cgroups now; its network helper belongs in them.
+            resources.Network.JoinCgroups(resources.CgroupsPath);
 
             var handle = new ContainerHandle(spec, resources, channel, runtime, logger);
             if (spec.Entrypoint is { } entrypoint)
