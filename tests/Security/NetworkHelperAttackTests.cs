@@ -9,7 +9,8 @@ namespace TypedSandbox.Security.Tests;
 /// not the host's.
 /// </summary>
 [Collection(CrunAttacks.Name)]
-public sealed class NetworkHelperAttackTests(SecurityEngine engine, WebServerNamespace web) : IClassFixture<WebServerNamespace>
+public sealed class NetworkHelperAttackTests(SecurityEngine engine, WebServerNamespace web, Xunit.Abstractions.ITestOutputHelper output)
+    : IClassFixture<WebServerNamespace>
 {
     [Fact]
     public async Task Slirp4netns_of_an_open_sandbox_runs_under_seccomp_in_the_sandboxes_cgroup()
@@ -50,6 +51,7 @@ public sealed class NetworkHelperAttackTests(SecurityEngine engine, WebServerNam
         var elapsed = clock.Elapsed.TotalSeconds;
         var burned = CpuSeconds(slirp) - cpuBefore;
 
+        output.WriteLine($"slirp4netns: {burned:0.00} CPU-s in {elapsed:0.0} s; sandbox: {result.Stdout.Trim()} datagrams");
         Assert.Equal(0, result.ExitCode);
         // Sandbox and helper share 0.1 CPU; a little slack for the accounting's tick granularity.
         Assert.True(burned <= (0.1 * elapsed) + 0.3, $"slirp4netns burned {burned:0.00} CPU-s in {elapsed:0.0} s ({result.Stdout.Trim()})");
