@@ -96,6 +96,44 @@ public sealed class DiskQuotaAttackTests(SmallDiskSecurityEngine engine)
     }
 }
 
+/// <summary>Limits live in the engine's storage image itself: a restarted engine mounts it again and they still hold.</summary>
+[Collection(CrunAttacks.Name)]
+public sealed class DiskLimitRestartTests
+{
+    [Fact]
+    public async Task A_volume_filled_after_an_engine_restart_still_stops_at_its_limit()
+    {
+        var state = TestEngine.NewStateDirectory();
+        Func<EngineOptions, EngineOptions> small = options => options with { VolumeLimitBytes = 32L << 20 };
+        try
+        {
+            var volumeName = "restart-" + Guid.NewGuid().ToString("N")[..8];
+            await using (var first = await TestEngine.StartAsync(stateDirectory: state, configure: small))
+            await using (var client = SecurityEngine.CreateClient(first.Url))
+            {
+                await client.Volumes.FromNameAsync(volumeName, createIfMissing: true);
+            }
+
+            // The second engine's default (4 GiB) must not loosen the limit the volume was made with.
+            await using var second = await TestEngine.StartAsync(stateDirectory: state);
+            await using var again = SecurityEngine.CreateClient(second.Url);
+            var app = await again.Apps.FromNameAsync("security-tests", createIfMissing: true);
+            var volume = await again.Volumes.FromNameAsync(volumeName);
+            await using var sandbox = await again.Sandboxes.CreateAsync(app, again.Images.FromRegistry("busybox:latest"),
+                new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5), Volumes = new Dictionary<string, TypedSandbox.Volume> { ["/data"] = volume } });
+
+            var result = await sandbox.RunAsync(["sh", "-c", "dd if=/dev/zero of=/data/fill bs=1M count=64 2>&1; echo dd-exit=$?"]);
+
+            Assert.Contains("Disk quota exceeded", result.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("dd-exit=0", result.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            TestEngine.DeleteStateDirectory(state);
+        }
+    }
+}
+
 /// <summary>A limit asked for by one sandbox (Modal's <c>ephemeral_disk_mb</c>) is honoured on an engine with the defaults.</summary>
 [Collection(CrunAttacks.Name)]
 public sealed class PerSandboxDiskLimitTests(SecurityEngine engine)
