@@ -23,9 +23,12 @@ public class SecurityEngine : IAsyncLifetime
     /// <summary>The OCI runtime the engine isolates sandboxes with.</summary>
     protected virtual string Runtime => "crun";
 
+    /// <summary>Changes to the engine's options (e.g. small disk limits); null keeps the defaults.</summary>
+    protected virtual Func<TypedSandbox.Server.Hosting.EngineOptions, TypedSandbox.Server.Hosting.EngineOptions>? Configure => null;
+
     public async Task InitializeAsync()
     {
-        _engine = await TestEngine.StartAsync(Runtime).ConfigureAwait(false);
+        _engine = await TestEngine.StartAsync(Runtime, configure: Configure).ConfigureAwait(false);
         _client = CreateClient(Engine.Url, Engine.Token.Id, Engine.Token.Secret);
         _app = await Client.Apps.FromNameAsync("security-tests", createIfMissing: true).ConfigureAwait(false);
     }

@@ -25,6 +25,8 @@ internal sealed class AgentChannel : IAsyncDisposable
     private readonly ConcurrentDictionary<uint, SupervisedProcess> _processes = new();
     private readonly ConcurrentDictionary<uint, SandboxConnection> _connections = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly byte[] _key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(FrameSeal.KeySize);
+    private readonly FrameSeal _seal;
     private Task _readLoop = Task.CompletedTask;
     private int _nextId;
     private volatile bool _closed;
@@ -39,6 +41,7 @@ internal sealed class AgentChannel : IAsyncDisposable
         _spillBudget = spillBudget;
         _oomKillCount = oomKillCount ?? (() => 0);
         _logger = logger;
+        _seal = new FrameSeal(_key, isEngine: true);
     }
 
     /// <summary>Completes when the agent said it is ready; fails if the channel closed first.</summary>
@@ -50,7 +53,21 @@ internal sealed class AgentChannel : IAsyncDisposable
     /// <summary>Text that arrived where frames were expected (a runtime's error message), if any.</summary>
     public string? UnexpectedOutput { get; private set; }
 
-    public void Start() => _readLoop = Task.Run(ReadLoopAsync);
+    /// <summary>Hands the agent its frame key (the first bytes on its stdin, before it runs anything) and starts reading.</summary>
+    public void Start()
+    {
+        try
+        {
+            _toAgent.Write(_key);
+            _toAgent.Flush();
+        }
+        catch (IOException)
+        {
+            // The runtime failed before its init read anything: the read loop reports why.
+        }
+        Array.Clear(_key);
+        _readLoop = Task.Run(ReadLoopAsync);
+    }
 
     /// <summary>Starts a process through the agent; returns once it runs.</summary>
     /// <exception cref="ExecStartException">The agent could not start it.</exception>
@@ -107,7 +124,8 @@ internal sealed class AgentChannel : IAsyncDisposable
     public async ValueTask SendAsync(FrameType type, uint id, ReadOnlyMemory<byte> payload, CancellationToken ct)
     {
         if (_closed) throw new SandboxEndedException();
-        var frame = ArrayPool<byte>.Shared.Rent(Frames.HeaderSize + payload.Length);
+        var size = Frames.HeaderSize + payload.Length + FrameSeal.TagSize;
+        var frame = ArrayPool<byte>.Shared.Rent(size);
         try
         {
             Frames.WriteHeader(frame, type, id, payload.Length);
@@ -115,7 +133,9 @@ internal sealed class AgentChannel : IAsyncDisposable
             await _writeLock.WaitAsync(ct).ConfigureAwait(false);
             try
             {
-                await _toAgent.WriteAsync(frame.AsMemory(0, Frames.HeaderSize + payload.Length), ct).ConfigureAwait(false);
+                // Sealed under the write lock: the tag's sequence number is the order frames reach the agent.
+                _seal.Seal(frame.AsSpan(0, Frames.HeaderSize), frame.AsSpan(Frames.HeaderSize, payload.Length), frame.AsSpan(size - FrameSeal.TagSize));
+                await _toAgent.WriteAsync(frame.AsMemory(0, size), ct).ConfigureAwait(false);
                 await _toAgent.FlushAsync(ct).ConfigureAwait(false);
             }
             catch (IOException e)
@@ -195,6 +215,7 @@ internal sealed class AgentChannel : IAsyncDisposable
         // Sized for the agent's 64 KiB output chunks; one idle sandbox costs the engine ~130 KiB here, not megabytes.
         var input = new BufferedStream(_fromAgent, 64 * 1024);
         var header = new byte[Frames.HeaderSize];
+        var tag = new byte[FrameSeal.TagSize];
         var payload = new byte[64 * 1024];
         try
         {
@@ -215,6 +236,15 @@ internal sealed class AgentChannel : IAsyncDisposable
                     throw new InvalidDataException($"agent sent a frame of {length} bytes");
                 }
                 await input.ReadExactlyAsync(payload.AsMemory(0, length)).ConfigureAwait(false);
+                await input.ReadExactlyAsync(tag).ConfigureAwait(false);
+                // Sandbox code that reached the agent's stdout (gVisor's /proc/1/fd/1) can write bytes but not seal
+                // them: a forged, replayed or torn frame ends the sandbox instead of being believed.
+                if (!_seal.Verify(header, payload.AsSpan(0, length), tag))
+                {
+                    // Closing its stdin makes the agent end the sandbox.
+                    await CloseInputAsync().ConfigureAwait(false);
+                    throw new InvalidDataException($"a frame from the agent failed its seal check (type {type}, id {id}): the sandbox wrote into its channel");
+                }
                 Dispatch(type, id, payload.AsSpan(0, length));
             }
         }

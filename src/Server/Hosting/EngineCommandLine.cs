@@ -17,6 +17,8 @@ public static class EngineCommandLine
           --bind ADDRESS           address to listen on (default 127.0.0.1; beyond loopback needs --tls-cert/--tls-key)
           --state-dir DIR          database, images, volumes (default $TYPEDSANDBOX_STATE_DIR or /var/lib/typedsandbox)
           --runtime crun|runsc     OCI runtime isolating sandboxes (default crun; runsc = gVisor)
+          --sandbox-disk-mib N     size limit of a sandbox's writable layer when it asks for none (default 4096)
+          --volume-disk-mib N      size limit of each volume (default 4096)
           --registry-mirror URL    mirror tried first for Docker Hub images; repeatable
                                    (also $TYPEDSANDBOX_REGISTRY_MIRRORS, comma-separated)
           --token-file FILE        the token pair every caller must send (lines token_id = "..." and
@@ -91,6 +93,14 @@ public static class EngineCommandLine
                 case "--runtime":
                     options = options with { Runtime = value };
                     break;
+                case "--sandbox-disk-mib" when long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var mib) && mib is > 0 and < 1L << 43:
+                    options = options with { WritableLayerLimitBytes = mib << 20 };
+                    break;
+                case "--volume-disk-mib" when long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var mib) && mib is > 0 and < 1L << 43:
+                    options = options with { VolumeLimitBytes = mib << 20 };
+                    break;
+                case "--sandbox-disk-mib" or "--volume-disk-mib":
+                    return Fail($"{name} '{value}' is not a size in MiB (a whole number from 1).");
                 case "--registry-mirror":
                     mirrors.Add(value);
                     break;

@@ -28,11 +28,13 @@ public sealed partial class EngineHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly StateDatabase _database;
+    private readonly StorageQuota _quota;
 
-    private EngineHost(WebApplication app, StateDatabase database, Uri url, EngineToken token, string configPath)
+    private EngineHost(WebApplication app, StateDatabase database, StorageQuota quota, Uri url, EngineToken token, string configPath)
     {
         _app = app;
         _database = database;
+        _quota = quota;
         Url = url;
         Token = token;
         ConfigPath = configPath;
@@ -94,6 +96,23 @@ public sealed partial class EngineHost : IAsyncDisposable
         });
 
         var database = await StateDatabase.OpenAsync(Path.Combine(options.StateDirectory, "state.db"), cancellationToken).ConfigureAwait(false);
+        StorageQuota quota;
+        try
+        {
+            // The quota's own logger: it is mounted before the application (and its logging) exists, and unmounted after.
+            var quotaLogger = LoggerFactory.Create(logging => (configureLogging ?? (l => l.AddSimpleConsole(o => o.SingleLine = true)))(logging))
+                .CreateLogger<StorageQuota>();
+            quota = await StorageQuota.OpenAsync(options.StateDirectory, quotaLogger, cancellationToken).ConfigureAwait(false);
+            await quota.AdoptLegacyDirectoriesAsync(Path.Combine(options.StateDirectory, "volumes"), quota.VolumesDirectory, options.VolumeLimitBytes, cancellationToken)
+                .ConfigureAwait(false);
+            StateDirectoryModes.SecureWritableStorage(quota, ids);
+        }
+        catch
+        {
+            await database.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
@@ -103,7 +122,7 @@ public sealed partial class EngineHost : IAsyncDisposable
         services.AddSingleton(sp => EngineCredentials.Resolve(options, sp.GetRequiredService<ILogger<EngineHost>>()));
         services.AddSingleton<AppRegistry>();
         services.AddSingleton<SecretStore>();
-        services.AddSingleton(sp => new VolumeStore(database, Path.Combine(options.StateDirectory, "volumes"), sp.GetRequiredService<TimeProvider>(), ids));
+        services.AddSingleton(sp => new VolumeStore(database, quota.VolumesDirectory, sp.GetRequiredService<TimeProvider>(), ids, quota, options.VolumeLimitBytes));
         services.AddSingleton(sp => new ImageStore(
             new ImageStoreOptions
             {
@@ -122,6 +141,8 @@ public sealed partial class EngineHost : IAsyncDisposable
             StateDirectory = Path.Combine(options.StateDirectory, "sandboxes"),
             UserNamespace = ids,
             Output = options.ExecOutput,
+            Quota = quota,
+            WritableLayerLimitBytes = options.WritableLayerLimitBytes,
         };
         services.AddSingleton(sp => ContainerRuntimeFactory.Create(runtimeOptions, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<SandboxManager>();
@@ -156,6 +177,7 @@ public sealed partial class EngineHost : IAsyncDisposable
         {
             await app.DisposeAsync().ConfigureAwait(false);
             await database.DisposeAsync().ConfigureAwait(false);
+            await quota.DisposeAsync().ConfigureAwait(false);
             throw;
         }
 
@@ -172,13 +194,14 @@ public sealed partial class EngineHost : IAsyncDisposable
         {
             await app.DisposeAsync().ConfigureAwait(false);
             await database.DisposeAsync().ConfigureAwait(false);
+            await quota.DisposeAsync().ConfigureAwait(false);
             throw;
         }
 
         var logger = app.Services.GetRequiredService<ILogger<EngineHost>>();
         Log.Listening(logger, url, token.Id);
         Log.ProfileWritten(logger, configPath);
-        return new EngineHost(app, database, url, token, configPath);
+        return new EngineHost(app, database, quota, url, token, configPath);
     }
 
     /// <summary>The host name in the URL handed to clients: the bind address, or this machine's name for a wildcard bind.</summary>
@@ -216,6 +239,7 @@ public sealed partial class EngineHost : IAsyncDisposable
         // The container disposes in reverse creation order: sandboxes, then builds, then the runtime.
         await _app.DisposeAsync().ConfigureAwait(false);
         await _database.DisposeAsync().ConfigureAwait(false);
+        await _quota.DisposeAsync().ConfigureAwait(false);
     }
 
     private static partial class Log

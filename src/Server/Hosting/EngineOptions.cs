@@ -62,6 +62,12 @@ public sealed record EngineOptions
     /// <summary>Bounds of unread output per stream (memory, spill file) and of all spill files together.</summary>
     public OutputBounds ExecOutput { get; init; } = OutputBounds.Default;
 
+    /// <summary>Size limit of a sandbox's writable layer when it asks for none (Modal's <c>ephemeral_disk_mb</c>).</summary>
+    public long WritableLayerLimitBytes { get; init; } = StorageQuota.DefaultLimitBytes;
+
+    /// <summary>Size limit of each volume.</summary>
+    public long VolumeLimitBytes { get; init; } = StorageQuota.DefaultLimitBytes;
+
     /// <summary>How many sandboxes one <c>SandboxList</c> page holds (100, as Modal's); tests make it small to exercise paging.</summary>
     internal int SandboxListPageSize { get; init; } = 100;
 
@@ -82,6 +88,11 @@ public sealed record EngineOptions
         if (Runtime is not ("crun" or "runsc" or "runc"))
         {
             return $"--runtime '{Runtime}' is not supported; use crun (default), runc or runsc.";
+        }
+
+        if (WritableLayerLimitBytes < StorageQuota.MinimumLimitBytes || VolumeLimitBytes < StorageQuota.MinimumLimitBytes)
+        {
+            return "--sandbox-disk-mib and --volume-disk-mib must be at least 1.";
         }
 
         try

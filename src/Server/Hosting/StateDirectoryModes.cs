@@ -24,7 +24,6 @@ internal static class StateDirectoryModes
     {
         SearchableBySandboxRoot(stateDirectory, ids);
         SearchableBySandboxRoot(Path.Combine(stateDirectory, "sandboxes"), ids);
-        SearchableBySandboxRoot(Path.Combine(stateDirectory, "volumes"), ids);
         var images = Path.Combine(stateDirectory, "images");
         Directory.CreateDirectory(images);
         NativeFileSystem.Chmod(images, RootOnlyDirectory);
@@ -41,6 +40,18 @@ internal static class StateDirectoryModes
         {
             NativeFileSystem.Chmod(file, RootOnlyFile);
         }
+    }
+
+    /// <summary>
+    /// The limited storage's mount (btrfs makes its root 0755): the way to volumes is searchable by the sandboxes' root
+    /// group only, the sandboxes' writable layers (used by the kernel's overlay with the engine's rights) root-only.
+    /// </summary>
+    public static void SecureWritableStorage(StorageQuota quota, SandboxIdRange ids)
+    {
+        SearchableBySandboxRoot(quota.MountPoint, ids);
+        SearchableBySandboxRoot(quota.VolumesDirectory, ids);
+        Directory.CreateDirectory(quota.SandboxesDirectory);
+        NativeFileSystem.Chmod(quota.SandboxesDirectory, RootOnlyDirectory);
     }
 
     /// <summary>Creates <paramref name="directory"/> (when missing) as 0710 root:&lt;the sandboxes' root gid&gt;.</summary>

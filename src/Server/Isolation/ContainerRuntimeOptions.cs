@@ -30,6 +30,15 @@ public sealed record ContainerRuntimeOptions
     /// <summary>Bounds of every output stream (memory, spill file, engine-wide spill budget).</summary>
     public OutputBounds Output { get; init; } = OutputBounds.Default;
 
+    /// <summary>
+    /// Where sandboxes' writable layers live with a size limit each; null = unlimited directories in each bundle
+    /// (the isolation layer used alone, as its own tests do; the engine always sets one).
+    /// </summary>
+    public StorageQuota? Quota { get; init; }
+
+    /// <summary>A writable layer's size limit when the sandbox asks for none (needs <see cref="Quota"/>).</summary>
+    public long WritableLayerLimitBytes { get; init; } = StorageQuota.DefaultLimitBytes;
+
     /// <summary>The user-mode network stack for open networking.</summary>
     public string SlirpBinary { get; init; } = "slirp4netns";
 }

@@ -94,8 +94,13 @@ public sealed record ResourceLimits(long? MemoryBytes, int? CpuMillicores, int? 
     /// </summary>
     public static ResourceLimits Default { get; } = new(1L << 30, 1000, 1024);
 
+    /// <summary>Size limit of the sandbox's writable layer; null = the runtime's default.</summary>
+    public long? DiskBytes { get; init; }
+
     internal void Validate()
     {
+        if (DiskBytes is < StorageQuota.MinimumLimitBytes)
+            throw new ArgumentException($"Disk limit {DiskBytes} bytes is below the 1 MiB minimum.", nameof(DiskBytes));
         if (MemoryBytes is < 4 * 1024 * 1024)
             throw new ArgumentException($"Memory limit {MemoryBytes} bytes is below the 4 MiB minimum.", nameof(MemoryBytes));
         // The kernel's smallest CFS quota is 1 ms per 100 ms period: 10 millicores.

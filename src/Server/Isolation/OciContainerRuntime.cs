@@ -45,11 +45,16 @@ internal sealed class OciContainerRuntime : IContainerRuntime
         if (Directory.Exists(bundle)) throw new ArgumentException($"A sandbox with id '{spec.Id}' already exists.", nameof(spec));
         var logger = _loggerFactory.CreateLogger("TypedSandbox.Server.Isolation.Sandbox");
         var resources = new SandboxResources(spec.Id, bundle, _flavor, _runtimeBinary, _runtimeRoot,
-            $"/{_options.CgroupParent}/{spec.Id}", logger);
+            $"/{_options.CgroupParent}/{spec.Id}", logger)
+        {
+            WritableDirectory = spec.WritableLayer is null ? _options.Quota?.SandboxDirectory(spec.Id) : null,
+        };
         AgentChannel? channel = null;
         try
         {
             Directory.CreateDirectory(_runtimeRoot);
+            if (resources.WritableDirectory is { } writable)
+                _options.Quota!.CreateLimitedDirectory(writable, spec.Limits.DiskBytes ?? _options.WritableLayerLimitBytes);
             var upper = spec.WritableLayer?.UpperDirectory ?? resources.UpperDirectory;
             var work = spec.WritableLayer?.WorkDirectory ?? resources.WorkDirectory;
             foreach (var dir in new[] { upper, work, resources.RootfsPath, resources.EtcDirectory })
@@ -90,6 +95,8 @@ internal sealed class OciContainerRuntime : IContainerRuntime
                 throw new ContainerStartException(
                     $"{Name} could not start sandbox {spec.Id} (exit code {runtime.ExitCode}): {string.Join(" | ", stderrTail)} {channel.UnexpectedOutput}".TrimEnd());
             }
+            // The runtime has made the sandbox's cgroups now; its network helper belongs in them.
+            resources.Network.JoinCgroups(resources.CgroupsPath);
 
             var handle = new ContainerHandle(spec, resources, channel, runtime, logger);
             if (spec.Entrypoint is { } entrypoint)

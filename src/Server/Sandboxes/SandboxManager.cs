@@ -498,6 +498,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
             {
                 MemoryBytes = spec.MemoryMb > 0 ? spec.MemoryMb * 1024L * 1024L : defaults.MemoryBytes,
                 CpuMillicores = spec.MilliCpu > 0 ? (int)spec.MilliCpu : defaults.CpuMillicores,
+                DiskBytes = spec.EphemeralDiskMb > 0 ? spec.EphemeralDiskMb * 1024L * 1024L : null,
             },
             Network = spec.Network,
             Mounts = mounts,

@@ -6,15 +6,18 @@ using TypedSandbox.Server.State;
 namespace TypedSandbox.Server.Volumes;
 
 /// <summary>
-/// Volumes: directories under the state directory, bind-mounted into sandboxes; writes go straight to disk. A volume's
+/// Volumes: directories with a size limit each, bind-mounted into sandboxes; writes go straight to disk. A volume's
 /// root directory belongs to root of the sandboxes' id range (<paramref name="owner"/>), so what sandboxes write there
 /// is owned by the range, never by host root.
 /// </summary>
 /// <param name="database">The state database.</param>
-/// <param name="volumesDirectory">The directory that holds one directory per volume.</param>
+/// <param name="volumesDirectory">Where volume directories live (<see cref="StorageQuota.VolumesDirectory"/> with a quota).</param>
 /// <param name="clock">Creation times.</param>
 /// <param name="owner">The sandboxes' id range; null keeps volume roots owned by the engine's user.</param>
-public sealed class VolumeStore(StateDatabase database, string volumesDirectory, TimeProvider clock, SandboxIdRange? owner = null)
+/// <param name="quota">Gives each volume directory a size limit; null = unlimited plain directories.</param>
+/// <param name="limitBytes">The size limit of each volume (with a quota).</param>
+public sealed class VolumeStore(StateDatabase database, string volumesDirectory, TimeProvider clock, SandboxIdRange? owner = null,
+    StorageQuota? quota = null, long limitBytes = StorageQuota.DefaultLimitBytes)
 {
     /// <summary>Finds a named volume, creating it when asked; returns its id.</summary>
     public async Task<string> GetOrCreateNamedAsync(string environment, string name, bool createIfMissing, CancellationToken cancellationToken)
@@ -82,7 +85,15 @@ public sealed class VolumeStore(StateDatabase database, string volumesDirectory,
             return;
         }
 
-        Directory.CreateDirectory(path);
+        if (quota is null)
+        {
+            Directory.CreateDirectory(path);
+        }
+        else
+        {
+            quota.CreateLimitedDirectory(path, limitBytes);
+        }
+
         if (owner is not null)
         {
             NativeFileSystem.LChown(path, owner.HostId, owner.HostId);
