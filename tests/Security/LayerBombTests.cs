@@ -1,9 +1,9 @@
-using Xunit.Abstractions;
 using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using TypedSandbox.Testing;
+using Xunit.Abstractions;
 
 namespace TypedSandbox.Security.Tests;
 
