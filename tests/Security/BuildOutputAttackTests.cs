@@ -1,4 +1,5 @@
 using Xunit.Abstractions;
+
 namespace TypedSandbox.Security.Tests;
 
 /// <summary>

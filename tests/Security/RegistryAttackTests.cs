@@ -1,6 +1,6 @@
-using Xunit.Abstractions;
 using System.Globalization;
 using System.Text;
+using Xunit.Abstractions;
 
 namespace TypedSandbox.Security.Tests;
 

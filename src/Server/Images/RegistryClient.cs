@@ -333,10 +333,7 @@ internal sealed class RegistryClient : IDisposable
             }
             catch (HttpRequestException e) when (e.InnerException is RegistryAddressRefusedException refused)
             {
-                throw new ImageRegistryUnavailableException(
-                    $"Refusing to connect to {refused.Endpoint} ({refused.Address}, a non-public address) for image '{reference}' via {source}: " +
-                    $"registries, their redirects and token services may reach loopback, link-local and private addresses only at the " +
-                    $"registry's own configured host and port, or in networks allowed with {RegistryAddressPolicy.CommandLineSwitch}.", e);
+                throw new ImageRegistryUnavailableException(RefusedAddressMessage($"{refused.Endpoint} ({refused.Address})", source, reference), e);
             }
             catch (HttpRequestException e)
             {
@@ -367,10 +364,7 @@ internal sealed class RegistryClient : IDisposable
         var literal = string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) ? IPAddress.Loopback : IPAddress.TryParse(host, out var parsed) ? parsed : null;
         if (literal is not null && !_policy.Allows(literal, IsConfiguredEndpoint(source, uri.Host, uri.Port)))
         {
-            throw new ImageRegistryUnavailableException(
-                $"Refusing to connect to {uri.Authority} (a non-public address) for image '{reference}' via {source}: " +
-                $"registries, their redirects and token services may reach loopback, link-local and private addresses only at the " +
-                $"registry's own configured host and port, or in networks allowed with {RegistryAddressPolicy.CommandLineSwitch}.");
+            throw new ImageRegistryUnavailableException(RefusedAddressMessage(uri.Authority, source, reference));
         }
 
         if (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && ImageReference.IsLoopbackHost(uri.Host)))
@@ -535,6 +529,11 @@ internal sealed class RegistryClient : IDisposable
             return buffer.AsSpan(0, total).ToArray();
         }
     }
+
+    private static string RefusedAddressMessage(string endpoint, RegistrySource source, ImageReference reference) =>
+        $"Refusing to connect to {endpoint}, a non-public address, for image '{reference}' via {source}: registries, their " +
+        $"redirects and token services may reach loopback, link-local and private addresses only at the registry's own " +
+        $"configured host and port, or in networks allowed with {RegistryAddressPolicy.CommandLineSwitch}.";
 
     private static string JsonPosition(JsonException e) => $"line {e.LineNumber}, byte {e.BytePositionInLine}";
 

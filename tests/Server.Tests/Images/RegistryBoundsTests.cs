@@ -58,6 +58,18 @@ public sealed class RegistryBoundsTests
         Assert.Throws<ArgumentException>(() => RegistryAddressPolicy.ParseNetwork("not-a-network"));
     }
 
+    [Fact]
+    public void EngineSwitch_AllowsNetworks_AndRefusesWhatIsNotOne()
+    {
+        var parsed = TypedSandbox.Server.Hosting.EngineCommandLine.Parse(
+            ["--registry-allow-network", "10.0.0.0/8", "--registry-allow-network", "127.0.0.1"], _ => null);
+        var bad = TypedSandbox.Server.Hosting.EngineCommandLine.Parse(["--registry-allow-network", "intranet"], _ => null);
+
+        Assert.Null(parsed.Error);
+        Assert.Equal(["10.0.0.0/8", "127.0.0.1/32"], parsed.Options!.RegistryAllowedNetworks.Select(n => n.ToString()));
+        Assert.Contains("'intranet' is not a network", bad.Error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
