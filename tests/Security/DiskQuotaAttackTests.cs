@@ -109,14 +109,14 @@ public sealed class DiskLimitRestartTests
         {
             var volumeName = "restart-" + Guid.NewGuid().ToString("N")[..8];
             await using (var first = await TestEngine.StartAsync(stateDirectory: state, configure: small))
-            await using (var client = SecurityEngine.CreateClient(first.Url))
+            await using (var client = SecurityEngine.CreateClient(first))
             {
                 await client.Volumes.FromNameAsync(volumeName, createIfMissing: true);
             }
 
             // The second engine's default (4 GiB) must not loosen the limit the volume was made with.
             await using var second = await TestEngine.StartAsync(stateDirectory: state);
-            await using var again = SecurityEngine.CreateClient(second.Url);
+            await using var again = SecurityEngine.CreateClient(second);
             var app = await again.Apps.FromNameAsync("security-tests", createIfMissing: true);
             var volume = await again.Volumes.FromNameAsync(volumeName);
             await using var sandbox = await again.Sandboxes.CreateAsync(app, again.Images.FromRegistry("busybox:latest"),

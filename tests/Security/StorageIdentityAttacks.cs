@@ -125,7 +125,8 @@ public abstract class StorageIdentityAttacks(SecurityEngine engine)
     }
 
     [Theory]
-    [InlineData("/.typedsandbox")]
+    [InlineData(OciConfig.AgentMountPoint)] // where the engine really mounts the agent, so the rule follows it
+    [InlineData(OciConfig.AgentMountPoint + "/typedsandbox-agent")]
     [InlineData("/proc")]
     [InlineData("/dev/x")]
     [InlineData("/sys/fs/cgroup")]

@@ -21,9 +21,10 @@ public static class SubordinateIds
     {
         var subuid = Path.Combine(etcDirectory, "subuid");
         var subgid = Path.Combine(etcDirectory, "subgid");
-        using var gate = Lock(subuid + ".typedsandbox-lock");
-        var uids = Read(subuid);
-        var gids = Read(subgid);
+        // An exclusive flock on /etc/subuid itself: engines starting at once add one entry, not two.
+        using var uidFile = LockOrCreate(subuid);
+        var uids = Read(uidFile);
+        var gids = File.Exists(subgid) ? Read(new MemoryStream(File.ReadAllBytes(subgid))) : [];
         var ownUid = uids.FirstOrDefault(e => e.Owner == Owner);
         var ownGid = gids.FirstOrDefault(e => e.Owner == Owner);
         if (ownUid is not null && ownGid is not null)
@@ -44,8 +45,12 @@ public static class SubordinateIds
 
         var start = FreeStart([.. uids, .. gids], AccountIds(Path.Combine(etcDirectory, "passwd")).Concat(AccountIds(Path.Combine(etcDirectory, "group"))));
         var line = string.Create(CultureInfo.InvariantCulture, $"{Owner}:{start}:{SandboxIdRange.DefaultSize}\n");
-        Append(subuid, line);
-        Append(subgid, line);
+        AppendLine(uidFile, line);
+        using (var gidFile = LockOrCreate(subgid))
+        {
+            AppendLine(gidFile, line);
+        }
+
         return new SandboxIdRange(start, SandboxIdRange.DefaultSize);
     }
 
@@ -76,15 +81,11 @@ public static class SubordinateIds
     /// <summary>One line of /etc/subuid or /etc/subgid.</summary>
     internal sealed record Entry(string Owner, long Start, long Count);
 
-    private static List<Entry> Read(string path)
+    private static List<Entry> Read(Stream stream)
     {
         var entries = new List<Entry>();
-        if (!File.Exists(path))
-        {
-            return entries;
-        }
-
-        foreach (var line in File.ReadAllLines(path))
+        using var reader = new StreamReader(stream, leaveOpen: true);
+        while (reader.ReadLine() is { } line)
         {
             var fields = line.Split(':');
             if (fields.Length == 3
@@ -115,26 +116,37 @@ public static class SubordinateIds
         }
     }
 
-    private static void Append(string path, string line)
+    private static void AppendLine(FileStream file, string line)
     {
-        var exists = File.Exists(path);
-        var prefix = exists && new FileInfo(path).Length > 0 && !File.ReadAllText(path).EndsWith('\n') ? "\n" : "";
-        File.AppendAllText(path, prefix + line);
-        if (!exists)
-        {
-            Images.NativeFileSystem.Chmod(path, 0b110_100_100);
-        }
+        var needsNewline = file.Length > 0 && ReadLastByte(file) != (byte)'\n';
+        file.Seek(0, SeekOrigin.End);
+        var bytes = System.Text.Encoding.UTF8.GetBytes((needsNewline ? "\n" : "") + line);
+        file.Write(bytes);
+        file.Flush(flushToDisk: true);
     }
 
-    /// <summary>An exclusive lock (flock) beside the files, so engines starting at once add one entry, not two.</summary>
-    private static FileStream Lock(string path)
+    private static int ReadLastByte(FileStream file)
+    {
+        file.Seek(-1, SeekOrigin.End);
+        return file.ReadByte();
+    }
+
+    /// <summary>Opens (creating 0644 when missing) with an exclusive flock, waiting for another engine that holds it.</summary>
+    private static FileStream LockOrCreate(string path)
     {
         var deadline = DateTime.UtcNow + LockPatience;
         while (true)
         {
             try
             {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                var created = !File.Exists(path);
+                var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                if (created)
+                {
+                    Images.NativeFileSystem.Chmod(path, 0b110_100_100);
+                }
+
+                return stream;
             }
             catch (IOException) when (DateTime.UtcNow < deadline)
             {
