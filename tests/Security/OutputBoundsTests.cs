@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using Microsoft.Extensions.DependencyInjection;
 using TypedSandbox.Server.Exec;
 using Xunit.Abstractions;
 
@@ -96,6 +97,40 @@ public sealed class OutputBoundsTests(SecurityEngine engine, ITestOutputHelper o
         Assert.True(EngineFootprint.SpillBytes() - spillBefore <= 0, "the refused read left spill behind");
         // Files whose stat size is 0 are still read whole: the limit counts bytes read.
         Assert.Contains("Name:", await sandbox.Filesystem.ReadTextAsync("/proc/self/status"), StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 5 * 60 * 1000)]
+    public async Task Finished_execs_with_unread_output_cannot_pile_up_in_a_sandbox()
+    {
+        var manager = engine.Engine.Host.Services.GetRequiredService<Server.Sandboxes.SandboxManager>();
+        await using var sandbox = await engine.CreateSandboxAsync();
+        var session = manager.Get(sandbox.SandboxId);
+        var execs = new List<ContainerProcess>();
+        try
+        {
+            // Each leaves 1 MiB unread: past the memory bound, so each holds a spill file until it is freed.
+            for (var i = 0; i < 3; i++)
+            {
+                var exec = await sandbox.ExecAsync(["head", "-c", "1048576", "/dev/zero"]);
+                execs.Add(exec);
+                Assert.Equal(0, await exec.WaitAsync());
+            }
+
+            var held = () => session.Execs.Values.Sum(p => p.Stdout.FootprintBytes + p.Stderr.FootprintBytes);
+            Assert.True(
+                await EngineFootprint.EventuallyAsync(() => !session.Execs.ContainsKey(execs[0].ExecId), TimeSpan.FromSeconds(10)),
+                $"the oldest finished exec is still held ({held()} bytes held by the sandbox's execs)");
+            Assert.True(held() <= Server.Sandboxes.SandboxManager.FinishedExecOutputBound);
+            // The newest is still whole.
+            Assert.Equal(1048576, (await execs[^1].Stdout.ReadAllBytesAsync()).Length);
+        }
+        finally
+        {
+            foreach (var exec in execs)
+            {
+                await exec.DisposeAsync();
+            }
+        }
     }
 
     [Fact]

@@ -288,7 +288,7 @@ internal static unsafe class FsToolsCommand
             while (true)
             {
                 // One byte past the limit is read to tell "exactly the limit" from "more".
-                var n = Libc.read(from, p, (nint)Math.Min(buffer.Length, limit - total + 1));
+                var n = Libc.read(from, p, limit - total >= buffer.Length ? buffer.Length : (nint)(limit - total + 1));
                 if (n == 0) return 0;
                 if (n > 0 && total + n > limit) return TooLong;
                 if (n > 0) total += n;

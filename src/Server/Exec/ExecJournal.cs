@@ -72,6 +72,9 @@ public sealed class ExecJournal : IAsyncDisposable
     /// <summary>Bytes held now (memory or spill file): never more than the bounds.</summary>
     public long StoredBytes { get { lock (_gate) return _length - _start; } }
 
+    /// <summary>What the journal costs now: its memory buffer, or its spill file's reservation once spilled.</summary>
+    public long FootprintBytes { get { lock (_gate) return _spill is not null ? _bounds.DiskBytes : _memory.Length; } }
+
     /// <summary>Bytes a writer sent beyond its credit (a misbehaving agent): dropped, never stored.</summary>
     public long OverflowBytes { get { lock (_gate) return _overflow; } }
 
@@ -84,21 +87,24 @@ public sealed class ExecJournal : IAsyncDisposable
         lock (_gate)
         {
             if (_complete || _disposed) return;
+            // Past the memory bound the stream moves to a spill file when the budget has room: history stays readable
+            // by offset (a reconnecting or second reader) up to the disk bound, not just the memory one.
+            var spilled = _spill is null && _length + data.Length - _start > _bounds.MemoryBytes && TrySpill();
             // Room: drop bytes readers took, keeping the rewind margin behind the furthest reader.
             MakeRoom(data.Length);
-            if (_spill is null && _length + data.Length - _start > _memory.Length)
-            {
-                if (_length + data.Length - _start <= _bounds.MemoryBytes) GrowMemory(_length + data.Length - _start);
-                else if (TrySpill()) MakeRoom(data.Length);
-            }
+            if (_spill is null && _length + data.Length - _start > _memory.Length && _memory.Length < _bounds.MemoryBytes)
+                GrowMemory(Math.Min(_length + data.Length - _start, _bounds.MemoryBytes));
             var room = (int)Math.Max(0, Math.Min(data.Length, Capacity() - (_length - _start)));
             if (_spill is null) room = (int)Math.Min(room, _memory.Length - (_length - _start));
             if (room < data.Length) _overflow += data.Length - room;
-            if (room == 0) return;
-            Write(_length, data[..room]);
-            _length += room;
+            if (room > 0)
+            {
+                Write(_length, data[..room]);
+                _length += room;
+            }
             // The writer used its whole memory window and nobody reads: move to a spill file and widen the window.
-            if (_spill is null && _budget is not null && _length >= _granted && TrySpill()) grant = RaiseGrant(force: true);
+            if (!spilled && _spill is null && _budget is not null && _length >= _granted) spilled = TrySpill();
+            if (spilled) grant = RaiseGrant(force: true);
             signal = SwapSignal();
         }
         signal.TrySetResult();

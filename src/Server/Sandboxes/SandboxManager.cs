@@ -21,6 +21,12 @@ public sealed partial class SandboxManager : IAsyncDisposable
 
     /// <summary>How long the output of a finished exec or sandbox stays readable.</summary>
     public static readonly TimeSpan Retention = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// What the finished execs of one sandbox may keep (memory buffers and spill files), so a loop of execs whose output
+    /// nobody reads cannot pile up journals for <see cref="Retention"/>: past it, the oldest finished exec is freed first.
+    /// </summary>
+    public const long FinishedExecOutputBound = 128L * 1024 * 1024;
     private readonly ConcurrentDictionary<string, SandboxSession> _byId = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SandboxSession> _byTaskId = new(StringComparer.Ordinal);
     private readonly Lock _namesGate = new();
@@ -611,10 +617,45 @@ public sealed partial class SandboxManager : IAsyncDisposable
             }
         }
 
+        await EvictOverBoundAsync(session).ConfigureAwait(false);
+
         if (session.Result is { } result && now - result.FinishedAt >= Retention && _byId.TryRemove(session.Id, out _))
         {
             _byTaskId.TryRemove(session.TaskId, out _);
             await DisposeSessionAsync(session).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Frees the oldest finished execs while the finished ones hold more than <see cref="FinishedExecOutputBound"/>.</summary>
+    private static async Task EvictOverBoundAsync(SandboxSession session)
+    {
+        var held = 0L;
+        foreach (var execId in session.ExecsFinishedAt.Keys)
+        {
+            if (session.Execs.TryGetValue(execId, out var process))
+            {
+                held += process.Stdout.FootprintBytes + process.Stderr.FootprintBytes;
+            }
+        }
+
+        if (held <= FinishedExecOutputBound)
+        {
+            return;
+        }
+
+        foreach (var (execId, _) in session.ExecsFinishedAt.OrderBy(e => e.Value).ToList())
+        {
+            if (held <= FinishedExecOutputBound)
+            {
+                break;
+            }
+
+            if (session.Execs.TryRemove(execId, out var process))
+            {
+                held -= process.Stdout.FootprintBytes + process.Stderr.FootprintBytes;
+                session.ExecsFinishedAt.TryRemove(execId, out _);
+                await process.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 
