@@ -1,6 +1,6 @@
 #!/bin/bash
 # Prepares a Debian 12 host for the TypedSandbox engine. Idempotent; run as root.
-#   - installs the packages the engine and its tests use (only those missing)
+#   - installs the packages the engine and its tests use (only those missing; btrfs-progs: sandboxes' size-limited storage)
 #   - applies the cgroup fix crun needs on hybrid cgroup hosts (v1 controllers + a cgroup2 that owns a controller)
 set -euo pipefail
 
@@ -10,7 +10,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 packages=(crun runc runsc slirp4netns iproute2 iptables busybox-static clang lld mmdebstrap
-          docker-registry skopeo umoci jq uidmap curl python3)
+          docker-registry skopeo umoci jq uidmap curl python3 btrfs-progs)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -28,4 +28,9 @@ passed=$(count Passed)
 failed=$(count Failed)
 skipped=$(count Skipped)
 echo "$passed passed, $failed failed, $skipped skipped"
+# In CI every prerequisite is installed above, so a skipped test means a check that did not run: that fails the run.
+if [ "${CI:-}" = true ] && [ "$skipped" -gt 0 ]; then
+  echo "CI: $skipped test(s) skipped; a skip is a failure here" >&2
+  status=1
+fi
 exit $status

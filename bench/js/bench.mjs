@@ -1,5 +1,5 @@
 // Timings taken through Modal's official JavaScript SDK against a TypedSandbox engine.
-// Usage: node bench.mjs <mode> [args...]   (engine address and token from MODAL_SERVER_URL / MODAL_TOKEN_ID / MODAL_TOKEN_SECRET;
+// Usage: node bench.mjs <mode> [args...]   (engine address and token from MODAL_CONFIG_PATH, the engine's profile;
 // BENCH_IMAGE names the image, BENCH_APP the app)
 //   serve                               timed operations on request, one JSON line in and out each (see below):
 //                                       create-exec (create → exec(["echo","hi"]) → first stdout bytes) and

@@ -1,5 +1,5 @@
-// Shared by the examples: a Modal client for the local engine (MODAL_SERVER_URL etc. from the environment, see
-// README.md), the image the examples start from, and the app they run in.
+// Shared by the examples: a Modal client for the local engine (MODAL_CONFIG_PATH=<state-dir>/modal.toml, the profile
+// the engine writes and prints at start; see README.md), the image the examples start from, and the app they run in.
 import { ModalClient } from "modal";
 
 export const modal = new ModalClient();

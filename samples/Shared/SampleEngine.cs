@@ -28,7 +28,7 @@ internal static class SampleEngine
             },
             logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning),
             cancellationToken).ConfigureAwait(false);
-        Console.WriteLine($"[embedded engine on {host.Url}]");
+        Console.WriteLine($"[embedded engine on {host.Url}; MODAL_CONFIG_PATH={host.ConfigPath}]");
         SandboxClient.Default = CreateClient(host);
         return host;
     }
@@ -40,9 +40,8 @@ internal static class SampleEngine
     public static SandboxClient CreateClient(EngineHost? engine, ILoggerFactory? loggerFactory = null) =>
         new(new SandboxClientOptions
         {
-            ServerUrl = engine?.Url.ToString(),
-            TokenId = engine is null ? null : "local",
-            TokenSecret = engine is null ? null : "local",
+            // The embedded engine's own profile (<state-dir>/modal.toml): its URL and token pair.
+            ConfigPath = engine?.ConfigPath,
             LoggerFactory = loggerFactory,
         });
 }

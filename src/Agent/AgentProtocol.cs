@@ -30,9 +30,12 @@ internal enum FrameType : byte
     StdinClose = 3,
     /// <summary>Send a signal (int32 payload) to the process's process group; for a connection: close it.</summary>
     Signal = 4,
-    /// <summary>Open a TCP connection to 127.0.0.1:port (int32 payload) inside the sandbox. It then works like a process:
-    /// Stdin frames are sent to the port, its replies come back as Stdout frames, StdinClose half-closes.</summary>
+    /// <summary>Open a TCP connection to 127.0.0.1:port inside the sandbox (payload: <see cref="ConnectRequest"/>). It then
+    /// works like a process: Stdin frames are sent to the port, its replies come back as Stdout frames, StdinClose half-closes.</summary>
     Connect = 5,
+    /// <summary>More output credit for one stream of a process or connection: payload is the stream (1 byte, 1 = stdout,
+    /// 2 = stderr) and the total bytes of that stream the agent may have sent so far (int64; the agent keeps the largest).</summary>
+    Credit = 6,
 
     /// <summary>The agent is listening; payload is the protocol version (uint32).</summary>
     Ready = 10,
@@ -54,7 +57,7 @@ internal enum FrameType : byte
 internal static class Frames
 {
     public const int HeaderSize = 9;
-    public const uint Version = 1;
+    public const uint Version = 2;
     /// <summary>Upper bound for one payload; larger data is split by the sender.</summary>
     public const int MaxPayload = 1 << 20;
 
@@ -69,26 +72,61 @@ internal static class Frames
         ((FrameType)source[0], BinaryPrimitives.ReadUInt32LittleEndian(source[1..]), BinaryPrimitives.ReadInt32LittleEndian(source[5..]));
 }
 
-/// <summary>What the engine asks the agent to run.</summary>
+/// <summary>Payload of a <see cref="FrameType.Credit"/> frame.</summary>
+internal readonly record struct CreditGrant(byte Stream, long Limit)
+{
+    public const int Size = 9;
+
+    public byte[] Encode()
+    {
+        var payload = new byte[Size];
+        payload[0] = Stream;
+        BinaryPrimitives.WriteInt64LittleEndian(payload.AsSpan(1), Limit);
+        return payload;
+    }
+
+    public static CreditGrant Decode(ReadOnlySpan<byte> payload) =>
+        payload.Length < Size ? throw new InvalidDataException("short credit frame") : new(payload[0], BinaryPrimitives.ReadInt64LittleEndian(payload[1..]));
+}
+
+/// <summary>Payload of a <see cref="FrameType.Connect"/> frame: the port and the initial output credit (0 = none needed).</summary>
+internal readonly record struct ConnectRequest(int Port, long OutputWindow)
+{
+    public byte[] Encode()
+    {
+        var payload = new byte[12];
+        BinaryPrimitives.WriteInt32LittleEndian(payload, Port);
+        BinaryPrimitives.WriteInt64LittleEndian(payload.AsSpan(4), OutputWindow);
+        return payload;
+    }
+
+    public static ConnectRequest Decode(ReadOnlySpan<byte> payload) =>
+        payload.Length < 12 ? throw new InvalidDataException("short connect frame") : new(BinaryPrimitives.ReadInt32LittleEndian(payload), BinaryPrimitives.ReadInt64LittleEndian(payload[4..]));
+}
+
+/// <summary>What the engine asks the agent to run. <paramref name="OutputWindow"/>: bytes of each output stream the agent
+/// may send before the engine grants more (<see cref="FrameType.Credit"/>); 0 = no limit.</summary>
 internal sealed record SpawnRequest(
     IReadOnlyList<string> Args,
     IReadOnlyList<string> Env,
     string? Workdir,
     bool IsMain,
     bool DiscardStdout,
-    bool DiscardStderr)
+    bool DiscardStderr,
+    long OutputWindow = 0)
 {
     private const byte MainFlag = 1, DiscardStdoutFlag = 2, DiscardStderrFlag = 4;
 
     public byte[] Encode()
     {
-        var size = 1 + 4 + 4 + 4 + Encoding.UTF8.GetByteCount(Workdir ?? "");
+        var size = 1 + 8 + 4 + 4 + 4 + Encoding.UTF8.GetByteCount(Workdir ?? "");
         foreach (var a in Args) size += 4 + Encoding.UTF8.GetByteCount(a);
         foreach (var e in Env) size += 4 + Encoding.UTF8.GetByteCount(e);
         var buffer = new byte[size];
         var span = buffer.AsSpan();
         span[0] = (byte)((IsMain ? MainFlag : 0) | (DiscardStdout ? DiscardStdoutFlag : 0) | (DiscardStderr ? DiscardStderrFlag : 0));
-        var pos = 1;
+        BinaryPrimitives.WriteInt64LittleEndian(span[1..], OutputWindow);
+        var pos = 9;
         WriteString(span, ref pos, Workdir ?? "");
         WriteList(span, ref pos, Args);
         WriteList(span, ref pos, Env);
@@ -98,12 +136,13 @@ internal sealed record SpawnRequest(
     public static SpawnRequest Decode(ReadOnlySpan<byte> span)
     {
         var flags = span[0];
-        var pos = 1;
+        var window = BinaryPrimitives.ReadInt64LittleEndian(span[1..]);
+        var pos = 9;
         var workdir = ReadString(span, ref pos);
         var args = ReadList(span, ref pos);
         var env = ReadList(span, ref pos);
         return new SpawnRequest(args, env, workdir.Length == 0 ? null : workdir,
-            (flags & MainFlag) != 0, (flags & DiscardStdoutFlag) != 0, (flags & DiscardStderrFlag) != 0);
+            (flags & MainFlag) != 0, (flags & DiscardStdoutFlag) != 0, (flags & DiscardStderrFlag) != 0, window);
     }
 
     private static void WriteList(Span<byte> span, ref int pos, IReadOnlyList<string> items)

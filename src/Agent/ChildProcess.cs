@@ -5,8 +5,10 @@ namespace TypedSandbox.Agent;
 
 /// <summary>One process the agent spawned for the engine (its pid, its stdin writer and its output pumps), or one TCP
 /// connection it opened inside the sandbox (pid 0; "stdin" is the socket's sending side, "stdout" its receiving side).</summary>
-internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int stdinFd, bool isSocket = false)
+internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int stdinFd, long outputWindow, bool isSocket = false)
 {
+    // Stream 1 (stdout) and 2 (stderr): the engine's allowance for each.
+    private readonly StreamCredit[] _credits = [new(outputWindow), new(outputWindow)];
     private const int ReadChunk = 64 * 1024;
     private const int PumpStackSize = 256 * 1024;
     private readonly List<Thread> _pumps = [];
@@ -19,6 +21,15 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
     public bool IsSocket { get; } = isSocket;
     /// <summary>Runs once every pump finished (connections use it to report their end).</summary>
     public Action? PumpsDone { get; set; }
+
+    /// <summary>Runs once every pump finished, before <see cref="PumpsDone"/> (the process table stops routing credit).</summary>
+    public Action? StreamsEnded { get; set; }
+
+    /// <summary>The engine's new allowance for stream 1 (stdout) or 2 (stderr).</summary>
+    public void Grant(byte stream, long limit)
+    {
+        if (stream is 1 or 2) _credits[stream - 1].Raise(limit);
+    }
     private int _runningPumps;
     /// <summary>Set (under the process table lock) once waitpid returned this pid; its pid may be reused after.</summary>
     public bool Reaped { get; set; }
@@ -36,10 +47,10 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
         catch (OutOfMemoryException)
         {
             // No thread (the pids limit counts threads too): end the process rather than leave its output unread.
-            Interlocked.Decrement(ref _runningPumps);
             Libc.close(fd);
             FrameChannel.Send(FrameType.StreamClosed, Id, [streamNumber]);
             if (Pid > 0) Libc.kill(-Pid, Libc.SIGKILL);
+            PumpEnded();
         }
     }
 
@@ -141,12 +152,19 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
     {
         if (IsSocket) lock (_pumps) _receiveFd = fd;
         var frame = new byte[Frames.HeaderSize + ReadChunk];
+        var credit = _credits[streamNumber - 1];
         fixed (byte* p = frame)
         {
             while (true)
             {
-                var n = Libc.read(fd, p + Frames.HeaderSize, ReadChunk);
-                if (n > 0) { FrameChannel.SendInPlace(frame, type, Id, (int)n); continue; }
+                // Without credit the pipe is not read: the child blocks on write until the engine's reader catches up.
+                var n = Libc.read(fd, p + Frames.HeaderSize, credit.WaitForRoom(ReadChunk));
+                if (n > 0)
+                {
+                    credit.Sent(n);
+                    FrameChannel.SendInPlace(frame, type, Id, (int)n);
+                    continue;
+                }
                 if (n < 0)
                 {
                     var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
@@ -162,6 +180,13 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
             if (IsSocket) _receiveFd = -1;
         }
         FrameChannel.Send(FrameType.StreamClosed, Id, [streamNumber]);
-        if (Interlocked.Decrement(ref _runningPumps) == 0) PumpsDone?.Invoke();
+        PumpEnded();
+    }
+
+    private void PumpEnded()
+    {
+        if (Interlocked.Decrement(ref _runningPumps) != 0) return;
+        StreamsEnded?.Invoke();
+        PumpsDone?.Invoke();
     }
 }

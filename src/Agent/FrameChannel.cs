@@ -3,17 +3,25 @@ using TypedSandbox.Agent.Protocol;
 namespace TypedSandbox.Agent;
 
 /// <summary>The agent's end of the protocol: frames are read from fd 0 and written to fd 1, which the OCI runtime
-/// hands to the sandbox's PID 1 as pipes the engine owns.</summary>
+/// hands to the sandbox's PID 1 as pipes the engine owns. Every frame is sealed (<see cref="FrameSeal"/>) with the key
+/// the engine writes first on fd 0, read here before the agent sends or runs anything.</summary>
 internal static unsafe class FrameChannel
 {
     private const int InputFd = 0, OutputFd = 1;
     private static readonly Lock WriteLock = new();
+    private static readonly FrameSeal Seal = ReadKey();
 
     /// <summary>Sends a frame whose payload is already at <c>frame[HeaderSize..HeaderSize+length]</c>.</summary>
     public static void SendInPlace(byte[] frame, FrameType type, uint id, int length)
     {
         Frames.WriteHeader(frame, type, id, length);
-        lock (WriteLock) WriteAll(frame.AsSpan(0, Frames.HeaderSize + length));
+        Span<byte> tag = stackalloc byte[FrameSeal.TagSize];
+        lock (WriteLock)
+        {
+            Seal.Seal(frame.AsSpan(0, Frames.HeaderSize), frame.AsSpan(Frames.HeaderSize, length), tag);
+            WriteAll(frame.AsSpan(0, Frames.HeaderSize + length));
+            WriteAll(tag);
+        }
     }
 
     public static void Send(FrameType type, uint id, ReadOnlySpan<byte> payload)
@@ -31,8 +39,20 @@ internal static unsafe class FrameChannel
         var (type, id, length) = Frames.ReadHeader(header);
         if (length < 0 || length > Frames.MaxPayload) throw new InvalidDataException($"frame too large: {length}");
         var payload = new byte[length];
-        if (!ReadExactly(payload)) return null;
+        Span<byte> tag = stackalloc byte[FrameSeal.TagSize];
+        if (!ReadExactly(payload) || !ReadExactly(tag)) return null;
+        // A frame the engine did not send (written into our stdin by sandbox code) or a lost one: end the sandbox.
+        if (!Seal.Verify(header, payload, tag)) Agent.Shutdown(3);
         return (type, id, payload);
+    }
+
+    private static FrameSeal ReadKey()
+    {
+        Span<byte> key = stackalloc byte[FrameSeal.KeySize];
+        if (!ReadExactly(key)) Agent.Shutdown(1);
+        var seal = new FrameSeal(key, isEngine: false);
+        key.Clear();
+        return seal;
     }
 
     private static bool ReadExactly(Span<byte> buffer)

@@ -54,6 +54,11 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int stat(string path, byte* buffer);
 
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fstat(int fd, byte* buffer);
+
+    public const int O_NONBLOCK = 0x800;
+
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int openMode(string path, int flags, int mode);
 

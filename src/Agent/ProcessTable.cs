@@ -11,6 +11,8 @@ internal static unsafe class ProcessTable
     private static readonly object Gate = new();
     private static readonly Dictionary<uint, ChildProcess> ById = [];
     private static readonly Dictionary<int, ChildProcess> ByPid = [];
+    // Processes and connections whose output is still pumped (a reaped process can still have output to send).
+    private static readonly Dictionary<uint, ChildProcess> Streaming = [];
     private static bool _spawnedSinceIdle;
 
     public static void Spawn(uint id, SpawnRequest request)
@@ -33,9 +35,10 @@ internal static unsafe class ProcessTable
                 FrameChannel.Send(FrameType.SpawnFailed, id, System.Text.Encoding.UTF8.GetBytes(error));
                 return;
             }
-            var child = new ChildProcess(id, pid, request.IsMain, pipes.StdinParent);
+            var child = new ChildProcess(id, pid, request.IsMain, pipes.StdinParent, request.OutputWindow);
             ById[id] = child;
             ByPid[pid] = child;
+            Track(child);
             Span<byte> payload = stackalloc byte[4];
             BinaryPrimitives.WriteInt32LittleEndian(payload, pid);
             FrameChannel.Send(FrameType.Started, id, payload);
@@ -49,6 +52,24 @@ internal static unsafe class ProcessTable
         }
     }
 
+    /// <summary>Routes credit to a process or connection until its output pumps end.</summary>
+    private static void Track(ChildProcess child)
+    {
+        Streaming[child.Id] = child;
+        child.StreamsEnded = () =>
+        {
+            lock (Gate) Streaming.Remove(child.Id);
+        };
+    }
+
+    /// <summary>More output credit from the engine (ignored once the stream ended).</summary>
+    public static void Credit(uint id, CreditGrant grant)
+    {
+        ChildProcess? child;
+        lock (Gate) Streaming.TryGetValue(id, out child);
+        child?.Grant(grant.Stream, grant.Limit);
+    }
+
     public static void Stdin(uint id, byte[]? data)
     {
         ChildProcess? child;
@@ -57,15 +78,16 @@ internal static unsafe class ProcessTable
     }
 
     /// <summary>Opens a TCP connection to 127.0.0.1:<paramref name="port"/> in the sandbox's network namespace.</summary>
-    public static void Connect(uint id, int port)
+    public static void Connect(uint id, ConnectRequest request)
     {
+        var port = request.Port;
         // connect() can wait (a full accept backlog): never on the frame-reading thread.
-        var thread = new Thread(() => ConnectCore(id, port), 256 * 1024) { IsBackground = true };
+        var thread = new Thread(() => ConnectCore(id, port, request.OutputWindow), 256 * 1024) { IsBackground = true };
         try { thread.Start(); }
         catch (OutOfMemoryException) { FrameChannel.Send(FrameType.SpawnFailed, id, "no thread left for the connection (pids limit)"u8); }
     }
 
-    private static void ConnectCore(uint id, int port)
+    private static void ConnectCore(uint id, int port, long outputWindow)
     {
         var fd = Libc.socket(Libc.AF_INET, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0);
         if (fd < 0) { Fail(Marshal.GetLastPInvokeError()); return; }
@@ -86,8 +108,9 @@ internal static unsafe class ProcessTable
         }
         lock (Gate)
         {
-            var connection = new ChildProcess(id, 0, false, fd, isSocket: true);
+            var connection = new ChildProcess(id, 0, false, fd, outputWindow, isSocket: true);
             ById[id] = connection;
+            Track(connection);
             connection.PumpsDone = () =>
             {
                 lock (Gate) ById.Remove(id);

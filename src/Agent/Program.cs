@@ -51,7 +51,10 @@ namespace TypedSandbox.Agent
                         ProcessTable.Stdin(frame.Id, null);
                         break;
                     case FrameType.Connect:
-                        ProcessTable.Connect(frame.Id, BinaryPrimitives.ReadInt32LittleEndian(frame.Payload));
+                        ProcessTable.Connect(frame.Id, ConnectRequest.Decode(frame.Payload));
+                        break;
+                    case FrameType.Credit:
+                        ProcessTable.Credit(frame.Id, CreditGrant.Decode(frame.Payload));
                         break;
                     case FrameType.Signal:
                         ProcessTable.Signal(frame.Id, BinaryPrimitives.ReadInt32LittleEndian(frame.Payload));

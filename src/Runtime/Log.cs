@@ -9,9 +9,6 @@ internal static partial class Log
     [LoggerMessage(1, LogLevel.Warning, "Server warning: {Warning}")]
     public static partial void ServerWarning(ILogger logger, string warning);
 
-    [LoggerMessage(2, LogLevel.Debug, "No credentials configured; using a placeholder token pair for the local server {Url}.")]
-    public static partial void PlaceholderCredentials(ILogger logger, Uri url);
-
     [LoggerMessage(3, LogLevel.Warning, "Refreshing the auth token failed; using the current token until it expires.")]
     public static partial void AuthRefreshFailed(ILogger logger, Exception error);
 

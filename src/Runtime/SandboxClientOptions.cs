@@ -18,6 +18,13 @@ public sealed record SandboxClientOptions
     /// <summary>The token secret (<c>MODAL_TOKEN_SECRET</c>, profile <c>token_secret</c>).</summary>
     public string? TokenSecret { get; init; }
 
+    /// <summary>
+    /// A PEM file of certificate authorities for an <c>https://</c> server (e.g. the CA of a TypedSandbox engine serving
+    /// TLS). When set, the server's certificate must chain to one of them (the system store is not consulted);
+    /// otherwise the system's trust store decides (on Linux also <c>SSL_CERT_FILE</c>/<c>SSL_CERT_DIR</c>).
+    /// </summary>
+    public string? TrustedCertificateAuthoritiesPath { get; init; }
+
     /// <summary>The environment name (<c>MODAL_ENVIRONMENT</c>, profile <c>environment</c>); empty means the server's default.</summary>
     public string? Environment { get; init; }
 

@@ -1,6 +1,7 @@
 using TypedSandbox.Server.Hosting;
 
-// The engine executable: `typedsandbox-server [--port N] [--state-dir DIR] [--runtime crun|runsc] [--registry-mirror URL]...`,
+// The engine executable: `typedsandbox-server [--port N] [--state-dir DIR] [--runtime crun|runsc] [--registry-mirror URL]...
+// [--token-file FILE] [--bind ADDRESS --tls-cert CERT.pem --tls-key KEY.pem]`,
 // and `typedsandbox-server secret set|list|delete ...` for named secrets.
 if (args is ["secret", .. var secretArgs])
 {
@@ -25,11 +26,12 @@ try
 {
     await using var host = await EngineHost.StartAsync(parsed.Options!).ConfigureAwait(false);
     Console.WriteLine($"TypedSandbox engine listening on {host.Url} (runtime {parsed.Options!.Runtime}, state {parsed.Options.StateDirectory})");
-    Console.WriteLine($"Point Modal's SDKs at it: MODAL_SERVER_URL={host.Url} MODAL_TOKEN_ID=local MODAL_TOKEN_SECRET=local");
+    // Clients need only this line (the profile holds the URL and the token pair; it is readable by root only).
+    Console.WriteLine($"MODAL_CONFIG_PATH={host.ConfigPath}");
     await host.WaitForShutdownAsync().ConfigureAwait(false);
     return 0;
 }
-catch (Exception exception) when (exception is TypedSandbox.Server.Isolation.HostNotReadyException or ArgumentException or IOException)
+catch (Exception exception) when (exception is TypedSandbox.Server.Isolation.HostNotReadyException or ArgumentException or IOException or InvalidDataException)
 {
     await Console.Error.WriteLineAsync("The engine could not start: " + exception.Message).ConfigureAwait(false);
     return 1;

@@ -55,7 +55,7 @@ public sealed class RestartTests(FeatureEngineFixture fixture)
             var process = await StartServerAsync(state);
             try
             {
-                before = await FeatureEngineFixture.RunAsync(TestEngine.ModalEnvironmentFor(process.Url, state), "restart.mjs", "before", App);
+                before = await FeatureEngineFixture.RunAsync(TestEngine.ModalEnvironmentFor(state), "restart.mjs", "before", App);
             }
             finally
             {

@@ -23,10 +23,13 @@ public class SecurityEngine : IAsyncLifetime
     /// <summary>The OCI runtime the engine isolates sandboxes with.</summary>
     protected virtual string Runtime => "crun";
 
+    /// <summary>Changes to the engine's options (e.g. small disk limits); null keeps the defaults.</summary>
+    protected virtual Func<TypedSandbox.Server.Hosting.EngineOptions, TypedSandbox.Server.Hosting.EngineOptions>? Configure => null;
+
     public async Task InitializeAsync()
     {
-        _engine = await TestEngine.StartAsync(Runtime).ConfigureAwait(false);
-        _client = CreateClient(Engine.Url);
+        _engine = await TestEngine.StartAsync(Runtime, configure: Configure).ConfigureAwait(false);
+        _client = CreateClient(Engine.Url, Engine.Token.Id, Engine.Token.Secret);
         _app = await Client.Apps.FromNameAsync("security-tests", createIfMissing: true).ConfigureAwait(false);
     }
 
@@ -43,12 +46,36 @@ public class SecurityEngine : IAsyncLifetime
         }
     }
 
-    /// <summary>A client of <paramref name="url"/> that ignores the machine's MODAL_* variables and config file.</summary>
-    internal static SandboxClient CreateClient(Uri url, string tokenId = "ak-test", string tokenSecret = "as-test")
+    /// <summary>A client of <paramref name="url"/> presenting the given token pair (the engine's is <c>Engine.Token</c>),
+    /// ignoring the machine's MODAL_* variables and config file.</summary>
+    internal static SandboxClient CreateClient(Uri url, string tokenId, string tokenSecret)
     {
         var home = Path.Combine(Path.GetTempPath(), "tsb-no-home");
         var settings = ClientSettingsResolver.Resolve(
             new SandboxClientOptions { ServerUrl = url.ToString(), TokenId = tokenId, TokenSecret = tokenSecret }, _ => null, home);
+        return new SandboxClient(settings, NullLoggerFactory.Instance, RetryPolicy.ControlPlane with { MaxRetries = 0 }, TimeProvider.System, null);
+    }
+
+    /// <summary>A client of an in-process test engine, with that engine's token.</summary>
+    internal static SandboxClient CreateClient(TestEngine engine) => CreateClient(engine.Url, engine.Token.Id, engine.Token.Secret);
+
+    /// <summary>
+    /// A client configured only by the Modal profile an engine writes into <paramref name="stateDirectory"/> (as a user
+    /// sets <c>MODAL_CONFIG_PATH</c>); waits up to a minute for an engine process that is still starting to write it.
+    /// </summary>
+    internal static async Task<SandboxClient> CreateClientFromProfileAsync(string stateDirectory)
+    {
+        var profile = Path.Combine(stateDirectory, "modal.toml");
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (!File.Exists(profile))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the engine wrote no {profile} within a minute");
+            await Task.Delay(50).ConfigureAwait(false);
+        }
+
+        var home = Path.Combine(Path.GetTempPath(), "tsb-no-home");
+        var settings = ClientSettingsResolver.Resolve(
+            new SandboxClientOptions(), name => name == "MODAL_CONFIG_PATH" ? profile : null, home);
         return new SandboxClient(settings, NullLoggerFactory.Instance, RetryPolicy.ControlPlane with { MaxRetries = 0 }, TimeProvider.System, null);
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using TypedSandbox.Server.Auth;
 using TypedSandbox.Server.Hosting;
 using TypedSandbox.Server.Images;
 
@@ -31,16 +32,20 @@ internal sealed class TestEngine : IAsyncDisposable
 
     public Uri Url => Host.Url;
 
-    /// <summary>Environment for Modal's SDKs: the engine's URL and a token pair (any pair is accepted on loopback).</summary>
-    public IReadOnlyDictionary<string, string> ModalEnvironment => ModalEnvironmentFor(Url, StateDirectory);
+    /// <summary>The token pair the engine accepts.</summary>
+    public EngineToken Token => Host.Token;
 
-    /// <summary>Environment for Modal's SDKs talking to the engine at <paramref name="url"/>.</summary>
-    public static IReadOnlyDictionary<string, string> ModalEnvironmentFor(Uri url, string stateDirectory) => new Dictionary<string, string>
+    /// <summary>The engine's Modal profile (<c>&lt;state&gt;/modal.toml</c>: URL and token pair).</summary>
+    public string ConfigPath => Host.ConfigPath;
+
+    /// <summary>Environment for Modal's SDKs: only <c>MODAL_CONFIG_PATH</c>, the engine's profile (URL and token pair).</summary>
+    public IReadOnlyDictionary<string, string> ModalEnvironment => ModalEnvironmentFor(StateDirectory);
+
+    /// <summary>Environment for Modal's SDKs talking to the engine whose state directory is <paramref name="stateDirectory"/>
+    /// (an engine writes its profile there at each start).</summary>
+    public static IReadOnlyDictionary<string, string> ModalEnvironmentFor(string stateDirectory) => new Dictionary<string, string>
     {
-        ["MODAL_SERVER_URL"] = url.ToString().TrimEnd('/'),
-        ["MODAL_TOKEN_ID"] = "ak-test",
-        ["MODAL_TOKEN_SECRET"] = "as-test",
-        ["MODAL_CONFIG_PATH"] = Path.Combine(stateDirectory, "no-modal.toml"),
+        ["MODAL_CONFIG_PATH"] = Path.Combine(stateDirectory, "modal.toml"),
     };
 
     /// <summary>A fresh state directory path under the temp directory (not created).</summary>

@@ -18,14 +18,7 @@ internal static class CSharpClient
     {
         var section = report.Section(Title.Replace("3.", "3a.", StringComparison.Ordinal) + ": latency", "ms");
         var options = bench.Options;
-        var environment = bench.Engine.ModalEnvironment;
-        await using var client = new SandboxClient(new SandboxClientOptions
-        {
-            ServerUrl = environment["MODAL_SERVER_URL"],
-            TokenId = environment["MODAL_TOKEN_ID"],
-            TokenSecret = environment["MODAL_TOKEN_SECRET"],
-            ConfigPath = environment["MODAL_CONFIG_PATH"],
-        });
+        await using var client = new SandboxClient(new SandboxClientOptions { ConfigPath = bench.Engine.ConfigPath });
         var app = await client.Apps.FromNameAsync("bench", createIfMissing: true, cancellationToken: cancellationToken);
         var image = client.Images.FromRegistry("busybox:latest");
         var create = new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(30) };

@@ -50,11 +50,27 @@ internal static unsafe class FsToolsCommand
         if (status.IsDirectory) return Fail("IsDirectory", "expected a file path");
         if (status.Size > MaxReadFileSize)
             return Fail("FileTooLarge", $"file is {status.Size} bytes, which exceeds the {MaxReadFileSize} byte limit");
-        var fd = Libc.openMode(path, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        // O_NONBLOCK: opening a FIFO must not hang. What was opened is checked (fstat), not what the path named before:
+        // only regular files are read, so a link swapped to /dev/zero or a pipe never streams without end.
+        var fd = Libc.openMode(path, Libc.O_RDONLY | Libc.O_CLOEXEC | Libc.O_NONBLOCK, 0);
         if (fd < 0) return FailErrno(Marshal.GetLastPInvokeError(), "cannot open the file");
-        var rc = Copy(fd, 1);
-        Libc.close(fd);
-        return rc != 0 ? FailErrno(rc, "reading the file failed") : 0;
+        try
+        {
+            var (opened, fstatErrno) = FileStatus.Read(fd);
+            if (fstatErrno != 0) return FailErrno(fstatErrno, "cannot stat the file");
+            if (!opened.IsRegular) return Fail("InvalidArgument", "expected a regular file (devices, pipes and sockets are not read)");
+            if (opened.Size > MaxReadFileSize)
+                return Fail("FileTooLarge", $"file is {opened.Size} bytes, which exceeds the {MaxReadFileSize} byte limit");
+            // The limit counts bytes actually read: /proc files report size 0 and a file can grow while it is read.
+            var rc = Copy(fd, 1, MaxReadFileSize);
+            if (rc == TooLong)
+                return Fail("FileTooLarge", $"file grew past the {MaxReadFileSize} byte limit while it was read; the output stops at the limit");
+            return rc != 0 ? FailErrno(rc, "reading the file failed") : 0;
+        }
+        finally
+        {
+            Libc.close(fd);
+        }
     }
 
     private static int WriteFile(string path)
@@ -258,15 +274,24 @@ internal static unsafe class FsToolsCommand
     }
 
     /// <summary>Copies until EOF; returns 0 or the errno.</summary>
-    private static int Copy(int from, int to)
+    /// <summary><see cref="Copy"/>'s result when the source had more than the limit (not an errno).</summary>
+    private const int TooLong = -1;
+
+    /// <summary>Copies until EOF; returns 0, an errno, or <see cref="TooLong"/> once more than <paramref name="limit"/>
+    /// bytes would be copied (at most <paramref name="limit"/> are).</summary>
+    private static int Copy(int from, int to, long limit = long.MaxValue)
     {
         var buffer = new byte[256 * 1024];
+        var total = 0L;
         fixed (byte* p = buffer)
         {
             while (true)
             {
-                var n = Libc.read(from, p, buffer.Length);
+                // One byte past the limit is read to tell "exactly the limit" from "more".
+                var n = Libc.read(from, p, limit - total >= buffer.Length ? buffer.Length : (nint)(limit - total + 1));
                 if (n == 0) return 0;
+                if (n > 0 && total + n > limit) return TooLong;
+                if (n > 0) total += n;
                 if (n < 0)
                 {
                     var errno = Marshal.GetLastPInvokeError();

@@ -11,7 +11,16 @@ namespace TypedSandbox.Validation
 #endif
     static class Paths
     {
-        /// <summary>Checks a mount path: absolute, canonical (no empty, '.' or '..' segments, no trailing '/') and not '/'.</summary>
+        /// <summary>The directory of the engine's agent inside every sandbox (its PID 1 runs from there).</summary>
+        public const string AgentDirectory = "/.typedsandbox";
+
+        /// <summary>Directories the runtime and the engine own inside a sandbox: nothing may be mounted at or below them.</summary>
+        private static readonly string[] Reserved = { AgentDirectory, "/proc", "/sys", "/dev" };
+
+        /// <summary>
+        /// Checks a mount path: absolute, canonical (no empty, '.' or '..' segments, no trailing '/'), not '/', and not
+        /// at or below a directory the sandbox's runtime owns (the agent's directory, /proc, /sys, /dev).
+        /// </summary>
         /// <returns><see langword="null"/> when valid, otherwise what is wrong and what is allowed.</returns>
         public static string? CheckMountPath(string? path)
         {
@@ -41,6 +50,14 @@ namespace TypedSandbox.Validation
                 if (char.IsControl(c))
                 {
                     return $"Mount path '{path}' contains {Text.Describe(c)}; use printable characters";
+                }
+            }
+
+            foreach (var reserved in Reserved)
+            {
+                if (string.Equals(path, reserved, StringComparison.Ordinal) || path.StartsWith(reserved + "/", StringComparison.Ordinal))
+                {
+                    return $"Mount path '{path}' is at or below '{reserved}', which the sandbox's runtime owns; mount outside {string.Join(", ", Reserved)} (such as '/data')";
                 }
             }
 

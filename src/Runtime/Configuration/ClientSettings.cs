@@ -1,3 +1,5 @@
+using System.Security.Cryptography.X509Certificates;
+
 namespace TypedSandbox.Configuration;
 
 /// <summary>The configuration a <see cref="SandboxClient"/> runs with, after precedence has been applied.</summary>
@@ -21,6 +23,9 @@ internal sealed record ClientSettings(
     string? ImageBuilderVersion,
     TimeSpan? MaxThrottleWait)
 {
+    /// <summary>The only certificate authorities an https server may chain to; null = the system's trust store.</summary>
+    public X509Certificate2Collection? TrustedCertificateAuthorities { get; init; }
+
     /// <summary>Modal's cloud, used when nothing names a server.</summary>
     public const string DefaultServerUrl = "https://api.modal.com:443";
 

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Tomlyn;
 using Tomlyn.Model;
 
@@ -66,7 +68,30 @@ internal static class ClientSettingsResolver
             configPath,
             sandboxV2,
             Pick(options.ImageBuilderVersion, "MODAL_IMAGE_BUILDER_VERSION", "image_builder_version"),
-            throttle);
+            throttle)
+        {
+            TrustedCertificateAuthorities = options.TrustedCertificateAuthoritiesPath is { Length: > 0 } caPath ? ReadAuthorities(caPath) : null,
+        };
+    }
+
+    private static X509Certificate2Collection ReadAuthorities(string path)
+    {
+        var authorities = new X509Certificate2Collection();
+        try
+        {
+            authorities.ImportFromPemFile(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            throw new SandboxConfigurationException($"Could not read the certificate authorities in '{path}' (PEM): {e.Message}", e);
+        }
+
+        if (authorities.Count == 0)
+        {
+            throw new SandboxConfigurationException($"'{path}' holds no PEM certificate (-----BEGIN CERTIFICATE-----).");
+        }
+
+        return authorities;
     }
 
     /// <summary>Modal's flag rule: "0", "false" and "" are false, anything else true; unset is null.</summary>

@@ -38,7 +38,7 @@ public sealed class Sandbox : IAsyncDisposable
         _tunnels = tunnels;
         _logger = client.LoggerFactory.CreateLogger("TypedSandbox.Sandbox");
         _router = new CommandRouter(FetchRouterAccessAsync, routerAccess, client.Settings.IsLoopbackServer, client.LoggerFactory, client.Time,
-            client.ControlPlane.WrapHandler);
+            client.ControlPlane.WrapHandler, client.Settings.TrustedCertificateAuthorities);
         _stdout = new(() => OpenEntrypointOutput(stderr: false));
         _stderr = new(() => OpenEntrypointOutput(stderr: true));
         _stdin = new(OpenEntrypointInput);

@@ -36,6 +36,9 @@ public sealed record SandboxCreateOptions
     /// <summary>The hard memory limit, in MiB.</summary>
     public int? MemoryLimitMiB { get; init; }
 
+    /// <summary>Size limit of the sandbox's writable filesystem, in MiB (Modal's <c>ephemeral_disk_mb</c>); null = the engine's default.</summary>
+    public int? EphemeralDiskMiB { get; init; }
+
     /// <summary>Block all network access (loopback only).</summary>
     public bool BlockNetwork { get; init; }
 

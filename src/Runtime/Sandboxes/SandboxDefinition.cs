@@ -51,6 +51,10 @@ internal static class SandboxDefinition
         Rules.Enforce(SandboxSettings.CheckCpu(options.CpuLimit ?? 0));
         Rules.Enforce(SandboxSettings.CheckMemoryMb(options.MemoryMiB ?? 0));
         Rules.Enforce(SandboxSettings.CheckMemoryMb(options.MemoryLimitMiB ?? 0));
+        if (options.EphemeralDiskMiB is <= 0)
+        {
+            throw new InvalidArgumentException($"EphemeralDiskMiB ({options.EphemeralDiskMiB}) must be at least 1.");
+        }
         if (options.Cpu is { } cpu && options.CpuLimit is { } cpuLimit && cpuLimit < cpu)
         {
             throw new InvalidArgumentException($"CpuLimit ({cpuLimit}) must not be lower than Cpu ({cpu}).");
@@ -102,6 +106,7 @@ internal static class SandboxDefinition
                 MemoryMbMax = (uint)(options.MemoryLimitMiB ?? 0),
                 MilliCpu = (uint)Math.Truncate((options.Cpu ?? 0) * 1000),
                 MilliCpuMax = (uint)Math.Truncate((options.CpuLimit ?? 0) * 1000),
+                EphemeralDiskMb = (uint)(options.EphemeralDiskMiB ?? 0),
                 GpuConfig = new GPUConfig(),
             },
             NetworkAccess = BuildNetworkAccess(options),

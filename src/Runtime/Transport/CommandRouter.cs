@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
@@ -27,6 +28,7 @@ internal sealed class CommandRouter : IAsyncDisposable
     private readonly UnaryRetrier _retrier;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Func<HttpMessageHandler, HttpMessageHandler>? _wrapHandler;
+    private readonly X509Certificate2Collection? _trustedAuthorities;
     private readonly ILogger _logger;
     private RouterAccess? _initialAccess;
     private GrpcChannel? _channel;
@@ -42,15 +44,18 @@ internal sealed class CommandRouter : IAsyncDisposable
     /// <param name="loggerFactory">Logs of the channel.</param>
     /// <param name="time">The clock for expiry checks and backoff.</param>
     /// <param name="wrapHandler">Wraps the HTTP handler (a seam for tests that inject network faults).</param>
+    /// <param name="trustedAuthorities">For a TLS router: the only CAs its certificate may chain to; null = the system store.</param>
     public CommandRouter(
         Func<CancellationToken, Task<RouterAccess>> fetchAccess,
         RouterAccess? initialAccess,
         bool controlPlaneIsLoopback,
         ILoggerFactory loggerFactory,
         TimeProvider time,
-        Func<HttpMessageHandler, HttpMessageHandler>? wrapHandler = null)
+        Func<HttpMessageHandler, HttpMessageHandler>? wrapHandler = null,
+        X509Certificate2Collection? trustedAuthorities = null)
     {
         _wrapHandler = wrapHandler;
+        _trustedAuthorities = trustedAuthorities;
         _logger = loggerFactory.CreateLogger("TypedSandbox.CommandRouter");
         _fetchAccess = fetchAccess;
         _initialAccess = initialAccess;
@@ -151,7 +156,7 @@ internal sealed class CommandRouter : IAsyncDisposable
                     if (_channel is null || _address != address)
                     {
                         _channel?.Dispose();
-                        _channel = GrpcChannels.Create(address, _loggerFactory, _wrapHandler);
+                        _channel = GrpcChannels.Create(address, _loggerFactory, _wrapHandler, _trustedAuthorities);
                         _client = new TaskCommandRouterClient(_channel);
                         _address = address;
                     }

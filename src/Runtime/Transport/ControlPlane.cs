@@ -38,7 +38,7 @@ internal sealed class ControlPlane : IAsyncDisposable, IDisposable
         LoggerFactory = loggerFactory;
         _time = time;
         _logger = loggerFactory.CreateLogger("TypedSandbox.ControlPlane");
-        _channel = GrpcChannels.Create(settings.ServerUrl, loggerFactory, wrapHandler);
+        _channel = GrpcChannels.Create(settings.ServerUrl, loggerFactory, wrapHandler, settings.TrustedCertificateAuthorities);
         _client = new ModalClientClient(_channel);
         _retrier = new UnaryRetrier(retryPolicy, time, settings.MaxThrottleWait);
         _credentials = ResolveCredentials(settings);
@@ -124,7 +124,8 @@ internal sealed class ControlPlane : IAsyncDisposable, IDisposable
     {
         var (id, secret) = _credentials ?? throw new SandboxConfigurationException(
             "Profile is missing credentials: set MODAL_TOKEN_ID and MODAL_TOKEN_SECRET, the profile's token_id and " +
-            $"token_secret in '{Settings.ConfigPath}', or SandboxClientOptions.TokenId and TokenSecret.");
+            $"token_secret in '{Settings.ConfigPath}', or SandboxClientOptions.TokenId and TokenSecret. For a TypedSandbox " +
+            "engine, MODAL_CONFIG_PATH=<state-dir>/modal.toml names its profile.");
         return new Metadata
         {
             { "x-modal-client-type", ClientType },
@@ -164,20 +165,8 @@ internal sealed class ControlPlane : IAsyncDisposable, IDisposable
         }
     }
 
-    private (string, string)? ResolveCredentials(ClientSettings settings)
-    {
-        if (settings.TokenId is { } id && settings.TokenSecret is { } secret)
-        {
-            return (id, secret);
-        }
-        if (settings.IsLoopbackServer)
-        {
-            // A local engine accepts any token pair; Modal's protocol still wants one on every call.
-            Log.PlaceholderCredentials(_logger, settings.ServerUrl);
-            return ("local", "local");
-        }
-        return null;
-    }
+    private static (string, string)? ResolveCredentials(ClientSettings settings) =>
+        settings.TokenId is { } id && settings.TokenSecret is { } secret ? (id, secret) : null;
 
     public void Dispose()
     {

@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 
@@ -12,7 +13,9 @@ internal static class GrpcChannels
     /// <param name="address">The server address.</param>
     /// <param name="loggerFactory">Logs of the channel.</param>
     /// <param name="wrapHandler">Wraps the HTTP handler (a seam for tests that inject network faults).</param>
-    public static GrpcChannel Create(Uri address, ILoggerFactory loggerFactory, Func<HttpMessageHandler, HttpMessageHandler>? wrapHandler = null)
+    /// <param name="trustedAuthorities">For https: the only CAs the server's certificate may chain to; null = the system store.</param>
+    public static GrpcChannel Create(Uri address, ILoggerFactory loggerFactory, Func<HttpMessageHandler, HttpMessageHandler>? wrapHandler = null,
+        X509Certificate2Collection? trustedAuthorities = null)
     {
         var handler = new SocketsHttpHandler
         {
@@ -24,6 +27,14 @@ internal static class GrpcChannels
             InitialHttp2StreamWindowSize = 16 * 1024 * 1024,
             ConnectTimeout = TimeSpan.FromSeconds(10),
         };
+        if (trustedAuthorities is not null)
+        {
+            // Custom root trust: the chain must end at one of these CAs; the host name is still checked by TLS.
+            var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+            policy.CustomTrustStore.AddRange(trustedAuthorities);
+            handler.SslOptions.CertificateChainPolicy = policy;
+        }
+
         return GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
             HttpHandler = wrapHandler is null ? handler : wrapHandler(handler),

@@ -1,19 +1,20 @@
+using Grpc.AspNetCore.Server;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using Microsoft.AspNetCore.Http;
 using TypedSandbox.Server.Auth;
-using TypedSandbox.Server.Hosting;
 
 namespace TypedSandbox.Server.Api;
 
 /// <summary>
-/// Checks callers. Control plane: on loopback any token pair is accepted (Modal's SDKs insist on sending one);
-/// bound elsewhere, the configured pair is required. Command router: a bearer JWT minted by this engine for the task.
+/// Checks every caller, also on loopback. Which check applies comes from the endpoint the call was routed to, never from
+/// the spelling of its path (routing ignores letter case): the control plane needs the engine's token pair, the command
+/// router a bearer JWT this engine minted for the task, and anything else is refused.
 /// </summary>
-internal sealed class Authentication(TokenAuthority tokens, EngineOptions options) : Interceptor
+internal sealed class Authentication(TokenAuthority tokens, EngineToken engineToken) : Interceptor
 {
     /// <summary>The key under which the task a router token grants is stored in the call's user state.</summary>
     internal const string GrantedTaskKey = "typedsandbox.granted-task";
-    private const string RouterPrefix = "/modal.task_command_router.";
 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
@@ -36,9 +37,18 @@ internal sealed class Authentication(TokenAuthority tokens, EngineOptions option
         return await continuation(requestStream, context).ConfigureAwait(false);
     }
 
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
+        DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        await CheckAsync(context).ConfigureAwait(false);
+        await continuation(requestStream, responseStream, context).ConfigureAwait(false);
+    }
+
     private async Task CheckAsync(ServerCallContext context)
     {
-        if (context.Method.StartsWith(RouterPrefix, StringComparison.Ordinal))
+        var service = context.GetHttpContext().GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>()?.ServiceType;
+        if (service == typeof(CommandRouterService))
         {
             var header = context.RequestHeaders.GetValue("authorization");
             if (header is null || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
@@ -52,15 +62,20 @@ internal sealed class Authentication(TokenAuthority tokens, EngineOptions option
             return;
         }
 
-        if (options.RequireCredentials)
+        if (service == typeof(ControlPlaneService))
         {
             var id = context.RequestHeaders.GetValue("x-modal-token-id");
             var secret = context.RequestHeaders.GetValue("x-modal-token-secret");
-            if (id != options.TokenId || secret != options.TokenSecret)
+            if (!engineToken.Matches(id, secret))
             {
-                throw new RpcException(new Status(StatusCode.Unauthenticated, "Unknown token id or secret: set MODAL_TOKEN_ID and MODAL_TOKEN_SECRET to the engine's token pair."));
+                throw new RpcException(new Status(StatusCode.Unauthenticated,
+                    "Unknown token id or secret: use the engine's profile (MODAL_CONFIG_PATH=<state-dir>/modal.toml) or its token pair."));
             }
+
+            return;
         }
+
+        throw new RpcException(new Status(StatusCode.Unauthenticated, $"The method '{context.Method}' is not served here."));
     }
 
     /// <summary>Fails unless the router token of this call grants <paramref name="taskId"/>.</summary>

@@ -95,19 +95,19 @@ internal sealed class ControlPlaneService(
         ImageJoinStreamingRequest request, IServerStreamWriter<ImageJoinStreamingResponse> responseStream, ServerCallContext context)
     {
         var job = images.Find(request.ImageId) ?? throw EngineException.NotFound($"Could not find image with ID {request.ImageId}");
-        var next = int.TryParse(request.LastEntryId, NumberStyles.None, CultureInfo.InvariantCulture, out var last) ? last + 1 : 0;
+        var next = long.TryParse(request.LastEntryId, NumberStyles.None, CultureInfo.InvariantCulture, out var last) ? last + 1 : 0;
         using var budget = LongPoll.Budget(request.Timeout, context.CancellationToken);
         try
         {
             while (true)
             {
                 var done = job.Completion.IsCompleted;
-                var (lines, changed) = job.Read(next);
+                var (lines, following, changed) = job.Read(next);
                 if (lines.Count > 0)
                 {
-                    var message = new ImageJoinStreamingResponse { EntryId = (next + lines.Count - 1).ToString(CultureInfo.InvariantCulture) };
+                    var message = new ImageJoinStreamingResponse { EntryId = (following - 1).ToString(CultureInfo.InvariantCulture) };
                     message.TaskLogs.AddRange(lines.Select(line => new TaskLogs { Data = line + "\n", FileDescriptor = FileDescriptor.Stdout }));
-                    next += lines.Count;
+                    next = following;
                     await responseStream.WriteAsync(message, context.CancellationToken).ConfigureAwait(false);
                 }
 

@@ -87,6 +87,7 @@ internal static class SandboxTranslation
             Volumes = [.. definition.VolumeMounts.Select(v => new VolumeMountSpec(v.VolumeId, v.MountPath, v.ReadOnly))],
             MemoryMb = definition.Resources?.MemoryMbMax > 0 ? definition.Resources.MemoryMbMax : definition.Resources?.MemoryMb ?? 0,
             MilliCpu = definition.Resources?.MilliCpuMax > 0 ? definition.Resources.MilliCpuMax : definition.Resources?.MilliCpu ?? 0,
+            EphemeralDiskMb = definition.Resources?.EphemeralDiskMb ?? 0,
             Network = network,
             Ports = [.. (definition.OpenPorts?.Ports ?? []).Select(p => (int)p.Port)],
             Name = definition.HasName ? definition.Name : null,

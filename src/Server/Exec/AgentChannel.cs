@@ -17,23 +17,31 @@ internal sealed class AgentChannel : IAsyncDisposable
     private readonly Stream _toAgent;
     private readonly Stream _fromAgent;
     private readonly string? _spillDirectory;
+    private readonly OutputBounds _bounds;
+    private readonly SpillBudget? _spillBudget;
     private readonly Func<long> _oomKillCount;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentDictionary<uint, SupervisedProcess> _processes = new();
     private readonly ConcurrentDictionary<uint, SandboxConnection> _connections = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly byte[] _key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(FrameSeal.KeySize);
+    private readonly FrameSeal _seal;
     private Task _readLoop = Task.CompletedTask;
     private int _nextId;
     private volatile bool _closed;
 
-    public AgentChannel(Stream toAgent, Stream fromAgent, string? spillDirectory, Func<long>? oomKillCount, ILogger logger)
+    public AgentChannel(Stream toAgent, Stream fromAgent, string? spillDirectory, Func<long>? oomKillCount, ILogger logger,
+        OutputBounds? bounds = null, SpillBudget? spillBudget = null)
     {
         _toAgent = toAgent;
         _fromAgent = fromAgent;
         _spillDirectory = spillDirectory;
+        _bounds = bounds ?? OutputBounds.Default;
+        _spillBudget = spillBudget;
         _oomKillCount = oomKillCount ?? (() => 0);
         _logger = logger;
+        _seal = new FrameSeal(_key, isEngine: true);
     }
 
     /// <summary>Completes when the agent said it is ready; fails if the channel closed first.</summary>
@@ -45,18 +53,32 @@ internal sealed class AgentChannel : IAsyncDisposable
     /// <summary>Text that arrived where frames were expected (a runtime's error message), if any.</summary>
     public string? UnexpectedOutput { get; private set; }
 
-    public void Start() => _readLoop = Task.Run(ReadLoopAsync);
+    /// <summary>Hands the agent its frame key (the first bytes on its stdin, before it runs anything) and starts reading.</summary>
+    public void Start()
+    {
+        try
+        {
+            _toAgent.Write(_key);
+            _toAgent.Flush();
+        }
+        catch (IOException)
+        {
+            // The runtime failed before its init read anything: the read loop reports why.
+        }
+        Array.Clear(_key);
+        _readLoop = Task.Run(ReadLoopAsync);
+    }
 
     /// <summary>Starts a process through the agent; returns once it runs.</summary>
     /// <exception cref="ExecStartException">The agent could not start it.</exception>
     /// <exception cref="SandboxEndedException">The sandbox is gone.</exception>
     public async Task<SupervisedProcess> SpawnAsync(ProcessSpec spec, IReadOnlyList<string> env, string? workdir, bool isMain, CancellationToken ct)
     {
-        var request = new SpawnRequest(spec.Args, env, workdir, isMain, spec.DiscardStdout, spec.DiscardStderr).Encode();
+        var id = (uint)Interlocked.Increment(ref _nextId);
+        var process = new SupervisedProcess(this, id, spec);
+        var request = new SpawnRequest(spec.Args, env, workdir, isMain, spec.DiscardStdout, spec.DiscardStderr, process.Stdout.InitialWindow).Encode();
         if (request.Length > Frames.MaxPayload)
             throw new ArgumentException($"The command line and environment take {request.Length} bytes; at most {Frames.MaxPayload} are allowed.", nameof(spec));
-        var id = (uint)Interlocked.Increment(ref _nextId);
-        var process = new SupervisedProcess(this, id, spec, _spillDirectory);
         _processes[id] = process;
         if (_closed) process.OnChannelClosed();
         try
@@ -81,11 +103,10 @@ internal sealed class AgentChannel : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
         var id = (uint)Interlocked.Increment(ref _nextId);
-        var connection = new SandboxConnection(this, id, port, _spillDirectory);
+        var connection = new SandboxConnection(this, id, port);
         _connections[id] = connection;
         if (_closed) connection.OnChannelClosed();
-        var payload = new byte[4];
-        BinaryPrimitives.WriteInt32LittleEndian(payload, port);
+        var payload = new ConnectRequest(port, connection.Received.InitialWindow).Encode();
         try
         {
             await SendAsync(FrameType.Connect, id, payload, ct).ConfigureAwait(false);
@@ -103,7 +124,8 @@ internal sealed class AgentChannel : IAsyncDisposable
     public async ValueTask SendAsync(FrameType type, uint id, ReadOnlyMemory<byte> payload, CancellationToken ct)
     {
         if (_closed) throw new SandboxEndedException();
-        var frame = ArrayPool<byte>.Shared.Rent(Frames.HeaderSize + payload.Length);
+        var size = Frames.HeaderSize + payload.Length + FrameSeal.TagSize;
+        var frame = ArrayPool<byte>.Shared.Rent(size);
         try
         {
             Frames.WriteHeader(frame, type, id, payload.Length);
@@ -111,7 +133,9 @@ internal sealed class AgentChannel : IAsyncDisposable
             await _writeLock.WaitAsync(ct).ConfigureAwait(false);
             try
             {
-                await _toAgent.WriteAsync(frame.AsMemory(0, Frames.HeaderSize + payload.Length), ct).ConfigureAwait(false);
+                // Sealed under the write lock: the tag's sequence number is the order frames reach the agent.
+                _seal.Seal(frame.AsSpan(0, Frames.HeaderSize), frame.AsSpan(Frames.HeaderSize, payload.Length), frame.AsSpan(size - FrameSeal.TagSize));
+                await _toAgent.WriteAsync(frame.AsMemory(0, size), ct).ConfigureAwait(false);
                 await _toAgent.FlushAsync(ct).ConfigureAwait(false);
             }
             catch (IOException e)
@@ -130,6 +154,29 @@ internal sealed class AgentChannel : IAsyncDisposable
     }
 
     internal long ReadOomKillCount() => _oomKillCount();
+
+    /// <summary>A journal for one output stream of process or connection <paramref name="id"/>, granting the agent
+    /// credit as it drains.</summary>
+    internal ExecJournal CreateJournal(uint id, byte stream) =>
+        new(_spillDirectory, _bounds, _spillBudget, limit => GrantCredit(id, stream, limit));
+
+    private void GrantCredit(uint id, byte stream, long limit)
+    {
+        if (_closed) return;
+        _ = SendCreditAsync();
+
+        async Task SendCreditAsync()
+        {
+            try
+            {
+                await SendAsync(FrameType.Credit, id, new CreditGrant(stream, limit).Encode(), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SandboxEndedException or ObjectDisposedException or IOException)
+            {
+                // The sandbox ended: nothing is left to pump.
+            }
+        }
+    }
 
     internal void Forget(uint id)
     {
@@ -168,6 +215,7 @@ internal sealed class AgentChannel : IAsyncDisposable
         // Sized for the agent's 64 KiB output chunks; one idle sandbox costs the engine ~130 KiB here, not megabytes.
         var input = new BufferedStream(_fromAgent, 64 * 1024);
         var header = new byte[Frames.HeaderSize];
+        var tag = new byte[FrameSeal.TagSize];
         var payload = new byte[64 * 1024];
         try
         {
@@ -188,6 +236,15 @@ internal sealed class AgentChannel : IAsyncDisposable
                     throw new InvalidDataException($"agent sent a frame of {length} bytes");
                 }
                 await input.ReadExactlyAsync(payload.AsMemory(0, length)).ConfigureAwait(false);
+                await input.ReadExactlyAsync(tag).ConfigureAwait(false);
+                // Sandbox code that reached the agent's stdout (gVisor's /proc/1/fd/1) can write bytes but not seal
+                // them: a forged, replayed or torn frame ends the sandbox instead of being believed.
+                if (!_seal.Verify(header, payload.AsSpan(0, length), tag))
+                {
+                    // Closing its stdin makes the agent end the sandbox.
+                    await CloseInputAsync().ConfigureAwait(false);
+                    throw new InvalidDataException($"a frame from the agent failed its seal check (type {type}, id {id}): the sandbox wrote into its channel");
+                }
                 Dispatch(type, id, payload.AsSpan(0, length));
             }
         }
@@ -199,6 +256,8 @@ internal sealed class AgentChannel : IAsyncDisposable
         finally
         {
             _closed = true;
+            // Process.Dispose does not close a stream its owner took (the runtime's stdout): close it here.
+            await input.DisposeAsync().ConfigureAwait(false);
             _ready.TrySetException(new SandboxEndedException("The sandbox ended before its agent was ready."));
             foreach (var process in _processes.Values) process.OnChannelClosed();
             foreach (var connection in _connections.Values) connection.OnChannelClosed();

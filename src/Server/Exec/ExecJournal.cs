@@ -3,41 +3,65 @@ using Microsoft.Win32.SafeHandles;
 namespace TypedSandbox.Server.Exec;
 
 /// <summary>
-/// Append-only byte log of one output stream, addressable by byte offset. Nothing is ever dropped: readers may be slow
-/// or gone and come back with an offset. Memory stays bounded: past <see cref="DefaultMemoryThreshold"/> bytes the log
-/// moves to a file (deleted on dispose) under the directory the owner gives.
+/// Byte log of one output stream, addressable by byte offset, bounded in memory and on disk. The writer may only send
+/// what the journal granted (<see cref="OutputBounds"/>): bytes a reader has not taken yet never exceed the window, so a
+/// process that writes faster than its client reads blocks on write inside the sandbox, and nothing is lost. Bytes
+/// readers took are dropped only when room is needed, and the last <see cref="OutputBounds.RewindBytes"/> of them are
+/// always kept, so a client that reconnects resumes from its offset.
 /// </summary>
-/// <remarks>One writer (<see cref="Append"/>, <see cref="Complete"/>), any number of concurrent readers.</remarks>
+/// <remarks>One writer (<see cref="Append"/>, <see cref="Complete"/>), any number of concurrent readers. Up to
+/// <see cref="OutputBounds.MemoryBytes"/> the bytes stay in memory; past that they move to a ring file of
+/// <see cref="OutputBounds.DiskBytes"/> (deleted on dispose), if the engine's spill budget has room for one.</remarks>
 public sealed class ExecJournal : IAsyncDisposable
 {
     /// <summary>Bytes kept in memory before the journal spills to a file.</summary>
-    public const int DefaultMemoryThreshold = 256 * 1024;
-
-    private const int TailSize = 64 * 1024;
+    public const int DefaultMemoryThreshold = OutputBounds.DefaultMemoryBytes;
 
     private readonly Lock _gate = new();
     private readonly string? _spillDirectory;
-    private readonly int _memoryThreshold;
+    private readonly OutputBounds _bounds;
+    private readonly SpillBudget? _budget;
+    private readonly Action<long>? _grant;
+    // Memory ring: offset o is at o % _memory.Length; it grows by doubling up to the memory bound.
     private byte[] _memory = [];
+    // File ring (once spilled): offset o is at o % _bounds.DiskBytes.
     private SafeFileHandle? _spill;
-    // Once spilled, appends collect here and reach the file a block at a time (small frames would each cost a pwrite).
-    private byte[] _tail = [];
-    private long _tailStart;
-    private int _tailLength;
+    private long _start;
     private long _length;
+    private long _consumed;
+    private long _granted;
     private bool _complete;
+    private bool _sourceClosed;
     private bool _disposed;
+    private long _overflow;
     private TaskCompletionSource _changed = NewSignal();
 
-    /// <summary>Creates an empty journal.</summary>
+    /// <summary>Creates an empty journal with the default bounds and no writer to grant credit to (tests, tools).</summary>
     /// <param name="spillDirectory">Where the spill file goes once the journal outgrows memory; null = the system temp directory.</param>
     /// <param name="memoryThreshold">Bytes kept in memory before spilling.</param>
     public ExecJournal(string? spillDirectory = null, int memoryThreshold = DefaultMemoryThreshold)
+        : this(spillDirectory, OutputBounds.Default with { MemoryBytes = memoryThreshold }, null, null)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(memoryThreshold);
-        _spillDirectory = spillDirectory;
-        _memoryThreshold = memoryThreshold;
     }
+
+    /// <summary>Creates an empty journal whose writer sends only what <paramref name="grant"/> allowed.</summary>
+    /// <param name="spillDirectory">Where the spill file goes; null = the system temp directory.</param>
+    /// <param name="bounds">Memory, disk and window sizes.</param>
+    /// <param name="budget">The engine-wide spill budget; null = this journal may always spill.</param>
+    /// <param name="grant">Called (outside any lock) with the new total the writer may have sent; <see cref="long.MaxValue"/>
+    /// once nobody will read any more (the writer then drains its source to EOF).</param>
+    internal ExecJournal(string? spillDirectory, OutputBounds bounds, SpillBudget? budget, Action<long>? grant)
+    {
+        bounds.Validate();
+        _spillDirectory = spillDirectory;
+        _bounds = bounds;
+        _budget = budget;
+        _grant = grant;
+        _granted = InitialWindow;
+    }
+
+    /// <summary>The total the writer may send before any read: the memory window (the disk window needs the budget).</summary>
+    internal long InitialWindow => _budget is null ? _bounds.Window(spilled: true) : _bounds.Window(spilled: false);
 
     /// <summary>Bytes appended so far.</summary>
     public long Length { get { lock (_gate) return _length; } }
@@ -45,48 +69,76 @@ public sealed class ExecJournal : IAsyncDisposable
     /// <summary>True once the stream ended: no more bytes will be appended.</summary>
     public bool IsComplete { get { lock (_gate) return _complete; } }
 
+    /// <summary>Bytes held now (memory or spill file): never more than the bounds.</summary>
+    public long StoredBytes { get { lock (_gate) return _length - _start; } }
+
+    /// <summary>What the journal costs now: its memory buffer, or its spill file's reservation once spilled.</summary>
+    public long FootprintBytes { get { lock (_gate) return _spill is not null ? _bounds.DiskBytes : _memory.Length; } }
+
+    /// <summary>Bytes a writer sent beyond its credit (a misbehaving agent): dropped, never stored.</summary>
+    public long OverflowBytes { get { lock (_gate) return _overflow; } }
+
     /// <summary>Appends bytes at the end. Ignored after <see cref="Complete"/> or dispose.</summary>
     public void Append(ReadOnlySpan<byte> data)
     {
         if (data.IsEmpty) return;
         TaskCompletionSource signal;
+        long grant = 0;
         lock (_gate)
         {
             if (_complete || _disposed) return;
-            if (_spill is null && _length + data.Length <= _memoryThreshold)
+            // Past the memory bound the stream moves to a spill file when the budget has room: history stays readable
+            // by offset (a reconnecting or second reader) up to the disk bound, not just the memory one.
+            var spilled = _spill is null && _length + data.Length - _start > _bounds.MemoryBytes && TrySpill();
+            // Room: drop bytes readers took, keeping the rewind margin behind the furthest reader.
+            MakeRoom(data.Length);
+            if (_spill is null && _length + data.Length - _start > _memory.Length && _memory.Length < _bounds.MemoryBytes)
+                GrowMemory(Math.Min(_length + data.Length - _start, _bounds.MemoryBytes));
+            var room = (int)Math.Max(0, Math.Min(data.Length, Capacity() - (_length - _start)));
+            if (_spill is null) room = (int)Math.Min(room, _memory.Length - (_length - _start));
+            if (room < data.Length) _overflow += data.Length - room;
+            if (room > 0)
             {
-                if (_length + data.Length > _memory.Length)
-                    Array.Resize(ref _memory, (int)Math.Min(_memoryThreshold, Math.Max(_length + data.Length, Math.Max(4096, _memory.Length * 2L))));
-                data.CopyTo(_memory.AsSpan((int)_length));
+                Write(_length, data[..room]);
+                _length += room;
             }
-            else
-            {
-                _spill ??= OpenSpillFile();
-                AppendToTail(data);
-            }
-            _length += data.Length;
+            // The writer used its whole memory window and nobody reads: move to a spill file and widen the window.
+            if (!spilled && _spill is null && _budget is not null && _length >= _granted) spilled = TrySpill();
+            if (spilled) grant = RaiseGrant(force: true);
             signal = SwapSignal();
         }
         signal.TrySetResult();
+        if (grant > 0) _grant?.Invoke(grant);
     }
 
-    /// <summary>Marks the end of the stream; waiting readers get EOF.</summary>
+    /// <summary>Marks the end of the stream; waiting readers get EOF. A writer still sending is let through to EOF.</summary>
     public void Complete()
     {
+        bool release;
         TaskCompletionSource signal;
         lock (_gate)
         {
             if (_complete) return;
             _complete = true;
+            release = !_sourceClosed;
             signal = SwapSignal();
         }
         signal.TrySetResult();
+        if (release) _grant?.Invoke(long.MaxValue);
+    }
+
+    /// <summary>The writer reached EOF (the agent closed the stream).</summary>
+    internal void CompleteAtSource()
+    {
+        lock (_gate) _sourceClosed = true;
+        Complete();
     }
 
     /// <summary>
     /// Reads up to <paramref name="maxBytes"/> bytes at <paramref name="offset"/>. Waits until bytes exist there or the
-    /// journal completes; returns empty at EOF.
+    /// journal completes; returns empty at EOF. Reading moves the window: the writer may then send more.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The bytes at <paramref name="offset"/> were read long ago and dropped.</exception>
     public async ValueTask<ReadOnlyMemory<byte>> ReadAsync(long offset, int maxBytes, CancellationToken ct)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
@@ -94,22 +146,28 @@ public sealed class ExecJournal : IAsyncDisposable
         while (true)
         {
             Task changed;
+            byte[] result;
+            long grant;
             lock (_gate)
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                if (offset < _length)
+                if (offset < _start)
+                    throw new ArgumentOutOfRangeException(nameof(offset), offset,
+                        $"Output before offset {_start} was already read and dropped (the engine keeps {_bounds.RewindBytes(_spill is not null)} bytes behind the furthest reader); resume from a later offset.");
+                if (offset >= _length)
                 {
-                    if (_spill is null)
-                        return _memory.AsSpan((int)offset, (int)Math.Min(maxBytes, _length - offset)).ToArray();
-                    if (offset >= _tailStart)
-                        return _tail.AsSpan((int)(offset - _tailStart), (int)Math.Min(maxBytes, _length - offset)).ToArray();
-                    var buffer = new byte[(int)Math.Min(maxBytes, _tailStart - offset)];
-                    RandomAccess.Read(_spill, buffer, offset);
-                    return buffer;
+                    if (_complete) return ReadOnlyMemory<byte>.Empty;
+                    changed = _changed.Task;
+                    goto Wait;
                 }
-                if (_complete) return ReadOnlyMemory<byte>.Empty;
-                changed = _changed.Task;
+                result = new byte[(int)Math.Min(maxBytes, _length - offset)];
+                Read(offset, result);
+                _consumed = Math.Max(_consumed, offset + result.Length);
+                grant = RaiseGrant(force: false);
             }
+            if (grant > 0) _grant?.Invoke(grant);
+            return result;
+        Wait:
             await changed.WaitAsync(ct).ConfigureAwait(false);
         }
     }
@@ -127,54 +185,131 @@ public sealed class ExecJournal : IAsyncDisposable
         }
     }
 
-    /// <summary>Completes the journal and deletes its spill file.</summary>
+    /// <summary>Completes the journal, deletes its spill file and gives its budget back.</summary>
     public ValueTask DisposeAsync()
     {
         TaskCompletionSource signal;
+        bool release;
         lock (_gate)
         {
             if (_disposed) return ValueTask.CompletedTask;
             _disposed = true;
+            release = !_sourceClosed && !_complete;
             _complete = true;
-            _spill?.Dispose();
-            _spill = null;
+            if (_spill is not null)
+            {
+                _spill.Dispose();
+                _spill = null;
+                _budget?.Release(_bounds.DiskBytes);
+            }
             _memory = [];
-            _tail = [];
             signal = SwapSignal();
         }
         signal.TrySetResult();
+        if (release) _grant?.Invoke(long.MaxValue);
         return ValueTask.CompletedTask;
     }
 
-    private void AppendToTail(ReadOnlySpan<byte> data)
+    private long Capacity() => _spill is not null ? _bounds.DiskBytes : _bounds.MemoryBytes;
+
+    /// <summary>The new credit to send (0 = none): the furthest read plus the window, in steps of a quarter window.</summary>
+    private long RaiseGrant(bool force)
     {
-        while (!data.IsEmpty)
+        var window = _bounds.Window(_spill is not null || _budget is null);
+        var limit = _consumed + window;
+        if (limit <= _granted || (!force && limit - _granted < Math.Max(1, window / 4))) return 0;
+        _granted = limit;
+        return limit;
+    }
+
+    private void MakeRoom(int incoming)
+    {
+        var excess = _length + incoming - _start - Capacity();
+        if (excess > 0)
+            _start = Math.Max(_start, Math.Min(_start + excess, _consumed - _bounds.RewindBytes(_spill is not null)));
+    }
+
+    private bool TrySpill()
+    {
+        if (_bounds.DiskBytes <= _bounds.MemoryBytes) return false;
+        if (_budget is not null && !_budget.TryReserve(_bounds.DiskBytes)) return false;
+        try
         {
-            var n = Math.Min(data.Length, _tail.Length - _tailLength);
-            data[..n].CopyTo(_tail.AsSpan(_tailLength));
-            _tailLength += n;
-            data = data[n..];
-            if (_tailLength == _tail.Length)
-            {
-                RandomAccess.Write(_spill!, _tail, _tailStart);
-                _tailStart += _tailLength;
-                _tailLength = 0;
-            }
+            var directory = _spillDirectory ?? Path.GetTempPath();
+            Directory.CreateDirectory(directory);
+            // Unlinked at once: the file lives only as long as this handle, so even an engine killed hard leaves none.
+            var path = Path.Combine(directory, SpillFiles.Prefix + Guid.NewGuid().ToString("N"));
+            var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
+            File.Delete(path);
+            var held = new byte[_length - _start];
+            Read(_start, held);
+            _spill = handle;
+            _memory = [];
+            Write(_start, held);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // No spill file: the journal stays in memory and the writer blocks at the memory window.
+            _budget?.Release(_bounds.DiskBytes);
+            return false;
         }
     }
 
-    private SafeFileHandle OpenSpillFile()
+    private void GrowMemory(long needed)
     {
-        var directory = _spillDirectory ?? Path.GetTempPath();
-        Directory.CreateDirectory(directory);
-        var handle = File.OpenHandle(Path.Combine(directory, $"journal-{Guid.NewGuid():N}"), FileMode.CreateNew,
-            FileAccess.ReadWrite, FileShare.None, FileOptions.DeleteOnClose);
-        RandomAccess.Write(handle, _memory.AsSpan(0, (int)_length), 0);
-        _memory = [];
-        _tail = new byte[TailSize];
-        _tailStart = _length;
-        _tailLength = 0;
-        return handle;
+        var size = Math.Max(4096, (long)_memory.Length);
+        while (size < needed) size *= 2;
+        var grown = new byte[(int)Math.Min(size, _bounds.MemoryBytes)];
+        var held = _length - _start;
+        if (held > 0)
+        {
+            // Re-lay the held bytes at their positions in the larger ring.
+            var copy = new byte[held];
+            Read(_start, copy);
+            _memory = grown;
+            Write(_start, copy);
+        }
+        else
+        {
+            _memory = grown;
+        }
+    }
+
+    private void Write(long offset, ReadOnlySpan<byte> data)
+    {
+        var capacity = _spill is not null ? _bounds.DiskBytes : _memory.Length;
+        while (!data.IsEmpty)
+        {
+            var position = offset % capacity;
+            var n = (int)Math.Min(data.Length, capacity - position);
+            if (_spill is not null) RandomAccess.Write(_spill, data[..n], position);
+            else data[..n].CopyTo(_memory.AsSpan((int)position));
+            data = data[n..];
+            offset += n;
+        }
+    }
+
+    private void Read(long offset, Span<byte> destination)
+    {
+        var capacity = _spill is not null ? _bounds.DiskBytes : _memory.Length;
+        while (!destination.IsEmpty)
+        {
+            var position = offset % capacity;
+            var n = (int)Math.Min(destination.Length, capacity - position);
+            if (_spill is not null)
+            {
+                var read = RandomAccess.Read(_spill, destination[..n], position);
+                if (read <= 0) throw new IOException($"The spill file ended at {position}; expected {n} more bytes.");
+                n = read;
+            }
+            else
+            {
+                _memory.AsSpan((int)position, n).CopyTo(destination);
+            }
+            destination = destination[n..];
+            offset += n;
+        }
     }
 
     private TaskCompletionSource SwapSignal()

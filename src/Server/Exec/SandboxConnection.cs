@@ -15,12 +15,12 @@ public sealed class SandboxConnection : IAsyncDisposable
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private bool _sendClosed;
 
-    internal SandboxConnection(AgentChannel channel, uint channelId, int port, string? spillDirectory)
+    internal SandboxConnection(AgentChannel channel, uint channelId, int port)
     {
         _channel = channel;
         ChannelId = channelId;
         Port = port;
-        Received = new ExecJournal(spillDirectory);
+        Received = channel.CreateJournal(channelId, 1);
     }
 
     /// <summary>The sandbox port.</summary>
@@ -95,7 +95,7 @@ public sealed class SandboxConnection : IAsyncDisposable
 
     internal void OnReceived(ReadOnlySpan<byte> data) => Received.Append(data);
 
-    internal void OnReceiveClosed() => Received.Complete();
+    internal void OnReceiveClosed() => Received.CompleteAtSource();
 
     internal void OnChannelClosed()
     {

@@ -31,13 +31,13 @@ public sealed class SupervisedProcess : IAsyncDisposable
     private ProcessExit? _final;
     private Action<ProcessExit>? _beforeCompletion;
 
-    internal SupervisedProcess(AgentChannel channel, uint channelId, ProcessSpec spec, string? spillDirectory)
+    internal SupervisedProcess(AgentChannel channel, uint channelId, ProcessSpec spec)
     {
         _channel = channel;
         ChannelId = channelId;
         _timeout = spec.Timeout;
-        Stdout = new ExecJournal(spillDirectory);
-        Stderr = new ExecJournal(spillDirectory);
+        Stdout = channel.CreateJournal(channelId, 1);
+        Stderr = channel.CreateJournal(channelId, 2);
     }
 
     /// <summary>Unique id of this process within the engine.</summary>
@@ -190,7 +190,7 @@ public sealed class SupervisedProcess : IAsyncDisposable
 
     internal void OnStreamClosed(int stream)
     {
-        (stream == 1 ? Stdout : Stderr).Complete();
+        (stream == 1 ? Stdout : Stderr).CompleteAtSource();
         lock (_gate) _openStreams--;
         TryFinish();
     }

@@ -14,14 +14,28 @@ public static class EngineCommandLine
     public const string Usage = """
         Usage: typedsandbox-server [options]
           --port N                 TCP port on the bind address (default 8765; 0 = any free port)
-          --bind ADDRESS           address to listen on (default 127.0.0.1; beyond loopback needs a token pair)
+          --bind ADDRESS           address to listen on (default 127.0.0.1; beyond loopback needs --tls-cert/--tls-key)
           --state-dir DIR          database, images, volumes (default $TYPEDSANDBOX_STATE_DIR or /var/lib/typedsandbox)
           --runtime crun|runsc     OCI runtime isolating sandboxes (default crun; runsc = gVisor)
+          --sandbox-disk-mib N     size limit of a sandbox's writable layer when it asks for none (default 4096)
+          --volume-disk-mib N      size limit of each volume (default 4096)
           --registry-mirror URL    mirror tried first for Docker Hub images; repeatable
                                    (also $TYPEDSANDBOX_REGISTRY_MIRRORS, comma-separated)
-          --token-id ID --token-secret SECRET
-                                   credentials callers must send when listening beyond loopback
-                                   (also $TYPEDSANDBOX_TOKEN_ID / $TYPEDSANDBOX_TOKEN_SECRET)
+          --token-file FILE        the token pair every caller must send (lines token_id = "..." and
+                                   token_secret = "..."); also $TYPEDSANDBOX_TOKEN_ID / $TYPEDSANDBOX_TOKEN_SECRET.
+                                   Default: a pair generated at the first start and kept in the state directory.
+                                   Either way the engine writes <state-dir>/modal.toml (0600) for clients:
+                                   MODAL_CONFIG_PATH=<state-dir>/modal.toml
+          --tls-cert FILE --tls-key FILE
+                                   serve TLS with this PEM certificate and key (required beyond loopback)
+          --registry-allow-network CIDR
+                                   loopback/private network registries, their redirects and token
+                                   services may reach besides each registry's own host:port; repeatable
+          --output-memory-kib N    unread output of one stream kept in memory (default 256)
+          --output-disk-mib N      unread output of one stream spilled to disk past that (default 64); a process
+                                   whose output is not read blocks on write at this bound, nothing is dropped
+          --output-spill-budget-mib N
+                                   all spill files together (default 1024)
           --help                   show this text
         Named secrets: typedsandbox-server secret set NAME KEY=VALUE... [--state-dir DIR]  (also list, delete;
                        `secret --help` for details)
@@ -35,16 +49,24 @@ public static class EngineCommandLine
         var options = new EngineOptions
         {
             StateDirectory = environment("TYPEDSANDBOX_STATE_DIR") is { Length: > 0 } state ? state : EngineOptions.DefaultStateDirectory(),
-            TokenId = environment("TYPEDSANDBOX_TOKEN_ID"),
-            TokenSecret = environment("TYPEDSANDBOX_TOKEN_SECRET"),
+            TokenId = environment("TYPEDSANDBOX_TOKEN_ID") is { Length: > 0 } id ? id : null,
+            TokenSecret = environment("TYPEDSANDBOX_TOKEN_SECRET") is { Length: > 0 } secret ? secret : null,
         };
         var mirrors = new List<string>();
+        var allowedNetworks = new List<IPNetwork>();
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
             if (name is "--help" or "-h")
             {
                 return new ParsedCommandLine(null, ShowHelp: true, null);
+            }
+
+            if (name is "--token-secret" or "--token-id")
+            {
+                // A secret on a command line is visible to every local account in ps and /proc/*/cmdline.
+                return Fail($"'{name}' was removed: a token on the command line is visible to every local account. " +
+                    "Use --token-file FILE (lines token_id = \"...\" and token_secret = \"...\") or $TYPEDSANDBOX_TOKEN_ID and $TYPEDSANDBOX_TOKEN_SECRET.");
             }
 
             if (i + 1 >= args.Count)
@@ -71,14 +93,47 @@ public static class EngineCommandLine
                 case "--runtime":
                     options = options with { Runtime = value };
                     break;
+                case "--sandbox-disk-mib" when long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var mib) && mib is > 0 and < 1L << 43:
+                    options = options with { WritableLayerLimitBytes = mib << 20 };
+                    break;
+                case "--volume-disk-mib" when long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var mib) && mib is > 0 and < 1L << 43:
+                    options = options with { VolumeLimitBytes = mib << 20 };
+                    break;
+                case "--sandbox-disk-mib" or "--volume-disk-mib":
+                    return Fail($"{name} '{value}' is not a size in MiB (a whole number from 1).");
                 case "--registry-mirror":
                     mirrors.Add(value);
                     break;
-                case "--token-id":
-                    options = options with { TokenId = value };
+                case "--token-file":
+                    options = options with { TokenFile = Path.GetFullPath(value) };
                     break;
-                case "--token-secret":
-                    options = options with { TokenSecret = value };
+                case "--output-memory-kib" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var kib) && kib <= int.MaxValue / 1024:
+                    options = options with { ExecOutput = options.ExecOutput with { MemoryBytes = kib * 1024 } };
+                    break;
+                case "--output-disk-mib" when long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var mib):
+                    options = options with { ExecOutput = options.ExecOutput with { DiskBytes = mib * 1024 * 1024 } };
+                    break;
+                case "--output-spill-budget-mib" when long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var budget):
+                    options = options with { ExecOutput = options.ExecOutput with { SpillBudgetBytes = budget * 1024 * 1024 } };
+                    break;
+                case "--output-memory-kib" or "--output-disk-mib" or "--output-spill-budget-mib":
+                    return Fail($"{name} '{value}' is not a number.");
+                case RegistryAddressPolicy.CommandLineSwitch:
+                    try
+                    {
+                        allowedNetworks.Add(RegistryAddressPolicy.ParseNetwork(value));
+                    }
+                    catch (ArgumentException exception)
+                    {
+                        return Fail(exception.Message);
+                    }
+
+                    break;
+                case "--tls-cert":
+                    options = options with { TlsCertificatePath = Path.GetFullPath(value) };
+                    break;
+                case "--tls-key":
+                    options = options with { TlsKeyPath = Path.GetFullPath(value) };
                     break;
                 default:
                     return Fail($"'{name}' is not a known switch.");
@@ -91,6 +146,7 @@ public static class EngineCommandLine
             {
                 RegistryMirrors = RegistryMirror.ParseAll(
                     [.. mirrors.SelectMany(m => new[] { RegistryMirror.CommandLineSwitch, m })], environment(RegistryMirror.EnvironmentVariable)),
+                RegistryAllowedNetworks = allowedNetworks,
             };
         }
         catch (ArgumentException exception)

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -22,20 +24,30 @@ namespace TypedSandbox.Server.Hosting;
 /// The engine as a running server: Kestrel (HTTP/2 only, which Modal's SDKs need for plaintext h2c) serving the
 /// control plane and the command router on one endpoint. Used by the executable and in-process by tests and samples.
 /// </summary>
-public sealed class EngineHost : IAsyncDisposable
+public sealed partial class EngineHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly StateDatabase _database;
+    private readonly StorageQuota _quota;
 
-    private EngineHost(WebApplication app, StateDatabase database, Uri url)
+    private EngineHost(WebApplication app, StateDatabase database, StorageQuota quota, Uri url, EngineToken token, string configPath)
     {
         _app = app;
         _database = database;
+        _quota = quota;
         Url = url;
+        Token = token;
+        ConfigPath = configPath;
     }
 
-    /// <summary>The control-plane URL to give SDKs as <c>MODAL_SERVER_URL</c>.</summary>
+    /// <summary>The control-plane URL (also the profile's <c>server_url</c>).</summary>
     public Uri Url { get; }
+
+    /// <summary>The token pair every caller must present.</summary>
+    public EngineToken Token { get; }
+
+    /// <summary>The engine's Modal profile, <c>&lt;state-dir&gt;/modal.toml</c> (0600): give it to SDKs as <c>MODAL_CONFIG_PATH</c>.</summary>
+    public string ConfigPath { get; }
 
     /// <summary>The engine's services (for tests and embedding).</summary>
     public IServiceProvider Services => _app.Services;
@@ -49,7 +61,8 @@ public sealed class EngineHost : IAsyncDisposable
             throw new ArgumentException(problem, nameof(options));
         }
 
-        Directory.CreateDirectory(options.StateDirectory);
+        var ids = options.SandboxIds ?? SubordinateIds.Ensure();
+        StateDirectoryModes.Secure(options.StateDirectory, ids);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         if (configureLogging is null)
@@ -61,34 +74,76 @@ public sealed class EngineHost : IAsyncDisposable
             configureLogging(builder.Logging);
         }
 
+        var certificate = options.UsesTls ? LoadCertificate(options) : null;
+        if (certificate is not null)
+        {
+            builder.WebHost.UseKestrelHttpsConfiguration();
+        }
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(options.BindAddress, options.Port, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(options.BindAddress, options.Port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                if (certificate is not null)
+                {
+                    listen.UseHttps(certificate);
+                }
+            });
             kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
             kestrel.Limits.Http2.InitialConnectionWindowSize = 16 * 1024 * 1024;
             kestrel.Limits.Http2.InitialStreamWindowSize = 4 * 1024 * 1024;
         });
 
         var database = await StateDatabase.OpenAsync(Path.Combine(options.StateDirectory, "state.db"), cancellationToken).ConfigureAwait(false);
+        StorageQuota quota;
+        try
+        {
+            // The quota's own logger: it is mounted before the application (and its logging) exists, and unmounted after.
+            var quotaLogger = LoggerFactory.Create(logging => (configureLogging ?? (l => l.AddSimpleConsole(o => o.SingleLine = true)))(logging))
+                .CreateLogger<StorageQuota>();
+            quota = await StorageQuota.OpenAsync(options.StateDirectory, quotaLogger, cancellationToken).ConfigureAwait(false);
+            await quota.AdoptLegacyDirectoriesAsync(Path.Combine(options.StateDirectory, "volumes"), quota.VolumesDirectory, options.VolumeLimitBytes, cancellationToken)
+                .ConfigureAwait(false);
+            StateDirectoryModes.SecureWritableStorage(quota, ids);
+        }
+        catch
+        {
+            await database.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(database);
         services.AddSingleton<EngineEndpoint>();
         services.AddSingleton<TokenAuthority>();
+        services.AddSingleton(sp => EngineCredentials.Resolve(options, sp.GetRequiredService<ILogger<EngineHost>>()));
         services.AddSingleton<AppRegistry>();
         services.AddSingleton<SecretStore>();
-        services.AddSingleton(sp => new VolumeStore(database, Path.Combine(options.StateDirectory, "volumes"), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new VolumeStore(database, quota.VolumesDirectory, sp.GetRequiredService<TimeProvider>(), ids, quota, options.VolumeLimitBytes));
         services.AddSingleton(sp => new ImageStore(
             new ImageStoreOptions
             {
                 StateDirectory = Path.Combine(options.StateDirectory, "images"),
                 RegistryMirrors = options.RegistryMirrors,
+                RegistryAllowedNetworks = options.RegistryAllowedNetworks,
+                MaxImageBytes = options.MaxImageBytes,
+                SandboxIds = ids,
             },
             new SandboxBuildStepExecutor(sp.GetRequiredService<IContainerRuntime>(), Path.Combine(options.StateDirectory, "images", "scratch")),
             sp.GetRequiredService<ILogger<ImageStore>>()));
         services.AddSingleton<ImageBuilds>();
-        var runtimeOptions = new ContainerRuntimeOptions { Runtime = options.Runtime, StateDirectory = Path.Combine(options.StateDirectory, "sandboxes") };
+        var runtimeOptions = new ContainerRuntimeOptions
+        {
+            Runtime = options.Runtime,
+            StateDirectory = Path.Combine(options.StateDirectory, "sandboxes"),
+            UserNamespace = ids,
+            Output = options.ExecOutput,
+            Quota = quota,
+            WritableLayerLimitBytes = options.WritableLayerLimitBytes,
+        };
         services.AddSingleton(sp => ContainerRuntimeFactory.Create(runtimeOptions, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<SandboxManager>();
         services.AddSingleton(sp => new FilesystemSnapshots(
@@ -105,8 +160,11 @@ public sealed class EngineHost : IAsyncDisposable
         var app = builder.Build();
         app.MapGrpcService<ControlPlaneService>();
         app.MapGrpcService<CommandRouterService>();
+        EngineToken token;
         try
         {
+            // Generated at the first start (or read from the operator's file) before anything listens.
+            token = app.Services.GetRequiredService<EngineToken>();
             // Resolving the runtime checks the host (OCI runtime, cgroups, agent) and fails with what to fix.
             app.Services.GetRequiredService<IContainerRuntime>();
             // Sandboxes do not outlive the engine: remove what a previous run of this state directory left behind.
@@ -119,15 +177,56 @@ public sealed class EngineHost : IAsyncDisposable
         {
             await app.DisposeAsync().ConfigureAwait(false);
             await database.DisposeAsync().ConfigureAwait(false);
+            await quota.DisposeAsync().ConfigureAwait(false);
             throw;
         }
 
         var address = (app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? throw new InvalidOperationException("Kestrel reported no listening address."));
         var port = new Uri(address).Port;
-        var host = options.BindAddress.Equals(IPAddress.Any) ? "127.0.0.1" : options.BindAddress.ToString();
-        var url = new Uri($"http://{host}:{port}");
+        var url = new UriBuilder(options.UsesTls ? Uri.UriSchemeHttps : Uri.UriSchemeHttp, AdvertisedHost(options), port).Uri;
         app.Services.GetRequiredService<EngineEndpoint>().ControlPlaneUrl = url;
-        return new EngineHost(app, database, url);
+        string configPath;
+        try
+        {
+            configPath = EngineCredentials.WriteProfile(options.StateDirectory, url, token);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            await database.DisposeAsync().ConfigureAwait(false);
+            await quota.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        var logger = app.Services.GetRequiredService<ILogger<EngineHost>>();
+        Log.Listening(logger, url, token.Id);
+        Log.ProfileWritten(logger, configPath);
+        return new EngineHost(app, database, quota, url, token, configPath);
+    }
+
+    /// <summary>The host name in the URL handed to clients: the bind address, or this machine's name for a wildcard bind.</summary>
+    private static string AdvertisedHost(EngineOptions options)
+    {
+        if (options.BindAddress.Equals(IPAddress.Any) || options.BindAddress.Equals(IPAddress.IPv6Any))
+        {
+            // A wildcard bind with TLS: the certificate names this machine, not an address.
+            return options.UsesTls ? Dns.GetHostName() : "127.0.0.1";
+        }
+
+        return options.BindAddress.ToString();
+    }
+
+    private static X509Certificate2 LoadCertificate(EngineOptions options)
+    {
+        try
+        {
+            return X509Certificate2.CreateFromPemFile(options.TlsCertificatePath!, options.TlsKeyPath);
+        }
+        catch (Exception exception) when (exception is CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException(
+                $"Could not load the TLS certificate '{options.TlsCertificatePath}' with the key '{options.TlsKeyPath}' (PEM files): {exception.Message}", exception);
+        }
     }
 
     /// <summary>Completes when the host is asked to stop (Ctrl+C, SIGTERM).</summary>
@@ -140,5 +239,15 @@ public sealed class EngineHost : IAsyncDisposable
         // The container disposes in reverse creation order: sandboxes, then builds, then the runtime.
         await _app.DisposeAsync().ConfigureAwait(false);
         await _database.DisposeAsync().ConfigureAwait(false);
+        await _quota.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Engine listening on {Url}; callers present the token {TokenId}.")]
+        public static partial void Listening(ILogger logger, Uri url, string tokenId);
+
+        [LoggerMessage(2, LogLevel.Information, "MODAL_CONFIG_PATH={ConfigPath}")]
+        public static partial void ProfileWritten(ILogger logger, string configPath);
     }
 }

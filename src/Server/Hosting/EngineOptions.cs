@@ -1,5 +1,7 @@
 using System.Net;
+using TypedSandbox.Server.Exec;
 using TypedSandbox.Server.Images;
+using TypedSandbox.Server.Isolation;
 
 namespace TypedSandbox.Server.Hosting;
 
@@ -21,20 +23,53 @@ public sealed record EngineOptions
     /// <summary>The OCI runtime: <c>crun</c> (default) or <c>runsc</c> (gVisor).</summary>
     public string Runtime { get; init; } = "crun";
 
+    /// <summary>
+    /// The host uid/gid range root inside sandboxes maps onto; null (the default) takes the <c>typedsandbox</c> entry
+    /// of /etc/subuid and /etc/subgid, adding one at a free range when missing.
+    /// </summary>
+    public SandboxIdRange? SandboxIds { get; init; }
+
     /// <summary>Registry mirrors tried first for Docker Hub references (plain HTTP only on loopback).</summary>
     public IReadOnlyList<RegistryMirror> RegistryMirrors { get; init; } = [];
 
-    /// <summary>The token id callers must present when the engine listens beyond loopback.</summary>
+    /// <summary>Non-public networks registries, their redirects and token services may reach besides each registry's own host and port.</summary>
+    public IReadOnlyList<IPNetwork> RegistryAllowedNetworks { get; init; } = [];
+
+    /// <summary>The most one image pull may unpack (decompressed bytes).</summary>
+    public long MaxImageBytes { get; init; } = ImageStoreOptions.DefaultMaxImageBytes;
+
+    /// <summary>
+    /// A file holding the token pair callers must present (<c>token_id = "…"</c> and <c>token_secret = "…"</c> lines);
+    /// null uses <see cref="TokenId"/>/<see cref="TokenSecret"/>, else the pair the engine generates at its first start.
+    /// </summary>
+    public string? TokenFile { get; init; }
+
+    /// <summary>The token id callers must present (with <see cref="TokenSecret"/>); null lets the engine generate a pair.</summary>
     public string? TokenId { get; init; }
 
-    /// <summary>The token secret callers must present when the engine listens beyond loopback.</summary>
+    /// <summary>The token secret callers must present (with <see cref="TokenId"/>); never take it from a command line.</summary>
     public string? TokenSecret { get; init; }
+
+    /// <summary>The server certificate (PEM) served with TLS; needed when <see cref="BindAddress"/> is beyond loopback.</summary>
+    public string? TlsCertificatePath { get; init; }
+
+    /// <summary>The private key (PEM) of <see cref="TlsCertificatePath"/>.</summary>
+    public string? TlsKeyPath { get; init; }
+
+    /// <summary>True when the engine serves TLS (a certificate and key are configured).</summary>
+    public bool UsesTls => TlsCertificatePath is not null;
+
+    /// <summary>Bounds of unread output per stream (memory, spill file) and of all spill files together.</summary>
+    public OutputBounds ExecOutput { get; init; } = OutputBounds.Default;
+
+    /// <summary>Size limit of a sandbox's writable layer when it asks for none (Modal's <c>ephemeral_disk_mb</c>).</summary>
+    public long WritableLayerLimitBytes { get; init; } = StorageQuota.DefaultLimitBytes;
+
+    /// <summary>Size limit of each volume.</summary>
+    public long VolumeLimitBytes { get; init; } = StorageQuota.DefaultLimitBytes;
 
     /// <summary>How many sandboxes one <c>SandboxList</c> page holds (100, as Modal's); tests make it small to exercise paging.</summary>
     internal int SandboxListPageSize { get; init; } = 100;
-
-    /// <summary>True when callers must present the configured token pair (the engine listens beyond loopback).</summary>
-    public bool RequireCredentials => !IPAddress.IsLoopback(BindAddress);
 
     /// <summary>The state directory used when none is given: <c>$TYPEDSANDBOX_STATE_DIR</c>, else <c>/var/lib/typedsandbox</c>.</summary>
     public static string DefaultStateDirectory() =>
@@ -55,9 +90,50 @@ public sealed record EngineOptions
             return $"--runtime '{Runtime}' is not supported; use crun (default), runc or runsc.";
         }
 
-        if (RequireCredentials && (string.IsNullOrEmpty(TokenId) || string.IsNullOrEmpty(TokenSecret)))
+        if (WritableLayerLimitBytes < StorageQuota.MinimumLimitBytes || VolumeLimitBytes < StorageQuota.MinimumLimitBytes)
         {
-            return $"Listening on {BindAddress} (beyond loopback) needs a token pair: set --token-id and --token-secret (or TYPEDSANDBOX_TOKEN_ID/SECRET).";
+            return "--sandbox-disk-mib and --volume-disk-mib must be at least 1.";
+        }
+
+        try
+        {
+            ExecOutput.Validate();
+        }
+        catch (ArgumentOutOfRangeException exception)
+        {
+            return $"Output bounds: {exception.Message}";
+        }
+
+        if (SandboxIds?.Validate() is { } idProblem)
+        {
+            return idProblem;
+        }
+
+        if (string.IsNullOrEmpty(TokenId) != string.IsNullOrEmpty(TokenSecret))
+        {
+            return "A token pair needs both parts: set TYPEDSANDBOX_TOKEN_ID and TYPEDSANDBOX_TOKEN_SECRET, or use --token-file.";
+        }
+
+        if (TokenFile is not null && !string.IsNullOrEmpty(TokenId))
+        {
+            return "Both --token-file and TYPEDSANDBOX_TOKEN_ID/TYPEDSANDBOX_TOKEN_SECRET name a token pair; keep one.";
+        }
+
+        if ((TlsCertificatePath is null) != (TlsKeyPath is null))
+        {
+            return "TLS needs both --tls-cert and --tls-key (PEM files).";
+        }
+
+        var loopback = IPAddress.IsLoopback(BindAddress);
+        if (!loopback && !UsesTls)
+        {
+            return $"Listening on {BindAddress} (beyond loopback) needs TLS: give --tls-cert CERT.pem and --tls-key KEY.pem.";
+        }
+
+        if (loopback && UsesTls)
+        {
+            // Modal's SDKs dial the command router of a loopback server without TLS, so TLS there breaks them.
+            return "--tls-cert/--tls-key are for a --bind address beyond loopback; on loopback the engine speaks plaintext HTTP/2 (Modal's SDKs expect it there).";
         }
 
         return null;
@@ -67,12 +143,13 @@ public sealed record EngineOptions
 /// <summary>Where the engine can be reached once it listens (the port is known only then).</summary>
 public sealed class EngineEndpoint
 {
-    /// <summary>The control-plane URL, e.g. <c>http://127.0.0.1:8765</c> (plaintext HTTP/2).</summary>
+    /// <summary>The control-plane URL, e.g. <c>http://127.0.0.1:8765</c> (plaintext HTTP/2), or <c>https://…</c> with TLS.</summary>
     public Uri ControlPlaneUrl { get; internal set; } = new("http://127.0.0.1:8765");
 
     /// <summary>
-    /// The command-router URL handed to clients. Modal's SDKs require <c>https://</c> and speak plaintext to it when the
-    /// control plane is on loopback, so it names the same plaintext endpoint with the https scheme.
+    /// The command-router URL handed to clients: the control plane's own endpoint with the https scheme. Modal's SDKs require
+    /// <c>https://</c>; they speak plaintext to it when the control plane is on loopback (the engine's plaintext port) and
+    /// TLS otherwise (the engine serves TLS beyond loopback).
     /// </summary>
     public string RouterUrl => $"https://{ControlPlaneUrl.Host}:{ControlPlaneUrl.Port}";
 }

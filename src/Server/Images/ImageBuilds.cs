@@ -8,8 +8,11 @@ namespace TypedSandbox.Server.Images;
 /// Image builds in flight and done: starts a build the first time an image definition is asked for, lets clients
 /// follow its log from any position, and hands finished images to sandbox creation.
 /// </summary>
-public sealed partial class ImageBuilds(ImageStore store, ILogger<ImageBuilds> logger) : IAsyncDisposable
+public sealed partial class ImageBuilds(ImageStore store, TimeProvider time, ILogger<ImageBuilds> logger) : IAsyncDisposable
 {
+    /// <summary>How long a finished build's log stays readable by late joiners before it is freed.</summary>
+    public static readonly TimeSpan LogRetention = TimeSpan.FromMinutes(10);
+
     private readonly ConcurrentDictionary<string, ImageBuildJob> _jobs = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
 
@@ -82,6 +85,23 @@ public sealed partial class ImageBuilds(ImageStore store, ILogger<ImageBuilds> l
             // A step's output may hold what its secrets made; it goes to the build's own log, not the engine's.
             LogFailed(job.ImageId, exception is ImageBuildFailedException step ? $"'{step.Step}' exited with {step.ExitCode}" : exception.Message);
         }
+
+        await ReleaseLogLaterAsync(job).ConfigureAwait(false);
+    }
+
+    /// <summary>Frees the log of a finished build once late joiners have had <see cref="LogRetention"/> to read it.</summary>
+    private async Task ReleaseLogLaterAsync(ImageBuildJob job)
+    {
+        try
+        {
+            await Task.Delay(LogRetention, time, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The engine is stopping: the log goes with it.
+        }
+
+        job.ReleaseLog();
     }
 
     /// <inheritdoc/>
@@ -112,11 +132,17 @@ public enum ImageBuildStatus
     Terminated,
 }
 
-/// <summary>One image build: its log (line by line, readable from any position) and its outcome.</summary>
+/// <summary>
+/// One image build: its log (line by line; the newest <see cref="MaxLogChars"/> characters are kept, each line numbered
+/// from 0) and its outcome.
+/// </summary>
 public sealed class ImageBuildJob : IImageBuildLog
 {
+    /// <summary>How many characters of a build's log the engine keeps for clients that join late or fall behind.</summary>
+    public const int MaxLogChars = 1024 * 1024;
+
     private readonly Lock _gate = new();
-    private readonly List<string> _lines = [];
+    private readonly BuildLogWindow _log = new(MaxLogChars);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -144,13 +170,18 @@ public sealed class ImageBuildJob : IImageBuildLog
     /// <summary>Completes when the build ends, whatever the outcome.</summary>
     public Task Completion => _completion.Task;
 
-    /// <inheritdoc/>
+    /// <summary>Appends one line (no trailing newline); a line longer than 16 Ki characters is kept as several.</summary>
     public void Write(string line)
     {
+        ArgumentNullException.ThrowIfNull(line);
         TaskCompletionSource changed;
         lock (_gate)
         {
-            _lines.Add(line);
+            foreach (var piece in BuildLogLineSplitter.Pieces(line))
+            {
+                _log.Add(piece);
+            }
+
             changed = _changed;
             _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
         }
@@ -158,13 +189,37 @@ public sealed class ImageBuildJob : IImageBuildLog
         changed.TrySetResult();
     }
 
-    /// <summary>Log lines from <paramref name="start"/> on, and a task that completes when more arrive or the build ends.</summary>
-    public (IReadOnlyList<string> Lines, Task Changed) Read(int start)
+    /// <summary>
+    /// Log lines from line <paramref name="start"/> on (led by a marker line when some were already dropped), the number
+    /// of the line after the last one returned, and a task that completes when more arrive or the build ends.
+    /// </summary>
+    public (IReadOnlyList<string> Lines, long Next, Task Changed) Read(long start)
     {
         lock (_gate)
         {
-            var lines = start < _lines.Count ? _lines.GetRange(start, _lines.Count - start) : [];
-            return (lines, Task.WhenAny(_changed.Task, _completion.Task));
+            var (lines, next) = _log.Read(start);
+            return (lines, next, Task.WhenAny(_changed.Task, _completion.Task));
+        }
+    }
+
+    /// <summary>Characters of log the job holds now.</summary>
+    internal long RetainedLogChars
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _log.RetainedChars;
+            }
+        }
+    }
+
+    /// <summary>Frees the log (the build ended a while ago); readers get a marker line instead.</summary>
+    internal void ReleaseLog()
+    {
+        lock (_gate)
+        {
+            _log.Release();
         }
     }
 

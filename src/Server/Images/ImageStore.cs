@@ -19,6 +19,7 @@ public sealed partial class ImageStore : IDisposable
     private const string HashDomain = "typedsandbox-image-v1";
     private const int LogTailLines = 20;
     private const int FailureOutputLines = 10;
+    private const int FailureLineChars = 1000;
 
     private readonly ImageStoreOptions _options;
     private readonly IBuildStepExecutor? _executor;
@@ -40,10 +41,21 @@ public sealed partial class ImageStore : IDisposable
         _options = options;
         _executor = executor;
         _logger = logger;
-        _layout = new ImageStoreLayout(options.StateDirectory);
+        _layout = new ImageStoreLayout(options.StateDirectory, options.SandboxIds);
         _layout.RemoveAbandonedTemp();
-        _registry = new RegistryClient(options.RegistryMirrors, options.Platform, options.ConnectTimeout, logger);
-        _unpacker = new LayerUnpacker(logger);
+        if (options.SandboxIds is not null)
+        {
+            // Layers unpacked for another id range (or before user namespaces) would show sandboxes foreign owners.
+            foreach (var stale in _layout.StaleLayerDirectories())
+            {
+                ImageLog.StaleLayersRemoved(logger, stale);
+                ImageStoreLayout.DeletePath(stale);
+            }
+        }
+
+        _registry = new RegistryClient(
+            options.RegistryMirrors, options.Platform, options.ConnectTimeout, new RegistryAddressPolicy(options.RegistryAllowedNetworks), logger);
+        _unpacker = new LayerUnpacker(logger, options.SandboxIds);
         _debian = new DebianBootstrap(options.MmdebstrapPath, options.DebianMirror);
     }
 
@@ -349,9 +361,10 @@ public sealed partial class ImageStore : IDisposable
         }
 
         var layers = new List<string>();
+        var budget = new UnpackBudget(_layout.Temp, _options.MaxImageBytes, reference.ToString());
         foreach (var layer in manifest.Layers)
         {
-            layers.Add(await EnsurePulledLayerAsync(manifest.Source, reference, layer, log, cancellationToken).ConfigureAwait(false));
+            layers.Add(await EnsurePulledLayerAsync(manifest.Source, reference, layer, budget, log, cancellationToken).ConfigureAwait(false));
         }
 
         layers.Reverse(); // Manifests list base first; overlayfs wants top first.
@@ -359,7 +372,7 @@ public sealed partial class ImageStore : IDisposable
     }
 
     private async Task<string> EnsurePulledLayerAsync(
-        RegistrySource source, ImageReference reference, OciDescriptor layer, IImageBuildLog log, CancellationToken cancellationToken)
+        RegistrySource source, ImageReference reference, OciDescriptor layer, UnpackBudget budget, IImageBuildLog log, CancellationToken cancellationToken)
     {
         if (!ImageReference.IsSha256Digest(layer.Digest))
         {
@@ -381,6 +394,7 @@ public sealed partial class ImageStore : IDisposable
                 return layerName;
             }
 
+            budget.EnsureRoomForDownload(layer.Digest, layer.Size);
             log.Write($"Downloading layer {ImageReference.ShortDigest(layer.Digest)} ({ImageReference.FormatSize(layer.Size)})");
             var blob = _layout.NewTempPath(".blob");
             var unpackDir = _layout.NewTempPath();
@@ -394,7 +408,7 @@ public sealed partial class ImageStore : IDisposable
 
                 log.Write($"Unpacking layer {ImageReference.ShortDigest(layer.Digest)}");
                 Directory.CreateDirectory(unpackDir);
-                await _unpacker.UnpackAsync(blob, unpackDir, cancellationToken).ConfigureAwait(false);
+                await _unpacker.UnpackAsync(blob, unpackDir, budget, cancellationToken).ConfigureAwait(false);
                 _layout.CommitLayer(unpackDir, layerName);
             }
             finally
@@ -424,6 +438,11 @@ public sealed partial class ImageStore : IDisposable
                     Directory.CreateDirectory(work);
                     var rootfs = Path.Combine(work, "rootfs");
                     await _debian.BuildAsync(target, rootfs, log, cancellationToken).ConfigureAwait(false);
+                    if (_options.SandboxIds is { } ids)
+                    {
+                        NativeFileSystem.ShiftOwnership(rootfs, ids);
+                    }
+
                     _layout.CommitLayer(rootfs, layerName);
                 }
                 finally
@@ -465,7 +484,7 @@ public sealed partial class ImageStore : IDisposable
                 var lines = tail.Lines();
                 throw new ImageBuildFailedException(instruction.Text, exitCode, lines,
                     $"Image build step '{instruction.Text}' failed with exit code {exitCode}" +
-                    (lines.Count > 0 ? $"; last output:\n{string.Join("\n", lines.TakeLast(FailureOutputLines))}" : "."));
+                    (lines.Count > 0 ? $"; last output:\n{string.Join("\n", lines.TakeLast(FailureOutputLines).Select(Shorten))}" : "."));
             }
 
             if (!Directory.EnumerateFileSystemEntries(upper).Any())
@@ -502,6 +521,11 @@ public sealed partial class ImageStore : IDisposable
             {
                 current = Path.Combine(current, part);
                 Directory.CreateDirectory(current);
+                if (_options.SandboxIds is { } ids)
+                {
+                    NativeFileSystem.LChown(current, ids.HostId, ids.HostId);
+                }
+
                 NativeFileSystem.Chmod(current, 0b111_101_101); // 0755 whatever the umask.
             }
 
@@ -514,6 +538,9 @@ public sealed partial class ImageStore : IDisposable
             ImageStoreLayout.DeletePath(work);
         }
     }
+
+    /// <summary>A log line as the failure message quotes it: the message goes to the client whole, the log keeps the rest.</summary>
+    private static string Shorten(string line) => line.Length <= FailureLineChars ? line : line[..FailureLineChars] + "…";
 
     private bool LayersPresent(StoredImage stored) => stored.Layers.All(l => Directory.Exists(_layout.LayerDir(l)));
 

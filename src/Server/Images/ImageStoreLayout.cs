@@ -7,15 +7,19 @@ namespace TypedSandbox.Server.Images;
 /// The on-disk layout under the state directory:
 /// <c>blobs/sha256/&lt;hex&gt;</c> (verified configs), <c>layers/&lt;name&gt;/</c> (unpacked layers, each complete once it exists),
 /// <c>steps/&lt;key&gt;.json</c> (build step results), <c>images/&lt;id&gt;.json</c> (image records),
-/// <c>tmp/&lt;pid&gt;-&lt;guid&gt;</c> (work in progress, moved into place by rename).
+/// <c>tmp/&lt;pid&gt;-&lt;guid&gt;</c> (work in progress, moved into place by rename). Layers owned by a sandbox id range
+/// live in <c>layers-u&lt;host id&gt;/</c> instead: a store unpacked for another range (or none, as before user
+/// namespaces) is never mixed in; its steps and images miss the cache and are built again.
 /// </summary>
 internal sealed class ImageStoreLayout
 {
-    public ImageStoreLayout(string stateDirectory)
+    private const string UnshiftedLayers = "layers";
+
+    public ImageStoreLayout(string stateDirectory, Isolation.SandboxIdRange? ids = null)
     {
         Root = Path.GetFullPath(stateDirectory);
         Blobs = Path.Combine(Root, "blobs", "sha256");
-        Layers = Path.Combine(Root, "layers");
+        Layers = Path.Combine(Root, ids is null ? UnshiftedLayers : string.Create(CultureInfo.InvariantCulture, $"layers-u{ids.HostId}"));
         Steps = Path.Combine(Root, "steps");
         Images = Path.Combine(Root, "images");
         Temp = Path.Combine(Root, "tmp");
@@ -26,6 +30,11 @@ internal sealed class ImageStoreLayout
     }
 
     public string Root { get; }
+
+    /// <summary>Layer directories of other id ranges (or unshifted ones), which this store no longer uses.</summary>
+    public IEnumerable<string> StaleLayerDirectories() =>
+        Directory.EnumerateDirectories(Root, "layers*").Where(d => !string.Equals(d, Layers, StringComparison.Ordinal)
+            && (Path.GetFileName(d) == UnshiftedLayers || Path.GetFileName(d).StartsWith("layers-u", StringComparison.Ordinal)));
 
     public string Blobs { get; }
 

@@ -34,6 +34,27 @@ public sealed record ImageStoreOptions
     /// <summary>Platform picked from manifest lists; defaults to this machine's (linux/amd64 or linux/arm64).</summary>
     public OciPlatform Platform { get; init; } = OciPlatform.Current;
 
+    /// <summary>
+    /// The sandboxes' host id range: unpacked layers are owned by it (id n of a layer becomes <c>HostId + n</c>), so no
+    /// file of an image is owned by host root. Null keeps the layers' own ids (for a store no sandbox runs from).
+    /// </summary>
+    public Isolation.SandboxIdRange? SandboxIds { get; init; }
+
     /// <summary>Time allowed to open a connection to a registry.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>The default of <see cref="MaxImageBytes"/>: 32 GiB.</summary>
+    public const long DefaultMaxImageBytes = 32L * 1024 * 1024 * 1024;
+
+    /// <summary>
+    /// The most one pull may write when it unpacks its layers (decompressed bytes; layers already in the store are
+    /// free). A pull also stops before the store's file system is nearly full.
+    /// </summary>
+    public long MaxImageBytes { get; init; } = DefaultMaxImageBytes;
+
+    /// <summary>
+    /// Non-public networks (loopback, private, link-local) registries, their redirects and token services may reach
+    /// besides each registry's own configured host and port. Empty by default.
+    /// </summary>
+    public IReadOnlyList<System.Net.IPNetwork> RegistryAllowedNetworks { get; init; } = [];
 }

@@ -8,9 +8,12 @@ namespace TypedSandbox.Server.Images;
 /// <summary>
 /// Unpacks one layer tarball (gzip, zstd or plain tar) into an empty directory in overlayfs form: OCI whiteouts
 /// (<c>.wh.name</c>) become 0:0 character devices, opaque markers (<c>.wh..wh..opq</c>) become the
-/// <c>trusted.overlay.opaque=y</c> xattr. Modes, numeric ownership, times, xattrs, symlinks, hard links and device
-/// nodes are kept. Entries that would land outside the directory (<c>..</c>, paths through symlinks, hard links to
-/// outside the layer) are refused with <see cref="ImageIntegrityException"/>.
+/// <c>trusted.overlay.opaque=y</c> xattr. Modes (set-id bits too), times, xattrs, symlinks, hard links and fifos are
+/// kept; ownership is moved into the sandboxes' id range when one is given (id n becomes <c>HostId + n</c>), so nothing
+/// of a layer is owned by host root. Device nodes (other than whiteouts), file capabilities (<c>security.capability</c>)
+/// and <c>trusted.*</c> attributes are never created: a hostile layer gets no device, capability or host-root file onto
+/// the host. Entries that would land outside the directory (<c>..</c>, paths through symlinks, hard links to outside
+/// the layer) or whose owner is outside the range are refused with <see cref="ImageIntegrityException"/>.
 /// </summary>
 internal sealed class LayerUnpacker
 {
@@ -20,11 +23,21 @@ internal sealed class LayerUnpacker
     private static readonly byte[] OpaqueValue = "y"u8.ToArray();
 
     private readonly ILogger _logger;
+    private readonly Isolation.SandboxIdRange? _ids;
 
-    public LayerUnpacker(ILogger logger) => _logger = logger;
+    /// <summary>Creates an unpacker; with <paramref name="ids"/>, files are owned by that range instead of the tar's ids.</summary>
+    public LayerUnpacker(ILogger logger, Isolation.SandboxIdRange? ids = null)
+    {
+        _logger = logger;
+        _ids = ids;
+    }
 
     /// <summary>Opens <paramref name="blobPath"/>, detects its compression from the magic bytes and unpacks it into <paramref name="targetDir"/>.</summary>
-    public async Task UnpackAsync(string blobPath, string targetDir, CancellationToken cancellationToken)
+    public Task UnpackAsync(string blobPath, string targetDir, CancellationToken cancellationToken) =>
+        UnpackAsync(blobPath, targetDir, budget: null, cancellationToken);
+
+    /// <summary>Like <see cref="UnpackAsync(string, string, CancellationToken)"/>, charging every decompressed byte to <paramref name="budget"/>.</summary>
+    public async Task UnpackAsync(string blobPath, string targetDir, UnpackBudget? budget, CancellationToken cancellationToken)
     {
         var file = new FileStream(blobPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
         await using (file.ConfigureAwait(false))
@@ -46,6 +59,12 @@ internal sealed class LayerUnpacker
                 tar = file;
             }
 
+            // The bound applies to the decompressed stream: a few MB of gzip can inflate without end.
+            if (budget is not null)
+            {
+                tar = budget.Wrap(tar);
+            }
+
             await using (tar.ConfigureAwait(false))
             {
                 await UnpackTarAsync(tar, targetDir, cancellationToken).ConfigureAwait(false);
@@ -58,6 +77,11 @@ internal sealed class LayerUnpacker
     {
         var root = Path.GetFullPath(targetDir);
         var state = new UnpackState(root);
+        if (_ids is not null)
+        {
+            NativeFileSystem.LChown(root, _ids.HostId, _ids.HostId);
+        }
+
         var reader = new TarReader(tarStream, leaveOpen: true);
         await using (reader.ConfigureAwait(false))
         {
@@ -120,6 +144,11 @@ internal sealed class LayerUnpacker
             var whiteoutPath = Path.Combine(parentDir, hidden);
             RemoveExisting(state, whiteoutPath, keepDirectory: false);
             NativeFileSystem.MakeCharDevice(whiteoutPath, 0, 0, 0);
+            if (_ids is not null)
+            {
+                NativeFileSystem.LChown(whiteoutPath, _ids.HostId, _ids.HostId);
+            }
+
             return;
         }
 
@@ -175,24 +204,16 @@ internal sealed class LayerUnpacker
                 NativeFileSystem.HardLink(target, path);
                 break;
 
-            case TarEntryType.CharacterDevice or TarEntryType.BlockDevice or TarEntryType.Fifo:
+            case TarEntryType.Fifo:
                 RemoveExisting(state, path, keepDirectory: false);
-                var posix = (PosixTarEntry)entry;
-                var mode = (int)entry.Mode & 0xFFF;
-                if (entry.EntryType == TarEntryType.Fifo)
-                {
-                    NativeFileSystem.MakeFifo(path, mode);
-                }
-                else if (entry.EntryType == TarEntryType.CharacterDevice)
-                {
-                    NativeFileSystem.MakeCharDevice(path, mode, posix.DeviceMajor, posix.DeviceMinor);
-                }
-                else
-                {
-                    NativeFileSystem.MakeBlockDevice(path, mode, posix.DeviceMajor, posix.DeviceMinor);
-                }
-
+                NativeFileSystem.MakeFifo(path, (int)entry.Mode & 0xFFF);
                 ApplyMetadata(path, entry, isSymlink: false);
+                break;
+
+            case TarEntryType.CharacterDevice or TarEntryType.BlockDevice:
+                // The runtime gives every sandbox the few devices it may use; a device in a layer would be a door to host
+                // hardware (a 0666 block device is the host's disk to whoever can reach it).
+                ImageLog.DeviceNodeDropped(_logger, entry.Name, entry.EntryType);
                 break;
 
             default:
@@ -204,7 +225,7 @@ internal sealed class LayerUnpacker
     private void ApplyMetadata(string path, TarEntry entry, bool isSymlink)
     {
         // chown before chmod: chown clears set-id bits.
-        NativeFileSystem.LChown(path, entry.Uid, entry.Gid);
+        NativeFileSystem.LChown(path, HostId(entry.Uid, entry), HostId(entry.Gid, entry));
         if (!isSymlink)
         {
             NativeFileSystem.Chmod(path, (int)entry.Mode & 0xFFF);
@@ -220,9 +241,11 @@ internal sealed class LayerUnpacker
                 }
 
                 var xattr = key[XattrPaxPrefix.Length..];
-                if (xattr.StartsWith("trusted.overlay.", StringComparison.Ordinal))
+                if (xattr.StartsWith("trusted.", StringComparison.Ordinal) || xattr == "security.capability")
                 {
-                    continue; // Only the engine may write overlayfs metadata.
+                    // Only the engine writes overlayfs metadata; file capabilities would grant privileges to whoever runs the file.
+                    ImageLog.XattrDropped(_logger, entry.Name, xattr);
+                    continue;
                 }
 
                 try
@@ -240,6 +263,21 @@ internal sealed class LayerUnpacker
         {
             NativeFileSystem.SetTimes(path, entry.ModificationTime);
         }
+    }
+
+    private int HostId(int id, TarEntry entry)
+    {
+        if (_ids is null)
+        {
+            return id;
+        }
+
+        if (id < 0 || id >= _ids.Size)
+        {
+            throw new ImageIntegrityException($"The layer entry '{entry.Name}' is owned by id {id}, outside the ids 0-{_ids.Size - 1} sandboxes map; such an image cannot run here.");
+        }
+
+        return _ids.ToHost(id);
     }
 
     /// <summary>Walks (and with <paramref name="create"/> makes) the parent directories, refusing any that is a symlink or not a directory.</summary>

@@ -13,6 +13,57 @@ internal static class NativeFileSystem
     private const uint SIfBlk = 0x6000;
     private const uint SIfIfo = 0x1000;
 
+    private const uint SIfMt = 0xF000;
+    private const uint SIfDir = 0x4000;
+    private const uint SIfLnk = 0xA000;
+    private const uint StatxBasicStats = 0x7FF;
+
+    /// <summary>Owner, group and mode (type and permission bits) of <paramref name="path"/>, not following a final symlink.</summary>
+    public static (int Uid, int Gid, int Mode) LStat(string path)
+    {
+        var buffer = new byte[256];
+        Check(statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, buffer), "statx", path);
+        // struct statx: stx_uid at 20, stx_gid at 24, stx_mode (16 bits) at 28, the same on every architecture.
+        return (BitConverter.ToInt32(buffer, 20), BitConverter.ToInt32(buffer, 24), BitConverter.ToUInt16(buffer, 28));
+    }
+
+    /// <summary>
+    /// Moves ownership of every entry under <paramref name="root"/> (itself included, symlinks not followed) into the
+    /// sandboxes' id range: id n becomes <c>HostId + n</c>; entries already in the range are left alone. Set-id bits,
+    /// which chown clears, are put back; file capabilities, which chown drops, are not.
+    /// </summary>
+    public static void ShiftOwnership(string root, Isolation.SandboxIdRange ids)
+    {
+        var pending = new Stack<string>();
+        pending.Push(root);
+        while (pending.TryPop(out var path))
+        {
+            var (uid, gid, mode) = LStat(path);
+            var type = (uint)mode & SIfMt;
+            if (!ids.Contains(uid) || !ids.Contains(gid))
+            {
+                LChown(path, ids.Contains(uid) ? uid : ShiftedId(ids, uid, path), ids.Contains(gid) ? gid : ShiftedId(ids, gid, path));
+                if (type != SIfLnk)
+                {
+                    Chmod(path, mode & 0xFFF);
+                }
+            }
+
+            if (type == SIfDir)
+            {
+                foreach (var child in Directory.EnumerateFileSystemEntries(path))
+                {
+                    pending.Push(child);
+                }
+            }
+        }
+    }
+
+    private static int ShiftedId(Isolation.SandboxIdRange ids, int id, string path) =>
+        id >= 0 && id < ids.Size
+            ? ids.ToHost(id)
+            : throw new IOException($"'{path}' is owned by id {(uint)id}, outside the sandboxes' id range 0-{ids.Size - 1}.");
+
     public static void LChown(string path, int uid, int gid) =>
         Check(lchown(path, uid, gid), "lchown", path);
 
@@ -99,5 +150,8 @@ internal static class NativeFileSystem
 
     [DllImport("libc", SetLastError = true)]
     private static extern int syncfs(int fd);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int statx(int dirFd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte[] buffer);
 #pragma warning restore SYSLIB1054
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -28,21 +29,30 @@ internal sealed record ResolvedManifest(
 /// <summary>
 /// A client of the OCI distribution protocol: manifest and blob GETs with anonymous Bearer token auth,
 /// manifest lists / OCI indexes resolved to one platform, digest verification, mirrors for Docker Hub, and
-/// plain HTTP only for loopback hosts.
+/// plain HTTP only for loopback hosts. Every response is read with a byte limit, and every connection goes through
+/// the <see cref="RegistryAddressPolicy"/>: a registry cannot point the engine at services on its host or network.
+/// Errors name the status code and the registry, never what a remote server answered.
 /// </summary>
 internal sealed class RegistryClient : IDisposable
 {
+    /// <summary>The largest manifest or image config read (containerd and distribution use 4 MiB too).</summary>
+    public const int MaxManifestBytes = 4 * 1024 * 1024;
+
+    /// <summary>The largest token service answer read.</summary>
+    public const int MaxTokenResponseBytes = 1024 * 1024;
+
     private const string DockerHubOrigin = "https://registry-1.docker.io/";
     private const int MaxRedirects = 10;
-    private const int MaxManifestBytes = 4 * 1024 * 1024;
+    private static readonly HttpRequestOptionsKey<RegistrySource> SourceOption = new("typedsandbox.registry-source");
 
     private readonly HttpClient _http;
     private readonly IReadOnlyList<RegistryMirror> _mirrors;
     private readonly OciPlatform _platform;
+    private readonly RegistryAddressPolicy _policy;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, string> _tokens = new(StringComparer.Ordinal);
 
-    public RegistryClient(IReadOnlyList<RegistryMirror> mirrors, OciPlatform platform, TimeSpan connectTimeout, ILogger logger)
+    public RegistryClient(IReadOnlyList<RegistryMirror> mirrors, OciPlatform platform, TimeSpan connectTimeout, RegistryAddressPolicy policy, ILogger logger)
     {
         var handler = new SocketsHttpHandler
         {
@@ -50,11 +60,14 @@ internal sealed class RegistryClient : IDisposable
             AutomaticDecompression = DecompressionMethods.None,
             ConnectTimeout = connectTimeout,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            ConnectCallback = ConnectAsync,
+            UseProxy = false, // the address policy judges the address connected to; a proxy would hide it.
         };
         _http = new HttpClient(handler, disposeHandler: true);
         _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("TypedSandbox", "0.1"));
         _mirrors = mirrors;
         _platform = platform;
+        _policy = policy;
         _logger = logger;
     }
 
@@ -152,13 +165,8 @@ internal sealed class RegistryClient : IDisposable
                 $"Image '{reference}' was not found on {source} (no manifest '{manifestReference}' in repository '{source.Repository}').");
         }
 
-        await EnsureSuccessAsync(response, source, reference, cancellationToken).ConfigureAwait(false);
-        if (response.Content.Headers.ContentLength > MaxManifestBytes)
-        {
-            throw new ImageIntegrityException($"The manifest of '{reference}' from {source} is larger than {MaxManifestBytes} bytes.");
-        }
-
-        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        EnsureSuccess(response, source, reference);
+        var bytes = await ReadLimitedAsync(response, MaxManifestBytes, $"The manifest of '{reference}' from {source}", cancellationToken).ConfigureAwait(false);
         var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
         if (expectedDigest is not null && digest != expectedDigest)
         {
@@ -172,7 +180,7 @@ internal sealed class RegistryClient : IDisposable
         }
         catch (JsonException e)
         {
-            throw new ImageIntegrityException($"The manifest of '{reference}' from {source} is not valid JSON: {e.Message}", e);
+            throw new ImageIntegrityException($"The manifest of '{reference}' from {source} is not valid JSON ({JsonPosition(e)}).", e);
         }
 
         var mediaType = document.MediaType ?? response.Content.Headers.ContentType?.MediaType;
@@ -187,17 +195,28 @@ internal sealed class RegistryClient : IDisposable
 
     private async Task<byte[]> GetSmallBlobAsync(RegistrySource source, ImageReference reference, OciDescriptor blob, CancellationToken cancellationToken)
     {
-        using var buffer = new MemoryStream();
+        if (blob.Size is < 0 or > MaxManifestBytes)
+        {
+            throw new ImageIntegrityException(
+                $"The config blob {blob.Digest} of '{reference}' from {source} declares {blob.Size} bytes; at most {MaxManifestBytes} are accepted.");
+        }
+
+        using var buffer = new MemoryStream((int)blob.Size);
         await DownloadBlobAsync(source, reference, blob, buffer, cancellationToken).ConfigureAwait(false);
         return buffer.ToArray();
     }
 
-    /// <summary>Streams a blob into <paramref name="destination"/>, verifying its size and sha256 digest.</summary>
+    /// <summary>Streams a blob into <paramref name="destination"/>, verifying its size (before and while reading) and sha256 digest.</summary>
     public async Task DownloadBlobAsync(RegistrySource source, ImageReference reference, OciDescriptor blob, Stream destination, CancellationToken cancellationToken)
     {
         if (!blob.Digest.StartsWith("sha256:", StringComparison.Ordinal))
         {
             throw new ImageIntegrityException($"Blob {blob.Digest} of '{reference}' uses an unsupported digest algorithm (only sha256 is).");
+        }
+
+        if (blob.Size < 0)
+        {
+            throw new ImageIntegrityException($"Blob {blob.Digest} of '{reference}' declares a negative size.");
         }
 
         var uri = new Uri(source.BaseUri, $"v2/{source.Repository}/blobs/{blob.Digest}");
@@ -207,7 +226,13 @@ internal sealed class RegistryClient : IDisposable
             throw new ImageNotFoundException(reference.ToString(), $"Blob {blob.Digest} of image '{reference}' is missing on {source}.");
         }
 
-        await EnsureSuccessAsync(response, source, reference, cancellationToken).ConfigureAwait(false);
+        EnsureSuccess(response, source, reference);
+        if (response.Content.Headers.ContentLength is { } length && length != blob.Size)
+        {
+            throw new ImageIntegrityException(
+                $"Blob {blob.Digest} of '{reference}' from {source} is announced with {length} bytes, but its descriptor states {blob.Size}; the download was refused.");
+        }
+
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (body.ConfigureAwait(false))
@@ -300,10 +325,15 @@ internal sealed class RegistryClient : IDisposable
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearerToken);
             }
 
+            request.Options.Set(SourceOption, source);
             HttpResponseMessage response;
             try
             {
                 response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException e) when (e.InnerException is RegistryAddressRefusedException refused)
+            {
+                throw new ImageRegistryUnavailableException(RefusedAddressMessage($"{refused.Endpoint} ({refused.Address})", source, reference), e);
             }
             catch (HttpRequestException e)
             {
@@ -327,8 +357,16 @@ internal sealed class RegistryClient : IDisposable
         throw new ImageRegistryUnavailableException($"{source} redirected more than {MaxRedirects} times for image '{reference}'.");
     }
 
-    private static void EnsureTransportAllowed(Uri uri, RegistrySource source, ImageReference reference)
+    private void EnsureTransportAllowed(Uri uri, RegistrySource source, ImageReference reference)
     {
+        // A pooled connection skips the connect-time check: literal addresses and localhost are judged here as well.
+        var host = uri.Host.Trim('[', ']');
+        var literal = string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) ? IPAddress.Loopback : IPAddress.TryParse(host, out var parsed) ? parsed : null;
+        if (literal is not null && !_policy.Allows(literal, IsConfiguredEndpoint(source, uri.Host, uri.Port)))
+        {
+            throw new ImageRegistryUnavailableException(RefusedAddressMessage(uri.Authority, source, reference));
+        }
+
         if (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && ImageReference.IsLoopbackHost(uri.Host)))
         {
             return;
@@ -363,8 +401,8 @@ internal sealed class RegistryClient : IDisposable
                 $"The token service of {source} refused anonymous access to '{reference}' ({(int)response.StatusCode}).");
         }
 
-        await EnsureSuccessAsync(response, source, reference, cancellationToken).ConfigureAwait(false);
-        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        EnsureSuccess(response, source, reference);
+        var body = await ReadLimitedAsync(response, MaxTokenResponseBytes, $"The token service answer of {source}", cancellationToken).ConfigureAwait(false);
         TokenResponse? parsed;
         try
         {
@@ -372,7 +410,7 @@ internal sealed class RegistryClient : IDisposable
         }
         catch (JsonException e)
         {
-            throw new ImageRegistryUnavailableException($"The token service of {source} answered with invalid JSON: {e.Message}", e);
+            throw new ImageRegistryUnavailableException($"The token service of {source} answered with invalid JSON ({JsonPosition(e)}).", e);
         }
 
         return parsed?.Token ?? parsed?.AccessToken
@@ -429,20 +467,133 @@ internal sealed class RegistryClient : IDisposable
         return result;
     }
 
-    private static async Task EnsureSuccessAsync(HttpResponseMessage response, RegistrySource source, ImageReference reference, CancellationToken cancellationToken)
+    /// <summary>Fails on a non-success status, naming the status code and the registry only: a remote body is never quoted.</summary>
+    private static void EnsureSuccess(HttpResponseMessage response, RegistrySource source, ImageReference reference)
     {
-        if (response.IsSuccessStatusCode)
+        if (!response.IsSuccessStatusCode)
         {
-            return;
+            throw new ImageRegistryUnavailableException($"{source} answered {(int)response.StatusCode} for image '{reference}'.");
         }
-
-        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        if (body.Length > 300)
-        {
-            body = body[..300] + "…";
-        }
-
-        throw new ImageRegistryUnavailableException(
-            $"{source} answered {(int)response.StatusCode} {response.ReasonPhrase} for image '{reference}': {body.Trim()}");
     }
+
+    /// <summary>
+    /// Reads a whole body of at most <paramref name="limit"/> bytes, chunked or not; a larger <c>Content-Length</c> is
+    /// refused before reading, a longer stream as soon as it passes the limit.
+    /// </summary>
+    internal static async Task<byte[]> ReadLimitedAsync(HttpResponseMessage response, int limit, string what, CancellationToken cancellationToken)
+    {
+        var declared = response.Content.Headers.ContentLength;
+        if (declared > limit)
+        {
+            throw new ImageIntegrityException($"{what} is {declared} bytes; at most {limit} are accepted.");
+        }
+
+        var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (body.ConfigureAwait(false))
+        {
+            var buffer = new byte[declared is { } known ? (int)known + 1 : Math.Min(limit + 1, 64 * 1024)];
+            var total = 0;
+            try
+            {
+                while (true)
+                {
+                    if (total == buffer.Length)
+                    {
+                        if (buffer.Length > limit)
+                        {
+                            throw new ImageIntegrityException($"{what} is larger than {limit} bytes; it was refused after reading {total} bytes.");
+                        }
+
+                        Array.Resize(ref buffer, (int)Math.Min((long)buffer.Length * 2, limit + 1L));
+                    }
+
+                    var read = await body.ReadAsync(buffer.AsMemory(total), cancellationToken).ConfigureAwait(false);
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    total += read;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException)
+            {
+                throw new ImageRegistryUnavailableException($"{what} could not be read: {e.Message}", e);
+            }
+
+            if (total > limit)
+            {
+                throw new ImageIntegrityException($"{what} is larger than {limit} bytes; it was refused after reading {total} bytes.");
+            }
+
+            return buffer.AsSpan(0, total).ToArray();
+        }
+    }
+
+    private static string RefusedAddressMessage(string endpoint, RegistrySource source, ImageReference reference) =>
+        $"Refusing to connect to {endpoint}, a non-public address, for image '{reference}' via {source}: registries, their " +
+        $"redirects and token services may reach loopback, link-local and private addresses only at the registry's own " +
+        $"configured host and port, or in networks allowed with {RegistryAddressPolicy.CommandLineSwitch}.";
+
+    private static string JsonPosition(JsonException e) => $"line {e.LineNumber}, byte {e.BytePositionInLine}";
+
+    private static bool IsConfiguredEndpoint(RegistrySource source, string host, int port) =>
+        port == source.BaseUri.Port && string.Equals(host.Trim('[', ']'), source.BaseUri.Host.Trim('[', ']'), StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Opens every registry connection: resolves the name and connects only to an address the policy allows.</summary>
+    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var endpoint = context.DnsEndPoint;
+        var configured = context.InitialRequestMessage.Options.TryGetValue(SourceOption, out var source)
+                         && IsConfiguredEndpoint(source, endpoint.Host, endpoint.Port);
+        var host = endpoint.Host.Trim('[', ']');
+        var addresses = IPAddress.TryParse(host, out var literal)
+            ? [literal]
+            : await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+        IPAddress? refused = null;
+        SocketException? failure = null;
+        foreach (var address in addresses)
+        {
+            if (!_policy.Allows(address, configured))
+            {
+                refused ??= address;
+                continue;
+            }
+
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(address, endpoint.Port, cancellationToken).ConfigureAwait(false);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch (SocketException e)
+            {
+                socket.Dispose();
+                failure = e;
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+
+        if (failure is null && refused is not null)
+        {
+            throw new RegistryAddressRefusedException($"{host}:{endpoint.Port}", refused);
+        }
+
+        throw failure ?? new SocketException((int)SocketError.HostNotFound);
+    }
+}
+
+/// <summary>A registry connection the <see cref="RegistryAddressPolicy"/> refused (surfaces wrapped in an <see cref="HttpRequestException"/>).</summary>
+internal sealed class RegistryAddressRefusedException(string endpoint, IPAddress address)
+    : IOException($"Connecting to {endpoint} ({address}) is refused: it is not a public address.")
+{
+    /// <summary>The host and port asked for.</summary>
+    public string Endpoint { get; } = endpoint;
+
+    /// <summary>The address the name resolved to.</summary>
+    public IPAddress Address { get; } = address;
 }

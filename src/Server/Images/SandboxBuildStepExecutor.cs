@@ -14,6 +14,8 @@ public sealed class SandboxBuildStepExecutor(IContainerRuntime runtime, string s
     /// <summary>The longest a single build step may run.</summary>
     public static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(30);
 
+    private const int ChunkBytes = 16 * 1024;
+
     /// <inheritdoc/>
     public async Task<int> RunAsync(BuildStepRequest request, IImageBuildLog log, CancellationToken cancellationToken)
     {
@@ -80,36 +82,23 @@ public sealed class SandboxBuildStepExecutor(IContainerRuntime runtime, string s
 
     private static async Task CopyLinesAsync(ExecJournal journal, IImageBuildLog log, CancellationToken cancellationToken)
     {
-        var pending = new StringBuilder();
+        var lines = new BuildLogLineSplitter(log);
         var decoder = new UTF8Encoding(false, false).GetDecoder();
-        var chars = new char[16 * 1024 + 4];
+        var chars = new char[ChunkBytes + 4];
         long offset = 0;
         while (true)
         {
-            var data = await journal.ReadAsync(offset, 16 * 1024, cancellationToken).ConfigureAwait(false);
+            var data = await journal.ReadAsync(offset, ChunkBytes, cancellationToken).ConfigureAwait(false);
             if (data.IsEmpty)
             {
                 break;
             }
 
             offset += data.Length;
-            pending.Append(chars, 0, decoder.GetChars(data.Span, chars, flush: false));
-            var text = pending.ToString();
-            var last = text.LastIndexOf('\n');
-            if (last >= 0)
-            {
-                foreach (var line in text[..last].Split('\n'))
-                {
-                    log.Write(line.TrimEnd('\r'));
-                }
-
-                pending.Clear().Append(text, last + 1, text.Length - last - 1);
-            }
+            lines.Append(chars.AsSpan(0, decoder.GetChars(data.Span, chars, flush: false)));
         }
 
-        if (pending.Length > 0)
-        {
-            log.Write(pending.ToString());
-        }
+        lines.Append(chars.AsSpan(0, decoder.GetChars([], chars, flush: true)));
+        lines.Flush();
     }
 }

@@ -1,3 +1,5 @@
+using TypedSandbox.Server.Exec;
+
 namespace TypedSandbox.Server.Isolation;
 
 /// <summary>Settings of the isolation layer.</summary>
@@ -17,6 +19,25 @@ public sealed record ContainerRuntimeOptions
 
     /// <summary>Parent cgroup (under every v1 controller) of all sandboxes.</summary>
     public string CgroupParent { get; init; } = "typedsandbox";
+
+    /// <summary>
+    /// The host id range root inside every sandbox maps onto (each sandbox gets its own user namespace over it); the
+    /// engine always sets one (<see cref="SubordinateIds.Ensure"/>). Null runs sandboxes without a user namespace, so
+    /// root inside is root on the host: only the isolation layer's own tests, over hand-made root-owned layers, do that.
+    /// </summary>
+    public SandboxIdRange? UserNamespace { get; init; }
+
+    /// <summary>Bounds of every output stream (memory, spill file, engine-wide spill budget).</summary>
+    public OutputBounds Output { get; init; } = OutputBounds.Default;
+
+    /// <summary>
+    /// Where sandboxes' writable layers live with a size limit each; null = unlimited directories in each bundle
+    /// (the isolation layer used alone, as its own tests do; the engine always sets one).
+    /// </summary>
+    public StorageQuota? Quota { get; init; }
+
+    /// <summary>A writable layer's size limit when the sandbox asks for none (needs <see cref="Quota"/>).</summary>
+    public long WritableLayerLimitBytes { get; init; } = StorageQuota.DefaultLimitBytes;
 
     /// <summary>The user-mode network stack for open networking.</summary>
     public string SlirpBinary { get; init; } = "slirp4netns";

@@ -87,11 +87,20 @@ public sealed partial record ContainerSpec
 /// <param name="Pids">Maximum number of processes and threads.</param>
 public sealed record ResourceLimits(long? MemoryBytes, int? CpuMillicores, int? Pids)
 {
-    /// <summary>1 GiB memory, no CPU quota, 1024 pids: safe defaults for a shared machine.</summary>
-    public static ResourceLimits Default { get; } = new(1L << 30, null, 1024);
+    /// <summary>
+    /// 1 GiB memory, one core, 1024 pids: safe defaults for a shared machine. One core because a sandbox that asked for
+    /// nothing must not take every core of a small host from the engine and the other sandboxes, while a
+    /// single-threaded program still runs at full speed; a request (Modal's <c>cpu</c>) or limit replaces it.
+    /// </summary>
+    public static ResourceLimits Default { get; } = new(1L << 30, 1000, 1024);
+
+    /// <summary>Size limit of the sandbox's writable layer; null = the runtime's default.</summary>
+    public long? DiskBytes { get; init; }
 
     internal void Validate()
     {
+        if (DiskBytes is < StorageQuota.MinimumLimitBytes)
+            throw new ArgumentException($"Disk limit {DiskBytes} bytes is below the 1 MiB minimum.", nameof(DiskBytes));
         if (MemoryBytes is < 4 * 1024 * 1024)
             throw new ArgumentException($"Memory limit {MemoryBytes} bytes is below the 4 MiB minimum.", nameof(MemoryBytes));
         // The kernel's smallest CFS quota is 1 ms per 100 ms period: 10 millicores.

@@ -35,6 +35,12 @@ internal static class HostCommand
             process.Kill(entireProcessTree: true);
             throw;
         }
+        finally
+        {
+            // Process.Dispose leaves streams the caller touched open (two pipe descriptors per command, until a GC).
+            process.StandardOutput.Dispose();
+            process.StandardError.Dispose();
+        }
     }
 
     public static async Task<Result> RunCheckedAsync(string file, IEnumerable<string> args, CancellationToken ct, string? stdin = null)

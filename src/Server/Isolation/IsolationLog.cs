@@ -13,6 +13,12 @@ internal static partial class IsolationLog
     [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Sandbox {ContainerId} started with {Runtime} in {Milliseconds} ms")]
     public static partial void Started(ILogger logger, string containerId, string runtime, long milliseconds);
 
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "Moving a sandbox's helper into {CgroupProcs} failed: {Error}")]
+    public static partial void HelperCgroupJoinFailed(ILogger logger, string cgroupProcs, string error);
+
     [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Sandbox {ContainerId} ended: {Exit}")]
     public static partial void Ended(ILogger logger, string containerId, Exec.ProcessExit exit);
+
+    [LoggerMessage(EventId = 1051, Level = LogLevel.Information, Message = "Removed {Count} output spill files a previous engine left")]
+    public static partial void SpillFilesRemoved(ILogger logger, int count);
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using TypedSandbox.Server.Exec;
 
 namespace TypedSandbox.Server.Isolation;
 
@@ -11,6 +12,9 @@ internal static class Leftovers
 {
     public static async Task<IReadOnlyList<string>> RemoveAsync(ContainerRuntimeOptions options, ILogger logger, CancellationToken ct)
     {
+        var spilled = SpillFiles.RemoveLeftovers(Path.Combine(options.StateDirectory, "spill"));
+        if (spilled > 0) IsolationLog.SpillFilesRemoved(logger, spilled);
+        RemoveOrphanWritableLayers(options, logger);
         var bundles = Path.Combine(options.StateDirectory, "bundles");
         if (!Directory.Exists(bundles)) return [];
         var flavor = RuntimeCommands.FlavorOf(options.Runtime);
@@ -22,6 +26,7 @@ internal static class Leftovers
             var resources = new SandboxResources(id, bundle, flavor, binary, Path.Combine(options.RunDirectory, flavor.ToString().ToLowerInvariant()),
                 $"/{options.CgroupParent}/{id}", logger)
             {
+                WritableDirectory = options.Quota?.SandboxDirectory(id),
                 OverlayMounted = File.ReadAllText("/proc/mounts").Contains(" " + Path.Combine(bundle, "rootfs") + " ", StringComparison.Ordinal),
                 Network = File.Exists($"/run/netns/tsb-{id}") ? SandboxNetwork.Adopt($"tsb-{id}", logger) : null,
             };
@@ -29,5 +34,23 @@ internal static class Leftovers
             removed.Add(id);
         }
         return removed;
+    }
+
+    /// <summary>Writable layers without a bundle (the engine died between removing one and the other).</summary>
+    private static void RemoveOrphanWritableLayers(ContainerRuntimeOptions options, ILogger logger)
+    {
+        if (options.Quota is not { } quota) return;
+        foreach (var writable in Directory.GetDirectories(quota.SandboxesDirectory))
+        {
+            if (Directory.Exists(Path.Combine(options.StateDirectory, "bundles", Path.GetFileName(writable)))) continue;
+            try
+            {
+                Directory.Delete(writable, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                IsolationLog.CleanupFailed(logger, "writable layer " + writable, e.Message);
+            }
+        }
     }
 }

@@ -6,6 +6,8 @@ namespace TypedSandbox.Server.Isolation;
 internal static partial class LinuxNative
 {
     private const int MntDetach = 2;
+    private const nuint MsNosuid = 2;
+    private const nuint MsNodev = 4;
 
     [LibraryImport("libc", EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int MountSyscall(string source, string target, string fsType, nuint flags, string data);
@@ -16,14 +18,17 @@ internal static partial class LinuxNative
     [LibraryImport("libc", EntryPoint = "geteuid")]
     internal static partial uint GetEuid();
 
-    /// <summary>Mounts an overlay at <paramref name="target"/>: the layers read-only below, a private writable upper.</summary>
+    /// <summary>
+    /// Mounts an overlay at <paramref name="target"/>: the layers read-only below, a private writable upper; nosuid and
+    /// nodev, so nothing a sandbox wrote gains set-id or device powers through the host's view of its rootfs.
+    /// </summary>
     public static void MountOverlay(IReadOnlyList<string> lowerDirs, string upperDir, string workDir, string target)
     {
         var options = $"lowerdir={string.Join(':', lowerDirs)},upperdir={upperDir},workdir={workDir}";
         // The kernel takes mount options of at most one page.
         if (options.Length >= 4096)
             throw new ContainerStartException($"The overlay mount options are {options.Length} bytes (limit 4095): too many or too long layer paths.");
-        if (MountSyscall("overlay", target, "overlay", 0, options) != 0)
+        if (MountSyscall("overlay", target, "overlay", MsNosuid | MsNodev, options) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             throw new ContainerStartException($"Mounting the overlay rootfs at {target} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).");

@@ -8,10 +8,11 @@ internal static class OciConfig
     /// <summary>Where the agent's directory appears inside every sandbox.</summary>
     public const string AgentMountPoint = Agent.Protocol.AgentLayout.MountPoint;
 
-    // Docker's default capability set: enough for package managers and servers, nothing that reaches the host.
+    // Docker's default capability set less CAP_NET_RAW (raw and packet sockets forge traffic; ping works without it
+    // through ICMP datagram sockets where the image's ping uses them): enough for package managers and servers.
     private static readonly string[] Capabilities =
     [
-        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID",
+        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_SETGID", "CAP_SETUID",
         "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
     ];
 
@@ -30,7 +31,8 @@ internal static class OciConfig
         string AgentDirectory,
         string EtcDirectory,
         string CgroupsPath,
-        string? NetworkNamespacePath);
+        string? NetworkNamespacePath,
+        SandboxIdRange? Ids);
 
     public static JsonObject Build(Inputs inputs)
     {
@@ -54,6 +56,14 @@ internal static class OciConfig
             ["maskedPaths"] = Strings(MaskedPaths),
             ["readonlyPaths"] = Strings(ReadonlyPaths),
         };
+        if (inputs.Ids is { } ids)
+        {
+            // Root inside is an unprivileged host id: what a sandbox writes is owned by the range, never by host root.
+            namespaces.Insert(0, new JsonObject { ["type"] = "user" });
+            linux["uidMappings"] = IdMappings(ids);
+            linux["gidMappings"] = IdMappings(ids);
+        }
+
         // Same profile for every runtime: runsc (with --oci-seccomp) enforces it inside its own kernel.
         linux["seccomp"] = SeccompProfile.Build(inputs.Flavor);
 
@@ -133,6 +143,9 @@ internal static class OciConfig
         }
         return resources;
     }
+
+    private static JsonArray IdMappings(SandboxIdRange ids) =>
+        [new JsonObject { ["containerID"] = 0, ["hostID"] = ids.HostId, ["size"] = ids.Size }];
 
     private static JsonObject Device(int major, int? minor)
     {

@@ -20,6 +20,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
     private readonly string _agentDirectory;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
+    private readonly SpillBudget _spillBudget;
 
     public OciContainerRuntime(ContainerRuntimeOptions options, string agentDirectory, ILoggerFactory loggerFactory)
     {
@@ -30,6 +31,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
         _agentDirectory = agentDirectory;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<OciContainerRuntime>();
+        _spillBudget = new SpillBudget(options.Output.SpillBudgetBytes);
     }
 
     public string Name => _flavor.ToString().ToLowerInvariant();
@@ -43,15 +45,32 @@ internal sealed class OciContainerRuntime : IContainerRuntime
         if (Directory.Exists(bundle)) throw new ArgumentException($"A sandbox with id '{spec.Id}' already exists.", nameof(spec));
         var logger = _loggerFactory.CreateLogger("TypedSandbox.Server.Isolation.Sandbox");
         var resources = new SandboxResources(spec.Id, bundle, _flavor, _runtimeBinary, _runtimeRoot,
-            $"/{_options.CgroupParent}/{spec.Id}", logger);
+            $"/{_options.CgroupParent}/{spec.Id}", logger)
+        {
+            WritableDirectory = spec.WritableLayer is null ? _options.Quota?.SandboxDirectory(spec.Id) : null,
+        };
         AgentChannel? channel = null;
         try
         {
             Directory.CreateDirectory(_runtimeRoot);
+            if (resources.WritableDirectory is { } writable)
+                _options.Quota!.CreateLimitedDirectory(writable, spec.Limits.DiskBytes ?? _options.WritableLayerLimitBytes);
             var upper = spec.WritableLayer?.UpperDirectory ?? resources.UpperDirectory;
             var work = spec.WritableLayer?.WorkDirectory ?? resources.WorkDirectory;
             foreach (var dir in new[] { upper, work, resources.RootfsPath, resources.EtcDirectory })
                 Directory.CreateDirectory(dir);
+            if (_options.UserNamespace is { } ids)
+            {
+                // The runtime opens the rootfs and mount sources from inside the user namespace: the bundle must be
+                // searchable by the sandboxes' root group (and by no other host user).
+                Images.NativeFileSystem.LChown(bundle, 0, ids.HostId);
+                Images.NativeFileSystem.Chmod(bundle, 0b111_001_000);
+                Images.NativeFileSystem.LChown(Path.GetDirectoryName(bundle)!, 0, ids.HostId);
+                Images.NativeFileSystem.Chmod(Path.GetDirectoryName(bundle)!, 0b111_001_000);
+                // The upper dir is the sandbox's "/" (overlayfs shows its owner and mode): root inside must own it.
+                Images.NativeFileSystem.LChown(upper, ids.HostId, ids.HostId);
+                Images.NativeFileSystem.Chmod(upper, 0b111_101_101);
+            }
             LinuxNative.MountOverlay(spec.LayerDirs, upper, work, resources.RootfsPath);
             resources.OverlayMounted = true;
 
@@ -60,13 +79,13 @@ internal sealed class OciContainerRuntime : IContainerRuntime
                 : SandboxNetwork.Blocked(logger);
             await WriteEtcFilesAsync(spec, resources, ct).ConfigureAwait(false);
             var config = OciConfig.Build(new OciConfig.Inputs(spec, _flavor, resources.RootfsPath, _agentDirectory,
-                resources.EtcDirectory, resources.CgroupsPath, resources.Network.NamespacePath));
+                resources.EtcDirectory, resources.CgroupsPath, resources.Network.NamespacePath, UserNamespaceFor(resources.Network)));
             await File.WriteAllTextAsync(Path.Combine(bundle, "config.json"), config.ToJsonString(), ct).ConfigureAwait(false);
 
             var runtime = StartRuntime(spec.Id, bundle, resources.Network.IsOpen, logger, out var stderrTail);
             resources.RuntimeProcess = runtime;
             channel = new AgentChannel(runtime.StandardInput.BaseStream, runtime.StandardOutput.BaseStream,
-                Path.Combine(_options.StateDirectory, "spill"), resources.ReadOomKillCount, logger);
+                Path.Combine(_options.StateDirectory, "spill"), resources.ReadOomKillCount, logger, _options.Output, _spillBudget);
             channel.Start();
             resources.StopAgent = channel.CloseInputAsync;
             await Task.WhenAny(channel.Ready, channel.Closed).WaitAsync(ct).ConfigureAwait(false);
@@ -76,6 +95,8 @@ internal sealed class OciContainerRuntime : IContainerRuntime
                 throw new ContainerStartException(
                     $"{Name} could not start sandbox {spec.Id} (exit code {runtime.ExitCode}): {string.Join(" | ", stderrTail)} {channel.UnexpectedOutput}".TrimEnd());
             }
+            // The runtime has made the sandbox's cgroups now; its network helper belongs in them.
+            resources.Network.JoinCgroups(resources.CgroupsPath);
 
             var handle = new ContainerHandle(spec, resources, channel, runtime, logger);
             if (spec.Entrypoint is { } entrypoint)
@@ -101,6 +122,15 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             throw;
         }
     }
+
+    /// <summary>
+    /// The id range of a sandbox's user namespace. runsc 2022 (Debian 12) starts its sandbox inside the container's user
+    /// namespace only with host networking, and then fails to set up its chroot ("error converting mounts"): under runsc
+    /// an open network runs without one (its gofer writes as host root; the state directory stays closed to host users
+    /// and the rootfs mount is nosuid,nodev). With --network=none, runsc's gofer runs in the range and writes files as it.
+    /// </summary>
+    private SandboxIdRange? UserNamespaceFor(SandboxNetwork network) =>
+        _flavor == RuntimeFlavor.Runsc && network.IsOpen ? null : _options.UserNamespace;
 
     private Process StartRuntime(string id, string bundle, bool hostNetwork, ILogger logger, out ConcurrentQueue<string> stderrTail)
     {

@@ -45,7 +45,10 @@ internal sealed class SandboxNetwork : IAsyncDisposable
         Process? slirp = null;
         try
         {
-            var info = new ProcessStartInfo(options.SlirpBinary)
+            // Its own mount namespace with every mount private, made before it starts: --enable-sandbox pivots away
+            // from the host's root, and with /run/netns shared (ip netns makes it so) that detach would otherwise
+            // unmount every sandbox's namespace file on the host.
+            var info = new ProcessStartInfo(HostCheck.FindExecutable("unshare") ?? "unshare")
             {
                 RedirectStandardInput = true,
                 RedirectStandardOutput = true,
@@ -53,14 +56,19 @@ internal sealed class SandboxNetwork : IAsyncDisposable
                 UseShellExecute = false,
             };
             // --ready-fd=1: slirp writes "1" to stdout once tap0 is configured in the namespace. --exit-fd=0: it exits
-            // when its stdin (a pipe only the engine holds) closes, so it never outlives the engine.
-            foreach (var a in new[] { "--configure", "--mtu=65520", "--disable-host-loopback", "--netns-type=path", "--ready-fd=1", "--exit-fd=0", $"/run/netns/{name}", "tap0" })
+            // when its stdin (a pipe only the engine holds) closes, so it never outlives the engine. It parses hostile
+            // packets as root: --enable-sandbox (own mount namespace on an empty root, capabilities dropped) and
+            // --enable-seccomp (only the syscalls it needs) bound what a libslirp bug could give.
+            foreach (var a in new[] { "--mount", "--propagation", "private", options.SlirpBinary, "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox", "--enable-seccomp",
+                         "--netns-type=path", "--ready-fd=1", "--exit-fd=0", $"/run/netns/{name}", "tap0" })
                 info.ArgumentList.Add(a);
             slirp = Process.Start(info) ?? throw new ContainerStartException("could not start slirp4netns");
             var stderr = slirp.StandardError.ReadToEndAsync(CancellationToken.None);
-            var ready = new byte[1];
-            if (await slirp.StandardOutput.BaseStream.ReadAsync(ready, ct).ConfigureAwait(false) != 1 || ready[0] != (byte)'1')
+            if (!await WaitReadyAsync(slirp.StandardOutput.BaseStream, ct).ConfigureAwait(false))
+            {
+                if (!slirp.HasExited) slirp.Kill();
                 throw new ContainerStartException($"slirp4netns failed: {(await stderr.ConfigureAwait(false)).Trim()}");
+            }
             var network = new SandboxNetwork(name, slirp, logger);
             if (spec.Network.AllowedCidrs.Count > 0) await network.RestrictAsync(spec.Network.AllowedCidrs, ct).ConfigureAwait(false);
             return network;
@@ -70,6 +78,57 @@ internal sealed class SandboxNetwork : IAsyncDisposable
             await new SandboxNetwork(name, slirp, logger).DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Waits for the "1" slirp4netns writes on its ready descriptor (stdout); lines before it are its warnings
+    /// ("Support for seccomp is experimental"). False when it ended or took longer than 10 s.
+    /// </summary>
+    private static async Task<bool> WaitReadyAsync(Stream stdout, CancellationToken ct)
+    {
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        patience.CancelAfter(TimeSpan.FromSeconds(10));
+        var one = new byte[1];
+        var lineStart = true;
+        try
+        {
+            while (await stdout.ReadAsync(one, patience.Token).ConfigureAwait(false) == 1)
+            {
+                if (lineStart && one[0] == (byte)'1') return true;
+                lineStart = one[0] == (byte)'\n';
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // too slow: reported as a failure
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Moves slirp4netns into the sandbox's cgroups (every controller the runtime made one in), so the CPU, memory and
+    /// pids it spends on the sandbox's traffic count against the sandbox's limits, not the engine's.
+    /// </summary>
+    public void JoinCgroups(string cgroupsPath)
+    {
+        if (_slirp is null || _slirp.HasExited) return;
+        var pid = _slirp.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var joined = 0;
+        foreach (var root in Directory.Exists("/sys/fs/cgroup") ? [.. Directory.GetDirectories("/sys/fs/cgroup"), "/sys/fs/cgroup"] : Array.Empty<string>())
+        {
+            var procs = root + cgroupsPath + "/cgroup.procs";
+            if (!File.Exists(procs)) continue;
+            try
+            {
+                File.WriteAllText(procs, pid);
+                joined++;
+            }
+            catch (IOException e)
+            {
+                IsolationLog.HelperCgroupJoinFailed(_logger, procs, e.Message);
+            }
+        }
+        if (joined == 0) throw new ContainerStartException($"slirp4netns could not join the sandbox's cgroup {cgroupsPath}: the runtime made none.");
     }
 
     private async Task RestrictAsync(IReadOnlyList<string> cidrs, CancellationToken ct)
@@ -98,6 +157,9 @@ internal sealed class SandboxNetwork : IAsyncDisposable
             }
             if (!_slirp.HasExited) _slirp.Kill();
             await _slirp.WaitForExitAsync().ConfigureAwait(false);
+            // Process.Dispose leaves the streams we read open: close their pipes ourselves.
+            _slirp.StandardOutput.Dispose();
+            _slirp.StandardError.Dispose();
             _slirp.Dispose();
         }
         if (_namespaceName is not null)

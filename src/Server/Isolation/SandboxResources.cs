@@ -16,8 +16,11 @@ internal sealed class SandboxResources(string id, string bundleDirectory, Runtim
     public string Id { get; } = id;
     public string BundleDirectory { get; } = bundleDirectory;
     public string RootfsPath => Path.Combine(BundleDirectory, "rootfs");
-    public string UpperDirectory => Path.Combine(BundleDirectory, "upper");
-    public string WorkDirectory => Path.Combine(BundleDirectory, "work");
+    public string UpperDirectory => Path.Combine(WritableDirectory ?? BundleDirectory, "upper");
+    public string WorkDirectory => Path.Combine(WritableDirectory ?? BundleDirectory, "work");
+
+    /// <summary>The size-limited directory holding the upper and work directories; null = both in the bundle.</summary>
+    public string? WritableDirectory { get; init; }
     public string EtcDirectory => Path.Combine(BundleDirectory, "etc");
     public RuntimeFlavor Flavor { get; } = flavor;
     public string RuntimeBinary { get; } = runtimeBinary;
@@ -77,7 +80,9 @@ internal sealed class SandboxResources(string id, string bundleDirectory, Runtim
             await HostCommand.RunAsync(RuntimeBinary, RuntimeCommands.Delete(Flavor, RuntimeRoot, Id), CancellationToken.None).ConfigureAwait(false);
         if (Network is { } network) await Step("network", async () => { await network.DisposeAsync().ConfigureAwait(false); return 0; }).ConfigureAwait(false);
         if (OverlayMounted && !LinuxNative.Unmount(RootfsPath)) IsolationLog.CleanupFailed(logger, "umount " + RootfsPath, "umount2 failed");
-        await Step("bundle", () => { Directory.Delete(BundleDirectory, recursive: true); return Task.FromResult(0); }).ConfigureAwait(false);
+        await Step("bundle", async () => { await TreeRemoval.DeleteAsync(BundleDirectory, CancellationToken.None).ConfigureAwait(false); return 0; }).ConfigureAwait(false);
+        if (WritableDirectory is { } writable && Directory.Exists(writable))
+            await Step("writable layer", async () => { await TreeRemoval.DeleteAsync(writable, CancellationToken.None).ConfigureAwait(false); return 0; }).ConfigureAwait(false);
         // v1: one hierarchy per controller; v2 (or the hybrid's unified tree): the root itself.
         foreach (var controller in Directory.Exists("/sys/fs/cgroup") ? [.. Directory.GetDirectories("/sys/fs/cgroup"), "/sys/fs/cgroup"] : Array.Empty<string>())
         {

@@ -29,7 +29,7 @@ internal static class SeccompProfile
         "getrandom", "getresgid", "getresuid", "getrlimit", "get_robust_list", "getrusage", "getsid", "getsockname",
         "getsockopt", "get_thread_area", "gettid", "gettimeofday", "getuid", "getxattr", "inotify_add_watch", "inotify_init",
         "inotify_init1", "inotify_rm_watch", "io_cancel", "io_destroy", "io_getevents", "io_pgetevents", "io_setup",
-        "io_submit", "ioctl", "ioprio_get", "ioprio_set", "kill", "landlock_add_rule", "landlock_create_ruleset",
+        "io_submit", "ioprio_get", "ioprio_set", "kill", "landlock_add_rule", "landlock_create_ruleset",
         "landlock_restrict_self", "lchown", "lgetxattr", "link", "linkat", "listen", "listxattr", "llistxattr", "lremovexattr",
         "lseek", "lsetxattr", "lstat", "madvise", "membarrier", "memfd_create", "mincore", "mkdir", "mkdirat", "mknod",
         "mknodat", "mlock", "mlock2", "mlockall", "mmap", "modify_ldt", "mprotect", "mq_getsetattr", "mq_notify", "mq_open",
@@ -56,6 +56,11 @@ internal static class SeccompProfile
     // personality(2) values Docker allows: PER_LINUX, PER_LINUX32, UNAME26 variants, and the query 0xffffffff.
     private static readonly long[] AllowedPersonalities = [0x0, 0x8, 0x20000, 0x20008, 0xffffffff];
 
+    // btrfs ioctls (type 0x94) would let sandbox code make a subvolume in a volume, outside its size limit
+    // (StorageQuota); the clone ioctls that share the type (cp --reflink) stay allowed.
+    private const long BtrfsIoctlType = 0x94;
+    private static readonly long[] AllowedBtrfsTypeIoctls = [0x40049409 /* FICLONE */, 0x4020940d /* FICLONERANGE */, 0xc0189436 /* FIDEDUPERANGE */];
+
     public static JsonObject Build(RuntimeFlavor flavor)
     {
         var syscalls = new JsonArray
@@ -75,6 +80,7 @@ internal static class SeccompProfile
                 ? new JsonObject { ["names"] = Names(["clone3"]), ["action"] = "SCMP_ACT_ALLOW" }
                 : new JsonObject { ["names"] = Names(["clone3"]), ["action"] = "SCMP_ACT_ERRNO", ["errnoRet"] = ENOSYS },
         };
+        foreach (var rule in IoctlRules()) syscalls.Add(rule);
         foreach (var persona in AllowedPersonalities)
         {
             syscalls.Add(new JsonObject
@@ -92,6 +98,28 @@ internal static class SeccompProfile
             ["syscalls"] = syscalls,
         };
     }
+
+    /// <summary>
+    /// ioctl with any type byte (bits 8-15 of the request) but btrfs's: for each bit of that byte, one rule matching
+    /// requests that agree with 0x94 above that bit and differ at it (eight rules cover every other type).
+    /// </summary>
+    private static IEnumerable<JsonObject> IoctlRules()
+    {
+        for (var bit = 7; bit >= 0; bit--)
+        {
+            var mask = (0xffL << bit) & 0xff;
+            var value = (BtrfsIoctlType ^ (1L << bit)) & mask;
+            yield return IoctlRule(mask << 8, value << 8);
+        }
+        foreach (var request in AllowedBtrfsTypeIoctls) yield return IoctlRule(0xffffffff, request);
+    }
+
+    private static JsonObject IoctlRule(long mask, long value) => new()
+    {
+        ["names"] = Names(["ioctl"]),
+        ["action"] = "SCMP_ACT_ALLOW",
+        ["args"] = new JsonArray { new JsonObject { ["index"] = 1, ["value"] = mask, ["valueTwo"] = value, ["op"] = "SCMP_CMP_MASKED_EQ" } },
+    };
 
     private static JsonArray Names(IEnumerable<string> names) => new([.. names.Select(n => (JsonNode)JsonValue.Create(n))]);
 }

@@ -23,7 +23,7 @@ internal static class WritableLayerSnapshot
         }
         catch
         {
-            if (Directory.Exists(destination)) Directory.Delete(destination, recursive: true);
+            await TreeRemoval.DeleteAsync(destination, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
         finally

@@ -63,10 +63,8 @@ public sealed partial class FilesystemSnapshots(ImageBuilds images, ImageStore s
         }
         finally
         {
-            if (Directory.Exists(staging))
-            {
-                Directory.Delete(staging, recursive: true);
-            }
+            // The staging copy has the sandbox's tree shape, at any depth.
+            await Isolation.TreeRemoval.DeleteAsync(staging, CancellationToken.None).ConfigureAwait(false);
         }
     }
 

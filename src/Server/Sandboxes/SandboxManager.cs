@@ -21,6 +21,12 @@ public sealed partial class SandboxManager : IAsyncDisposable
 
     /// <summary>How long the output of a finished exec or sandbox stays readable.</summary>
     public static readonly TimeSpan Retention = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// What the finished execs of one sandbox may keep (memory buffers and spill files), so a loop of execs whose output
+    /// nobody reads cannot pile up journals for <see cref="Retention"/>: past it, the oldest finished exec is freed first.
+    /// </summary>
+    public const long FinishedExecOutputBound = 128L * 1024 * 1024;
     private readonly ConcurrentDictionary<string, SandboxSession> _byId = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SandboxSession> _byTaskId = new(StringComparer.Ordinal);
     private readonly Lock _namesGate = new();
@@ -403,6 +409,17 @@ public sealed partial class SandboxManager : IAsyncDisposable
             throw EngineException.Invalid($"CPU {spec.MilliCpu / 1000.0:0.###} is below the minimum of 0.01 CPU.");
         }
 
+        // A limit above what the host has is no limit at all: refuse it rather than promise it.
+        if (spec.MemoryMb > HostCapacity.MemoryMiB)
+        {
+            throw EngineException.Invalid($"Memory {spec.MemoryMb} MiB is more than this host has ({HostCapacity.MemoryMiB} MiB).");
+        }
+
+        if (spec.MilliCpu > HostCapacity.Cores * 1000L)
+        {
+            throw EngineException.Invalid($"CPU {spec.MilliCpu / 1000.0:0.###} is more than this host's {HostCapacity.Cores} cores.");
+        }
+
         var ports = new HashSet<int>();
         foreach (var port in spec.Ports)
         {
@@ -487,6 +504,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
             {
                 MemoryBytes = spec.MemoryMb > 0 ? spec.MemoryMb * 1024L * 1024L : defaults.MemoryBytes,
                 CpuMillicores = spec.MilliCpu > 0 ? (int)spec.MilliCpu : defaults.CpuMillicores,
+                DiskBytes = spec.EphemeralDiskMb > 0 ? spec.EphemeralDiskMb * 1024L * 1024L : null,
             },
             Network = spec.Network,
             Mounts = mounts,
@@ -599,10 +617,45 @@ public sealed partial class SandboxManager : IAsyncDisposable
             }
         }
 
+        await EvictOverBoundAsync(session).ConfigureAwait(false);
+
         if (session.Result is { } result && now - result.FinishedAt >= Retention && _byId.TryRemove(session.Id, out _))
         {
             _byTaskId.TryRemove(session.TaskId, out _);
             await DisposeSessionAsync(session).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Frees the oldest finished execs while the finished ones hold more than <see cref="FinishedExecOutputBound"/>.</summary>
+    private static async Task EvictOverBoundAsync(SandboxSession session)
+    {
+        var held = 0L;
+        foreach (var execId in session.ExecsFinishedAt.Keys)
+        {
+            if (session.Execs.TryGetValue(execId, out var process))
+            {
+                held += process.Stdout.FootprintBytes + process.Stderr.FootprintBytes;
+            }
+        }
+
+        if (held <= FinishedExecOutputBound)
+        {
+            return;
+        }
+
+        foreach (var (execId, _) in session.ExecsFinishedAt.OrderBy(e => e.Value).ToList())
+        {
+            if (held <= FinishedExecOutputBound)
+            {
+                break;
+            }
+
+            if (session.Execs.TryRemove(execId, out var process))
+            {
+                held -= process.Stdout.FootprintBytes + process.Stderr.FootprintBytes;
+                session.ExecsFinishedAt.TryRemove(execId, out _);
+                await process.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 

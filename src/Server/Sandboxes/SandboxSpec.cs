@@ -39,6 +39,9 @@ public sealed record SandboxSpec
     /// <summary>CPU limit in thousandths of a core; 0 for the engine default.</summary>
     public uint MilliCpu { get; init; }
 
+    /// <summary>Size limit of the writable layer in MiB; 0 for the engine default.</summary>
+    public uint EphemeralDiskMb { get; init; }
+
     /// <summary>Network access: open (the default, as Modal's), blocked, or open to listed CIDRs only.</summary>
     public NetworkPolicy Network { get; init; } = NetworkPolicy.Open;
 

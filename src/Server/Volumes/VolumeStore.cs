@@ -1,10 +1,23 @@
 using TypedSandbox.Server.Engine;
+using TypedSandbox.Server.Images;
+using TypedSandbox.Server.Isolation;
 using TypedSandbox.Server.State;
 
 namespace TypedSandbox.Server.Volumes;
 
-/// <summary>Volumes: directories under the state directory, bind-mounted into sandboxes; writes go straight to disk.</summary>
-public sealed class VolumeStore(StateDatabase database, string volumesDirectory, TimeProvider clock)
+/// <summary>
+/// Volumes: directories with a size limit each, bind-mounted into sandboxes; writes go straight to disk. A volume's
+/// root directory belongs to root of the sandboxes' id range (<paramref name="owner"/>), so what sandboxes write there
+/// is owned by the range, never by host root.
+/// </summary>
+/// <param name="database">The state database.</param>
+/// <param name="volumesDirectory">Where volume directories live (<see cref="StorageQuota.VolumesDirectory"/> with a quota).</param>
+/// <param name="clock">Creation times.</param>
+/// <param name="owner">The sandboxes' id range; null keeps volume roots owned by the engine's user.</param>
+/// <param name="quota">Gives each volume directory a size limit; null = unlimited plain directories.</param>
+/// <param name="limitBytes">The size limit of each volume (with a quota).</param>
+public sealed class VolumeStore(StateDatabase database, string volumesDirectory, TimeProvider clock, SandboxIdRange? owner = null,
+    StorageQuota? quota = null, long limitBytes = StorageQuota.DefaultLimitBytes)
 {
     /// <summary>Finds a named volume, creating it when asked; returns its id.</summary>
     public async Task<string> GetOrCreateNamedAsync(string environment, string name, bool createIfMissing, CancellationToken cancellationToken)
@@ -41,14 +54,14 @@ public sealed class VolumeStore(StateDatabase database, string volumesDirectory,
         }
 
         var path = Path.Combine(volumesDirectory, volumeId);
-        Directory.CreateDirectory(path);
+        CreateVolumeRoot(path);
         return path;
     }
 
     private async Task<string> InsertAsync(string environment, string? name, CancellationToken cancellationToken)
     {
         var id = ObjectIds.New("vo");
-        Directory.CreateDirectory(Path.Combine(volumesDirectory, id));
+        CreateVolumeRoot(Path.Combine(volumesDirectory, id));
         await database.ExecuteAsync(
             "INSERT OR IGNORE INTO volumes (id, environment, name, version, created_at) VALUES ($id, $env, $name, 2, $at)",
             new Dictionary<string, object?>
@@ -57,6 +70,36 @@ public sealed class VolumeStore(StateDatabase database, string volumesDirectory,
             },
             cancellationToken).ConfigureAwait(false);
         return id;
+    }
+
+    private void CreateVolumeRoot(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            // A volume from before user namespaces (owned by host root): hand its files to the range once.
+            if (owner is not null && !owner.Contains(NativeFileSystem.LStat(path).Uid))
+            {
+                NativeFileSystem.ShiftOwnership(path, owner);
+            }
+
+            return;
+        }
+
+        if (quota is null)
+        {
+            Directory.CreateDirectory(path);
+        }
+        else
+        {
+            quota.CreateLimitedDirectory(path, limitBytes);
+        }
+
+        if (owner is not null)
+        {
+            NativeFileSystem.LChown(path, owner.HostId, owner.HostId);
+        }
+
+        NativeFileSystem.Chmod(path, 0b111_101_101);
     }
 
     private Task<string?> FindAsync(string environment, string name, CancellationToken cancellationToken) =>

@@ -1,6 +1,6 @@
 // The JavaScript example of Modal's Sandboxes guide, unchanged except that exec's `timeout` is spelled `timeoutMs`
-// (the name every ModalClient-era SDK uses). Configuration comes only from MODAL_SERVER_URL / MODAL_TOKEN_ID /
-// MODAL_TOKEN_SECRET.
+// (the name every ModalClient-era SDK uses). Configuration comes only from MODAL_CONFIG_PATH (the engine's profile:
+// server URL and token pair).
 import { ModalClient } from "modal";
 
 const modal = new ModalClient();

@@ -1,5 +1,5 @@
 // Shared plumbing for the feature scenario files (images.mjs, volumes.mjs, ...): one Modal client configured from
-// MODAL_* in the environment, helpers, and a runner that prints the scenario's result as one JSON line.
+// MODAL_CONFIG_PATH (the engine's profile) in the environment, helpers, and a runner that prints the scenario's result as one JSON line.
 import { ModalClient } from "modal";
 
 export const modal = new ModalClient();

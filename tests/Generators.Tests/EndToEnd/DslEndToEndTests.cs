@@ -134,10 +134,7 @@ public sealed class DslEngineFixture : IAsyncLifetime
         engine = await TestEngine.StartAsync();
         Client = new SandboxClient(new SandboxClientOptions
         {
-            ServerUrl = engine.ModalEnvironment["MODAL_SERVER_URL"],
-            TokenId = engine.ModalEnvironment["MODAL_TOKEN_ID"],
-            TokenSecret = engine.ModalEnvironment["MODAL_TOKEN_SECRET"],
-            ConfigPath = engine.ModalEnvironment["MODAL_CONFIG_PATH"],
+            ConfigPath = engine.ConfigPath,
         });
     }
 

@@ -23,6 +23,28 @@ public class PathsTests
     public void CheckMountPath_explains_what_is_wrong(string path, string expected) =>
         Assert.Equal(expected, Paths.CheckMountPath(path));
 
+    [Theory]
+    [InlineData("/.typedsandbox", "/.typedsandbox")]
+    [InlineData("/.typedsandbox/agent", "/.typedsandbox")]
+    [InlineData("/proc", "/proc")]
+    [InlineData("/proc/self", "/proc")]
+    [InlineData("/sys", "/sys")]
+    [InlineData("/sys/fs/cgroup", "/sys")]
+    [InlineData("/dev", "/dev")]
+    [InlineData("/dev/x", "/dev")]
+    public void CheckMountPath_refuses_the_runtimes_directories(string path, string reserved) =>
+        Assert.Equal(
+            $"Mount path '{path}' is at or below '{reserved}', which the sandbox's runtime owns; mount outside /.typedsandbox, /proc, /sys, /dev (such as '/data')",
+            Paths.CheckMountPath(path));
+
+    [Theory]
+    [InlineData("/device")]
+    [InlineData("/process")]
+    [InlineData("/.typedsandbox-data")]
+    [InlineData("/data/proc")]
+    public void CheckMountPath_accepts_names_that_only_start_like_a_reserved_directory(string path) =>
+        Assert.Null(Paths.CheckMountPath(path));
+
     [Fact]
     public void CheckMountPath_rejects_control_characters() =>
         Assert.Contains("contains a line break", Paths.CheckMountPath("/da\nta"), StringComparison.Ordinal);

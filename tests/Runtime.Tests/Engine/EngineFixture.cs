@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TypedSandbox.Configuration;
+using TypedSandbox.Server.Auth;
+using TypedSandbox.Server.Hosting;
 using TypedSandbox.Testing;
 using TypedSandbox.Transport;
 
@@ -24,7 +26,7 @@ public sealed class EngineFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _engine = await TestEngine.StartAsync().ConfigureAwait(false);
-        _client = CreateClient(Engine.Url);
+        _client = CreateClient(Engine.Host);
         _app = await Client.Apps.FromNameAsync("runtime-tests", createIfMissing: true).ConfigureAwait(false);
     }
 
@@ -40,13 +42,18 @@ public sealed class EngineFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>A client of <paramref name="url"/> that ignores the machine's MODAL_* variables and config file.</summary>
-    internal static SandboxClient CreateClient(Uri url, SandboxClientOptions? options = null,
+    /// <summary>A client of <paramref name="engine"/> with its token pair, ignoring the machine's MODAL_* variables and config file.</summary>
+    internal static SandboxClient CreateClient(EngineHost engine, SandboxClientOptions? options = null,
+        Func<HttpMessageHandler, HttpMessageHandler>? wrapHandler = null, int? maxRetries = null, ILoggerFactory? loggerFactory = null) =>
+        CreateClient(engine.Url, engine.Token, options, wrapHandler, maxRetries, loggerFactory);
+
+    /// <summary>A client of <paramref name="url"/> presenting <paramref name="token"/>, ignoring the machine's MODAL_* variables and config file.</summary>
+    internal static SandboxClient CreateClient(Uri url, EngineToken token, SandboxClientOptions? options = null,
         Func<HttpMessageHandler, HttpMessageHandler>? wrapHandler = null, int? maxRetries = null, ILoggerFactory? loggerFactory = null)
     {
         var home = Path.Combine(Path.GetTempPath(), "tsb-no-home");
         var settings = ClientSettingsResolver.Resolve(
-            (options ?? new SandboxClientOptions()) with { ServerUrl = url.ToString(), TokenId = "ak-test", TokenSecret = "as-test" },
+            (options ?? new SandboxClientOptions()) with { ServerUrl = url.ToString(), TokenId = token.Id, TokenSecret = token.Secret },
             _ => null, home);
         var retry = maxRetries is { } n ? RetryPolicy.ControlPlane with { MaxRetries = n } : RetryPolicy.ControlPlane;
         return new SandboxClient(settings, loggerFactory ?? NullLoggerFactory.Instance, retry, TimeProvider.System, wrapHandler);

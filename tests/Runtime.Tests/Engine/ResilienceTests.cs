@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using TypedSandbox.Server.Auth;
 using TypedSandbox.Server.Hosting;
 
 namespace TypedSandbox.Runtime.Tests.Engine;
@@ -14,7 +15,7 @@ public sealed class ResilienceTests(EngineFixture fixture)
     public async Task Stdout_resumes_after_broken_streams_without_losing_or_repeating_a_byte()
     {
         var faults = new StreamFaults("/modal.task_command_router.TaskCommandRouter/TaskExecStdioRead", failures: 4, afterBytes: 50_000);
-        await using var client = EngineFixture.CreateClient(fixture.Engine.Url, wrapHandler: faults.Wrap);
+        await using var client = EngineFixture.CreateClient(fixture.Engine.Host, wrapHandler: faults.Wrap);
         await using var sandbox = await fixture.CreateSandboxAsync(client: client);
 
         await using var process = await sandbox.ExecAsync(["seq", "1", "200000"]);
@@ -31,7 +32,7 @@ public sealed class ResilienceTests(EngineFixture fixture)
     public async Task Entrypoint_output_resumes_after_broken_streams()
     {
         var faults = new StreamFaults("/modal.task_command_router.TaskCommandRouter/SandboxStdioReadV2", failures: 2, afterBytes: 20_000);
-        await using var client = EngineFixture.CreateClient(fixture.Engine.Url, wrapHandler: faults.Wrap);
+        await using var client = EngineFixture.CreateClient(fixture.Engine.Host, wrapHandler: faults.Wrap);
         await using var sandbox = await fixture.CreateSandboxAsync(new SandboxCreateOptions { Command = ["seq", "1", "50000"] }, client);
 
         var text = await sandbox.Stdout.ReadToEndAsync();
@@ -44,7 +45,7 @@ public sealed class ResilienceTests(EngineFixture fixture)
     public async Task A_rejected_router_token_is_renewed_once_and_the_call_goes_through()
     {
         var rejecter = new RouterRejecter();
-        await using var client = EngineFixture.CreateClient(fixture.Engine.Url, wrapHandler: rejecter.Wrap);
+        await using var client = EngineFixture.CreateClient(fixture.Engine.Host, wrapHandler: rejecter.Wrap);
         await using var sandbox = await fixture.CreateSandboxAsync(client: client);
         var accessBefore = rejecter.AccessRequests;
 
@@ -66,7 +67,7 @@ public sealed class ResilienceTests(EngineFixture fixture)
         {
             var first = await StartEngineAsync(options);
             using var retries = new RetrySignal();
-            await using var client = EngineFixture.CreateClient(first.Url, maxRetries: 30, loggerFactory: retries);
+            await using var client = EngineFixture.CreateClient(first, maxRetries: 30, loggerFactory: retries);
             App before;
             await using (first)
             {
@@ -91,7 +92,7 @@ public sealed class ResilienceTests(EngineFixture fixture)
     public async Task Without_retries_a_down_engine_is_reported_as_unavailable()
     {
         var port = FreePort();
-        await using var client = EngineFixture.CreateClient(new Uri($"http://127.0.0.1:{port}"), maxRetries: 0);
+        await using var client = EngineFixture.CreateClient(new Uri($"http://127.0.0.1:{port}"), EngineToken.Generate(), maxRetries: 0);
 
         await Assert.ThrowsAsync<SandboxUnavailableException>(() => client.Apps.FromNameAsync("anything"));
     }

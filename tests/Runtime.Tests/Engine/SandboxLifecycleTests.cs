@@ -151,7 +151,7 @@ public sealed class SandboxLifecycleTests(EngineFixture fixture)
     [Fact]
     public async Task V1_creates_get_V1_ids_and_serve_exec_and_entrypoint_output()
     {
-        await using var client = EngineFixture.CreateClient(fixture.Engine.Url, new SandboxClientOptions { UseSandboxCreateV2 = false });
+        await using var client = EngineFixture.CreateClient(fixture.Engine.Host, new SandboxClientOptions { UseSandboxCreateV2 = false });
         await using var sandbox = await fixture.CreateSandboxAsync(new SandboxCreateOptions
         {
             Command = ["sh", "-c", "echo v1-entrypoint; sleep 600"],

@@ -29,7 +29,7 @@ public sealed class WireHeaderTests(EngineFixture fixture)
     public async Task Control_plane_calls_carry_Modals_headers_after_a_lazy_AuthTokenGet()
     {
         var recorder = new Recorder();
-        await using var client = EngineFixture.CreateClient(fixture.Engine.Url, wrapHandler: recorder.Wrap);
+        await using var client = EngineFixture.CreateClient(fixture.Engine.Host, wrapHandler: recorder.Wrap);
 
         await client.Apps.FromNameAsync(fixture.App.Name);
         await client.Apps.FromNameAsync(fixture.App.Name);
@@ -41,8 +41,8 @@ public sealed class WireHeaderTests(EngineFixture fixture)
         Assert.DoesNotContain("x-modal-auth-token", requests[0].Headers.Keys);
         foreach (var request in requests)
         {
-            Assert.Equal("ak-test", request.Headers["x-modal-token-id"]);
-            Assert.Equal("as-test", request.Headers["x-modal-token-secret"]);
+            Assert.Equal(fixture.Engine.Token.Id, request.Headers["x-modal-token-id"]);
+            Assert.Equal(fixture.Engine.Token.Secret, request.Headers["x-modal-token-secret"]);
             Assert.Equal("7", request.Headers["x-modal-client-type"]);
             Assert.Equal("1.0.0", request.Headers["x-modal-client-version"]);
             Assert.Equal("127.0.0.1", request.Headers["x-modal-host"]);
@@ -57,7 +57,7 @@ public sealed class WireHeaderTests(EngineFixture fixture)
     public async Task Router_calls_carry_only_the_bearer_token()
     {
         var recorder = new Recorder();
-        await using var client = EngineFixture.CreateClient(fixture.Engine.Url, wrapHandler: recorder.Wrap);
+        await using var client = EngineFixture.CreateClient(fixture.Engine.Host, wrapHandler: recorder.Wrap);
         await using var sandbox = await fixture.CreateSandboxAsync(client: client);
 
         await sandbox.RunAsync(["true"]);

@@ -315,8 +315,9 @@ public sealed class ImageStoreRegistryLifecycleTests : IDisposable
 
     public void Dispose() => _state.Dispose();
 
-    private ImageStore NewStore() =>
-        new(new ImageStoreOptions { StateDirectory = _state.Path }, new ChrootBuildStepExecutor(), NullLogger<ImageStore>.Instance);
+    private ImageStore NewStore(IReadOnlyList<System.Net.IPNetwork>? allowedNetworks = null) =>
+        new(new ImageStoreOptions { StateDirectory = _state.Path, RegistryAllowedNetworks = allowedNetworks ?? [] },
+            new ChrootBuildStepExecutor(), NullLogger<ImageStore>.Instance);
 
     [Fact]
     public async Task SecondBuild_IsACacheHit_AfterRestart_WithTheRegistryGone()
@@ -352,12 +353,28 @@ public sealed class ImageStoreRegistryLifecycleTests : IDisposable
         await using var tokens = new TestTokenServer();
         await using var registry = await TestRegistry.StartAsync(tokenServer: tokens);
         await registry.PushImageAsync("secure/app", "v1", [new LayerBuilder().File("token-ok", "1").Build()]);
-        using var store = NewStore();
+        // The token service is another loopback port: reachable only because the operator allows loopback.
+        using var store = NewStore([RegistryAddressPolicy.ParseNetwork("127.0.0.0/8")]);
 
         var image = await store.GetOrBuildAsync([$"FROM {registry.Address}/secure/app:v1"], new ListBuildLog(), CancellationToken.None);
 
         Assert.True(File.Exists(Path.Combine(image.LayerDirs[0], "token-ok")));
         Assert.Contains("repository:secure/app:pull", tokens.RequestedScopes);
+    }
+
+    [Fact]
+    public async Task TokenRealmOnAnotherLoopbackPort_IsRefused_WithoutAnOperatorAllowance()
+    {
+        await using var tokens = new TestTokenServer();
+        await using var registry = await TestRegistry.StartAsync(tokenServer: tokens);
+        using var store = NewStore();
+        var asked = tokens.RequestedScopes.Count; // the test registry's own readiness probe asks too
+
+        var error = await Assert.ThrowsAsync<ImageRegistryUnavailableException>(() =>
+            store.GetOrBuildAsync([$"FROM {registry.Address}/secure/app:v1"], new ListBuildLog(), CancellationToken.None));
+
+        Assert.Contains("Refusing to connect", error.Message, StringComparison.Ordinal);
+        Assert.Equal(asked, tokens.RequestedScopes.Count);
     }
 
     [Fact]

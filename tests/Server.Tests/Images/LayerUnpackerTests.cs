@@ -52,6 +52,28 @@ public sealed class LayerUnpackerTests : IDisposable
     }
 
     [Fact]
+    public async Task WithAnIdRange_OwnersAreShifted_SetuidKept_FileCapabilitiesDropped()
+    {
+        var ids = new TypedSandbox.Server.Isolation.SandboxIdRange(200_000, 65536);
+        var target = Path.Combine(_dir.Path, "shifted-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(target);
+        var layer = new LayerBuilder()
+            .File("bin/su", "#!/bin/sh\n", mode: 0b100_111_101_101)
+            .Add(new PaxTarEntry(TarEntryType.RegularFile, "bin/cap", new Dictionary<string, string>
+            {
+                ["SCHILY.xattr.security.capability"] = "\u0001\u0000\u0000\u0002",
+            }) { Mode = (UnixFileMode)0b111_101_101 });
+        using var tar = new MemoryStream(layer.Build().Tar);
+
+        await new LayerUnpacker(NullLogger.Instance, ids).UnpackTarAsync(tar, target, CancellationToken.None);
+
+        var su = TypedSandbox.Server.Images.NativeFileSystem.LStat(Path.Combine(target, "bin/su"));
+        Assert.Equal((200_000, 200_000, 0b100_111_101_101), (su.Uid, su.Gid, su.Mode & 0xFFF));
+        Assert.Equal(200_000, TypedSandbox.Server.Images.NativeFileSystem.LStat(target).Uid);
+        Assert.Null(FileProbe.GetXattr(Path.Combine(target, "bin/cap"), "security.capability"));
+    }
+
+    [Fact]
     public async Task ForgedOverlayXattrs_AreDropped_OtherXattrsKept()
     {
         var entry = new PaxTarEntry(TarEntryType.Directory, "dir/", new Dictionary<string, string>
@@ -70,14 +92,16 @@ public sealed class LayerUnpackerTests : IDisposable
     }
 
     [Fact]
-    public async Task DevicesFifosAndWhiteoutsWithoutParentEntries()
+    public async Task DeviceNodesAreNotCreated_FifosAndWhiteoutsWithoutParentEntriesAre()
     {
         var layer = await UnpackAsync(new LayerBuilder()
             .Add(new PaxTarEntry(TarEntryType.CharacterDevice, "dev/null") { DeviceMajor = 1, DeviceMinor = 3, Mode = (UnixFileMode)0b110_110_110 })
+            .Add(new PaxTarEntry(TarEntryType.BlockDevice, "dev/sda") { DeviceMajor = 8, DeviceMinor = 0, Mode = (UnixFileMode)0b110_110_110 })
             .Add(new PaxTarEntry(TarEntryType.Fifo, "run/pipe") { Mode = (UnixFileMode)0b110_000_000 })
             .Whiteout("deep/er/gone"));
 
-        Assert.Equal(("character special file", 1, 3, "666"), FileProbe.Stat(Path.Combine(layer, "dev/null")) is var d ? (d.Type, d.Major, d.Minor, d.Mode) : default);
+        Assert.False(Path.Exists(Path.Combine(layer, "dev/null")));
+        Assert.False(Path.Exists(Path.Combine(layer, "dev/sda")));
         Assert.Equal("fifo", FileProbe.Stat(Path.Combine(layer, "run/pipe")).Type);
         Assert.Equal(("character special file", 0, 0), FileProbe.Stat(Path.Combine(layer, "deep/er/gone")) is var w ? (w.Type, w.Major, w.Minor) : default);
     }

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using TypedSandbox.Testing;
+
+namespace TypedSandbox.Security.Tests;
+
+/// <summary>An engine killed hard (SIGKILL) mid-flood: whatever its sandboxes left, the next start removes.</summary>
+[Collection(CrunAttacks.Name)]
+public sealed class CrashLeftoverTests(SecurityEngine engine)
+{
+    [Fact(Timeout = 10 * 60 * 1000)]
+    public async Task An_engine_killed_mid_flood_leaves_nothing_that_the_next_start_does_not_remove()
+    {
+        var state = TestEngine.NewStateDirectory();
+        var registry = engine.Engine.Registry;
+        var port = FreePort();
+        string id;
+        try
+        {
+            using (var child = StartEngineProcess(state, port, registry.Url))
+            {
+                try
+                {
+                    await using var client = await SecurityEngine.CreateClientFromProfileAsync(state);
+                    var app = await RetryAsync(() => client.Apps.FromNameAsync("crash-leftovers", createIfMissing: true), child);
+                    var sandbox = await client.Sandboxes.CreateAsync(app, client.Images.FromRegistry("busybox:latest"),
+                        new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5) });
+                    id = EngineFootprint.Bundles(state).Single();
+                    await sandbox.ExecAsync(["sh", "-c", "head -c 1073741824 /dev/zero"]);
+                    var pid = child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    Assert.True(await EngineFootprint.EventuallyAsync(() => EngineFootprint.SpillBytes(pid) > 0, TimeSpan.FromMinutes(1)),
+                        "the unread flood never reached the engine's spill");
+                    Assert.True(EngineFootprint.SpillBytes(pid) <= OutputBoundsLimit);
+                }
+                finally
+                {
+                    child.Kill(); // SIGKILL: no cleanup of any kind runs.
+                    await child.WaitForExitAsync();
+                }
+            }
+
+            var spill = Path.Combine(state, "sandboxes", "spill");
+            Assert.True(!Directory.Exists(spill) || Directory.GetFiles(spill).Length == 0, "spill files outlived the engine");
+            // The test can fail: the dead engine did leave its sandbox's bundle and mount behind.
+            Assert.NotEmpty(EngineFootprint.LeftoversOf(state, id));
+
+            await using (await TestEngine.StartAsync("crun", registry, state))
+            {
+                Assert.Empty(EngineFootprint.LeftoversOf(state, id));
+                Assert.Empty(EngineFootprint.MountsUnder(state + "/"));
+            }
+        }
+        finally
+        {
+            foreach (var mount in EngineFootprint.MountsUnder(state + "/"))
+            {
+                await ExternalProcess.RunAsync("umount", ["-l", mount], "/", null, TimeSpan.FromSeconds(30));
+            }
+
+            TestEngine.DeleteStateDirectory(state);
+        }
+    }
+
+    private const long OutputBoundsLimit = Server.Exec.OutputBounds.DefaultDiskBytes + Server.Exec.OutputBounds.DefaultMemoryBytes;
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The engine executable (as an operator runs it) on <paramref name="port"/>, its output drained and dropped.</summary>
+    private static Process StartEngineProcess(string state, int port, Uri registry)
+    {
+        var dotnet = Environment.ProcessPath is { } host && Path.GetFileName(host) == "dotnet" ? host : "dotnet";
+        var info = new ProcessStartInfo(dotnet)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[]
+                 {
+                     Path.Combine(AppContext.BaseDirectory, "TypedSandbox.Server.dll"), "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "--state-dir", state, "--registry-mirror", registry.ToString(),
+                 })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the engine");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    /// <summary>Retries <paramref name="call"/> while the engine starts listening (at most a minute).</summary>
+    private static async Task<T> RetryAsync<T>(Func<Task<T>> call, Process engine)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception) when (DateTime.UtcNow < deadline && !engine.HasExited)
+            {
+                await Task.Delay(500);
+            }
+        }
+    }
+}

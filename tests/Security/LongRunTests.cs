@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using TypedSandbox.Server.Sandboxes;
+using Xunit.Abstractions;
+
+namespace TypedSandbox.Security.Tests;
+
+/// <summary>Many sandboxes one after another must not wear the engine down: descriptors, threads and host state stay flat.</summary>
+[Collection(CrunAttacks.Name)]
+public sealed class LongRunTests(SecurityEngine engine, ITestOutputHelper output)
+{
+    /// <summary>1000 by default; <c>TYPEDSANDBOX_LONGRUN_CYCLES</c> changes it (a quick local run).</summary>
+    private static int Cycles =>
+        int.TryParse(Environment.GetEnvironmentVariable("TYPEDSANDBOX_LONGRUN_CYCLES"), out var n) && n > 0 ? n : 1000;
+
+    [Fact(Timeout = 90 * 60 * 1000)]
+    public async Task Create_exec_terminate_cycles_leave_descriptors_threads_and_host_state_flat()
+    {
+        var state = engine.Engine.StateDirectory;
+        var manager = engine.Engine.Host.Services.GetRequiredService<SandboxManager>();
+        // Warm-up: pools, caches and the client's connection reach their steady state first.
+        for (var i = 0; i < 10; i++)
+        {
+            await CycleAsync(manager);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var descriptorsBefore = EngineFootprint.Descriptors();
+        var threadsBefore = EngineFootprint.Threads();
+        var ids = new List<string>();
+        var watch = Stopwatch.StartNew();
+        for (var i = 0; i < Cycles; i++)
+        {
+            ids.Add(await CycleAsync(manager));
+        }
+
+        watch.Stop();
+        await EngineFootprint.EventuallyAsync(() => EngineFootprint.Bundles(state).Count == 0, TimeSpan.FromSeconds(60));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var descriptorsAfter = EngineFootprint.Descriptors();
+        var threadsAfter = EngineFootprint.Threads();
+        var added = descriptorsAfter.ToList();
+        foreach (var old in descriptorsBefore)
+        {
+            added.Remove(old);
+        }
+
+        output.WriteLine($"{Cycles} create/exec/terminate cycles in {watch.Elapsed.TotalSeconds:0} s ({watch.Elapsed.TotalMilliseconds / Cycles:0} ms each); " +
+            $"descriptors {descriptorsBefore.Count} -> {descriptorsAfter.Count}, threads {threadsBefore} -> {threadsAfter}");
+        Assert.True(descriptorsAfter.Count <= descriptorsBefore.Count + 16,
+            $"descriptors grew from {descriptorsBefore.Count} to {descriptorsAfter.Count}: {EngineFootprint.Summarize(added)}");
+        Assert.True(threadsAfter <= threadsBefore + 16, $"threads grew from {threadsBefore} to {threadsAfter}");
+        var left = ids.SelectMany(id => EngineFootprint.LeftoversOf(state, id)).ToList();
+        Assert.True(left.Count == 0, "left behind: " + string.Join(", ", left.Take(20)));
+        Assert.Empty(EngineFootprint.MountsUnder(state + "/"));
+        Assert.Empty(ProcessesNaming(state));
+    }
+
+    private async Task<string> CycleAsync(SandboxManager manager)
+    {
+        await using var sandbox = await engine.CreateSandboxAsync();
+        var id = manager.Get(sandbox.SandboxId).TaskId;
+        var echo = await sandbox.RunAsync(["echo", "cycle"]);
+        Assert.Equal("cycle\n", echo.Stdout);
+        await sandbox.TerminateAsync();
+        return id;
+    }
+
+    /// <summary>Host processes whose command line names <paramref name="text"/> (a sandbox's runtime or helper left running).</summary>
+    private static List<string> ProcessesNaming(string text)
+    {
+        var found = new List<string>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out _))
+            {
+                continue;
+            }
+
+            try
+            {
+                var commandLine = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
+                if (commandLine.Contains(text, StringComparison.Ordinal))
+                {
+                    found.Add($"{Path.GetFileName(dir)}: {commandLine}");
+                }
+            }
+            catch (IOException)
+            {
+                // Gone while listed.
+            }
+        }
+
+        return found;
+    }
+}
