@@ -52,7 +52,7 @@ public abstract class StorageIdentityAttacks(SecurityEngine engine)
 
         await PlantSetuidBusyboxAsync(sandbox, "/data" + Planted);
 
-        var onHost = Directory.GetFiles(Path.Combine(engine.Engine.StateDirectory, "volumes"), "busybox", SearchOption.AllDirectories).Single();
+        var onHost = Directory.GetFiles(Path.Combine(engine.Engine.StateDirectory, "writable", "volumes"), "busybox", SearchOption.AllDirectories).Single();
         await AssertHarmlessOnHostAsync(onHost);
     }
 
@@ -63,10 +63,10 @@ public abstract class StorageIdentityAttacks(SecurityEngine engine)
         var marker = await PlantMarkerAsync(sandbox);
         await PlantSetuidBusyboxAsync(sandbox, Planted);
 
-        var bundle = FindBundle(marker);
-        await AssertHarmlessOnHostAsync(Path.Combine(bundle, "upper", "x", "busybox"));
+        var id = FindContainerId(marker);
+        await AssertHarmlessOnHostAsync(Path.Combine(UpperDirectory(id), "x", "busybox"));
         // The host's view of the sandbox's rootfs must not honour set-id bits or device nodes either.
-        var rootfs = Path.Combine(bundle, "rootfs");
+        var rootfs = Path.Combine(engine.Engine.StateDirectory, "sandboxes", "bundles", id, "rootfs");
         var mount = File.ReadLines("/proc/self/mountinfo").Single(l => l.Split(' ')[4] == rootfs);
         Assert.Contains("nosuid", mount, StringComparison.Ordinal);
         Assert.Contains("nodev", mount, StringComparison.Ordinal);
@@ -106,7 +106,7 @@ public abstract class StorageIdentityAttacks(SecurityEngine engine)
         var planted = await sandbox.RunAsync(["python3", "-c", script]);
         Assert.True(planted.ExitCode == 0, planted.Stderr);
 
-        var onHost = Directory.GetFiles(Path.Combine(engine.Engine.StateDirectory, "volumes"), "cat", SearchOption.AllDirectories).Single();
+        var onHost = Directory.GetFiles(Path.Combine(engine.Engine.StateDirectory, "writable", "volumes"), "cat", SearchOption.AllDirectories).Single();
         Assert.NotEqual(0, NativeFileSystem.LStat(onHost).Uid);
         var read = await HostAccount.RunAsNobodyAsync([onHost, "/etc/shadow"]);
         Assert.NotEqual(0, read.ExitCode);
@@ -149,7 +149,7 @@ public abstract class StorageIdentityAttacks(SecurityEngine engine)
         var state = engine.Engine.StateDirectory;
 
         // 0710 root:<sandbox root gid> where the runtime must reach from inside the user namespace; 0700 elsewhere.
-        foreach (var (path, mode) in new[] { (state, 0b111_001_000), (Path.Combine(state, "sandboxes"), 0b111_001_000), (Path.Combine(state, "volumes"), 0b111_001_000), (Path.Combine(state, "images"), 0b111_000_000) })
+        foreach (var (path, mode) in new[] { (state, 0b111_001_000), (Path.Combine(state, "sandboxes"), 0b111_001_000), (Path.Combine(state, "writable"), 0b111_001_000), (Path.Combine(state, "writable", "volumes"), 0b111_001_000), (Path.Combine(state, "writable", "sandboxes"), 0b111_000_000), (Path.Combine(state, "images"), 0b111_000_000) })
         {
             var (uid, gid, actual) = NativeFileSystem.LStat(path);
             Assert.Equal((path, 0, mode), (path, uid, actual & 0xFFF));
@@ -207,12 +207,14 @@ public abstract class StorageIdentityAttacks(SecurityEngine engine)
         return marker;
     }
 
-    /// <summary>The sandbox's bundle on the host: the one whose writable layer holds <paramref name="marker"/>.</summary>
-    private string FindBundle(string marker) =>
+    /// <summary>The id of the sandbox whose writable layer (on the host) holds <paramref name="marker"/>.</summary>
+    private string FindContainerId(string marker) =>
         Directory.GetDirectories(Path.Combine(engine.Engine.StateDirectory, "sandboxes", "bundles"))
-            .Single(b => File.Exists(Path.Combine(b, "upper", marker)));
+            .Select(Path.GetFileName).OfType<string>()
+            .Single(id => File.Exists(Path.Combine(UpperDirectory(id), marker)));
 
-    private string FindContainerId(string marker) => Path.GetFileName(FindBundle(marker));
+    /// <summary>A sandbox's writable layer on the host: its upper directory in the limited storage.</summary>
+    protected string UpperDirectory(string id) => Path.Combine(engine.Engine.StateDirectory, "writable", "sandboxes", id, "upper");
 
     /// <summary>Host uids (the real, effective, saved and filesystem ones) of every host process in the sandbox's cgroup.</summary>
     private static async Task<List<long>> HostUidsOfAsync(string containerId)
@@ -262,11 +264,14 @@ public sealed class StorageIdentityAttacksUnderRunsc(RunscSecurityEngine engine)
         await using var sandbox = await Engine.CreateSandboxAsync(new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5) });
         var plant = await sandbox.RunAsync(["sh", "-c", "mkdir -p /x && cp /bin/busybox /x/busybox && chmod 4755 /x/busybox"]);
         Assert.True(plant.ExitCode == 0, plant.Stderr);
-        var upper = Directory.GetDirectories(Path.Combine(Engine.Engine.StateDirectory, "sandboxes", "bundles"))
-            .Select(b => Path.Combine(b, "upper", "x", "busybox")).Single(File.Exists);
+        var id = Directory.GetDirectories(Path.Combine(Engine.Engine.StateDirectory, "sandboxes", "bundles"))
+            .Select(Path.GetFileName).OfType<string>()
+            .Single(i => File.Exists(Path.Combine(UpperDirectory(i), "x", "busybox")));
+        var upper = Path.Combine(UpperDirectory(id), "x", "busybox");
+        var rootfsCopy = Path.Combine(Engine.Engine.StateDirectory, "sandboxes", "bundles", id, "rootfs", "x", "busybox");
 
         var shadow = await HostAccount.RunAsNobodyAsync([upper, "cat", "/etc/shadow"]);
-        var viaRootfs = await HostAccount.RunAsNobodyAsync([upper.Replace("/upper/", "/rootfs/", StringComparison.Ordinal), "cat", "/etc/shadow"]);
+        var viaRootfs = await HostAccount.RunAsNobodyAsync([rootfsCopy, "cat", "/etc/shadow"]);
 
         Assert.NotEqual(0, shadow.ExitCode);
         Assert.NotEqual(0, viaRootfs.ExitCode);
