@@ -48,7 +48,7 @@ public sealed class CrashLeftoverTests(SecurityEngine engine)
             await using (await TestEngine.StartAsync("crun", registry, state))
             {
                 Assert.Empty(EngineFootprint.LeftoversOf(state, id));
-                Assert.Empty(EngineFootprint.MountsUnder(state + "/"));
+                Assert.Empty(EngineFootprint.SandboxMountsUnder(state));
             }
         }
         finally

@@ -81,6 +81,13 @@ internal static class EngineFootprint
     public static IReadOnlyList<string> MountsUnder(string directory) =>
         [.. File.ReadLines("/proc/mounts").Select(l => l.Split(' ')[1]).Where(m => m.StartsWith(directory, StringComparison.Ordinal))];
 
+    /// <summary>
+    /// Mounts under a state directory other than the engine's own limited storage (<c>writable/</c>, mounted while an
+    /// engine runs): what sandboxes could leave behind.
+    /// </summary>
+    public static IReadOnlyList<string> SandboxMountsUnder(string stateDirectory) =>
+        [.. MountsUnder(stateDirectory.TrimEnd('/') + "/").Where(m => m != Path.Combine(stateDirectory, "writable"))];
+
     /// <summary>cgroup directories of sandbox <paramref name="id"/> in every hierarchy.</summary>
     public static IReadOnlyList<string> Cgroups(string id) =>
         [.. Directory.GetDirectories("/sys/fs/cgroup").Append("/sys/fs/cgroup").Select(c => $"{c}/{CgroupParent}/{id}").Where(Directory.Exists)];
@@ -98,6 +105,11 @@ internal static class EngineFootprint
         }
 
         left.AddRange(MountsUnder(Path.Combine(stateDirectory, "sandboxes", "bundles", id)).Select(m => "mount " + m));
+        if (Directory.Exists(Path.Combine(stateDirectory, "writable", "sandboxes", id)))
+        {
+            left.Add("writable layer " + id);
+        }
+
         left.AddRange(Cgroups(id).Select(c => "cgroup " + c));
         if (HasNetworkNamespace(id))
         {

@@ -52,7 +52,7 @@ public sealed class LongRunTests(SecurityEngine engine, ITestOutputHelper output
         Assert.True(threadsAfter <= threadsBefore + 16, $"threads grew from {threadsBefore} to {threadsAfter}");
         var left = ids.SelectMany(id => EngineFootprint.LeftoversOf(state, id)).ToList();
         Assert.True(left.Count == 0, "left behind: " + string.Join(", ", left.Take(20)));
-        Assert.Empty(EngineFootprint.MountsUnder(state + "/"));
+        Assert.Empty(EngineFootprint.SandboxMountsUnder(state));
         Assert.Empty(ProcessesNaming(state));
     }
 
