@@ -216,6 +216,26 @@ public abstract class StorageIdentityAttacks(SecurityEngine engine)
     /// <summary>A sandbox's writable layer on the host: its upper directory in the limited storage.</summary>
     protected string UpperDirectory(string id) => Path.Combine(engine.Engine.StateDirectory, "writable", "sandboxes", id, "upper");
 
+    /// <summary>
+    /// The sandbox's slirp4netns (open network): charged to the sandbox's cgroups but a host process, in the host's pid
+    /// namespace, confined by its own seccomp filter and capability set (<c>NetworkHelperAttackTests</c>), not by the
+    /// sandbox's user namespace.
+    /// </summary>
+    private static bool IsNetworkHelper(string proc)
+    {
+        try
+        {
+            var hostPidNamespace = File.ResolveLinkTarget("/proc/self/ns/pid", returnFinalTarget: false)?.LinkTarget;
+            var pidNamespace = File.ResolveLinkTarget(Path.Combine(proc, "ns", "pid"), returnFinalTarget: false)?.LinkTarget;
+            var executable = File.ResolveLinkTarget(Path.Combine(proc, "exe"), returnFinalTarget: false)?.LinkTarget;
+            return pidNamespace == hostPidNamespace && Path.GetFileName(executable) == "slirp4netns";
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Host uids (the real, effective, saved and filesystem ones) of every host process in the sandbox's cgroup.</summary>
     private static async Task<List<long>> HostUidsOfAsync(string containerId)
     {
@@ -224,7 +244,8 @@ public abstract class StorageIdentityAttacks(SecurityEngine engine)
         {
             try
             {
-                if (!(await File.ReadAllTextAsync(Path.Combine(proc, "cgroup"))).Contains("/" + containerId, StringComparison.Ordinal))
+                if (!(await File.ReadAllTextAsync(Path.Combine(proc, "cgroup"))).Contains("/" + containerId, StringComparison.Ordinal)
+                    || IsNetworkHelper(proc))
                 {
                     continue;
                 }
