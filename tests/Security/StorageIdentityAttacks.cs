@@ -225,9 +225,9 @@ public abstract class StorageIdentityAttacks(SecurityEngine engine)
     {
         try
         {
-            var hostPidNamespace = File.ResolveLinkTarget("/proc/self/ns/pid", returnFinalTarget: false)?.LinkTarget;
-            var pidNamespace = File.ResolveLinkTarget(Path.Combine(proc, "ns", "pid"), returnFinalTarget: false)?.LinkTarget;
-            var executable = File.ResolveLinkTarget(Path.Combine(proc, "exe"), returnFinalTarget: false)?.LinkTarget;
+            var hostPidNamespace = new FileInfo("/proc/self/ns/pid").LinkTarget;
+            var pidNamespace = new FileInfo(Path.Combine(proc, "ns", "pid")).LinkTarget;
+            var executable = new FileInfo(Path.Combine(proc, "exe")).LinkTarget;
             return pidNamespace == hostPidNamespace && Path.GetFileName(executable) == "slirp4netns";
         }
         catch (IOException)
