@@ -99,7 +99,7 @@ public sealed class LayerBombTests(ITestOutputHelper output)
     private static byte[] GzipBomb()
     {
         using var output = new MemoryStream();
-        output.Write(Gzip(TarHeader("bomb", InflatedBytes)));
+        output.Write(Gzip(TypedSandbox.Server.Tests.Images.UstarHeader.RegularFile("bomb", InflatedBytes)));
         var zeros = Gzip(new byte[MemberBytes]);
         for (long i = 0; i < InflatedBytes / MemberBytes; i++)
         {
@@ -119,23 +119,6 @@ public sealed class LayerBombTests(ITestOutputHelper output)
         }
 
         return buffer.ToArray();
-    }
-
-    private static byte[] TarHeader(string name, long size)
-    {
-        var header = new byte[512];
-        Encoding.ASCII.GetBytes(name).CopyTo(header, 0);
-        Encoding.ASCII.GetBytes("0000644\0").CopyTo(header, 100);
-        Encoding.ASCII.GetBytes("0000000\0").CopyTo(header, 108);
-        Encoding.ASCII.GetBytes("0000000\0").CopyTo(header, 116);
-        Encoding.ASCII.GetBytes(Convert.ToString(size, 8).PadLeft(11, '0') + "\0").CopyTo(header, 124);
-        Encoding.ASCII.GetBytes("00000000000\0").CopyTo(header, 136);
-        header[156] = (byte)'0';
-        Encoding.ASCII.GetBytes("ustar\0" + "00").CopyTo(header, 257);
-        "        "u8.CopyTo(header.AsSpan(148));
-        var sum = header.Sum(b => (int)b);
-        Encoding.ASCII.GetBytes(Convert.ToString(sum, 8).PadLeft(6, '0') + "\0 ").CopyTo(header, 148);
-        return header;
     }
 
     private static string Digest(byte[] data) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(data));

@@ -99,7 +99,7 @@ public sealed class RegistryBoundsTests
         await using (var file = File.Create(blob))
         await using (var gzip = new GZipStream(file, CompressionLevel.Fastest))
         {
-            gzip.Write(TarHeader("zeros", fileSize));
+            gzip.Write(UstarHeader.RegularFile("zeros", fileSize));
             var zeros = new byte[1 << 20];
             for (var i = 0; i < fileSize / zeros.Length; i++)
             {
@@ -117,24 +117,6 @@ public sealed class RegistryBoundsTests
 
         Assert.Contains("image size limit", error.Message, StringComparison.Ordinal);
         Assert.True(new FileInfo(Path.Combine(target, "zeros")).Length <= 16L * 1024 * 1024);
-    }
-
-    /// <summary>A ustar header of one regular file of <paramref name="size"/> bytes.</summary>
-    internal static byte[] TarHeader(string name, long size)
-    {
-        var header = new byte[512];
-        Encoding.ASCII.GetBytes(name).CopyTo(header, 0);
-        Encoding.ASCII.GetBytes("0000644\0").CopyTo(header, 100);
-        Encoding.ASCII.GetBytes("0000000\0").CopyTo(header, 108);
-        Encoding.ASCII.GetBytes("0000000\0").CopyTo(header, 116);
-        Encoding.ASCII.GetBytes(Convert.ToString(size, 8).PadLeft(11, '0') + "\0").CopyTo(header, 124);
-        Encoding.ASCII.GetBytes("00000000000\0").CopyTo(header, 136);
-        header[156] = (byte)'0';
-        Encoding.ASCII.GetBytes("ustar\0" + "00").CopyTo(header, 257);
-        "        "u8.CopyTo(header.AsSpan(148));
-        var sum = header.Sum(b => (int)b);
-        Encoding.ASCII.GetBytes(Convert.ToString(sum, 8).PadLeft(6, '0') + "\0 ").CopyTo(header, 148);
-        return header;
     }
 
     /// <summary>Zeros of a given size, counting what was read.</summary>
