@@ -64,6 +64,11 @@ internal sealed class TestEngine : IAsyncDisposable
         var ownsRegistry = registry is null;
         registry ??= await LoopbackRegistry.StartAsync().ConfigureAwait(false);
         var state = stateDirectory ?? NewStateDirectory();
+        // TYPEDSANDBOX_TEST_ENGINE_LOG=Debug (any LogLevel name) shows the engine's log at that level on the console,
+        // e.g. the phase timings of each sandbox start when profiling the bench.
+        var consoleLevel = Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("TYPEDSANDBOX_TEST_ENGINE_LOG"), ignoreCase: true, out var level)
+            ? level
+            : LogLevel.Warning;
         var options = new EngineOptions { Port = 0, StateDirectory = state, Runtime = runtime, RegistryMirrors = [RegistryMirror.Parse(registry.Url.ToString())] };
         try
         {
@@ -72,7 +77,7 @@ internal sealed class TestEngine : IAsyncDisposable
                 logging =>
                 {
                     logging.AddSimpleConsole(o => o.SingleLine = true);
-                    logging.AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(level => level >= LogLevel.Warning);
+                    logging.AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(l => l >= consoleLevel);
                     if (logs is not null)
                     {
                         logging.AddProvider(logs);
@@ -80,7 +85,7 @@ internal sealed class TestEngine : IAsyncDisposable
                     }
                     else
                     {
-                        logging.SetMinimumLevel(LogLevel.Warning);
+                        logging.SetMinimumLevel(consoleLevel < LogLevel.Warning ? consoleLevel : LogLevel.Warning);
                     }
                 }).ConfigureAwait(false);
             return new TestEngine(host, registry, state, ownsRegistry, stateDirectory is null);

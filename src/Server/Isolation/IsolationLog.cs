@@ -10,8 +10,8 @@ internal static partial class IsolationLog
     [LoggerMessage(EventId = 1002, Level = LogLevel.Debug, Message = "[{ContainerId}] runtime: {Line}")]
     public static partial void RuntimeOutput(ILogger logger, string containerId, string line);
 
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Sandbox {ContainerId} started with {Runtime} in {Milliseconds} ms")]
-    public static partial void Started(ILogger logger, string containerId, string runtime, long milliseconds);
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Sandbox {ContainerId} started with {Runtime} in {Milliseconds} ms ({Phases})")]
+    public static partial void Started(ILogger logger, string containerId, string runtime, long milliseconds, StartPhases phases);
 
     [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "Moving a sandbox's helper into {CgroupProcs} failed: {Error}")]
     public static partial void HelperCgroupJoinFailed(ILogger logger, string cgroupProcs, string error);

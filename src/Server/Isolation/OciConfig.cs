@@ -32,7 +32,8 @@ internal static class OciConfig
         string EtcDirectory,
         string CgroupsPath,
         string? NetworkNamespacePath,
-        SandboxIdRange? Ids);
+        SandboxIdRange? Ids,
+        string? CompiledSeccomp = null);
 
     public static JsonObject Build(Inputs inputs)
     {
@@ -64,10 +65,11 @@ internal static class OciConfig
             linux["gidMappings"] = IdMappings(ids);
         }
 
-        // Same profile for every runtime: runsc (with --oci-seccomp) enforces it inside its own kernel.
-        linux["seccomp"] = SeccompProfile.Build(inputs.Flavor);
+        // Same profile for every runtime: runsc (with --oci-seccomp) enforces it inside its own kernel. Under crun the
+        // same profile usually comes compiled (CompiledSeccompFilter): crun then loads the program instead.
+        if (inputs.CompiledSeccomp is null) linux["seccomp"] = SeccompProfile.Build(inputs.Flavor);
 
-        return new JsonObject
+        var config = new JsonObject
         {
             ["ociVersion"] = "1.0.2",
             ["process"] = new JsonObject
@@ -94,6 +96,9 @@ internal static class OciConfig
             ["mounts"] = Mounts(inputs),
             ["linux"] = linux,
         };
+        if (inputs.CompiledSeccomp is { } program)
+            config["annotations"] = new JsonObject { [CompiledSeccompFilter.Annotation] = program };
+        return config;
     }
 
     private static JsonArray Mounts(Inputs inputs)

@@ -21,6 +21,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly SpillBudget _spillBudget;
+    private readonly Lazy<Task<string?>> _compiledSeccomp;
 
     public OciContainerRuntime(ContainerRuntimeOptions options, string agentDirectory, ILoggerFactory loggerFactory)
     {
@@ -32,6 +33,11 @@ internal sealed class OciContainerRuntime : IContainerRuntime
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<OciContainerRuntime>();
         _spillBudget = new SpillBudget(options.Output.SpillBudgetBytes);
+        // Compiled on the first start (not at construction: the engine's host checks run first), shared by all.
+        _compiledSeccomp = new(() => _flavor == RuntimeFlavor.Crun
+            ? CompiledSeccompFilter.CompileAsync(_runtimeBinary, _runtimeRoot, Path.Combine(_options.StateDirectory, "bundles"), _options.CgroupParent,
+                SeccompProfile.Build(_flavor), _logger, CancellationToken.None)
+            : Task.FromResult<string?>(null));
     }
 
     public string Name => _flavor.ToString().ToLowerInvariant();
@@ -40,7 +46,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
     {
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
-        var started = Stopwatch.StartNew();
+        var phases = new StartPhases();
         var bundle = Path.Combine(_options.StateDirectory, "bundles", spec.Id);
         if (Directory.Exists(bundle)) throw new ArgumentException($"A sandbox with id '{spec.Id}' already exists.", nameof(spec));
         var logger = _loggerFactory.CreateLogger("TypedSandbox.Server.Isolation.Sandbox");
@@ -55,6 +61,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             Directory.CreateDirectory(_runtimeRoot);
             if (resources.WritableDirectory is { } writable)
                 _options.Quota!.CreateLimitedDirectory(writable, spec.Limits.DiskBytes ?? _options.WritableLayerLimitBytes);
+            phases.Lap("storage");
             var upper = spec.WritableLayer?.UpperDirectory ?? resources.UpperDirectory;
             var work = spec.WritableLayer?.WorkDirectory ?? resources.WorkDirectory;
             foreach (var dir in new[] { upper, work, resources.RootfsPath, resources.EtcDirectory })
@@ -71,16 +78,21 @@ internal sealed class OciContainerRuntime : IContainerRuntime
                 Images.NativeFileSystem.LChown(upper, ids.HostId, ids.HostId);
                 Images.NativeFileSystem.Chmod(upper, 0b111_101_101);
             }
+            phases.Lap("directories");
             LinuxNative.MountOverlay(spec.LayerDirs, upper, work, resources.RootfsPath);
             resources.OverlayMounted = true;
+            phases.Lap("overlay");
 
             resources.Network = spec.Network.Mode == NetworkMode.Open
                 ? await SandboxNetwork.OpenAsync(spec, _options, logger, ct).ConfigureAwait(false)
                 : SandboxNetwork.Blocked(logger);
+            phases.Lap("network");
             await WriteEtcFilesAsync(spec, resources, ct).ConfigureAwait(false);
+            var compiledSeccomp = await _compiledSeccomp.Value.WaitAsync(ct).ConfigureAwait(false);
             var config = OciConfig.Build(new OciConfig.Inputs(spec, _flavor, resources.RootfsPath, _agentDirectory,
-                resources.EtcDirectory, resources.CgroupsPath, resources.Network.NamespacePath, UserNamespaceFor(resources.Network)));
+                resources.EtcDirectory, resources.CgroupsPath, resources.Network.NamespacePath, UserNamespaceFor(resources.Network), compiledSeccomp));
             await File.WriteAllTextAsync(Path.Combine(bundle, "config.json"), config.ToJsonString(), ct).ConfigureAwait(false);
+            phases.Lap("bundle");
 
             var runtime = StartRuntime(spec.Id, bundle, resources.Network.IsOpen, logger, out var stderrTail);
             resources.RuntimeProcess = runtime;
@@ -95,8 +107,12 @@ internal sealed class OciContainerRuntime : IContainerRuntime
                 throw new ContainerStartException(
                     $"{Name} could not start sandbox {spec.Id} (exit code {runtime.ExitCode}): {string.Join(" | ", stderrTail)} {channel.UnexpectedOutput}".TrimEnd());
             }
+            phases.Lap("runtime and agent");
+            await resources.Network.WhenReadyAsync(ct).ConfigureAwait(false);
+            phases.Lap("network ready");
             // The runtime has made the sandbox's cgroups now; its network helper belongs in them.
             resources.Network.JoinCgroups(resources.CgroupsPath);
+            phases.Lap("helper cgroups");
 
             var handle = new ContainerHandle(spec, resources, channel, runtime, logger);
             if (spec.Entrypoint is { } entrypoint)
@@ -111,7 +127,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
                     throw;
                 }
             }
-            IsolationLog.Started(_logger, spec.Id, Name, started.ElapsedMilliseconds);
+            IsolationLog.Started(_logger, spec.Id, Name, (long)phases.TotalMilliseconds, phases);
             return handle;
         }
         catch (Exception e) when (e is not ExecStartException || channel is null)

@@ -17,6 +17,7 @@ internal sealed class SandboxNetwork : IAsyncDisposable
     private readonly string? _namespaceName;
     private readonly Process? _slirp;
     private readonly ILogger _logger;
+    private Task _ready = Task.CompletedTask;
 
     private SandboxNetwork(string? namespaceName, Process? slirp, ILogger logger)
     {
@@ -26,7 +27,7 @@ internal sealed class SandboxNetwork : IAsyncDisposable
     }
 
     /// <summary>The namespace to join; null = let the runtime create an empty one.</summary>
-    public string? NamespacePath => _namespaceName is null ? null : $"/run/netns/{_namespaceName}";
+    public string? NamespacePath => _namespaceName is null ? null : NetworkNamespaceFiles.PathOf(_namespaceName);
 
     public bool IsOpen => _namespaceName is not null;
 
@@ -41,7 +42,7 @@ internal sealed class SandboxNetwork : IAsyncDisposable
     public static async Task<SandboxNetwork> OpenAsync(ContainerSpec spec, ContainerRuntimeOptions options, ILogger logger, CancellationToken ct)
     {
         var name = "tsb-" + spec.Id;
-        await HostCommand.RunCheckedAsync("ip", ["netns", "add", name], ct).ConfigureAwait(false);
+        await NetworkNamespaceFiles.CreateAsync(name).ConfigureAwait(false);
         Process? slirp = null;
         try
         {
@@ -63,14 +64,10 @@ internal sealed class SandboxNetwork : IAsyncDisposable
                          "--netns-type=path", "--ready-fd=1", "--exit-fd=0", $"/run/netns/{name}", "tap0" })
                 info.ArgumentList.Add(a);
             slirp = Process.Start(info) ?? throw new ContainerStartException("could not start slirp4netns");
-            var stderr = slirp.StandardError.ReadToEndAsync(CancellationToken.None);
-            if (!await WaitReadyAsync(slirp.StandardOutput.BaseStream, ct).ConfigureAwait(false))
-            {
-                if (!slirp.HasExited) slirp.Kill();
-                throw new ContainerStartException($"slirp4netns failed: {(await stderr.ConfigureAwait(false)).Trim()}");
-            }
             var network = new SandboxNetwork(name, slirp, logger);
-            if (spec.Network.AllowedCidrs.Count > 0) await network.RestrictAsync(spec.Network.AllowedCidrs, ct).ConfigureAwait(false);
+            // Not awaited here: slirp configures the namespace while the runtime starts the sandbox (both take
+            // milliseconds of mostly waiting); the start awaits WhenReadyAsync before anything runs in the sandbox.
+            network._ready = network.BecomeReadyAsync(spec.Network.AllowedCidrs, ct);
             return network;
         }
         catch
@@ -78,6 +75,24 @@ internal sealed class SandboxNetwork : IAsyncDisposable
             await new SandboxNetwork(name, slirp, logger).DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Completes when the network works: slirp4netns has configured tap0 in the namespace and the allow-list (if any)
+    /// is in force. Throws <see cref="ContainerStartException"/> when slirp4netns failed.
+    /// </summary>
+    public Task WhenReadyAsync(CancellationToken ct) => _ready.WaitAsync(ct);
+
+    private async Task BecomeReadyAsync(IReadOnlyList<string> allowedCidrs, CancellationToken ct)
+    {
+        var slirp = _slirp!;
+        var stderr = slirp.StandardError.ReadToEndAsync(CancellationToken.None);
+        if (!await WaitReadyAsync(slirp.StandardOutput.BaseStream, ct).ConfigureAwait(false))
+        {
+            if (!slirp.HasExited) slirp.Kill();
+            throw new ContainerStartException($"slirp4netns failed: {(await stderr.ConfigureAwait(false)).Trim()}");
+        }
+        if (allowedCidrs.Count > 0) await RestrictAsync(allowedCidrs, ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -157,6 +172,9 @@ internal sealed class SandboxNetwork : IAsyncDisposable
             }
             if (!_slirp.HasExited) _slirp.Kill();
             await _slirp.WaitForExitAsync().ConfigureAwait(false);
+            // Its readiness wait ends with its output: observe how (a start that failed elsewhere first never did).
+            try { await _ready.ConfigureAwait(false); }
+            catch (Exception e) when (e is ContainerStartException or OperationCanceledException or IOException) { }
             // Process.Dispose leaves the streams we read open: close their pipes ourselves.
             _slirp.StandardOutput.Dispose();
             _slirp.StandardError.Dispose();
@@ -164,8 +182,8 @@ internal sealed class SandboxNetwork : IAsyncDisposable
         }
         if (_namespaceName is not null)
         {
-            var result = await HostCommand.RunAsync("ip", ["netns", "del", _namespaceName], CancellationToken.None).ConfigureAwait(false);
-            if (!result.Succeeded) IsolationLog.CleanupFailed(_logger, $"ip netns del {_namespaceName}", result.Stderr.Trim());
+            if (File.Exists(NetworkNamespaceFiles.PathOf(_namespaceName)) && !NetworkNamespaceFiles.Delete(_namespaceName))
+                IsolationLog.CleanupFailed(_logger, $"removing network namespace {_namespaceName}", "unmount or unlink failed");
         }
     }
 }

@@ -79,9 +79,11 @@ public sealed partial class SandboxManager : IAsyncDisposable
         var id = spec.V2 ? ObjectIds.NewV2SandboxId() : "sb-" + random;
         var session = new SandboxSession(id, "ta-" + random, spec, NextCreationTime());
         ReserveName(session);
+        var phases = new Isolation.StartPhases();
         try
         {
             var image = await _images.GetReadyAsync(spec.ImageId, cancellationToken).ConfigureAwait(false);
+            phases.Lap("image");
             var mounts = new List<BindMount>();
             foreach (var volume in spec.Volumes)
             {
@@ -89,14 +91,18 @@ public sealed partial class SandboxManager : IAsyncDisposable
                 mounts.Add(new BindMount(directory, volume.MountPath, volume.ReadOnly));
             }
 
+            phases.Lap("volumes");
             await PersistCreatedAsync(session, cancellationToken).ConfigureAwait(false);
+            phases.Lap("state database");
             var container = await _runtime.StartAsync(ToContainerSpec(session, image, mounts), cancellationToken).ConfigureAwait(false);
             session.Container = container;
+            phases.Lap("container");
             await OpenTunnelsAsync(session, container).ConfigureAwait(false);
+            phases.Lap("tunnels");
             _byId[session.Id] = session;
             _byTaskId[session.TaskId] = session;
             _ = WatchAsync(session, container);
-            LogCreated(session.Id, spec.ImageId, _runtime.Name);
+            LogCreated(session.Id, spec.ImageId, _runtime.Name, phases);
             return session;
         }
         catch (Exception exception)
@@ -731,8 +737,8 @@ public sealed partial class SandboxManager : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox {SandboxId} created from image {ImageId} ({Runtime})")]
-    private partial void LogCreated(string sandboxId, string imageId, string runtime);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox {SandboxId} created from image {ImageId} ({Runtime}; {Phases})")]
+    private partial void LogCreated(string sandboxId, string imageId, string runtime, Isolation.StartPhases phases);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox {SandboxId} finished: {Outcome}, exit code {ExitCode}")]
     private partial void LogFinished(string sandboxId, SandboxOutcome outcome, int exitCode);

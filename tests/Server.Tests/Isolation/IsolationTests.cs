@@ -80,6 +80,28 @@ public sealed class IsolationTests(SandboxHost host)
     }
 
     [SkippableFact]
+    public async Task Crun_loads_the_seccomp_program_the_engine_had_it_compile_once_and_it_denies_what_the_profile_denies()
+    {
+        Skip.If(host.SkipReason is not null, host.SkipReason);
+        var spec = host.Spec();
+        await using var sandbox = await host.Runtime().StartAsync(spec, CancellationToken.None);
+
+        var config = System.Text.Json.Nodes.JsonNode.Parse(
+            await File.ReadAllTextAsync(Path.Combine(host.Options("crun").StateDirectory, "bundles", spec.Id, "config.json")))!;
+        var program = Convert.FromBase64String((string)config["annotations"]![CompiledSeccompFilter.Annotation]!);
+        // unshare(CLONE_NEWUSER) needs no capability: only the filter refuses it.
+        var userNamespace = await Run.ShAsync(sandbox, "unshare -U true");
+        var status = (await Run.ShAsync(sandbox, "grep -E '^Seccomp:' /proc/self/status")).Out;
+
+        Assert.Null(config["linux"]!["seccomp"]);
+        Assert.True(program.Length > 800, $"{program.Length} bytes"); // ~960 instructions of 8 bytes for this profile
+        Assert.Equal(0, program.Length % 8);
+        Assert.Matches(@"Seccomp:\s+2", status);
+        Assert.NotEqual(0, userNamespace.Exit.ExitCode);
+        Assert.Contains("Operation not permitted", userNamespace.Err, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public async Task A_fork_bomb_is_contained_by_the_pids_limit()
     {
         Skip.If(host.SkipReason is not null, host.SkipReason);

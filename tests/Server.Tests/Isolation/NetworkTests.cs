@@ -23,6 +23,35 @@ public sealed class NetworkTests(SandboxHost host, WebServerNamespace web) : ICl
     }
 
     [SkippableFact]
+    public async Task A_namespace_made_in_process_has_only_loopback_and_leaves_every_engine_thread_in_the_hosts()
+    {
+        Skip.If(host.SkipReason is not null, host.SkipReason);
+        var hosts = new FileInfo("/proc/self/ns/net").LinkTarget;
+        var name = "tsb-test-" + Guid.NewGuid().ToString("N")[..8];
+        var path = NetworkNamespaceFiles.PathOf(name);
+        string links;
+        try
+        {
+            await NetworkNamespaceFiles.CreateAsync(name);
+            using var ip = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ip", ["netns", "exec", name, "ip", "-o", "link"])
+            {
+                RedirectStandardOutput = true,
+            })!;
+            links = await ip.StandardOutput.ReadToEndAsync();
+            await ip.WaitForExitAsync();
+            var threads = Directory.GetDirectories("/proc/self/task").Select(t => new FileInfo(Path.Combine(t, "ns", "net")).LinkTarget).Distinct().ToList();
+            Assert.Equal([hosts], threads);
+        }
+        finally
+        {
+            NetworkNamespaceFiles.Delete(name);
+        }
+
+        Assert.Equal(["lo"], links.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(':')[1].Trim()));
+        Assert.False(File.Exists(path));
+    }
+
+    [SkippableFact]
     public async Task Open_network_reaches_a_server_outside_the_host_loopback()
     {
         Skip.If(host.SkipReason is not null, host.SkipReason);
