@@ -33,7 +33,11 @@ internal static class OciConfig
         string CgroupsPath,
         string? NetworkNamespacePath,
         SandboxIdRange? Ids,
-        string? CompiledSeccomp = null);
+        string? CompiledSeccomp = null)
+    {
+        /// <summary>No network namespace entry: the sandbox keeps the one its runtime was started in.</summary>
+        public bool InheritNetworkNamespace { get; init; }
+    }
 
     public static JsonObject Build(Inputs inputs)
     {
@@ -44,10 +48,13 @@ internal static class OciConfig
             new JsonObject { ["type"] = "ipc" },
             new JsonObject { ["type"] = "uts" },
             new JsonObject { ["type"] = "mount" },
-            inputs.NetworkNamespacePath is { } netns
-                ? new JsonObject { ["type"] = "network", ["path"] = netns }
-                : new JsonObject { ["type"] = "network" },
         };
+        if (!inputs.InheritNetworkNamespace)
+        {
+            namespaces.Add(inputs.NetworkNamespacePath is { } netns
+                ? new JsonObject { ["type"] = "network", ["path"] = netns }
+                : new JsonObject { ["type"] = "network" });
+        }
 
         var linux = new JsonObject
         {
@@ -140,14 +147,16 @@ internal static class OciConfig
         if (limits.MemoryBytes is { } memory) resources["memory"] = new JsonObject { ["limit"] = memory };
         if (limits.CpuMillicores is { } millicores)
             resources["cpu"] = new JsonObject { ["quota"] = millicores * 100L, ["period"] = 100_000 };
-        if (limits.Pids is { } pids)
-        {
-            // runsc counts its Sentry and Gofer threads and one stub per guest process, and hitting the limit kills
-            // the whole sandbox: give it headroom over what the user asked for.
-            resources["pids"] = new JsonObject { ["limit"] = flavor == RuntimeFlavor.Runsc ? pids + 512 : pids };
-        }
+        if (LimitsFor(limits, flavor).Pids is { } pids) resources["pids"] = new JsonObject { ["limit"] = pids };
         return resources;
     }
+
+    /// <summary>
+    /// The limits the sandbox's cgroups get: as asked, except that runsc counts its Sentry and Gofer threads and one
+    /// stub per guest process against pids, and hitting the limit kills the whole sandbox: it gets headroom.
+    /// </summary>
+    public static ResourceLimits LimitsFor(ResourceLimits limits, RuntimeFlavor flavor) =>
+        flavor == RuntimeFlavor.Runsc && limits.Pids is { } pids ? limits with { Pids = pids + 512 } : limits;
 
     private static JsonArray IdMappings(SandboxIdRange ids) =>
         [new JsonObject { ["containerID"] = 0, ["hostID"] = ids.HostId, ["size"] = ids.Size }];

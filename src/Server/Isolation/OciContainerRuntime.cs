@@ -50,7 +50,10 @@ internal sealed class OciContainerRuntime : IContainerRuntime
         var bundle = Path.Combine(_options.StateDirectory, "bundles", spec.Id);
         if (Directory.Exists(bundle)) throw new ArgumentException($"A sandbox with id '{spec.Id}' already exists.", nameof(spec));
         var logger = _loggerFactory.CreateLogger("TypedSandbox.Server.Isolation.Sandbox");
-        var resources = new SandboxResources(spec.Id, bundle, _flavor, _runtimeBinary, _runtimeRoot,
+        // runsc with an open network starts inside the sandbox's user namespace (UserNamespaceLaunch), with its own root.
+        var launchInNamespace = _flavor == RuntimeFlavor.Runsc && spec.Network.Mode == NetworkMode.Open && _options.UserNamespace is not null;
+        var runtimeRoot = launchInNamespace ? Path.Combine(_options.RunDirectory, UserNamespaceLaunch.RuntimeRootName) : _runtimeRoot;
+        var resources = new SandboxResources(spec.Id, bundle, _flavor, _runtimeBinary, runtimeRoot,
             $"/{_options.CgroupParent}/{spec.Id}", logger)
         {
             WritableDirectory = spec.WritableLayer is null ? _options.Quota?.SandboxDirectory(spec.Id) : null,
@@ -58,7 +61,13 @@ internal sealed class OciContainerRuntime : IContainerRuntime
         AgentChannel? channel = null;
         try
         {
-            Directory.CreateDirectory(_runtimeRoot);
+            Directory.CreateDirectory(runtimeRoot);
+            if (launchInNamespace)
+            {
+                // runsc writes its state there as the sandbox's root: owned by the range, closed to everyone else.
+                Images.NativeFileSystem.LChown(runtimeRoot, _options.UserNamespace!.HostId, _options.UserNamespace.HostId);
+                Images.NativeFileSystem.Chmod(runtimeRoot, 0b111_000_000);
+            }
             if (resources.WritableDirectory is { } writable)
                 _options.Quota!.CreateLimitedDirectory(writable, spec.Limits.DiskBytes ?? _options.WritableLayerLimitBytes);
             phases.Lap("storage");
@@ -90,12 +99,30 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             await WriteEtcFilesAsync(spec, resources, ct).ConfigureAwait(false);
             var compiledSeccomp = await _compiledSeccomp.Value.WaitAsync(ct).ConfigureAwait(false);
             var config = OciConfig.Build(new OciConfig.Inputs(spec, _flavor, resources.RootfsPath, _agentDirectory,
-                resources.EtcDirectory, resources.CgroupsPath, resources.Network.NamespacePath, UserNamespaceFor(resources.Network), compiledSeccomp));
+                resources.EtcDirectory, resources.CgroupsPath, launchInNamespace ? null : resources.Network.NamespacePath,
+                launchInNamespace ? null : _options.UserNamespace, compiledSeccomp)
+            {
+                // Launched inside it: runsc's host networking is the namespace it was started in.
+                InheritNetworkNamespace = launchInNamespace,
+            });
             await File.WriteAllTextAsync(Path.Combine(bundle, "config.json"), config.ToJsonString(), ct).ConfigureAwait(false);
             phases.Lap("bundle");
 
-            var runtime = StartRuntime(spec.Id, bundle, resources.Network.IsOpen, logger, out var stderrTail);
-            resources.RuntimeProcess = runtime;
+            Process runtime;
+            ConcurrentQueue<string> stderrTail;
+            if (launchInNamespace)
+            {
+                EngineCgroups.Create(resources.CgroupsPath, OciConfig.LimitsFor(spec.Limits, _flavor));
+                using var gate = UserNamespaceLaunch.OpenGate(bundle);
+                runtime = StartRuntime(spec.Id, bundle, runtimeRoot, resources.Network.IsOpen, resources.Network.NamespacePath, logger, out stderrTail);
+                resources.RuntimeProcess = runtime;
+                await UserNamespaceLaunch.ReleaseAsync(runtime, gate, _options.UserNamespace!, resources.CgroupsPath, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                runtime = StartRuntime(spec.Id, bundle, runtimeRoot, resources.Network.IsOpen, null, logger, out stderrTail);
+                resources.RuntimeProcess = runtime;
+            }
             channel = new AgentChannel(runtime.StandardInput.BaseStream, runtime.StandardOutput.BaseStream,
                 Path.Combine(_options.StateDirectory, "spill"), resources.ReadOomKillCount, logger, _options.Output, _spillBudget);
             channel.Start();
@@ -139,16 +166,8 @@ internal sealed class OciContainerRuntime : IContainerRuntime
         }
     }
 
-    /// <summary>
-    /// The id range of a sandbox's user namespace. runsc 2022 (Debian 12) starts its sandbox inside the container's user
-    /// namespace only with host networking, and then fails to set up its chroot ("error converting mounts"): under runsc
-    /// an open network runs without one (its gofer writes as host root; the state directory stays closed to host users
-    /// and the rootfs mount is nosuid,nodev). With --network=none, runsc's gofer runs in the range and writes files as it.
-    /// </summary>
-    private SandboxIdRange? UserNamespaceFor(SandboxNetwork network) =>
-        _flavor == RuntimeFlavor.Runsc && network.IsOpen ? null : _options.UserNamespace;
-
-    private Process StartRuntime(string id, string bundle, bool hostNetwork, ILogger logger, out ConcurrentQueue<string> stderrTail)
+    private Process StartRuntime(string id, string bundle, string runtimeRoot, bool hostNetwork, string? launchNetworkNamespace, ILogger logger,
+        out ConcurrentQueue<string> stderrTail)
     {
         var info = new ProcessStartInfo(_runtimeBinary)
         {
@@ -158,7 +177,8 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in RuntimeCommands.Run(_flavor, _runtimeRoot, bundle, id, hostNetwork)) info.ArgumentList.Add(a);
+        foreach (var a in RuntimeCommands.Run(_flavor, runtimeRoot, bundle, id, hostNetwork)) info.ArgumentList.Add(a);
+        if (launchNetworkNamespace is not null) UserNamespaceLaunch.Wrap(info, launchNetworkNamespace, bundle);
         var tail = new ConcurrentQueue<string>();
         var process = new Process { StartInfo = info };
         process.ErrorDataReceived += (_, e) =>

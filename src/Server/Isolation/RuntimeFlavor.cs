@@ -71,6 +71,8 @@ internal static class RuntimeCommands
             yield return hostNetwork ? "--network=host" : "--network=none";
             // runsc ignores config.json's seccomp profile unless asked; then it enforces it inside its own kernel.
             yield return "--oci-seccomp";
+            // Started inside the sandbox's user namespace, it cannot make cgroups: the engine made them.
+            if (Path.GetFileName(root) == UserNamespaceLaunch.RuntimeRootName) yield return "--ignore-cgroups";
         }
     }
 }
