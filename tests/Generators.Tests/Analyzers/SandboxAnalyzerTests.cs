@@ -536,7 +536,7 @@ public class SandboxAnalyzerTests
     public void Every_descriptor_has_a_unique_id_and_a_help_link()
     {
         var descriptors = new Generators.Analyzers.SandboxAnalyzer().SupportedDiagnostics;
-        Assert.Equal(26, descriptors.Length);
+        Assert.Equal(27, descriptors.Length);
         Assert.Equal(descriptors.Length, descriptors.Select(d => d.Id).Distinct().Count());
         Assert.All(descriptors, d =>
         {
