@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using TypedSandbox.Testing;
 using TypedSandbox.Xunit;
 using Xunit.Abstractions;
 
@@ -67,10 +68,60 @@ public sealed class SandboxFixtureTests(DslEngineFixture engine)
     }
 }
 
+/// <summary>The class the fixture tests share.</summary>
 [Sandbox(App = "dsl-e2e", Timeout = "5m")]
 [SandboxImage("busybox:latest", RunCommands = ["echo fixture-build-$((7*6))"])]
-partial class FixtureBox
+public partial class FixtureBox
 {
+    /// <summary>Echoes <paramref name="text"/>.</summary>
+    /// <param name="text">The text.</param>
     [Command("echo", "{text}")]
     public partial Task<string> EchoAsync(string text);
+}
+
+/// <summary>
+/// <see cref="SandboxFixture{T}"/> as xUnit itself runs a class fixture (constructed with its message sink, initialized
+/// before the first test, disposed after the last); the fixture starts the engine its client talks to first.
+/// </summary>
+public sealed class SandboxFixtureAsClassFixtureTests(SandboxFixtureAsClassFixtureTests.EngineBackedFixture fixture, ITestOutputHelper output)
+    : IClassFixture<SandboxFixtureAsClassFixtureTests.EngineBackedFixture>
+{
+    [Fact]
+    public async Task Tests_of_the_class_share_the_fixtures_sandbox()
+    {
+        fixture.TestOutput = output;
+
+        Assert.Equal("shared\n", await fixture.Instance.EchoAsync("shared"));
+        Assert.Null(await fixture.Instance.Sandbox.PollAsync());
+    }
+
+    /// <summary>A fixture whose client talks to an engine it starts before the sandbox and stops after it.</summary>
+    public sealed class EngineBackedFixture(IMessageSink messageSink) : SandboxFixture<FixtureBox>(messageSink), IAsyncLifetime
+    {
+        private TestEngine? _engine;
+
+        async Task IAsyncLifetime.InitializeAsync()
+        {
+            _engine = await TestEngine.StartAsync();
+            await InitializeAsync();
+        }
+
+        async Task IAsyncLifetime.DisposeAsync()
+        {
+            try
+            {
+                await DisposeAsync();
+            }
+            finally
+            {
+                if (_engine is not null)
+                {
+                    await _engine.DisposeAsync();
+                }
+            }
+        }
+
+        protected override SandboxClientOptions CreateClientOptions() =>
+            new() { ConfigPath = _engine?.ConfigPath ?? throw new InvalidOperationException("The engine has not started.") };
+    }
 }
