@@ -1,13 +1,12 @@
-using Microsoft.Extensions.Logging;
 using TypedSandbox;
 using TypedSandbox.Samples;
 
 // TestRunner: a typed sandbox (see TestRunner.cs) runs a small pytest suite the sample writes into it. Runs on the
 // embedded engine unless MODAL_SERVER_URL (or ~/.modal.toml) points elsewhere. The first run builds the image
-// (Debian bookworm + python3-pytest, a minute or two); later runs reuse it from the engine's cache.
+// (Debian bookworm + python3-pytest, a minute or two; a client given no logger shows the build on the console);
+// later runs reuse it from the engine's cache.
 await using var engine = await SampleEngine.StartIfNeededAsync();
-using var logging = LoggerFactory.Create(builder => builder.AddProvider(new BuildLogPrinter()).SetMinimumLevel(LogLevel.Debug));
-await using var client = SampleEngine.CreateClient(engine, logging);
+await using var client = SampleEngine.CreateClient(engine);
 
 Console.WriteLine("Creating the sandbox (building its image if needed) ...");
 await using var runner = await TestRunner.CreateAsync(client);

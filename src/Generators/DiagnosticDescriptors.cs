@@ -96,6 +96,9 @@ namespace TypedSandbox.Generators
         public static readonly DiagnosticDescriptor UnsupportedParameter = Error(
             "TSB0026", "Unsupported [Command] parameter", "Parameter '{0}' {1}");
 
+        public static readonly DiagnosticDescriptor InvalidJsonContext = Error(
+            "TSB0027", "JsonContext is not a JsonSerializerContext", "JsonContext '{0}' is not a System.Text.Json JsonSerializerContext; give a source-generated context such as '[JsonSerializable(typeof(MyResult))] partial class MyJson : JsonSerializerContext'");
+
         /// <summary>Every descriptor of the catalogue, by id.</summary>
         public static IReadOnlyDictionary<string, DiagnosticDescriptor> All { get; } = typeof(DiagnosticDescriptors)
             .GetFields(BindingFlags.Public | BindingFlags.Static)

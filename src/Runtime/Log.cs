@@ -21,10 +21,11 @@ internal static partial class Log
     [LoggerMessage(6, LogLevel.Warning, "{Stream}: the server no longer has bytes {From}..{To}; they were dropped.")]
     public static partial void StreamBytesDropped(ILogger logger, string stream, long from, long to);
 
-    [LoggerMessage(7, LogLevel.Debug, "Building image {ImageId}.")]
+    [LoggerMessage(7, LogLevel.Information, "Building image {ImageId}.")]
     public static partial void ImageBuilding(ILogger logger, string imageId);
 
-    [LoggerMessage(8, LogLevel.Debug, "[build {ImageId}] {Text}")]
+    // One entry per line of the build log: each step ("Step 1/3: RUN ..."), then its output.
+    [LoggerMessage(8, LogLevel.Information, "[build {ImageId}] {Text}")]
     public static partial void ImageBuildOutput(ILogger logger, string imageId, string text);
 
     [LoggerMessage(9, LogLevel.Debug, "Created sandbox {SandboxId} (task {TaskId}).")]

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using TypedSandbox.Configuration;
 using TypedSandbox.Transport;
 
@@ -34,7 +33,7 @@ public sealed class SandboxClient : IAsyncDisposable, IDisposable
     /// <exception cref="SandboxConfigurationException">The configuration is malformed.</exception>
     public SandboxClient(SandboxClientOptions options)
         : this(ClientSettingsResolver.Resolve(options ?? throw new ArgumentNullException(nameof(options))),
-            options.LoggerFactory ?? NullLoggerFactory.Instance,
+            options.LoggerFactory ?? ConsoleLoggerFactory.Instance,
             RetryPolicyFor(options),
             TimeProvider.System)
     {

@@ -50,6 +50,10 @@ public sealed record SandboxClientOptions
     /// <see cref="TimeSpan.Zero"/> turns throttle retries off. Unbounded by default.</summary>
     public TimeSpan? MaxThrottleWait { get; init; }
 
-    /// <summary>Where the client writes its logs; defaults to none.</summary>
+    /// <summary>
+    /// Where the client writes its logs. Unset, the client writes its own messages from
+    /// <see cref="LogLevel.Information"/> up to standard error (an image build's steps and their output as the build
+    /// runs, warnings); <see cref="Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance"/> silences it.
+    /// </summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 }

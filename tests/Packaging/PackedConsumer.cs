@@ -36,11 +36,22 @@ internal static class PackedConsumer
     /// <summary>Packs src/Runtime into <paramref name="feed"/> with a version no cache has seen; returns the package's path and version.</summary>
     public static async Task<(string Package, string Version)> PackAsync(string feed)
     {
-        var version = "0.0.0-packtest." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", CultureInfo.InvariantCulture);
-        Directory.CreateDirectory(feed);
-        await EnsureDotnetAsync(RepositoryPaths.Root, "pack", Path.Combine("src", "Runtime"), "-c", BuildConfiguration, "-o", feed, $"-p:PackageVersion={version}");
-        return (Path.Combine(feed, $"TypedSandbox.{version}.nupkg"), version);
+        // Test classes run in parallel, and two packs of the same projects would write the same bin/ and obj/ files.
+        await PackGate.WaitAsync();
+        try
+        {
+            var version = "0.0.0-packtest." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", CultureInfo.InvariantCulture);
+            Directory.CreateDirectory(feed);
+            await EnsureDotnetAsync(RepositoryPaths.Root, "pack", Path.Combine("src", "Runtime"), "-c", BuildConfiguration, "-o", feed, $"-p:PackageVersion={version}");
+            return (Path.Combine(feed, $"TypedSandbox.{version}.nupkg"), version);
+        }
+        finally
+        {
+            PackGate.Release();
+        }
     }
+
+    private static readonly SemaphoreSlim PackGate = new(1, 1);
 
     /// <summary>
     /// The app's folder: its project and program, a nuget.config adding the local feed to the usual sources and the

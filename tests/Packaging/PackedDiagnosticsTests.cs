@@ -215,6 +215,20 @@ public sealed class PackedDiagnosticsTests : IClassFixture<PackedDiagnosticsTest
             {{Ping}}
             }
             """ },
+        { "TSB0027", "", UsesRunner + $$"""
+            [Sandbox(JsonContext = /*here*/typeof(NotAContext))]
+            partial class Runner
+            {
+            {{Ping}}
+
+                [Command("report")]
+                public partial Task<Report> ReportAsync();
+            }
+
+            sealed class NotAContext;
+
+            sealed record Report(int Passed);
+            """ },
         { "TSB0020", "", NoStatements + """
             partial class NotASandbox
             {

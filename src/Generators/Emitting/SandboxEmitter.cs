@@ -31,7 +31,8 @@ namespace TypedSandbox.Generators.Emitting
 
             // Sealed: instances come only from the generated factories (the constructor is private), and CA1852 stays quiet.
             // A class whose user wrote DisposeAsync keeps that one (and decides itself whether to be IAsyncDisposable).
-            writer.Line($"sealed partial class {type}{(spec.HasOwnDisposeAsync ? string.Empty : " : global::System.IAsyncDisposable")}").Open();
+            var disposable = spec.HasOwnDisposeAsync ? string.Empty : "global::System.IAsyncDisposable, ";
+            writer.Line($"sealed partial class {type} : {disposable}global::TypedSandbox.ITypedSandbox<{type}>").Open();
             var fields = CommandFields(model.Commands);
             if (!spec.HasErrors)
             {
@@ -355,9 +356,7 @@ namespace TypedSandbox.Generators.Emitting
         {
             var values = string.Join(", ", command.Parameters.Where(p => p.Kind != ParameterKind.CancellationToken).Select(p => Identifier(p.Name)));
             var token = command.Parameters.FirstOrDefault(p => p.Kind == ParameterKind.CancellationToken) is { } t ? Identifier(t.Name) : "default";
-            var typeInfo = spec.JsonContext is null || command.ResultType is null
-                ? "null"
-                : $"(global::System.Text.Json.Serialization.Metadata.JsonTypeInfo<{command.ResultType}>?){spec.JsonContext}.Default.GetTypeInfo(typeof({command.ResultType}))";
+            var jsonContext = spec.JsonContext is null ? "null" : $"{spec.JsonContext}.Default";
             var run = command.Result switch
             {
                 CommandResultKind.Streaming => "StartAsync",
@@ -369,7 +368,7 @@ namespace TypedSandbox.Generators.Emitting
                 CommandResultKind.JsonLines => $"StreamJsonLinesAsync<{command.ResultType}>",
                 _ => "RunAsync",
             };
-            var json = command.Result is CommandResultKind.Json or CommandResultKind.JsonLines ? typeInfo + ", " : string.Empty;
+            var json = command.Result is CommandResultKind.Json or CommandResultKind.JsonLines ? jsonContext + ", " : string.Empty;
             writer.Line($"{command.Accessibility} partial {command.ReturnType} {command.MethodName}({Parameters(command)})").Open();
             var array = values.Length == 0 ? "global::System.Array.Empty<object?>()" : $"new object?[] {{ {values} }}";
             writer.Line($"return {spec.TypeName}.{field}.{run}(this.Sandbox, {array}, {json}{token});");

@@ -75,6 +75,11 @@ namespace TypedSandbox.Generators.Parsing
                 ProblemTarget.NamedArgument(data, "BlockNetwork"),
                 sink);
 
+            if (data.NamedArguments.FirstOrDefault(a => a.Key == "JsonContext").Value.Value is ITypeSymbol jsonContext && !IsJsonSerializerContext(jsonContext))
+            {
+                sink.Report(DiagnosticDescriptors.InvalidJsonContext, ProblemTarget.NamedArgument(data, "JsonContext"), null, jsonContext.ToDisplayString());
+            }
+
             CheckImage(type, sink);
             CheckVolumes(type, sink);
             CheckSecrets(type, sink);
@@ -83,6 +88,19 @@ namespace TypedSandbox.Generators.Parsing
             {
                 CheckEntrypoint(entrypoint, sink);
             }
+        }
+
+        private static bool IsJsonSerializerContext(ITypeSymbol type)
+        {
+            for (var current = type.BaseType; current is not null; current = current.BaseType)
+            {
+                if (current.Name == "JsonSerializerContext" && current.ContainingNamespace.ToDisplayString() == "System.Text.Json.Serialization")
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         /// <summary>Whether the generator can add members to the class: partial, a class (not a record), directly in a namespace, non-generic, non-static, non-abstract.</summary>

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using TypedSandbox.Validation;
 
@@ -131,12 +132,17 @@ public sealed class CommandDefinition
     public async Task<string> RunForTextAsync(Sandbox sandbox, object?[] values, CancellationToken cancellationToken) =>
         (await RunSucceededAsync(sandbox, values, cancellationToken).ConfigureAwait(false)).Stdout;
 
-    /// <summary><c>Task&lt;T&gt;</c>: stdout parsed as JSON (web defaults, or <paramref name="typeInfo"/>) when the command exits with 0.</summary>
+    /// <summary>
+    /// <c>Task&lt;T&gt;</c>: stdout parsed as JSON when the command exits with 0, through <paramref name="jsonContext"/>'s
+    /// metadata for <typeparamref name="T"/> (never reflection), or with the web defaults when there is no context.
+    /// </summary>
     /// <exception cref="ExecFailedException">The exit code is not 0.</exception>
     /// <exception cref="ExecTimeoutException">The command ran past its timeout.</exception>
     /// <exception cref="ExecOutputException">Stdout is not valid JSON for <typeparamref name="T"/>.</exception>
-    public async Task<T> RunForJsonAsync<T>(Sandbox sandbox, object?[] values, JsonTypeInfo<T>? typeInfo, CancellationToken cancellationToken)
+    /// <exception cref="InvalidOperationException">The context has no metadata for <typeparamref name="T"/> (nothing runs).</exception>
+    public async Task<T> RunForJsonAsync<T>(Sandbox sandbox, object?[] values, JsonSerializerContext? jsonContext, CancellationToken cancellationToken)
     {
+        var typeInfo = TypeInfoFrom<T>(jsonContext);
         var result = await RunSucceededAsync(sandbox, values, cancellationToken).ConfigureAwait(false);
         return ParseJson(result.Stdout, typeInfo, "stdout");
     }
@@ -155,11 +161,25 @@ public sealed class CommandDefinition
     public IAsyncEnumerable<string> StreamLinesAsync(Sandbox sandbox, object?[] values, CancellationToken cancellationToken) =>
         StreamAsync(sandbox, values, static line => line, skipEmptyLines: false, cancellationToken);
 
-    /// <summary><c>IAsyncEnumerable&lt;T&gt;</c>: one JSON value per stdout line (JSON Lines) as they arrive; empty lines are skipped.</summary>
+    /// <summary>
+    /// <c>IAsyncEnumerable&lt;T&gt;</c>: one JSON value per stdout line (JSON Lines) as they arrive, read as
+    /// <see cref="RunForJsonAsync{T}"/> reads stdout; empty lines are skipped.
+    /// </summary>
     /// <exception cref="ExecFailedException">The exit code is not 0.</exception>
     /// <exception cref="ExecOutputException">A line is not valid JSON for <typeparamref name="T"/>.</exception>
-    public IAsyncEnumerable<T> StreamJsonLinesAsync<T>(Sandbox sandbox, object?[] values, JsonTypeInfo<T>? typeInfo, CancellationToken cancellationToken) =>
-        StreamAsync(sandbox, values, line => ParseJson(line, typeInfo, "a stdout line"), skipEmptyLines: true, cancellationToken);
+    /// <exception cref="InvalidOperationException">The context has no metadata for <typeparamref name="T"/> (nothing runs).</exception>
+    public IAsyncEnumerable<T> StreamJsonLinesAsync<T>(Sandbox sandbox, object?[] values, JsonSerializerContext? jsonContext, CancellationToken cancellationToken)
+    {
+        var typeInfo = TypeInfoFrom<T>(jsonContext);
+        return StreamAsync(sandbox, values, line => ParseJson(line, typeInfo, "a stdout line"), skipEmptyLines: true, cancellationToken);
+    }
+
+    /// <summary>The context's metadata for <typeparamref name="T"/>; null (web defaults) without a context.</summary>
+    private static JsonTypeInfo<T>? TypeInfoFrom<T>(JsonSerializerContext? jsonContext) =>
+        jsonContext is null
+            ? null
+            : jsonContext.GetTypeInfo(typeof(T)) as JsonTypeInfo<T> ?? throw new InvalidOperationException(
+                $"{jsonContext.GetType().Name} has no JSON metadata for {typeof(T).Name}; add [JsonSerializable(typeof({typeof(T).Name}))] to it.");
 
     private async IAsyncEnumerable<T> StreamAsync<T>(
         Sandbox sandbox, object?[] values, Func<string, T> parse, bool skipEmptyLines, [EnumeratorCancellation] CancellationToken cancellationToken)

@@ -104,6 +104,7 @@ public sealed class ImageService
     {
         var lastEntryId = "";
         var failures = 0;
+        var lines = new BuildLogLines(line => Log.ImageBuildOutput(_logger, imageId, line));
         var policy = RetryPolicy.CommandRouter;
         while (true)
         {
@@ -119,7 +120,7 @@ public sealed class ImageService
                         if (entry.Data.Length > 0)
                         {
                             log?.Report(entry.Data);
-                            Log.ImageBuildOutput(_logger, imageId, entry.Data);
+                            lines.Append(entry.Data);
                         }
                     }
                     if (message.EntryId.Length > 0)
@@ -128,6 +129,7 @@ public sealed class ImageService
                     }
                     if (message.Result is { Status: not GenericStatus.Unspecified } result)
                     {
+                        lines.Flush();
                         return result;
                     }
                 }

@@ -340,6 +340,23 @@ public class SandboxAnalyzerTests
         """);
 
     [Fact]
+    public Task TSB0027_json_context_that_is_not_a_JsonSerializerContext() => Verify.AnalyzerAsync("""
+        [Sandbox(JsonContext = {|TSB0027:typeof(NotAContext)|})]
+        partial class A
+        {
+            [Command("report")]
+            public partial Task<Report> ReportAsync();
+        }
+
+        sealed class NotAContext
+        {
+            public static NotAContext Default { get; } = new();
+        }
+
+        sealed record Report(int Passed);
+        """);
+
+    [Fact]
     public Task TSB0020_command_outside_sandbox_class() => Verify.AnalyzerAsync("""
         partial class NotASandbox
         {
@@ -519,7 +536,7 @@ public class SandboxAnalyzerTests
     public void Every_descriptor_has_a_unique_id_and_a_help_link()
     {
         var descriptors = new Generators.Analyzers.SandboxAnalyzer().SupportedDiagnostics;
-        Assert.Equal(26, descriptors.Length);
+        Assert.Equal(27, descriptors.Length);
         Assert.Equal(descriptors.Length, descriptors.Select(d => d.Id).Distinct().Count());
         Assert.All(descriptors, d =>
         {

@@ -129,6 +129,9 @@ public sealed class DslEngineFixture : IAsyncLifetime
 
     public SandboxClient Client { get; private set; } = null!;
 
+    /// <summary>The engine's Modal profile, for tests that make clients of their own.</summary>
+    public string ConfigPath => engine?.ConfigPath ?? throw new InvalidOperationException("The engine has not started.");
+
     public async Task InitializeAsync()
     {
         engine = await TestEngine.StartAsync();

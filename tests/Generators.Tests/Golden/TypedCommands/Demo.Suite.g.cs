@@ -3,7 +3,7 @@
 
 namespace Demo
 {
-    sealed partial class Suite : global::System.IAsyncDisposable
+    sealed partial class Suite : global::System.IAsyncDisposable, global::TypedSandbox.ITypedSandbox<Suite>
     {
         private static readonly global::TypedSandbox.Dsl.SandboxDefinition s_definition = new global::TypedSandbox.Dsl.SandboxDefinition
         {
@@ -83,7 +83,7 @@ namespace Demo
 
         public partial global::System.Threading.Tasks.Task<global::Demo.Report> ReportAsync(global::System.DateTimeOffset since)
         {
-            return Suite.s_reportAsyncCommand.RunForJsonAsync<global::Demo.Report>(this.Sandbox, new object?[] { since }, (global::System.Text.Json.Serialization.Metadata.JsonTypeInfo<global::Demo.Report>?)global::Demo.ReportJson.Default.GetTypeInfo(typeof(global::Demo.Report)), default);
+            return Suite.s_reportAsyncCommand.RunForJsonAsync<global::Demo.Report>(this.Sandbox, new object?[] { since }, global::Demo.ReportJson.Default, default);
         }
 
         public partial global::System.Threading.Tasks.Task<string> EchoAsync(global::System.IO.Stream input, string? token)
@@ -98,7 +98,7 @@ namespace Demo
 
         public partial global::System.Collections.Generic.IAsyncEnumerable<global::Demo.Report> EventsAsync()
         {
-            return Suite.s_eventsAsyncCommand.StreamJsonLinesAsync<global::Demo.Report>(this.Sandbox, global::System.Array.Empty<object?>(), (global::System.Text.Json.Serialization.Metadata.JsonTypeInfo<global::Demo.Report>?)global::Demo.ReportJson.Default.GetTypeInfo(typeof(global::Demo.Report)), default);
+            return Suite.s_eventsAsyncCommand.StreamJsonLinesAsync<global::Demo.Report>(this.Sandbox, global::System.Array.Empty<object?>(), global::Demo.ReportJson.Default, default);
         }
     }
 

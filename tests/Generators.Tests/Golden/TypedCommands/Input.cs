@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using System.Threading;
 using System.Threading.Tasks;
@@ -10,12 +12,15 @@ namespace Demo;
 
 public sealed record Report(int Passed, int Failed);
 
-// Stands in for a System.Text.Json source-generated context (that generator does not run in these tests).
-internal sealed class ReportJson
+// Stands in for a System.Text.Json source-generated context (that generator does not run in these tests; the
+// JsonContextTests run it).
+internal sealed class ReportJson() : JsonSerializerContext(null)
 {
     public static ReportJson Default { get; } = new();
 
-    public JsonTypeInfo? GetTypeInfo(Type type) => null;
+    protected override JsonSerializerOptions? GeneratedSerializerOptions => null;
+
+    public override JsonTypeInfo? GetTypeInfo(Type type) => null;
 }
 
 [Sandbox(App = "ci", JsonContext = typeof(ReportJson))]

@@ -1,12 +1,7 @@
 namespace TypedSandbox.Validation
 {
     /// <summary>Environment variable keys: a letter or '_' followed by letters, digits or '_'.</summary>
-#if TYPEDSANDBOX_GENERATOR
-    internal
-#else
-    public
-#endif
-    static class EnvironmentKeys
+    internal static class EnvironmentKeys
     {
         private const string Allowed = "use a letter or '_' followed by letters, digits or '_'";
 

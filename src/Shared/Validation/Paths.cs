@@ -4,12 +4,7 @@ using System.Collections.Generic;
 namespace TypedSandbox.Validation
 {
     /// <summary>Rules for paths inside a sandbox: mount paths and working directories.</summary>
-#if TYPEDSANDBOX_GENERATOR
-    internal
-#else
-    public
-#endif
-    static class Paths
+    internal static class Paths
     {
         /// <summary>The directory of the engine's agent inside every sandbox (its PID 1 runs from there).</summary>
         public const string AgentDirectory = "/.typedsandbox";

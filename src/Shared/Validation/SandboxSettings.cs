@@ -3,12 +3,7 @@ using System.Collections.Generic;
 namespace TypedSandbox.Validation
 {
     /// <summary>Rules that involve more than one setting of a sandbox, and its resource numbers.</summary>
-#if TYPEDSANDBOX_GENERATOR
-    internal
-#else
-    public
-#endif
-    static class SandboxSettings
+    internal static class SandboxSettings
     {
         /// <summary>Blocking the network excludes an allow-list and tunnels.</summary>
         /// <returns><see langword="null"/> when consistent, otherwise what is wrong and what is allowed.</returns>

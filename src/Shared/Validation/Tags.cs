@@ -1,12 +1,7 @@
 namespace TypedSandbox.Validation
 {
     /// <summary>Tag rules: keys of ASCII letters, digits, '-', '_', '.' and '/' (1 to 63 characters); values of at most 255 characters without control characters.</summary>
-#if TYPEDSANDBOX_GENERATOR
-    internal
-#else
-    public
-#endif
-    static class Tags
+    internal static class Tags
     {
         /// <summary>The longest tag key allowed.</summary>
         public const int MaxKeyLength = 63;

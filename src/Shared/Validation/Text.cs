@@ -3,12 +3,7 @@ using System.Globalization;
 namespace TypedSandbox.Validation
 {
     /// <summary>Character helpers shared by the rules (ASCII only, culture-independent).</summary>
-#if TYPEDSANDBOX_GENERATOR
-    internal
-#else
-    public
-#endif
-    static class Text
+    internal static class Text
     {
         /// <summary>Whether <paramref name="c"/> is an ASCII letter or digit.</summary>
         public static bool IsAsciiLetterOrDigit(char c) => IsAsciiLetter(c) || IsAsciiDigit(c);

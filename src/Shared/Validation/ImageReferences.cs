@@ -4,12 +4,7 @@ namespace TypedSandbox.Validation
     /// Image references in the OCI distribution grammar: <c>[registry[:port]/]repository[:tag][@algorithm:hex]</c>, with
     /// lower-case repository components such as <c>python</c>, <c>library/debian</c> or <c>ghcr.io/org/tool</c>.
     /// </summary>
-#if TYPEDSANDBOX_GENERATOR
-    internal
-#else
-    public
-#endif
-    static class ImageReferences
+    internal static class ImageReferences
     {
         private const string Allowed = "use [registry/]repository[:tag][@digest] such as 'python:3.13-slim'";
 

@@ -9,12 +9,7 @@ namespace TypedSandbox.Validation
     /// placeholder inside that argument and is never split, quoted or passed through a shell. <c>{{</c> and <c>}}</c>
     /// are literal braces.
     /// </summary>
-#if TYPEDSANDBOX_GENERATOR
-    internal
-#else
-    public
-#endif
-    sealed class CommandTemplate
+    internal sealed class CommandTemplate
     {
         private readonly IReadOnlyList<IReadOnlyList<Segment>> arguments;
 

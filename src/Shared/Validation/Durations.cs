@@ -9,12 +9,7 @@ namespace TypedSandbox.Validation
     /// order h, m, s, each at most once, in lower case and without spaces. The canonical form carries overflowing units
     /// upwards and drops zero units (<c>"90s"</c> is canonically <c>"1m30s"</c>).
     /// </summary>
-#if TYPEDSANDBOX_GENERATOR
-    internal
-#else
-    public
-#endif
-    static class Durations
+    internal static class Durations
     {
         /// <summary>The longest timeout a sandbox or command may have.</summary>
         public static readonly TimeSpan MaxTimeout = TimeSpan.FromHours(24);

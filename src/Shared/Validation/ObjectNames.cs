@@ -4,12 +4,7 @@ namespace TypedSandbox.Validation
     /// The naming rule of apps, sandboxes, volumes and secrets (Modal's): ASCII letters, digits, '-', '_' and '.',
     /// 1 to 63 characters.
     /// </summary>
-#if TYPEDSANDBOX_GENERATOR
-    internal
-#else
-    public
-#endif
-    static class ObjectNames
+    internal static class ObjectNames
     {
         /// <summary>The longest name allowed.</summary>
         public const int MaxLength = 63;
