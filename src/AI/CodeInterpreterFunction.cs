@@ -97,7 +97,22 @@ public sealed class CodeInterpreterFunction : AIFunction, IAsyncDisposable
         try
         {
             _conversationSandbox ??= await CreateSandboxAsync(cancellationToken).ConfigureAwait(false);
-            return await RunInAsync(_conversationSandbox, program, language, code, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await RunInAsync(_conversationSandbox, program, language, code, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SandboxException)
+            {
+                if (!await HasEndedAsync(_conversationSandbox).ConfigureAwait(false))
+                {
+                    throw;
+                }
+                // Its timeout passed, or someone terminated it: say so, and start a new one at the next call.
+                var ended = _conversationSandbox;
+                _conversationSandbox = null;
+                await ended.DisposeAsync().ConfigureAwait(false);
+                return CodeRunResult.Invalid("The sandbox of this conversation has ended and its files are gone; the next call starts a new one.");
+            }
         }
         finally
         {
@@ -137,6 +152,18 @@ public sealed class CodeInterpreterFunction : AIFunction, IAsyncDisposable
             _gate.Release();
         }
         _gate.Dispose();
+    }
+
+    private static async Task<bool> HasEndedAsync(Sandbox sandbox)
+    {
+        try
+        {
+            return await sandbox.PollAsync(CancellationToken.None).ConfigureAwait(false) is not null;
+        }
+        catch (NotFoundException)
+        {
+            return true;
+        }
     }
 
     private static string? Text(AIFunctionArguments arguments, string name) =>

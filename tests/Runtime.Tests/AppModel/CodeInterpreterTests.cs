@@ -118,6 +118,26 @@ public sealed class CodeInterpreterTests(EngineFixture fixture)
     }
 
     [Fact]
+    public async Task When_the_conversation_sandbox_ends_the_model_is_told_and_the_next_call_gets_a_new_one()
+    {
+        var tag = Guid.NewGuid().ToString("N");
+        await using var function = SandboxTools.CreateCodeInterpreter(fixture.Client, Busybox(tag) with { Lifetime = CodeInterpreterSandboxLifetime.PerConversation });
+        await InvokeAsModelAsync(function, """{"language": "sh", "code": "echo kept > state.txt"}""");
+        var first = Assert.Single(await RunningAsync(tag));
+        await first.TerminateAsync();
+        await first.WaitAsync();
+
+        var lost = await InvokeAsModelAsync(function, """{"language": "sh", "code": "cat state.txt"}""");
+        var fresh = await InvokeAsModelAsync(function, """{"language": "sh", "code": "ls"}""");
+
+        Assert.Null(lost.ExitCode);
+        Assert.Equal("The sandbox of this conversation has ended and its files are gone; the next call starts a new one.", lost.Error);
+        Assert.Equal(new CodeRunResult(0, "", "", false, [], 0, null), fresh with { FilesWritten = [] });
+        Assert.Empty(fresh.FilesWritten);
+        Assert.NotEqual(first.SandboxId, Assert.Single(await RunningAsync(tag)).SandboxId);
+    }
+
+    [Fact]
     public async Task Python_code_runs_with_python3()
     {
         await using var function = SandboxTools.CreateCodeInterpreter(fixture.Client, Busybox(Guid.NewGuid().ToString("N")) with { Image = "python:3.13-slim" });
