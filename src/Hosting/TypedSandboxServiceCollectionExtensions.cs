@@ -40,16 +40,27 @@ public static class TypedSandboxServiceCollectionExtensions
 
     /// <summary>
     /// Registers a <see cref="SandboxFactory{TSandbox}"/> that creates instances of a <c>[Sandbox]</c> class with the
-    /// registered <see cref="SandboxClient"/>: <c>services.AddSandbox&lt;TestRunner&gt;(TestRunner.CreateAsync)</c>.
-    /// Each created instance owns its sandbox; the caller disposes it.
+    /// registered <see cref="SandboxClient"/>: <c>services.AddSandbox&lt;TestRunner&gt;()</c>. Each created instance owns
+    /// its sandbox; the caller disposes it.
     /// </summary>
-    /// <typeparam name="TSandbox">The <c>[Sandbox]</c> class.</typeparam>
+    /// <typeparam name="TSandbox">The <c>[Sandbox]</c> class (the generator makes it an <see cref="ITypedSandbox{TSelf}"/>).</typeparam>
     /// <param name="services">The service collection (call <see cref="AddTypedSandbox"/> too).</param>
-    /// <param name="create">The class's generated <c>CreateAsync</c> (or any function creating it with a client).</param>
+    /// <returns>The service collection.</returns>
+    public static IServiceCollection AddSandbox<TSandbox>(this IServiceCollection services)
+        where TSandbox : class, ITypedSandbox<TSandbox> =>
+        services.AddSandbox<TSandbox>(static (client, cancellationToken) => TSandbox.CreateAsync(client, cancellationToken));
+
+    /// <summary>
+    /// Registers a <see cref="SandboxFactory{TSandbox}"/> that creates instances with <paramref name="create"/> and the
+    /// registered <see cref="SandboxClient"/>, e.g. a wrapper around a <c>[Sandbox]</c> class that prepares its sandbox.
+    /// </summary>
+    /// <typeparam name="TSandbox">What the factory creates.</typeparam>
+    /// <param name="services">The service collection (call <see cref="AddTypedSandbox"/> too).</param>
+    /// <param name="create">Creates an instance with the given client.</param>
     /// <returns>The service collection.</returns>
     public static IServiceCollection AddSandbox<TSandbox>(this IServiceCollection services,
         Func<SandboxClient?, CancellationToken, Task<TSandbox>> create)
-        where TSandbox : class, IAsyncDisposable
+        where TSandbox : class
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(create);

@@ -31,7 +31,8 @@ namespace TypedSandbox.Generators.Emitting
 
             // Sealed: instances come only from the generated factories (the constructor is private), and CA1852 stays quiet.
             // A class whose user wrote DisposeAsync keeps that one (and decides itself whether to be IAsyncDisposable).
-            writer.Line($"sealed partial class {type}{(spec.HasOwnDisposeAsync ? string.Empty : " : global::System.IAsyncDisposable")}").Open();
+            // ITypedSandbox<T> lets generic code (services.AddSandbox<T>()) call the static CreateAsync.
+            writer.Line($"sealed partial class {type} : {(spec.HasOwnDisposeAsync ? string.Empty : "global::System.IAsyncDisposable, ")}global::TypedSandbox.ITypedSandbox<{type}>").Open();
             var fields = CommandFields(model.Commands);
             if (!spec.HasErrors)
             {

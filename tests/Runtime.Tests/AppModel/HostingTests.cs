@@ -167,6 +167,20 @@ public sealed class HostingTests(EngineFixture fixture)
     public async Task A_Sandbox_class_is_created_through_its_registered_factory_with_the_host_client()
     {
         var builder = NewHost(ModalProfileKeys());
+        builder.Services.AddTypedSandbox().AddSandbox<Greeter>();
+        using var host = builder.Build();
+        var factory = host.Services.GetRequiredService<SandboxFactory<Greeter>>();
+
+        await using var greeter = await factory.CreateAsync();
+
+        Assert.Equal("hello, host\n", await greeter.GreetAsync("host"));
+        Assert.Equal(greeter.Sandbox.SandboxId, (await host.Services.GetRequiredService<SandboxClient>().Sandboxes.FromIdAsync(greeter.Sandbox.SandboxId)).SandboxId);
+    }
+
+    [Fact]
+    public async Task A_factory_can_also_be_registered_with_a_create_function()
+    {
+        var builder = NewHost(ModalProfileKeys());
         builder.Services.AddTypedSandbox().AddSandbox<Greeter>(Greeter.CreateAsync);
         using var host = builder.Build();
         var factory = host.Services.GetRequiredService<SandboxFactory<Greeter>>();

@@ -3,7 +3,7 @@
 
 namespace Demo.Tools
 {
-    sealed partial class Builder : global::System.IAsyncDisposable
+    sealed partial class Builder : global::System.IAsyncDisposable, global::TypedSandbox.ITypedSandbox<Builder>
     {
         private static readonly global::TypedSandbox.Dsl.SandboxDefinition s_definition = new global::TypedSandbox.Dsl.SandboxDefinition
         {

@@ -3,7 +3,7 @@
 
 namespace Demo
 {
-    sealed partial class TestRunner : global::System.IAsyncDisposable
+    sealed partial class TestRunner : global::System.IAsyncDisposable, global::TypedSandbox.ITypedSandbox<TestRunner>
     {
         private static readonly global::TypedSandbox.Dsl.SandboxDefinition s_definition = new global::TypedSandbox.Dsl.SandboxDefinition
         {

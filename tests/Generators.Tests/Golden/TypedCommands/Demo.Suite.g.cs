@@ -3,7 +3,7 @@
 
 namespace Demo
 {
-    sealed partial class Suite : global::System.IAsyncDisposable
+    sealed partial class Suite : global::System.IAsyncDisposable, global::TypedSandbox.ITypedSandbox<Suite>
     {
         private static readonly global::TypedSandbox.Dsl.SandboxDefinition s_definition = new global::TypedSandbox.Dsl.SandboxDefinition
         {
