@@ -104,6 +104,18 @@ public sealed class SandboxClient : IAsyncDisposable, IDisposable
     /// <summary>The config-file profile the settings came from, if any.</summary>
     public string? Profile => _controlPlane.Settings.Profile;
 
+    /// <summary>
+    /// Asks the server to answer (Modal's <c>ClientHello</c>), with this client's credentials: succeeds when the server is
+    /// reachable and accepts them. Health checks use it.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="SandboxException">The server did not answer or refused the credentials.</exception>
+    public async Task PingAsync(CancellationToken cancellationToken = default)
+    {
+        await ControlPlane.CallAsync("ClientHello", static (c, r, o) => c.ClientHelloAsync(r, o), new Google.Protobuf.WellKnownTypes.Empty(),
+            cancellationToken).ConfigureAwait(false);
+    }
+
     internal ControlPlane ControlPlane
     {
         get

@@ -36,14 +36,23 @@ internal static class PackedConsumer
     /// <summary>Packs src/Runtime into <paramref name="feed"/> with a version no cache has seen; returns the package's path and version.</summary>
     public static async Task<(string Package, string Version)> PackAsync(string feed)
     {
+        var version = NewVersion();
+        return (await PackAsync(feed, "Runtime", "TypedSandbox", version), version);
+    }
+
+    /// <summary>A package version no cache has seen.</summary>
+    public static string NewVersion() => "0.0.0-packtest." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", CultureInfo.InvariantCulture);
+
+    /// <summary>Packs src/<paramref name="folder"/> (package <paramref name="packageId"/>) into <paramref name="feed"/> as <paramref name="version"/>.</summary>
+    public static async Task<string> PackAsync(string feed, string folder, string packageId, string version)
+    {
         // Test classes run in parallel, and two packs of the same projects would write the same bin/ and obj/ files.
         await PackGate.WaitAsync();
         try
         {
-            var version = "0.0.0-packtest." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", CultureInfo.InvariantCulture);
             Directory.CreateDirectory(feed);
-            await EnsureDotnetAsync(RepositoryPaths.Root, "pack", Path.Combine("src", "Runtime"), "-c", BuildConfiguration, "-o", feed, $"-p:PackageVersion={version}");
-            return (Path.Combine(feed, $"TypedSandbox.{version}.nupkg"), version);
+            await EnsureDotnetAsync(RepositoryPaths.Root, "pack", Path.Combine("src", folder), "-c", BuildConfiguration, "-o", feed, $"-p:PackageVersion={version}");
+            return Path.Combine(feed, $"{packageId}.{version}.nupkg");
         }
         finally
         {
@@ -58,13 +67,13 @@ internal static class PackedConsumer
     /// machine's package cache as a read-only fallback (restore extracts into the app's own folder), and empty
     /// Directory.* files so nothing above the temp folder leaks in.
     /// </summary>
-    public static void Write(string app, string feed, string version, string program)
+    public static void Write(string app, string feed, string version, string program, string project = Project)
     {
         Directory.CreateDirectory(app);
         var machineCache = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } cache
             ? cache
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        File.WriteAllText(Path.Combine(app, "app.csproj"), Project.Replace("$(TypedSandboxVersion)", version, StringComparison.Ordinal));
+        File.WriteAllText(Path.Combine(app, "app.csproj"), project.Replace("$(TypedSandboxVersion)", version, StringComparison.Ordinal));
         File.WriteAllText(Path.Combine(app, "Program.cs"), program);
         File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
             <?xml version="1.0" encoding="utf-8"?>

@@ -68,9 +68,9 @@ internal sealed class LoopbackRegistry : IAsyncDisposable
                     return registry;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                // Not listening yet.
+                // Not listening yet, or (on a loaded machine) not answering within the probe's 1 s.
             }
 
             await Task.Delay(50).ConfigureAwait(false);

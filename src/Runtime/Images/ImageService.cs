@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using TypedSandbox.Errors;
 using TypedSandbox.Validation;
 using TypedSandbox.Protocol.Client;
+using TypedSandbox.Telemetry;
 using TypedSandbox.Transport;
 using GenericStatus = TypedSandbox.Protocol.Client.GenericResult.Types.GenericStatus;
 using ProtoImage = TypedSandbox.Protocol.Client.Image;
@@ -82,21 +84,35 @@ public sealed class ImageService
             definition.BaseImages.Add(new BaseImage { ImageId = baseId, DockerTag = "base" });
         }
 
-        var builderVersion = await BuilderVersionAsync(app.Environment, cancellationToken).ConfigureAwait(false);
-        var response = await _client.ControlPlane.CallAsync(
-            "ImageGetOrCreate",
-            static (c, r, o) => c.ImageGetOrCreateAsync(r, o),
-            new ImageGetOrCreateRequest { AppId = app.AppId, Image = definition, BuilderVersion = builderVersion },
-            cancellationToken).ConfigureAwait(false);
-
-        var result = response.Result;
-        if (result is null || result.Status == GenericStatus.Unspecified)
+        using var activity = Instruments.Source.StartActivity(SandboxTelemetry.ImageBuildActivity, ActivityKind.Client);
+        activity?.SetTag(SandboxTelemetry.AppIdTag, app.AppId);
+        try
         {
-            Log.ImageBuilding(_logger, response.ImageId);
-            result = await JoinBuildAsync(response.ImageId, log, cancellationToken).ConfigureAwait(false);
+            var builderVersion = await BuilderVersionAsync(app.Environment, cancellationToken).ConfigureAwait(false);
+            var response = await _client.ControlPlane.CallAsync(
+                "ImageGetOrCreate",
+                static (c, r, o) => c.ImageGetOrCreateAsync(r, o),
+                new ImageGetOrCreateRequest { AppId = app.AppId, Image = definition, BuilderVersion = builderVersion },
+                cancellationToken).ConfigureAwait(false);
+            activity?.SetTag(SandboxTelemetry.ImageIdTag, response.ImageId);
+
+            var result = response.Result;
+            var cached = result is not null && result.Status != GenericStatus.Unspecified;
+            activity?.SetTag(SandboxTelemetry.ImageCachedTag, cached);
+            Instruments.ImageBuilds.Add(1, new KeyValuePair<string, object?>(SandboxTelemetry.ImageCachedTag, cached));
+            if (!cached)
+            {
+                Log.ImageBuilding(_logger, response.ImageId);
+                result = await JoinBuildAsync(response.ImageId, log, cancellationToken).ConfigureAwait(false);
+            }
+            EnsureBuilt(response.ImageId, result!);
+            return response.ImageId;
         }
-        EnsureBuilt(response.ImageId, result);
-        return response.ImageId;
+        catch (Exception e)
+        {
+            Instruments.Fail(activity, e);
+            throw;
+        }
     }
 
     /// <summary>Follows a running build: streams its logs and returns its result, re-joining where the last stream ended.</summary>

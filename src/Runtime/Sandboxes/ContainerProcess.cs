@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using TypedSandbox.Errors;
 using TypedSandbox.Protocol.CommandRouter;
 using TypedSandbox.Sandboxes;
+using TypedSandbox.Telemetry;
 using TypedSandbox.Transport;
 
 namespace TypedSandbox;
@@ -33,10 +34,12 @@ public sealed class ContainerProcess : IAsyncDisposable
     private readonly DateTimeOffset _started;
     private readonly DateTimeOffset? _deadline;
     private readonly CancellationTokenSource _deadlineCts;
+    private readonly ExecTelemetry _telemetry;
     private int? _exitCode;
 
-    internal ContainerProcess(Sandbox sandbox, string taskId, string execId, ExecOptions options, DateTimeOffset started)
+    internal ContainerProcess(Sandbox sandbox, string taskId, string execId, ExecOptions options, DateTimeOffset started, ExecTelemetry telemetry)
     {
+        _telemetry = telemetry;
         _sandbox = sandbox;
         _taskId = taskId;
         ExecId = execId;
@@ -50,7 +53,7 @@ public sealed class ContainerProcess : IAsyncDisposable
         var logger = sandbox.Client.LoggerFactory.CreateLogger("TypedSandbox.ContainerProcess");
         Stdout = options.Stdout == StdioMode.Pipe ? OpenOutput(TaskExecStdioFileDescriptor.Stdout, logger) : new SandboxOutputStream(null, null);
         Stderr = options.Stderr == StdioMode.Pipe ? OpenOutput(TaskExecStdioFileDescriptor.Stderr, logger) : new SandboxOutputStream(null, null);
-        Stdin = new SandboxInputStream(new ExecStdin(this), e => TranslateStreamError(e, $"stdin of exec {ExecId}"));
+        Stdin = new SandboxInputStream(new CountingByteSink(new ExecStdin(this), "stdin"), e => TranslateStreamError(e, $"stdin of exec {ExecId}"));
     }
 
     /// <summary>The exec id.</summary>
@@ -83,7 +86,9 @@ public sealed class ContainerProcess : IAsyncDisposable
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested && _deadlineCts.IsCancellationRequested)
         {
-            throw TimedOut(e);
+            var timedOut = TimedOut(e);
+            _telemetry.Failed(timedOut);
+            throw timedOut;
         }
         var code = ExitCodeOf(response.ExitStatusCase, response.Code, response.Signal)
             ?? throw new InvalidArgumentException("Unexpected exit status");
@@ -126,6 +131,7 @@ public sealed class ContainerProcess : IAsyncDisposable
         await Stdout.DisposeAsync().ConfigureAwait(false);
         await Stderr.DisposeAsync().ConfigureAwait(false);
         _deadlineCts.Dispose();
+        _telemetry.Abandoned();
     }
 
     /// <inheritdoc/>
@@ -137,9 +143,12 @@ public sealed class ContainerProcess : IAsyncDisposable
         // The server's timer and this clock differ by a few milliseconds, hence the tolerance.
         if (_timeout is { } timeout && bySignal && _sandbox.Client.Time.GetUtcNow() - _started + TimeoutClockTolerance >= timeout)
         {
-            throw TimedOut(null);
+            var timedOut = TimedOut(null);
+            _telemetry.Failed(timedOut);
+            throw timedOut;
         }
         _exitCode = code;
+        _telemetry.Exited(code);
         return code;
     }
 
@@ -211,7 +220,8 @@ public sealed class ContainerProcess : IAsyncDisposable
             (position, ct) => ReadStdioAsync(fd, position.Offset, ct),
             null, RetryPolicy.CommandRouter, ct => _sandbox.Router.RenewAccessAsync(ct), endWhenStreamCompletes: true,
             name, _sandbox.Client.Time, logger);
-        return new SandboxOutputStream(new DeadlineByteSource(source, this), e => TranslateStreamError(e, name));
+        var counted = new CountingByteSource(source, fd == TaskExecStdioFileDescriptor.Stderr ? "stderr" : "stdout");
+        return new SandboxOutputStream(new DeadlineByteSource(counted, this), e => TranslateStreamError(e, name));
     }
 
     private async IAsyncEnumerable<StreamChunk> ReadStdioAsync(TaskExecStdioFileDescriptor fd, long offset,

@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using Google.Protobuf;
 using Google.Protobuf.Collections;
 using Microsoft.Extensions.Logging;
 using TypedSandbox.Protocol.Client;
 using TypedSandbox.Protocol.CommandRouter;
 using TypedSandbox.Sandboxes;
+using TypedSandbox.Telemetry;
 using TypedSandbox.Transport;
 
 namespace TypedSandbox;
@@ -75,12 +77,27 @@ public sealed class Sandbox : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(command);
         options ??= new ExecOptions();
         var request = ContainerProcess.BuildStartRequest(command, options);
-        var taskId = await GetTaskIdAsync(cancellationToken).ConfigureAwait(false);
-        request.TaskId = taskId;
-        var started = _client.Time.GetUtcNow();
-        await Router.CallAsync("TaskExecStart", static (c, r, o) => c.TaskExecStartAsync(r, o), request, cancellationToken).ConfigureAwait(false);
-        Log.ExecStarted(_logger, request.ExecId, SandboxId);
-        return new ContainerProcess(this, taskId, request.ExecId, options, started);
+        var executable = Instruments.ExecutableName(command[0]);
+        // Stopped by the process when its exit is seen (or its handle disposed), so it spans the process's life.
+        var activity = Instruments.Source.StartActivity(SandboxTelemetry.ExecActivity, ActivityKind.Client);
+        activity?.SetTag(SandboxTelemetry.SandboxIdTag, SandboxId);
+        activity?.SetTag(SandboxTelemetry.ExecIdTag, request.ExecId);
+        activity?.SetTag(SandboxTelemetry.ExecutableTag, executable);
+        try
+        {
+            var taskId = await GetTaskIdAsync(cancellationToken).ConfigureAwait(false);
+            request.TaskId = taskId;
+            var started = _client.Time.GetUtcNow();
+            await Router.CallAsync("TaskExecStart", static (c, r, o) => c.TaskExecStartAsync(r, o), request, cancellationToken).ConfigureAwait(false);
+            Log.ExecStarted(_logger, request.ExecId, SandboxId);
+            return new ContainerProcess(this, taskId, request.ExecId, options, started, new ExecTelemetry(activity, executable));
+        }
+        catch (Exception e)
+        {
+            Instruments.Fail(activity, e);
+            activity?.Stop();
+            throw;
+        }
     }
 
     /// <summary>Runs a process to completion and returns its exit code and buffered output.</summary>
@@ -423,7 +440,7 @@ public sealed class Sandbox : IAsyncDisposable
                 (position, ct) => ReadStdioV2Async(fd, position.Offset, ct),
                 null, RetryPolicy.CommandRouter, ct => Router.RenewAccessAsync(ct), endWhenStreamCompletes: true, name, _client.Time, _logger);
         }
-        return new SandboxOutputStream(source, e => ContainerProcess.TranslateStreamError(e, name));
+        return new SandboxOutputStream(new CountingByteSource(source, stderr ? "stderr" : "stdout"), e => ContainerProcess.TranslateStreamError(e, name));
     }
 
     private async IAsyncEnumerable<StreamChunk> ReadLogsV1Async(FileDescriptor fd, string lastEntryId,
@@ -450,7 +467,7 @@ public sealed class Sandbox : IAsyncDisposable
 
     private SandboxInputStream OpenEntrypointInput()
     {
-        IByteSink sink = IsV1 ? new EntrypointStdinV1(this) : new EntrypointStdinV2(this);
+        IByteSink sink = new CountingByteSink(IsV1 ? new EntrypointStdinV1(this) : new EntrypointStdinV2(this), "stdin");
         return new SandboxInputStream(sink, e => ContainerProcess.TranslateStreamError(e, $"stdin of {SandboxId}"));
     }
 

@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
 using TypedSandbox.Protocol.CommandRouter;
+using TypedSandbox.Telemetry;
 
 namespace TypedSandbox;
 
@@ -179,6 +181,38 @@ public sealed class SandboxFilesystem
     }
 
     private async Task<byte[]> RunToolAsync(JsonObject command, string path, ReadOnlyMemory<byte>? input, CancellationToken cancellationToken)
+    {
+        var operation = OperationName(command);
+        using var activity = Instruments.Source.StartActivity(SandboxTelemetry.FileActivity, ActivityKind.Client);
+        activity?.SetTag(SandboxTelemetry.SandboxIdTag, _sandbox.SandboxId);
+        activity?.SetTag(SandboxTelemetry.FileOperationTag, operation);
+        Instruments.FileOperations.Add(1, new KeyValuePair<string, object?>(SandboxTelemetry.FileOperationTag, operation));
+        try
+        {
+            var output = await RunToolCoreAsync(command, path, input, cancellationToken).ConfigureAwait(false);
+            activity?.SetTag(SandboxTelemetry.FileBytesTag, operation == "write" ? input?.Length ?? 0 : output.Length);
+            return output;
+        }
+        catch (Exception e)
+        {
+            Instruments.Fail(activity, e);
+            throw;
+        }
+    }
+
+    /// <summary>The operation's name for telemetry: the tool command's one key, shortened.</summary>
+    private static string OperationName(JsonObject command) => command.Select(p => p.Key).FirstOrDefault() switch
+    {
+        "ReadFile" => "read",
+        "WriteFile" => "write",
+        "ListFiles" => "list",
+        "Stat" => "stat",
+        "MakeDirectory" => "mkdir",
+        "Remove" => "remove",
+        var other => other ?? "unknown",
+    };
+
+    private async Task<byte[]> RunToolCoreAsync(JsonObject command, string path, ReadOnlyMemory<byte>? input, CancellationToken cancellationToken)
     {
         ContainerProcess process;
         try

@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using TypedSandbox.Errors;
 using TypedSandbox.Protocol.Client;
 using TypedSandbox.Validation;
 using TypedSandbox.Sandboxes;
+using TypedSandbox.Telemetry;
 using TypedSandbox.Transport;
 
 namespace TypedSandbox;
@@ -39,12 +41,31 @@ public sealed class SandboxService
         options ??= new SandboxCreateOptions();
         SandboxDefinition.Validate(options);
 
-        await image.BuildAsync(app, options.BuildLog, cancellationToken).ConfigureAwait(false);
-        var imageId = image.ImageId!;
+        using var activity = Instruments.Source.StartActivity(SandboxTelemetry.CreateActivity, ActivityKind.Client);
+        activity?.SetTag(SandboxTelemetry.AppIdTag, app.AppId);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await image.BuildAsync(app, options.BuildLog, cancellationToken).ConfigureAwait(false);
+            var imageId = image.ImageId!;
+            activity?.SetTag(SandboxTelemetry.ImageIdTag, imageId);
 
-        return _client.Settings.UseSandboxCreateV2
-            ? await CreateV2Async(app, imageId, options, cancellationToken).ConfigureAwait(false)
-            : await CreateV1Async(app, imageId, options, cancellationToken).ConfigureAwait(false);
+            var sandbox = _client.Settings.UseSandboxCreateV2
+                ? await CreateV2Async(app, imageId, options, cancellationToken).ConfigureAwait(false)
+                : await CreateV1Async(app, imageId, options, cancellationToken).ConfigureAwait(false);
+            activity?.SetTag(SandboxTelemetry.SandboxIdTag, sandbox.SandboxId);
+            Instruments.Creates.Add(1);
+            Instruments.CreateDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            return sandbox;
+        }
+        catch (Exception e)
+        {
+            Instruments.Fail(activity, e);
+            var failed = new KeyValuePair<string, object?>(SandboxTelemetry.ErrorTypeTag, e.GetType().Name);
+            Instruments.Creates.Add(1, failed);
+            Instruments.CreateDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, failed);
+            throw;
+        }
     }
 
     private async Task<Sandbox> CreateV2Async(App app, string imageId, SandboxCreateOptions options, CancellationToken cancellationToken)
