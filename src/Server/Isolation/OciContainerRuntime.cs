@@ -59,6 +59,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             WritableDirectory = spec.WritableLayer is null ? _options.Quota?.SandboxDirectory(spec.Id) : null,
         };
         AgentChannel? channel = null;
+        FileStream? gate = null;
         try
         {
             Directory.CreateDirectory(runtimeRoot);
@@ -113,7 +114,9 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             if (launchInNamespace)
             {
                 EngineCgroups.Create(resources.CgroupsPath, OciConfig.LimitsFor(spec.Limits, _flavor));
-                using var gate = UserNamespaceLaunch.OpenGate(bundle);
+                // Held open until the agent answers: the launcher may open the FIFO only after the engine wrote to it,
+                // and a FIFO no one holds open drops what was written.
+                gate = UserNamespaceLaunch.OpenGate(bundle);
                 runtime = StartRuntime(spec.Id, bundle, runtimeRoot, resources.Network.IsOpen, resources.Network.NamespacePath, logger, out stderrTail);
                 resources.RuntimeProcess = runtime;
                 await UserNamespaceLaunch.ReleaseAsync(runtime, gate, _options.UserNamespace!, resources.CgroupsPath, ct).ConfigureAwait(false);
@@ -128,6 +131,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             channel.Start();
             resources.StopAgent = channel.CloseInputAsync;
             await Task.WhenAny(channel.Ready, channel.Closed).WaitAsync(ct).ConfigureAwait(false);
+            gate?.Dispose();
             if (!channel.Ready.IsCompletedSuccessfully)
             {
                 await runtime.WaitForExitAsync(ct).ConfigureAwait(false);
@@ -159,6 +163,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
         }
         catch (Exception e) when (e is not ExecStartException || channel is null)
         {
+            gate?.Dispose();
             if (channel is not null) await channel.DisposeAsync().ConfigureAwait(false);
             await resources.CleanupAsync().ConfigureAwait(false);
             resources.RuntimeProcess?.Dispose();
