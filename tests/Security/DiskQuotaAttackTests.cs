@@ -4,13 +4,13 @@ using TypedSandbox.Testing;
 
 namespace TypedSandbox.Security.Tests;
 
-/// <summary>An engine whose writable layers and volumes are limited to <see cref="LimitMiB"/> MiB, so filling them writes little.</summary>
+/// <summary>An engine whose writable layers, volumes and RUN steps are limited to <see cref="LimitMiB"/> MiB, so filling them writes little.</summary>
 public sealed class SmallDiskSecurityEngine : SecurityEngine
 {
     public const int LimitMiB = 64;
 
     protected override Func<EngineOptions, EngineOptions>? Configure =>
-        options => options with { WritableLayerLimitBytes = LimitMiB << 20, VolumeLimitBytes = LimitMiB << 20 };
+        options => options with { WritableLayerLimitBytes = LimitMiB << 20, VolumeLimitBytes = LimitMiB << 20, BuildStepLimitBytes = LimitMiB << 20 };
 }
 
 [CollectionDefinition(Name)]
@@ -76,6 +76,38 @@ public sealed class DiskQuotaAttackTests(SmallDiskSecurityEngine engine)
         Assert.Equal(0, result.ExitCode);
         Assert.DoesNotContain("created", result.Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("True", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 10 * 60 * 1000)]
+    public async Task A_run_step_writing_past_the_build_limit_fails_with_a_quota_error_and_spares_the_host()
+    {
+        var image = await ImageBytesAsync();
+        var build = engine.Client.Images.FromRegistry("busybox:latest")
+            .RunCommands("dd if=/dev/zero of=/fill bs=1M count=256 2>&1; status=$?; echo dd-exit=$status; exit $status");
+
+        var error = await Assert.ThrowsAsync<ImageBuildException>(() => build.BuildAsync(engine.App));
+
+        Assert.True(error.Message.Contains("Disk quota exceeded", StringComparison.Ordinal) || error.Message.Contains("No space left", StringComparison.Ordinal),
+            "the step was not stopped by a quota error: " + error.Message);
+        Assert.Contains("dd-exit=1", error.Message, StringComparison.Ordinal);
+        Assert.InRange(await ImageBytesAsync() - image, long.MinValue, (SmallDiskSecurityEngine.LimitMiB << 20) + SlackBytes);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(engine.Engine.StateDirectory, "writable", "builds")));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(engine.Engine.StateDirectory, "images", "tmp")));
+    }
+
+    [Fact(Timeout = 10 * 60 * 1000)]
+    public async Task Run_steps_within_the_build_limit_become_layers_with_their_deletions_kept()
+    {
+        var marker = Guid.NewGuid().ToString("N")[..12];
+        var image = engine.Client.Images.FromRegistry("busybox:latest").RunCommands(
+            $"mkdir -p /opt/gone-{marker} && echo x > /opt/gone-{marker}/f",
+            $"rm -r /opt/gone-{marker} && dd if=/dev/zero of=/small bs=1M count=8 2>/dev/null");
+        await using var sandbox = await engine.Client.Sandboxes.CreateAsync(engine.App, image, new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5) });
+
+        var result = await sandbox.RunAsync(["sh", "-c", $"test -e /opt/gone-{marker} && echo still-there; wc -c < /small"]);
+
+        Assert.Equal("8388608\n", result.Stdout);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(engine.Engine.StateDirectory, "writable", "builds")));
     }
 
     private static string Fill(string path) => $"dd if=/dev/zero of={path} bs=1M count=256 2>&1; echo dd-exit=$?; sync; rm -f {path}; sync";
