@@ -78,6 +78,47 @@ public sealed class DiskQuotaAttackTests(SmallDiskSecurityEngine engine)
         Assert.DoesNotContain("True", result.Stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Inodes: empty files cost only metadata, which the limit counts too, so a 64 MiB layer holds ~180,000 of them and
+    /// then refuses more. What the host pays does not grow with each flood: btrfs's copy-on-write churns through the
+    /// metadata chunk it has allocated (1 GiB, DUP: 2 GiB of the sparse image at most) and reuses it afterwards.
+    /// </summary>
+    [Fact(Timeout = 15 * 60 * 1000)]
+    public async Task Creating_empty_files_without_bound_stops_at_the_writable_layers_limit()
+    {
+        const long MetadataChunkPair = 2L << 30;
+        var report = new List<string>();
+        var image = await ImageBytesAsync();
+        for (var round = 0; round < 2; round++)
+        {
+            await using var sandbox = await engine.CreateSandboxAsync(new() { Timeout = TimeSpan.FromMinutes(8) }, "python:3.13-slim");
+            var result = await sandbox.RunAsync(["python3", "-c", CreateFilesUntilRefused]);
+            var fields = result.Stdout.Trim().Split(' ');
+            report.Add($"round {round}: {result.Stdout.Trim()}, storage image +{(await ImageBytesAsync() - image) >> 20} MiB");
+
+            Assert.True(fields[0] is "EDQUOT" or "ENOSPC", "file creation was not stopped by the limit: " + result.Stdout + result.Stderr);
+            Assert.InRange(int.Parse(fields[1], CultureInfo.InvariantCulture), 1, 1_000_000);
+        }
+
+        Assert.True(await ImageBytesAsync() - image <= MetadataChunkPair + (SmallDiskSecurityEngine.LimitMiB << 20) + SlackBytes, string.Join("; ", report));
+    }
+
+    // Empty files cost no data, only metadata (inodes, directory entries): they count against the same limit.
+    private const string CreateFilesUntilRefused = """
+        import errno, os
+        os.mkdir("/files")
+        made = 0
+        try:
+            for shard in range(1000):
+                os.mkdir(f"/files/{shard}")
+                for i in range(2000):
+                    os.close(os.open(f"/files/{shard}/{i}", os.O_CREAT | os.O_WRONLY))
+                    made += 1
+            print("unbounded", made)
+        except OSError as e:
+            print(errno.errorcode.get(e.errno, e.errno), made)
+        """;
+
     [Fact(Timeout = 10 * 60 * 1000)]
     public async Task A_run_step_writing_past_the_build_limit_fails_with_a_quota_error_and_spares_the_host()
     {
