@@ -239,3 +239,27 @@ public sealed class RunscDiskLimitTests(RunscSecurityEngine engine)
         Assert.DoesNotContain("dd-exit=0", result.Stdout, StringComparison.Ordinal);
     }
 }
+
+/// <summary>The build-step limit under gVisor, whose gofer writes a RUN step's changes on the host (as host root: build
+/// steps have an open network, so no user namespace under runsc).</summary>
+[Collection(RunscAttacks.Name)]
+public sealed class RunscBuildLimitTests(RunscSecurityEngine engine)
+{
+    [Fact(Timeout = 10 * 60 * 1000)]
+    public async Task A_run_step_writing_past_the_build_limit_under_runsc_fails_with_a_quota_error()
+    {
+        await using var small = await TestEngine.StartAsync("runsc", engine.Engine.Registry,
+            configure: options => options with { BuildStepLimitBytes = SmallDiskSecurityEngine.LimitMiB << 20 });
+        await using var client = SecurityEngine.CreateClient(small);
+        var app = await client.Apps.FromNameAsync("security-tests", createIfMissing: true);
+        var build = client.Images.FromRegistry("busybox:latest")
+            .RunCommands("dd if=/dev/zero of=/fill bs=1M count=256 2>&1; status=$?; echo dd-exit=$status; exit $status");
+
+        var error = await Assert.ThrowsAsync<ImageBuildException>(() => build.BuildAsync(app));
+
+        Assert.True(error.Message.Contains("quota", StringComparison.OrdinalIgnoreCase) || error.Message.Contains("No space left", StringComparison.Ordinal),
+            "the step was not stopped by a quota error: " + error.Message);
+        Assert.DoesNotContain("dd-exit=0", error.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(small.StateDirectory, "writable", "builds")));
+    }
+}
