@@ -1,3 +1,5 @@
+using TypedSandbox.Testing;
+
 namespace TypedSandbox.Security.Tests;
 
 /// <summary>
@@ -30,5 +32,62 @@ public sealed class DeepTreeRemovalTests(SecurityEngine engine)
         var state = engine.Engine.StateDirectory;
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(state, "writable", "builds")));
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(state, "images", "tmp")));
+    }
+
+    /// <summary>
+    /// An engine killed after its sandbox made a 5000-deep tree in its writable layer, whose bundle was then removed (the
+    /// engine died between removing the bundle and the writable layer): the next start removes the orphan layer.
+    /// </summary>
+    [Fact(Timeout = 10 * 60 * 1000)]
+    public async Task An_orphan_writable_layer_holding_a_5000_deep_tree_is_removed_at_the_next_start()
+    {
+        var state = TestEngine.NewStateDirectory();
+        string id;
+        try
+        {
+            using (var child = CrashLeftoverTests.StartEngineProcess(state, CrashLeftoverTests.FreePort(), engine.Engine.Registry.Url))
+            {
+                try
+                {
+                    await using var client = await SecurityEngine.CreateClientFromProfileAsync(state);
+                    var app = await CrashLeftoverTests.RetryAsync(() => client.Apps.FromNameAsync("deep-orphan", createIfMissing: true), child);
+                    var sandbox = await client.Sandboxes.CreateAsync(app, client.Images.FromRegistry("busybox:latest"),
+                        new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5) });
+                    id = EngineFootprint.Bundles(state).Single();
+                    var made = await sandbox.RunAsync(["sh", "-c", MakeDeepTree("/deep")]);
+                    Assert.Equal("5000\n", made.Stdout);
+                }
+                finally
+                {
+                    child.Kill(); // SIGKILL: no cleanup of any kind runs.
+                    await child.WaitForExitAsync();
+                }
+            }
+
+            var bundle = Path.Combine(state, "sandboxes", "bundles", id);
+            foreach (var mount in EngineFootprint.MountsUnder(bundle + "/"))
+            {
+                await ExternalProcess.RunAsync("umount", ["-l", mount], "/", null, TimeSpan.FromSeconds(30));
+            }
+
+            var removed = await ExternalProcess.RunAsync("rm", ["-rf", "--one-file-system", "--", bundle], "/", null, TimeSpan.FromMinutes(2));
+            Assert.Equal(0, removed.ExitCode);
+            var writable = Path.Combine(state, "writable", "sandboxes", id);
+            Assert.True(Directory.Exists(writable), "the dead engine left no writable layer to orphan");
+
+            await using (await TestEngine.StartAsync("crun", engine.Engine.Registry, state))
+            {
+                Assert.False(Directory.Exists(writable), "the orphan writable layer outlived the start");
+            }
+        }
+        finally
+        {
+            foreach (var mount in EngineFootprint.MountsUnder(state + "/"))
+            {
+                await ExternalProcess.RunAsync("umount", ["-l", mount], "/", null, TimeSpan.FromSeconds(30));
+            }
+
+            await ExternalProcess.RunAsync("rm", ["-rf", "--one-file-system", "--", state], "/", null, TimeSpan.FromMinutes(2));
+        }
     }
 }
