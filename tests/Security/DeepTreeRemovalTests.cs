@@ -34,6 +34,22 @@ public sealed class DeepTreeRemovalTests(SecurityEngine engine)
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(state, "images", "tmp")));
     }
 
+    /// <summary>A tree deeper than PATH_MAX cannot be copied into the image store: the build fails with a short error and
+    /// leaves nothing behind.</summary>
+    [Fact(Timeout = 10 * 60 * 1000)]
+    public async Task A_succeeding_run_step_with_a_5000_deep_tree_fails_its_build_cleanly_with_a_short_error()
+    {
+        var image = engine.Client.Images.FromRegistry("busybox:latest").RunCommands($"{MakeDeepTree("/deep")} && echo {Guid.NewGuid():N}");
+
+        var error = await Assert.ThrowsAsync<ImageBuildException>(() => image.BuildAsync(engine.App));
+
+        Assert.True(error.Message.Contains("File name too long", StringComparison.Ordinal), error.Message[..Math.Min(2000, error.Message.Length)]);
+        Assert.True(error.Message.Length < 8192, $"a {error.Message.Length}-character error");
+        var state = engine.Engine.StateDirectory;
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(state, "writable", "builds")));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(state, "images", "tmp")));
+    }
+
     /// <summary>
     /// An engine killed after its sandbox made a 5000-deep tree in its writable layer, whose bundle was then removed (the
     /// engine died between removing the bundle and the writable layer): the next start removes the orphan layer.

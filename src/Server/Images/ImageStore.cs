@@ -543,7 +543,12 @@ public sealed partial class ImageStore : IDisposable
             var result = await Isolation.HostCommand.RunAsync("cp", ["-a", "--", upper, copy], cancellationToken).ConfigureAwait(false);
             if (!result.Succeeded)
             {
-                throw new IOException($"Copying the step's changes into the image store failed (cp exit code {result.ExitCode}): {result.Stderr.Trim()}");
+                // cp says one line per entry it could not copy (thousands, each a long path, for a deep tree).
+                var first = result.Stderr.Trim().Split('\n')[0];
+                var reason = result.Stderr.Contains("File name too long", StringComparison.Ordinal)
+                    ? "a path in them is longer than the host's limit of 4096 bytes (File name too long)"
+                    : first.Length > 300 ? first[..300] + "…" : first;
+                throw new IOException($"Copying the step's changes into the image store failed (cp exit code {result.ExitCode}): {reason}");
             }
 
             _layout.CommitLayer(copy, layerName);
