@@ -64,7 +64,7 @@ public sealed class CrashLeftoverTests(SecurityEngine engine)
 
     private const long OutputBoundsLimit = Server.Exec.OutputBounds.DefaultDiskBytes + Server.Exec.OutputBounds.DefaultMemoryBytes;
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -72,7 +72,7 @@ public sealed class CrashLeftoverTests(SecurityEngine engine)
     }
 
     /// <summary>The engine executable (as an operator runs it) on <paramref name="port"/>, its output drained and dropped.</summary>
-    private static Process StartEngineProcess(string state, int port, Uri registry)
+    internal static Process StartEngineProcess(string state, int port, Uri registry)
     {
         var dotnet = Environment.ProcessPath is { } host && Path.GetFileName(host) == "dotnet" ? host : "dotnet";
         var info = new ProcessStartInfo(dotnet)
@@ -99,7 +99,7 @@ public sealed class CrashLeftoverTests(SecurityEngine engine)
     }
 
     /// <summary>Retries <paramref name="call"/> while the engine starts listening (at most a minute).</summary>
-    private static async Task<T> RetryAsync<T>(Func<Task<T>> call, Process engine)
+    internal static async Task<T> RetryAsync<T>(Func<Task<T>> call, Process engine)
     {
         var deadline = DateTime.UtcNow.AddMinutes(1);
         while (true)

@@ -4,13 +4,13 @@ using TypedSandbox.Testing;
 
 namespace TypedSandbox.Security.Tests;
 
-/// <summary>An engine whose writable layers and volumes are limited to <see cref="LimitMiB"/> MiB, so filling them writes little.</summary>
+/// <summary>An engine whose writable layers, volumes and RUN steps are limited to <see cref="LimitMiB"/> MiB, so filling them writes little.</summary>
 public sealed class SmallDiskSecurityEngine : SecurityEngine
 {
     public const int LimitMiB = 64;
 
     protected override Func<EngineOptions, EngineOptions>? Configure =>
-        options => options with { WritableLayerLimitBytes = LimitMiB << 20, VolumeLimitBytes = LimitMiB << 20 };
+        options => options with { WritableLayerLimitBytes = LimitMiB << 20, VolumeLimitBytes = LimitMiB << 20, BuildStepLimitBytes = LimitMiB << 20 };
 }
 
 [CollectionDefinition(Name)]
@@ -76,6 +76,79 @@ public sealed class DiskQuotaAttackTests(SmallDiskSecurityEngine engine)
         Assert.Equal(0, result.ExitCode);
         Assert.DoesNotContain("created", result.Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("True", result.Stdout, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Inodes: empty files cost only metadata, which the limit counts too, so a 64 MiB layer holds ~180,000 of them and
+    /// then refuses more. What the host pays does not grow with each flood: btrfs's copy-on-write churns through the
+    /// metadata chunk it has allocated (1 GiB, DUP: 2 GiB of the sparse image at most) and reuses it afterwards.
+    /// </summary>
+    [Fact(Timeout = 15 * 60 * 1000)]
+    public async Task Creating_empty_files_without_bound_stops_at_the_writable_layers_limit()
+    {
+        const long MetadataChunkPair = 2L << 30;
+        var report = new List<string>();
+        var image = await ImageBytesAsync();
+        for (var round = 0; round < 2; round++)
+        {
+            await using var sandbox = await engine.CreateSandboxAsync(new() { Timeout = TimeSpan.FromMinutes(8) }, "python:3.13-slim");
+            var result = await sandbox.RunAsync(["python3", "-c", CreateFilesUntilRefused]);
+            var fields = result.Stdout.Trim().Split(' ');
+            report.Add($"round {round}: {result.Stdout.Trim()}, storage image +{(await ImageBytesAsync() - image) >> 20} MiB");
+
+            Assert.True(fields[0] is "EDQUOT" or "ENOSPC", "file creation was not stopped by the limit: " + result.Stdout + result.Stderr);
+            Assert.InRange(int.Parse(fields[1], CultureInfo.InvariantCulture), 1, 1_000_000);
+        }
+
+        Assert.True(await ImageBytesAsync() - image <= MetadataChunkPair + (SmallDiskSecurityEngine.LimitMiB << 20) + SlackBytes, string.Join("; ", report));
+    }
+
+    // Empty files cost no data, only metadata (inodes, directory entries): they count against the same limit.
+    private const string CreateFilesUntilRefused = """
+        import errno, os
+        os.mkdir("/files")
+        made = 0
+        try:
+            for shard in range(1000):
+                os.mkdir(f"/files/{shard}")
+                for i in range(2000):
+                    os.close(os.open(f"/files/{shard}/{i}", os.O_CREAT | os.O_WRONLY))
+                    made += 1
+            print("unbounded", made)
+        except OSError as e:
+            print(errno.errorcode.get(e.errno, e.errno), made)
+        """;
+
+    [Fact(Timeout = 10 * 60 * 1000)]
+    public async Task A_run_step_writing_past_the_build_limit_fails_with_a_quota_error_and_spares_the_host()
+    {
+        var image = await ImageBytesAsync();
+        var build = engine.Client.Images.FromRegistry("busybox:latest")
+            .RunCommands("dd if=/dev/zero of=/fill bs=1M count=256 2>&1; status=$?; echo dd-exit=$status; exit $status");
+
+        var error = await Assert.ThrowsAsync<ImageBuildException>(() => build.BuildAsync(engine.App));
+
+        Assert.True(error.Message.Contains("Disk quota exceeded", StringComparison.Ordinal) || error.Message.Contains("No space left", StringComparison.Ordinal),
+            "the step was not stopped by a quota error: " + error.Message);
+        Assert.Contains("dd-exit=1", error.Message, StringComparison.Ordinal);
+        Assert.InRange(await ImageBytesAsync() - image, long.MinValue, (SmallDiskSecurityEngine.LimitMiB << 20) + SlackBytes);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(engine.Engine.StateDirectory, "writable", "builds")));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(engine.Engine.StateDirectory, "images", "tmp")));
+    }
+
+    [Fact(Timeout = 10 * 60 * 1000)]
+    public async Task Run_steps_within_the_build_limit_become_layers_with_their_deletions_kept()
+    {
+        var marker = Guid.NewGuid().ToString("N")[..12];
+        var image = engine.Client.Images.FromRegistry("busybox:latest").RunCommands(
+            $"mkdir -p /opt/gone-{marker} && echo x > /opt/gone-{marker}/f",
+            $"rm -r /opt/gone-{marker} && dd if=/dev/zero of=/small bs=1M count=8 2>/dev/null");
+        await using var sandbox = await engine.Client.Sandboxes.CreateAsync(engine.App, image, new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5) });
+
+        var result = await sandbox.RunAsync(["sh", "-c", $"test -e /opt/gone-{marker} && echo still-there; wc -c < /small"]);
+
+        Assert.Equal("8388608\n", result.Stdout);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(engine.Engine.StateDirectory, "writable", "builds")));
     }
 
     private static string Fill(string path) => $"dd if=/dev/zero of={path} bs=1M count=256 2>&1; echo dd-exit=$?; sync; rm -f {path}; sync";
@@ -164,5 +237,29 @@ public sealed class RunscDiskLimitTests(RunscSecurityEngine engine)
         Assert.True(result.Stdout.Contains("quota", StringComparison.OrdinalIgnoreCase) || result.Stdout.Contains("No space left", StringComparison.Ordinal),
             "dd was not stopped by a quota error: " + result.Stdout);
         Assert.DoesNotContain("dd-exit=0", result.Stdout, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>The build-step limit under gVisor, whose gofer writes a RUN step's changes on the host (as host root: build
+/// steps have an open network, so no user namespace under runsc).</summary>
+[Collection(RunscAttacks.Name)]
+public sealed class RunscBuildLimitTests(RunscSecurityEngine engine)
+{
+    [Fact(Timeout = 10 * 60 * 1000)]
+    public async Task A_run_step_writing_past_the_build_limit_under_runsc_fails_with_a_quota_error()
+    {
+        await using var small = await TestEngine.StartAsync("runsc", engine.Engine.Registry,
+            configure: options => options with { BuildStepLimitBytes = SmallDiskSecurityEngine.LimitMiB << 20 });
+        await using var client = SecurityEngine.CreateClient(small);
+        var app = await client.Apps.FromNameAsync("security-tests", createIfMissing: true);
+        var build = client.Images.FromRegistry("busybox:latest")
+            .RunCommands("dd if=/dev/zero of=/fill bs=1M count=256 2>&1; status=$?; echo dd-exit=$status; exit $status");
+
+        var error = await Assert.ThrowsAsync<ImageBuildException>(() => build.BuildAsync(app));
+
+        Assert.True(error.Message.Contains("quota", StringComparison.OrdinalIgnoreCase) || error.Message.Contains("No space left", StringComparison.Ordinal),
+            "the step was not stopped by a quota error: " + error.Message);
+        Assert.DoesNotContain("dd-exit=0", error.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(small.StateDirectory, "writable", "builds")));
     }
 }

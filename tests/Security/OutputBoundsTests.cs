@@ -172,9 +172,8 @@ public sealed class OutputBoundsTests(SecurityEngine engine, ITestOutputHelper o
         try
         {
             id = EngineFootprint.Bundles(state).Except(before).Single();
-            // 50 steps of 100 levels (a relative cd -P per step): far past PATH_MAX (5000 × "/d").
-            var hundred = string.Join('/', Enumerable.Repeat("d", 100));
-            var made = await sandbox.RunAsync(["sh", "-c", $"cd /tmp && i=0; while [ $i -lt 50 ]; do mkdir -p {hundred} && cd -P {hundred} 2>/dev/null || exit 1; i=$((i+1)); done; echo $((i*100))"]);
+            // In the writable layer (not /tmp, a tmpfs): 5000 levels, far past PATH_MAX.
+            var made = await sandbox.RunAsync(["sh", "-c", DeepTreeRemovalTests.MakeDeepTree("/deep")]);
             Assert.Equal("5000\n", made.Stdout);
         }
         finally

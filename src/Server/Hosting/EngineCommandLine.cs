@@ -19,6 +19,7 @@ public static class EngineCommandLine
           --runtime crun|runsc     OCI runtime isolating sandboxes (default crun; runsc = gVisor)
           --sandbox-disk-mib N     size limit of a sandbox's writable layer when it asks for none (default 4096)
           --volume-disk-mib N      size limit of each volume (default 4096)
+          --build-disk-mib N       size limit of what one image build's RUN step writes (default 4096)
           --registry-mirror URL    mirror tried first for Docker Hub images; repeatable
                                    (also $TYPEDSANDBOX_REGISTRY_MIRRORS, comma-separated)
           --token-file FILE        the token pair every caller must send (lines token_id = "..." and
@@ -99,7 +100,10 @@ public static class EngineCommandLine
                 case "--volume-disk-mib" when long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var mib) && mib is > 0 and < 1L << 43:
                     options = options with { VolumeLimitBytes = mib << 20 };
                     break;
-                case "--sandbox-disk-mib" or "--volume-disk-mib":
+                case "--build-disk-mib" when long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var mib) && mib is > 0 and < 1L << 43:
+                    options = options with { BuildStepLimitBytes = mib << 20 };
+                    break;
+                case "--sandbox-disk-mib" or "--volume-disk-mib" or "--build-disk-mib":
                     return Fail($"{name} '{value}' is not a size in MiB (a whole number from 1).");
                 case "--registry-mirror":
                     mirrors.Add(value);

@@ -131,6 +131,8 @@ public sealed partial class EngineHost : IAsyncDisposable
                 RegistryAllowedNetworks = options.RegistryAllowedNetworks,
                 MaxImageBytes = options.MaxImageBytes,
                 SandboxIds = ids,
+                BuildScratch = quota,
+                BuildStepLimitBytes = options.BuildStepLimitBytes,
             },
             new SandboxBuildStepExecutor(sp.GetRequiredService<IContainerRuntime>(), Path.Combine(options.StateDirectory, "images", "scratch")),
             sp.GetRequiredService<ILogger<ImageStore>>()));

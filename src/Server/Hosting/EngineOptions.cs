@@ -68,6 +68,9 @@ public sealed record EngineOptions
     /// <summary>Size limit of each volume.</summary>
     public long VolumeLimitBytes { get; init; } = StorageQuota.DefaultLimitBytes;
 
+    /// <summary>Size limit of what one image build's RUN step may write.</summary>
+    public long BuildStepLimitBytes { get; init; } = StorageQuota.DefaultLimitBytes;
+
     /// <summary>How many sandboxes one <c>SandboxList</c> page holds (100, as Modal's); tests make it small to exercise paging.</summary>
     internal int SandboxListPageSize { get; init; } = 100;
 
@@ -90,9 +93,10 @@ public sealed record EngineOptions
             return $"--runtime '{Runtime}' is not supported; use crun (default), runc or runsc.";
         }
 
-        if (WritableLayerLimitBytes < StorageQuota.MinimumLimitBytes || VolumeLimitBytes < StorageQuota.MinimumLimitBytes)
+        if (WritableLayerLimitBytes < StorageQuota.MinimumLimitBytes || VolumeLimitBytes < StorageQuota.MinimumLimitBytes
+            || BuildStepLimitBytes < StorageQuota.MinimumLimitBytes)
         {
-            return "--sandbox-disk-mib and --volume-disk-mib must be at least 1.";
+            return "--sandbox-disk-mib, --volume-disk-mib and --build-disk-mib must be at least 1.";
         }
 
         try

@@ -44,14 +44,17 @@ internal static class StateDirectoryModes
 
     /// <summary>
     /// The limited storage's mount (btrfs makes its root 0755): the way to volumes is searchable by the sandboxes' root
-    /// group only, the sandboxes' writable layers (used by the kernel's overlay with the engine's rights) root-only.
+    /// group only, the sandboxes' and build steps' writable layers (used by the kernel's overlay with the engine's rights) root-only.
     /// </summary>
     public static void SecureWritableStorage(StorageQuota quota, SandboxIdRange ids)
     {
         SearchableBySandboxRoot(quota.MountPoint, ids);
         SearchableBySandboxRoot(quota.VolumesDirectory, ids);
-        Directory.CreateDirectory(quota.SandboxesDirectory);
-        NativeFileSystem.Chmod(quota.SandboxesDirectory, RootOnlyDirectory);
+        foreach (var overlayOnly in new[] { quota.SandboxesDirectory, quota.BuildsDirectory })
+        {
+            Directory.CreateDirectory(overlayOnly);
+            NativeFileSystem.Chmod(overlayOnly, RootOnlyDirectory);
+        }
     }
 
     /// <summary>Creates <paramref name="directory"/> (when missing) as 0710 root:&lt;the sandboxes' root gid&gt;.</summary>

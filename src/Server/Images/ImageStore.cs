@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
+using TypedSandbox.Server.Engine;
 
 namespace TypedSandbox.Server.Images;
 
@@ -43,6 +44,14 @@ public sealed partial class ImageStore : IDisposable
         _logger = logger;
         _layout = new ImageStoreLayout(options.StateDirectory, options.SandboxIds);
         _layout.RemoveAbandonedTemp();
+        if (options.BuildScratch is { } scratch)
+        {
+            // No build survives its engine: what a previous run's steps were writing is left over.
+            foreach (var abandoned in Directory.GetDirectories(scratch.BuildsDirectory))
+            {
+                Isolation.TreeRemoval.Delete(abandoned);
+            }
+        }
         if (options.SandboxIds is not null)
         {
             // Layers unpacked for another id range (or before user namespaces) would show sandboxes foreign owners.
@@ -459,13 +468,13 @@ public sealed partial class ImageStore : IDisposable
         string stepKey, DockerfileInstruction instruction, StoredImage state, IReadOnlyDictionary<string, string>? buildSecrets, IImageBuildLog log,
         CancellationToken cancellationToken)
     {
-        var work = _layout.NewTempPath();
+        var work = NewStepScratch();
         var upper = Path.Combine(work, "upper");
         var overlayWork = Path.Combine(work, "work");
-        Directory.CreateDirectory(upper);
-        Directory.CreateDirectory(overlayWork);
         try
         {
+            Directory.CreateDirectory(upper);
+            Directory.CreateDirectory(overlayWork);
             var env = state.Config.GetEnv("PATH") is null ? state.Config.WithEnv("PATH", DebianBootstrap.DefaultPath["PATH=".Length..]).Env : state.Config.Env;
             // Secrets come last so they win over the image's own variables; they reach the step only, never the config.
             env = [.. env, .. (buildSecrets ?? new Dictionary<string, string>()).Select(p => p.Key + "=" + p.Value)];
@@ -495,12 +504,58 @@ public sealed partial class ImageStore : IDisposable
 
             // Unique per run: a forced rebuild must not collide with (or reuse) the layer of an earlier run.
             var layerName = "run-" + stepKey[..24] + "-" + Guid.NewGuid().ToString("N")[..8];
-            _layout.CommitLayer(upper, layerName);
+            await CommitStepLayerAsync(upper, layerName, cancellationToken).ConfigureAwait(false);
             return state with { Layers = [layerName, .. state.Layers] };
         }
         finally
         {
-            ImageStoreLayout.DeletePath(work);
+            // A step's tree has the shape its commands gave it, at any depth.
+            await Isolation.TreeRemoval.DeleteAsync(work, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A RUN step's scratch directory: size-limited when the store has <see cref="ImageStoreOptions.BuildScratch"/>.</summary>
+    private string NewStepScratch()
+    {
+        if (_options.BuildScratch is not { } scratch)
+        {
+            return _layout.NewTempPath();
+        }
+
+        var work = Path.Combine(scratch.BuildsDirectory, "run-" + ObjectIds.Random(16));
+        scratch.CreateLimitedDirectory(work, _options.BuildStepLimitBytes);
+        return work;
+    }
+
+    /// <summary>Makes a finished step's upper directory a layer: moved when it is in the store's temp directory, copied
+    /// (whiteouts, xattrs, owners and links kept) out of the size-limited storage, another file system.</summary>
+    private async Task CommitStepLayerAsync(string upper, string layerName, CancellationToken cancellationToken)
+    {
+        if (_options.BuildScratch is null)
+        {
+            _layout.CommitLayer(upper, layerName);
+            return;
+        }
+
+        var copy = _layout.NewTempPath();
+        try
+        {
+            var result = await Isolation.HostCommand.RunAsync("cp", ["-a", "--", upper, copy], cancellationToken).ConfigureAwait(false);
+            if (!result.Succeeded)
+            {
+                // cp says one line per entry it could not copy (thousands, each a long path, for a deep tree).
+                var first = result.Stderr.Trim().Split('\n')[0];
+                var reason = result.Stderr.Contains("File name too long", StringComparison.Ordinal)
+                    ? "a path in them is longer than the host's limit of 4096 bytes (File name too long)"
+                    : first.Length > 300 ? first[..300] + "…" : first;
+                throw new IOException($"Copying the step's changes into the image store failed (cp exit code {result.ExitCode}): {reason}");
+            }
+
+            _layout.CommitLayer(copy, layerName);
+        }
+        finally
+        {
+            await Isolation.TreeRemoval.DeleteAsync(copy, CancellationToken.None).ConfigureAwait(false);
         }
     }
 

@@ -122,11 +122,12 @@ internal sealed class ImageStoreLayout
         File.Move(temp, path, overwrite: true);
     }
 
+    /// <summary>Deletes a file or a directory tree of any depth (a RUN step's upper directory is shaped by sandbox code).</summary>
     public static void DeletePath(string path)
     {
         if (Directory.Exists(path) && new DirectoryInfo(path).LinkTarget is null)
         {
-            Directory.Delete(path, recursive: true);
+            Isolation.TreeRemoval.Delete(path);
         }
         else if (File.Exists(path) || new FileInfo(path).LinkTarget is not null)
         {

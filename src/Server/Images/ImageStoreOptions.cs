@@ -57,4 +57,14 @@ public sealed record ImageStoreOptions
     /// besides each registry's own configured host and port. Empty by default.
     /// </summary>
     public IReadOnlyList<System.Net.IPNetwork> RegistryAllowedNetworks { get; init; } = [];
+
+    /// <summary>
+    /// Where a RUN step's writable layer lives while it runs, with a size limit of <see cref="BuildStepLimitBytes"/> (a
+    /// step that writes past it gets EDQUOT and fails; the host's disk never fills). Null = unlimited directories in
+    /// the store's own temp directory (a store used without the engine, as the image store's own tests do).
+    /// </summary>
+    public Isolation.StorageQuota? BuildScratch { get; init; }
+
+    /// <summary>The size limit of one RUN step's changes (needs <see cref="BuildScratch"/>).</summary>
+    public long BuildStepLimitBytes { get; init; } = Isolation.StorageQuota.DefaultLimitBytes;
 }

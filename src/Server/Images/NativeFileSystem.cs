@@ -85,6 +85,9 @@ internal static class NativeFileSystem
     public static void SetXattr(string path, string name, byte[] value) =>
         Check(lsetxattr(path, name, value, (nuint)value.Length, 0), "lsetxattr", path);
 
+    /// <summary>Whether <paramref name="path"/> (not following a final symlink) carries the extended attribute <paramref name="name"/>.</summary>
+    public static bool HasXattr(string path, string name) => lgetxattr(path, name, null, 0) >= 0;
+
     /// <summary>Sets access and modification time without following a final symlink.</summary>
     public static void SetTimes(string path, DateTimeOffset modified)
     {
@@ -132,6 +135,9 @@ internal static class NativeFileSystem
 #pragma warning disable SYSLIB1054 // LibraryImport needs unsafe blocks enabled project-wide; these calls are cold.
     [DllImport("libc", SetLastError = true)]
     private static extern int lchown([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int owner, int group);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern nint lgetxattr([MarshalAs(UnmanagedType.LPUTF8Str)] string path, [MarshalAs(UnmanagedType.LPUTF8Str)] string name, byte[]? value, nuint size);
 
     [DllImport("libc", SetLastError = true)]
     private static extern int chmod([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint mode);

@@ -15,6 +15,9 @@ internal static partial class LinuxNative
     [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Umount2(string target, int flags);
 
+    [LibraryImport("libc", EntryPoint = "stat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int StatSyscall(string path, byte[] buffer);
+
     [LibraryImport("libc", EntryPoint = "geteuid")]
     internal static partial uint GetEuid();
 
@@ -37,4 +40,11 @@ internal static partial class LinuxNative
 
     /// <summary>Detaches a mount (lazy: succeeds even while a dying sandbox still holds it).</summary>
     public static bool Unmount(string target) => Umount2(target, MntDetach) == 0;
+
+    /// <summary>The inode number of what <paramref name="path"/> leads to (a namespace for /proc/*/ns/*); 0 when it cannot be read.</summary>
+    public static ulong InodeOf(string path)
+    {
+        var stat = new byte[144]; // struct stat on x86-64 and arm64: st_dev, then st_ino
+        return StatSyscall(path, stat) == 0 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(stat.AsSpan(8)) : 0;
+    }
 }

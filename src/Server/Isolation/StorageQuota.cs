@@ -63,6 +63,9 @@ public sealed partial class StorageQuota : IAsyncDisposable
     /// <summary>Parent of the volumes (one subvolume per volume).</summary>
     public string VolumesDirectory => Path.Combine(MountPoint, "volumes");
 
+    /// <summary>Parent of image builds' scratch directories (one subvolume per RUN step: its overlay's upper and work).</summary>
+    public string BuildsDirectory => Path.Combine(MountPoint, "builds");
+
     /// <summary>
     /// Mounts the state directory's limited filesystem, creating it on first use (a sparse image of 90% of the free
     /// space, so it costs nothing until written), or adopts it when a previous engine run left it mounted.
@@ -90,7 +93,7 @@ public sealed partial class StorageQuota : IAsyncDisposable
         try
         {
             quota.EnableQuotas();
-            foreach (var dir in new[] { quota.SandboxesDirectory, quota.VolumesDirectory })
+            foreach (var dir in new[] { quota.SandboxesDirectory, quota.VolumesDirectory, quota.BuildsDirectory })
                 Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
         catch
@@ -103,7 +106,8 @@ public sealed partial class StorageQuota : IAsyncDisposable
     }
 
     /// <summary>
-    /// Makes <paramref name="path"/> (a child of <see cref="SandboxesDirectory"/> or <see cref="VolumesDirectory"/>) a
+    /// Makes <paramref name="path"/> (a child of <see cref="SandboxesDirectory"/>, <see cref="VolumesDirectory"/> or
+    /// <see cref="BuildsDirectory"/>) a
     /// directory whose contents may take at most <paramref name="limitBytes"/>; an existing one keeps its data and
     /// gets the new limit.
     /// </summary>
@@ -112,8 +116,8 @@ public sealed partial class StorageQuota : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(path);
         ArgumentOutOfRangeException.ThrowIfLessThan(limitBytes, MinimumLimitBytes);
         var parent = Path.GetDirectoryName(path) ?? throw new ArgumentException($"'{path}' has no parent directory.", nameof(path));
-        if (parent != SandboxesDirectory && parent != VolumesDirectory)
-            throw new ArgumentException($"'{path}' is not under {SandboxesDirectory} or {VolumesDirectory}.", nameof(path));
+        if (parent != SandboxesDirectory && parent != VolumesDirectory && parent != BuildsDirectory)
+            throw new ArgumentException($"'{path}' is not under {SandboxesDirectory}, {VolumesDirectory} or {BuildsDirectory}.", nameof(path));
         var name = Encoding.UTF8.GetBytes(Path.GetFileName(path));
         if (name.Length is 0 or > 255) throw new ArgumentException($"'{path}' has no usable name.", nameof(path));
 
@@ -158,11 +162,11 @@ public sealed partial class StorageQuota : IAsyncDisposable
             var copy = await HostCommand.RunAsync("cp", ["-a", "--", legacy + "/.", target], cancellationToken).ConfigureAwait(false);
             if (!copy.Succeeded)
             {
-                Directory.Delete(target, recursive: true);
+                await TreeRemoval.DeleteAsync(target, cancellationToken).ConfigureAwait(false);
                 throw new IOException($"Moving {legacy} into the size-limited storage failed (cp exit code {copy.ExitCode}): {copy.Stderr.Trim()}");
             }
             CreateLimitedDirectory(target, limitBytes);
-            Directory.Delete(legacy, recursive: true);
+            await TreeRemoval.DeleteAsync(legacy, cancellationToken).ConfigureAwait(false);
             moved++;
         }
         return moved;

@@ -1,9 +1,11 @@
+using System.Diagnostics;
+
 namespace TypedSandbox.Server.Isolation;
 
 /// <summary>
-/// Removes a directory tree a sandbox could shape: any depth (a 5000-level tree is beyond PATH_MAX, where a walk by
-/// full paths fails), never following symlinks, and never into another filesystem mounted inside it (a rootfs whose
-/// unmount failed). GNU rm walks by descriptor (openat/unlinkat), so it has none of those limits.
+/// Removes a directory tree a sandbox or an image could shape: any depth (a 5000-level tree is beyond PATH_MAX, where a
+/// walk by full paths fails), never following symlinks, and never into another filesystem mounted inside it (a rootfs
+/// whose unmount failed). GNU rm walks by descriptor (openat/unlinkat), so it has none of those limits.
 /// </summary>
 internal static class TreeRemoval
 {
@@ -12,8 +14,24 @@ internal static class TreeRemoval
     public static async Task DeleteAsync(string path, CancellationToken ct)
     {
         if (!Directory.Exists(path) && !File.Exists(path)) return;
-        var result = await HostCommand.RunAsync("rm", ["-rf", "--one-file-system", "--", path], ct).ConfigureAwait(false);
+        var result = await HostCommand.RunAsync("rm", Arguments(path), ct).ConfigureAwait(false);
         if (!result.Succeeded || Directory.Exists(path))
             throw new IOException($"rm -rf {path} failed (exit code {result.ExitCode}): {result.Stderr.Trim()}");
     }
+
+    /// <summary>As <see cref="DeleteAsync"/>, blocking until rm ends: for the few callers that cannot await (the image
+    /// store's start-up, its synchronous temp-path cleanup).</summary>
+    public static void Delete(string path)
+    {
+        if (!Directory.Exists(path) && !File.Exists(path)) return;
+        var info = new ProcessStartInfo("rm") { RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in Arguments(path)) info.ArgumentList.Add(argument);
+        using var rm = Process.Start(info) ?? throw new IOException($"could not start rm to delete {path}");
+        var stderr = rm.StandardError.ReadToEnd();
+        rm.WaitForExit();
+        if (rm.ExitCode != 0 || Directory.Exists(path))
+            throw new IOException($"rm -rf {path} failed (exit code {rm.ExitCode}): {stderr.Trim()}");
+    }
+
+    private static string[] Arguments(string path) => ["-rf", "--one-file-system", "--", path];
 }

@@ -87,6 +87,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
             var mounts = new List<BindMount>();
             foreach (var volume in spec.Volumes)
             {
+                RequireSafeDestination(image, volume.MountPath);
                 var directory = await _volumes.GetDirectoryAsync(volume.VolumeId, cancellationToken).ConfigureAwait(false);
                 mounts.Add(new BindMount(directory, volume.MountPath, volume.ReadOnly));
             }
@@ -480,6 +481,26 @@ public sealed partial class SandboxManager : IAsyncDisposable
             {
                 _byName.Remove((session.Spec.AppId, name));
             }
+        }
+    }
+
+    /// <summary>
+    /// The runtime follows the image's symlinks when it mounts: a volume at <c>/data</c> of an image where
+    /// <c>/data -> /proc</c> (or the agent's directory) would cover what the sandbox's runtime owns.
+    /// </summary>
+    private static void RequireSafeDestination(ImageRecord image, string mountPath)
+    {
+        var resolved = ImagePaths.Resolve(image.LayerDirs, mountPath);
+        if (resolved is null)
+        {
+            throw EngineException.Invalid($"Volume mount '{mountPath}' cannot be resolved in image {image.ImageId}: its symbolic links loop.");
+        }
+
+        if (!string.Equals(resolved, mountPath, StringComparison.Ordinal) && EngineRules.CheckMountPath(resolved) is { } problem)
+        {
+            throw EngineException.Invalid(
+                $"Volume mount '{mountPath}' leads through image {image.ImageId}'s symbolic links to '{resolved}': {problem}. " +
+                "Mount the volume at a path that is no symbolic link to such a place.");
         }
     }
 
