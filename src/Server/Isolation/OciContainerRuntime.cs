@@ -57,6 +57,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             $"/{_options.CgroupParent}/{spec.Id}", logger)
         {
             WritableDirectory = spec.WritableLayer is null ? _options.Quota?.SandboxDirectory(spec.Id) : null,
+            LaunchNetworkNamespace = launchInNamespace ? NetworkNamespaceFiles.PathOf(SandboxNetwork.NamespaceNameFor(spec.Id)) : null,
         };
         AgentChannel? channel = null;
         FileStream? gate = null;

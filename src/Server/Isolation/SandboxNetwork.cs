@@ -34,6 +34,9 @@ internal sealed class SandboxNetwork : IAsyncDisposable
     /// <summary>Contents of the sandbox's /etc/resolv.conf.</summary>
     public string ResolvConf => IsOpen ? $"nameserver {SlirpDns}\n" : "";
 
+    /// <summary>The name of an open sandbox's network namespace (its file is under /run/netns).</summary>
+    public static string NamespaceNameFor(string containerId) => "tsb-" + containerId;
+
     public static SandboxNetwork Blocked(ILogger logger) => new(null, null, logger);
 
     /// <summary>A namespace left by an engine that died (its slirp4netns exited with it); only removal remains.</summary>
@@ -41,7 +44,7 @@ internal sealed class SandboxNetwork : IAsyncDisposable
 
     public static async Task<SandboxNetwork> OpenAsync(ContainerSpec spec, ContainerRuntimeOptions options, ILogger logger, CancellationToken ct)
     {
-        var name = "tsb-" + spec.Id;
+        var name = NamespaceNameFor(spec.Id);
         await NetworkNamespaceFiles.CreateAsync(name).ConfigureAwait(false);
         Process? slirp = null;
         try

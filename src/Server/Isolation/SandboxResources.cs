@@ -30,6 +30,31 @@ internal sealed class SandboxResources(string id, string bundleDirectory, Runtim
     public SandboxNetwork? Network { get; set; }
     public Process? RuntimeProcess { get; set; }
 
+    /// <summary>The network namespace runsc was launched in, inside the sandbox's user namespace (<see cref="UserNamespaceLaunch"/>); null otherwise.</summary>
+    public string? LaunchNetworkNamespace { get; init; }
+
+    /// <summary>
+    /// The command line for a runtime command on this sandbox. runsc launched inside the sandbox's user namespace
+    /// answers only from there: its control socket is abstract (so per network namespace) and refuses callers of
+    /// another user namespace. The command then runs in both, as their root.
+    /// </summary>
+    public (string File, IEnumerable<string> Arguments) RuntimeCommand(IEnumerable<string> arguments)
+    {
+        if (LaunchNetworkNamespace is null || RuntimeProcess is not { } process || process.HasExited) return (RuntimeBinary, arguments);
+        string[] enter =
+        [
+            "--net=" + LaunchNetworkNamespace, $"--user=/proc/{process.Id}/ns/user", "--setuid", "0", "--setgid", "0", "--", RuntimeBinary,
+        ];
+        return (HostCheck.FindExecutable("nsenter") ?? "nsenter", enter.Concat(arguments));
+    }
+
+    /// <summary>Runs a runtime command on this sandbox (see <see cref="RuntimeCommand"/>).</summary>
+    public Task<HostCommand.Result> RunRuntimeAsync(IEnumerable<string> arguments, CancellationToken ct)
+    {
+        var (file, args) = RuntimeCommand(arguments);
+        return HostCommand.RunAsync(file, args, ct);
+    }
+
     /// <summary>Asks the agent to end the sandbox (closes its channel).</summary>
     public Func<ValueTask>? StopAgent { get; set; }
 
@@ -68,7 +93,7 @@ internal sealed class SandboxResources(string id, string bundleDirectory, Runtim
             // An agent that does not answer: the runtime kills the sandbox's init.
             if (!process.HasExited)
             {
-                await Step("runtime kill", () => HostCommand.RunAsync(RuntimeBinary, RuntimeCommands.Kill(Flavor, RuntimeRoot, Id), CancellationToken.None)).ConfigureAwait(false);
+                await Step("runtime kill", () => RunRuntimeAsync(RuntimeCommands.Kill(Flavor, RuntimeRoot, Id), CancellationToken.None)).ConfigureAwait(false);
                 await WaitForExitAsync(process, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             }
             // A runtime that never created the container ignores kill: end it directly.
@@ -77,7 +102,7 @@ internal sealed class SandboxResources(string id, string bundleDirectory, Runtim
         }
         // `run` deletes the container when it ends; this removes what a crashed runtime left behind.
         if (Directory.Exists(RuntimeRoot) && Directory.EnumerateFileSystemEntries(RuntimeRoot, Id + "*").Any())
-            await HostCommand.RunAsync(RuntimeBinary, RuntimeCommands.Delete(Flavor, RuntimeRoot, Id), CancellationToken.None).ConfigureAwait(false);
+            await RunRuntimeAsync(RuntimeCommands.Delete(Flavor, RuntimeRoot, Id), CancellationToken.None).ConfigureAwait(false);
         if (Network is { } network) await Step("network", async () => { await network.DisposeAsync().ConfigureAwait(false); return 0; }).ConfigureAwait(false);
         if (OverlayMounted && !LinuxNative.Unmount(RootfsPath)) IsolationLog.CleanupFailed(logger, "umount " + RootfsPath, "umount2 failed");
         await Step("bundle", async () => { await TreeRemoval.DeleteAsync(BundleDirectory, CancellationToken.None).ConfigureAwait(false); return 0; }).ConfigureAwait(false);

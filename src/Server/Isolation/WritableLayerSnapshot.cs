@@ -14,7 +14,8 @@ internal static class WritableLayerSnapshot
         if (Path.Exists(destination))
             throw new ArgumentException($"The snapshot destination '{destination}' already exists.", nameof(destination));
         Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-        await HostCommand.RunCheckedAsync(resources.RuntimeBinary, RuntimeCommands.Pause(resources.Flavor, resources.RuntimeRoot, resources.Id), ct).ConfigureAwait(false);
+        var (pauseFile, pauseArguments) = resources.RuntimeCommand(RuntimeCommands.Pause(resources.Flavor, resources.RuntimeRoot, resources.Id));
+        await HostCommand.RunCheckedAsync(pauseFile, pauseArguments, ct).ConfigureAwait(false);
         try
         {
             var copy = await HostCommand.RunAsync("cp", ["-a", "--reflink=auto", "--", upperDirectory, destination], ct).ConfigureAwait(false);
@@ -29,7 +30,7 @@ internal static class WritableLayerSnapshot
         finally
         {
             // Never leave the sandbox frozen, whatever happened to the copy or the caller.
-            await HostCommand.RunAsync(resources.RuntimeBinary, RuntimeCommands.Resume(resources.Flavor, resources.RuntimeRoot, resources.Id), CancellationToken.None)
+            await resources.RunRuntimeAsync(RuntimeCommands.Resume(resources.Flavor, resources.RuntimeRoot, resources.Id), CancellationToken.None)
                 .ConfigureAwait(false);
         }
     }
