@@ -30,6 +30,9 @@ public abstract class StorageIdentityAttacks(SecurityEngine engine)
 
     private static SandboxIdRange Ids => SubordinateIds.Ensure();
 
+    // This test's own volume: the engine (and its state directory) is shared by the test classes of a runtime.
+    private string VolumeDirectory(Volume volume) => Path.Combine(engine.Engine.StateDirectory, "writable", "volumes", volume.VolumeId);
+
     [Fact]
     public async Task Root_inside_a_sandbox_is_an_unprivileged_host_uid()
     {
@@ -52,7 +55,7 @@ public abstract class StorageIdentityAttacks(SecurityEngine engine)
 
         await PlantSetuidBusyboxAsync(sandbox, "/data" + Planted);
 
-        var onHost = Directory.GetFiles(Path.Combine(engine.Engine.StateDirectory, "writable", "volumes"), "busybox", SearchOption.AllDirectories).Single();
+        var onHost = Directory.GetFiles(VolumeDirectory(volume), "busybox", SearchOption.AllDirectories).Single();
         await AssertHarmlessOnHostAsync(onHost);
     }
 
@@ -106,7 +109,7 @@ public abstract class StorageIdentityAttacks(SecurityEngine engine)
         var planted = await sandbox.RunAsync(["python3", "-c", script]);
         Assert.True(planted.ExitCode == 0, planted.Stderr);
 
-        var onHost = Directory.GetFiles(Path.Combine(engine.Engine.StateDirectory, "writable", "volumes"), "cat", SearchOption.AllDirectories).Single();
+        var onHost = Directory.GetFiles(VolumeDirectory(volume), "cat", SearchOption.AllDirectories).Single();
         Assert.NotEqual(0, NativeFileSystem.LStat(onHost).Uid);
         var read = await HostAccount.RunAsNobodyAsync([onHost, "/etc/shadow"]);
         Assert.NotEqual(0, read.ExitCode);
