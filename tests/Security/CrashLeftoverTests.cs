@@ -72,7 +72,7 @@ public sealed class CrashLeftoverTests(SecurityEngine engine)
     }
 
     /// <summary>The engine executable (as an operator runs it) on <paramref name="port"/>, its output drained and dropped.</summary>
-    internal static Process StartEngineProcess(string state, int port, Uri registry)
+    internal static Process StartEngineProcess(string state, int port, Uri registry, string runtime = "crun")
     {
         var dotnet = Environment.ProcessPath is { } host && Path.GetFileName(host) == "dotnet" ? host : "dotnet";
         var info = new ProcessStartInfo(dotnet)
@@ -84,7 +84,7 @@ public sealed class CrashLeftoverTests(SecurityEngine engine)
         foreach (var arg in new[]
                  {
                      Path.Combine(AppContext.BaseDirectory, "TypedSandbox.Server.dll"), "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                     "--state-dir", state, "--registry-mirror", registry.ToString(),
+                     "--state-dir", state, "--registry-mirror", registry.ToString(), "--runtime", runtime,
                  })
         {
             info.ArgumentList.Add(arg);
@@ -112,6 +112,61 @@ public sealed class CrashLeftoverTests(SecurityEngine engine)
             {
                 await Task.Delay(500);
             }
+        }
+    }
+}
+
+/// <summary>
+/// An engine killed hard while a runsc sandbox with an open network runs (runsc launched inside the sandbox's user
+/// namespace, with a runtime root of its own): the next start removes everything, that runtime state included.
+/// </summary>
+[Collection(RunscAttacks.Name)]
+public sealed class RunscCrashLeftoverTests(RunscSecurityEngine engine)
+{
+    [Fact(Timeout = 10 * 60 * 1000)]
+    public async Task An_engine_killed_under_a_runsc_sandbox_with_an_open_network_leaves_nothing_that_the_next_start_does_not_remove()
+    {
+        var state = TestEngine.NewStateDirectory();
+        var registry = engine.Engine.Registry;
+        string id;
+        try
+        {
+            using (var child = CrashLeftoverTests.StartEngineProcess(state, CrashLeftoverTests.FreePort(), registry.Url, "runsc"))
+            {
+                try
+                {
+                    await using var client = await SecurityEngine.CreateClientFromProfileAsync(state);
+                    var app = await CrashLeftoverTests.RetryAsync(() => client.Apps.FromNameAsync("crash-leftovers-runsc", createIfMissing: true), child);
+                    var sandbox = await client.Sandboxes.CreateAsync(app, client.Images.FromRegistry("busybox:latest"),
+                        new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5) });
+                    id = EngineFootprint.Bundles(state).Single();
+                    var echo = await sandbox.RunAsync(["echo", "up"]);
+                    Assert.Equal("up\n", echo.Stdout);
+                }
+                finally
+                {
+                    child.Kill(); // SIGKILL: no cleanup of any kind runs.
+                    await child.WaitForExitAsync();
+                }
+            }
+
+            // The test can fail: the dead engine did leave its sandbox's bundle, mount and namespace behind.
+            Assert.NotEmpty(EngineFootprint.LeftoversOf(state, id));
+
+            await using (await TestEngine.StartAsync("runsc", registry, state))
+            {
+                Assert.Empty(EngineFootprint.LeftoversOf(state, id));
+                Assert.Empty(EngineFootprint.SandboxMountsUnder(state));
+            }
+        }
+        finally
+        {
+            foreach (var mount in EngineFootprint.MountsUnder(state + "/"))
+            {
+                await ExternalProcess.RunAsync("umount", ["-l", mount], "/", null, TimeSpan.FromSeconds(30));
+            }
+
+            TestEngine.DeleteStateDirectory(state);
         }
     }
 }

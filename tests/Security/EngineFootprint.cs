@@ -111,6 +111,17 @@ internal static class EngineFootprint
         }
 
         left.AddRange(Cgroups(id).Select(c => "cgroup " + c));
+        // What the runtimes keep per container under the engine's run directory (runsc launched in a sandbox's user
+        // namespace has a root of its own there).
+        foreach (var root in new[] { "crun", "runsc", Server.Isolation.UserNamespaceLaunch.RuntimeRootName })
+        {
+            var directory = Path.Combine("/run/typedsandbox", root);
+            if (Directory.Exists(directory))
+            {
+                left.AddRange(Directory.EnumerateFileSystemEntries(directory, id + "*").Select(e => "runtime state " + e));
+            }
+        }
+
         if (HasNetworkNamespace(id))
         {
             left.Add("netns tsb-" + id);
