@@ -10,28 +10,44 @@ namespace TypedSandbox.Security.Tests;
 public sealed class CrashLeftoverTests(SecurityEngine engine)
 {
     [Fact(Timeout = 10 * 60 * 1000)]
-    public async Task An_engine_killed_mid_flood_leaves_nothing_that_the_next_start_does_not_remove()
+    public async Task An_engine_killed_mid_flood_leaves_nothing_that_the_next_start_does_not_remove() =>
+        await KillThenRestartAsync(engine.Engine.Registry, "crun", async (client, child, state) =>
+            {
+                var app = await RetryAsync(() => client.Apps.FromNameAsync("crash-leftovers", createIfMissing: true), child);
+                var sandbox = await client.Sandboxes.CreateAsync(app, client.Images.FromRegistry("busybox:latest"),
+                    new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5) });
+                var id = EngineFootprint.Bundles(state).Single();
+                await sandbox.ExecAsync(["sh", "-c", "head -c 1073741824 /dev/zero"]);
+                var pid = child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                Assert.True(await EngineFootprint.EventuallyAsync(() => EngineFootprint.SpillBytes(pid) > 0, TimeSpan.FromMinutes(1)),
+                    "the unread flood never reached the engine's spill");
+                Assert.True(EngineFootprint.SpillBytes(pid) <= OutputBoundsLimit);
+                return id;
+            },
+            state =>
+            {
+                var spill = Path.Combine(state, "sandboxes", "spill");
+                Assert.True(!Directory.Exists(spill) || Directory.GetFiles(spill).Length == 0, "spill files outlived the engine");
+            });
+
+    /// <summary>
+    /// Runs the engine executable with <paramref name="runtime"/> on a fresh state directory, lets <paramref name="work"/>
+    /// make a sandbox (it returns its id), kills the engine with SIGKILL, checks that the dead engine left that sandbox
+    /// behind (so the test can fail) and that the next start removes all of it; cleans up whatever happens.
+    /// </summary>
+    internal static async Task KillThenRestartAsync(LoopbackRegistry registry, string runtime,
+        Func<SandboxClient, Process, string, Task<string>> work, Action<string>? afterKill = null)
     {
         var state = TestEngine.NewStateDirectory();
-        var registry = engine.Engine.Registry;
-        var port = FreePort();
         string id;
         try
         {
-            using (var child = StartEngineProcess(state, port, registry.Url))
+            using (var child = StartEngineProcess(state, FreePort(), registry.Url, runtime))
             {
                 try
                 {
                     await using var client = await SecurityEngine.CreateClientFromProfileAsync(state);
-                    var app = await RetryAsync(() => client.Apps.FromNameAsync("crash-leftovers", createIfMissing: true), child);
-                    var sandbox = await client.Sandboxes.CreateAsync(app, client.Images.FromRegistry("busybox:latest"),
-                        new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5) });
-                    id = EngineFootprint.Bundles(state).Single();
-                    await sandbox.ExecAsync(["sh", "-c", "head -c 1073741824 /dev/zero"]);
-                    var pid = child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                    Assert.True(await EngineFootprint.EventuallyAsync(() => EngineFootprint.SpillBytes(pid) > 0, TimeSpan.FromMinutes(1)),
-                        "the unread flood never reached the engine's spill");
-                    Assert.True(EngineFootprint.SpillBytes(pid) <= OutputBoundsLimit);
+                    id = await work(client, child, state);
                 }
                 finally
                 {
@@ -40,12 +56,10 @@ public sealed class CrashLeftoverTests(SecurityEngine engine)
                 }
             }
 
-            var spill = Path.Combine(state, "sandboxes", "spill");
-            Assert.True(!Directory.Exists(spill) || Directory.GetFiles(spill).Length == 0, "spill files outlived the engine");
-            // The test can fail: the dead engine did leave its sandbox's bundle and mount behind.
+            afterKill?.Invoke(state);
             Assert.NotEmpty(EngineFootprint.LeftoversOf(state, id));
 
-            await using (await TestEngine.StartAsync("crun", registry, state))
+            await using (await TestEngine.StartAsync(runtime, registry, state))
             {
                 Assert.Empty(EngineFootprint.LeftoversOf(state, id));
                 Assert.Empty(EngineFootprint.SandboxMountsUnder(state));
@@ -124,49 +138,14 @@ public sealed class CrashLeftoverTests(SecurityEngine engine)
 public sealed class RunscCrashLeftoverTests(RunscSecurityEngine engine)
 {
     [Fact(Timeout = 10 * 60 * 1000)]
-    public async Task An_engine_killed_under_a_runsc_sandbox_with_an_open_network_leaves_nothing_that_the_next_start_does_not_remove()
-    {
-        var state = TestEngine.NewStateDirectory();
-        var registry = engine.Engine.Registry;
-        string id;
-        try
+    public async Task An_engine_killed_under_a_runsc_sandbox_with_an_open_network_leaves_nothing_that_the_next_start_does_not_remove() =>
+        await CrashLeftoverTests.KillThenRestartAsync(engine.Engine.Registry, "runsc", async (client, child, state) =>
         {
-            using (var child = CrashLeftoverTests.StartEngineProcess(state, CrashLeftoverTests.FreePort(), registry.Url, "runsc"))
-            {
-                try
-                {
-                    await using var client = await SecurityEngine.CreateClientFromProfileAsync(state);
-                    var app = await CrashLeftoverTests.RetryAsync(() => client.Apps.FromNameAsync("crash-leftovers-runsc", createIfMissing: true), child);
-                    var sandbox = await client.Sandboxes.CreateAsync(app, client.Images.FromRegistry("busybox:latest"),
-                        new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5) });
-                    id = EngineFootprint.Bundles(state).Single();
-                    var echo = await sandbox.RunAsync(["echo", "up"]);
-                    Assert.Equal("up\n", echo.Stdout);
-                }
-                finally
-                {
-                    child.Kill(); // SIGKILL: no cleanup of any kind runs.
-                    await child.WaitForExitAsync();
-                }
-            }
-
-            // The test can fail: the dead engine did leave its sandbox's bundle, mount and namespace behind.
-            Assert.NotEmpty(EngineFootprint.LeftoversOf(state, id));
-
-            await using (await TestEngine.StartAsync("runsc", registry, state))
-            {
-                Assert.Empty(EngineFootprint.LeftoversOf(state, id));
-                Assert.Empty(EngineFootprint.SandboxMountsUnder(state));
-            }
-        }
-        finally
-        {
-            foreach (var mount in EngineFootprint.MountsUnder(state + "/"))
-            {
-                await ExternalProcess.RunAsync("umount", ["-l", mount], "/", null, TimeSpan.FromSeconds(30));
-            }
-
-            TestEngine.DeleteStateDirectory(state);
-        }
-    }
+            var app = await CrashLeftoverTests.RetryAsync(() => client.Apps.FromNameAsync("crash-leftovers-runsc", createIfMissing: true), child);
+            var sandbox = await client.Sandboxes.CreateAsync(app, client.Images.FromRegistry("busybox:latest"),
+                new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5) });
+            var echo = await sandbox.RunAsync(["echo", "up"]);
+            Assert.Equal("up\n", echo.Stdout);
+            return EngineFootprint.Bundles(state).Single();
+        });
 }
