@@ -191,7 +191,7 @@ public sealed class ContainerProcess : IAsyncDisposable
         request.CommandArgs.Add(command);
         if (options.Timeout is { } timeout)
         {
-            request.TimeoutSecs = SandboxDefinition.WholeSeconds(timeout, "Exec timeout");
+            request.TimeoutSecs = SandboxOptionRules.WholeSeconds(timeout, "Exec timeout");
         }
         if (options.Workdir is { } workdir)
         {

@@ -159,7 +159,7 @@ public sealed class Sandbox : IAsyncDisposable
     public async Task SetTagsAsync(IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(tags);
-        SandboxDefinition.CheckTags(tags);
+        SandboxOptionRules.CheckTags(tags);
         var request = new SandboxTagsSetRequest { SandboxId = SandboxId };
         request.Tags.Add(SandboxDefinition.Tags(tags));
         if (IsV1)

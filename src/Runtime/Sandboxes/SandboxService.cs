@@ -39,7 +39,7 @@ public sealed class SandboxService
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(image);
         options ??= new SandboxCreateOptions();
-        SandboxDefinition.Validate(options);
+        SandboxOptionRules.Validate(options);
 
         using var activity = Instruments.Source.StartActivity(SandboxTelemetry.CreateActivity, ActivityKind.Client);
         activity?.SetTag(SandboxTelemetry.AppIdTag, app.AppId);

@@ -74,7 +74,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
     /// <summary>Creates and starts a sandbox.</summary>
     public async Task<SandboxSession> CreateAsync(SandboxSpec spec, CancellationToken cancellationToken)
     {
-        Validate(spec);
+        SandboxSpecRules.Validate(spec);
         var random = ObjectIds.Random(22);
         var id = spec.V2 ? ObjectIds.NewV2SandboxId() : "sb-" + random;
         var session = new SandboxSession(id, "ta-" + random, spec, NextCreationTime());
@@ -87,7 +87,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
             var mounts = new List<BindMount>();
             foreach (var volume in spec.Volumes)
             {
-                RequireSafeDestination(image, volume.MountPath);
+                SandboxSpecRules.RequireSafeDestination(image, volume.MountPath);
                 var directory = await _volumes.GetDirectoryAsync(volume.VolumeId, cancellationToken).ConfigureAwait(false);
                 mounts.Add(new BindMount(directory, volume.MountPath, volume.ReadOnly));
             }
@@ -287,7 +287,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
     /// <summary>Replaces a sandbox's tags.</summary>
     public async Task SetTagsAsync(string sandboxId, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken)
     {
-        ValidateTags(tags);
+        SandboxSpecRules.ValidateTags(tags);
         var session = Get(sandboxId);
         session.Tags = tags;
         await _database.ExecuteAsync(
@@ -315,7 +315,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
     public async Task<IReadOnlyList<SandboxListing>> ListAsync(
         string? appId, IReadOnlyDictionary<string, string> tags, DateTimeOffset? before, bool includeFinished, int pageSize, CancellationToken cancellationToken)
     {
-        ValidateTags(tags);
+        SandboxSpecRules.ValidateTags(tags);
         var rows = await _database.QueryAsync(
             """
             SELECT id, app_id, name, created_at, tags, image_id, finished_at FROM sandboxes
@@ -363,95 +363,6 @@ public sealed partial class SandboxManager : IAsyncDisposable
             ? container
             : throw EngineException.Precondition($"Sandbox '{session.Id}' has already finished.");
 
-    private static void Validate(SandboxSpec spec)
-    {
-        if (spec.Timeout <= TimeSpan.Zero || spec.Timeout > EngineRules.MaxTimeout)
-        {
-            throw EngineException.Invalid($"Sandbox timeout {spec.Timeout.TotalSeconds:0} s is out of range; it must be more than 0 s and at most 24 h (86400 s).");
-        }
-
-        if (spec.IdleTimeout is { } idleTimeout && idleTimeout > spec.Timeout)
-        {
-            throw EngineException.Invalid($"Idle timeout {idleTimeout.TotalSeconds:0} s is longer than the sandbox timeout {spec.Timeout.TotalSeconds:0} s.");
-        }
-
-        if (spec.IdleTimeout is { } idle && (idle <= TimeSpan.Zero || idle > EngineRules.MaxTimeout))
-        {
-            throw EngineException.Invalid($"Idle timeout {idle.TotalSeconds:0} s is out of range; it must be more than 0 s and at most 24 h.");
-        }
-
-        if (spec.Name is not null)
-        {
-            EngineRules.Require(EngineRules.CheckObjectName(spec.Name, "Sandbox name"));
-        }
-
-        if (spec.Workdir is not null)
-        {
-            EngineRules.Require(EngineRules.CheckWorkdir(spec.Workdir, "Workdir"));
-        }
-
-        foreach (var key in spec.Environment.Keys)
-        {
-            EngineRules.Require(EngineRules.CheckEnvironmentKey(key));
-        }
-
-        var mountPaths = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var volume in spec.Volumes)
-        {
-            EngineRules.Require(EngineRules.CheckMountPath(volume.MountPath));
-            if (!mountPaths.Add(volume.MountPath))
-            {
-                throw EngineException.Invalid($"Two volumes are mounted at '{volume.MountPath}'.");
-            }
-        }
-
-        // The kernel's floors: the memory cgroup needs a few MiB, and a CFS quota is at least 1 ms per 100 ms period.
-        if (spec.MemoryMb is > 0 and < 4)
-        {
-            throw EngineException.Invalid($"Memory {spec.MemoryMb} MiB is below the 4 MiB minimum.");
-        }
-
-        if (spec.MilliCpu is > 0 and < 10)
-        {
-            throw EngineException.Invalid($"CPU {spec.MilliCpu / 1000.0:0.###} is below the minimum of 0.01 CPU.");
-        }
-
-        // A limit above what the host has is no limit at all: refuse it rather than promise it.
-        if (spec.MemoryMb > HostCapacity.MemoryMiB)
-        {
-            throw EngineException.Invalid($"Memory {spec.MemoryMb} MiB is more than this host has ({HostCapacity.MemoryMiB} MiB).");
-        }
-
-        if (spec.MilliCpu > HostCapacity.Cores * 1000L)
-        {
-            throw EngineException.Invalid($"CPU {spec.MilliCpu / 1000.0:0.###} is more than this host's {HostCapacity.Cores} cores.");
-        }
-
-        var ports = new HashSet<int>();
-        foreach (var port in spec.Ports)
-        {
-            if (port is < 1 or > 65535)
-            {
-                throw EngineException.Invalid($"Port {port} is not a TCP port (1-65535).");
-            }
-
-            if (!ports.Add(port))
-            {
-                throw EngineException.Invalid($"Port {port} is declared twice; list each port once (encrypted, unencrypted or h2).");
-            }
-        }
-
-        ValidateTags(spec.Tags);
-    }
-
-    private static void ValidateTags(IReadOnlyDictionary<string, string> tags)
-    {
-        foreach (var (key, value) in tags)
-        {
-            EngineRules.Require(EngineRules.CheckTag(key, value));
-        }
-    }
-
     private void ReserveName(SandboxSession session)
     {
         if (session.Spec.Name is not { } name)
@@ -481,26 +392,6 @@ public sealed partial class SandboxManager : IAsyncDisposable
             {
                 _byName.Remove((session.Spec.AppId, name));
             }
-        }
-    }
-
-    /// <summary>
-    /// The runtime follows the image's symlinks when it mounts: a volume at <c>/data</c> of an image where
-    /// <c>/data -> /proc</c> (or the agent's directory) would cover what the sandbox's runtime owns.
-    /// </summary>
-    private static void RequireSafeDestination(ImageRecord image, string mountPath)
-    {
-        var resolved = ImagePaths.Resolve(image.LayerDirs, mountPath);
-        if (resolved is null)
-        {
-            throw EngineException.Invalid($"Volume mount '{mountPath}' cannot be resolved in image {image.ImageId}: its symbolic links loop.");
-        }
-
-        if (!string.Equals(resolved, mountPath, StringComparison.Ordinal) && EngineRules.CheckMountPath(resolved) is { } problem)
-        {
-            throw EngineException.Invalid(
-                $"Volume mount '{mountPath}' leads through image {image.ImageId}'s symbolic links to '{resolved}': {problem}. " +
-                "Mount the volume at a path that is no symbolic link to such a place.");
         }
     }
 

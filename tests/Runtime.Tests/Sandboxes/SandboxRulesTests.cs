@@ -61,7 +61,7 @@ public sealed class SandboxRulesTests
             Name = "worker-1",
             Verbose = true,
         };
-        SandboxDefinition.Validate(options);
+        SandboxOptionRules.Validate(options);
 
         var definition = SandboxDefinition.Build("im-1", options, ["st-1"]);
 
@@ -116,7 +116,7 @@ public sealed class SandboxRulesTests
     [MemberData(nameof(InvalidOptions))]
     public void Invalid_options_are_rejected_before_any_call(SandboxCreateOptions options, string mentioned)
     {
-        var error = Assert.Throws<InvalidArgumentException>(() => SandboxDefinition.Validate(options));
+        var error = Assert.Throws<InvalidArgumentException>(() => SandboxOptionRules.Validate(options));
 
         Assert.Contains(mentioned, error.Message, StringComparison.Ordinal);
     }
