@@ -180,10 +180,9 @@ public abstract class FilesystemConformance(EngineFixture fixture, Xunit.Abstrac
 
     private async Task<JsonElement> RunAsync(string scenario, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var outcome = await fixture.RunNodeAsync("filesystem.mjs", [scenario], environment);
-        Assert.True(outcome.ExitCode == 0, $"scenario {scenario} failed ({outcome.ExitCode}).\nstdout:\n{outcome.Stdout}\nstderr:\n{outcome.Stderr}");
-        output.WriteLine(outcome.StdoutLines[^1].Text);
-        return JsonDocument.Parse(outcome.StdoutLines[^1].Text).RootElement;
+        var result = await fixture.RunAsync("filesystem.mjs", scenario, environment);
+        output.WriteLine(result.GetRawText());
+        return result;
     }
 
     private static string? ErrorName(JsonElement result, string property)

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using static TypedSandbox.Conformance.Tests.FeatureEngineFixture;
+using static TypedSandbox.Conformance.Tests.JsScenarios;
 
 namespace TypedSandbox.Conformance.Tests;
 

@@ -5,37 +5,7 @@ import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ModalClient } from "modal";
-
-const modal = new ModalClient();
-const image = () => modal.images.fromRegistry(process.env.TEST_IMAGE ?? "busybox:latest");
-const app = () => modal.apps.fromName(process.env.TEST_APP ?? "conformance", { createIfMissing: true });
-
-async function withSandbox(params, body) {
-  const sb = await modal.sandboxes.create(await app(), image(), params);
-  try {
-    return await body(sb);
-  } finally {
-    await sb.terminate();
-  }
-}
-
-const errorInfo = (e) => ({ name: e?.constructor?.name ?? typeof e, message: String(e?.message ?? e) });
-
-async function capture(fn, label) {
-  if (label) console.error(`step: ${label}`);
-  try {
-    return { ok: true, value: await fn() };
-  } catch (e) {
-    return { ok: false, error: errorInfo(e) };
-  }
-}
-
-async function run(sb, command) {
-  const p = await sb.exec(["sh", "-c", command]);
-  const [stdout, stderr] = await Promise.all([p.stdout.readText(), p.stderr.readText()]);
-  return { stdout, stderr, code: await p.wait() };
-}
+import { modal, image, app, capture, sh as run, withSandbox, main } from "./harness.mjs";
 
 const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
 
@@ -246,10 +216,4 @@ const scenarios = {
   },
 };
 
-const name = process.argv[2];
-if (!scenarios[name]) {
-  console.error(`unknown scenario '${name}'; known: ${Object.keys(scenarios).join(", ")}`);
-  process.exit(2);
-}
-const result = await scenarios[name]();
-console.log(JSON.stringify(result));
+await main(scenarios);

@@ -4,36 +4,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ModalClient } from "modal";
-
-const modal = new ModalClient();
-const image = () => modal.images.fromRegistry(process.env.TEST_IMAGE ?? "busybox:latest");
-const app = () => modal.apps.fromName(process.env.TEST_APP ?? "conformance-network", { createIfMissing: true });
-
-const errorInfo = (e) => ({ name: e?.constructor?.name ?? typeof e, message: String(e?.message ?? e), code: e?.code });
-
-async function capture(fn) {
-  try {
-    return { ok: true, value: await fn() };
-  } catch (e) {
-    return { ok: false, error: errorInfo(e) };
-  }
-}
-
-async function withSandbox(params, body) {
-  const sb = await modal.sandboxes.create(await app(), image(), params);
-  try {
-    return await body(sb);
-  } finally {
-    await sb.terminate();
-  }
-}
-
-async function run(sb, script) {
-  const p = await sb.exec(["sh", "-c", script]);
-  const [stdout, stderr] = await Promise.all([p.stdout.readText(), p.stderr.readText()]);
-  return { stdout, stderr, code: await p.wait() };
-}
+import { modal, image, app, capture, sh as run, withSandbox, main } from "./harness.mjs";
 
 // A server started by the sandbox's entrypoint needs a moment to listen: retry while the tunnel says "nothing there".
 async function fetchWhenUp(url) {
@@ -337,10 +308,4 @@ const scenarios = {
   },
 };
 
-const name = process.argv[2];
-if (!scenarios[name]) {
-  console.error(`unknown scenario '${name}'; known: ${Object.keys(scenarios).join(", ")}`);
-  process.exit(2);
-}
-const result = await scenarios[name]();
-console.log(JSON.stringify(result));
+await main(scenarios);
