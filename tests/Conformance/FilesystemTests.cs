@@ -174,6 +174,9 @@ public abstract class FilesystemConformance(EngineFixture fixture, Xunit.Abstrac
         Assert.Contains(first.GetProperty("eventType").GetString(), new[] { "Create", "Modify" });
         Assert.StartsWith("/watched/sub/file-", first.GetProperty("paths")[0].GetString(), StringComparison.Ordinal);
         Assert.True(result.GetProperty("underWatched").GetBoolean(), result.GetRawText());
+        var removal = Assert.Single(result.GetProperty("removals").EnumerateArray());
+        Assert.Equal("Remove", removal.GetProperty("eventType").GetString());
+        Assert.StartsWith("/watched/sub/gone-", removal.GetProperty("paths")[0].GetString(), StringComparison.Ordinal);
         Assert.Equal(0, result.GetProperty("timedOutQuietly").GetInt32());
         Assert.Equal("SandboxFilesystemNotFoundError", ErrorName(result, "watchMissing"));
     }

@@ -89,7 +89,7 @@ public sealed class RestartTests(FeatureEngineFixture fixture)
         Assert.Matches("^im-", after.GetProperty("reusedImage").GetString());
         Assert.Equal(137, after.GetProperty("oldPoll").GetInt32());
         Assert.Equal(137, after.GetProperty("oldWait").GetInt32());
-        Assert.Contains("The engine restarted while the sandbox was running", JsScenarios.Error(after, "oldExec"), StringComparison.Ordinal);
+        Assert.Contains("has already finished", JsScenarios.Error(after, "oldExec"), StringComparison.Ordinal);
         Assert.Equal(3, after.GetProperty("finishedPoll").GetInt32());
         JsScenarios.AssertFailed(after, "byName", "NotFoundError", "not found");
         Assert.Empty(after.GetProperty("listed").EnumerateArray());

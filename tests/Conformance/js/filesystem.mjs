@@ -204,12 +204,30 @@ const scenarios = {
       }
       writing = false;
       await writer;
+      // A filtered watch reports only the kinds asked for: files made and removed while it runs give Remove events.
       const filtered = [];
-      for await (const event of fs.watch("/watched", { filter: ["Remove"], timeoutMs: 1000 })) filtered.push(event);
+      const removals = fs.watch("/watched", { recursive: true, filter: ["Remove"], timeoutMs: 60000 });
+      let removing = true;
+      const remover = (async () => {
+        for (let i = 0; removing && i < 100; i++) {
+          await run(sb, `echo r > /watched/sub/gone-${i}.txt && rm /watched/sub/gone-${i}.txt`);
+        }
+      })();
+      for await (const event of removals) {
+        filtered.push(event);
+        break;
+      }
+      removing = false;
+      await remover;
+      // Nothing changes under /watched/sub/quiet: a watch there ends at its timeout with no events and no error.
+      await fs.makeDirectory("/watched/quiet");
+      const quiet = [];
+      for await (const event of fs.watch("/watched/quiet", { timeoutMs: 1000 })) quiet.push(event);
       return {
         first: events.at(-1),
         underWatched: events.every((e) => e.paths.every((p) => p.startsWith("/watched/"))),
-        timedOutQuietly: filtered.length,
+        removals: filtered,
+        timedOutQuietly: quiet.length,
         watchMissing: await capture(async () => { for await (const _ of fs.watch("/nope", { timeoutMs: 1000 })) { /* none */ } }, "watchMissing"),
       };
     });

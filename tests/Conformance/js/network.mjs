@@ -73,6 +73,14 @@ const tunnelInfo = (t) => ({
   tcpSocket: t.tcpSocket,
 });
 
+// The idle tests' clock: a sandbox with the same idle timeout and no activity at all, made after the sandbox under
+// test. Once it has idled out (its exit code is returned), the sandbox under test has been idle-eligible for at
+// least as long, so it is still running only because of its activity. No sleep stands in for the timeout.
+async function idleWitness() {
+  const witness = await modal.sandboxes.create(await app(), image(), { idleTimeoutMs: 2000 });
+  return witness.wait();
+}
+
 const scenarios = {
   async "tunnel-http"() {
     const sb = await modal.sandboxes.create(await app(), image(), {
@@ -163,24 +171,32 @@ const scenarios = {
 
   async "idle-exec-keeps-alive"() {
     const sb = await modal.sandboxes.create(await app(), image(), { idleTimeoutMs: 2000 });
-    // Runs for twice the idle timeout: the sandbox must not end under it.
-    const long = await run(sb, "sleep 4; echo finished");
-    const pollAfterExec = await sb.poll();
+    // Runs until told to stop, which is after an idle sandbox with the same timeout, made later, has ended.
+    const p = await sb.exec(["sh", "-c", "while [ ! -e /tmp/stop ]; do sleep 0.1; done; echo finished"]);
+    const witnessCode = await idleWitness();
+    const pollAfterWitness = await sb.poll();
+    await run(sb, "touch /tmp/stop");
+    const [stdout, stderr] = await Promise.all([p.stdout.readText(), p.stderr.readText()]);
+    const long = { stdout, stderr, code: await p.wait() };
     const code = await sb.wait();
-    return { id: sb.sandboxId, long, pollAfterExec, code };
+    return { id: sb.sandboxId, long, witnessCode, pollAfterWitness, code };
   },
 
   async "idle-stdin-keeps-alive"() {
-    // The entrypoint alone is not activity; writes to its stdin are.
+    // The entrypoint alone is not activity; writes to its stdin are. They go on until the witness has idled out.
     const sb = await modal.sandboxes.create(await app(), image(), { command: ["cat"], idleTimeoutMs: 2000 });
-    for (let i = 0; i < 8; i++) {
-      await sb.stdin.writeText(`line ${i}\n`);
-      await sleep(500);
+    const witness = idleWitness();
+    let witnessCode;
+    witness.then((code) => { witnessCode = code; });
+    let lines = 0;
+    while (witnessCode === undefined) {
+      await sb.stdin.writeText(`line ${lines++}\n`);
+      await Promise.race([witness, sleep(500)]);
     }
     const pollWhileWriting = await sb.poll();
     const code = await sb.wait();
     const stdout = await sb.stdout.readText();
-    return { id: sb.sandboxId, pollWhileWriting, code, stdout };
+    return { id: sb.sandboxId, witnessCode, pollWhileWriting, lines, code, stdout };
   },
 
   async "idle-tunnel-keeps-alive"() {
@@ -204,15 +220,15 @@ const scenarios = {
     }
     if (!socket) throw new Error("the sandbox's server never took a connection through the tunnel");
     socket.write("first\n");
-    // Hold the connection, with nothing else going on, for twice the idle timeout.
-    await sleep(4000);
+    // Hold the connection, with nothing else going on, until an idle sandbox made after this one has ended.
+    const witnessCode = await idleWitness();
     const pollWhileConnected = await sb.poll();
     socket.write("second\n");
     await new Promise((resolve) => socket.end(resolve));
     socket.destroy();
     const code = await sb.wait();
     const stdout = await sb.stdout.readText();
-    return { id: sb.sandboxId, pollWhileConnected, code, stdout };
+    return { id: sb.sandboxId, witnessCode, pollWhileConnected, code, stdout };
   },
 
   async "resources"() {
