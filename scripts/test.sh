@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the repository on this machine, as root, installing what the tests need first:
-# host packages and the cgroup fix (setup-host.sh), the test images (fixtures/test-images.sh), Modal's JS SDK (npm).
+# host packages and the cgroup fix (setup-host.sh), the test images (fixtures/test-images.sh), Modal's JS SDK (npm,
+# for the conformance scripts and for examples/js).
 # Usage: sudo bash scripts/test.sh [extra dotnet test arguments]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,6 +12,7 @@ export TYPEDSANDBOX_TEST_CACHE=${TYPEDSANDBOX_TEST_CACHE:-/var/cache/typedsandbo
 bash scripts/fixtures/test-images.sh "$TYPEDSANDBOX_TEST_CACHE"
 # npm install, not ci: the registry copy here lacks cbor-extract's optional platform builds, which `npm ci` insists on.
 (cd tests/Conformance/js && npm install --no-audit --no-fund --loglevel=error)
+(cd examples/js && npm install --no-audit --no-fund --loglevel=error)   # ExamplesTests runs every example
 
 dotnet build TypedSandbox.sln -c Release --nologo -v quiet
 # One project at a time: the engine tests start real sandboxes and some (Modal's guide example) are timing-sensitive.

@@ -13,7 +13,7 @@ public class EngineFixture : IAsyncLifetime
     /// <summary>The OCI runtime the engine isolates sandboxes with.</summary>
     protected virtual string Runtime => "crun";
 
-    public async Task InitializeAsync() => _engine = await TestEngine.StartAsync(Runtime).ConfigureAwait(false);
+    public async Task InitializeAsync() => _engine = await StartEngineAsync().ConfigureAwait(false);
 
     public async Task DisposeAsync()
     {
@@ -23,33 +23,20 @@ public class EngineFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>Runs a script of tests/Conformance/js with Modal's JS SDK against the engine.</summary>
-    internal async Task<ProcessOutcome> RunNodeAsync(string script, IEnumerable<string> args, IReadOnlyDictionary<string, string>? extraEnvironment = null)
-    {
-        var environment = new Dictionary<string, string>(Engine.ModalEnvironment);
-        foreach (var (key, value) in extraEnvironment ?? new Dictionary<string, string>())
-        {
-            environment[key] = value;
-        }
+    /// <summary>Starts this fixture's engine; a derived fixture changes its options.</summary>
+    private protected virtual Task<TestEngine> StartEngineAsync() => TestEngine.StartAsync(Runtime);
 
-        var outcome = await ExternalProcess.RunAsync(
-            "node", [script, .. args], Path.Combine(RepositoryPaths.Root, "tests", "Conformance", "js"), environment, TimeSpan.FromMinutes(3)).ConfigureAwait(false);
-        return outcome;
-    }
+    /// <summary>Runs a script of tests/Conformance/js with Modal's JS SDK against the engine.</summary>
+    internal Task<ProcessOutcome> RunNodeAsync(string script, IEnumerable<string> args, IReadOnlyDictionary<string, string>? extraEnvironment = null) =>
+        JsScenarios.RunNodeAsync(Engine.ModalEnvironment, script, args, extraEnvironment);
+
+    /// <summary>Runs one scenario of a script against the engine and parses the JSON line it prints.</summary>
+    internal Task<JsonElement> RunAsync(string script, string scenario, IReadOnlyDictionary<string, string>? environment = null) =>
+        JsScenarios.RunAsync(Engine.ModalEnvironment, script, scenario, environment);
 
     /// <summary>Runs one scenario of scenarios.mjs and parses the JSON line it prints.</summary>
-    internal async Task<JsonElement> RunScenarioAsync(string scenario, string image = "busybox:latest", IReadOnlyDictionary<string, string>? extraEnvironment = null)
-    {
-        var environment = new Dictionary<string, string> { ["TEST_IMAGE"] = image };
-        foreach (var (key, value) in extraEnvironment ?? new Dictionary<string, string>())
-        {
-            environment[key] = value;
-        }
-
-        var outcome = await RunNodeAsync("scenarios.mjs", [scenario], environment).ConfigureAwait(false);
-        Assert.True(outcome.ExitCode == 0, $"scenario {scenario} failed ({outcome.ExitCode}).\nstdout:\n{outcome.Stdout}\nstderr:\n{outcome.Stderr}");
-        return JsonDocument.Parse(outcome.StdoutLines[^1].Text).RootElement;
-    }
+    internal Task<JsonElement> RunScenarioAsync(string scenario, string image = "busybox:latest", IReadOnlyDictionary<string, string>? extraEnvironment = null) =>
+        RunAsync("scenarios.mjs", scenario, new Dictionary<string, string>(extraEnvironment ?? new Dictionary<string, string>()) { ["TEST_IMAGE"] = image });
 }
 
 [CollectionDefinition(Name)]

@@ -174,16 +174,18 @@ public abstract class FilesystemConformance(EngineFixture fixture, Xunit.Abstrac
         Assert.Contains(first.GetProperty("eventType").GetString(), new[] { "Create", "Modify" });
         Assert.StartsWith("/watched/sub/file-", first.GetProperty("paths")[0].GetString(), StringComparison.Ordinal);
         Assert.True(result.GetProperty("underWatched").GetBoolean(), result.GetRawText());
+        var removal = Assert.Single(result.GetProperty("removals").EnumerateArray());
+        Assert.Equal("Remove", removal.GetProperty("eventType").GetString());
+        Assert.StartsWith("/watched/sub/gone-", removal.GetProperty("paths")[0].GetString(), StringComparison.Ordinal);
         Assert.Equal(0, result.GetProperty("timedOutQuietly").GetInt32());
         Assert.Equal("SandboxFilesystemNotFoundError", ErrorName(result, "watchMissing"));
     }
 
     private async Task<JsonElement> RunAsync(string scenario, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var outcome = await fixture.RunNodeAsync("filesystem.mjs", [scenario], environment);
-        Assert.True(outcome.ExitCode == 0, $"scenario {scenario} failed ({outcome.ExitCode}).\nstdout:\n{outcome.Stdout}\nstderr:\n{outcome.Stderr}");
-        output.WriteLine(outcome.StdoutLines[^1].Text);
-        return JsonDocument.Parse(outcome.StdoutLines[^1].Text).RootElement;
+        var result = await fixture.RunAsync("filesystem.mjs", scenario, environment);
+        output.WriteLine(result.GetRawText());
+        return result;
     }
 
     private static string? ErrorName(JsonElement result, string property)

@@ -14,6 +14,8 @@ public sealed partial class GuideExampleTests(EngineFixture fixture)
         Assert.True(outcome.ExitCode == 0, $"exit {outcome.ExitCode}\n{outcome.Stdout}\n{outcome.Stderr}");
         var lines = outcome.StdoutLines;
         var sandboxId = Assert.Single(lines, l => l.Text.StartsWith("Started Sandbox: ", StringComparison.Ordinal)).Text["Started Sandbox: ".Length..];
+        // The guide's SDK creates through SandboxCreateV2 by default: the id has that path's shape.
+        SandboxIdForm.Assert(sandboxId, v2: true);
         Assert.Contains(lines, l => l.Text == "hello");
         var stamps = lines.Where(l => Timestamp().IsMatch(l.Text)).ToList();
         Assert.Equal(10, stamps.Count);

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using static TypedSandbox.Conformance.Tests.FeatureEngineFixture;
+using static TypedSandbox.Conformance.Tests.JsScenarios;
 
 namespace TypedSandbox.Conformance.Tests;
 
@@ -20,6 +20,9 @@ public sealed class ImageBuildTests(FeatureEngineFixture fixture)
         Assert.Equal("/srv/app\n", result.GetProperty("pwd").GetString());
         Assert.Equal("/srv/app\n", result.GetProperty("here").GetString());
         Assert.Equal("hello-use\n", result.GetProperty("greetingFile").GetString());
+        // Ids are content hashes, equal whether or not anything ran: the engine's log shows the build ran once.
+        Assert.Equal(1, BuildsOf(result.GetProperty("imageId").GetString()!));
+        Assert.Equal(1, BuildsOf(result.GetProperty("otherId").GetString()!));
     }
 
     [Fact]
@@ -31,6 +34,7 @@ public sealed class ImageBuildTests(FeatureEngineFixture fixture)
         Assert.Equal(result.GetProperty("firstId").GetString(), result.GetProperty("secondId").GetString());
         // The result comes with the ImageGetOrCreate answer itself: nothing is built or joined again.
         Assert.Equal(1, result.GetProperty("secondStatus").GetInt32());
+        Assert.Equal(1, BuildsOf(result.GetProperty("firstId").GetString()!));
     }
 
     [Fact]
@@ -77,6 +81,23 @@ public sealed class ImageBuildTests(FeatureEngineFixture fixture)
         Assert.Equal("a1-b-sec\nunset unset\n", result.GetProperty("first").GetString());
         Assert.Equal("a2-b-sec\nunset unset\n", result.GetProperty("changed").GetString());
         Assert.DoesNotContain("b-sec", fixture.Logs.Text, StringComparison.Ordinal);
+        Assert.Equal(1, BuildsOf(result.GetProperty("firstId").GetString()!));
+    }
+
+    [Fact]
+    public async Task CMD_ENTRYPOINT_LABEL_and_EXPOSE_build_and_sandboxes_run_their_own_command()
+    {
+        var result = await fixture.RunAsync("images.mjs", "metadata-instructions", new Dictionary<string, string> { ["TOKEN"] = "meta" });
+
+        // LABEL is part of the image's identity; the RUN after the four instructions ran.
+        Assert.NotEqual(result.GetProperty("imageId").GetString(), result.GetProperty("relabelledId").GetString());
+        Assert.Equal(1, BuildsOf(result.GetProperty("imageId").GetString()!));
+        var idle = result.GetProperty("idle");
+        Assert.Equal("after-metadata-meta\n", idle.GetProperty("after").GetString());
+        // Without a command the sandbox idles: the image's ENTRYPOINT (/bin/false) did not become its main process.
+        Assert.Equal(JsonValueKind.Null, idle.GetProperty("poll").ValueKind);
+        Assert.Equal("own-command\n", result.GetProperty("ownOut").GetString());
+        Assert.Equal(4, result.GetProperty("ownCode").GetInt32());
     }
 
     [Fact]
@@ -88,4 +109,8 @@ public sealed class ImageBuildTests(FeatureEngineFixture fixture)
         Assert.Contains("INVALID_ARGUMENT", message, StringComparison.Ordinal);
         Assert.Contains("FROBNICATE", message, StringComparison.Ordinal);
     }
+
+    /// <summary>How many builds of the image ran in this engine: each logs "Image {id} is ready" when it ends; a cache hit logs nothing.</summary>
+    private int BuildsOf(string imageId) =>
+        fixture.Logs.Entries.Count(e => e.Contains($"Image {imageId} is ready", StringComparison.Ordinal));
 }

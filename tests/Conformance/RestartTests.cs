@@ -55,7 +55,7 @@ public sealed class RestartTests(FeatureEngineFixture fixture)
             var process = await StartServerAsync(state);
             try
             {
-                before = await FeatureEngineFixture.RunAsync(TestEngine.ModalEnvironmentFor(state), "restart.mjs", "before", App);
+                before = await JsScenarios.RunAsync(TestEngine.ModalEnvironmentFor(state), "restart.mjs", "before", App);
             }
             finally
             {
@@ -70,7 +70,7 @@ public sealed class RestartTests(FeatureEngineFixture fixture)
                 Assert.Empty(Directory.GetDirectories(Path.Combine(state, "sandboxes", "bundles")));
                 var after = await FeatureEngineFixture.RunAsync(second, "restart.mjs", "after", new Dictionary<string, string>(App) { ["BEFORE"] = before.GetRawText() });
                 AssertSurvived(after, "from-the-command");
-                Assert.Contains("The engine restarted while the sandbox was running", FeatureEngineFixture.Error(after, "oldExec"), StringComparison.Ordinal);
+                Assert.Contains("The engine restarted while the sandbox was running", JsScenarios.Error(after, "oldExec"), StringComparison.Ordinal);
             }
 
             Assert.DoesNotContain(state, await File.ReadAllTextAsync("/proc/mounts"), StringComparison.Ordinal);
@@ -89,9 +89,9 @@ public sealed class RestartTests(FeatureEngineFixture fixture)
         Assert.Matches("^im-", after.GetProperty("reusedImage").GetString());
         Assert.Equal(137, after.GetProperty("oldPoll").GetInt32());
         Assert.Equal(137, after.GetProperty("oldWait").GetInt32());
-        Assert.False(after.GetProperty("oldExec").GetProperty("ok").GetBoolean());
+        Assert.Contains("has already finished", JsScenarios.Error(after, "oldExec"), StringComparison.Ordinal);
         Assert.Equal(3, after.GetProperty("finishedPoll").GetInt32());
-        Assert.False(after.GetProperty("byName").GetProperty("ok").GetBoolean());
+        JsScenarios.AssertFailed(after, "byName", "NotFoundError", "not found");
         Assert.Empty(after.GetProperty("listed").EnumerateArray());
         var inside = after.GetProperty("inside");
         Assert.Equal("kept\n", inside.GetProperty("volume").GetString());

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using static TypedSandbox.Conformance.Tests.JsScenarios;
 
 namespace TypedSandbox.Conformance.Tests;
 
@@ -23,7 +24,7 @@ public sealed class SandboxLifecycleTests(EngineFixture fixture)
 
         Assert.Equal(JsonValueKind.Null, result.GetProperty("before").ValueKind);
         Assert.Equal(137, result.GetProperty("code").GetInt32());
-        Assert.False(result.GetProperty("execAfterTerminate").GetProperty("ok").GetBoolean());
+        AssertFailed(result, "execAfterTerminate", "ClientError", "FAILED_PRECONDITION");
     }
 
     [Fact]
@@ -44,6 +45,7 @@ public sealed class SandboxLifecycleTests(EngineFixture fixture)
         Assert.Equal("from-entrypoint\n", result.GetProperty("stdout").GetString());
         Assert.Equal("to-stderr\n", result.GetProperty("stderr").GetString());
         Assert.Equal(9, result.GetProperty("code").GetInt32());
+        SandboxIdForm.Assert(result.GetProperty("id").GetString(), v2: true);
     }
 
     [Fact]
@@ -51,7 +53,7 @@ public sealed class SandboxLifecycleTests(EngineFixture fixture)
     {
         var result = await fixture.RunScenarioAsync("sandbox-entrypoint", extraEnvironment: new Dictionary<string, string> { ["MODAL_SANDBOX_V2"] = "0" });
 
-        Assert.Matches("^sb-[0-9A-Za-z]{22}$", result.GetProperty("id").GetString());
+        SandboxIdForm.Assert(result.GetProperty("id").GetString(), v2: false);
         Assert.Equal("from-entrypoint\n", result.GetProperty("stdout").GetString());
         Assert.Equal(9, result.GetProperty("code").GetInt32());
     }
@@ -74,12 +76,5 @@ public sealed class SandboxLifecycleTests(EngineFixture fixture)
         // Still serving: a normal scenario passes after the bad requests.
         var after = await fixture.RunScenarioAsync("exec-exit-codes");
         Assert.Equal(7, after.GetProperty("seven").GetInt32());
-    }
-
-    private static string Error(JsonElement result, string name)
-    {
-        var entry = result.GetProperty(name);
-        Assert.False(entry.GetProperty("ok").GetBoolean(), $"{name} unexpectedly succeeded");
-        return entry.GetProperty("error").GetProperty("message").GetString() ?? "";
     }
 }

@@ -1,4 +1,4 @@
-using static TypedSandbox.Conformance.Tests.FeatureEngineFixture;
+using static TypedSandbox.Conformance.Tests.JsScenarios;
 
 namespace TypedSandbox.Conformance.Tests;
 
@@ -12,7 +12,7 @@ public sealed class SecretAndEnvironmentTests(FeatureEngineFixture fixture)
     [Fact]
     public async Task Env_and_secrets_reach_the_sandbox_and_exec_and_their_values_are_never_logged()
     {
-        await CreateSecretAsync(fixture.Engine, "database", new Dictionary<string, string> { ["DB_PASSWORD"] = NamedValue });
+        await FeatureEngineFixture.CreateSecretAsync(fixture.Engine, "database", new Dictionary<string, string> { ["DB_PASSWORD"] = NamedValue });
 
         var result = await fixture.RunAsync("secrets.mjs", "env-and-secrets", Variables());
 
@@ -27,7 +27,7 @@ public sealed class SecretAndEnvironmentTests(FeatureEngineFixture fixture)
     [Fact]
     public async Task Missing_secrets_and_bad_keys_are_refused_clearly()
     {
-        await CreateSecretAsync(fixture.Engine, "database", new Dictionary<string, string> { ["DB_PASSWORD"] = NamedValue });
+        await FeatureEngineFixture.CreateSecretAsync(fixture.Engine, "database", new Dictionary<string, string> { ["DB_PASSWORD"] = NamedValue });
 
         var result = await fixture.RunAsync("secrets.mjs", "bad-secrets", Variables());
 

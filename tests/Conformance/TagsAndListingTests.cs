@@ -1,5 +1,5 @@
 using System.Text.Json;
-using static TypedSandbox.Conformance.Tests.FeatureEngineFixture;
+using static TypedSandbox.Conformance.Tests.JsScenarios;
 
 namespace TypedSandbox.Conformance.Tests;
 
@@ -16,6 +16,7 @@ public sealed class TagsAndListingTests(FeatureEngineFixture fixture)
 
         var ids = Strings(result, "ids");
         var (one, two, three) = (ids[0], ids[1], ids[2]);
+        Assert.All(ids, id => SandboxIdForm.Assert(id, sandboxV2));
         Assert.Equal(Map(("team", "blue"), ("env", "dev")), Tags(result, "tagsOfThree"));
         Assert.Equal(Map(("team", "red"), ("env", "dev")), Tags(result, "tagsOfOne"));
         Assert.Equal(Map(("team", "red"), ("env", "prod"), ("tier", "gold")), Tags(result, "tagsOfTwo"));

@@ -10,10 +10,8 @@ public sealed class VerboseTests(EngineFixture fixture, Xunit.Abstractions.ITest
     [Fact]
     public async Task Verbose_sandboxes_log_execs_and_file_operations_and_quiet_ones_do_not()
     {
-        var outcome = await fixture.RunNodeAsync("verbose.mjs", ["verbose-logs"]);
-        Assert.True(outcome.ExitCode == 0, $"verbose.mjs failed ({outcome.ExitCode}).\nstdout:\n{outcome.Stdout}\nstderr:\n{outcome.Stderr}");
-        output.WriteLine(outcome.StdoutLines[^1].Text);
-        var result = JsonDocument.Parse(outcome.StdoutLines[^1].Text).RootElement;
+        var result = await fixture.RunAsync("verbose.mjs", "verbose-logs");
+        output.WriteLine(result.GetRawText());
 
         var verbose = result.GetProperty("verbose");
         var expected = new[]

@@ -1,4 +1,4 @@
-using static TypedSandbox.Conformance.Tests.FeatureEngineFixture;
+using static TypedSandbox.Conformance.Tests.JsScenarios;
 
 namespace TypedSandbox.Conformance.Tests;
 

@@ -22,8 +22,10 @@ public sealed class IdleTimeoutTests(EngineFixture fixture)
     {
         var result = await NetworkScenarios.RunAsync(fixture, "idle-exec-keeps-alive");
 
+        // An idle sandbox made after it had ended (124) while the exec ran; this one was still running.
+        Assert.Equal(124, result.GetProperty("witnessCode").GetInt32());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, result.GetProperty("pollAfterWitness").ValueKind);
         Assert.Equal(("finished\n", "", 0), NetworkScenarios.Exec(result.GetProperty("long")));
-        Assert.Equal(System.Text.Json.JsonValueKind.Null, result.GetProperty("pollAfterExec").ValueKind);
         Assert.Equal("IdleTimeout", fixture.Engine.Host.Services.GetSandboxResult(result.GetProperty("id").GetString()!));
     }
 
@@ -32,9 +34,11 @@ public sealed class IdleTimeoutTests(EngineFixture fixture)
     {
         var result = await NetworkScenarios.RunAsync(fixture, "idle-stdin-keeps-alive");
 
-        // Written for twice the idle timeout: still running then, and it idles out once the writes stop.
+        // Written until an idle sandbox made after it had ended: still running then, and it idles out once the writes stop.
+        Assert.Equal(124, result.GetProperty("witnessCode").GetInt32());
         Assert.Equal(System.Text.Json.JsonValueKind.Null, result.GetProperty("pollWhileWriting").ValueKind);
-        Assert.Equal(string.Concat(Enumerable.Range(0, 8).Select(i => $"line {i}\n")), result.GetProperty("stdout").GetString());
+        var lines = result.GetProperty("lines").GetInt32();
+        Assert.Equal(string.Concat(Enumerable.Range(0, lines).Select(i => $"line {i}\n")), result.GetProperty("stdout").GetString());
         Assert.Equal("IdleTimeout", fixture.Engine.Host.Services.GetSandboxResult(result.GetProperty("id").GetString()!));
     }
 
@@ -43,7 +47,9 @@ public sealed class IdleTimeoutTests(EngineFixture fixture)
     {
         var result = await NetworkScenarios.RunAsync(fixture, "idle-tunnel-keeps-alive");
 
-        // Held open for twice the idle timeout with nothing else active: still running, and both writes arrived.
+        // Held open, with nothing else active, until an idle sandbox made after it had ended: still running, and both
+        // writes arrived.
+        Assert.Equal(124, result.GetProperty("witnessCode").GetInt32());
         Assert.Equal(System.Text.Json.JsonValueKind.Null, result.GetProperty("pollWhileConnected").ValueKind);
         Assert.Equal("first\nsecond\n", result.GetProperty("stdout").GetString());
         Assert.Equal("IdleTimeout", fixture.Engine.Host.Services.GetSandboxResult(result.GetProperty("id").GetString()!));

@@ -5,20 +5,11 @@ namespace TypedSandbox.Conformance.Tests.Network;
 /// <summary>Runs a scenario of js/network.mjs (tunnels, idle timeout, resources, network policy, snapshots).</summary>
 internal static class NetworkScenarios
 {
-    public static async Task<JsonElement> RunAsync(EngineFixture fixture, string scenario, IReadOnlyDictionary<string, string>? environment = null)
-    {
-        var outcome = await fixture.RunNodeAsync("network.mjs", [scenario], environment).ConfigureAwait(false);
-        Assert.True(outcome.ExitCode == 0, $"scenario {scenario} failed ({outcome.ExitCode}).\nstdout:\n{outcome.Stdout}\nstderr:\n{outcome.Stderr}");
-        return JsonDocument.Parse(outcome.StdoutLines[^1].Text).RootElement;
-    }
+    public static Task<JsonElement> RunAsync(EngineFixture fixture, string scenario, IReadOnlyDictionary<string, string>? environment = null) =>
+        fixture.RunAsync("network.mjs", scenario, environment);
 
     /// <summary>The message of a captured failure; fails the test if the operation succeeded.</summary>
-    public static string Error(JsonElement result, string name)
-    {
-        var entry = result.GetProperty(name);
-        Assert.False(entry.GetProperty("ok").GetBoolean(), $"{name} unexpectedly succeeded");
-        return entry.GetProperty("error").GetProperty("message").GetString() ?? "";
-    }
+    public static string Error(JsonElement result, string name) => JsScenarios.Error(result, name);
 
     /// <summary>stdout, stderr and exit code of an exec the scenario ran.</summary>
     public static (string Stdout, string Stderr, int Code) Exec(JsonElement run) =>

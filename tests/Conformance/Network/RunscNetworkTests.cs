@@ -39,6 +39,7 @@ public sealed class RunscNetworkTests(RunscEngineFixture fixture)
     {
         var result = await NetworkScenarios.RunAsync(fixture, "idle-tunnel-keeps-alive");
 
+        Assert.Equal(124, result.GetProperty("witnessCode").GetInt32());
         Assert.Equal(System.Text.Json.JsonValueKind.Null, result.GetProperty("pollWhileConnected").ValueKind);
         Assert.Equal("first\nsecond\n", result.GetProperty("stdout").GetString());
         Assert.Equal("IdleTimeout", fixture.Engine.Host.Services.GetSandboxResult(result.GetProperty("id").GetString()!));

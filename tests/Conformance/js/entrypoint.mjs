@@ -21,7 +21,7 @@ const scenarios = {
     out.releaseLock();
     const stderr = await sb.stderr.readText();
     const afterExit = await capture(() => sb.exec(["true"]).then((p) => p.wait()));
-    return { ready, pollWhileRunning, afterHello, rest, stderr, code, poll: await sb.poll(), afterExit };
+    return { id: sb.sandboxId, ready, pollWhileRunning, afterHello, rest, stderr, code, poll: await sb.poll(), afterExit };
   },
   async "exec-alongside"() {
     // Execs run beside the entrypoint; the sandbox lives until the entrypoint exits.

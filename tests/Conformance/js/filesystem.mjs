@@ -5,37 +5,7 @@ import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ModalClient } from "modal";
-
-const modal = new ModalClient();
-const image = () => modal.images.fromRegistry(process.env.TEST_IMAGE ?? "busybox:latest");
-const app = () => modal.apps.fromName(process.env.TEST_APP ?? "conformance", { createIfMissing: true });
-
-async function withSandbox(params, body) {
-  const sb = await modal.sandboxes.create(await app(), image(), params);
-  try {
-    return await body(sb);
-  } finally {
-    await sb.terminate();
-  }
-}
-
-const errorInfo = (e) => ({ name: e?.constructor?.name ?? typeof e, message: String(e?.message ?? e) });
-
-async function capture(fn, label) {
-  if (label) console.error(`step: ${label}`);
-  try {
-    return { ok: true, value: await fn() };
-  } catch (e) {
-    return { ok: false, error: errorInfo(e) };
-  }
-}
-
-async function run(sb, command) {
-  const p = await sb.exec(["sh", "-c", command]);
-  const [stdout, stderr] = await Promise.all([p.stdout.readText(), p.stderr.readText()]);
-  return { stdout, stderr, code: await p.wait() };
-}
+import { modal, image, app, capture, sh as run, withSandbox, main } from "./harness.mjs";
 
 const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
 
@@ -234,22 +204,34 @@ const scenarios = {
       }
       writing = false;
       await writer;
+      // A filtered watch reports only the kinds asked for: files made and removed while it runs give Remove events.
       const filtered = [];
-      for await (const event of fs.watch("/watched", { filter: ["Remove"], timeoutMs: 1000 })) filtered.push(event);
+      const removals = fs.watch("/watched", { recursive: true, filter: ["Remove"], timeoutMs: 60000 });
+      let removing = true;
+      const remover = (async () => {
+        for (let i = 0; removing && i < 100; i++) {
+          await run(sb, `echo r > /watched/sub/gone-${i}.txt && rm /watched/sub/gone-${i}.txt`);
+        }
+      })();
+      for await (const event of removals) {
+        filtered.push(event);
+        break;
+      }
+      removing = false;
+      await remover;
+      // Nothing changes under /watched/sub/quiet: a watch there ends at its timeout with no events and no error.
+      await fs.makeDirectory("/watched/quiet");
+      const quiet = [];
+      for await (const event of fs.watch("/watched/quiet", { timeoutMs: 1000 })) quiet.push(event);
       return {
         first: events.at(-1),
         underWatched: events.every((e) => e.paths.every((p) => p.startsWith("/watched/"))),
-        timedOutQuietly: filtered.length,
+        removals: filtered,
+        timedOutQuietly: quiet.length,
         watchMissing: await capture(async () => { for await (const _ of fs.watch("/nope", { timeoutMs: 1000 })) { /* none */ } }, "watchMissing"),
       };
     });
   },
 };
 
-const name = process.argv[2];
-if (!scenarios[name]) {
-  console.error(`unknown scenario '${name}'; known: ${Object.keys(scenarios).join(", ")}`);
-  process.exit(2);
-}
-const result = await scenarios[name]();
-console.log(JSON.stringify(result));
+await main(scenarios);

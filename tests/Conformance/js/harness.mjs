@@ -8,8 +8,9 @@ export const app = (name = process.env.TEST_APP ?? "features") => modal.apps.fro
 
 export const errorInfo = (e) => ({ name: e?.constructor?.name ?? typeof e, message: String(e?.message ?? e), code: e?.code });
 
-/** Runs fn; returns { ok: true, value } or { ok: false, error: { name, message, code } }. */
-export async function capture(fn) {
+/** Runs fn; returns { ok: true, value } or { ok: false, error: { name, message, code } }. A label is logged to stderr first. */
+export async function capture(fn, label) {
+  if (label) console.error(`step: ${label}`);
   try {
     return { ok: true, value: await fn() };
   } catch (e) {
@@ -33,6 +34,9 @@ export async function run(sb, argv, params) {
   const [stdout, stderr] = await Promise.all([p.stdout.readText(), p.stderr.readText()]);
   return { stdout, stderr, code: await p.wait() };
 }
+
+/** Runs a shell script in the sandbox; returns { stdout, stderr, code }. */
+export const sh = (sb, script, params) => run(sb, ["sh", "-c", script], params);
 
 /** Reads a text stream until it contains `marker`; returns everything read so far (the stream stays open). */
 export async function readUntil(reader, marker, sofar = { text: "" }) {

@@ -115,6 +115,23 @@ const scenarios = {
       first: (await read(first)).stdout, changed: (await read(changed)).stdout,
     };
   },
+  async "metadata-instructions"() {
+    // CMD, ENTRYPOINT, LABEL and EXPOSE are accepted; sandboxes run their own command (or idle), never the image's.
+    const a = await app();
+    const define = (label) => image().dockerfileCommands([
+      `LABEL org.example.token=${label}`,
+      "EXPOSE 8080",
+      'ENTRYPOINT ["/bin/false"]',
+      'CMD ["never-run"]',
+      `RUN echo after-metadata-${token} > /after.txt`,
+    ]);
+    const built = await define(token).build(a);
+    const relabelled = await define(token + "-other").build(a);
+    const idle = await withSandbox({}, async (sb) => ({ poll: await sb.poll(), after: (await run(sb, ["cat", "/after.txt"])).stdout }), built);
+    const own = await modal.sandboxes.create(a, built, { command: ["sh", "-c", "echo own-command; exit 4"] });
+    const ownOut = await own.stdout.readText();
+    return { imageId: built.imageId, relabelledId: relabelled.imageId, idle, ownOut, ownCode: await own.wait() };
+  },
   async "bad-instruction"() {
     const a = await app();
     return capture(() => image().dockerfileCommands(["FROBNICATE now"]).build(a));

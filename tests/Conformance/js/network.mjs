@@ -4,36 +4,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ModalClient } from "modal";
-
-const modal = new ModalClient();
-const image = () => modal.images.fromRegistry(process.env.TEST_IMAGE ?? "busybox:latest");
-const app = () => modal.apps.fromName(process.env.TEST_APP ?? "conformance-network", { createIfMissing: true });
-
-const errorInfo = (e) => ({ name: e?.constructor?.name ?? typeof e, message: String(e?.message ?? e), code: e?.code });
-
-async function capture(fn) {
-  try {
-    return { ok: true, value: await fn() };
-  } catch (e) {
-    return { ok: false, error: errorInfo(e) };
-  }
-}
-
-async function withSandbox(params, body) {
-  const sb = await modal.sandboxes.create(await app(), image(), params);
-  try {
-    return await body(sb);
-  } finally {
-    await sb.terminate();
-  }
-}
-
-async function run(sb, script) {
-  const p = await sb.exec(["sh", "-c", script]);
-  const [stdout, stderr] = await Promise.all([p.stdout.readText(), p.stderr.readText()]);
-  return { stdout, stderr, code: await p.wait() };
-}
+import { modal, image, app, capture, sh as run, withSandbox, main } from "./harness.mjs";
 
 // A server started by the sandbox's entrypoint needs a moment to listen: retry while the tunnel says "nothing there".
 async function fetchWhenUp(url) {
@@ -101,6 +72,14 @@ const tunnelInfo = (t) => ({
   url: t.url,
   tcpSocket: t.tcpSocket,
 });
+
+// The idle tests' clock: a sandbox with the same idle timeout and no activity at all, made after the sandbox under
+// test. Once it has idled out (its exit code is returned), the sandbox under test has been idle-eligible for at
+// least as long, so it is still running only because of its activity. No sleep stands in for the timeout.
+async function idleWitness() {
+  const witness = await modal.sandboxes.create(await app(), image(), { idleTimeoutMs: 2000 });
+  return witness.wait();
+}
 
 const scenarios = {
   async "tunnel-http"() {
@@ -192,24 +171,32 @@ const scenarios = {
 
   async "idle-exec-keeps-alive"() {
     const sb = await modal.sandboxes.create(await app(), image(), { idleTimeoutMs: 2000 });
-    // Runs for twice the idle timeout: the sandbox must not end under it.
-    const long = await run(sb, "sleep 4; echo finished");
-    const pollAfterExec = await sb.poll();
+    // Runs until told to stop, which is after an idle sandbox with the same timeout, made later, has ended.
+    const p = await sb.exec(["sh", "-c", "while [ ! -e /tmp/stop ]; do sleep 0.1; done; echo finished"]);
+    const witnessCode = await idleWitness();
+    const pollAfterWitness = await sb.poll();
+    await run(sb, "touch /tmp/stop");
+    const [stdout, stderr] = await Promise.all([p.stdout.readText(), p.stderr.readText()]);
+    const long = { stdout, stderr, code: await p.wait() };
     const code = await sb.wait();
-    return { id: sb.sandboxId, long, pollAfterExec, code };
+    return { id: sb.sandboxId, long, witnessCode, pollAfterWitness, code };
   },
 
   async "idle-stdin-keeps-alive"() {
-    // The entrypoint alone is not activity; writes to its stdin are.
+    // The entrypoint alone is not activity; writes to its stdin are. They go on until the witness has idled out.
     const sb = await modal.sandboxes.create(await app(), image(), { command: ["cat"], idleTimeoutMs: 2000 });
-    for (let i = 0; i < 8; i++) {
-      await sb.stdin.writeText(`line ${i}\n`);
-      await sleep(500);
+    const witness = idleWitness();
+    let witnessCode;
+    witness.then((code) => { witnessCode = code; });
+    let lines = 0;
+    while (witnessCode === undefined) {
+      await sb.stdin.writeText(`line ${lines++}\n`);
+      await Promise.race([witness, sleep(500)]);
     }
     const pollWhileWriting = await sb.poll();
     const code = await sb.wait();
     const stdout = await sb.stdout.readText();
-    return { id: sb.sandboxId, pollWhileWriting, code, stdout };
+    return { id: sb.sandboxId, witnessCode, pollWhileWriting, lines, code, stdout };
   },
 
   async "idle-tunnel-keeps-alive"() {
@@ -233,15 +220,15 @@ const scenarios = {
     }
     if (!socket) throw new Error("the sandbox's server never took a connection through the tunnel");
     socket.write("first\n");
-    // Hold the connection, with nothing else going on, for twice the idle timeout.
-    await sleep(4000);
+    // Hold the connection, with nothing else going on, until an idle sandbox made after this one has ended.
+    const witnessCode = await idleWitness();
     const pollWhileConnected = await sb.poll();
     socket.write("second\n");
     await new Promise((resolve) => socket.end(resolve));
     socket.destroy();
     const code = await sb.wait();
     const stdout = await sb.stdout.readText();
-    return { id: sb.sandboxId, pollWhileConnected, code, stdout };
+    return { id: sb.sandboxId, witnessCode, pollWhileConnected, code, stdout };
   },
 
   async "resources"() {
@@ -337,10 +324,4 @@ const scenarios = {
   },
 };
 
-const name = process.argv[2];
-if (!scenarios[name]) {
-  console.error(`unknown scenario '${name}'; known: ${Object.keys(scenarios).join(", ")}`);
-  process.exit(2);
-}
-const result = await scenarios[name]();
-console.log(JSON.stringify(result));
+await main(scenarios);

@@ -2,30 +2,7 @@
 // Usage: node scenarios.mjs <scenario>   (settings come from the environment: MODAL_* and TEST_IMAGE)
 // Each scenario prints one JSON line with what it observed; the C# test asserts on it.
 import { createHash } from "node:crypto";
-import { ModalClient } from "modal";
-
-const modal = new ModalClient();
-const image = () => modal.images.fromRegistry(process.env.TEST_IMAGE);
-const app = () => modal.apps.fromName(process.env.TEST_APP ?? "conformance", { createIfMissing: true });
-
-async function withSandbox(params, body) {
-  const sb = await modal.sandboxes.create(await app(), image(), params);
-  try {
-    return await body(sb);
-  } finally {
-    await sb.terminate();
-  }
-}
-
-const errorInfo = (e) => ({ name: e?.constructor?.name ?? typeof e, message: String(e?.message ?? e), code: e?.code });
-
-async function capture(fn) {
-  try {
-    return { ok: true, value: await fn() };
-  } catch (e) {
-    return { ok: false, error: errorInfo(e) };
-  }
-}
+import { modal, image, app, capture, readUntil, withSandbox, main } from "./harness.mjs";
 
 const scenarios = {
   async "exec-output"() {
@@ -33,7 +10,7 @@ const scenarios = {
       const p = await sb.exec(["sh", "-c", "printf 'out\\n\\x01\\xff'; printf 'err line\\n' >&2; exit 3"], { mode: "binary" });
       const [stdout, stderr] = await Promise.all([p.stdout.readBytes(), p.stderr.readBytes()]);
       const code = await p.wait();
-      return { stdout: Buffer.from(stdout).toString("hex"), stderr: Buffer.from(stderr).toString("utf8"), code };
+      return { id: sb.sandboxId, stdout: Buffer.from(stdout).toString("hex"), stderr: Buffer.from(stderr).toString("utf8"), code };
     });
   },
   async "exec-exit-codes"() {
@@ -75,14 +52,17 @@ const scenarios = {
   },
   async "exec-timeout"() {
     return withSandbox({}, async (sb) => {
-      const started = Date.now();
       const p = await sb.exec(["sh", "-c", "echo started; sleep 30; echo never"], { timeoutMs: 2000 });
-      const waited = await capture(() => p.wait());
-      const stdout = await capture(() => p.stdout.readText());
+      // wait() is asked at once, well before the SDK's own deadline (which starts after the engine's timer): the answer
+      // must be the engine's kill. The output written before the kill is read while the process runs.
+      const [waited, started] = await Promise.all([
+        capture(() => p.wait()),
+        capture(() => readUntil(p.stdout.getReader(), "started\n")),
+      ]);
       // The process must be gone: a fresh exec sees no `sleep 30`.
       const ps = await sb.exec(["sh", "-c", "for d in /proc/[0-9]*; do cat $d/cmdline 2>/dev/null | tr '\\0' ' '; echo; done"]);
       const processes = await ps.stdout.readText();
-      return { waited, stdout, elapsedMs: Date.now() - started, sleepStillRunning: processes.includes("sleep 30") };
+      return { waited, started, sleepStillRunning: processes.includes("sleep 30") };
     });
   },
   async "sandbox-wait-poll"() {
@@ -130,10 +110,4 @@ const scenarios = {
   },
 };
 
-const name = process.argv[2];
-if (!scenarios[name]) {
-  console.error(`unknown scenario '${name}'; known: ${Object.keys(scenarios).join(", ")}`);
-  process.exit(2);
-}
-const result = await scenarios[name]();
-console.log(JSON.stringify(result));
+await main(scenarios);

@@ -1,11 +1,7 @@
 // verbose: true on create, observed through sb.logs (AppFetchLogs / AppCountLogs) with Modal's JavaScript SDK.
 // Usage: node verbose.mjs <scenario>   (settings come from the environment: MODAL_* and TEST_IMAGE)
 // Each scenario prints one JSON line with what it observed; the C# test asserts on it.
-import { ModalClient } from "modal";
-
-const modal = new ModalClient();
-const image = () => modal.images.fromRegistry(process.env.TEST_IMAGE ?? "busybox:latest");
-const app = () => modal.apps.fromName(process.env.TEST_APP ?? "conformance", { createIfMissing: true });
+import { modal, image, app, main } from "./harness.mjs";
 
 // The same exec and filesystem calls, in a sandbox created with the given verbose flag; then its system log.
 async function activity(verbose) {
@@ -41,10 +37,4 @@ const scenarios = {
   },
 };
 
-const name = process.argv[2];
-if (!scenarios[name]) {
-  console.error(`unknown scenario '${name}'; known: ${Object.keys(scenarios).join(", ")}`);
-  process.exit(2);
-}
-const result = await scenarios[name]();
-console.log(JSON.stringify(result));
+await main(scenarios);

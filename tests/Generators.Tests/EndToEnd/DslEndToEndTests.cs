@@ -8,23 +8,64 @@ namespace TypedSandbox.Generators.Tests.EndToEnd;
 public sealed class DslEndToEndTests(DslEngineFixture fixture)
 {
     [Fact]
-    public async Task The_card_example_runs_as_written()
+    public async Task A_card_shaped_runner_runs_a_real_test_suite_and_disposing_it_terminates_the_sandbox()
     {
-        await using var r = await CardRunner.CreateAsync(fixture.Client);
-        var result = await r.RunTestsAsync("/srv/tests");
+        string id;
+        ExecResult passing, failing;
+        await using (var r = await CardRunner.CreateAsync(fixture.Client))
+        {
+            id = r.Sandbox.SandboxId;
+            await r.Sandbox.Filesystem.MakeDirectoryAsync("/srv/tests", parents: true);
+            await r.Sandbox.Filesystem.WriteTextAsync("/srv/tests/test_card.py", CardSuite("1 + 1 == 2"));
+            passing = await r.RunTestsAsync("/srv/tests");
+            await r.Sandbox.Filesystem.WriteTextAsync("/srv/tests/test_card.py", CardSuite("1 + 1 == 3"));
+            failing = await r.RunTestsAsync("/srv/tests");
+        }
 
-        Assert.Equal(0, result.ExitCode);
-        Assert.Equal("-q /srv/tests\n", result.Stdout);
-        Assert.Equal(string.Empty, result.Stderr);
+        Assert.True(passing.ExitCode == 0, $"unittest exited with {passing.ExitCode}:\n{passing.Stdout}\n{passing.Stderr}");
+        Assert.Contains("Ran 2 tests", passing.Stderr, StringComparison.Ordinal);
+        Assert.EndsWith("OK\n", passing.Stderr, StringComparison.Ordinal);
+        Assert.Equal(1, failing.ExitCode);
+        Assert.Contains("FAILED (failures=1)", failing.Stderr, StringComparison.Ordinal);
+        await using var after = await fixture.Client.Sandboxes.FromIdAsync(id);
+        Assert.Equal(137, await after.PollAsync());
     }
 
     [Fact]
     public async Task Commands_run_on_the_task_CreateAsync_returns_and_terminate_the_sandbox()
     {
-        var result = await CardRunner.CreateAsync(fixture.Client).RunTestsAsync("tests");
+        var before = await RunningCardRunnersAsync();
 
-        Assert.Equal("-q tests\n", result.Stdout);
+        var result = await CardRunner.CreateAsync(fixture.Client).RunTestsAsync("/nowhere");
+
+        // unittest ran (and found no such directory) in a sandbox that is no longer running.
+        Assert.Contains("/nowhere", result.Stderr, StringComparison.Ordinal);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Equal(before, await RunningCardRunnersAsync());
     }
+
+    private async Task<List<string>> RunningCardRunnersAsync()
+    {
+        var ids = new List<string>();
+        await foreach (var listed in CardRunner.ListAsync(client: fixture.Client))
+        {
+            ids.Add(listed.Sandbox.SandboxId);
+            await listed.Sandbox.DetachAsync();
+        }
+
+        return ids;
+    }
+
+    private static string CardSuite(string second) => $$"""
+        import unittest
+
+        class CardTests(unittest.TestCase):
+            def test_first(self):
+                self.assertTrue(2 > 1)
+
+            def test_second(self):
+                self.assertTrue({{second}})
+        """;
 
     [Fact]
     public async Task Placeholders_never_reach_a_shell()
@@ -97,8 +138,9 @@ public sealed class DslEndToEndTests(DslEngineFixture fixture)
 [Volume("/data", "dsl-e2e-volume")]
 partial class CardRunner
 {
-    // The stand-in image has no pytest; echo shows the exact argument vector the command received.
-    [Command("echo", "-q", "{path}")]
+    // The card's shape with the test runner python:3.13-slim ships (unittest); the card's own pytest runs in
+    // SampleTestRunnerTests, on the sample's Debian image with python3-pytest.
+    [Command("python3", "-m", "unittest", "discover", "-s", "{path}")]
     public partial Task<ExecResult> RunTestsAsync(string path);
 }
 

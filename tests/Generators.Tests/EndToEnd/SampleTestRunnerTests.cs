@@ -27,6 +27,31 @@ public sealed class SampleTestRunnerTests(SampleTestRunnerEngine engine) : IClas
         Assert.True(filtered.ExitCode == 0, $"pytest exited with {filtered.ExitCode}:\n{filtered.Stdout}\n{filtered.Stderr}");
         Assert.Matches(@"^2 passed, 3 deselected in [0-9.]+s$", filtered.Stdout.TrimEnd('\n').Split('\n')[^1]);
     }
+
+    [Fact]
+    public async Task The_QuickStart_sample_runs_its_commands_on_the_engine_its_profile_names()
+    {
+        // samples/QuickStart, built with this project, run as a user runs it: MODAL_CONFIG_PATH names the engine.
+        var sample = Path.Combine(RepositoryPaths.Root, "samples", "QuickStart", "bin", BuildConfiguration, "net10.0", "QuickStart.dll");
+        Assert.True(File.Exists(sample), $"{sample} is not built");
+
+        var run = await ExternalProcess.RunAsync(
+            "dotnet", [sample], RepositoryPaths.Root, new Dictionary<string, string> { ["MODAL_CONFIG_PATH"] = engine.ConfigPath }, TimeSpan.FromMinutes(5));
+
+        Assert.True(run.ExitCode == 0, $"QuickStart failed ({run.ExitCode}):\n{run.Stdout}\n{run.Stderr}");
+        var lines = run.StdoutLines.Select(l => l.Text).Where(l => !l.StartsWith("  [build]", StringComparison.Ordinal)).ToList();
+        Assert.DoesNotContain(lines, l => l.StartsWith("[embedded engine", StringComparison.Ordinal));
+        Assert.Matches("^Started sb-[0-9A-Za-z]+$", lines[0]);
+        Assert.Matches("^hello from .+, root$", lines[1]);
+        Assert.Equal(["tick 1", "tick 2", "tick 3", "exit code 0"], lines[2..]);
+    }
+
+    private static string BuildConfiguration =>
+#if DEBUG
+        "Debug";
+#else
+        "Release";
+#endif
 }
 
 /// <summary>
@@ -38,6 +63,9 @@ public sealed class SampleTestRunnerEngine : IAsyncLifetime
     private TestEngine? _engine;
 
     public SandboxClient Client { get; private set; } = null!;
+
+    /// <summary>The engine's Modal profile.</summary>
+    public string ConfigPath => _engine?.ConfigPath ?? throw new InvalidOperationException("The engine has not started.");
 
     public async Task InitializeAsync()
     {

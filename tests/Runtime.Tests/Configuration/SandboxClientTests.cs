@@ -38,6 +38,7 @@ public sealed class SandboxClientTests
     public async Task Default_can_be_replaced_and_returns_what_was_set()
     {
         var home = Directory.CreateTempSubdirectory("tsb-client-");
+        var previous = SandboxClient.Default;
         await using var client = new SandboxClient(Local(home.FullName));
         try
         {
@@ -48,8 +49,12 @@ public sealed class SandboxClientTests
         }
         finally
         {
+            // The test's client is disposed below: the process-wide default goes back to what it was, never left disposed.
+            SandboxClient.Default = previous;
             home.Delete(recursive: true);
         }
+
+        Assert.Same(previous, SandboxClient.Default);
     }
 
     [Fact]

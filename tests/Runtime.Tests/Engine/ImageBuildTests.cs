@@ -43,15 +43,22 @@ public sealed class ImageBuildTests(EngineFixture fixture)
     }
 
     [Fact]
-    public async Task The_same_definition_builds_to_the_same_image()
+    public async Task The_same_definition_builds_to_the_same_image_without_running_again()
     {
-        var first = fixture.Client.Images.FromRegistry("busybox:latest").RunCommands("touch /same");
-        var second = fixture.Client.Images.FromRegistry("busybox:latest").RunCommands("touch /same");
+        var marker = Guid.NewGuid().ToString("N")[..12];
+        var first = fixture.Client.Images.FromRegistry("busybox:latest").RunCommands($"echo ran-{marker}; touch /same");
+        var second = fixture.Client.Images.FromRegistry("busybox:latest").RunCommands($"echo ran-{marker}; touch /same");
+        var firstLog = new Collector();
+        var secondLog = new Collector();
 
-        await first.BuildAsync(fixture.App);
-        await second.BuildAsync(fixture.App);
+        await first.BuildAsync(fixture.App, firstLog);
+        await second.BuildAsync(fixture.App, secondLog);
 
         Assert.Equal(first.ImageId, second.ImageId);
+        // Ids are content hashes, equal whether or not anything ran: the step's output shows it ran for the first
+        // build only; the second was answered from the cache without joining a build.
+        Assert.Contains($"ran-{marker}", firstLog.Text, StringComparison.Ordinal);
+        Assert.Equal("", secondLog.Text);
     }
 
     [Fact]

@@ -149,6 +149,17 @@ public sealed class SandboxLifecycleTests(EngineFixture fixture)
     }
 
     [Fact]
+    public async Task Default_creates_go_through_SandboxCreateV2_and_get_its_26_character_ids()
+    {
+        // A silent fallback to the V1 create would still run every "V2" test: the id's shape tells which path ran.
+        await using var sandbox = await fixture.CreateSandboxAsync();
+
+        Assert.Matches("^sb-[0-9A-Za-z]{26}$", sandbox.SandboxId);
+        Assert.False(SandboxIds.IsV1(sandbox.SandboxId));
+        Assert.Equal("v2\n", (await sandbox.RunAsync(["echo", "v2"])).Stdout);
+    }
+
+    [Fact]
     public async Task V1_creates_get_V1_ids_and_serve_exec_and_entrypoint_output()
     {
         await using var client = EngineFixture.CreateClient(fixture.Engine.Host, new SandboxClientOptions { UseSandboxCreateV2 = false });
@@ -158,6 +169,7 @@ public sealed class SandboxLifecycleTests(EngineFixture fixture)
             Env = new Dictionary<string, string> { ["FROM_ENV"] = "v1-env" },
         }, client);
 
+        Assert.Matches("^sb-[0-9A-Za-z]{22}$", sandbox.SandboxId);
         Assert.True(SandboxIds.IsV1(sandbox.SandboxId), sandbox.SandboxId);
         Assert.Equal("v1-env\n", (await sandbox.RunAsync(["sh", "-c", "echo $FROM_ENV"])).Stdout);
         Assert.Equal("v1-entrypoint", await sandbox.Stdout.ReadLineAsync());

@@ -72,6 +72,39 @@ public sealed class TlsEngineTests
     }
 
     [Fact]
+    public async Task Beyond_loopback_a_trusted_TLS_caller_without_the_engines_token_pair_is_unauthenticated()
+    {
+        await using var space = await ClientNamespace.CreateAsync();
+        var certificates = Directory.CreateTempSubdirectory("tsb-tls-");
+        try
+        {
+            var paths = TestCertificates.Create(certificates.FullName, space.HostAddress);
+            await using var engine = await StartTlsEngineAsync(space, paths);
+            // The certificate is trusted, the address is the bound one: only the token pair is wrong.
+            var environment = new Dictionary<string, string>
+            {
+                ["MODAL_SERVER_URL"] = engine.Url.ToString().TrimEnd('/'),
+                ["MODAL_TOKEN_ID"] = "ak-madeup0000000000000000",
+                ["MODAL_TOKEN_SECRET"] = "as-madeup0000000000000000",
+                ["MODAL_CONFIG_PATH"] = "/nonexistent/modal.toml",
+                ["NODE_EXTRA_CA_CERTS"] = paths.CaPath,
+                ["GRPC_DEFAULT_SSL_ROOTS_FILE_PATH"] = "",
+            };
+
+            var result = ModalJs.Result(await space.RunAsync(
+                ["node", "--input-type=module", "-e", ModalJs.Script("""return (await modal.apps.fromName("tls-intruder", { createIfMissing: true })).appId;""")],
+                environment));
+
+            Assert.False(result.GetProperty("ok").GetBoolean(), result.GetRawText());
+            Assert.Equal(16, result.GetProperty("code").GetInt32()); // UNAUTHENTICATED
+        }
+        finally
+        {
+            certificates.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task The_CSharp_client_drives_the_engine_over_TLS_with_a_given_CA_and_refuses_it_without()
     {
         await using var space = await ClientNamespace.CreateAsync();

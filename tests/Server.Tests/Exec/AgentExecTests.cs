@@ -180,11 +180,15 @@ public sealed class AgentExecTests(SandboxHost host) : IAsyncLifetime
     {
         Skip.If(host.SkipReason is not null, host.SkipReason);
 
-        // The inner shell exits at once and leaves its child to PID 1.
-        await Run.ShAsync(_sandbox, "sh -c 'sleep 0.1 &'");
-        await Run.ShAsync(_sandbox, "sleep 0.3");
+        // The inner shell exits at once and leaves its child to PID 1; the child is then killed. A zombie keeps its
+        // /proc entry until its parent reaps it, so the entry going away is the reaping itself (the exec waits for
+        // it, bounded by Run.Patience).
+        var orphan = await Run.ShAsync(_sandbox, "sh -c 'sleep 1000 >/dev/null 2>&1 & echo $!'");
+        var pid = int.Parse(orphan.Out.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        var parent = await Run.ShAsync(_sandbox, $"kill {pid}; while [ -e /proc/{pid} ]; do sleep 0.05; done; echo reaped");
         var zombies = await Run.ShAsync(_sandbox, "ps -o stat | grep -c Z || true");
 
+        Assert.Equal("reaped\n", parent.Out);
         Assert.Equal("0", zombies.Out.Trim());
     }
 

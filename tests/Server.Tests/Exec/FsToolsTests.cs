@@ -135,12 +135,20 @@ public sealed class FsToolsTests(SandboxHost host) : IAsyncLifetime
     }
 
     [SkippableFact]
-    public async Task Watch_ends_by_itself_after_its_timeout()
+    public async Task Watch_reports_events_and_then_ends_by_itself_after_its_timeout()
     {
         Skip.If(host.SkipReason is not null, host.SkipReason);
+        await Run.ShAsync(_sandbox, "mkdir -p /tmp/t");
+        // Its stdin stays open, so only its timeout ends the watch; files keep appearing while it runs.
+        await using var watch = await _sandbox.ExecAsync(new ProcessSpec([Tool, """{"Watch":{"path":"/tmp/t","timeout_secs":2}}"""]), CancellationToken.None);
+        await using var writer = await _sandbox.ExecAsync(
+            new ProcessSpec(["sh", "-c", "for i in $(seq 1 600); do touch /tmp/t/f$i; sleep 0.1; done"]), CancellationToken.None);
 
-        var result = await Run.ExecAsync(_sandbox, Tool, """{"Watch":{"path":"/tmp","timeout_secs":1}}""");
+        var result = await Run.CollectAsync(watch);
+        await writer.KillAsync(CancellationToken.None);
 
         Assert.Equal(0, result.Exit.ExitCode);
+        using var first = JsonDocument.Parse(result.Out.Split('\n')[0]);
+        Assert.StartsWith("/tmp/t/f", first.RootElement.GetProperty("paths")[0].GetString(), StringComparison.Ordinal);
     }
 }

@@ -4,30 +4,39 @@ using TypedSandbox.Server.Images;
 namespace TypedSandbox.Server.Tests.Images;
 
 /// <summary>
-/// <c>FROM debian:bookworm-slim</c> with Docker Hub unreachable: the store builds the base with mmdebstrap (~45 s the
-/// first time). The state directory lives in the shared test cache (<c>TYPEDSANDBOX_TEST_CACHE</c>, default
-/// <c>$TMPDIR/typedsandbox-test-cache</c>) so later runs reuse it.
+/// <c>FROM debian:bookworm-slim</c> with Docker Hub unreachable: the store builds the base with mmdebstrap (~45 s).
+/// The test uses a fresh state directory, so the bootstrap runs every time and its log shows it; the shared test
+/// cache (<c>TYPEDSANDBOX_TEST_CACHE</c>, default <c>$TMPDIR/typedsandbox-test-cache</c>) is for the other tests.
 /// </summary>
 public sealed class DebianBaseTests
 {
-    public static string TestCacheRoot =>
-        Environment.GetEnvironmentVariable("TYPEDSANDBOX_TEST_CACHE") is { Length: > 0 } dir
-            ? dir
-            : Path.Combine(Path.GetTempPath(), "typedsandbox-test-cache");
-
     [Fact]
     [Trait("Category", "Slow")]
     public async Task DebianSlim_IsBuiltLocally_WhenNoRegistryServesIt()
     {
-        var options = new ImageStoreOptions
+        var state = Directory.CreateTempSubdirectory("tsb-debian-");
+        try
         {
-            StateDirectory = Path.Combine(TestCacheRoot, "images-debian"),
-            DebianBases = DebianBaseSource.RegistryThenBootstrap,
-        };
+            await AssertBuiltLocallyAsync(state.FullName);
+        }
+        finally
+        {
+            state.Delete(recursive: true);
+        }
+    }
+
+    private static async Task AssertBuiltLocallyAsync(string stateDirectory)
+    {
+        var options = new ImageStoreOptions { StateDirectory = stateDirectory, DebianBases = DebianBaseSource.RegistryThenBootstrap };
         using var store = new ImageStore(options, executor: null, NullLogger<ImageStore>.Instance);
         var log = new ListBuildLog();
 
         var image = await store.GetOrBuildAsync(["FROM debian:bookworm-slim"], log, CancellationToken.None);
+
+        // The bootstrap ran in this test (nothing was there to reuse), start to end.
+        Assert.Contains(log.Lines, l => l.Contains("locally: mmdebstrap --variant=minbase bookworm", StringComparison.Ordinal));
+        Assert.Contains(log.Lines, l => l.StartsWith("Built ", StringComparison.Ordinal) && l.EndsWith(" locally", StringComparison.Ordinal));
+        Assert.DoesNotContain(log.Lines, l => l.Contains("built locally before", StringComparison.Ordinal));
 
         var rootfs = Assert.Single(image.LayerDirs);
         Assert.StartsWith("12.", File.ReadAllText(Path.Combine(rootfs, "etc/debian_version")), StringComparison.Ordinal);

@@ -1,11 +1,12 @@
 using TypedSandbox.Server.Exec;
 using TypedSandbox.Server.Isolation;
+using TypedSandbox.Testing;
 
 namespace TypedSandbox.Server.Tests.Isolation;
 
 /// <summary>The same bundles and agent under gVisor (runsc) and runc: the core exec path and its isolation.</summary>
 [Collection(SandboxTests.Name)]
-public sealed class RunscTests(SandboxHost host)
+public sealed class RunscTests(SandboxHost host, WebServerNamespace web) : IClassFixture<WebServerNamespace>
 {
     private IContainerRuntime Runsc()
     {
@@ -53,15 +54,24 @@ public sealed class RunscTests(SandboxHost host)
     }
 
     [SkippableFact]
-    public async Task Blocked_network_under_gvisor_has_only_loopback()
+    public async Task Blocked_network_under_gvisor_has_only_loopback_and_cannot_reach_a_server_an_open_one_reaches()
     {
-        await using var sandbox = await Runsc().StartAsync(host.Spec(), CancellationToken.None);
+        var runsc = Runsc();
+        Skip.If(web.SkipReason is not null, web.SkipReason);
+        // The server runs in a network namespace this test made, on an address the host routes: the open sandbox
+        // fetching from it shows the address is reachable, so the blocked sandbox's failure is the block.
+        var fetch = $"printf 'GET /hello.txt HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {web.AddressA} 8080";
+        await using var open = await runsc.StartAsync(host.Spec(network: NetworkPolicy.Open), CancellationToken.None);
+        var reached = await Run.ShAsync(open, fetch);
+        await using var sandbox = await runsc.StartAsync(host.Spec(), CancellationToken.None);
 
         var links = await Run.ShAsync(sandbox, "ip -o link | cut -d: -f2");
-        var outside = await Run.ShAsync(sandbox, "echo hi | nc -w 2 192.0.2.1 80");
+        var outside = await Run.ShAsync(sandbox, fetch);
 
+        Assert.Contains("hello from the test namespace", reached.Out, StringComparison.Ordinal);
         Assert.Equal("lo", links.Out.Trim());
         Assert.NotEqual(0, outside.Exit.ExitCode);
+        Assert.Empty(outside.Stdout);
     }
 
     [SkippableFact]

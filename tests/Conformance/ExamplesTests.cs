@@ -1,0 +1,44 @@
+using TypedSandbox.Testing;
+
+namespace TypedSandbox.Conformance.Tests;
+
+/// <summary>
+/// Every script of examples/js, as the README tells users to run it (Modal's JS SDK, the engine's profile in
+/// <c>MODAL_CONFIG_PATH</c>), on python:3.13-slim from the test registry (<c>IMAGE</c>, as the README allows), checked
+/// for what it prints.
+/// </summary>
+[Collection(FeatureEngineTests.Name)]
+public sealed class ExamplesTests(FeatureEngineFixture fixture, Xunit.Abstractions.ITestOutputHelper output)
+{
+    public static TheoryData<string, string[]> Examples => new()
+    {
+        { "custom-image.mjs", ["greet: hello from /opt/tools", "a failing step fails the build:", "failed with exit code 3"] },
+        { "entrypoint.mjs", ["ready for input", "you said: hello", "exit code: 7"] },
+        { "filesystem.mjs", ["read back: hello from the host", "listing: [ 'hello.txt' ]", "after remove: SandboxFilesystemNotFoundError", "verbose log: "] },
+        { "names-and-tags.mjs", ["second 'web-1': AlreadyExistsError", " true\n", "worker tags: { role: 'worker', env: 'dev' }", "after terminate, fromName: NotFoundError"] },
+        { "network-and-resources.mjs", ["memory limit (bytes): 268435456", "interfaces with the network blocked: [ 'lo' ]", "allow-listed sandbox created: sb-"] },
+        { "secrets-and-env.mjs", ["in /srv/app: API_KEY=sk-example DB_PASSWORD=hunter2 STAGE=dev", "in /tmp: STAGE=exec-override", "bad key: InvalidError"] },
+        { "tunnels-snapshots-idle.mjs", ["through the tunnel: served from the sandbox", "a sandbox from the snapshot sees: served from the sandbox", "idle sandbox ended with 124"] },
+        { "volumes.mjs", ["the reader sees: ", "Read-only file system", "a later sandbox sees: "] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Examples))]
+    public async Task The_example_runs_against_the_engine_and_prints_what_it_shows(string script, string[] expected)
+    {
+        var directory = Path.Combine(RepositoryPaths.Root, "examples", "js");
+        Assert.True(Directory.Exists(Path.Combine(directory, "node_modules", "modal")), "examples/js has no node_modules: run npm install there (scripts/test.sh does)");
+        // The operator's named secret the secrets example reads, made as the README's `secret set` makes it.
+        await FeatureEngineFixture.CreateSecretAsync(fixture.Engine, "examples-db", new Dictionary<string, string> { ["DB_PASSWORD"] = "hunter2" });
+        var environment = new Dictionary<string, string>(fixture.Engine.ModalEnvironment) { ["IMAGE"] = "python:3.13-slim" };
+
+        var outcome = await ExternalProcess.RunAsync("node", [script], directory, environment, TimeSpan.FromMinutes(3));
+
+        output.WriteLine(outcome.Stdout);
+        Assert.True(outcome.ExitCode == 0, $"{script} exited with {outcome.ExitCode}.\nstdout:\n{outcome.Stdout}\nstderr:\n{outcome.Stderr}");
+        foreach (var text in expected)
+        {
+            Assert.Contains(text, outcome.Stdout, StringComparison.Ordinal);
+        }
+    }
+}
