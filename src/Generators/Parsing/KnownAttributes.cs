@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 
 namespace TypedSandbox.Generators.Parsing
@@ -10,6 +11,9 @@ namespace TypedSandbox.Generators.Parsing
     /// </summary>
     internal sealed class KnownAttributes
     {
+        // The generator's transforms run per declaration; a compilation's types are resolved for the first one only.
+        private static readonly ConditionalWeakTable<Compilation, KnownAttributes> Cache = new ConditionalWeakTable<Compilation, KnownAttributes>();
+
         private KnownAttributes(Compilation compilation)
         {
             Sandbox = Resolve(compilation, "SandboxAttribute");
@@ -61,8 +65,8 @@ namespace TypedSandbox.Generators.Parsing
         /// <summary>Whether the compilation references TypedSandbox's attributes at all.</summary>
         public bool Any => Sandbox is not null || Command is not null;
 
-        /// <summary>Resolves the attribute types of <paramref name="compilation"/>.</summary>
-        public static KnownAttributes From(Compilation compilation) => new KnownAttributes(compilation);
+        /// <summary>The attribute types of <paramref name="compilation"/>, resolved on the first call for it.</summary>
+        public static KnownAttributes From(Compilation compilation) => Cache.GetValue(compilation, static c => new KnownAttributes(c));
 
         /// <summary>The applications of <paramref name="attribute"/> on <paramref name="symbol"/>, in source order.</summary>
         public static IEnumerable<AttributeValues> Find(ISymbol symbol, INamedTypeSymbol? attribute) =>
