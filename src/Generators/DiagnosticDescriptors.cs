@@ -42,13 +42,13 @@ namespace TypedSandbox.Generators
             "TSB0008", "Invalid tag key or value", "{0}");
 
         public static readonly DiagnosticDescriptor DuplicateTagKey = Error(
-            "TSB0009", "Duplicate tag key", "Tag key '{0}' is declared more than once; keep one [Tag] per key");
+            "TSB0009", "Duplicate tag key", "{0}");
 
         public static readonly DiagnosticDescriptor InvalidMountPath = Error(
             "TSB0010", "Invalid mount path", "{0}");
 
         public static readonly DiagnosticDescriptor DuplicateMountPath = Error(
-            "TSB0011", "Duplicate mount path", "Mount path '{0}' is used by more than one [Volume]; mount each path once");
+            "TSB0011", "Duplicate mount path", "{0}");
 
         public static readonly DiagnosticDescriptor InvalidEnvironmentKey = Error(
             "TSB0012", "Invalid environment variable key", "{0}");
@@ -98,6 +98,9 @@ namespace TypedSandbox.Generators
 
         public static readonly DiagnosticDescriptor InvalidJsonContext = Error(
             "TSB0027", "JsonContext is not a JsonSerializerContext", "JsonContext '{0}' is not a System.Text.Json JsonSerializerContext; give a source-generated context such as '[JsonSerializable(typeof(MyResult))] partial class MyJson : JsonSerializerContext'");
+
+        public static readonly DiagnosticDescriptor InvalidCidr = Error(
+            "TSB0028", "Invalid CIDR range", "{0}");
 
         /// <summary>Every descriptor of the catalogue, by id.</summary>
         public static IReadOnlyDictionary<string, DiagnosticDescriptor> All { get; } = typeof(DiagnosticDescriptors)

@@ -78,6 +78,7 @@ public sealed class PackedPackageTests : IAsyncLifetime
         Assert.Contains("lib/net10.0/TypedSandbox.Attributes.dll", entries);
         Assert.Contains("lib/net10.0/TypedSandbox.Attributes.xml", entries);
         Assert.Contains("analyzers/dotnet/cs/TypedSandbox.Generators.dll", entries);
+        Assert.Contains("analyzers/dotnet/cs/TypedSandbox.Generators.CodeFixers.dll", entries);
         Assert.DoesNotContain(entries, e => e.StartsWith("lib/", StringComparison.Ordinal) && e.Contains("Generators", StringComparison.Ordinal));
 
         using var nuspec = zip.GetEntry("TypedSandbox.nuspec")!.Open();

@@ -45,12 +45,13 @@ public sealed class ValidationVisibilityTests : IDisposable
         }
 
         Assert.Equal(
-            ["analyzers/dotnet/cs/TypedSandbox.Generators.dll", "lib/net10.0/TypedSandbox.Attributes.dll", "lib/net10.0/TypedSandbox.Runtime.dll"],
+            ["analyzers/dotnet/cs/TypedSandbox.Generators.CodeFixers.dll", "analyzers/dotnet/cs/TypedSandbox.Generators.dll", "lib/net10.0/TypedSandbox.Attributes.dll", "lib/net10.0/TypedSandbox.Runtime.dll"],
             assemblies.Keys.Order(StringComparer.Ordinal));
         // The runtime and the generator apply the rules (so they hold them); the attributes assembly has none at all.
         Assert.Contains(assemblies["lib/net10.0/TypedSandbox.Runtime.dll"], t => t.Name == "ObjectNames");
         Assert.Contains(assemblies["analyzers/dotnet/cs/TypedSandbox.Generators.dll"], t => t.Name == "ObjectNames");
         Assert.Empty(assemblies["lib/net10.0/TypedSandbox.Attributes.dll"]);
+        Assert.Empty(assemblies["analyzers/dotnet/cs/TypedSandbox.Generators.CodeFixers.dll"]);
         Assert.All(assemblies, a => Assert.DoesNotContain(a.Value, t => t.IsPublic));
     }
 

@@ -18,23 +18,33 @@ namespace TypedSandbox.Generators.Analyzers
         {
             context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
             context.EnableConcurrentExecution();
-            // Errors of declarations the generator cannot complete are the generator's to report (see SandboxChecks.GeneratorReportsClass).
-            context.RegisterSymbolAction(
-                static symbolContext =>
+            context.RegisterCompilationStartAction(static start =>
+            {
+                // The attribute types are resolved once per compilation; a compilation without them has nothing to check.
+                var known = KnownAttributes.From(start.Compilation);
+                if (!known.Any)
                 {
-                    var type = (INamedTypeSymbol)symbolContext.Symbol;
-                    var sink = new Sink(symbolContext, () => !SandboxChecks.GeneratorReportsClass(type, symbolContext.CancellationToken));
-                    SandboxChecks.CheckClass(type, sink, symbolContext.CancellationToken);
-                },
-                SymbolKind.NamedType);
-            context.RegisterSymbolAction(
-                static symbolContext =>
-                {
-                    var method = (IMethodSymbol)symbolContext.Symbol;
-                    var sink = new Sink(symbolContext, () => !SandboxChecks.GeneratorReportsCommand(method, symbolContext.CancellationToken));
-                    SandboxChecks.CheckCommand(method, sink, symbolContext.CancellationToken);
-                },
-                SymbolKind.Method);
+                    return;
+                }
+
+                // Errors of declarations the generator cannot complete are the generator's to report (see SandboxChecks.GeneratorReportsClass).
+                start.RegisterSymbolAction(
+                    symbolContext =>
+                    {
+                        var type = (INamedTypeSymbol)symbolContext.Symbol;
+                        var sink = new Sink(symbolContext, () => !SandboxChecks.GeneratorReportsClass(type, symbolContext.CancellationToken));
+                        SandboxChecks.CheckClass(type, known, sink, symbolContext.CancellationToken);
+                    },
+                    SymbolKind.NamedType);
+                start.RegisterSymbolAction(
+                    symbolContext =>
+                    {
+                        var method = (IMethodSymbol)symbolContext.Symbol;
+                        var sink = new Sink(symbolContext, () => !SandboxChecks.GeneratorReportsCommand(method, known, symbolContext.CancellationToken));
+                        SandboxChecks.CheckCommand(method, known, sink, symbolContext.CancellationToken);
+                    },
+                    SymbolKind.Method);
+            });
         }
 
         private sealed class Sink : IProblemSink

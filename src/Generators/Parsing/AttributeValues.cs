@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -41,16 +40,6 @@ namespace TypedSandbox.Generators.Parsing
 
         public ImmutableArray<string?> ConstructorStrings(int index) =>
             index < Data.ConstructorArguments.Length ? Elements<string>(Data.ConstructorArguments[index]) : ImmutableArray<string?>.Empty;
-
-        /// <summary>Finds the TypedSandbox attributes of a symbol by simple name ("VolumeAttribute"), in source order.</summary>
-        public static IEnumerable<AttributeValues> Find(ISymbol symbol, string name) =>
-            symbol.GetAttributes().Where(a => Is(a, name)).Select(a => new AttributeValues(a));
-
-        /// <summary>Whether an attribute is TypedSandbox's <paramref name="name"/>.</summary>
-        public static bool Is(AttributeData attribute, string name) =>
-            attribute.AttributeClass is { } type
-            && type.Name == name
-            && type.ContainingNamespace is { Name: "TypedSandbox", ContainingNamespace.IsGlobalNamespace: true };
 
         private TypedConstant? Named(string property)
         {

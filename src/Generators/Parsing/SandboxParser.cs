@@ -12,20 +12,21 @@ namespace TypedSandbox.Generators.Parsing
         public static ClassParse ParseClass(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
             // [Sandbox] on two partial declarations is a compiler error (CS0579); generating twice would collide on the hint name.
-            if (context.TargetSymbol is not INamedTypeSymbol type || AttributeValues.Find(type, "SandboxAttribute").Skip(1).Any())
+            var known = KnownAttributes.From(context.SemanticModel.Compilation);
+            if (context.TargetSymbol is not INamedTypeSymbol type || KnownAttributes.Find(type, known.Sandbox).Skip(1).Any())
             {
                 return new ClassParse(null, default);
             }
 
             var errors = new DiagnosticCollector(cancellationToken);
-            SandboxChecks.CheckClass(type, errors, cancellationToken);
+            SandboxChecks.CheckClass(type, known, errors, cancellationToken);
             if (SandboxChecks.GeneratorReportsClass(type, cancellationToken))
             {
                 return new ClassParse(null, errors.Errors);
             }
 
             var sandbox = new AttributeValues(context.Attributes[0]);
-            var image = AttributeValues.Find(type, "SandboxImageAttribute").Select(i => new ImageSpec(
+            var image = KnownAttributes.Find(type, known.SandboxImage).Select(i => new ImageSpec(
                 i.HasConstructorArguments(1) ? i.ConstructorString(0) : null,
                 i.String("DebianSuite"),
                 Strings(i.Strings("Env")),
@@ -48,15 +49,15 @@ namespace TypedSandbox.Generators.Parsing
                 sandbox.Ints("UnencryptedPorts").ToEquatableArray(),
                 sandbox.Bool("Verbose"),
                 image,
-                AttributeValues.Find(type, "VolumeAttribute")
+                KnownAttributes.Find(type, known.Volume)
                     .Select(v => new VolumeSpec(v.ConstructorString(0)!, v.ConstructorString(1)!, v.Bool("ReadOnly")))
                     .ToEquatableArray(),
-                AttributeValues.Find(type, "SecretAttribute").Select(s => s.ConstructorString(0)!).ToEquatableArray(),
-                AttributeValues.Find(type, "SecretFromEnvironmentAttribute")
+                KnownAttributes.Find(type, known.Secret).Select(s => s.ConstructorString(0)!).ToEquatableArray(),
+                KnownAttributes.Find(type, known.SecretFromEnvironment)
                     .Select(s => new EnvironmentSecretSpec(Strings(s.ConstructorStrings(0)), s.Bool("Required", fallback: true)))
                     .ToEquatableArray(),
-                AttributeValues.Find(type, "TagAttribute").Select(t => new TagSpec(t.ConstructorString(0)!, t.ConstructorString(1)!)).ToEquatableArray(),
-                Strings(AttributeValues.Find(type, "EntrypointAttribute").FirstOrDefault() is { Data: not null } entrypoint
+                KnownAttributes.Find(type, known.Tag).Select(t => new TagSpec(t.ConstructorString(0)!, t.ConstructorString(1)!)).ToEquatableArray(),
+                Strings(KnownAttributes.Find(type, known.Entrypoint).FirstOrDefault() is { Data: not null } entrypoint
                     ? entrypoint.ConstructorStrings(0)
                     : default));
 
@@ -80,9 +81,10 @@ namespace TypedSandbox.Generators.Parsing
                 return new CommandParse(null, default);
             }
 
+            var known = KnownAttributes.From(context.SemanticModel.Compilation);
             var errors = new DiagnosticCollector(cancellationToken);
-            SandboxChecks.CheckCommand(method, errors, cancellationToken);
-            var reported = SandboxChecks.GeneratorReportsCommand(method, cancellationToken) ? errors.Errors : default;
+            SandboxChecks.CheckCommand(method, known, errors, cancellationToken);
+            var reported = SandboxChecks.GeneratorReportsCommand(method, known, cancellationToken) ? errors.Errors : default;
             var accessibility = SandboxChecks.DeclaredAccessibility(method, cancellationToken);
             var declarations = SandboxChecks.PartialDeclarations(method.ContainingType, cancellationToken);
             if (!method.IsPartialDefinition || method.IsGenericMethod || accessibility is null || declarations is null)
@@ -97,7 +99,7 @@ namespace TypedSandbox.Generators.Parsing
                 SandboxChecks.IsCancellationToken(p.Type),
                 p.HasExplicitDefaultValue ? DefaultValue(p) : null)
             {
-                Kind = SandboxChecks.KindOf(p, out var key),
+                Kind = SandboxChecks.KindOf(p, known, out var key),
                 Key = key,
                 Modifier = p.IsParams ? "params" : p.RefKind switch
                 {
@@ -131,7 +133,7 @@ namespace TypedSandbox.Generators.Parsing
                 Namespace = OutermostNamespace(type),
                 TypeName = type.Name,
                 Declarations = declarations.ToEquatableArray(),
-                InSandboxClass = !SandboxChecks.GeneratorReportsClass(type, cancellationToken) && AttributeValues.Find(type, "SandboxAttribute").Count() == 1,
+                InSandboxClass = !SandboxChecks.GeneratorReportsClass(type, cancellationToken) && KnownAttributes.Find(type, known.Sandbox).Count() == 1,
             };
             return new CommandParse(spec, reported);
         }

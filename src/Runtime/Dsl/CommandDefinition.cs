@@ -25,6 +25,9 @@ public sealed class CommandDefinition
     private readonly IReadOnlyList<CommandParameter> parameters;
     private readonly Lazy<ExecOptions> options;
 
+    /// <summary>One value as text: invariant culture, dates as ISO 8601 round-trip, enums by name.</summary>
+    internal static string Format(object value) => CommandArguments.Format(value);
+
     /// <summary>Parses the command line; every parameter fills placeholders.</summary>
     /// <param name="args">The program and its arguments, with placeholders.</param>
     /// <param name="parameterNames">The method's parameter names, in the order values are passed.</param>
@@ -87,7 +90,7 @@ public sealed class CommandDefinition
         List<string> line;
         try
         {
-            line = template.Render((name, whole) => ValuesOf(values[IndexOf(name)], name, whole)).ToList();
+            line = template.Render((name, whole) => CommandArguments.ValuesOf(values[IndexOf(name)], name, whole)).ToList();
         }
         catch (ArgumentException e) when (e.ParamName == "valuesOf")
         {
@@ -98,7 +101,7 @@ public sealed class CommandDefinition
         {
             if (parameters[i] is { Kind: CommandParameterKind.Option, Key: { } option })
             {
-                AppendOption(line, option, values[i], parameters[i].Name);
+                CommandArguments.AppendOption(line, option, values[i]);
             }
         }
 
@@ -189,7 +192,7 @@ public sealed class CommandDefinition
         var exited = false;
         try
         {
-            var stderr = ReadAllAsync(process.Stderr, cancellationToken);
+            var stderr = ProcessStreams.ReadAllAsync(process.Stderr, cancellationToken);
             await foreach (var line in process.Stdout.ReadLinesAsync(cancellationToken).ConfigureAwait(false))
             {
                 if (!skipEmptyLines || line.Length > 0)
@@ -198,7 +201,7 @@ public sealed class CommandDefinition
                 }
             }
 
-            var code = await WaitOrTimeoutAsync(process, cancellationToken).ConfigureAwait(false);
+            var code = await ProcessStreams.WaitOrTimeoutAsync(process, cancellationToken).ConfigureAwait(false);
             exited = true;
             var result = new ExecResult(code ?? 137, string.Empty, await stderr.ConfigureAwait(false));
             if (code is null)
@@ -243,46 +246,12 @@ public sealed class CommandDefinition
         await using (kill.ConfigureAwait(false))
         await using (process.ConfigureAwait(false))
         {
-            var stdout = ReadAllAsync(process.Stdout, cancellationToken);
-            var stderr = ReadAllAsync(process.Stderr, cancellationToken);
-            var code = await WaitOrTimeoutAsync(process, cancellationToken).ConfigureAwait(false);
+            var stdout = ProcessStreams.ReadAllAsync(process.Stdout, cancellationToken);
+            var stderr = ProcessStreams.ReadAllAsync(process.Stderr, cancellationToken);
+            var code = await ProcessStreams.WaitOrTimeoutAsync(process, cancellationToken).ConfigureAwait(false);
             var result = new ExecResult(code ?? 137, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
             return (result, code is null ? $"The command ran past its timeout of {execOptions.Timeout?.TotalSeconds:0.###} s and was killed." : null);
         }
-    }
-
-    /// <summary>The exit code, or <see langword="null"/> when the process was killed at its timeout.</summary>
-    private static async Task<int?> WaitOrTimeoutAsync(ContainerProcess process, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await process.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (ExecTimeoutException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>Reads a stream to its end as UTF-8; a timeout ends it with what arrived until then.</summary>
-    private static async Task<string> ReadAllAsync(SandboxOutputStream stream, CancellationToken cancellationToken)
-    {
-        var bytes = new MemoryStream();
-        var buffer = new byte[16 * 1024];
-        try
-        {
-            int count;
-            while ((count = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                bytes.Write(buffer, 0, count);
-            }
-        }
-        catch (ExecTimeoutException)
-        {
-            // The process was killed at its timeout: keep what it wrote.
-        }
-
-        return Encoding.UTF8.GetString(bytes.GetBuffer(), 0, (int)bytes.Length);
     }
 
     /// <summary>Starts the process, writes the [Stdin] value, and arranges for cancellation to kill it in the sandbox.</summary>
@@ -296,7 +265,7 @@ public sealed class CommandDefinition
             switch (parameters[i])
             {
                 case { Kind: CommandParameterKind.Env, Key: { } key } when values[i] is { } value:
-                    env[key] = Format(value);
+                    env[key] = CommandArguments.Format(value);
                     break;
                 case { Kind: CommandParameterKind.Stdin }:
                     stdin = values[i];
@@ -318,7 +287,7 @@ public sealed class CommandDefinition
         {
             if (stdin is not null)
             {
-                await WriteStdinAsync(process, stdin, cancellationToken).ConfigureAwait(false);
+                await ProcessStreams.WriteStdinAsync(process, stdin, cancellationToken).ConfigureAwait(false);
             }
         }
         catch
@@ -332,43 +301,25 @@ public sealed class CommandDefinition
         return (process, kill);
     }
 
-    private static async Task WriteStdinAsync(ContainerProcess process, object value, CancellationToken cancellationToken)
-    {
-        switch (value)
-        {
-            case string text:
-                await process.Stdin.WriteAsync(text, cancellationToken).ConfigureAwait(false);
-                break;
-            case byte[] bytes:
-                await process.Stdin.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
-                break;
-            case Stream stream:
-                await stream.CopyToAsync(process.Stdin, cancellationToken).ConfigureAwait(false);
-                break;
-            default:
-                throw new InvalidArgumentException($"A [Stdin] value must be a string, byte[] or Stream, not {value.GetType().Name}");
-        }
-
-        await process.Stdin.CloseAsync(cancellationToken).ConfigureAwait(false);
-    }
-
     private ExecOptions BuildOptions()
     {
+        var problems = CommandRules.Check(new CommandDeclaration { Timeout = TimeoutSetting.FromText(Timeout), Workdir = Workdir, Env = Env, Secrets = Secrets });
+        if (ProblemList.Describe(problems) is { } problem)
+        {
+            throw new InvalidArgumentException(problem);
+        }
+
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var entry in Env)
         {
-            if (EnvironmentKeys.CheckEntry(entry, out var key, out var value) is { } envError)
-            {
-                throw new InvalidArgumentException(envError);
-            }
-
-            env[key!] = value!;
+            EnvironmentKeys.CheckEntry(entry, out var key, out var value);
+            env[key] = value;
         }
 
         return new ExecOptions
         {
             Timeout = Timeout is null ? null : SandboxDefinition.ParseDuration(Timeout, "Command timeout"),
-            Workdir = Workdir is null ? null : Paths.CheckWorkdir(Workdir, "Command workdir") is { } workdirError ? throw new InvalidArgumentException(workdirError) : Workdir,
+            Workdir = Workdir,
             Env = env.Count > 0 ? env : null,
         };
     }
@@ -399,87 +350,4 @@ public sealed class CommandDefinition
 
         throw new InvalidOperationException($"Placeholder '{{{name}}}' has no parameter.");
     }
-
-    /// <summary>A placeholder's values: none (null, the argument is left out), one, or one per element of a collection.</summary>
-    private static List<string>? ValuesOf(object? value, string name, bool wholeArgument)
-    {
-        if (value is null)
-        {
-            return null;
-        }
-
-        if (value is string text)
-        {
-            return [text];
-        }
-
-        if (value is IEnumerable sequence)
-        {
-            if (!wholeArgument)
-            {
-                throw new InvalidArgumentException($"Parameter '{name}' is a collection, but its placeholder is inside a longer argument; a collection fills only a placeholder that is a whole argument, such as \"{{{name}}}\"");
-            }
-
-            return sequence.Cast<object?>().Where(e => e is not null).Select(e => Format(e!)).ToList();
-        }
-
-        return [Format(value)];
-    }
-
-    private static void AppendOption(List<string> line, string option, object? value, string name)
-    {
-        switch (value)
-        {
-            case null:
-            case false:
-                return;
-            case true:
-                line.Add(option);
-                return;
-            case string text:
-                AddOption(line, option, text);
-                return;
-            case IEnumerable sequence:
-                foreach (var element in sequence)
-                {
-                    if (element is not null)
-                    {
-                        AddOption(line, option, Format(element));
-                    }
-                }
-
-                return;
-            default:
-                AddOption(line, option, Format(value));
-                return;
-        }
-
-        static void AddOption(List<string> line, string option, string value)
-        {
-            if (option.EndsWith('='))
-            {
-                line.Add(option + value);
-            }
-            else
-            {
-                line.Add(option);
-                line.Add(value);
-            }
-        }
-    }
-
-    /// <summary>One value as text: invariant culture, dates as ISO 8601 round-trip, enums by name.</summary>
-    internal static string Format(object value) => value switch
-    {
-        string text => text,
-        bool flag => flag ? "true" : "false",
-        DateTime date => date.ToString("O", CultureInfo.InvariantCulture),
-        DateTimeOffset date => date.ToString("O", CultureInfo.InvariantCulture),
-        DateOnly date => date.ToString("O", CultureInfo.InvariantCulture),
-        TimeOnly time => time.ToString("O", CultureInfo.InvariantCulture),
-        TimeSpan span => span.ToString("c", CultureInfo.InvariantCulture),
-        Enum member => member.ToString(),
-        IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
-        _ => value.ToString() ?? string.Empty,
-    };
 }

@@ -64,26 +64,7 @@ public sealed class ImageDefinition
         return Workdir is null ? image : image.Workdir(Workdir);
     }
 
-    internal string? FindProblem()
-    {
-        if (Reference is not null && ImageReferences.Check(Reference) is { } referenceError)
-        {
-            return referenceError;
-        }
-
-        if (Reference is null && ImageReferences.Check($"debian:{DebianSuite ?? DefaultDebianSuite}-slim") is { } suiteError)
-        {
-            return suiteError;
-        }
-
-        foreach (var entry in Env)
-        {
-            if (EnvironmentKeys.CheckEntry(entry, out _, out _) is { } envError)
-            {
-                return envError;
-            }
-        }
-
-        return Workdir is null ? null : Paths.CheckWorkdir(Workdir, "Image workdir");
-    }
+    /// <summary>The rule book's problems with this image; a Debian suite is checked as the reference it becomes.</summary>
+    internal ProblemList FindProblems() =>
+        ImageRules.Check(Reference ?? $"debian:{DebianSuite ?? DefaultDebianSuite}-slim", hasReference: true, Env, Workdir);
 }

@@ -193,65 +193,30 @@ public sealed class SandboxDefinition
 
     private string? FindProblem()
     {
-        var problems = new List<string?>();
-        if (App is not null)
+        var problems = SandboxRules.Check(new SandboxDeclaration
         {
-            problems.Add(ObjectNames.Check(App, "App name"));
+            App = App,
+            Name = Name,
+            Timeout = TimeoutSetting.FromText(Timeout),
+            IdleTimeout = TimeoutSetting.FromText(IdleTimeout),
+            Workdir = Workdir,
+            Cpu = Cpu,
+            MemoryMb = MemoryMb,
+            EncryptedPorts = EncryptedPorts,
+            UnencryptedPorts = UnencryptedPorts,
+            BlockNetwork = BlockNetwork,
+            CidrAllowlist = CidrAllowlist,
+            Volumes = [.. Volumes.Select(v => new VolumeDeclaration(v.MountPath, v.VolumeName))],
+            Secrets = Secrets,
+            SecretsFromEnvironment = [.. SecretsFromEnvironment.Select(s => s.Variables)],
+            Tags = SandboxRules.TagsOf(Tags),
+            Entrypoint = Entrypoint,
+        });
+        if (Image?.FindProblems() is { } imageProblems)
+        {
+            problems.AddRange(imageProblems);
         }
 
-        if (Name is not null)
-        {
-            problems.Add(ObjectNames.Check(Name, "Sandbox name"));
-        }
-
-        var timeout = Durations.DefaultSandboxTimeout;
-        if (Timeout is not null)
-        {
-            problems.Add(Durations.CheckTimeout(Timeout, "Timeout", out timeout));
-        }
-
-        if (IdleTimeout is not null)
-        {
-            var idleError = Durations.CheckTimeout(IdleTimeout, "Idle timeout", out var idle);
-            problems.Add(idleError ?? SandboxSettings.CheckIdleTimeout(idle, timeout));
-        }
-
-        if (Workdir is not null)
-        {
-            problems.Add(Paths.CheckWorkdir(Workdir, "Workdir"));
-        }
-
-        problems.Add(SandboxSettings.CheckCpu(Cpu));
-        problems.Add(SandboxSettings.CheckMemoryMb(MemoryMb));
-        problems.AddRange(EncryptedPorts.Concat(UnencryptedPorts).Select(SandboxSettings.CheckPort));
-        problems.Add(SandboxSettings.CheckNetwork(BlockNetwork, CidrAllowlist.Count, EncryptedPorts.Count + UnencryptedPorts.Count));
-        problems.Add(Image?.FindProblem());
-        foreach (var volume in Volumes)
-        {
-            problems.Add(Paths.CheckMountPath(volume.MountPath));
-            problems.Add(ObjectNames.Check(volume.VolumeName, "Volume name"));
-        }
-
-        var duplicatePath = SandboxSettings.IndexOfDuplicate(Volumes.Select(v => v.MountPath).ToList());
-        if (duplicatePath >= 0)
-        {
-            problems.Add($"Mount path '{Volumes[duplicatePath].MountPath}' is used by more than one volume; mount each path once");
-        }
-
-        problems.AddRange(Secrets.Select(s => ObjectNames.Check(s, "Secret name")));
-        problems.AddRange(SecretsFromEnvironment.SelectMany(s => s.Variables).Select(EnvironmentKeys.Check));
-        foreach (var (key, value) in Tags)
-        {
-            problems.Add(Validation.Tags.CheckKey(key) ?? Validation.Tags.CheckValue(key, value));
-        }
-
-        if (Entrypoint.Count > 0)
-        {
-            problems.Add(!CommandTemplate.TryParse(Entrypoint.ToList(), out var template, out var error, out _) ? error
-                : template!.Placeholders.Count > 0 ? $"Entrypoint has placeholder '{{{template.Placeholders[0]}}}', but an entrypoint has no parameters; write '{{{{' and '}}}}' for literal braces"
-                : null);
-        }
-
-        return problems.FirstOrDefault(p => p is not null);
+        return ProblemList.Describe(problems);
     }
 }

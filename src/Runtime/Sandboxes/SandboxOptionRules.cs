@@ -3,96 +3,75 @@ using TypedSandbox.Validation;
 
 namespace TypedSandbox.Sandboxes;
 
-/// <summary>Checks <see cref="SandboxCreateOptions"/> and tags before they are sent.</summary>
+/// <summary>
+/// Checks <see cref="SandboxCreateOptions"/> and tags before they are sent, with the rule book's composite check: the
+/// same messages as the analyzers at compile time and the engine at run time.
+/// </summary>
 internal static class SandboxOptionRules
 {
     /// <summary>The sandbox timeout when none is given (Modal's default).</summary>
-    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(5);
+    public static TimeSpan DefaultTimeout => Limits.DefaultSandboxTimeout;
 
     /// <summary>The longest sandbox timeout Modal allows.</summary>
-    public static readonly TimeSpan MaxTimeout = TimeSpan.FromHours(24);
+    public static TimeSpan MaxTimeout => Limits.MaxTimeout;
 
     /// <summary>Rejects options the server would reject, with messages that say what is allowed.</summary>
-    /// <exception cref="InvalidArgumentException">An option is out of range or malformed.</exception>
+    /// <exception cref="InvalidArgumentException">An option is out of range or malformed; the message lists every problem.</exception>
     public static void Validate(SandboxCreateOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var timeout = options.Timeout ?? DefaultTimeout;
-        WholeSeconds(timeout, "Timeout");
-        if (timeout > MaxTimeout)
+        var problems = SandboxRules.Check(new SandboxDeclaration
         {
-            throw new InvalidArgumentException($"Timeout {timeout} is longer than the maximum of 24 hours.");
-        }
-        if (options.IdleTimeout is { } idle)
+            Name = options.Name,
+            Timeout = TimeoutSetting.FromValue(options.Timeout),
+            IdleTimeout = TimeoutSetting.FromValue(options.IdleTimeout),
+            Workdir = options.Workdir,
+            Cpu = options.Cpu ?? 0,
+            MemoryMb = options.MemoryMiB ?? 0,
+            EncryptedPorts = [.. options.EncryptedPorts ?? []],
+            UnencryptedPorts = [.. options.UnencryptedPorts ?? []],
+            H2Ports = [.. options.H2Ports ?? []],
+            BlockNetwork = options.BlockNetwork,
+            CidrAllowlist = [.. options.CidrAllowlist ?? []],
+            Volumes = [.. (options.Volumes?.Keys ?? []).Select(path => new VolumeDeclaration(path))],
+            EnvKeys = [.. options.Env?.Keys ?? []],
+            Tags = SandboxRules.TagsOf(options.Tags),
+        });
+
+        // The client's own options: limits above requests, and the writable layer's size.
+        problems.Add(SandboxSettings.CheckCpu(options.CpuLimit ?? 0), Rule.Resource, "CpuLimit");
+        problems.Add(SandboxSettings.CheckMemoryMb(options.MemoryLimitMiB ?? 0), Rule.Resource, "MemoryLimitMiB");
+        problems.Add(options.EphemeralDiskMiB is <= 0 ? $"EphemeralDiskMiB ({options.EphemeralDiskMiB}) must be at least 1" : null, Rule.Resource, "EphemeralDiskMiB");
+        problems.Add(options is { Cpu: { } cpu, CpuLimit: { } cpuLimit } && cpuLimit < cpu ? $"CpuLimit ({cpuLimit}) must not be lower than Cpu ({cpu})" : null, Rule.Resource, "CpuLimit");
+        problems.Add(
+            options is { MemoryMiB: { } memory, MemoryLimitMiB: { } memoryLimit } && memoryLimit < memory ? $"MemoryLimitMiB ({memoryLimit}) must not be lower than MemoryMiB ({memory})" : null,
+            Rule.Resource,
+            "MemoryLimitMiB");
+        foreach (var (_, volume) in options.Volumes ?? new Dictionary<string, Volume>())
         {
-            WholeSeconds(idle, "IdleTimeout");
-            Rules.Enforce(SandboxSettings.CheckIdleTimeout(idle, timeout));
-        }
-        if (options.Workdir is { } workdir)
-        {
-            Rules.Enforce(Paths.CheckWorkdir(workdir, "Workdir"));
-        }
-        if (options.Name is { } name)
-        {
-            Rules.Enforce(ObjectNames.Check(name, "Sandbox name"));
-        }
-        foreach (var key in options.Env?.Keys ?? [])
-        {
-            Rules.Enforce(EnvironmentKeys.Check(key));
-        }
-        foreach (var (path, volume) in options.Volumes ?? new Dictionary<string, Volume>())
-        {
-            Rules.Enforce(Paths.CheckMountPath(path));
             ArgumentNullException.ThrowIfNull(volume);
         }
-        Rules.Enforce(SandboxSettings.CheckCpu(options.Cpu ?? 0));
-        Rules.Enforce(SandboxSettings.CheckCpu(options.CpuLimit ?? 0));
-        Rules.Enforce(SandboxSettings.CheckMemoryMb(options.MemoryMiB ?? 0));
-        Rules.Enforce(SandboxSettings.CheckMemoryMb(options.MemoryLimitMiB ?? 0));
-        if (options.EphemeralDiskMiB is <= 0)
-        {
-            throw new InvalidArgumentException($"EphemeralDiskMiB ({options.EphemeralDiskMiB}) must be at least 1.");
-        }
-        if (options.Cpu is { } cpu && options.CpuLimit is { } cpuLimit && cpuLimit < cpu)
-        {
-            throw new InvalidArgumentException($"CpuLimit ({cpuLimit}) must not be lower than Cpu ({cpu}).");
-        }
-        if (options.MemoryMiB is { } memory && options.MemoryLimitMiB is { } memoryLimit && memoryLimit < memory)
-        {
-            throw new InvalidArgumentException($"MemoryLimitMiB ({memoryLimit}) must not be lower than MemoryMiB ({memory}).");
-        }
-        var ports = (options.EncryptedPorts ?? []).Concat(options.H2Ports ?? []).Concat(options.UnencryptedPorts ?? []).ToList();
-        Rules.Enforce(SandboxSettings.CheckNetwork(options.BlockNetwork, options.CidrAllowlist?.Count ?? 0, ports.Count));
-        foreach (var cidr in options.CidrAllowlist ?? [])
-        {
-            if (!System.Net.IPNetwork.TryParse(cidr, out _))
-            {
-                throw new InvalidArgumentException($"'{cidr}' in CidrAllowlist is not a CIDR range such as 10.0.0.0/8.");
-            }
-        }
-        foreach (var port in ports)
-        {
-            Rules.Enforce(SandboxSettings.CheckPort(port));
-        }
-        CheckTags(options.Tags);
+
+        Throw(problems);
     }
 
-    /// <summary>Checks tag keys and values with the shared rules.</summary>
-    public static void CheckTags(IReadOnlyDictionary<string, string>? tags)
+    /// <summary>Checks tag keys and values with the rule book.</summary>
+    /// <exception cref="InvalidArgumentException">A key or value breaks a rule.</exception>
+    public static void CheckTags(IReadOnlyDictionary<string, string>? tags) =>
+        Throw(SandboxRules.CheckTags(SandboxRules.TagsOf(tags)));
+
+    /// <summary>Throws the client's exception with the rule book's messages, unchanged, when there are problems.</summary>
+    /// <exception cref="InvalidArgumentException">There is at least one problem.</exception>
+    public static void Throw(IReadOnlyList<Problem> problems)
     {
-        foreach (var (key, value) in tags ?? new Dictionary<string, string>())
+        if (ProblemList.Describe(problems) is { } message)
         {
-            Rules.Enforce(Validation.Tags.CheckKey(key));
-            Rules.Enforce(Validation.Tags.CheckValue(key, value));
+            throw new InvalidArgumentException(message);
         }
     }
 
-    internal static uint WholeSeconds(TimeSpan value, string what)
-    {
-        if (value <= TimeSpan.Zero || value.Ticks % TimeSpan.TicksPerSecond != 0)
-        {
-            throw new InvalidArgumentException($"{what} must be a positive whole number of seconds, got {value}.");
-        }
-        return (uint)value.TotalSeconds;
-    }
+    /// <summary>A timeout in whole seconds, as the protocol carries it.</summary>
+    /// <exception cref="InvalidArgumentException">The timeout is not a whole number of seconds, zero, negative or over 24 hours.</exception>
+    internal static uint WholeSeconds(TimeSpan value, string what) =>
+        Durations.CheckTimeout(value, what) is { } problem ? throw new InvalidArgumentException(problem) : (uint)value.TotalSeconds;
 }

@@ -1,5 +1,6 @@
 using TypedSandbox.Server.Engine;
 using TypedSandbox.Server.Images;
+using TypedSandbox.Validation;
 
 namespace TypedSandbox.Server.Sandboxes;
 
@@ -9,56 +10,7 @@ internal static class SandboxSpecRules
     /// <summary>Refuses a spec the engine will not run, with INVALID_ARGUMENT and the rule's message.</summary>
     public static void Validate(SandboxSpec spec)
     {
-        if (spec.Timeout <= TimeSpan.Zero || spec.Timeout > EngineRules.MaxTimeout)
-        {
-            throw EngineException.Invalid($"Sandbox timeout {spec.Timeout.TotalSeconds:0} s is out of range; it must be more than 0 s and at most 24 h (86400 s).");
-        }
-
-        if (spec.IdleTimeout is { } idleTimeout && idleTimeout > spec.Timeout)
-        {
-            throw EngineException.Invalid($"Idle timeout {idleTimeout.TotalSeconds:0} s is longer than the sandbox timeout {spec.Timeout.TotalSeconds:0} s.");
-        }
-
-        if (spec.IdleTimeout is { } idle && (idle <= TimeSpan.Zero || idle > EngineRules.MaxTimeout))
-        {
-            throw EngineException.Invalid($"Idle timeout {idle.TotalSeconds:0} s is out of range; it must be more than 0 s and at most 24 h.");
-        }
-
-        if (spec.Name is not null)
-        {
-            EngineRules.Require(EngineRules.CheckObjectName(spec.Name, "Sandbox name"));
-        }
-
-        if (spec.Workdir is not null)
-        {
-            EngineRules.Require(EngineRules.CheckWorkdir(spec.Workdir, "Workdir"));
-        }
-
-        foreach (var key in spec.Environment.Keys)
-        {
-            EngineRules.Require(EngineRules.CheckEnvironmentKey(key));
-        }
-
-        var mountPaths = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var volume in spec.Volumes)
-        {
-            EngineRules.Require(EngineRules.CheckMountPath(volume.MountPath));
-            if (!mountPaths.Add(volume.MountPath))
-            {
-                throw EngineException.Invalid($"Two volumes are mounted at '{volume.MountPath}'.");
-            }
-        }
-
-        // The kernel's floors: the memory cgroup needs a few MiB, and a CFS quota is at least 1 ms per 100 ms period.
-        if (spec.MemoryMb is > 0 and < 4)
-        {
-            throw EngineException.Invalid($"Memory {spec.MemoryMb} MiB is below the 4 MiB minimum.");
-        }
-
-        if (spec.MilliCpu is > 0 and < 10)
-        {
-            throw EngineException.Invalid($"CPU {spec.MilliCpu / 1000.0:0.###} is below the minimum of 0.01 CPU.");
-        }
+        EngineRules.Require(EngineRules.CheckSandbox(spec));
 
         // A limit above what the host has is no limit at all: refuse it rather than promise it.
         if (spec.MemoryMb > HostCapacity.MemoryMiB)
@@ -70,31 +22,12 @@ internal static class SandboxSpecRules
         {
             throw EngineException.Invalid($"CPU {spec.MilliCpu / 1000.0:0.###} is more than this host's {HostCapacity.Cores} cores.");
         }
-
-        var ports = new HashSet<int>();
-        foreach (var port in spec.Ports)
-        {
-            if (port is < 1 or > 65535)
-            {
-                throw EngineException.Invalid($"Port {port} is not a TCP port (1-65535).");
-            }
-
-            if (!ports.Add(port))
-            {
-                throw EngineException.Invalid($"Port {port} is declared twice; list each port once (encrypted, unencrypted or h2).");
-            }
-        }
-
-        ValidateTags(spec.Tags);
     }
 
     /// <summary>Checks tag keys and values.</summary>
     public static void ValidateTags(IReadOnlyDictionary<string, string> tags)
     {
-        foreach (var (key, value) in tags)
-        {
-            EngineRules.Require(EngineRules.CheckTag(key, value));
-        }
+        EngineRules.Require(SandboxRules.CheckTags(SandboxRules.TagsOf(tags)));
     }
 
     /// <summary>

@@ -11,12 +11,6 @@ namespace TypedSandbox.Validation
     /// </summary>
     internal static class Durations
     {
-        /// <summary>The longest timeout a sandbox or command may have.</summary>
-        public static readonly TimeSpan MaxTimeout = TimeSpan.FromHours(24);
-
-        /// <summary>The sandbox timeout used when none is declared (5 minutes).</summary>
-        public static readonly TimeSpan DefaultSandboxTimeout = TimeSpan.FromMinutes(5);
-
         private const string Allowed = "write hours, minutes and seconds such as '90s', '10m' or '1h30m'";
 
         /// <summary>Parses a duration in the strict grammar (a leading '-' is accepted so that callers can reject it with a clear message).</summary>
@@ -98,30 +92,33 @@ namespace TypedSandbox.Validation
         /// <param name="kind">What the duration is, capitalised, for the message: "Timeout", "Idle timeout"…</param>
         /// <param name="value">The timeout when valid.</param>
         /// <returns><see langword="null"/> when valid, otherwise a message saying what is wrong and what is allowed.</returns>
-        public static string? CheckTimeout(string? text, string kind, out TimeSpan value)
-        {
-            const string Range = "use a duration greater than zero and at most 24h, such as '90s', '10m' or '1h30m'";
-            if (!TryParse(text, out value, out var error))
-            {
-                return $"{kind} '{text}' is not a duration; {Range}";
-            }
+        public static string? CheckTimeout(string? text, string kind, out TimeSpan value) =>
+            TryParse(text, out value, out _) ? CheckRange(value, kind, text!) : $"{kind} '{text}' is not a duration; {Range}";
 
+        /// <summary>Checks a timeout given as a value (the client's and the engine's): whole seconds, more than zero, at most 24 hours.</summary>
+        /// <param name="value">The timeout.</param>
+        /// <param name="kind">What the duration is, capitalised, for the message: "Timeout", "Idle timeout"…</param>
+        /// <returns><see langword="null"/> when valid, otherwise the message a declared text of the same value gets.</returns>
+        public static string? CheckTimeout(TimeSpan value, string kind) =>
+            value.Ticks % TimeSpan.TicksPerSecond != 0
+                ? $"{kind} '{value.ToString("c", CultureInfo.InvariantCulture)}' is not a whole number of seconds; {Range}"
+                : CheckRange(value, kind, Format(value));
+
+        private const string Range = "use a duration greater than zero and at most 24h, such as '90s', '10m' or '1h30m'";
+
+        private static string? CheckRange(TimeSpan value, string kind, string written)
+        {
             if (value < TimeSpan.Zero)
             {
-                return $"{kind} '{text}' is negative; {Range}";
+                return $"{kind} '{written}' is negative; {Range}";
             }
 
             if (value == TimeSpan.Zero)
             {
-                return $"{kind} '{text}' is zero; {Range}";
+                return $"{kind} '{written}' is zero; {Range}";
             }
 
-            if (value > MaxTimeout)
-            {
-                return $"{kind} '{text}' is longer than 24h; {Range}";
-            }
-
-            return null;
+            return value > Limits.MaxTimeout ? $"{kind} '{written}' is longer than the maximum of 24 hours; {Range}" : null;
         }
 
         /// <summary>Writes a duration in canonical form: <c>"1h30m"</c>, <c>"1m30s"</c>, <c>"0s"</c>. Sub-second parts are dropped.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Globalization;
 
 namespace TypedSandbox.Validation
 {
@@ -38,26 +39,54 @@ namespace TypedSandbox.Validation
                 ? null
                 : $"Command timeout '{Durations.Format(commandTimeout)}' is longer than the sandbox timeout '{Durations.Format(sandboxTimeout)}'; use at most '{Durations.Format(sandboxTimeout)}'";
 
-        /// <summary>CPU cores: 0 (server default) or more.</summary>
+        /// <summary>CPU cores: 0 (server default), or at least <see cref="Limits.MinCpu"/>.</summary>
         /// <returns><see langword="null"/> when valid, otherwise what is wrong and what is allowed.</returns>
-        public static string? CheckCpu(double cpu) =>
-            cpu >= 0 && !double.IsNaN(cpu) && !double.IsInfinity(cpu)
-                ? null
-                : $"Cpu {cpu.ToString(System.Globalization.CultureInfo.InvariantCulture)} is not a number of cores; use a positive number such as 0.5 or 2, or 0 for the default";
+        public static string? CheckCpu(double cpu)
+        {
+            var text = cpu.ToString(CultureInfo.InvariantCulture);
+            if (cpu < 0 || double.IsNaN(cpu) || double.IsInfinity(cpu))
+            {
+                return $"Cpu {text} is not a number of cores; use a positive number such as 0.5 or 2, or 0 for the default";
+            }
 
-        /// <summary>Memory in MiB: 0 (server default) or more.</summary>
+            return cpu > 0 && cpu < Limits.MinCpu
+                ? $"Cpu {text} is below the minimum of 0.01 CPU; use 0.01 or more, or 0 for the default"
+                : null;
+        }
+
+        /// <summary>Memory in MiB: 0 (server default), or at least <see cref="Limits.MinMemoryMb"/>.</summary>
         /// <returns><see langword="null"/> when valid, otherwise what is wrong and what is allowed.</returns>
-        public static string? CheckMemoryMb(int memoryMb) =>
-            memoryMb >= 0
-                ? null
-                : $"MemoryMb {memoryMb.ToString(System.Globalization.CultureInfo.InvariantCulture)} is negative; use a positive number of MiB such as 512, or 0 for the default";
+        public static string? CheckMemoryMb(long memoryMb)
+        {
+            var text = memoryMb.ToString(CultureInfo.InvariantCulture);
+            if (memoryMb < 0)
+            {
+                return $"Memory {text} MiB is negative; use a number of MiB such as 512, or 0 for the default";
+            }
+
+            return memoryMb > 0 && memoryMb < Limits.MinMemoryMb
+                ? $"Memory {text} MiB is below the 4 MiB minimum; use a number of MiB such as 512, or 0 for the default"
+                : null;
+        }
 
         /// <summary>A tunnel port: 1 to 65535.</summary>
         /// <returns><see langword="null"/> when valid, otherwise what is wrong and what is allowed.</returns>
-        public static string? CheckPort(int port) =>
-            port >= 1 && port <= 65535
+        public static string? CheckPort(long port) =>
+            port >= Limits.MinPort && port <= Limits.MaxPort
                 ? null
-                : $"Port {port.ToString(System.Globalization.CultureInfo.InvariantCulture)} is out of range; use 1 to 65535";
+                : $"Port {port.ToString(CultureInfo.InvariantCulture)} is out of range; use 1 to 65535";
+
+        /// <summary>A port listed a second time (in any of the encrypted, unencrypted and h2 lists).</summary>
+        public static string DuplicatePort(long port) =>
+            $"Port {port.ToString(CultureInfo.InvariantCulture)} is declared twice; list each port once (encrypted, unencrypted or h2)";
+
+        /// <summary>A mount path used by a second volume.</summary>
+        public static string DuplicateMountPath(string path) =>
+            $"Mount path '{path}' is used by more than one volume; mount each path once";
+
+        /// <summary>A tag key given a second time.</summary>
+        public static string DuplicateTagKey(string key) =>
+            $"Tag key '{key}' is declared more than once; keep one tag per key";
 
         /// <summary>Finds the first key that occurs twice, comparing ordinally.</summary>
         /// <returns>The index of the second occurrence, or -1.</returns>

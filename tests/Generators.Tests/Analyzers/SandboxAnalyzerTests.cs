@@ -533,10 +533,31 @@ public class SandboxAnalyzerTests
         """);
 
     [Fact]
+    public Task TSB0023_resources_below_the_kernel_floors_and_ports_declared_twice() => Verify.AnalyzerAsync("""
+        [Sandbox(Cpu = {|TSB0023:0.005|}, MemoryMb = {|TSB0023:2|}, EncryptedPorts = new[] { 8000 }, UnencryptedPorts = new[] { {|TSB0023:8000|} })]
+        partial class A
+        {
+        }
+
+        [Sandbox(Cpu = 0.01, MemoryMb = 4, EncryptedPorts = new[] { 8000 }, UnencryptedPorts = new[] { 8001 })]
+        partial class B
+        {
+        }
+        """);
+
+    [Fact]
+    public Task TSB0028_invalid_cidr() => Verify.AnalyzerAsync("""
+        [Sandbox(CidrAllowlist = new[] { "10.0.0.0/8", {|TSB0028:"10.1/8"|}, "fd00::/8", {|TSB0028:"10.0.0.0/33"|}, {|TSB0028:"10.0.0.0"|} })]
+        partial class A
+        {
+        }
+        """);
+
+    [Fact]
     public void Every_descriptor_has_a_unique_id_and_a_help_link()
     {
         var descriptors = new Generators.Analyzers.SandboxAnalyzer().SupportedDiagnostics;
-        Assert.Equal(27, descriptors.Length);
+        Assert.Equal(28, descriptors.Length);
         Assert.Equal(descriptors.Length, descriptors.Select(d => d.Id).Distinct().Count());
         Assert.All(descriptors, d =>
         {

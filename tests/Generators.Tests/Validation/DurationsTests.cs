@@ -39,8 +39,8 @@ public class DurationsTests
     [Theory]
     [InlineData("0s", "is zero")]
     [InlineData("-5m", "is negative")]
-    [InlineData("25h", "is longer than 24h")]
-    [InlineData("24h1s", "is longer than 24h")]
+    [InlineData("25h", "is longer than the maximum of 24 hours")]
+    [InlineData("24h1s", "is longer than the maximum of 24 hours")]
     [InlineData("ten", "is not a duration")]
     public void CheckTimeout_rejects_zero_negative_too_long_and_unparsable(string text, string reason)
     {

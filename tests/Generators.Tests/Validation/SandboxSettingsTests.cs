@@ -39,7 +39,11 @@ public class SandboxSettingsTests
         Assert.NotNull(SandboxSettings.CheckCpu(-1));
         Assert.NotNull(SandboxSettings.CheckCpu(double.NaN));
         Assert.Null(SandboxSettings.CheckMemoryMb(512));
-        Assert.Equal("MemoryMb -1 is negative; use a positive number of MiB such as 512, or 0 for the default", SandboxSettings.CheckMemoryMb(-1));
+        Assert.Equal("Memory -1 MiB is negative; use a number of MiB such as 512, or 0 for the default", SandboxSettings.CheckMemoryMb(-1));
+        Assert.Equal("Memory 2 MiB is below the 4 MiB minimum; use a number of MiB such as 512, or 0 for the default", SandboxSettings.CheckMemoryMb(2));
+        Assert.Null(SandboxSettings.CheckMemoryMb(Limits.MinMemoryMb));
+        Assert.Equal("Cpu 0.005 is below the minimum of 0.01 CPU; use 0.01 or more, or 0 for the default", SandboxSettings.CheckCpu(0.005));
+        Assert.Null(SandboxSettings.CheckCpu(Limits.MinCpu));
         Assert.Null(SandboxSettings.CheckPort(8080));
         Assert.NotNull(SandboxSettings.CheckPort(0));
         Assert.NotNull(SandboxSettings.CheckPort(65536));
