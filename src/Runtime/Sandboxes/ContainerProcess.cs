@@ -28,7 +28,7 @@ public sealed class ContainerProcess : IAsyncDisposable
     /// <summary>How far the server's timeout timer and the client's clock may disagree.</summary>
     private static readonly TimeSpan TimeoutClockTolerance = TimeSpan.FromMilliseconds(250);
 
-    private readonly Sandbox _sandbox;
+    private readonly SandboxConnection _connection;
     private readonly string _taskId;
     private readonly TimeSpan? _timeout;
     private readonly DateTimeOffset _started;
@@ -37,10 +37,10 @@ public sealed class ContainerProcess : IAsyncDisposable
     private readonly ExecTelemetry _telemetry;
     private int? _exitCode;
 
-    internal ContainerProcess(Sandbox sandbox, string taskId, string execId, ExecOptions options, DateTimeOffset started, ExecTelemetry telemetry)
+    internal ContainerProcess(SandboxConnection connection, string taskId, string execId, ExecOptions options, DateTimeOffset started, ExecTelemetry telemetry)
     {
         _telemetry = telemetry;
-        _sandbox = sandbox;
+        _connection = connection;
         _taskId = taskId;
         ExecId = execId;
         _timeout = options.Timeout;
@@ -49,8 +49,8 @@ public sealed class ContainerProcess : IAsyncDisposable
         {
             _deadline = started + timeout + DeadlineGrace;
         }
-        _deadlineCts = _timeout is { } limit ? new CancellationTokenSource(limit + DeadlineGrace, sandbox.Client.Time) : new CancellationTokenSource();
-        var logger = sandbox.Client.LoggerFactory.CreateLogger("TypedSandbox.ContainerProcess");
+        _deadlineCts = _timeout is { } limit ? new CancellationTokenSource(limit + DeadlineGrace, connection.Client.Time) : new CancellationTokenSource();
+        var logger = connection.Client.LoggerFactory.CreateLogger("TypedSandbox.ContainerProcess");
         Stdout = options.Stdout == StdioMode.Pipe ? OpenOutput(TaskExecStdioFileDescriptor.Stdout, logger) : new SandboxOutputStream(null, null);
         Stderr = options.Stderr == StdioMode.Pipe ? OpenOutput(TaskExecStdioFileDescriptor.Stderr, logger) : new SandboxOutputStream(null, null);
         Stdin = new SandboxInputStream(new CountingByteSink(new ExecStdin(this), "stdin"), e => TranslateStreamError(e, $"stdin of exec {ExecId}"));
@@ -81,7 +81,7 @@ public sealed class ContainerProcess : IAsyncDisposable
         TaskExecWaitResponse response;
         try
         {
-            response = await _sandbox.Router.CallAsync("TaskExecWait", static (c, r, o) => c.TaskExecWaitAsync(r, o),
+            response = await _connection.Router.CallAsync("TaskExecWait", static (c, r, o) => c.TaskExecWaitAsync(r, o),
                 new TaskExecWaitRequest { TaskId = _taskId, ExecId = ExecId }, linked.Token, WaitAttemptTimeout, WaitRetry).ConfigureAwait(false);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested && _deadlineCts.IsCancellationRequested)
@@ -103,7 +103,7 @@ public sealed class ContainerProcess : IAsyncDisposable
         {
             return known;
         }
-        var response = await _sandbox.Router.CallAsync("TaskExecPoll", static (c, r, o) => c.TaskExecPollAsync(r, o),
+        var response = await _connection.Router.CallAsync("TaskExecPoll", static (c, r, o) => c.TaskExecPollAsync(r, o),
             new TaskExecPollRequest { TaskId = _taskId, ExecId = ExecId }, cancellationToken).ConfigureAwait(false);
         return ExitCodeOf(response.ExitStatusCase switch
         {
@@ -135,13 +135,13 @@ public sealed class ContainerProcess : IAsyncDisposable
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"Exec {ExecId} in {_sandbox.SandboxId}";
+    public override string ToString() => $"Exec {ExecId} in {_connection.SandboxId}";
 
     private int Finish(int code, bool bySignal)
     {
         // The server kills a process at its timeout; death by signal once the timeout has (about) passed is that kill.
         // The server's timer and this clock differ by a few milliseconds, hence the tolerance.
-        if (_timeout is { } timeout && bySignal && _sandbox.Client.Time.GetUtcNow() - _started + TimeoutClockTolerance >= timeout)
+        if (_timeout is { } timeout && bySignal && _connection.Client.Time.GetUtcNow() - _started + TimeoutClockTolerance >= timeout)
         {
             var timedOut = TimedOut(null);
             _telemetry.Failed(timedOut);
@@ -218,8 +218,8 @@ public sealed class ContainerProcess : IAsyncDisposable
         var name = $"{(fd == TaskExecStdioFileDescriptor.Stderr ? "stderr" : "stdout")} of exec {ExecId}";
         var source = new ResumableByteSource(
             (position, ct) => ReadStdioAsync(fd, position.Offset, ct),
-            null, RetryPolicy.CommandRouter, ct => _sandbox.Router.RenewAccessAsync(ct), endWhenStreamCompletes: true,
-            name, _sandbox.Client.Time, logger);
+            null, RetryPolicy.CommandRouter, ct => _connection.Router.RenewAccessAsync(ct), endWhenStreamCompletes: true,
+            name, _connection.Client.Time, logger);
         var counted = new CountingByteSource(source, fd == TaskExecStdioFileDescriptor.Stderr ? "stderr" : "stdout");
         return new SandboxOutputStream(new DeadlineByteSource(counted, this), e => TranslateStreamError(e, name));
     }
@@ -228,7 +228,7 @@ public sealed class ContainerProcess : IAsyncDisposable
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var request = new TaskExecStdioReadRequest { TaskId = _taskId, ExecId = ExecId, Offset = (ulong)offset, FileDescriptor = fd };
-        await foreach (var message in _sandbox.Router.StreamAsync(static (c, r, o) => c.TaskExecStdioRead(r, o), request, cancellationToken).ConfigureAwait(false))
+        await foreach (var message in _connection.Router.StreamAsync(static (c, r, o) => c.TaskExecStdioRead(r, o), request, cancellationToken).ConfigureAwait(false))
         {
             yield return new StreamChunk(message.Data.Memory);
         }
@@ -272,7 +272,7 @@ public sealed class ContainerProcess : IAsyncDisposable
                 Data = ByteString.CopyFrom(data.Span),
                 Eof = endOfInput,
             };
-            await process._sandbox.Router.CallAsync("TaskExecStdinWrite", static (c, r, o) => c.TaskExecStdinWriteAsync(r, o), request,
+            await process._connection.Router.CallAsync("TaskExecStdinWrite", static (c, r, o) => c.TaskExecStdinWriteAsync(r, o), request,
                 cancellationToken).ConfigureAwait(false);
             _offset += (ulong)data.Length;
         }

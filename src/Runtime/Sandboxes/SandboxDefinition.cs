@@ -78,14 +78,6 @@ internal static class SandboxDefinition
         }
     }
 
-    /// <summary>Modal's rule for exit codes of finished sandboxes: TIMEOUT → 124, TERMINATED → 137, else the exit code.</summary>
-    public static int ExitCode(GenericResult result) => result.Status switch
-    {
-        GenericResult.Types.GenericStatus.Timeout => 124,
-        GenericResult.Types.GenericStatus.Terminated => 137,
-        _ => result.Exitcode,
-    };
-
     internal static void EnsureAbsolute(string path, string what) => Rules.Enforce(Paths.CheckWorkdir(path, what));
 
     private static StringMap StringMap(IReadOnlyDictionary<string, string> values)

@@ -250,8 +250,8 @@ public sealed class SandboxFilesystem
     /// <summary>Sends file contents the way Modal's SDK does: one client stream of start, chunks of at most 256 KiB, end.</summary>
     private async Task WriteInputAsync(string execId, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        var taskId = await _sandbox.GetTaskIdAsync(cancellationToken).ConfigureAwait(false);
-        using var call = await _sandbox.Router.OpenClientStreamAsync(static (c, o) => c.TaskExecStdinWriteStream(o), cancellationToken).ConfigureAwait(false);
+        var taskId = await _sandbox.Connection.GetTaskIdAsync(cancellationToken).ConfigureAwait(false);
+        using var call = await _sandbox.Connection.Router.OpenClientStreamAsync(static (c, o) => c.TaskExecStdinWriteStream(o), cancellationToken).ConfigureAwait(false);
         await call.RequestStream.WriteAsync(new TaskExecStdinWriteStreamRequest
         {
             Start = new TaskExecStdinWriteStreamStart { TaskId = taskId, ExecId = execId, Offset = 0 },

@@ -85,7 +85,7 @@ public sealed class SandboxService
 
         var requestedPorts = (options.EncryptedPorts?.Count ?? 0) + (options.H2Ports?.Count ?? 0) + (options.UnencryptedPorts?.Count ?? 0);
         var tunnels = response.Tunnels.Count > 0 && response.Tunnels.Count == requestedPorts
-            ? Sandbox.ToTunnels(response.Tunnels)
+            ? SandboxResponses.Tunnels(response.Tunnels)
             : null;
         var access = response.CommandRouterAccess is { Url.Length: > 0 } inline
             ? new RouterAccess(inline.Url, inline.Jwt)
@@ -113,7 +113,7 @@ public sealed class SandboxService
         var sandbox = new Sandbox(_client, response.SandboxId, null, null, null);
         try
         {
-            await sandbox.WaitForTaskAsync(SchedulingLimit, SchedulingPollInterval, cancellationToken).ConfigureAwait(false);
+            await sandbox.Connection.WaitForTaskAsync(SchedulingLimit, SchedulingPollInterval, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not SandboxTerminatedException)
         {
@@ -125,7 +125,7 @@ public sealed class SandboxService
             {
                 Log.TerminateAfterFailedStartFailed(_logger, terminateError, sandbox.SandboxId);
             }
-            await sandbox.DisposeRouterAsync().ConfigureAwait(false);
+            await sandbox.Connection.DisposeRouterAsync().ConfigureAwait(false);
             if (e is SandboxTimeoutException)
             {
                 throw new ResourceExhaustedException("Insufficient capacity to create sandbox.", e);

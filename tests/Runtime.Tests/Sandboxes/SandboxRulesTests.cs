@@ -142,7 +142,7 @@ public sealed class SandboxRulesTests
     [InlineData((int)GenericResult.Types.GenericStatus.Failure, 3, 3)]
     public void Sandbox_exit_codes_follow_Modal(int status, int exitcode, int expected)
     {
-        Assert.Equal(expected, SandboxDefinition.ExitCode(new GenericResult { Status = (GenericResult.Types.GenericStatus)status, Exitcode = exitcode }));
+        Assert.Equal(expected, SandboxResponses.ExitCode(new GenericResult { Status = (GenericResult.Types.GenericStatus)status, Exitcode = exitcode }));
     }
 
     [Fact]
