@@ -16,9 +16,6 @@ namespace TypedSandbox;
 /// </summary>
 public sealed class ContainerProcess : IAsyncDisposable
 {
-    /// <summary>The most argument bytes one exec may carry (Modal's limit).</summary>
-    internal const int MaxCommandLength = 65536;
-
     private static readonly TimeSpan WaitAttemptTimeout = TimeSpan.FromSeconds(60);
     private static readonly RetryPolicy WaitRetry = new(int.MaxValue, TimeSpan.FromSeconds(1), 1, TimeSpan.FromSeconds(1));
 
@@ -161,50 +158,6 @@ public sealed class ContainerProcess : IAsyncDisposable
         TaskExecWaitResponse.ExitStatusOneofCase.Signal => 128 + signal,
         _ => null,
     };
-
-    /// <summary>Validates an exec and builds its start request (task id still to be filled in).</summary>
-    internal static TaskExecStartRequest BuildStartRequest(IReadOnlyList<string> command, ExecOptions options)
-    {
-        if (command.Count == 0)
-        {
-            throw new InvalidArgumentException("The command must name a program to run.");
-        }
-        var length = 0;
-        foreach (var argument in command)
-        {
-            if (argument is null)
-            {
-                throw new InvalidArgumentException("Command arguments must not be null.");
-            }
-            length += argument.Length;
-        }
-        if (length > MaxCommandLength)
-        {
-            throw new InvalidArgumentException($"The command's arguments total {length} characters; at most {MaxCommandLength} are allowed.");
-        }
-        var request = new TaskExecStartRequest
-        {
-            ExecId = Guid.NewGuid().ToString(),
-            StdoutConfig = options.Stdout == StdioMode.Pipe ? TaskExecStdoutConfig.Pipe : TaskExecStdoutConfig.Devnull,
-            StderrConfig = options.Stderr == StdioMode.Pipe ? TaskExecStderrConfig.Pipe : TaskExecStderrConfig.Devnull,
-        };
-        request.CommandArgs.Add(command);
-        if (options.Timeout is { } timeout)
-        {
-            request.TimeoutSecs = SandboxOptionRules.WholeSeconds(timeout, "Exec timeout");
-        }
-        if (options.Workdir is { } workdir)
-        {
-            SandboxDefinition.EnsureAbsolute(workdir, "Exec workdir");
-            request.Workdir = workdir;
-        }
-        foreach (var key in options.Env?.Keys ?? [])
-        {
-            Image.EnsureEnvironmentVariableName(key);
-        }
-        request.SecretSources.Add(SandboxDefinition.SecretSources(options.Secrets, options.Env));
-        return request;
-    }
 
     /// <summary>Turns a stream failure into the client's exceptions.</summary>
     internal static Exception TranslateStreamError(Exception error, string stream) => error switch

@@ -63,7 +63,7 @@ public sealed class Sandbox : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(command);
         options ??= new ExecOptions();
-        var request = ContainerProcess.BuildStartRequest(command, options);
+        var request = ExecRequestBuilder.Build(command, options);
         var executable = Instruments.ExecutableName(command[0]);
         // Stopped by the process when its exit is seen (or its handle disposed), so it spans the process's life.
         var activity = Instruments.Source.StartActivity(SandboxTelemetry.ExecActivity, ActivityKind.Client);
@@ -130,7 +130,7 @@ public sealed class Sandbox : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(tags);
         SandboxOptionRules.CheckTags(tags);
-        return _connection.Protocol.SetTagsAsync(SandboxDefinition.Tags(tags), cancellationToken);
+        return _connection.Protocol.SetTagsAsync(SandboxRequestBuilder.Tags(tags), cancellationToken);
     }
 
     /// <summary>Returns the sandbox's tags.</summary>

@@ -74,10 +74,10 @@ public sealed class SandboxService
         var request = new SandboxCreateV2Request
         {
             AppId = app.AppId,
-            Definition = SandboxDefinition.Build(imageId, options, namedSecretIds),
+            Definition = SandboxRequestBuilder.Build(imageId, options, namedSecretIds),
         };
-        request.Tags.Add(SandboxDefinition.Tags(options.Tags));
-        request.SecretSources.Add(SandboxDefinition.SecretSources(options.Secrets, options.Env));
+        request.Tags.Add(SandboxRequestBuilder.Tags(options.Tags));
+        request.SecretSources.Add(SandboxRequestBuilder.SecretSources(options.Secrets, options.Env));
 
         var response = await _client.ControlPlane.CallAsync(
             "SandboxCreateV2", static (c, r, o) => c.SandboxCreateV2Async(r, o), request, cancellationToken).ConfigureAwait(false);
@@ -105,8 +105,8 @@ public sealed class SandboxService
         {
             secretIds.Add(await _client.Secrets.HydrateAsync(env, app.Environment, cancellationToken).ConfigureAwait(false));
         }
-        var request = new SandboxCreateRequest { AppId = app.AppId, Definition = SandboxDefinition.Build(imageId, options, secretIds) };
-        request.Tags.Add(SandboxDefinition.Tags(options.Tags));
+        var request = new SandboxCreateRequest { AppId = app.AppId, Definition = SandboxRequestBuilder.Build(imageId, options, secretIds) };
+        request.Tags.Add(SandboxRequestBuilder.Tags(options.Tags));
         var response = await _client.ControlPlane.CallAsync(
             "SandboxCreate", static (c, r, o) => c.SandboxCreateAsync(r, o), request, cancellationToken).ConfigureAwait(false);
 
@@ -204,7 +204,7 @@ public sealed class SandboxService
             {
                 request.EnvironmentName = _client.Environment;
             }
-            request.Tags.Add(SandboxDefinition.Tags(tags));
+            request.Tags.Add(SandboxRequestBuilder.Tags(tags));
             var response = _client.Settings.UseSandboxCreateV2
                 ? await _client.ControlPlane.CallAsync("SandboxListV2", static (c, r, o) => c.SandboxListV2Async(r, o), request, cancellationToken).ConfigureAwait(false)
                 : await _client.ControlPlane.CallAsync("SandboxList", static (c, r, o) => c.SandboxListAsync(r, o), request, cancellationToken).ConfigureAwait(false);
