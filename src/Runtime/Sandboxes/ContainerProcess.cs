@@ -48,9 +48,9 @@ public sealed class ContainerProcess : IAsyncDisposable
         }
         _deadlineCts = _timeout is { } limit ? new CancellationTokenSource(limit + DeadlineGrace, connection.Client.Time) : new CancellationTokenSource();
         var logger = connection.Client.LoggerFactory.CreateLogger("TypedSandbox.ContainerProcess");
-        Stdout = options.Stdout == StdioMode.Pipe ? OpenOutput(TaskExecStdioFileDescriptor.Stdout, logger) : new SandboxOutputStream(null, null);
-        Stderr = options.Stderr == StdioMode.Pipe ? OpenOutput(TaskExecStdioFileDescriptor.Stderr, logger) : new SandboxOutputStream(null, null);
-        Stdin = new SandboxInputStream(new CountingByteSink(new ExecStdin(this), "stdin"), e => TranslateStreamError(e, $"stdin of exec {ExecId}"));
+        Stdout = options.Stdout == StdioMode.Pipe ? OpenOutput(TaskExecStdioFileDescriptor.Stdout, logger) : new SandboxOutputStream(null);
+        Stderr = options.Stderr == StdioMode.Pipe ? OpenOutput(TaskExecStdioFileDescriptor.Stderr, logger) : new SandboxOutputStream(null);
+        Stdin = new SandboxInputStream(new CountingByteSink(new ExecStdin(this), "stdin"));
     }
 
     /// <summary>The exec id.</summary>
@@ -88,7 +88,7 @@ public sealed class ContainerProcess : IAsyncDisposable
             throw timedOut;
         }
         var code = ExitCodeOf(response.ExitStatusCase, response.Code, response.Signal)
-            ?? throw new InvalidArgumentException("Unexpected exit status");
+            ?? throw new ProtocolException($"TaskExecWait for exec {ExecId} answered with no exit status.");
         return Finish(code, response.ExitStatusCase == TaskExecWaitResponse.ExitStatusOneofCase.Signal);
     }
 
@@ -159,13 +159,6 @@ public sealed class ContainerProcess : IAsyncDisposable
         _ => null,
     };
 
-    /// <summary>Turns a stream failure into the client's exceptions.</summary>
-    internal static Exception TranslateStreamError(Exception error, string stream) => error switch
-    {
-        RpcException rpc => RpcErrorMapper.Map(rpc, stream),
-        _ => error,
-    };
-
     private SandboxOutputStream OpenOutput(TaskExecStdioFileDescriptor fd, ILogger logger)
     {
         var name = $"{(fd == TaskExecStdioFileDescriptor.Stderr ? "stderr" : "stdout")} of exec {ExecId}";
@@ -174,7 +167,7 @@ public sealed class ContainerProcess : IAsyncDisposable
             null, RetryPolicy.CommandRouter, ct => _connection.Router.RenewAccessAsync(ct), endWhenStreamCompletes: true,
             name, _connection.Client.Time, logger);
         var counted = new CountingByteSource(source, fd == TaskExecStdioFileDescriptor.Stderr ? "stderr" : "stdout");
-        return new SandboxOutputStream(new DeadlineByteSource(counted, this), e => TranslateStreamError(e, name));
+        return new SandboxOutputStream(new DeadlineByteSource(counted, this));
     }
 
     private async IAsyncEnumerable<StreamChunk> ReadStdioAsync(TaskExecStdioFileDescriptor fd, long offset,

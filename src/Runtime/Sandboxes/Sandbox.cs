@@ -29,8 +29,7 @@ public sealed class Sandbox : IAsyncDisposable
         _tunnels = tunnels;
         _stdout = new(() => OpenEntrypointOutput(stderr: false));
         _stderr = new(() => OpenEntrypointOutput(stderr: true));
-        _stdin = new(() => new SandboxInputStream(new CountingByteSink(_connection.Protocol.OpenEntrypointInput(), "stdin"),
-            e => ContainerProcess.TranslateStreamError(e, $"stdin of {SandboxId}")));
+        _stdin = new(() => new SandboxInputStream(new CountingByteSink(_connection.Protocol.OpenEntrypointInput(), "stdin")));
         Filesystem = new SandboxFilesystem(this);
     }
 
@@ -167,6 +166,7 @@ public sealed class Sandbox : IAsyncDisposable
     /// <param name="timeout">How long to wait for the snapshot; 55 s by default.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <exception cref="SandboxTimeoutException">The snapshot did not finish in time.</exception>
+    /// <exception cref="ProtocolException">The server's answer named no image.</exception>
     public async Task<Image> SnapshotFilesystemAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         var budget = timeout ?? TimeSpan.FromSeconds(55);
@@ -185,7 +185,7 @@ public sealed class Sandbox : IAsyncDisposable
                 request, deadline.Token).ConfigureAwait(false);
             if (response.ImageId.Length == 0)
             {
-                throw new SandboxException("Sandbox snapshot filesystem response missing `imageId`");
+                throw new ProtocolException("Sandbox snapshot filesystem response missing `imageId`");
             }
             return Client.Images.FromBuiltId(response.ImageId);
         }
@@ -268,8 +268,7 @@ public sealed class Sandbox : IAsyncDisposable
     private SandboxOutputStream OpenEntrypointOutput(bool stderr)
     {
         var stream = stderr ? "stderr" : "stdout";
-        var name = $"{stream} of {SandboxId}";
-        var source = _connection.Protocol.OpenEntrypointOutput(stderr, name);
-        return new SandboxOutputStream(new CountingByteSource(source, stream), e => ContainerProcess.TranslateStreamError(e, name));
+        var source = _connection.Protocol.OpenEntrypointOutput(stderr, $"{stream} of {SandboxId}");
+        return new SandboxOutputStream(new CountingByteSource(source, stream));
     }
 }
