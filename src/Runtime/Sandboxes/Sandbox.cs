@@ -155,11 +155,7 @@ public sealed class Sandbox : IAsyncDisposable
             return cached;
         }
         var response = await _connection.Protocol.GetTunnelsAsync(timeout ?? TimeSpan.FromSeconds(50), cancellationToken).ConfigureAwait(false);
-        if (response.Result is { Status: Protocol.Client.GenericResult.Types.GenericStatus.Timeout })
-        {
-            throw new SandboxTimeoutException("Sandbox operation timed out");
-        }
-        return _tunnels = SandboxResponses.Tunnels(response.Tunnels);
+        return _tunnels = SandboxResponses.Tunnels(response);
     }
 
     /// <summary>Saves the sandbox's filesystem as a new image that later sandboxes can start from.</summary>

@@ -21,6 +21,13 @@ internal static class SandboxResponses
     /// <summary>How long one wait call may take: the server's long poll plus a margin for the answer to arrive.</summary>
     public static TimeSpan WaitAttemptTimeout(TimeSpan longPoll) => longPoll + TimeSpan.FromSeconds(20);
 
+    /// <summary>The tunnels of a tunnels answer, keyed by container port.</summary>
+    /// <exception cref="SandboxTimeoutException">The server gave up waiting for the tunnels.</exception>
+    public static IReadOnlyDictionary<int, Tunnel> Tunnels(SandboxGetTunnelsResponse response) =>
+        response.Result is { Status: GenericResult.Types.GenericStatus.Timeout }
+            ? throw new SandboxTimeoutException("Sandbox operation timed out")
+            : Tunnels(response.Tunnels);
+
     /// <summary>Tunnels keyed by container port.</summary>
     public static IReadOnlyDictionary<int, Tunnel> Tunnels(RepeatedField<TunnelData> tunnels) =>
         tunnels.ToDictionary(
