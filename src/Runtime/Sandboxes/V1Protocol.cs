@@ -1,16 +1,64 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using Google.Protobuf;
+using Microsoft.Extensions.Logging;
 using TypedSandbox.Protocol.Client;
 using TypedSandbox.Protocol.CommandRouter;
 using TypedSandbox.Transport;
 
 namespace TypedSandbox.Sandboxes;
 
-/// <summary>The V1 family: control-plane <c>Sandbox*</c> calls keyed by sandbox id, the router reached through the
-/// task, the entrypoint's output read from the control plane's log stream.</summary>
+/// <summary>The V1 family: <c>SandboxCreate</c> and a wait for scheduling, control-plane <c>Sandbox*</c> calls keyed by
+/// sandbox id, the router reached through the task, the entrypoint's output read from the control plane's log stream.</summary>
 internal sealed class V1Protocol(SandboxConnection connection) : ISandboxProtocol
 {
+    private static readonly TimeSpan SchedulingPollInterval = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan SchedulingLimit = TimeSpan.FromMinutes(21);
+
+    /// <summary>Creates a sandbox with <c>SandboxCreate</c> and waits until it is scheduled; in-code secrets and env are
+    /// stored as ephemeral secrets first, since the V1 definition only takes secret ids.</summary>
+    public static async Task<Sandbox> CreateAsync(SandboxClient client, App app, string imageId, SandboxCreateOptions options, ILogger logger,
+        CancellationToken cancellationToken)
+    {
+        var secretIds = new List<string>();
+        foreach (var secret in options.Secrets ?? [])
+        {
+            secretIds.Add(secret.SecretId ?? await client.Secrets.HydrateAsync(secret.Values!, app.Environment, cancellationToken).ConfigureAwait(false));
+        }
+        if (options.Env is { Count: > 0 } env)
+        {
+            secretIds.Add(await client.Secrets.HydrateAsync(env, app.Environment, cancellationToken).ConfigureAwait(false));
+        }
+        var request = new SandboxCreateRequest { AppId = app.AppId, Definition = SandboxRequestBuilder.Build(imageId, options, secretIds) };
+        request.Tags.Add(SandboxRequestBuilder.Tags(options.Tags));
+        var response = await client.ControlPlane.CallAsync(
+            "SandboxCreate", static (c, r, o) => c.SandboxCreateAsync(r, o), request, cancellationToken).ConfigureAwait(false);
+
+        var sandbox = new Sandbox(client, response.SandboxId, null, null, null);
+        try
+        {
+            await sandbox.Connection.WaitForTaskAsync(SchedulingLimit, SchedulingPollInterval, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not SandboxTerminatedException)
+        {
+            try
+            {
+                await sandbox.TerminateAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (SandboxException terminateError)
+            {
+                Log.TerminateAfterFailedStartFailed(logger, terminateError, sandbox.SandboxId);
+            }
+            await sandbox.Connection.DisposeRouterAsync().ConfigureAwait(false);
+            if (e is SandboxTimeoutException)
+            {
+                throw new ResourceExhaustedException("Insufficient capacity to create sandbox.", e);
+            }
+            throw;
+        }
+        return sandbox;
+    }
+
     private ControlPlane ControlPlane => connection.Client.ControlPlane;
 
     public Task TerminateAsync(CancellationToken cancellationToken) =>

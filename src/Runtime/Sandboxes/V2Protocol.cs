@@ -1,15 +1,44 @@
 using System.Runtime.CompilerServices;
 using Google.Protobuf;
+using Microsoft.Extensions.Logging;
 using TypedSandbox.Protocol.Client;
 using TypedSandbox.Protocol.CommandRouter;
 using TypedSandbox.Transport;
 
 namespace TypedSandbox.Sandboxes;
 
-/// <summary>The V2 family: the control plane's <c>*V2</c> calls keyed by sandbox id, router access asked for by
-/// sandbox id, the entrypoint's stdio read and written through the command router by offset.</summary>
+/// <summary>The V2 family: <c>SandboxCreateV2</c>, the control plane's <c>*V2</c> calls keyed by sandbox id, router
+/// access asked for by sandbox id, the entrypoint's stdio read and written through the command router by offset.</summary>
 internal sealed class V2Protocol(SandboxConnection connection) : ISandboxProtocol
 {
+    /// <summary>Creates a sandbox with <c>SandboxCreateV2</c>: secrets and env travel inline, and the answer carries the
+    /// task id, router access and tunnels when the server has them.</summary>
+    public static async Task<Sandbox> CreateAsync(SandboxClient client, App app, string imageId, SandboxCreateOptions options, ILogger logger,
+        CancellationToken cancellationToken)
+    {
+        var namedSecretIds = (options.Secrets ?? []).Where(s => s.SecretId is not null).Select(s => s.SecretId!);
+        var request = new SandboxCreateV2Request
+        {
+            AppId = app.AppId,
+            Definition = SandboxRequestBuilder.Build(imageId, options, namedSecretIds),
+        };
+        request.Tags.Add(SandboxRequestBuilder.Tags(options.Tags));
+        request.SecretSources.Add(SandboxRequestBuilder.SecretSources(options.Secrets, options.Env));
+
+        var response = await client.ControlPlane.CallAsync(
+            "SandboxCreateV2", static (c, r, o) => c.SandboxCreateV2Async(r, o), request, cancellationToken).ConfigureAwait(false);
+        Log.SandboxCreated(logger, response.SandboxId, response.TaskId);
+
+        var requestedPorts = (options.EncryptedPorts?.Count ?? 0) + (options.H2Ports?.Count ?? 0) + (options.UnencryptedPorts?.Count ?? 0);
+        var tunnels = response.Tunnels.Count > 0 && response.Tunnels.Count == requestedPorts
+            ? SandboxResponses.Tunnels(response.Tunnels)
+            : null;
+        var access = response.CommandRouterAccess is { Url.Length: > 0 } inline
+            ? new RouterAccess(inline.Url, inline.Jwt)
+            : null;
+        return new Sandbox(client, response.SandboxId, response.TaskId.Length > 0 ? response.TaskId : null, access, tunnels);
+    }
+
     private ControlPlane ControlPlane => connection.Client.ControlPlane;
 
     public Task TerminateAsync(CancellationToken cancellationToken) =>
