@@ -59,7 +59,8 @@ public sealed class SandboxClient : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// The client used when none is passed (generated sandbox classes use it). Created on first use from the
-    /// environment and the config file; set it to share a configured client. Setting it does not dispose the old one.
+    /// environment and the config file; set it to share a configured client. Setting it does not dispose the old one;
+    /// disposing the client that is the default makes the next read create a fresh one.
     /// </summary>
     public static SandboxClient Default
     {
@@ -139,6 +140,7 @@ public sealed class SandboxClient : IAsyncDisposable, IDisposable
             return;
         }
         _disposed = true;
+        StepDownAsDefault();
         await _controlPlane.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -150,7 +152,20 @@ public sealed class SandboxClient : IAsyncDisposable, IDisposable
             return;
         }
         _disposed = true;
+        StepDownAsDefault();
         // Closing the channel is synchronous; no call is awaited here.
         _controlPlane.Dispose();
+    }
+
+    /// <summary>A disposed client never stays the default: every later call through it would fail.</summary>
+    private void StepDownAsDefault()
+    {
+        lock (DefaultGate)
+        {
+            if (ReferenceEquals(_default, this))
+            {
+                _default = null;
+            }
+        }
     }
 }

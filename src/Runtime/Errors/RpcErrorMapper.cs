@@ -2,12 +2,16 @@ using Grpc.Core;
 
 namespace TypedSandbox.Errors;
 
-/// <summary>The one place where gRPC status codes become TypedSandbox exceptions.</summary>
+/// <summary>
+/// The one place where gRPC status codes become TypedSandbox exceptions. Unary calls reach it through
+/// <see cref="Transport.RetryPolicy"/>, output streams through <see cref="Transport.ResumableByteSource"/>, client streams
+/// through <see cref="Transport.CommandRouter.SendStreamAsync"/>, build logs through the image service.
+/// </summary>
 internal static class RpcErrorMapper
 {
-    /// <summary>Maps a failed call to the exception the caller sees.</summary>
+    /// <summary>Maps a failed call to the exception the caller sees; the failure is its <see cref="Exception.InnerException"/>.</summary>
     /// <param name="error">The gRPC failure.</param>
-    /// <param name="method">The RPC name, used when the server sent no detail.</param>
+    /// <param name="method">The RPC (or stream) name, used when the server sent no detail.</param>
     /// <param name="notFoundMessage">A clearer message for NOT_FOUND, when the caller knows what was looked up.</param>
     public static SandboxException Map(RpcException error, string method, string? notFoundMessage = null)
     {
@@ -30,7 +34,12 @@ internal static class RpcErrorMapper
         };
     }
 
-    /// <summary>True for the codes Modal's SDKs retry on both planes.</summary>
-    public static bool IsRetryable(StatusCode code) => code is StatusCode.DeadlineExceeded or StatusCode.Unavailable
-        or StatusCode.Cancelled or StatusCode.Internal or StatusCode.Unknown;
+    /// <summary>
+    /// True when a mapped failure means the sandbox (or its connection) is gone rather than that the operation was
+    /// wrong: not found, unreachable, timed out, or a call the server ended (CANCELLED, UNKNOWN) — Modal's rule for
+    /// filesystem operations.
+    /// </summary>
+    public static bool MeansSandboxGone(SandboxException error) =>
+        error is NotFoundException or SandboxUnavailableException or SandboxTimeoutException
+        || error.InnerException is RpcException { StatusCode: StatusCode.Cancelled or StatusCode.Unknown };
 }

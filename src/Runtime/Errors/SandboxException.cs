@@ -237,3 +237,20 @@ public sealed class OperationNotSupportedException : SandboxException
     /// <inheritdoc cref="SandboxException(string, Exception)"/>
     public OperationNotSupportedException(string message, Exception? innerException) : base(message, innerException) { }
 }
+
+/// <summary>
+/// The server (or a tool the protocol runs in the sandbox) answered with something the protocol does not allow: a
+/// missing field, an unknown status, output that does not parse. Not the caller's fault; usually a client and a
+/// server that do not speak the same version of the protocol.
+/// </summary>
+public sealed class ProtocolException : SandboxException
+{
+    /// <summary>Creates an exception with no message.</summary>
+    public ProtocolException() { }
+
+    /// <inheritdoc cref="SandboxException(string)"/>
+    public ProtocolException(string message) : base(message) { }
+
+    /// <inheritdoc cref="SandboxException(string, Exception)"/>
+    public ProtocolException(string message, Exception? innerException) : base(message, innerException) { }
+}

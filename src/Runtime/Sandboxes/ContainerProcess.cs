@@ -16,9 +16,6 @@ namespace TypedSandbox;
 /// </summary>
 public sealed class ContainerProcess : IAsyncDisposable
 {
-    /// <summary>The most argument bytes one exec may carry (Modal's limit).</summary>
-    internal const int MaxCommandLength = 65536;
-
     private static readonly TimeSpan WaitAttemptTimeout = TimeSpan.FromSeconds(60);
     private static readonly RetryPolicy WaitRetry = new(int.MaxValue, TimeSpan.FromSeconds(1), 1, TimeSpan.FromSeconds(1));
 
@@ -28,7 +25,7 @@ public sealed class ContainerProcess : IAsyncDisposable
     /// <summary>How far the server's timeout timer and the client's clock may disagree.</summary>
     private static readonly TimeSpan TimeoutClockTolerance = TimeSpan.FromMilliseconds(250);
 
-    private readonly Sandbox _sandbox;
+    private readonly SandboxConnection _connection;
     private readonly string _taskId;
     private readonly TimeSpan? _timeout;
     private readonly DateTimeOffset _started;
@@ -37,10 +34,10 @@ public sealed class ContainerProcess : IAsyncDisposable
     private readonly ExecTelemetry _telemetry;
     private int? _exitCode;
 
-    internal ContainerProcess(Sandbox sandbox, string taskId, string execId, ExecOptions options, DateTimeOffset started, ExecTelemetry telemetry)
+    internal ContainerProcess(SandboxConnection connection, string taskId, string execId, ExecOptions options, DateTimeOffset started, ExecTelemetry telemetry)
     {
         _telemetry = telemetry;
-        _sandbox = sandbox;
+        _connection = connection;
         _taskId = taskId;
         ExecId = execId;
         _timeout = options.Timeout;
@@ -49,11 +46,11 @@ public sealed class ContainerProcess : IAsyncDisposable
         {
             _deadline = started + timeout + DeadlineGrace;
         }
-        _deadlineCts = _timeout is { } limit ? new CancellationTokenSource(limit + DeadlineGrace, sandbox.Client.Time) : new CancellationTokenSource();
-        var logger = sandbox.Client.LoggerFactory.CreateLogger("TypedSandbox.ContainerProcess");
-        Stdout = options.Stdout == StdioMode.Pipe ? OpenOutput(TaskExecStdioFileDescriptor.Stdout, logger) : new SandboxOutputStream(null, null);
-        Stderr = options.Stderr == StdioMode.Pipe ? OpenOutput(TaskExecStdioFileDescriptor.Stderr, logger) : new SandboxOutputStream(null, null);
-        Stdin = new SandboxInputStream(new CountingByteSink(new ExecStdin(this), "stdin"), e => TranslateStreamError(e, $"stdin of exec {ExecId}"));
+        _deadlineCts = _timeout is { } limit ? new CancellationTokenSource(limit + DeadlineGrace, connection.Client.Time) : new CancellationTokenSource();
+        var logger = connection.Client.LoggerFactory.CreateLogger("TypedSandbox.ContainerProcess");
+        Stdout = options.Stdout == StdioMode.Pipe ? OpenOutput(TaskExecStdioFileDescriptor.Stdout, logger) : new SandboxOutputStream(null);
+        Stderr = options.Stderr == StdioMode.Pipe ? OpenOutput(TaskExecStdioFileDescriptor.Stderr, logger) : new SandboxOutputStream(null);
+        Stdin = new SandboxInputStream(new CountingByteSink(new ExecStdin(this), "stdin"));
     }
 
     /// <summary>The exec id.</summary>
@@ -81,7 +78,7 @@ public sealed class ContainerProcess : IAsyncDisposable
         TaskExecWaitResponse response;
         try
         {
-            response = await _sandbox.Router.CallAsync("TaskExecWait", static (c, r, o) => c.TaskExecWaitAsync(r, o),
+            response = await _connection.Router.CallAsync("TaskExecWait", static (c, r, o) => c.TaskExecWaitAsync(r, o),
                 new TaskExecWaitRequest { TaskId = _taskId, ExecId = ExecId }, linked.Token, WaitAttemptTimeout, WaitRetry).ConfigureAwait(false);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested && _deadlineCts.IsCancellationRequested)
@@ -91,7 +88,7 @@ public sealed class ContainerProcess : IAsyncDisposable
             throw timedOut;
         }
         var code = ExitCodeOf(response.ExitStatusCase, response.Code, response.Signal)
-            ?? throw new InvalidArgumentException("Unexpected exit status");
+            ?? throw new ProtocolException($"TaskExecWait for exec {ExecId} answered with no exit status.");
         return Finish(code, response.ExitStatusCase == TaskExecWaitResponse.ExitStatusOneofCase.Signal);
     }
 
@@ -103,7 +100,7 @@ public sealed class ContainerProcess : IAsyncDisposable
         {
             return known;
         }
-        var response = await _sandbox.Router.CallAsync("TaskExecPoll", static (c, r, o) => c.TaskExecPollAsync(r, o),
+        var response = await _connection.Router.CallAsync("TaskExecPoll", static (c, r, o) => c.TaskExecPollAsync(r, o),
             new TaskExecPollRequest { TaskId = _taskId, ExecId = ExecId }, cancellationToken).ConfigureAwait(false);
         return ExitCodeOf(response.ExitStatusCase switch
         {
@@ -135,13 +132,13 @@ public sealed class ContainerProcess : IAsyncDisposable
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"Exec {ExecId} in {_sandbox.SandboxId}";
+    public override string ToString() => $"Exec {ExecId} in {_connection.SandboxId}";
 
     private int Finish(int code, bool bySignal)
     {
         // The server kills a process at its timeout; death by signal once the timeout has (about) passed is that kill.
         // The server's timer and this clock differ by a few milliseconds, hence the tolerance.
-        if (_timeout is { } timeout && bySignal && _sandbox.Client.Time.GetUtcNow() - _started + TimeoutClockTolerance >= timeout)
+        if (_timeout is { } timeout && bySignal && _connection.Client.Time.GetUtcNow() - _started + TimeoutClockTolerance >= timeout)
         {
             var timedOut = TimedOut(null);
             _telemetry.Failed(timedOut);
@@ -162,73 +159,22 @@ public sealed class ContainerProcess : IAsyncDisposable
         _ => null,
     };
 
-    /// <summary>Validates an exec and builds its start request (task id still to be filled in).</summary>
-    internal static TaskExecStartRequest BuildStartRequest(IReadOnlyList<string> command, ExecOptions options)
-    {
-        if (command.Count == 0)
-        {
-            throw new InvalidArgumentException("The command must name a program to run.");
-        }
-        var length = 0;
-        foreach (var argument in command)
-        {
-            if (argument is null)
-            {
-                throw new InvalidArgumentException("Command arguments must not be null.");
-            }
-            length += argument.Length;
-        }
-        if (length > MaxCommandLength)
-        {
-            throw new InvalidArgumentException($"The command's arguments total {length} characters; at most {MaxCommandLength} are allowed.");
-        }
-        var request = new TaskExecStartRequest
-        {
-            ExecId = Guid.NewGuid().ToString(),
-            StdoutConfig = options.Stdout == StdioMode.Pipe ? TaskExecStdoutConfig.Pipe : TaskExecStdoutConfig.Devnull,
-            StderrConfig = options.Stderr == StdioMode.Pipe ? TaskExecStderrConfig.Pipe : TaskExecStderrConfig.Devnull,
-        };
-        request.CommandArgs.Add(command);
-        if (options.Timeout is { } timeout)
-        {
-            request.TimeoutSecs = SandboxOptionRules.WholeSeconds(timeout, "Exec timeout");
-        }
-        if (options.Workdir is { } workdir)
-        {
-            SandboxDefinition.EnsureAbsolute(workdir, "Exec workdir");
-            request.Workdir = workdir;
-        }
-        foreach (var key in options.Env?.Keys ?? [])
-        {
-            Image.EnsureEnvironmentVariableName(key);
-        }
-        request.SecretSources.Add(SandboxDefinition.SecretSources(options.Secrets, options.Env));
-        return request;
-    }
-
-    /// <summary>Turns a stream failure into the client's exceptions.</summary>
-    internal static Exception TranslateStreamError(Exception error, string stream) => error switch
-    {
-        RpcException rpc => RpcErrorMapper.Map(rpc, stream),
-        _ => error,
-    };
-
     private SandboxOutputStream OpenOutput(TaskExecStdioFileDescriptor fd, ILogger logger)
     {
         var name = $"{(fd == TaskExecStdioFileDescriptor.Stderr ? "stderr" : "stdout")} of exec {ExecId}";
         var source = new ResumableByteSource(
             (position, ct) => ReadStdioAsync(fd, position.Offset, ct),
-            null, RetryPolicy.CommandRouter, ct => _sandbox.Router.RenewAccessAsync(ct), endWhenStreamCompletes: true,
-            name, _sandbox.Client.Time, logger);
+            null, RetryPolicy.CommandRouter, ct => _connection.Router.RenewAccessAsync(ct), endWhenStreamCompletes: true,
+            name, _connection.Client.Time, logger);
         var counted = new CountingByteSource(source, fd == TaskExecStdioFileDescriptor.Stderr ? "stderr" : "stdout");
-        return new SandboxOutputStream(new DeadlineByteSource(counted, this), e => TranslateStreamError(e, name));
+        return new SandboxOutputStream(new DeadlineByteSource(counted, this));
     }
 
     private async IAsyncEnumerable<StreamChunk> ReadStdioAsync(TaskExecStdioFileDescriptor fd, long offset,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var request = new TaskExecStdioReadRequest { TaskId = _taskId, ExecId = ExecId, Offset = (ulong)offset, FileDescriptor = fd };
-        await foreach (var message in _sandbox.Router.StreamAsync(static (c, r, o) => c.TaskExecStdioRead(r, o), request, cancellationToken).ConfigureAwait(false))
+        await foreach (var message in _connection.Router.StreamAsync(static (c, r, o) => c.TaskExecStdioRead(r, o), request, cancellationToken).ConfigureAwait(false))
         {
             yield return new StreamChunk(message.Data.Memory);
         }
@@ -272,7 +218,7 @@ public sealed class ContainerProcess : IAsyncDisposable
                 Data = ByteString.CopyFrom(data.Span),
                 Eof = endOfInput,
             };
-            await process._sandbox.Router.CallAsync("TaskExecStdinWrite", static (c, r, o) => c.TaskExecStdinWriteAsync(r, o), request,
+            await process._connection.Router.CallAsync("TaskExecStdinWrite", static (c, r, o) => c.TaskExecStdinWriteAsync(r, o), request,
                 cancellationToken).ConfigureAwait(false);
             _offset += (ulong)data.Length;
         }

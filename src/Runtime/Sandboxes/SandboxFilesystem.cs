@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
+using TypedSandbox.Errors;
 using TypedSandbox.Protocol.CommandRouter;
 using TypedSandbox.Telemetry;
 
@@ -141,7 +142,7 @@ public sealed class SandboxFilesystem
     public async Task<IReadOnlyList<SandboxFileInfo>> ListFilesAsync(string path, CancellationToken cancellationToken = default)
     {
         var output = await RunToolAsync(new JsonObject { ["ListFiles"] = new JsonObject { ["path"] = Absolute(path) } }, path, null, cancellationToken).ConfigureAwait(false);
-        var node = JsonNode.Parse(output);
+        var node = ParseToolOutput(output, path);
         var entries = node as JsonArray ?? (node?["entries"] ?? node?["files"]) as JsonArray ?? [];
         return [.. entries.OfType<JsonObject>().Select(ParseInfo)];
     }
@@ -152,7 +153,7 @@ public sealed class SandboxFilesystem
     public async Task<SandboxFileInfo> StatAsync(string path, CancellationToken cancellationToken = default)
     {
         var output = await RunToolAsync(new JsonObject { ["Stat"] = new JsonObject { ["path"] = Absolute(path) } }, path, null, cancellationToken).ConfigureAwait(false);
-        return JsonNode.Parse(output) is JsonObject info
+        return ParseToolOutput(output, path) is JsonObject info
             ? ParseInfo(info)
             : throw new SandboxFilesystemException($"Unexpected output describing '{path}'.");
     }
@@ -250,25 +251,39 @@ public sealed class SandboxFilesystem
     /// <summary>Sends file contents the way Modal's SDK does: one client stream of start, chunks of at most 256 KiB, end.</summary>
     private async Task WriteInputAsync(string execId, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        var taskId = await _sandbox.GetTaskIdAsync(cancellationToken).ConfigureAwait(false);
-        using var call = await _sandbox.Router.OpenClientStreamAsync(static (c, o) => c.TaskExecStdinWriteStream(o), cancellationToken).ConfigureAwait(false);
-        await call.RequestStream.WriteAsync(new TaskExecStdinWriteStreamRequest
+        var taskId = await _sandbox.Connection.GetTaskIdAsync(cancellationToken).ConfigureAwait(false);
+        await _sandbox.Connection.Router.SendStreamAsync("TaskExecStdinWriteStream", static (c, o) => c.TaskExecStdinWriteStream(o),
+            WriteStreamMessages(taskId, execId, data), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static IEnumerable<TaskExecStdinWriteStreamRequest> WriteStreamMessages(string taskId, string execId, ReadOnlyMemory<byte> data)
+    {
+        yield return new TaskExecStdinWriteStreamRequest
         {
             Start = new TaskExecStdinWriteStreamStart { TaskId = taskId, ExecId = execId, Offset = 0 },
-        }, cancellationToken).ConfigureAwait(false);
+        };
         for (var offset = 0; offset < data.Length; offset += WriteChunkBytes)
         {
             var chunk = data.Slice(offset, Math.Min(WriteChunkBytes, data.Length - offset));
-            await call.RequestStream.WriteAsync(new TaskExecStdinWriteStreamRequest { Data = ByteString.CopyFrom(chunk.Span) }, cancellationToken).ConfigureAwait(false);
+            yield return new TaskExecStdinWriteStreamRequest { Data = ByteString.CopyFrom(chunk.Span) };
         }
-        await call.RequestStream.WriteAsync(new TaskExecStdinWriteStreamRequest { End = new TaskExecStdinWriteStreamEnd() }, cancellationToken).ConfigureAwait(false);
-        await call.RequestStream.CompleteAsync().ConfigureAwait(false);
-        await call.ResponseAsync.ConfigureAwait(false);
+        yield return new TaskExecStdinWriteStreamRequest { End = new TaskExecStdinWriteStreamEnd() };
     }
 
-    private static bool IsUnavailable(Exception e) =>
-        e is NotFoundException or SandboxUnavailableException or SandboxTimeoutException
-        || e is Grpc.Core.RpcException { StatusCode: Grpc.Core.StatusCode.NotFound or Grpc.Core.StatusCode.Unavailable or Grpc.Core.StatusCode.Cancelled or Grpc.Core.StatusCode.Unknown or Grpc.Core.StatusCode.DeadlineExceeded };
+    /// <summary>The tool's answer is JSON; anything else is a broken protocol, not a filesystem error.</summary>
+    private static JsonNode? ParseToolOutput(byte[] output, string path)
+    {
+        try
+        {
+            return JsonNode.Parse(output);
+        }
+        catch (JsonException e)
+        {
+            throw new ProtocolException($"The filesystem tool's answer about '{path}' is not JSON.", e);
+        }
+    }
+
+    private static bool IsUnavailable(Exception e) => e is SandboxException error && RpcErrorMapper.MeansSandboxGone(error);
 
     private static NotFoundException Unavailable(Exception e) =>
         new("The Sandbox is unavailable. This Sandbox may have already shut down.", e);

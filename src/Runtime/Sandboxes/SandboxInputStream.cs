@@ -16,15 +16,11 @@ internal interface IByteSink
 public sealed class SandboxInputStream : Stream
 {
     private readonly IByteSink _sink;
-    private readonly Func<Exception, Exception>? _translateError;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private bool _closed;
 
-    internal SandboxInputStream(IByteSink sink, Func<Exception, Exception>? translateError)
-    {
-        _sink = sink;
-        _translateError = translateError;
-    }
+    /// <param name="sink">Where the bytes go; its writes are unary calls, so failures arrive mapped.</param>
+    internal SandboxInputStream(IByteSink sink) => _sink = sink;
 
     /// <summary>Writes <paramref name="text"/> as UTF-8.</summary>
     /// <param name="text">The text to send.</param>
@@ -73,14 +69,7 @@ public sealed class SandboxInputStream : Stream
                 }
                 throw new InvalidOperationException("The input was closed; nothing more can be written.");
             }
-            try
-            {
-                await _sink.WriteAsync(data, endOfInput, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (_translateError is not null && e is not OperationCanceledException and not SandboxException)
-            {
-                throw _translateError(e);
-            }
+            await _sink.WriteAsync(data, endOfInput, cancellationToken).ConfigureAwait(false);
             if (endOfInput)
             {
                 _closed = true;

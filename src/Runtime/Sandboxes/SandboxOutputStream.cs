@@ -13,7 +13,6 @@ namespace TypedSandbox;
 public sealed class SandboxOutputStream : Stream
 {
     private readonly IByteSource? _source;
-    private readonly Func<Exception, Exception>? _translateError;
     private ReadOnlyMemory<byte> _pending;
     private readonly Decoder _decoder = new UTF8Encoding(false).GetDecoder();
     private readonly StringBuilder _text = new();
@@ -22,12 +21,7 @@ public sealed class SandboxOutputStream : Stream
     private bool _disposed;
 
     /// <param name="source">Where the bytes come from; null for an output that was discarded (always empty).</param>
-    /// <param name="translateError">Turns protocol failures into the client's exceptions.</param>
-    internal SandboxOutputStream(IByteSource? source, Func<Exception, Exception>? translateError)
-    {
-        _source = source;
-        _translateError = translateError;
-    }
+    internal SandboxOutputStream(IByteSource? source) => _source = source;
 
     /// <summary>Reads everything that is left, up to the end of the stream, as UTF-8 text.</summary>
     /// <param name="cancellationToken">Stops waiting; what was not yet read stays available.</param>
@@ -119,14 +113,8 @@ public sealed class SandboxOutputStream : Stream
             {
                 return 0;
             }
-            try
-            {
-                _pending = await _source.ReadAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (_translateError is not null && e is not OperationCanceledException)
-            {
-                throw _translateError(e);
-            }
+            // Failures arrive mapped (ResumableByteSource maps the ones it does not resume).
+            _pending = await _source.ReadAsync(cancellationToken).ConfigureAwait(false);
             if (_pending.IsEmpty)
             {
                 return 0;

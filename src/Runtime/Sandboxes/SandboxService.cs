@@ -6,16 +6,12 @@ using TypedSandbox.Protocol.Client;
 using TypedSandbox.Validation;
 using TypedSandbox.Sandboxes;
 using TypedSandbox.Telemetry;
-using TypedSandbox.Transport;
 
 namespace TypedSandbox;
 
 /// <summary>Creates, finds and lists sandboxes (<c>client.Sandboxes</c>).</summary>
 public sealed class SandboxService
 {
-    private static readonly TimeSpan SchedulingPollInterval = TimeSpan.FromMilliseconds(500);
-    private static readonly TimeSpan SchedulingLimit = TimeSpan.FromMinutes(21);
-
     private readonly SandboxClient _client;
     private readonly ILogger _logger;
 
@@ -51,8 +47,8 @@ public sealed class SandboxService
             activity?.SetTag(SandboxTelemetry.ImageIdTag, imageId);
 
             var sandbox = _client.Settings.UseSandboxCreateV2
-                ? await CreateV2Async(app, imageId, options, cancellationToken).ConfigureAwait(false)
-                : await CreateV1Async(app, imageId, options, cancellationToken).ConfigureAwait(false);
+                ? await V2Protocol.CreateAsync(_client, app, imageId, options, _logger, cancellationToken).ConfigureAwait(false)
+                : await V1Protocol.CreateAsync(_client, app, imageId, options, _logger, cancellationToken).ConfigureAwait(false);
             activity?.SetTag(SandboxTelemetry.SandboxIdTag, sandbox.SandboxId);
             Instruments.Creates.Add(1);
             Instruments.CreateDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
@@ -66,73 +62,6 @@ public sealed class SandboxService
             Instruments.CreateDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, failed);
             throw;
         }
-    }
-
-    private async Task<Sandbox> CreateV2Async(App app, string imageId, SandboxCreateOptions options, CancellationToken cancellationToken)
-    {
-        var namedSecretIds = (options.Secrets ?? []).Where(s => s.SecretId is not null).Select(s => s.SecretId!);
-        var request = new SandboxCreateV2Request
-        {
-            AppId = app.AppId,
-            Definition = SandboxDefinition.Build(imageId, options, namedSecretIds),
-        };
-        request.Tags.Add(SandboxDefinition.Tags(options.Tags));
-        request.SecretSources.Add(SandboxDefinition.SecretSources(options.Secrets, options.Env));
-
-        var response = await _client.ControlPlane.CallAsync(
-            "SandboxCreateV2", static (c, r, o) => c.SandboxCreateV2Async(r, o), request, cancellationToken).ConfigureAwait(false);
-        Log.SandboxCreated(_logger, response.SandboxId, response.TaskId);
-
-        var requestedPorts = (options.EncryptedPorts?.Count ?? 0) + (options.H2Ports?.Count ?? 0) + (options.UnencryptedPorts?.Count ?? 0);
-        var tunnels = response.Tunnels.Count > 0 && response.Tunnels.Count == requestedPorts
-            ? Sandbox.ToTunnels(response.Tunnels)
-            : null;
-        var access = response.CommandRouterAccess is { Url.Length: > 0 } inline
-            ? new RouterAccess(inline.Url, inline.Jwt)
-            : null;
-        return new Sandbox(_client, response.SandboxId, response.TaskId.Length > 0 ? response.TaskId : null, access, tunnels);
-    }
-
-    private async Task<Sandbox> CreateV1Async(App app, string imageId, SandboxCreateOptions options, CancellationToken cancellationToken)
-    {
-        // The V1 definition only takes secret ids: in-code values are stored as ephemeral secrets first.
-        var secretIds = new List<string>();
-        foreach (var secret in options.Secrets ?? [])
-        {
-            secretIds.Add(secret.SecretId ?? await _client.Secrets.HydrateAsync(secret.Values!, app.Environment, cancellationToken).ConfigureAwait(false));
-        }
-        if (options.Env is { Count: > 0 } env)
-        {
-            secretIds.Add(await _client.Secrets.HydrateAsync(env, app.Environment, cancellationToken).ConfigureAwait(false));
-        }
-        var request = new SandboxCreateRequest { AppId = app.AppId, Definition = SandboxDefinition.Build(imageId, options, secretIds) };
-        request.Tags.Add(SandboxDefinition.Tags(options.Tags));
-        var response = await _client.ControlPlane.CallAsync(
-            "SandboxCreate", static (c, r, o) => c.SandboxCreateAsync(r, o), request, cancellationToken).ConfigureAwait(false);
-
-        var sandbox = new Sandbox(_client, response.SandboxId, null, null, null);
-        try
-        {
-            await sandbox.WaitForTaskAsync(SchedulingLimit, SchedulingPollInterval, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not SandboxTerminatedException)
-        {
-            try
-            {
-                await sandbox.TerminateAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (SandboxException terminateError)
-            {
-                Log.TerminateAfterFailedStartFailed(_logger, terminateError, sandbox.SandboxId);
-            }
-            await sandbox.DisposeRouterAsync().ConfigureAwait(false);
-            if (e is SandboxTimeoutException)
-            {
-                throw new ResourceExhaustedException("Insufficient capacity to create sandbox.", e);
-            }
-            throw;
-        }
-        return sandbox;
     }
 
     /// <summary>A handle to an existing sandbox, checked to exist.</summary>
@@ -204,7 +133,7 @@ public sealed class SandboxService
             {
                 request.EnvironmentName = _client.Environment;
             }
-            request.Tags.Add(SandboxDefinition.Tags(tags));
+            request.Tags.Add(SandboxRequestBuilder.Tags(tags));
             var response = _client.Settings.UseSandboxCreateV2
                 ? await _client.ControlPlane.CallAsync("SandboxListV2", static (c, r, o) => c.SandboxListV2Async(r, o), request, cancellationToken).ConfigureAwait(false)
                 : await _client.ControlPlane.CallAsync("SandboxList", static (c, r, o) => c.SandboxListAsync(r, o), request, cancellationToken).ConfigureAwait(false);

@@ -38,7 +38,7 @@ internal sealed class AuthTokenCache(Func<CancellationToken, Task<string>> fetch
                 var token = await fetch(cancellationToken).ConfigureAwait(false);
                 if (string.IsNullOrEmpty(token))
                 {
-                    throw new SandboxException("The server returned an empty auth token from AuthTokenGet.");
+                    throw new ProtocolException("The server returned an empty auth token from AuthTokenGet.");
                 }
                 Store(token, time.GetUtcNow());
                 return token;

@@ -25,7 +25,6 @@ internal sealed class CommandRouter : IAsyncDisposable
     private readonly bool _controlPlaneIsLoopback;
     private readonly ILoggerFactory _loggerFactory;
     private readonly TimeProvider _time;
-    private readonly UnaryRetrier _retrier;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Func<HttpMessageHandler, HttpMessageHandler>? _wrapHandler;
     private readonly X509Certificate2Collection? _trustedAuthorities;
@@ -62,42 +61,23 @@ internal sealed class CommandRouter : IAsyncDisposable
         _controlPlaneIsLoopback = controlPlaneIsLoopback;
         _loggerFactory = loggerFactory;
         _time = time;
-        _retrier = new UnaryRetrier(RetryPolicy.CommandRouter, time);
     }
 
-    /// <summary>Runs a unary router RPC: retried on transient codes, once more after renewing the JWT on UNAUTHENTICATED.</summary>
-    public async Task<TResponse> CallAsync<TRequest, TResponse>(
+    /// <summary>Runs a unary router RPC under <paramref name="policy"/> (the router policy by default): retried on
+    /// transient codes, once more after renewing the JWT on UNAUTHENTICATED; failures become TypedSandbox exceptions.</summary>
+    public Task<TResponse> CallAsync<TRequest, TResponse>(
         string method,
         Func<TaskCommandRouterClient, TRequest, CallOptions, AsyncUnaryCall<TResponse>> invoke,
         TRequest request,
         CancellationToken cancellationToken,
         TimeSpan? attemptTimeout = null,
-        RetryPolicy? policy = null)
-    {
-        var retrier = policy is null ? _retrier : new UnaryRetrier(policy, _time);
-        var renewed = false;
-        while (true)
+        RetryPolicy? policy = null) =>
+        (policy ?? RetryPolicy.CommandRouter).InvokeAsync(new UnaryCall(method, attemptTimeout, RenewCredentials: RenewAccessAsync), async (_, ct) =>
         {
-            try
-            {
-                return await retrier.InvokeAsync(async (_, ct) =>
-                {
-                    var (client, headers) = await ConnectAsync(ct).ConfigureAwait(false);
-                    using var call = invoke(client, request, new CallOptions(headers, cancellationToken: ct));
-                    return await call.ResponseAsync.ConfigureAwait(false);
-                }, attemptTimeout, cancellationToken, (failure, delay) => Log.Retrying(_logger, method, failure.StatusCode, delay)).ConfigureAwait(false);
-            }
-            catch (RpcException e) when (e.StatusCode == StatusCode.Unauthenticated && !renewed && !cancellationToken.IsCancellationRequested)
-            {
-                renewed = true;
-                await RenewAccessAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw RpcErrorMapper.Map(e, method);
-            }
-        }
-    }
+            var (client, headers) = await ConnectAsync(ct).ConfigureAwait(false);
+            using var call = invoke(client, request, new CallOptions(headers, cancellationToken: ct));
+            return await call.ResponseAsync.ConfigureAwait(false);
+        }, _time, _logger, cancellationToken);
 
     /// <summary>Opens a server stream on the router and yields its messages; failures surface as <see cref="RpcException"/>.</summary>
     public async IAsyncEnumerable<TResponse> StreamAsync<TRequest, TResponse>(
@@ -113,13 +93,29 @@ internal sealed class CommandRouter : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts a client stream on the router.</summary>
-    public async Task<AsyncClientStreamingCall<TRequest, TResponse>> OpenClientStreamAsync<TRequest, TResponse>(
+    /// <summary>Sends <paramref name="messages"/> on one client stream and returns the router's answer; failures
+    /// become TypedSandbox exceptions. Not retried: a client stream cannot be replayed from where it broke.</summary>
+    public async Task<TResponse> SendStreamAsync<TRequest, TResponse>(
+        string method,
         Func<TaskCommandRouterClient, CallOptions, AsyncClientStreamingCall<TRequest, TResponse>> invoke,
+        IEnumerable<TRequest> messages,
         CancellationToken cancellationToken)
     {
-        var (client, headers) = await ConnectAsync(cancellationToken).ConfigureAwait(false);
-        return invoke(client, new CallOptions(headers, cancellationToken: cancellationToken));
+        try
+        {
+            var (client, headers) = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+            using var call = invoke(client, new CallOptions(headers, cancellationToken: cancellationToken));
+            foreach (var message in messages)
+            {
+                await call.RequestStream.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+            }
+            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+            return await call.ResponseAsync.ConfigureAwait(false);
+        }
+        catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw RpcErrorMapper.Map(e, method);
+        }
     }
 
     /// <summary>Drops the current JWT and fetches a new one (after the router said UNAUTHENTICATED).</summary>

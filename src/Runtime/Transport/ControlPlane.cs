@@ -4,7 +4,6 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 using TypedSandbox.Configuration;
-using TypedSandbox.Errors;
 using TypedSandbox.Protocol.Client;
 using static TypedSandbox.Protocol.Client.ModalClient;
 
@@ -25,7 +24,7 @@ internal sealed class ControlPlane : IAsyncDisposable, IDisposable
     private readonly GrpcChannel _channel;
     private readonly ModalClientClient _client;
     private readonly AuthTokenCache _authToken;
-    private readonly UnaryRetrier _retrier;
+    private readonly RetryPolicy _retryPolicy;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly (string Id, string Secret)? _credentials;
@@ -40,7 +39,7 @@ internal sealed class ControlPlane : IAsyncDisposable, IDisposable
         _logger = loggerFactory.CreateLogger("TypedSandbox.ControlPlane");
         _channel = GrpcChannels.Create(settings.ServerUrl, loggerFactory, wrapHandler, settings.TrustedCertificateAuthorities);
         _client = new ModalClientClient(_channel);
-        _retrier = new UnaryRetrier(retryPolicy, time, settings.MaxThrottleWait);
+        _retryPolicy = retryPolicy with { MaxThrottleWait = settings.MaxThrottleWait };
         _credentials = ResolveCredentials(settings);
         _authToken = new AuthTokenCache(FetchAuthTokenAsync, time, _logger);
     }
@@ -54,7 +53,7 @@ internal sealed class ControlPlane : IAsyncDisposable, IDisposable
     /// <summary>Wraps the HTTP handler of every channel this client opens (tests inject faults with it).</summary>
     public Func<HttpMessageHandler, HttpMessageHandler>? WrapHandler { get; }
 
-    /// <summary>Runs a unary RPC with retries; failures become TypedSandbox exceptions.</summary>
+    /// <summary>Runs a unary RPC under the client's <see cref="RetryPolicy"/>; failures become TypedSandbox exceptions.</summary>
     /// <param name="method">The RPC name (for errors and logs).</param>
     /// <param name="invoke">Starts the call on the generated client.</param>
     /// <param name="request">The request message.</param>
@@ -70,32 +69,25 @@ internal sealed class ControlPlane : IAsyncDisposable, IDisposable
         string? notFoundMessage = null)
     {
         var idempotencyKey = Guid.NewGuid().ToString();
-        try
+        return await _retryPolicy.InvokeAsync(new UnaryCall(method, attemptTimeout, notFoundMessage), async (attempt, ct) =>
         {
-            return await _retrier.InvokeAsync(async (attempt, ct) =>
+            var headers = await HeadersAsync(ct).ConfigureAwait(false);
+            headers.Add("x-idempotency-key", idempotencyKey);
+            headers.Add("x-retry-attempt", attempt.Retry.ToString(CultureInfo.InvariantCulture));
+            headers.Add("x-throttle-retry-attempt", attempt.ThrottleRetry.ToString(CultureInfo.InvariantCulture));
+            if (attempt.LastDelay is { } delay)
             {
-                var headers = await HeadersAsync(ct).ConfigureAwait(false);
-                headers.Add("x-idempotency-key", idempotencyKey);
-                headers.Add("x-retry-attempt", attempt.Retry.ToString(CultureInfo.InvariantCulture));
-                headers.Add("x-throttle-retry-attempt", attempt.ThrottleRetry.ToString(CultureInfo.InvariantCulture));
-                if (attempt.LastDelay is { } delay)
-                {
-                    headers.Add("x-retry-delay", delay.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture));
-                }
-                if (attempt.LastThrottleDelay is { } throttle)
-                {
-                    headers.Add("x-throttle-retry-delay", throttle.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture));
-                }
-                using var call = invoke(_client, request, new CallOptions(headers, cancellationToken: ct));
-                var response = await call.ResponseAsync.ConfigureAwait(false);
-                LogWarnings(call.GetTrailers());
-                return response;
-            }, attemptTimeout, cancellationToken, (failure, delay) => Log.Retrying(_logger, method, failure.StatusCode, delay)).ConfigureAwait(false);
-        }
-        catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw RpcErrorMapper.Map(e, method, notFoundMessage);
-        }
+                headers.Add("x-retry-delay", delay.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture));
+            }
+            if (attempt.LastThrottleDelay is { } throttle)
+            {
+                headers.Add("x-throttle-retry-delay", throttle.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture));
+            }
+            using var call = invoke(_client, request, new CallOptions(headers, cancellationToken: ct));
+            var response = await call.ResponseAsync.ConfigureAwait(false);
+            LogWarnings(call.GetTrailers());
+            return response;
+        }, _time, _logger, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Opens a server stream with Modal's headers and yields its messages. Retrying is the caller's
@@ -139,19 +131,12 @@ internal sealed class ControlPlane : IAsyncDisposable, IDisposable
 
     private async Task<string> FetchAuthTokenAsync(CancellationToken cancellationToken)
     {
-        try
+        var response = await _retryPolicy.InvokeAsync(new UnaryCall("AuthTokenGet", TimeSpan.FromSeconds(5)), async (_, ct) =>
         {
-            var response = await _retrier.InvokeAsync(async (_, ct) =>
-            {
-                using var call = _client.AuthTokenGetAsync(new AuthTokenGetRequest(), new CallOptions(BaseHeaders(), cancellationToken: ct));
-                return await call.ResponseAsync.ConfigureAwait(false);
-            }, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
-            return response.Token;
-        }
-        catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw RpcErrorMapper.Map(e, "AuthTokenGet");
-        }
+            using var call = _client.AuthTokenGetAsync(new AuthTokenGetRequest(), new CallOptions(BaseHeaders(), cancellationToken: ct));
+            return await call.ResponseAsync.ConfigureAwait(false);
+        }, _time, _logger, cancellationToken).ConfigureAwait(false);
+        return response.Token;
     }
 
     private void LogWarnings(Metadata trailers)

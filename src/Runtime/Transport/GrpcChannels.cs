@@ -49,12 +49,12 @@ internal static class GrpcChannels
     /// The address to dial for a command router URL. Modal's rule: the URL must be <c>https://</c>; it is dialled
     /// without TLS (plaintext HTTP/2) when the control plane itself is on a loopback host.
     /// </summary>
-    /// <exception cref="SandboxException">The URL is not an https URL.</exception>
+    /// <exception cref="ProtocolException">The URL the server handed out is not an https URL.</exception>
     public static Uri CommandRouterAddress(string routerUrl, bool controlPlaneIsLoopback)
     {
         if (!Uri.TryCreate(routerUrl, UriKind.Absolute, out var url) || url.Scheme != Uri.UriSchemeHttps)
         {
-            throw new SandboxException($"Task router URL must be https, got: {routerUrl}");
+            throw new ProtocolException($"Task router URL must be https, got: {routerUrl}");
         }
         var port = url.IsDefaultPort ? 443 : url.Port;
         return new UriBuilder(controlPlaneIsLoopback ? Uri.UriSchemeHttp : Uri.UriSchemeHttps, url.Host, port).Uri;

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
+using TypedSandbox.Errors;
 
 namespace TypedSandbox.Transport;
 
@@ -25,7 +26,8 @@ internal readonly record struct StreamPosition(long Offset, string? Cursor);
 
 /// <summary>
 /// Reads a server stream that the protocol can resume: on a transient failure (or a read cancelled by the caller)
-/// the call is dropped and re-opened from the bytes already delivered, so no byte is lost or repeated.
+/// the call is dropped and re-opened from the bytes already delivered, so no byte is lost or repeated. A failure
+/// that is not resumed reaches the reader mapped by <see cref="RpcErrorMapper"/>.
 /// </summary>
 internal sealed class ResumableByteSource : IByteSource
 {
@@ -126,10 +128,10 @@ internal sealed class ResumableByteSource : IByteSource
                 await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
                 continue;
             }
-            catch (RpcException)
+            catch (RpcException e)
             {
                 await DropAttemptAsync().ConfigureAwait(false);
-                throw;
+                throw RpcErrorMapper.Map(e, _description);
             }
 
             if (!hasMessage)

@@ -57,6 +57,42 @@ public sealed class SandboxClientTests
         Assert.Same(previous, SandboxClient.Default);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_disposed_default_is_not_handed_out_again(bool disposeAsync)
+    {
+        var home = Directory.CreateTempSubdirectory("tsb-client-");
+        try
+        {
+            var disposed = new SandboxClient(Local(home.FullName));
+            var replacement = new SandboxClient(Local(home.FullName));
+            var other = new SandboxClient(Local(home.FullName));
+            SandboxClient.Default = disposed;
+
+            await other.DisposeAsync();
+            Assert.Same(disposed, SandboxClient.Default);
+            if (disposeAsync)
+            {
+                await disposed.DisposeAsync();
+            }
+            else
+            {
+                disposed.Dispose();
+            }
+            var next = SandboxClient.Default;
+            SandboxClient.Default = replacement;
+
+            Assert.NotSame(disposed, next);
+            await Assert.ThrowsAsync<ObjectDisposedException>(() => disposed.PingAsync());
+            await next.DisposeAsync();
+        }
+        finally
+        {
+            home.Delete(recursive: true);
+        }
+    }
+
     [Fact]
     public async Task Calls_on_a_disposed_client_fail_clearly()
     {

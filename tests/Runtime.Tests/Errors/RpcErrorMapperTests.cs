@@ -54,17 +54,39 @@ public sealed class RpcErrorMapperTests
     }
 
     [Theory]
-    [InlineData(StatusCode.DeadlineExceeded, true)]
+    [InlineData(StatusCode.NotFound, true)]
     [InlineData(StatusCode.Unavailable, true)]
+    [InlineData(StatusCode.DeadlineExceeded, true)]
     [InlineData(StatusCode.Cancelled, true)]
-    [InlineData(StatusCode.Internal, true)]
     [InlineData(StatusCode.Unknown, true)]
-    [InlineData(StatusCode.NotFound, false)]
+    [InlineData(StatusCode.Internal, false)]
     [InlineData(StatusCode.InvalidArgument, false)]
-    [InlineData(StatusCode.Unauthenticated, false)]
-    public void Retryable_codes_are_Modals(StatusCode code, bool retryable)
+    [InlineData(StatusCode.FailedPrecondition, false)]
+    [InlineData(StatusCode.PermissionDenied, false)]
+    public void Sandbox_gone_is_read_from_the_mapped_failure(StatusCode code, bool gone)
     {
-        Assert.Equal(retryable, RpcErrorMapper.IsRetryable(code));
+        var mapped = RpcErrorMapper.Map(new RpcException(new Status(code, "x")), "TaskExecStdinWriteStream");
+
+        Assert.Equal(gone, RpcErrorMapper.MeansSandboxGone(mapped));
+    }
+
+    [Fact]
+    public void Client_side_failures_are_not_taken_for_a_gone_sandbox()
+    {
+        Assert.False(RpcErrorMapper.MeansSandboxGone(new InvalidArgumentException("bad path")));
+        Assert.False(RpcErrorMapper.MeansSandboxGone(new ProtocolException("not JSON")));
+        Assert.False(RpcErrorMapper.MeansSandboxGone(new SandboxException("other", new InvalidOperationException())));
+    }
+
+    [Theory]
+    [InlineData(StatusCode.InvalidArgument)]
+    [InlineData(StatusCode.Internal)]
+    [InlineData(StatusCode.Unknown)]
+    [InlineData(StatusCode.DataLoss)]
+    public void No_status_is_mapped_to_a_protocol_error(StatusCode code)
+    {
+        // A ProtocolException is the client's verdict on a response it received, never a status the server sent.
+        Assert.IsNotType<ProtocolException>(RpcErrorMapper.Map(new RpcException(new Status(code, "x")), "SandboxWait"));
     }
 
     [Fact]

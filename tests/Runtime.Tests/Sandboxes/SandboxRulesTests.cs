@@ -25,7 +25,7 @@ public sealed class SandboxRulesTests
     [Fact]
     public void Definition_always_carries_resources_network_and_ports()
     {
-        var definition = SandboxDefinition.Build("im-1", new SandboxCreateOptions(), []);
+        var definition = SandboxRequestBuilder.Build("im-1", new SandboxCreateOptions(), []);
 
         Assert.Equal("im-1", definition.ImageId);
         Assert.Equal(300u, definition.TimeoutSecs);
@@ -63,7 +63,7 @@ public sealed class SandboxRulesTests
         };
         SandboxOptionRules.Validate(options);
 
-        var definition = SandboxDefinition.Build("im-1", options, ["st-1"]);
+        var definition = SandboxRequestBuilder.Build("im-1", options, ["st-1"]);
 
         Assert.Equal(["sleep", "infinity"], definition.EntrypointArgs);
         Assert.Equal(600u, definition.TimeoutSecs);
@@ -90,7 +90,7 @@ public sealed class SandboxRulesTests
     [Fact]
     public void Blocked_network_is_BLOCKED()
     {
-        var definition = SandboxDefinition.Build("im-1", new SandboxCreateOptions { BlockNetwork = true }, []);
+        var definition = SandboxRequestBuilder.Build("im-1", new SandboxCreateOptions { BlockNetwork = true }, []);
 
         Assert.Equal(NetworkAccess.Types.NetworkAccessType.Blocked, definition.NetworkAccess.NetworkAccessType);
     }
@@ -127,7 +127,7 @@ public sealed class SandboxRulesTests
         var named = Secret.Named("st-1", "db");
         var inline = Secret.Inline(new Dictionary<string, string> { ["K"] = "v" });
 
-        var sources = SandboxDefinition.SecretSources([named, inline], new Dictionary<string, string> { ["E"] = "1" }).ToList();
+        var sources = SandboxRequestBuilder.SecretSources([named, inline], new Dictionary<string, string> { ["E"] = "1" }).ToList();
 
         Assert.Collection(sources,
             s => Assert.Equal("st-1", s.SecretId),
@@ -142,13 +142,13 @@ public sealed class SandboxRulesTests
     [InlineData((int)GenericResult.Types.GenericStatus.Failure, 3, 3)]
     public void Sandbox_exit_codes_follow_Modal(int status, int exitcode, int expected)
     {
-        Assert.Equal(expected, SandboxDefinition.ExitCode(new GenericResult { Status = (GenericResult.Types.GenericStatus)status, Exitcode = exitcode }));
+        Assert.Equal(expected, SandboxResponses.ExitCode(new GenericResult { Status = (GenericResult.Types.GenericStatus)status, Exitcode = exitcode }));
     }
 
     [Fact]
     public void Exec_request_carries_options_and_sends_devnull_as_absent()
     {
-        var request = ContainerProcess.BuildStartRequest(["python", "-c", "print(1)"], new ExecOptions
+        var request = ExecRequestBuilder.Build(["python", "-c", "print(1)"], new ExecOptions
         {
             Timeout = TimeSpan.FromSeconds(3),
             Workdir = "/tmp",
@@ -169,10 +169,10 @@ public sealed class SandboxRulesTests
     [Fact]
     public void Invalid_execs_are_rejected()
     {
-        Assert.Throws<InvalidArgumentException>(() => ContainerProcess.BuildStartRequest([], new ExecOptions()));
-        Assert.Throws<InvalidArgumentException>(() => ContainerProcess.BuildStartRequest(["x"], new ExecOptions { Timeout = TimeSpan.FromMilliseconds(500) }));
-        Assert.Throws<InvalidArgumentException>(() => ContainerProcess.BuildStartRequest(["x"], new ExecOptions { Workdir = "rel" }));
-        Assert.Throws<InvalidArgumentException>(() => ContainerProcess.BuildStartRequest([new string('a', 65537)], new ExecOptions()));
+        Assert.Throws<InvalidArgumentException>(() => ExecRequestBuilder.Build([], new ExecOptions()));
+        Assert.Throws<InvalidArgumentException>(() => ExecRequestBuilder.Build(["x"], new ExecOptions { Timeout = TimeSpan.FromMilliseconds(500) }));
+        Assert.Throws<InvalidArgumentException>(() => ExecRequestBuilder.Build(["x"], new ExecOptions { Workdir = "rel" }));
+        Assert.Throws<InvalidArgumentException>(() => ExecRequestBuilder.Build([new string('a', 65537)], new ExecOptions()));
     }
 
     [Theory]

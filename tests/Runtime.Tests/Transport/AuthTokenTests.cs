@@ -86,7 +86,7 @@ public sealed class AuthTokenTests
     {
         using var cache = new AuthTokenCache(_ => Task.FromResult(""), new ManualClock(Start), NullLogger.Instance);
 
-        await Assert.ThrowsAsync<SandboxException>(() => cache.GetAsync(CancellationToken.None));
+        await Assert.ThrowsAsync<ProtocolException>(() => cache.GetAsync(CancellationToken.None));
     }
 
     [Theory]
@@ -101,7 +101,7 @@ public sealed class AuthTokenTests
     [Fact]
     public void Router_url_must_be_https()
     {
-        var error = Assert.Throws<SandboxException>(() => GrpcChannels.CommandRouterAddress("http://127.0.0.1:5000", true));
+        var error = Assert.Throws<ProtocolException>(() => GrpcChannels.CommandRouterAddress("http://127.0.0.1:5000", true));
 
         Assert.Equal("Task router URL must be https, got: http://127.0.0.1:5000", error.Message);
     }

@@ -96,9 +96,9 @@ public sealed class ResumableStreamTests
         await using var source = Source(journal);
 
         await source.ReadAsync(CancellationToken.None);
-        var error = await Assert.ThrowsAsync<RpcException>(async () => await source.ReadAsync(CancellationToken.None));
+        var error = await Assert.ThrowsAsync<NotFoundException>(async () => await source.ReadAsync(CancellationToken.None));
 
-        Assert.Equal(StatusCode.NotFound, error.StatusCode);
+        Assert.Equal(StatusCode.NotFound, Assert.IsType<RpcException>(error.InnerException).StatusCode);
     }
 
     [Fact]
@@ -111,7 +111,7 @@ public sealed class ResumableStreamTests
         }
         await using var source = Source(journal);
 
-        await Assert.ThrowsAsync<RpcException>(async () => await source.ReadAsync(CancellationToken.None));
+        await Assert.ThrowsAsync<SandboxUnavailableException>(async () => await source.ReadAsync(CancellationToken.None));
         Assert.Equal(Fast.MaxRetries + 1, journal.OpenedAt.Count);
     }
 
@@ -190,7 +190,7 @@ public sealed class ResumableStreamTests
         var text = "héllo wörld\nsecond ✓ line\r\nthird";
         var bytes = Encoding.UTF8.GetBytes(text);
         var journal = new ScriptedJournal(bytes, 3);
-        await using var stream = new SandboxOutputStream(Source(journal), null);
+        await using var stream = new SandboxOutputStream(Source(journal));
 
         var lines = new List<string>();
         await foreach (var line in stream.ReadLinesAsync())
@@ -205,9 +205,9 @@ public sealed class ResumableStreamTests
     public async Task Output_stream_reads_to_end_and_as_raw_bytes()
     {
         var bytes = Journal(70_000);
-        await using var raw = new SandboxOutputStream(Source(new ScriptedJournal(bytes, 4096)), null);
-        await using var text = new SandboxOutputStream(Source(new ScriptedJournal("done\n"u8.ToArray(), 2)), null);
-        await using var ignored = new SandboxOutputStream(null, null);
+        await using var raw = new SandboxOutputStream(Source(new ScriptedJournal(bytes, 4096)));
+        await using var text = new SandboxOutputStream(Source(new ScriptedJournal("done\n"u8.ToArray(), 2)));
+        await using var ignored = new SandboxOutputStream(null);
 
         Assert.Equal(bytes, await raw.ReadAllBytesAsync());
         Assert.Equal("done\n", await text.ReadToEndAsync());
@@ -216,14 +216,14 @@ public sealed class ResumableStreamTests
     }
 
     [Fact]
-    public async Task Output_stream_translates_failures()
+    public async Task Output_stream_failures_arrive_mapped()
     {
         var journal = new ScriptedJournal(Journal(10), 5);
         journal.Failures.Enqueue((0, StatusCode.NotFound));
-        await using var stream = new SandboxOutputStream(Source(journal), e => new NotFoundException("translated", e));
+        await using var stream = new SandboxOutputStream(Source(journal));
 
         var error = await Assert.ThrowsAsync<NotFoundException>(() => stream.ReadToEndAsync());
-        Assert.Equal("translated", error.Message);
+        Assert.Equal(StatusCode.NotFound, Assert.IsType<RpcException>(error.InnerException).StatusCode);
     }
 
     [Fact]
@@ -231,7 +231,7 @@ public sealed class ResumableStreamTests
     {
         var hang = new TaskCompletionSource();
         var journal = new ScriptedJournal("a\npartial\nnext\n"u8.ToArray(), 5) { HangAfterFirstMessage = hang };
-        await using var stream = new SandboxOutputStream(Source(journal), null);
+        await using var stream = new SandboxOutputStream(Source(journal));
         using var cts = new CancellationTokenSource();
         Assert.Equal("a", await stream.ReadLineAsync());
 

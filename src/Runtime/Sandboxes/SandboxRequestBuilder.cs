@@ -1,12 +1,11 @@
-using TypedSandbox.Errors;
 using TypedSandbox.Protocol.Client;
-using TypedSandbox.Validation;
 using ProtoSandbox = TypedSandbox.Protocol.Client.Sandbox;
 
 namespace TypedSandbox.Sandboxes;
 
-/// <summary>Turns checked <see cref="SandboxCreateOptions"/> into the protocol's sandbox definition.</summary>
-internal static class SandboxDefinition
+/// <summary>Turns checked <see cref="SandboxCreateOptions"/> into the parts of a create request: the protocol's sandbox
+/// definition, its tags and its inline secret sources (also used by an exec's request).</summary>
+internal static class SandboxRequestBuilder
 {
     /// <summary>Builds the definition sent with SandboxCreate and SandboxCreateV2 (Modal's builder: resources,
     /// network access and open ports are always present).</summary>
@@ -77,16 +76,6 @@ internal static class SandboxDefinition
             yield return new SecretSource { Env = StringMap(env) };
         }
     }
-
-    /// <summary>Modal's rule for exit codes of finished sandboxes: TIMEOUT → 124, TERMINATED → 137, else the exit code.</summary>
-    public static int ExitCode(GenericResult result) => result.Status switch
-    {
-        GenericResult.Types.GenericStatus.Timeout => 124,
-        GenericResult.Types.GenericStatus.Terminated => 137,
-        _ => result.Exitcode,
-    };
-
-    internal static void EnsureAbsolute(string path, string what) => Rules.Enforce(Paths.CheckWorkdir(path, what));
 
     private static StringMap StringMap(IReadOnlyDictionary<string, string> values)
     {
