@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using TypedSandbox;
 using TypedSandbox.Server.Hosting;
 using TypedSandbox.Server.Images;
 

@@ -1,4 +1,3 @@
-using TypedSandbox;
 using TypedSandbox.Samples;
 
 // TestRunner: a typed sandbox (see TestRunner.cs) runs a small pytest suite the sample writes into it. Runs on the

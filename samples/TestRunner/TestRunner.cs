@@ -6,7 +6,7 @@ namespace TypedSandbox.Samples;
 /// </summary>
 [Sandbox(App = "test-runner", Timeout = "10m")]
 [SandboxImage("debian:bookworm-slim", Env = ["DEBIAN_FRONTEND=noninteractive"], AptInstall = ["python3", "python3-pytest"])]
-partial class TestRunner
+internal partial class TestRunner
 {
     /// <summary>Runs the test suite at <paramref name="path"/>; the path is one argument, never seen by a shell.</summary>
     /// <param name="path">The tests' directory or file.</param>

@@ -1,4 +1,3 @@
-using TypedSandbox;
 using TypedSandbox.Samples;
 
 // TypedCommands: typed arguments and typed results of [Command] methods (see Toolbox.cs). Runs on the embedded engine

@@ -120,8 +120,16 @@ internal sealed record SpawnRequest(
     public byte[] Encode()
     {
         var size = 1 + 8 + 4 + 4 + 4 + Encoding.UTF8.GetByteCount(Workdir ?? "");
-        foreach (var a in Args) size += 4 + Encoding.UTF8.GetByteCount(a);
-        foreach (var e in Env) size += 4 + Encoding.UTF8.GetByteCount(e);
+        foreach (var a in Args)
+        {
+            size += 4 + Encoding.UTF8.GetByteCount(a);
+        }
+
+        foreach (var e in Env)
+        {
+            size += 4 + Encoding.UTF8.GetByteCount(e);
+        }
+
         var buffer = new byte[size];
         var span = buffer.AsSpan();
         span[0] = (byte)((IsMain ? MainFlag : 0) | (DiscardStdout ? DiscardStdoutFlag : 0) | (DiscardStderr ? DiscardStderrFlag : 0));
@@ -149,7 +157,10 @@ internal sealed record SpawnRequest(
     {
         BinaryPrimitives.WriteInt32LittleEndian(span[pos..], items.Count);
         pos += 4;
-        foreach (var item in items) WriteString(span, ref pos, item);
+        foreach (var item in items)
+        {
+            WriteString(span, ref pos, item);
+        }
     }
 
     private static void WriteString(Span<byte> span, ref int pos, string value)
@@ -163,9 +174,17 @@ internal sealed record SpawnRequest(
     {
         var count = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
         pos += 4;
-        if (count < 0 || count > span.Length) throw new InvalidDataException("bad list length");
+        if (count < 0 || count > span.Length)
+        {
+            throw new InvalidDataException("bad list length");
+        }
+
         var items = new string[count];
-        for (var i = 0; i < count; i++) items[i] = ReadString(span, ref pos);
+        for (var i = 0; i < count; i++)
+        {
+            items[i] = ReadString(span, ref pos);
+        }
+
         return items;
     }
 
@@ -173,7 +192,11 @@ internal sealed record SpawnRequest(
     {
         var n = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
         pos += 4;
-        if (n < 0 || pos + n > span.Length) throw new InvalidDataException("bad string length");
+        if (n < 0 || pos + n > span.Length)
+        {
+            throw new InvalidDataException("bad string length");
+        }
+
         var s = Encoding.UTF8.GetString(span.Slice(pos, n));
         pos += n;
         return s;

@@ -28,7 +28,10 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
     /// <summary>The engine's new allowance for stream 1 (stdout) or 2 (stderr).</summary>
     public void Grant(byte stream, long limit)
     {
-        if (stream is 1 or 2) _credits[stream - 1].Raise(limit);
+        if (stream is 1 or 2)
+        {
+            _credits[stream - 1].Raise(limit);
+        }
     }
     private int _runningPumps;
     /// <summary>Set (under the process table lock) once waitpid returned this pid; its pid may be reused after.</summary>
@@ -49,7 +52,11 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
             // No thread (the pids limit counts threads too): end the process rather than leave its output unread.
             Libc.close(fd);
             FrameChannel.Send(FrameType.StreamClosed, Id, [streamNumber]);
-            if (Pid > 0) Libc.kill(-Pid, Libc.SIGKILL);
+            if (Pid > 0)
+            {
+                Libc.kill(-Pid, Libc.SIGKILL);
+            }
+
             PumpEnded();
         }
     }
@@ -57,7 +64,10 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
     /// <summary>Waits until every output pipe reached EOF and was forwarded.</summary>
     public void JoinPumps()
     {
-        foreach (var t in _pumps) t.Join();
+        foreach (var t in _pumps)
+        {
+            t.Join();
+        }
     }
 
     /// <summary>Queues stdin bytes; null closes stdin after the queued bytes are written. Never blocks the caller.</summary>
@@ -65,7 +75,11 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
     {
         lock (_pumps)
         {
-            if (_stdinFd < 0) return;
+            if (_stdinFd < 0)
+            {
+                return;
+            }
+
             if (_stdinQueue is null)
             {
                 if (data is null) { CloseStdin(); return; }
@@ -82,16 +96,30 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
                     return;
                 }
             }
-            if (!_stdinQueue.IsAddingCompleted) _stdinQueue.Add(data);
-            if (data is null) _stdinQueue.CompleteAdding();
+            if (!_stdinQueue.IsAddingCompleted)
+            {
+                _stdinQueue.Add(data);
+            }
+
+            if (data is null)
+            {
+                _stdinQueue.CompleteAdding();
+            }
         }
     }
 
     private void CloseStdin()
     {
-        if (_stdinFd < 0) return;
+        if (_stdinFd < 0)
+        {
+            return;
+        }
         // A socket's peer only sees EOF on shutdown: the receiving side still holds the socket open.
-        if (IsSocket) Libc.shutdown(_stdinFd, Libc.SHUT_WR);
+        if (IsSocket)
+        {
+            Libc.shutdown(_stdinFd, Libc.SHUT_WR);
+        }
+
         Libc.close(_stdinFd);
         _stdinFd = -1;
     }
@@ -102,7 +130,10 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
         EnqueueStdin(null);
         lock (_pumps)
         {
-            if (_receiveFd >= 0) Libc.shutdown(_receiveFd, Libc.SHUT_RD);
+            if (_receiveFd >= 0)
+            {
+                Libc.shutdown(_receiveFd, Libc.SHUT_RD);
+            }
         }
     }
 
@@ -114,7 +145,11 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
         var broken = false;
         foreach (var chunk in _stdinQueue!.GetConsumingEnumerable())
         {
-            if (chunk is null || broken) continue;
+            if (chunk is null || broken)
+            {
+                continue;
+            }
+
             fixed (byte* p = chunk)
             {
                 var done = 0;
@@ -123,14 +158,21 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
                     var n = Libc.write(fd, p + done, chunk.Length - done);
                     if (n >= 0) { done += (int)n; continue; }
                     var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-                    if (errno == Libc.EINTR) continue;
+                    if (errno == Libc.EINTR)
+                    {
+                        continue;
+                    }
+
                     if (errno == Libc.EAGAIN && IsSocket) { WaitUntilReady(fd, Libc.POLLOUT); continue; }
                     broken = true; // EPIPE: the reader is gone; drop the rest like a closed pipe would.
                     break;
                 }
             }
         }
-        lock (_pumps) CloseStdin();
+        lock (_pumps)
+        {
+            CloseStdin();
+        }
     }
 
     // On the host network stack (runsc --network=host, our open network) gVisor's Debian 2022 build can fail a blocked
@@ -150,7 +192,14 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
 
     private void Pump(int fd, FrameType type, byte streamNumber)
     {
-        if (IsSocket) lock (_pumps) _receiveFd = fd;
+        if (IsSocket)
+        {
+            lock (_pumps)
+            {
+                _receiveFd = fd;
+            }
+        }
+
         var frame = new byte[Frames.HeaderSize + ReadChunk];
         var credit = _credits[streamNumber - 1];
         fixed (byte* p = frame)
@@ -168,7 +217,11 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
                 if (n < 0)
                 {
                     var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-                    if (errno == Libc.EINTR) continue;
+                    if (errno == Libc.EINTR)
+                    {
+                        continue;
+                    }
+
                     if (errno == Libc.EAGAIN && IsSocket) { WaitUntilReady(fd, Libc.POLLIN); continue; }
                 }
                 break;
@@ -177,7 +230,10 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
         lock (_pumps)
         {
             Libc.close(fd);
-            if (IsSocket) _receiveFd = -1;
+            if (IsSocket)
+            {
+                _receiveFd = -1;
+            }
         }
         FrameChannel.Send(FrameType.StreamClosed, Id, [streamNumber]);
         PumpEnded();
@@ -185,7 +241,11 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
 
     private void PumpEnded()
     {
-        if (Interlocked.Decrement(ref _runningPumps) != 0) return;
+        if (Interlocked.Decrement(ref _runningPumps) != 0)
+        {
+            return;
+        }
+
         StreamsEnded?.Invoke();
         PumpsDone?.Invoke();
     }

@@ -35,21 +35,40 @@ internal static unsafe class FrameChannel
     public static (FrameType Type, uint Id, byte[] Payload)? Receive()
     {
         Span<byte> header = stackalloc byte[Frames.HeaderSize];
-        if (!ReadExactly(header)) return null;
+        if (!ReadExactly(header))
+        {
+            return null;
+        }
+
         var (type, id, length) = Frames.ReadHeader(header);
-        if (length < 0 || length > Frames.MaxPayload) throw new InvalidDataException($"frame too large: {length}");
+        if (length < 0 || length > Frames.MaxPayload)
+        {
+            throw new InvalidDataException($"frame too large: {length}");
+        }
+
         var payload = new byte[length];
         Span<byte> tag = stackalloc byte[FrameSeal.TagSize];
-        if (!ReadExactly(payload) || !ReadExactly(tag)) return null;
+        if (!ReadExactly(payload) || !ReadExactly(tag))
+        {
+            return null;
+        }
         // A frame the engine did not send (written into our stdin by sandbox code) or a lost one: end the sandbox.
-        if (!Seal.Verify(header, payload, tag)) Agent.Shutdown(3);
+        if (!Seal.Verify(header, payload, tag))
+        {
+            Agent.Shutdown(3);
+        }
+
         return (type, id, payload);
     }
 
     private static FrameSeal ReadKey()
     {
         Span<byte> key = stackalloc byte[FrameSeal.KeySize];
-        if (!ReadExactly(key)) Agent.Shutdown(1);
+        if (!ReadExactly(key))
+        {
+            Agent.Shutdown(1);
+        }
+
         var seal = new FrameSeal(key, isEngine: false);
         key.Clear();
         return seal;
@@ -64,7 +83,11 @@ internal static unsafe class FrameChannel
             {
                 var n = Libc.read(InputFd, p + done, buffer.Length - done);
                 if (n > 0) { done += (int)n; continue; }
-                if (n < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Libc.EINTR) continue;
+                if (n < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Libc.EINTR)
+                {
+                    continue;
+                }
+
                 return false;
             }
         }
@@ -80,7 +103,10 @@ internal static unsafe class FrameChannel
             {
                 var n = Libc.write(OutputFd, p + done, data.Length - done);
                 if (n >= 0) { done += (int)n; continue; }
-                if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Libc.EINTR) continue;
+                if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Libc.EINTR)
+                {
+                    continue;
+                }
                 // The engine is gone: nobody can observe this sandbox any more, so end it.
                 Agent.Shutdown(1);
             }

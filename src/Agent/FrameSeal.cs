@@ -26,7 +26,11 @@ internal sealed class FrameSeal
     /// <summary>A seal for one end; <paramref name="isEngine"/> picks which direction it sends.</summary>
     public FrameSeal(ReadOnlySpan<byte> key, bool isEngine)
     {
-        if (key.Length != KeySize) throw new ArgumentException($"A frame key has {KeySize} bytes.", nameof(key));
+        if (key.Length != KeySize)
+        {
+            throw new ArgumentException($"A frame key has {KeySize} bytes.", nameof(key));
+        }
+
         _k0 = BinaryPrimitives.ReadUInt64LittleEndian(key);
         _k1 = BinaryPrimitives.ReadUInt64LittleEndian(key[8..]);
         (_sendDirection, _receiveDirection) = isEngine ? (EngineToAgent, AgentToEngine) : (AgentToEngine, EngineToAgent);
@@ -95,7 +99,10 @@ internal sealed class FrameSeal
                 (_v0, _v1, _v2, _v3) = (v0, v1, v2, v3);
                 data = data[(data.Length & ~7)..];
             }
-            foreach (var b in data) _tail |= (ulong)b << (8 * _tailBytes++);
+            foreach (var b in data)
+            {
+                _tail |= (ulong)b << (8 * _tailBytes++);
+            }
         }
 
         public ulong Finish()

@@ -43,10 +43,24 @@ internal static unsafe class ProcessTable
             BinaryPrimitives.WriteInt32LittleEndian(payload, pid);
             FrameChannel.Send(FrameType.Started, id, payload);
             // Pumps start under the lock: the reaper (which may end the sandbox and join them) sees them all.
-            if (pipes.StdoutParent >= 0) child.StartPump(pipes.StdoutParent, FrameType.Stdout, 1);
-            else FrameChannel.Send(FrameType.StreamClosed, id, [1]);
-            if (pipes.StderrParent >= 0) child.StartPump(pipes.StderrParent, FrameType.Stderr, 2);
-            else FrameChannel.Send(FrameType.StreamClosed, id, [2]);
+            if (pipes.StdoutParent >= 0)
+            {
+                child.StartPump(pipes.StdoutParent, FrameType.Stdout, 1);
+            }
+            else
+            {
+                FrameChannel.Send(FrameType.StreamClosed, id, [1]);
+            }
+
+            if (pipes.StderrParent >= 0)
+            {
+                child.StartPump(pipes.StderrParent, FrameType.Stderr, 2);
+            }
+            else
+            {
+                FrameChannel.Send(FrameType.StreamClosed, id, [2]);
+            }
+
             _spawnedSinceIdle = true;
             Monitor.Pulse(Gate);
         }
@@ -58,7 +72,10 @@ internal static unsafe class ProcessTable
         Streaming[child.Id] = child;
         child.StreamsEnded = () =>
         {
-            lock (Gate) Streaming.Remove(child.Id);
+            lock (Gate)
+            {
+                Streaming.Remove(child.Id);
+            }
         };
     }
 
@@ -66,14 +83,22 @@ internal static unsafe class ProcessTable
     public static void Credit(uint id, CreditGrant grant)
     {
         ChildProcess? child;
-        lock (Gate) Streaming.TryGetValue(id, out child);
+        lock (Gate)
+        {
+            Streaming.TryGetValue(id, out child);
+        }
+
         child?.Grant(grant.Stream, grant.Limit);
     }
 
     public static void Stdin(uint id, byte[]? data)
     {
         ChildProcess? child;
-        lock (Gate) ById.TryGetValue(id, out child);
+        lock (Gate)
+        {
+            ById.TryGetValue(id, out child);
+        }
+
         child?.EnqueueStdin(data);
     }
 
@@ -97,7 +122,11 @@ internal static unsafe class ProcessTable
         BinaryPrimitives.WriteUInt16BigEndian(address[2..], (ushort)port);
         BinaryPrimitives.WriteUInt32BigEndian(address[4..], 0x7f000001);
         int rc;
-        fixed (byte* p = address) rc = Libc.connect(fd, p, address.Length);
+        fixed (byte* p = address)
+        {
+            rc = Libc.connect(fd, p, address.Length);
+        }
+
         var receiveFd = rc == 0 ? Libc.fcntl(fd, Libc.F_DUPFD_CLOEXEC, 3) : -1;
         if (receiveFd < 0)
         {
@@ -113,7 +142,11 @@ internal static unsafe class ProcessTable
             Track(connection);
             connection.PumpsDone = () =>
             {
-                lock (Gate) ById.Remove(id);
+                lock (Gate)
+                {
+                    ById.Remove(id);
+                }
+
                 connection.EnqueueStdin(null);
                 SendExited(id, 0, 0);
             };
@@ -131,15 +164,26 @@ internal static unsafe class ProcessTable
     {
         lock (Gate)
         {
-            if (!ById.TryGetValue(id, out var child)) return;
+            if (!ById.TryGetValue(id, out var child))
+            {
+                return;
+            }
+
             if (child.IsSocket)
             {
                 child.Disconnect();
                 return;
             }
             // Only while not reaped: after that the pid may belong to another process.
-            if (child.Reaped) return;
-            if (Libc.kill(-child.Pid, signal) != 0) Libc.kill(child.Pid, signal);
+            if (child.Reaped)
+            {
+                return;
+            }
+
+            if (Libc.kill(-child.Pid, signal) != 0)
+            {
+                Libc.kill(child.Pid, signal);
+            }
         }
     }
 
@@ -152,20 +196,32 @@ internal static unsafe class ProcessTable
             var pid = Libc.waitpid(-1, &status, 0);
             if (pid < 0)
             {
-                if (Marshal.GetLastPInvokeError() == Libc.ECHILD) WaitForChildren();
+                if (Marshal.GetLastPInvokeError() == Libc.ECHILD)
+                {
+                    WaitForChildren();
+                }
+
                 continue;
             }
             ChildProcess? child;
             lock (Gate)
             {
-                if (!ByPid.Remove(pid, out child)) continue; // an orphan: reaping it is all PID 1 owes it
+                if (!ByPid.Remove(pid, out child))
+                {
+                    continue; // an orphan: reaping it is all PID 1 owes it
+                }
+
                 child.Reaped = true;
                 ById.Remove(child.Id);
             }
             var signal = (status & 0x7f) != 0 ? status & 0x7f : 0;
             var code = signal == 0 ? (status >> 8) & 0xff : -1;
             child.EnqueueStdin(null);
-            if (child.IsMain) EndSandbox(child, code, signal);
+            if (child.IsMain)
+            {
+                EndSandbox(child, code, signal);
+            }
+
             SendExited(child.Id, code, signal);
         }
     }
@@ -181,7 +237,11 @@ internal static unsafe class ProcessTable
     /// <summary>The entrypoint ended: kill the rest of the sandbox, forward the entrypoint's last output, exit with its status.</summary>
     private static void EndSandbox(ChildProcess main, int code, int signal)
     {
-        if (Libc.getpid() == 1) Libc.kill(-1, Libc.SIGKILL);
+        if (Libc.getpid() == 1)
+        {
+            Libc.kill(-1, Libc.SIGKILL);
+        }
+
         main.JoinPumps();
         SendExited(main.Id, code, signal);
         Agent.Shutdown(signal == 0 ? code : 128 + signal);
@@ -192,7 +252,11 @@ internal static unsafe class ProcessTable
         lock (Gate)
         {
             // A bounded wait: processes entered by a runtime exec can be reparented to us without a spawn of ours.
-            if (!_spawnedSinceIdle) Monitor.Wait(Gate, TimeSpan.FromSeconds(1));
+            if (!_spawnedSinceIdle)
+            {
+                Monitor.Wait(Gate, TimeSpan.FromSeconds(1));
+            }
+
             _spawnedSinceIdle = false;
         }
     }

@@ -5,7 +5,10 @@ using TypedSandbox.Agent.Protocol;
 // Without arguments: the sandbox's PID 1, which spawns the processes the engine asks for over its stdin/stdout and
 // reaps every orphan. With "fs-tools <json>": one filesystem operation for Modal's SDKs, run as an ordinary process.
 if (args.Length > 0 && args[0] == "fs-tools")
+{
     return TypedSandbox.Agent.FsTools.FsToolsCommand.Run(args[1..]);
+}
+
 Agent.Run();
 return 0;
 
@@ -19,7 +22,11 @@ namespace TypedSandbox.Agent
             if (Libc.getpid() != 1)
             {
                 var message = "typedsandbox-agent: refusing to run outside a sandbox (it must be PID 1 of its own pid namespace)\n"u8;
-                unsafe { fixed (byte* p = message) Libc.write(2, p, message.Length); }
+                unsafe { fixed (byte* p = message)
+                    {
+                        Libc.write(2, p, message.Length);
+                    }
+                }
                 Libc._exit(2);
             }
             // Not dumpable: processes in the sandbox cannot open /proc/1/fd/* and write into the engine's channel.
@@ -45,7 +52,11 @@ namespace TypedSandbox.Agent
                         ProcessTable.Spawn(frame.Id, request);
                         break;
                     case FrameType.Stdin:
-                        if (frame.Payload.Length > 0) ProcessTable.Stdin(frame.Id, frame.Payload);
+                        if (frame.Payload.Length > 0)
+                        {
+                            ProcessTable.Stdin(frame.Id, frame.Payload);
+                        }
+
                         break;
                     case FrameType.StdinClose:
                         ProcessTable.Stdin(frame.Id, null);
@@ -68,7 +79,11 @@ namespace TypedSandbox.Agent
         /// <summary>Ends the sandbox: as PID 1 our exit makes the kernel kill every process left in the namespace.</summary>
         public static void Shutdown(int status)
         {
-            if (Libc.getpid() == 1) Libc.kill(-1, Libc.SIGKILL);
+            if (Libc.getpid() == 1)
+            {
+                Libc.kill(-1, Libc.SIGKILL);
+            }
+
             Libc._exit(status);
         }
     }

@@ -32,20 +32,40 @@ internal static unsafe class Spawner
     public static void CloseParentEnds(Pipes pipes)
     {
         Libc.close(pipes.StdinParent);
-        if (pipes.StdoutParent >= 0) Libc.close(pipes.StdoutParent);
-        if (pipes.StderrParent >= 0) Libc.close(pipes.StderrParent);
+        if (pipes.StdoutParent >= 0)
+        {
+            Libc.close(pipes.StdoutParent);
+        }
+
+        if (pipes.StderrParent >= 0)
+        {
+            Libc.close(pipes.StderrParent);
+        }
     }
 
     /// <summary>Spawns the process; returns its pid, or an error message for the engine.</summary>
     public static (int Pid, string? Error) Spawn(SpawnRequest request, Pipes pipes)
     {
-        if (request.Args.Count == 0) return (0, "no command given");
+        if (request.Args.Count == 0)
+        {
+            return (0, "no command given");
+        }
+
         if (request.Workdir is { } dir && Libc.access(dir, Libc.F_OK) != 0)
+        {
             return (0, $"working directory {dir} does not exist");
+        }
+
         if (request.Args[0] == AgentLayout.FsToolsPath)
+        {
             request = request with { Args = AgentLayout.AgentCommand(["fs-tools", .. request.Args.Skip(1)]) };
+        }
+
         var executable = Resolve(request.Args[0], request.Env, request.Workdir);
-        if (executable is null) return (0, $"{request.Args[0]}: executable file not found in $PATH");
+        if (executable is null)
+        {
+            return (0, $"{request.Args[0]}: executable file not found in $PATH");
+        }
 
         var attr = stackalloc byte[OpaqueSize];
         var actions = stackalloc byte[OpaqueSize];
@@ -65,7 +85,9 @@ internal static unsafe class Spawner
             Check(Libc.posix_spawn_file_actions_adddup2(actions, pipes.StdoutChild, 1), "posix_spawn_file_actions_adddup2");
             Check(Libc.posix_spawn_file_actions_adddup2(actions, pipes.StderrChild, 2), "posix_spawn_file_actions_adddup2");
             if (request.Workdir is not null)
+            {
                 Check(Libc.posix_spawn_file_actions_addchdir_np(actions, Utf8(request.Workdir, allocations)), "posix_spawn_file_actions_addchdir_np");
+            }
 
             var argv = ToCArray(request.Args, allocations);
             var envp = ToCArray(request.Env, allocations);
@@ -77,30 +99,52 @@ internal static unsafe class Spawner
         {
             _ = Libc.posix_spawn_file_actions_destroy(actions);
             _ = Libc.posix_spawnattr_destroy(attr);
-            foreach (var p in allocations) Marshal.FreeCoTaskMem(p);
+            foreach (var p in allocations)
+            {
+                Marshal.FreeCoTaskMem(p);
+            }
         }
     }
 
     // These calls fail only when out of memory; a spawn then reports the error instead of running half-configured.
     private static void Check(int rc, string call)
     {
-        if (rc != 0) throw new IOException($"{call} failed: {Libc.ErrorText(rc)}");
+        if (rc != 0)
+        {
+            throw new IOException($"{call} failed: {Libc.ErrorText(rc)}");
+        }
     }
 
     /// <summary>PATH lookup with the request's PATH (posix_spawnp would use the agent's own environment).</summary>
     private static string? Resolve(string file, IReadOnlyList<string> env, string? workdir)
     {
         if (file.Contains('/'))
+        {
             return file;
+        }
+
         var path = DefaultPath;
         foreach (var entry in env)
-            if (entry.StartsWith("PATH=", StringComparison.Ordinal)) path = entry[5..];
+        {
+            if (entry.StartsWith("PATH=", StringComparison.Ordinal))
+            {
+                path = entry[5..];
+            }
+        }
+
         foreach (var dir in path.Split(':'))
         {
             var baseDir = dir.Length == 0 ? workdir ?? "/" : dir;
             var candidate = baseDir.EndsWith('/') ? baseDir + file : baseDir + "/" + file;
-            if (!candidate.StartsWith('/') && workdir is not null) candidate = workdir.TrimEnd('/') + "/" + candidate;
-            if (Libc.access(candidate, Libc.X_OK) == 0) return candidate;
+            if (!candidate.StartsWith('/') && workdir is not null)
+            {
+                candidate = workdir.TrimEnd('/') + "/" + candidate;
+            }
+
+            if (Libc.access(candidate, Libc.X_OK) == 0)
+            {
+                return candidate;
+            }
         }
         return null;
     }
@@ -111,7 +155,10 @@ internal static unsafe class Spawner
     {
         var fds = stackalloc int[2];
         if (Libc.pipe2(fds, Libc.O_CLOEXEC) != 0)
+        {
             throw new IOException($"pipe2 failed: {Libc.ErrorText(Marshal.GetLastPInvokeError())}");
+        }
+
         return (fds[0], fds[1]);
     }
 
@@ -121,7 +168,11 @@ internal static unsafe class Spawner
     private static int OpenDevNull()
     {
         var fd = Libc.open("/dev/null", Libc.O_RDWR | Libc.O_CLOEXEC);
-        if (fd < 0) throw new IOException($"open /dev/null failed: {Libc.ErrorText(Marshal.GetLastPInvokeError())}");
+        if (fd < 0)
+        {
+            throw new IOException($"open /dev/null failed: {Libc.ErrorText(Marshal.GetLastPInvokeError())}");
+        }
+
         return fd;
     }
 
@@ -136,7 +187,11 @@ internal static unsafe class Spawner
     {
         var array = (byte**)Marshal.AllocCoTaskMem((items.Count + 1) * sizeof(nint));
         allocations.Add((nint)array);
-        for (var i = 0; i < items.Count; i++) array[i] = Utf8(items[i], allocations);
+        for (var i = 0; i < items.Count; i++)
+        {
+            array[i] = Utf8(items[i], allocations);
+        }
+
         array[items.Count] = null;
         return array;
     }

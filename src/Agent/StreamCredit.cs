@@ -15,7 +15,11 @@ internal sealed class StreamCredit(long limit)
     {
         lock (_gate)
         {
-            while (_sent >= _limit) Monitor.Wait(_gate);
+            while (_sent >= _limit)
+            {
+                Monitor.Wait(_gate);
+            }
+
             return (int)Math.Min(wanted, _limit - _sent);
         }
     }
@@ -23,7 +27,10 @@ internal sealed class StreamCredit(long limit)
     /// <summary>Counts bytes sent to the engine.</summary>
     public void Sent(long bytes)
     {
-        lock (_gate) _sent += bytes;
+        lock (_gate)
+        {
+            _sent += bytes;
+        }
     }
 
     /// <summary>The engine's new total allowance (absolute, so a late or repeated grant never shrinks it).</summary>
@@ -31,7 +38,11 @@ internal sealed class StreamCredit(long limit)
     {
         lock (_gate)
         {
-            if (limit <= _limit) return;
+            if (limit <= _limit)
+            {
+                return;
+            }
+
             _limit = limit;
             Monitor.PulseAll(_gate);
         }

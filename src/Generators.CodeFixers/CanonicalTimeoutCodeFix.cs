@@ -7,36 +7,35 @@ using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
-namespace TypedSandbox.Generators.CodeFixes
+namespace TypedSandbox.Generators.CodeFixes;
+
+/// <summary>Rewrites a timeout into canonical form: "90s" → "1m30s" (TSB0005), "10 min" → "10m" (TSB0004 when the intent is clear).</summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(CanonicalTimeoutCodeFix)), Shared]
+public sealed class CanonicalTimeoutCodeFix : CodeFixProvider
 {
-    /// <summary>Rewrites a timeout into canonical form: "90s" → "1m30s" (TSB0005), "10 min" → "10m" (TSB0004 when the intent is clear).</summary>
-    [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(CanonicalTimeoutCodeFix)), Shared]
-    public sealed class CanonicalTimeoutCodeFix : CodeFixProvider
+    /// <inheritdoc/>
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } =
+        ImmutableArray.Create(DiagnosticDescriptors.InvalidTimeout.Id, DiagnosticDescriptors.TimeoutNotCanonical.Id);
+
+    /// <inheritdoc/>
+    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+
+    /// <inheritdoc/>
+    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
-        /// <inheritdoc/>
-        public override ImmutableArray<string> FixableDiagnosticIds { get; } =
-            ImmutableArray.Create(DiagnosticDescriptors.InvalidTimeout.Id, DiagnosticDescriptors.TimeoutNotCanonical.Id);
-
-        /// <inheritdoc/>
-        public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
-
-        /// <inheritdoc/>
-        public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        foreach (var diagnostic in context.Diagnostics)
         {
-            var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-            foreach (var diagnostic in context.Diagnostics)
+            if (!diagnostic.Properties.TryGetValue(DiagnosticDescriptors.CanonicalProperty, out var canonical) || canonical is null
+                || root?.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not LiteralExpressionSyntax literal)
             {
-                if (!diagnostic.Properties.TryGetValue(DiagnosticDescriptors.CanonicalProperty, out var canonical) || canonical is null
-                    || root?.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not LiteralExpressionSyntax literal)
-                {
-                    continue;
-                }
-
-                var replacement = SyntaxFactory.LiteralExpression(SyntaxKind.StringLiteralExpression, SyntaxFactory.Literal(canonical)).WithTriviaFrom(literal);
-                context.RegisterCodeFix(
-                    CodeAction.Create($"Write '{canonical}'", _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(literal, replacement))), nameof(CanonicalTimeoutCodeFix)),
-                    diagnostic);
+                continue;
             }
+
+            var replacement = SyntaxFactory.LiteralExpression(SyntaxKind.StringLiteralExpression, SyntaxFactory.Literal(canonical)).WithTriviaFrom(literal);
+            context.RegisterCodeFix(
+                CodeAction.Create($"Write '{canonical}'", _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(literal, replacement))), nameof(CanonicalTimeoutCodeFix)),
+                diagnostic);
         }
     }
 }

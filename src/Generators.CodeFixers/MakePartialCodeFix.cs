@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
-using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
@@ -9,48 +8,47 @@ using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
-namespace TypedSandbox.Generators.CodeFixes
+namespace TypedSandbox.Generators.CodeFixes;
+
+/// <summary>Adds the <c>partial</c> modifier to a [Sandbox] class (TSB0001) or a [Command] method (TSB0002).</summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(MakePartialCodeFix)), Shared]
+public sealed class MakePartialCodeFix : CodeFixProvider
 {
-    /// <summary>Adds the <c>partial</c> modifier to a [Sandbox] class (TSB0001) or a [Command] method (TSB0002).</summary>
-    [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(MakePartialCodeFix)), Shared]
-    public sealed class MakePartialCodeFix : CodeFixProvider
+    /// <inheritdoc/>
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } =
+        ImmutableArray.Create(DiagnosticDescriptors.SandboxClassNotPartial.Id, DiagnosticDescriptors.CommandMethodNotPartial.Id);
+
+    /// <inheritdoc/>
+    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+
+    /// <inheritdoc/>
+    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
-        /// <inheritdoc/>
-        public override ImmutableArray<string> FixableDiagnosticIds { get; } =
-            ImmutableArray.Create(DiagnosticDescriptors.SandboxClassNotPartial.Id, DiagnosticDescriptors.CommandMethodNotPartial.Id);
-
-        /// <inheritdoc/>
-        public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
-
-        /// <inheritdoc/>
-        public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        var declaration = root?.FindToken(context.Span.Start).Parent?.AncestorsAndSelf()
+            .FirstOrDefault(n => n is TypeDeclarationSyntax or MethodDeclarationSyntax) as MemberDeclarationSyntax;
+        if (root is null || declaration is null || declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
         {
-            var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-            var declaration = root?.FindToken(context.Span.Start).Parent?.AncestorsAndSelf()
-                .FirstOrDefault(n => n is TypeDeclarationSyntax or MethodDeclarationSyntax) as MemberDeclarationSyntax;
-            if (root is null || declaration is null || declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
-            {
-                return;
-            }
-
-            context.RegisterCodeFix(
-                CodeAction.Create("Make partial", token => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(declaration, AddPartial(declaration)))), nameof(MakePartialCodeFix)),
-                context.Diagnostics);
+            return;
         }
 
-        private static MemberDeclarationSyntax AddPartial(MemberDeclarationSyntax declaration)
-        {
-            // 'partial' goes last among the modifiers, right before 'class' or the return type.
-            var modifiers = declaration.Modifiers;
-            if (modifiers.Count == 0)
-            {
-                var first = declaration.GetFirstToken();
-                var partial = SyntaxFactory.Token(first.LeadingTrivia, SyntaxKind.PartialKeyword, SyntaxFactory.TriviaList(SyntaxFactory.Space));
-                var stripped = declaration.ReplaceToken(first, first.WithLeadingTrivia(SyntaxFactory.TriviaList()));
-                return stripped.WithModifiers(SyntaxFactory.TokenList(partial));
-            }
+        context.RegisterCodeFix(
+            CodeAction.Create("Make partial", token => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(declaration, AddPartial(declaration)))), nameof(MakePartialCodeFix)),
+            context.Diagnostics);
+    }
 
-            return declaration.WithModifiers(modifiers.Add(SyntaxFactory.Token(SyntaxKind.PartialKeyword).WithTrailingTrivia(SyntaxFactory.Space)));
+    private static MemberDeclarationSyntax AddPartial(MemberDeclarationSyntax declaration)
+    {
+        // 'partial' goes last among the modifiers, right before 'class' or the return type.
+        var modifiers = declaration.Modifiers;
+        if (modifiers.Count == 0)
+        {
+            var first = declaration.GetFirstToken();
+            var partial = SyntaxFactory.Token(first.LeadingTrivia, SyntaxKind.PartialKeyword, SyntaxFactory.TriviaList(SyntaxFactory.Space));
+            var stripped = declaration.ReplaceToken(first, first.WithLeadingTrivia(SyntaxFactory.TriviaList()));
+            return stripped.WithModifiers(SyntaxFactory.TokenList(partial));
         }
+
+        return declaration.WithModifiers(modifiers.Add(SyntaxFactory.Token(SyntaxKind.PartialKeyword).WithTrailingTrivia(SyntaxFactory.Space)));
     }
 }

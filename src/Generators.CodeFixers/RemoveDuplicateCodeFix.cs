@@ -7,34 +7,33 @@ using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
-namespace TypedSandbox.Generators.CodeFixes
+namespace TypedSandbox.Generators.CodeFixes;
+
+/// <summary>Removes a [Tag] with a duplicate key (TSB0009) or a [Volume] with a duplicate mount path (TSB0011).</summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(RemoveDuplicateCodeFix)), Shared]
+public sealed class RemoveDuplicateCodeFix : CodeFixProvider
 {
-    /// <summary>Removes a [Tag] with a duplicate key (TSB0009) or a [Volume] with a duplicate mount path (TSB0011).</summary>
-    [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(RemoveDuplicateCodeFix)), Shared]
-    public sealed class RemoveDuplicateCodeFix : CodeFixProvider
+    /// <inheritdoc/>
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } =
+        ImmutableArray.Create(DiagnosticDescriptors.DuplicateTagKey.Id, DiagnosticDescriptors.DuplicateMountPath.Id);
+
+    /// <inheritdoc/>
+    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+
+    /// <inheritdoc/>
+    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
-        /// <inheritdoc/>
-        public override ImmutableArray<string> FixableDiagnosticIds { get; } =
-            ImmutableArray.Create(DiagnosticDescriptors.DuplicateTagKey.Id, DiagnosticDescriptors.DuplicateMountPath.Id);
-
-        /// <inheritdoc/>
-        public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
-
-        /// <inheritdoc/>
-        public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        var attribute = root?.FindNode(context.Span).AncestorsAndSelf().OfType<AttributeSyntax>().FirstOrDefault();
+        if (root is null || attribute?.Parent is not AttributeListSyntax list)
         {
-            var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-            var attribute = root?.FindNode(context.Span).AncestorsAndSelf().OfType<AttributeSyntax>().FirstOrDefault();
-            if (root is null || attribute?.Parent is not AttributeListSyntax list)
-            {
-                return;
-            }
-
-            // Remove the whole [..] list when the duplicate is its only attribute, so no empty brackets remain.
-            SyntaxNode remove = list.Attributes.Count == 1 ? list : attribute;
-            context.RegisterCodeFix(
-                CodeAction.Create("Remove the duplicate", _ => Task.FromResult(context.Document.WithSyntaxRoot(root.RemoveNode(remove, SyntaxRemoveOptions.KeepNoTrivia)!)), nameof(RemoveDuplicateCodeFix)),
-                context.Diagnostics);
+            return;
         }
+
+        // Remove the whole [..] list when the duplicate is its only attribute, so no empty brackets remain.
+        SyntaxNode remove = list.Attributes.Count == 1 ? list : attribute;
+        context.RegisterCodeFix(
+            CodeAction.Create("Remove the duplicate", _ => Task.FromResult(context.Document.WithSyntaxRoot(root.RemoveNode(remove, SyntaxRemoveOptions.KeepNoTrivia)!)), nameof(RemoveDuplicateCodeFix)),
+            context.Diagnostics);
     }
 }

@@ -150,11 +150,16 @@ public abstract class FilesystemConformance(EngineFixture fixture, Xunit.Abstrac
             var sandboxHostname = result.GetProperty("sandboxHostname").GetString();
             Assert.NotEqual((await File.ReadAllTextAsync("/etc/hostname")).Trim(), sandboxHostname!.Trim());
             foreach (var way in new[] { "hostnameViaLink", "hostnameViaRelativeLink", "hostnameViaDotDot" })
+            {
                 Assert.Equal(sandboxHostname, result.GetProperty(way).GetProperty("value").GetString());
+            }
 
             // Writes and removals through host-looking paths happen inside the sandbox only.
             foreach (var way in new[] { "writeViaDirLink", "writeViaDotDot", "overwriteViaLink", "readBackInSandbox", "removeViaLink", "removeViaDotDot" })
+            {
                 Assert.True(result.GetProperty(way).GetProperty("ok").GetBoolean(), way + ": " + result.GetProperty(way).GetRawText());
+            }
+
             Assert.Equal("overwritten", result.GetProperty("readBackInSandbox").GetProperty("value").GetString());
             Assert.Equal("host secret", await File.ReadAllTextAsync(secret));
             Assert.Equal([secret], Directory.GetFileSystemEntries(hostDirectory));

@@ -42,7 +42,9 @@ public sealed class VerboseTests(EngineFixture fixture, Xunit.Abstractions.ITest
 
         var quiet = result.GetProperty("quiet");
         foreach (var property in new[] { "tail", "system", "stdout", "fetched", "searched" })
+        {
             Assert.Empty(quiet.GetProperty(property).EnumerateArray());
+        }
     }
 
     private static List<string> Lines(JsonElement result, string property) =>

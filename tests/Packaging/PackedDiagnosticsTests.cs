@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using TypedSandbox.Testing;
 
 namespace TypedSandbox.Packaging.Tests;
 

@@ -64,11 +64,18 @@ public sealed class NetworkHelperAttackTests(SecurityEngine engine, WebServerNam
         var found = new HashSet<int>();
         foreach (var dir in Directory.GetDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) continue;
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                continue;
+            }
+
             try
             {
                 var status = File.ReadAllLines(Path.Combine(dir, "status"));
-                if (status.Contains("Name:\tslirp4netns") && status.Contains("PPid:\t" + self)) found.Add(pid);
+                if (status.Contains("Name:\tslirp4netns") && status.Contains("PPid:\t" + self))
+                {
+                    found.Add(pid);
+                }
             }
             catch (IOException)
             {

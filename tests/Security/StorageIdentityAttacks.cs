@@ -1,8 +1,6 @@
 using System.Globalization;
-using TypedSandbox.Errors;
 using TypedSandbox.Server.Images;
 using TypedSandbox.Server.Isolation;
-using TypedSandbox.Testing;
 
 namespace TypedSandbox.Security.Tests;
 

@@ -20,7 +20,11 @@ internal readonly record struct FileStatus(uint Mode, uint Uid, uint Gid, long S
     {
         Span<byte> buffer = stackalloc byte[144];
         int rc;
-        fixed (byte* p = buffer) rc = follow ? Libc.stat(path, p) : Libc.lstat(path, p);
+        fixed (byte* p = buffer)
+        {
+            rc = follow ? Libc.stat(path, p) : Libc.lstat(path, p);
+        }
+
         return rc != 0 ? (default, Marshal.GetLastPInvokeError()) : (Parse(buffer), 0);
     }
 
@@ -29,7 +33,11 @@ internal readonly record struct FileStatus(uint Mode, uint Uid, uint Gid, long S
     {
         Span<byte> buffer = stackalloc byte[144];
         int rc;
-        fixed (byte* p = buffer) rc = Libc.fstat(fd, p);
+        fixed (byte* p = buffer)
+        {
+            rc = Libc.fstat(fd, p);
+        }
+
         return rc != 0 ? (default, Marshal.GetLastPInvokeError()) : (Parse(buffer), 0);
     }
 

@@ -15,18 +15,29 @@ internal static unsafe class FsToolsCommand
 
     public static int Run(string[] args)
     {
-        if (args.Length != 1) return Usage("usage: modal-sandbox-fs-tools <command-json>");
+        if (args.Length != 1)
+        {
+            return Usage("usage: modal-sandbox-fs-tools <command-json>");
+        }
+
         JsonDocument document;
         try { document = JsonDocument.Parse(args[0]); }
         catch (JsonException e) { return Usage($"invalid command JSON: {e.Message}"); }
         using (document)
         {
-            if (document.RootElement.ValueKind != JsonValueKind.Object) return Usage("the command must be a JSON object");
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return Usage("the command must be a JSON object");
+            }
+
             foreach (var command in document.RootElement.EnumerateObject())
             {
                 var arguments = command.Value;
                 if (!arguments.TryGetProperty("path", out var pathElement) || pathElement.GetString() is not { Length: > 0 } path)
+                {
                     return Usage($"{command.Name}: a path is required");
+                }
+
                 return command.Name switch
                 {
                     "ReadFile" => ReadFile(path),
@@ -46,25 +57,52 @@ internal static unsafe class FsToolsCommand
     private static int ReadFile(string path)
     {
         var (status, errno) = FileStatus.Read(path, follow: true);
-        if (errno != 0) return FailErrno(errno, "path does not exist");
-        if (status.IsDirectory) return Fail("IsDirectory", "expected a file path");
+        if (errno != 0)
+        {
+            return FailErrno(errno, "path does not exist");
+        }
+
+        if (status.IsDirectory)
+        {
+            return Fail("IsDirectory", "expected a file path");
+        }
+
         if (status.Size > MaxReadFileSize)
+        {
             return Fail("FileTooLarge", $"file is {status.Size} bytes, which exceeds the {MaxReadFileSize} byte limit");
+        }
         // O_NONBLOCK: opening a FIFO must not hang. What was opened is checked (fstat), not what the path named before:
         // only regular files are read, so a link swapped to /dev/zero or a pipe never streams without end.
         var fd = Libc.openMode(path, Libc.O_RDONLY | Libc.O_CLOEXEC | Libc.O_NONBLOCK, 0);
-        if (fd < 0) return FailErrno(Marshal.GetLastPInvokeError(), "cannot open the file");
+        if (fd < 0)
+        {
+            return FailErrno(Marshal.GetLastPInvokeError(), "cannot open the file");
+        }
+
         try
         {
             var (opened, fstatErrno) = FileStatus.Read(fd);
-            if (fstatErrno != 0) return FailErrno(fstatErrno, "cannot stat the file");
-            if (!opened.IsRegular) return Fail("InvalidArgument", "expected a regular file (devices, pipes and sockets are not read)");
+            if (fstatErrno != 0)
+            {
+                return FailErrno(fstatErrno, "cannot stat the file");
+            }
+
+            if (!opened.IsRegular)
+            {
+                return Fail("InvalidArgument", "expected a regular file (devices, pipes and sockets are not read)");
+            }
+
             if (opened.Size > MaxReadFileSize)
+            {
                 return Fail("FileTooLarge", $"file is {opened.Size} bytes, which exceeds the {MaxReadFileSize} byte limit");
+            }
             // The limit counts bytes actually read: /proc files report size 0 and a file can grow while it is read.
             var rc = Copy(fd, 1, MaxReadFileSize);
             if (rc == TooLong)
+            {
                 return Fail("FileTooLarge", $"file grew past the {MaxReadFileSize} byte limit while it was read; the output stops at the limit");
+            }
+
             return rc != 0 ? FailErrno(rc, "reading the file failed") : 0;
         }
         finally
@@ -76,14 +114,25 @@ internal static unsafe class FsToolsCommand
     private static int WriteFile(string path)
     {
         var (status, errno) = FileStatus.Read(path, follow: true);
-        if (errno == 0 && status.IsDirectory) return Fail("IsDirectory", "expected a file path");
+        if (errno == 0 && status.IsDirectory)
+        {
+            return Fail("IsDirectory", "expected a file path");
+        }
+
         var parent = Path.GetDirectoryName(path);
         if (!string.IsNullOrEmpty(parent))
         {
             var (parentStatus, parentErrno) = FileStatus.Read(parent, follow: true);
-            if (parentErrno == 0 && !parentStatus.IsDirectory) return Fail("AlreadyExists", "a component of the path is not a directory");
+            if (parentErrno == 0 && !parentStatus.IsDirectory)
+            {
+                return Fail("AlreadyExists", "a component of the path is not a directory");
+            }
+
             var made = MakeDirectories(parent);
-            if (made != 0) return FailErrno(made, "cannot create the parent directory");
+            if (made != 0)
+            {
+                return FailErrno(made, "cannot create the parent directory");
+            }
         }
         // The data goes to a temporary file beside the target that replaces it only at stdin's EOF: an upload the
         // client aborts (it then never sends EOF) leaves the old file as it was, never a partial one.
@@ -91,7 +140,11 @@ internal static unsafe class FsToolsCommand
         var (existing, existingErrno) = FileStatus.Read(target, follow: true);
         var temporary = Path.Combine(Path.GetDirectoryName(target) ?? "/", $".{Path.GetFileName(target)}.fs-tools-{Environment.ProcessId}.tmp");
         var fd = Libc.openMode(temporary, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_EXCL | Libc.O_CLOEXEC, 0x1B6 /* 0666 & ~umask */);
-        if (fd < 0) return FailErrno(Marshal.GetLastPInvokeError(), "cannot open the file for writing");
+        if (fd < 0)
+        {
+            return FailErrno(Marshal.GetLastPInvokeError(), "cannot open the file for writing");
+        }
+
         var rc = Copy(0, fd);
         if (rc == 0 && existingErrno == 0)
         {
@@ -99,9 +152,21 @@ internal static unsafe class FsToolsCommand
             Libc.fchmod(fd, existing.Mode & 0xFFF);
             Libc.fchown(fd, existing.Uid, existing.Gid);
         }
-        if (Libc.close(fd) != 0 && rc == 0) rc = Marshal.GetLastPInvokeError();
-        if (rc == 0 && Libc.rename(temporary, target) != 0) rc = Marshal.GetLastPInvokeError();
-        if (rc != 0) Libc.unlink(temporary);
+        if (Libc.close(fd) != 0 && rc == 0)
+        {
+            rc = Marshal.GetLastPInvokeError();
+        }
+
+        if (rc == 0 && Libc.rename(temporary, target) != 0)
+        {
+            rc = Marshal.GetLastPInvokeError();
+        }
+
+        if (rc != 0)
+        {
+            Libc.unlink(temporary);
+        }
+
         return rc != 0 ? FailErrno(rc, "writing the file failed") : 0;
     }
 
@@ -110,7 +175,11 @@ internal static unsafe class FsToolsCommand
     private static string ResolveSymlink(string path)
     {
         var (status, errno) = FileStatus.Read(path, follow: false);
-        if (errno != 0 || !status.IsSymlink) return path;
+        if (errno != 0 || !status.IsSymlink)
+        {
+            return path;
+        }
+
         var resolved = Libc.realpath(path, null);
         if (resolved is not null)
         {
@@ -121,7 +190,11 @@ internal static unsafe class FsToolsCommand
         try
         {
             var link = new FileInfo(path).LinkTarget;
-            if (link is null) return path;
+            if (link is null)
+            {
+                return path;
+            }
+
             return link.StartsWith('/') ? link : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path) ?? "/", link));
         }
         catch (IOException) { return path; }
@@ -131,8 +204,16 @@ internal static unsafe class FsToolsCommand
     private static int ListFiles(string path)
     {
         var (status, errno) = FileStatus.Read(path, follow: true);
-        if (errno != 0) return FailErrno(errno, "path does not exist");
-        if (!status.IsDirectory) return Fail("IsFile", "expected a directory path");
+        if (errno != 0)
+        {
+            return FailErrno(errno, "path does not exist");
+        }
+
+        if (!status.IsDirectory)
+        {
+            return Fail("IsFile", "expected a directory path");
+        }
+
         string[] names;
         try
         {
@@ -150,7 +231,10 @@ internal static unsafe class FsToolsCommand
         {
             var full = Path.Combine(directory, name);
             var (entry, entryErrno) = FileStatus.Read(full, follow: false);
-            if (entryErrno == 0) WriteEntry(json.Writer, name, full, entry, accounts);
+            if (entryErrno == 0)
+            {
+                WriteEntry(json.Writer, name, full, entry, accounts);
+            }
         }
         json.Writer.WriteEndArray();
         json.Flush();
@@ -164,7 +248,11 @@ internal static unsafe class FsToolsCommand
             var rc = MakeDirectories(path);
             return rc == 0 ? 0 : FailErrno(rc, "cannot create the directory");
         }
-        if (Libc.mkdir(path, 0x1FF) == 0) return 0;
+        if (Libc.mkdir(path, 0x1FF) == 0)
+        {
+            return 0;
+        }
+
         var errno = Marshal.GetLastPInvokeError();
         return errno switch
         {
@@ -177,12 +265,23 @@ internal static unsafe class FsToolsCommand
     private static int Remove(string path, bool recursive)
     {
         var (status, errno) = FileStatus.Read(path, follow: false);
-        if (errno != 0) return FailErrno(errno, "path does not exist");
+        if (errno != 0)
+        {
+            return FailErrno(errno, "path does not exist");
+        }
+
         if (!status.IsDirectory)
+        {
             return Libc.unlink(path) == 0 ? 0 : FailErrno(Marshal.GetLastPInvokeError(), "cannot remove the file");
+        }
+
         if (!recursive)
         {
-            if (Libc.rmdir(path) == 0) return 0;
+            if (Libc.rmdir(path) == 0)
+            {
+                return 0;
+            }
+
             var rmdirErrno = Marshal.GetLastPInvokeError();
             return rmdirErrno == Libc.ENOTEMPTY ? Fail("DirectoryNotEmpty", "directory is not empty") : FailErrno(rmdirErrno, "cannot remove the directory");
         }
@@ -211,12 +310,27 @@ internal static unsafe class FsToolsCommand
         {
             var full = Path.Combine(directory, name);
             var (status, errno) = FileStatus.Read(full, follow: false);
-            if (errno == Libc.ENOENT) continue;
-            if (errno != 0) return errno;
+            if (errno == Libc.ENOENT)
+            {
+                continue;
+            }
+
+            if (errno != 0)
+            {
+                return errno;
+            }
+
             var rc = status.IsDirectory ? RemoveTree(full) : Libc.unlink(full) == 0 ? 0 : Marshal.GetLastPInvokeError();
-            if (rc != 0 && rc != Libc.ENOENT) return rc;
+            if (rc != 0 && rc != Libc.ENOENT)
+            {
+                return rc;
+            }
         }
-        if (Libc.rmdir(directory) == 0) return 0;
+        if (Libc.rmdir(directory) == 0)
+        {
+            return 0;
+        }
+
         var rmdirErrno = Marshal.GetLastPInvokeError();
         return rmdirErrno == Libc.ENOENT ? 0 : rmdirErrno;
     }
@@ -224,7 +338,11 @@ internal static unsafe class FsToolsCommand
     private static int Stat(string path)
     {
         var (status, errno) = FileStatus.Read(path, follow: false);
-        if (errno != 0) return FailErrno(errno, "path does not exist");
+        if (errno != 0)
+        {
+            return FailErrno(errno, "path does not exist");
+        }
+
         using var json = new JsonOutput();
         var trimmed = path.TrimEnd('/');
         WriteEntry(json.Writer, trimmed.Length == 0 ? "/" : Path.GetFileName(trimmed), path, status, new Accounts());
@@ -250,7 +368,10 @@ internal static unsafe class FsToolsCommand
             try { target = new FileInfo(path).LinkTarget; }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
-            if (target is not null) writer.WriteString("symlink_target", target);
+            if (target is not null)
+            {
+                writer.WriteString("symlink_target", target);
+            }
         }
         writer.WriteEndObject();
     }
@@ -263,12 +384,27 @@ internal static unsafe class FsToolsCommand
         foreach (var part in full.Split('/', StringSplitOptions.RemoveEmptyEntries))
         {
             current += "/" + part;
-            if (Libc.mkdir(current, 0x1FF) == 0) continue;
+            if (Libc.mkdir(current, 0x1FF) == 0)
+            {
+                continue;
+            }
+
             var errno = Marshal.GetLastPInvokeError();
-            if (errno != Libc.EEXIST) return errno;
+            if (errno != Libc.EEXIST)
+            {
+                return errno;
+            }
+
             var (status, statErrno) = FileStatus.Read(current, follow: true);
-            if (statErrno != 0) return statErrno;
-            if (!status.IsDirectory) return Libc.ENOTDIR;
+            if (statErrno != 0)
+            {
+                return statErrno;
+            }
+
+            if (!status.IsDirectory)
+            {
+                return Libc.ENOTDIR;
+            }
         }
         return 0;
     }
@@ -289,13 +425,29 @@ internal static unsafe class FsToolsCommand
             {
                 // One byte past the limit is read to tell "exactly the limit" from "more".
                 var n = Libc.read(from, p, limit - total >= buffer.Length ? buffer.Length : (nint)(limit - total + 1));
-                if (n == 0) return 0;
-                if (n > 0 && total + n > limit) return TooLong;
-                if (n > 0) total += n;
+                if (n == 0)
+                {
+                    return 0;
+                }
+
+                if (n > 0 && total + n > limit)
+                {
+                    return TooLong;
+                }
+
+                if (n > 0)
+                {
+                    total += n;
+                }
+
                 if (n < 0)
                 {
                     var errno = Marshal.GetLastPInvokeError();
-                    if (errno == Libc.EINTR) continue;
+                    if (errno == Libc.EINTR)
+                    {
+                        continue;
+                    }
+
                     return errno;
                 }
                 for (var done = 0L; done < n;)
@@ -304,7 +456,11 @@ internal static unsafe class FsToolsCommand
                     if (w < 0)
                     {
                         var errno = Marshal.GetLastPInvokeError();
-                        if (errno == Libc.EINTR) continue;
+                        if (errno == Libc.EINTR)
+                        {
+                            continue;
+                        }
+
                         return errno;
                     }
                     done += w;
@@ -346,7 +502,11 @@ internal static unsafe class FsToolsCommand
             writer.WriteNumber("version", 1);
             writer.WriteString("error_kind", kind);
             writer.WriteString("message", message);
-            if (detail is not null) writer.WriteString("detail", detail);
+            if (detail is not null)
+            {
+                writer.WriteString("detail", detail);
+            }
+
             writer.WriteEndObject();
         }
         WriteAll(2, stream.ToArray());
@@ -366,7 +526,11 @@ internal static unsafe class FsToolsCommand
             for (var done = 0; done < data.Length;)
             {
                 var n = Libc.write(fd, p + done, data.Length - done);
-                if (n <= 0) return;
+                if (n <= 0)
+                {
+                    return;
+                }
+
                 done += (int)n;
             }
         }
@@ -407,7 +571,9 @@ internal static unsafe class FsToolsCommand
                 {
                     var fields = line.Split(':');
                     if (fields.Length > 2 && uint.TryParse(fields[2], System.Globalization.CultureInfo.InvariantCulture, out var id))
+                    {
                         names.TryAdd(id, fields[0]);
+                    }
                 }
             }
             catch (IOException) { }

@@ -1,57 +1,56 @@
 using System;
 using System.Text;
 
-namespace TypedSandbox.Generators.Emitting
+namespace TypedSandbox.Generators.Emitting;
+
+/// <summary>Writes C# text line by line at the current indentation (four spaces a level, '\n' line ends).</summary>
+internal sealed class IndentedWriter
 {
-    /// <summary>Writes C# text line by line at the current indentation (four spaces a level, '\n' line ends).</summary>
-    internal sealed class IndentedWriter
+    private readonly StringBuilder builder = new();
+    private int depth;
+
+    /// <summary>Writes one line (an empty line carries no indentation).</summary>
+    public IndentedWriter Line(string text = "")
     {
-        private readonly StringBuilder builder = new();
-        private int depth;
-
-        /// <summary>Writes one line (an empty line carries no indentation).</summary>
-        public IndentedWriter Line(string text = "")
+        if (text.Length > 0)
         {
-            if (text.Length > 0)
-            {
-                builder.Append(' ', depth * 4);
-            }
-
-            builder.Append(text).Append('\n');
-            return this;
+            builder.Append(' ', depth * 4);
         }
 
-        /// <summary>Writes several lines (a raw string literal), each at the current indentation.</summary>
-        public IndentedWriter Lines(string text)
-        {
-            foreach (var line in text.Replace("\r\n", "\n").Split('\n'))
-            {
-                Line(line);
-            }
-
-            return this;
-        }
-
-        /// <summary>Opens a brace block; close it with <see cref="Close"/>.</summary>
-        public IndentedWriter Open(string brace = "{")
-        {
-            Line(brace);
-            depth++;
-            return this;
-        }
-
-        /// <summary>Closes the innermost brace block.</summary>
-        public IndentedWriter Close(string brace = "}")
-        {
-            if (depth == 0)
-            {
-                throw new InvalidOperationException("No block is open.");
-            }
-
-            depth--;
-            return Line(brace);
-        }
-
-        public override string ToString() => builder.ToString();
+        builder.Append(text).Append('\n');
+        return this;
     }
+
+    /// <summary>Writes several lines (a raw string literal), each at the current indentation.</summary>
+    public IndentedWriter Lines(string text)
+    {
+        foreach (var line in text.Replace("\r\n", "\n").Split('\n'))
+        {
+            Line(line);
+        }
+
+        return this;
+    }
+
+    /// <summary>Opens a brace block; close it with <see cref="Close"/>.</summary>
+    public IndentedWriter Open(string brace = "{")
+    {
+        Line(brace);
+        depth++;
+        return this;
+    }
+
+    /// <summary>Closes the innermost brace block.</summary>
+    public IndentedWriter Close(string brace = "}")
+    {
+        if (depth == 0)
+        {
+            throw new InvalidOperationException("No block is open.");
+        }
+
+        depth--;
+        return Line(brace);
+    }
+
+    public override string ToString() => builder.ToString();
 }

@@ -3,10 +3,10 @@ using System.Diagnostics;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using TypedSandbox.Errors;
-using TypedSandbox.Validation;
 using TypedSandbox.Protocol.Client;
 using TypedSandbox.Telemetry;
 using TypedSandbox.Transport;
+using TypedSandbox.Validation;
 using GenericStatus = TypedSandbox.Protocol.Client.GenericResult.Types.GenericStatus;
 using ProtoImage = TypedSandbox.Protocol.Client.Image;
 

@@ -1,7 +1,5 @@
 using Google.Protobuf;
-using Grpc.Core;
 using Microsoft.Extensions.Logging;
-using TypedSandbox.Errors;
 using TypedSandbox.Protocol.CommandRouter;
 using TypedSandbox.Sandboxes;
 using TypedSandbox.Telemetry;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Logging;
 using TypedSandbox.Protocol.CommandRouter;
 using TypedSandbox.Sandboxes;
 using TypedSandbox.Telemetry;

@@ -1,4 +1,3 @@
-using TypedSandbox.Errors;
 using TypedSandbox.Validation;
 
 namespace TypedSandbox.Sandboxes;

@@ -3,9 +3,9 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using TypedSandbox.Errors;
 using TypedSandbox.Protocol.Client;
-using TypedSandbox.Validation;
 using TypedSandbox.Sandboxes;
 using TypedSandbox.Telemetry;
+using TypedSandbox.Validation;
 
 namespace TypedSandbox;
 

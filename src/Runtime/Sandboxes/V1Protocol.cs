@@ -3,7 +3,6 @@ using System.Text;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using TypedSandbox.Protocol.Client;
-using TypedSandbox.Protocol.CommandRouter;
 using TypedSandbox.Transport;
 
 namespace TypedSandbox.Sandboxes;

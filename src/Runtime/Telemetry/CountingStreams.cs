@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using TypedSandbox.Transport;
 
 namespace TypedSandbox.Telemetry;

@@ -77,18 +77,18 @@ public sealed class BuildProgressTests(DslEngineFixture fixture)
 // computes the number, so the step line and the output line differ.
 [Sandbox(App = "dsl-e2e", Timeout = "5m")]
 [SandboxImage("busybox:latest", RunCommands = ["echo logged-build-$((6*7))"])]
-partial class LoggedBuildBox
+internal partial class LoggedBuildBox
 {
 }
 
 [Sandbox(App = "dsl-e2e", Timeout = "5m")]
 [SandboxImage("busybox:latest", RunCommands = ["echo console-build-$((6*8))"])]
-partial class ConsoleBuildBox
+internal partial class ConsoleBuildBox
 {
 }
 
 [Sandbox(App = "dsl-e2e", Timeout = "5m")]
 [SandboxImage("busybox:latest", RunCommands = ["echo silent-build-$((6*9))"])]
-partial class SilentBuildBox
+internal partial class SilentBuildBox
 {
 }

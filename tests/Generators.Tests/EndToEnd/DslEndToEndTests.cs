@@ -136,7 +136,7 @@ public sealed class DslEndToEndTests(DslEngineFixture fixture)
 [Sandbox(App = "dsl-e2e", Timeout = "10m")]
 [SandboxImage("python:3.13-slim")]
 [Volume("/data", "dsl-e2e-volume")]
-partial class CardRunner
+internal partial class CardRunner
 {
     // The card's shape with the test runner python:3.13-slim ships (unittest); the card's own pytest runs in
     // SampleTestRunnerTests, on the sample's Debian image with python3-pytest.
@@ -149,7 +149,7 @@ partial class CardRunner
 [Volume("/data", "dsl-e2e-toolbox")]
 [SecretFromEnvironment("TSB_E2E_TOKEN", Required = false)]
 [Tag("suite", "dsl-e2e")]
-partial class Toolbox
+internal partial class Toolbox
 {
     [Command("echo", "[{text}]", "[{{literal}}]")]
     public partial Task<ExecResult> EchoAsync(string text);

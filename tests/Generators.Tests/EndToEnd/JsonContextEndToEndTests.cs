@@ -48,7 +48,7 @@ internal sealed partial class SummaryJson : JsonSerializerContext;
 
 [Sandbox(App = "dsl-e2e", Timeout = "5m", JsonContext = typeof(SummaryJson))]
 [SandboxImage("busybox:latest")]
-partial class SummaryBox
+internal partial class SummaryBox
 {
     [Command("printf", "%s", "{json}")]
     public partial Task<BuildSummary> SummaryAsync(string json);

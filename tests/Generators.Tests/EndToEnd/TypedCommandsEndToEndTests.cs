@@ -1,5 +1,3 @@
-using TypedSandbox.Testing;
-
 namespace TypedSandbox.Generators.Tests.EndToEnd;
 
 /// <summary>Typed arguments and every result form of a [Command] method, run against the real engine (busybox image).</summary>

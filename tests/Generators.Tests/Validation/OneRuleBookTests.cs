@@ -4,8 +4,8 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using TypedSandbox.Generators.Analyzers;
 using TypedSandbox.Generators.Tests.Infrastructure;
-using TypedSandbox.Server.Sandboxes;
 using TypedSandbox.Sandboxes;
+using TypedSandbox.Server.Sandboxes;
 using DslDefinition = TypedSandbox.Dsl.SandboxDefinition;
 
 namespace TypedSandbox.Generators.Tests.Validation;

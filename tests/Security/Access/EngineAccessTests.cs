@@ -1,6 +1,5 @@
 using System.Runtime.Versioning;
 using Grpc.Core;
-using TypedSandbox.Errors;
 using TypedSandbox.Testing;
 
 namespace TypedSandbox.Security.Tests.Access;

@@ -1,7 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using TypedSandbox.Configuration;
-using TypedSandbox.Errors;
 using TypedSandbox.Server.Hosting;
 using TypedSandbox.Testing;
 using TypedSandbox.Transport;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using TypedSandbox.Testing;
 
 namespace TypedSandbox.Testing;
 
