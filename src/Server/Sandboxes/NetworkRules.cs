@@ -39,7 +39,7 @@ public static class NetworkRules
         // IPAddress also takes legacy short forms ("10.1" is 10.0.0.1): require four dotted parts for IPv4.
         if (!IPAddress.TryParse(address, out var ip) || ip.AddressFamily == AddressFamily.InterNetwork && address.Split('.').Length != 4)
         {
-            throw EngineException.Invalid($"'{cidr}' is not a CIDR; write an IPv4 network like 10.0.0.0/8 or a single address like 192.0.2.7/32.");
+            throw InvalidCidr(cidr);
         }
 
         if (ip.AddressFamily != AddressFamily.InterNetwork)
@@ -50,7 +50,7 @@ public static class NetworkRules
         var prefix = 32;
         if (slash >= 0 && (!int.TryParse(cidr.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out prefix) || prefix > 32))
         {
-            throw EngineException.Invalid($"'{cidr}' has a bad prefix length; use /0 to /32.");
+            throw InvalidCidr(cidr);
         }
 
         var bits = (uint)IPAddress.NetworkToHostOrder(BitConverter.ToInt32(ip.GetAddressBytes()));
@@ -58,4 +58,7 @@ public static class NetworkRules
         var network = new IPAddress(BitConverter.GetBytes(IPAddress.HostToNetworkOrder((int)(bits & mask))));
         return string.Create(CultureInfo.InvariantCulture, $"{network}/{prefix}");
     }
+
+    // Modal's own wording, which its SDKs' users see for a malformed range (the rule book's Cidrs.Check says the same).
+    private static EngineException InvalidCidr(string cidr) => EngineException.Invalid($"Invalid CIDR: {cidr}");
 }

@@ -39,7 +39,7 @@ public sealed class NetworkPolicyTests(EngineFixture fixture, WebServerNamespace
 
         var badCidr = NetworkScenarios.Error(result, "badCidr");
         Assert.Contains("INVALID_ARGUMENT", badCidr, StringComparison.Ordinal);
-        Assert.Contains("'not-a-cidr' is not a CIDR", badCidr, StringComparison.Ordinal);
+        Assert.Contains("Invalid CIDR: not-a-cidr", badCidr, StringComparison.Ordinal);
         var domains = NetworkScenarios.Error(result, "domains");
         Assert.Contains("INVALID_ARGUMENT", domains, StringComparison.Ordinal);
         Assert.Contains("domain allow-lists", domains, StringComparison.Ordinal);
