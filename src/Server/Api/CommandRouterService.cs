@@ -12,7 +12,7 @@ namespace TypedSandbox.Server.Api;
 /// <c>modal.task_command_router.TaskCommandRouter</c>: exec, exec stdio, entrypoint stdio (V2) and readiness, for the
 /// task its bearer token grants. Served on the same endpoint as the control plane.
 /// </summary>
-internal sealed class CommandRouterService(SandboxManager sandboxes, SecretStore secrets, FilesystemSnapshots snapshots, TimeProvider clock) : TaskCommandRouter.TaskCommandRouterBase
+internal sealed class CommandRouterService(SandboxManager sandboxes, SecretStore secrets, FilesystemSnapshots snapshots) : TaskCommandRouter.TaskCommandRouterBase
 {
     private const int ChunkBytes = 64 * 1024;
 
@@ -76,8 +76,7 @@ internal sealed class CommandRouterService(SandboxManager sandboxes, SecretStore
     public override async Task<TaskExecStdinWriteResponse> TaskExecStdinWrite(TaskExecStdinWriteRequest request, ServerCallContext context)
     {
         var (session, process) = SessionAndExec(request.TaskId, request.ExecId, context);
-        session.Touch(clock.GetUtcNow());
-        await process.WriteStdinAsync((long)request.Offset, request.Data.Memory, request.Eof, context.CancellationToken).ConfigureAwait(false);
+        await sandboxes.WriteExecStdinAsync(session, process, (long)request.Offset, request.Data.Memory, request.Eof, context.CancellationToken).ConfigureAwait(false);
         return new TaskExecStdinWriteResponse();
     }
 
@@ -96,8 +95,7 @@ internal sealed class CommandRouterService(SandboxManager sandboxes, SecretStore
                     offset = (long)message.Start.Offset;
                     break;
                 case TaskExecStdinWriteStreamRequest.PayloadOneofCase.Data when process is not null:
-                    session!.Touch(clock.GetUtcNow());
-                    await process.WriteStdinAsync(offset, message.Data.Memory, eof: false, context.CancellationToken).ConfigureAwait(false);
+                    await sandboxes.WriteExecStdinAsync(session!, process, offset, message.Data.Memory, eof: false, context.CancellationToken).ConfigureAwait(false);
                     offset += message.Data.Length;
                     break;
                 case TaskExecStdinWriteStreamRequest.PayloadOneofCase.End when process is not null:
@@ -143,9 +141,8 @@ internal sealed class CommandRouterService(SandboxManager sandboxes, SecretStore
     public override Task<SandboxWaitUntilReadyTcrResponse> SandboxWaitUntilReady(SandboxWaitUntilReadyTcrRequest request, ServerCallContext context)
     {
         var session = Session(request.TaskId, context);
-        return session.Result is null
-            ? Task.FromResult(new SandboxWaitUntilReadyTcrResponse { ReadyAt = session.CreatedAt.ToUnixTimeMilliseconds() / 1000.0 })
-            : throw EngineException.Precondition($"Sandbox {session.Id} has already finished.");
+        session.RequireRunning();
+        return Task.FromResult(new SandboxWaitUntilReadyTcrResponse { ReadyAt = session.CreatedAt.ToUnixTimeMilliseconds() / 1000.0 });
     }
 
     public override async Task SandboxStdioReadV2(SandboxStdioReadV2Request request, IServerStreamWriter<SandboxStdioReadV2Response> responseStream, ServerCallContext context)
@@ -177,9 +174,7 @@ internal sealed class CommandRouterService(SandboxManager sandboxes, SecretStore
     public override async Task<SandboxStdinWriteV2Response> SandboxStdinWriteV2(SandboxStdinWriteV2Request request, ServerCallContext context)
     {
         var session = Session(request.TaskId, context);
-        session.Touch(clock.GetUtcNow());
-        await EntrypointOutput.RequireEntrypoint(session)
-            .WriteStdinAsync((long)request.Offset, request.Data.Memory, request.Eof, context.CancellationToken).ConfigureAwait(false);
+        await sandboxes.WriteEntrypointStdinAsync(session, (long)request.Offset, request.Data.Memory, request.Eof, context.CancellationToken).ConfigureAwait(false);
         return new SandboxStdinWriteV2Response();
     }
 

@@ -208,16 +208,18 @@ internal sealed class ControlPlaneService(
 
     public override Task<TaskGetCommandRouterAccessResponse> TaskGetCommandRouterAccess(TaskGetCommandRouterAccessRequest request, ServerCallContext context)
     {
-        var session = RequireRunning(sandboxes.GetByTaskId(request.TaskId));
+        var session = sandboxes.GetByTaskId(request.TaskId);
+        session.RequireRunning();
         return Task.FromResult(new TaskGetCommandRouterAccessResponse { Jwt = tokens.MintRouterToken(session.TaskId), Url = endpoint.RouterUrl });
     }
 
     public override Task<SandboxGetCommandRouterAccessResponse> SandboxGetCommandRouterAccess(
         SandboxGetCommandRouterAccessRequest request, ServerCallContext context)
     {
-        var session = RequireRunning(request.TargetCase == SandboxGetCommandRouterAccessRequest.TargetOneofCase.TaskId
+        var session = request.TargetCase == SandboxGetCommandRouterAccessRequest.TargetOneofCase.TaskId
             ? sandboxes.GetByTaskId(request.TaskId)
-            : sandboxes.Get(request.SandboxId));
+            : sandboxes.Get(request.SandboxId);
+        session.RequireRunning();
         return Task.FromResult(new SandboxGetCommandRouterAccessResponse { Jwt = tokens.MintRouterToken(session.TaskId), Url = endpoint.RouterUrl });
     }
 
@@ -359,11 +361,10 @@ internal sealed class ControlPlaneService(
     public override async Task<SandboxStdinWriteResponse> SandboxStdinWrite(SandboxStdinWriteRequest request, ServerCallContext context)
     {
         var session = sandboxes.Get(request.SandboxId);
-        var entrypoint = EntrypointOutput.RequireEntrypoint(session);
+        EntrypointOutput.RequireEntrypoint(session);
         if (session.ClaimStdinIndex(request.Index, request.Input.Length) is { } offset)
         {
-            session.Touch(clock.GetUtcNow());
-            await entrypoint.WriteStdinAsync(offset, request.Input.Memory, request.Eof, context.CancellationToken).ConfigureAwait(false);
+            await sandboxes.WriteEntrypointStdinAsync(session, offset, request.Input.Memory, request.Eof, context.CancellationToken).ConfigureAwait(false);
         }
 
         return new SandboxStdinWriteResponse();
@@ -375,7 +376,8 @@ internal sealed class ControlPlaneService(
 
     private Task<SandboxGetTunnelsResponse> GetTunnelsAsync(SandboxGetTunnelsRequest request)
     {
-        var session = RequireRunning(sandboxes.Get(request.SandboxId));
+        var session = sandboxes.Get(request.SandboxId);
+        session.RequireRunning();
         var response = new SandboxGetTunnelsResponse();
         response.Tunnels.AddRange(TunnelTranslation.ToTunnelData(session));
         return Task.FromResult(response);
@@ -390,9 +392,6 @@ internal sealed class ControlPlaneService(
     public override Task<ContainerFilesystemExecResponse> ContainerFilesystemExec(ContainerFilesystemExecRequest request, ServerCallContext context) =>
         throw new RpcException(new Status(StatusCode.Unimplemented,
             "The legacy file API (sb.open) is not supported by the local engine; use the filesystem API (sb.filesystem), which runs over the command router."));
-
-    private static SandboxSession RequireRunning(SandboxSession session) =>
-        session.Result is null ? session : throw EngineException.Precondition($"Sandbox {session.Id} has already finished.");
 
     private static Dictionary<string, string> ToMap(IEnumerable<SandboxTag> tags)
     {

@@ -147,7 +147,9 @@ public sealed partial class EngineHost : IAsyncDisposable
             WritableLayerLimitBytes = options.WritableLayerLimitBytes,
         };
         services.AddSingleton(sp => ContainerRuntimeFactory.Create(runtimeOptions, sp.GetRequiredService<ILoggerFactory>()));
-        services.AddSingleton<SandboxManager>();
+        services.AddSingleton(sp => new SandboxManager(
+            sp.GetRequiredService<IContainerRuntime>(), sp.GetRequiredService<ImageBuilds>(), sp.GetRequiredService<VolumeStore>(),
+            sp.GetRequiredService<StateDatabase>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SandboxManager>>()));
         services.AddSingleton(sp => new FilesystemSnapshots(
             sp.GetRequiredService<ImageBuilds>(), sp.GetRequiredService<ImageStore>(), Path.Combine(options.StateDirectory, "images", "scratch"),
             sp.GetRequiredService<ILogger<FilesystemSnapshots>>()));

@@ -10,7 +10,7 @@ namespace TypedSandbox.Server.Tests.Exec;
 [Collection(SandboxTests.Name)]
 public sealed class AgentExecTests(SandboxHost host) : IAsyncLifetime
 {
-    private ContainerHandle _sandbox = null!;
+    private IRunningContainer _sandbox = null!;
 
     public async Task InitializeAsync()
     {

@@ -47,7 +47,7 @@ public sealed class RunscTests(SandboxHost host)
 
         Assert.Equal(9, killed.Signal);
         Assert.Equal(9, (await sandbox.Exited).Signal);
-        Assert.False(Directory.Exists(Path.GetDirectoryName(sandbox.RootfsPath)));
+        Assert.False(Directory.Exists(Path.GetDirectoryName(((ContainerHandle)sandbox).RootfsPath)));
         await sleeper.DisposeAsync();
         await sandbox.DisposeAsync();
     }
