@@ -38,8 +38,8 @@ public sealed class SandboxExecs
             return false;
         }
 
-        _ = process.Completion.ContinueWith(
-            _ => _finishedAt[execId] = ended(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        // Recorded before Completion completes, so whoever saw the exec end also sees it counted as finished.
+        process.OnEnded(_ => _finishedAt[execId] = ended());
         return true;
     }
 

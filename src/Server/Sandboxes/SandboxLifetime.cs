@@ -23,6 +23,7 @@ internal sealed class SandboxLifetime : IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly Func<SandboxSession, SandboxResult, Task> _finish;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _sweeping = new(1, 1);
     private readonly Task _sweeper;
 
     /// <summary>Starts sweeping the registry's sandboxes; <paramref name="finish"/> ends one with a result.</summary>
@@ -50,15 +51,25 @@ internal sealed class SandboxLifetime : IAsyncDisposable
         }
     }
 
-    private async Task SweepOnceAsync(DateTimeOffset now)
+    /// <summary>Applies the rules once, as of <paramref name="now"/>.</summary>
+    internal async Task SweepOnceAsync(DateTimeOffset now)
     {
-        foreach (var session in _registry.All)
+        // One sweep at a time: a sweep asked for (tests) runs after the timer's, never beside it.
+        await _sweeping.WaitAsync().ConfigureAwait(false);
+        try
         {
-            await EvictStaleAsync(session, now).ConfigureAwait(false);
-            if (session.Result is null && Expired(session, now) is { } result)
+            foreach (var session in _registry.All)
             {
-                _ = _finish(session, result);
+                await EvictStaleAsync(session, now).ConfigureAwait(false);
+                if (session.Result is null && Expired(session, now) is { } result)
+                {
+                    _ = _finish(session, result);
+                }
             }
+        }
+        finally
+        {
+            _sweeping.Release();
         }
     }
 
@@ -95,5 +106,6 @@ internal sealed class SandboxLifetime : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _sweeper.ConfigureAwait(false);
         _stopping.Dispose();
+        _sweeping.Dispose();
     }
 }

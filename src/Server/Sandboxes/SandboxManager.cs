@@ -269,6 +269,9 @@ public sealed partial class SandboxManager : IAsyncDisposable
         }
     }
 
+    /// <summary>Applies the lifetime rules now rather than at the next sweep (tests use it to know a sweep happened).</summary>
+    internal Task SweepAsync() => _lifetime.SweepOnceAsync(_clock.GetUtcNow());
+
     private DateTimeOffset Touch(SandboxSession session)
     {
         var now = _clock.GetUtcNow();
