@@ -36,15 +36,15 @@ public sealed class NameAndEvictionTests
     {
         await using var core = await EngineCore.StartAsync();
         var first = await core.CreateAsync(spec => spec with { Name = "worker", Timeout = TimeSpan.FromSeconds(30) });
-        Assert.Same(first, core.Sandboxes.FindRunningByName(EngineCore.AppId, "worker"));
+        Assert.Same(first, core.Sandboxes.Catalog.FindRunningByName(EngineCore.AppId, "worker"));
 
         await core.AdvanceAsync(TimeSpan.FromSeconds(30));
         await first.Completion.Within();
-        Assert.Null(core.Sandboxes.FindRunningByName(EngineCore.AppId, "worker"));
+        Assert.Null(core.Sandboxes.Catalog.FindRunningByName(EngineCore.AppId, "worker"));
 
         var second = await core.CreateAsync(spec => spec with { Name = "worker" });
-        Assert.Same(second, core.Sandboxes.FindRunningByName(EngineCore.AppId, "worker"));
-        Assert.Equal(second.Id, await core.Sandboxes.FindNewestByNameAsync(EngineCore.AppId, "worker", CancellationToken.None));
+        Assert.Same(second, core.Sandboxes.Catalog.FindRunningByName(EngineCore.AppId, "worker"));
+        Assert.Equal(second.Id, await core.Sandboxes.Catalog.FindNewestByNameAsync(EngineCore.AppId, "worker", CancellationToken.None));
     }
 
     [Fact]
@@ -60,9 +60,9 @@ public sealed class NameAndEvictionTests
 
         await core.AdvanceAsync(TimeSpan.FromSeconds(1));
         Assert.Null(core.Sandboxes.TryGet(session.Id));
-        Assert.Null(core.Sandboxes.TryGetByTaskId(session.TaskId));
+        Assert.Null(core.Sandboxes.Catalog.TryGetByTaskId(session.TaskId));
         Assert.True(core.Container(session).Disposed);
-        var stored = await core.Sandboxes.GetStoredResultAsync(session.Id, CancellationToken.None);
+        var stored = await core.Sandboxes.Catalog.GetStoredResultAsync(session.Id, CancellationToken.None);
         Assert.Equal(SandboxOutcome.Terminated, stored!.Outcome);
     }
 
@@ -92,13 +92,13 @@ public sealed class NameAndEvictionTests
         await core.Sandboxes.TerminateAsync(finished.Id, CancellationToken.None);
 
         await core.RestartAsync();
-        Assert.Equal(1, await core.Sandboxes.ReportOrphansAsync(CancellationToken.None));
+        Assert.Equal(1, await core.Sandboxes.Catalog.ReportOrphansAsync(CancellationToken.None));
 
-        var orphan = await core.Sandboxes.GetStoredResultAsync(running.Id, CancellationToken.None);
+        var orphan = await core.Sandboxes.Catalog.GetStoredResultAsync(running.Id, CancellationToken.None);
         Assert.Equal(SandboxOutcome.Terminated, orphan!.Outcome);
         Assert.Equal(137, orphan.ExitCode);
         Assert.Contains("engine restarted", orphan.Message, StringComparison.Ordinal);
-        var kept = await core.Sandboxes.GetStoredResultAsync(finished.Id, CancellationToken.None);
+        var kept = await core.Sandboxes.Catalog.GetStoredResultAsync(finished.Id, CancellationToken.None);
         Assert.Equal("Terminated by request.", kept!.Message);
         Assert.Equal(SandboxOutcome.Terminated, (await core.Sandboxes.WaitAsync(running.Id, TimeSpan.Zero, CancellationToken.None))!.Outcome);
     }

@@ -24,24 +24,14 @@ internal sealed class CommandRouterService(SandboxManager sandboxes, SecretStore
             throw EngineException.Invalid("exec_id is required (a client-chosen unique id).");
         }
 
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var secretId in request.SecretIds)
-        {
-            foreach (var (key, value) in await secrets.ResolveAsync(secretId, context.CancellationToken).ConfigureAwait(false))
-            {
-                environment[key] = value;
-            }
-        }
-
-        foreach (var source in request.SecretSources)
-        {
-            await SandboxTranslation.ApplyAsync(source, environment, secrets, context.CancellationToken).ConfigureAwait(false);
-        }
-
-        foreach (var (key, value) in request.Env)
-        {
-            environment[key] = value;
-        }
+        // Precedence: secret ids, then secret sources, then explicit env (see EnvironmentSource).
+        var environment = await EnvironmentSource.ResolveAsync(
+            [
+                .. request.SecretIds.Select(id => new EnvironmentSource.Secret(id)),
+                .. SandboxTranslation.ToSources(request.SecretSources),
+                new EnvironmentSource.Inline(request.Env),
+            ],
+            secrets, context.CancellationToken).ConfigureAwait(false);
 
         var spec = new ProcessSpec([.. request.CommandArgs])
         {
@@ -192,15 +182,15 @@ internal sealed class CommandRouterService(SandboxManager sandboxes, SecretStore
     private SandboxSession Session(string taskId, ServerCallContext context)
     {
         Authentication.RequireTask(context, taskId);
-        return sandboxes.GetByTaskId(taskId);
+        return sandboxes.Catalog.GetByTaskId(taskId);
     }
 
     private SupervisedProcess Exec(string taskId, string execId, ServerCallContext context) =>
-        SandboxManager.GetExec(Session(taskId, context), execId);
+        SessionAndExec(taskId, execId, context).Process;
 
     private (SandboxSession Session, SupervisedProcess Process) SessionAndExec(string taskId, string execId, ServerCallContext context)
     {
         var session = Session(taskId, context);
-        return (session, SandboxManager.GetExec(session, execId));
+        return (session, session.Execs.Get(session.Id, execId));
     }
 }

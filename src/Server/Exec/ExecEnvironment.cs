@@ -26,21 +26,4 @@ internal static class ExecEnvironment
         env.TryAdd("HOME", "/root");
         return [.. env.Select(kv => $"{kv.Key}={kv.Value}")];
     }
-
-    /// <summary>
-    /// Lays <paramref name="layers"/> over each other in order (a later layer's key wins): secrets, then explicit env.
-    /// </summary>
-    public static Dictionary<string, string> Merge(params IEnumerable<IEnumerable<KeyValuePair<string, string>>> layers)
-    {
-        var env = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var layer in layers)
-        {
-            foreach (var (key, value) in layer)
-            {
-                env[key] = value;
-            }
-        }
-
-        return env;
-    }
 }

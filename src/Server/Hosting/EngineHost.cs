@@ -174,7 +174,7 @@ public sealed partial class EngineHost : IAsyncDisposable
             // Sandboxes do not outlive the engine: remove what a previous run of this state directory left behind.
             await ContainerRuntimeFactory.RemoveLeftoversAsync(runtimeOptions, app.Services.GetRequiredService<ILoggerFactory>(), cancellationToken)
                 .ConfigureAwait(false);
-            await app.Services.GetRequiredService<SandboxManager>().ReportOrphansAsync(cancellationToken).ConfigureAwait(false);
+            await app.Services.GetRequiredService<SandboxManager>().Catalog.ReportOrphansAsync(cancellationToken).ConfigureAwait(false);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
         catch

@@ -1,11 +1,17 @@
+using Microsoft.Extensions.Logging;
+using TypedSandbox.Server.Exec;
+using TypedSandbox.Server.Isolation;
+using TypedSandbox.Server.State;
+
 namespace TypedSandbox.Server.Sandboxes;
 
 /// <summary>
 /// The lifetime rules, driven by a <see cref="TimeProvider"/>: a sandbox ends at its timeout, or after its idle
-/// timeout with nothing active in it; finished execs and sandboxes are freed after <see cref="Retention"/>, and the
+/// timeout with nothing active in it, or when its container ends; it is then recorded, its name freed and its
+/// container torn down. Finished execs and sandboxes are freed after <see cref="Retention"/>, and the
 /// finished execs of one sandbox never hold more than <see cref="FinishedExecOutputBound"/>.
 /// </summary>
-internal sealed class SandboxLifetime : IAsyncDisposable
+internal sealed partial class SandboxLifetime : IAsyncDisposable
 {
     /// <summary>How often the rules are checked.</summary>
     public static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(200);
@@ -20,18 +26,20 @@ internal sealed class SandboxLifetime : IAsyncDisposable
     public const long FinishedExecOutputBound = 128L * 1024 * 1024;
 
     private readonly SandboxRegistry _registry;
+    private readonly SandboxStore _store;
     private readonly TimeProvider _clock;
-    private readonly Func<SandboxSession, SandboxResult, Task> _finish;
+    private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _sweeping = new(1, 1);
     private readonly Task _sweeper;
 
-    /// <summary>Starts sweeping the registry's sandboxes; <paramref name="finish"/> ends one with a result.</summary>
-    public SandboxLifetime(SandboxRegistry registry, TimeProvider clock, Func<SandboxSession, SandboxResult, Task> finish)
+    /// <summary>Starts sweeping the registry's sandboxes.</summary>
+    public SandboxLifetime(SandboxRegistry registry, SandboxStore store, TimeProvider clock, ILogger logger)
     {
         _registry = registry;
+        _store = store;
         _clock = clock;
-        _finish = finish;
+        _logger = logger;
         _sweeper = SweepAsync(_stopping.Token);
     }
 
@@ -63,7 +71,7 @@ internal sealed class SandboxLifetime : IAsyncDisposable
                 await EvictStaleAsync(session, now).ConfigureAwait(false);
                 if (session.Result is null && Expired(session, now) is { } result)
                 {
-                    _ = _finish(session, result);
+                    _ = FinishAsync(session, result);
                 }
             }
         }
@@ -100,6 +108,71 @@ internal sealed class SandboxLifetime : IAsyncDisposable
         }
     }
 
+    internal async Task WatchAsync(SandboxSession session, IRunningContainer container)
+    {
+        ProcessExit exit;
+        try
+        {
+            exit = await container.Exited.ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            await FinishAsync(session, new SandboxResult(SandboxOutcome.Failure, 1, "The sandbox failed: " + exception.Message, _clock.GetUtcNow())).ConfigureAwait(false);
+            return;
+        }
+
+        var code = exit.ExitCode ?? (exit.Signal is { } signal ? 128 + signal : 1);
+        var outcome = code == 0 ? SandboxOutcome.Success : SandboxOutcome.Failure;
+        await FinishAsync(session, new SandboxResult(outcome, code, null, _clock.GetUtcNow())).ConfigureAwait(false);
+    }
+
+    internal async Task FinishAsync(SandboxSession session, SandboxResult result)
+    {
+        if (!session.TryClaimFinish())
+        {
+            return;
+        }
+
+        // Durable before anyone is told: a client that saw the result must see it again after an engine crash.
+        await PersistFinishedAsync(session, result).ConfigureAwait(false);
+        _registry.ReleaseName(session);
+        session.PublishResult(result);
+        LogFinished(session.Id, result.Outcome, result.ExitCode);
+        try
+        {
+            // Tear the container down now; its output journals stay readable until the session is evicted.
+            // Listeners stop at once; open tunnel connections end with the container.
+            var closingTunnels = session.Tunnels?.DisposeAsync().AsTask() ?? Task.CompletedTask;
+            if (session.Container is { } container)
+            {
+                await container.TerminateAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
+            await closingTunnels.ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            LogTeardownFailed(exception, session.Id);
+        }
+    }
+
+    internal async Task PersistFinishedAsync(SandboxSession session, SandboxResult result)
+    {
+        try
+        {
+            await _store.SetResultAsync(session.Id, result, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The engine is shutting down; the restart sweep reports this sandbox as terminated.
+        }
+        catch (Exception exception)
+        {
+            // Waiters must still learn the result; the restart sweep reports the sandbox as terminated.
+            LogPersistFailed(exception, session.Id);
+        }
+    }
+
     /// <summary>Stops the sweep.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -108,4 +181,13 @@ internal sealed class SandboxLifetime : IAsyncDisposable
         _stopping.Dispose();
         _sweeping.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox {SandboxId} finished: {Outcome}, exit code {ExitCode}")]
+    private partial void LogFinished(string sandboxId, SandboxOutcome outcome, int exitCode);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sandbox {SandboxId}: recording its result in the state database failed")]
+    private partial void LogPersistFailed(Exception exception, string sandboxId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sandbox {SandboxId}: tearing down the container failed")]
+    private partial void LogTeardownFailed(Exception exception, string sandboxId);
 }

@@ -38,11 +38,12 @@ public sealed partial class SandboxManager : IAsyncDisposable
         _store = new SandboxStore(database);
         _clock = clock;
         _logger = logger;
-        _lifetime = new SandboxLifetime(_registry, clock, FinishAsync);
+        _lifetime = new SandboxLifetime(_registry, _store, clock, logger);
+        Catalog = new SandboxCatalog(_registry, _store, clock);
     }
 
-    /// <summary>Marks sandboxes that were running when the engine last stopped as terminated; returns how many there were.</summary>
-    public Task<int> ReportOrphansAsync(CancellationToken cancellationToken) => _store.MarkOrphansAsync(_clock.GetUtcNow(), cancellationToken);
+    /// <summary>What is known of every sandbox (results, tags, listings), also of those finished before a restart.</summary>
+    internal SandboxCatalog Catalog { get; }
 
     /// <summary>Creates and starts a sandbox.</summary>
     public async Task<SandboxSession> CreateAsync(SandboxSpec spec, CancellationToken cancellationToken)
@@ -74,7 +75,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
             await OpenTunnelsAsync(session, container).ConfigureAwait(false);
             phases.Lap("tunnels");
             _registry.Add(session);
-            _ = WatchAsync(session, container);
+            _ = _lifetime.WatchAsync(session, container);
             LogCreated(session.Id, spec.ImageId, _runtime.Name, phases);
             return session;
         }
@@ -82,7 +83,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
         {
             _registry.ReleaseName(session);
             var message = exception is EngineException ? exception.Message : "The sandbox could not start: " + exception.Message;
-            await PersistFinishedAsync(session, new SandboxResult(SandboxOutcome.InitFailure, 1, message, _clock.GetUtcNow())).ConfigureAwait(false);
+            await _lifetime.PersistFinishedAsync(session, new SandboxResult(SandboxOutcome.InitFailure, 1, message, _clock.GetUtcNow())).ConfigureAwait(false);
             throw;
         }
     }
@@ -112,38 +113,12 @@ public sealed partial class SandboxManager : IAsyncDisposable
     /// <summary>Finds a sandbox of this engine's life by id, or null.</summary>
     public SandboxSession? TryGet(string sandboxId) => _registry.TryGet(sandboxId);
 
-    /// <summary>Finds a sandbox by the id of its task.</summary>
-    public SandboxSession GetByTaskId(string taskId) => _registry.GetByTaskId(taskId);
-
-    /// <summary>Finds a sandbox of this engine's life by the id of its task, or null.</summary>
-    public SandboxSession? TryGetByTaskId(string taskId) => _registry.TryGetByTaskId(taskId);
-
-    /// <summary>Finds a running sandbox by app and name.</summary>
-    public SandboxSession? FindRunningByName(string appId, string name) => _registry.FindByName(appId, name);
-
-    /// <summary>Finds the newest sandbox with this name in the app, finished or not.</summary>
-    public Task<string?> FindNewestByNameAsync(string appId, string name, CancellationToken cancellationToken) =>
-        _store.FindNewestByNameAsync(appId, name, cancellationToken);
-
-    /// <summary>The app a sandbox belongs to (also for one finished before a restart).</summary>
-    public async Task<string> GetAppIdAsync(string sandboxId, CancellationToken cancellationToken) =>
-        _registry.TryGet(sandboxId)?.Spec.AppId
-            ?? await _store.GetAppIdAsync(sandboxId, cancellationToken).ConfigureAwait(false)
-            ?? throw NotFound(sandboxId);
-
-    /// <summary>A sandbox's result, also of one finished before the engine restarted; null while it runs.</summary>
-    public async Task<SandboxResult?> GetStoredResultAsync(string sandboxId, CancellationToken cancellationToken)
-    {
-        var (found, result) = await _store.GetResultAsync(sandboxId, cancellationToken).ConfigureAwait(false);
-        return found ? result : throw NotFound(sandboxId);
-    }
-
     /// <summary>Waits up to <paramref name="timeout"/> for the sandbox to end; returns null if it still runs.</summary>
     public async Task<SandboxResult?> WaitAsync(string sandboxId, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (_registry.TryGet(sandboxId) is not { } session)
         {
-            return await GetStoredResultAsync(sandboxId, cancellationToken).ConfigureAwait(false);
+            return await Catalog.GetStoredResultAsync(sandboxId, cancellationToken).ConfigureAwait(false);
         }
 
         if (timeout > TimeSpan.Zero && !session.Completion.IsCompleted)
@@ -166,10 +141,10 @@ public sealed partial class SandboxManager : IAsyncDisposable
     {
         if (_registry.TryGet(sandboxId) is not { } session)
         {
-            return await GetStoredResultAsync(sandboxId, cancellationToken).ConfigureAwait(false) ?? throw NotFound(sandboxId);
+            return await Catalog.GetStoredResultAsync(sandboxId, cancellationToken).ConfigureAwait(false) ?? throw NotFound(sandboxId);
         }
 
-        await FinishAsync(session, new SandboxResult(SandboxOutcome.Terminated, 137, "Terminated by request.", _clock.GetUtcNow())).ConfigureAwait(false);
+        await _lifetime.FinishAsync(session, new SandboxResult(SandboxOutcome.Terminated, 137, "Terminated by request.", _clock.GetUtcNow())).ConfigureAwait(false);
         return await session.Completion.ConfigureAwait(false);
     }
 
@@ -202,9 +177,6 @@ public sealed partial class SandboxManager : IAsyncDisposable
         return process;
     }
 
-    /// <summary>Finds an exec of a sandbox by id.</summary>
-    public static SupervisedProcess GetExec(SandboxSession session, string execId) => session.Execs.Get(session.Id, execId);
-
     /// <summary>Writes to an exec's stdin at <paramref name="offset"/> (activity for the idle timeout).</summary>
     public async Task WriteExecStdinAsync(
         SandboxSession session, SupervisedProcess process, long offset, ReadOnlyMemory<byte> data, bool eof, CancellationToken cancellationToken)
@@ -221,34 +193,6 @@ public sealed partial class SandboxManager : IAsyncDisposable
             ?? throw EngineException.Precondition($"Sandbox {session.Id} was created without a command, so it has no entrypoint stdin.");
         Touch(session);
         await entrypoint.WriteStdinAsync(offset, data, eof, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Replaces a sandbox's tags.</summary>
-    public async Task SetTagsAsync(string sandboxId, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken)
-    {
-        SandboxSpecRules.ValidateTags(tags);
-        var session = Get(sandboxId);
-        session.Tags = tags;
-        await _store.SetTagsAsync(sandboxId, tags, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>A sandbox's tags (also of one finished before a restart).</summary>
-    public async Task<IReadOnlyDictionary<string, string>> GetTagsAsync(string sandboxId, CancellationToken cancellationToken) =>
-        _registry.TryGet(sandboxId)?.Tags
-            ?? await _store.GetTagsAsync(sandboxId, cancellationToken).ConfigureAwait(false)
-            ?? throw NotFound(sandboxId);
-
-    /// <summary>One page of sandboxes, newest first, created strictly before <paramref name="before"/>.</summary>
-    public async Task<IReadOnlyList<SandboxListing>> ListAsync(
-        string? appId, IReadOnlyDictionary<string, string> tags, DateTimeOffset? before, bool includeFinished, int pageSize, CancellationToken cancellationToken)
-    {
-        SandboxSpecRules.ValidateTags(tags);
-        var rows = await _store.ListAsync(appId, before, includeFinished, cancellationToken).ConfigureAwait(false);
-        return rows
-            .Select(row => _registry.TryGet(row.Id) is { } live ? row with { Tags = live.Tags } : row)
-            .Where(row => tags.All(t => row.Tags.TryGetValue(t.Key, out var v) && v == t.Value))
-            .Take(pageSize)
-            .ToList();
     }
 
     /// <summary>
@@ -281,78 +225,13 @@ public sealed partial class SandboxManager : IAsyncDisposable
 
     private static EngineException NotFound(string sandboxId) => EngineException.NotFound($"Sandbox '{sandboxId}' not found");
 
-    private async Task WatchAsync(SandboxSession session, IRunningContainer container)
-    {
-        ProcessExit exit;
-        try
-        {
-            exit = await container.Exited.ConfigureAwait(false);
-        }
-        catch (Exception exception)
-        {
-            await FinishAsync(session, new SandboxResult(SandboxOutcome.Failure, 1, "The sandbox failed: " + exception.Message, _clock.GetUtcNow())).ConfigureAwait(false);
-            return;
-        }
-
-        var code = exit.ExitCode ?? (exit.Signal is { } signal ? 128 + signal : 1);
-        var outcome = code == 0 ? SandboxOutcome.Success : SandboxOutcome.Failure;
-        await FinishAsync(session, new SandboxResult(outcome, code, null, _clock.GetUtcNow())).ConfigureAwait(false);
-    }
-
-    private async Task FinishAsync(SandboxSession session, SandboxResult result)
-    {
-        if (!session.TryClaimFinish())
-        {
-            return;
-        }
-
-        // Durable before anyone is told: a client that saw the result must see it again after an engine crash.
-        await PersistFinishedAsync(session, result).ConfigureAwait(false);
-        _registry.ReleaseName(session);
-        session.PublishResult(result);
-        LogFinished(session.Id, result.Outcome, result.ExitCode);
-        try
-        {
-            // Tear the container down now; its output journals stay readable until the session is evicted.
-            // Listeners stop at once; open tunnel connections end with the container.
-            var closingTunnels = session.Tunnels?.DisposeAsync().AsTask() ?? Task.CompletedTask;
-            if (session.Container is { } container)
-            {
-                await container.TerminateAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-
-            await closingTunnels.ConfigureAwait(false);
-        }
-        catch (Exception exception)
-        {
-            LogTeardownFailed(exception, session.Id);
-        }
-    }
-
-    private async Task PersistFinishedAsync(SandboxSession session, SandboxResult result)
-    {
-        try
-        {
-            await _store.SetResultAsync(session.Id, result, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (ObjectDisposedException)
-        {
-            // The engine is shutting down; the restart sweep reports this sandbox as terminated.
-        }
-        catch (Exception exception)
-        {
-            // Waiters must still learn the result; the restart sweep reports the sandbox as terminated.
-            LogPersistFailed(exception, session.Id);
-        }
-    }
-
     /// <summary>Terminates every running sandbox and stops the lifetime sweep.</summary>
     public async ValueTask DisposeAsync()
     {
         await _lifetime.DisposeAsync().ConfigureAwait(false);
         var sessions = _registry.All.ToList();
         await Task.WhenAll(sessions.Select(s =>
-            FinishAsync(s, new SandboxResult(SandboxOutcome.Terminated, 137, "The engine stopped.", _clock.GetUtcNow())))).ConfigureAwait(false);
+            _lifetime.FinishAsync(s, new SandboxResult(SandboxOutcome.Terminated, 137, "The engine stopped.", _clock.GetUtcNow())))).ConfigureAwait(false);
         foreach (var session in sessions)
         {
             _registry.Remove(session);
@@ -363,15 +242,6 @@ public sealed partial class SandboxManager : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox {SandboxId} created from image {ImageId} ({Runtime}; {Phases})")]
     private partial void LogCreated(string sandboxId, string imageId, string runtime, StartPhases phases);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox {SandboxId} finished: {Outcome}, exit code {ExitCode}")]
-    private partial void LogFinished(string sandboxId, SandboxOutcome outcome, int exitCode);
-
     [LoggerMessage(Level = LogLevel.Debug, Message = "Sandbox {SandboxId}: exec {ExecId} started ({Program})")]
     private partial void LogExecStarted(string sandboxId, string execId, string program);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Sandbox {SandboxId}: recording its result in the state database failed")]
-    private partial void LogPersistFailed(Exception exception, string sandboxId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Sandbox {SandboxId}: tearing down the container failed")]
-    private partial void LogTeardownFailed(Exception exception, string sandboxId);
 }
