@@ -276,13 +276,13 @@ internal sealed class ControlPlaneService(
         // Creation times are whole milliseconds: round, so the cursor the SDK echoes back is the exact time it was given.
         DateTimeOffset? before = request.BeforeTimestamp > 0 ? DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(request.BeforeTimestamp * 1000)) : null;
         var rows = await sandboxes.Catalog.ListAsync(
-                request.AppId, ToMap(request.Tags), before, request.IncludeFinished, options.SandboxListPageSize, context.CancellationToken)
+                request.AppId, SandboxTranslation.ToMap(request.Tags), before, request.IncludeFinished, options.SandboxListPageSize, context.CancellationToken)
             .ConfigureAwait(false);
         var response = new SandboxListResponse();
         foreach (var row in rows)
         {
             var info = new SandboxInfo { Id = row.Id, AppId = row.AppId, CreatedAt = row.CreatedAt, Name = row.Name ?? "", ImageId = row.ImageId };
-            info.Tags.AddRange(ToTags(row.Tags));
+            info.Tags.AddRange(SandboxTranslation.ToTags(row.Tags));
             response.Sandboxes.Add(info);
         }
 
@@ -295,7 +295,7 @@ internal sealed class ControlPlaneService(
 
     private async Task<Empty> SetTagsAsync(SandboxTagsSetRequest request, ServerCallContext context)
     {
-        await sandboxes.Catalog.SetTagsAsync(request.SandboxId, ToMap(request.Tags), context.CancellationToken).ConfigureAwait(false);
+        await sandboxes.Catalog.SetTagsAsync(request.SandboxId, SandboxTranslation.ToMap(request.Tags), context.CancellationToken).ConfigureAwait(false);
         return new Empty();
     }
 
@@ -306,7 +306,7 @@ internal sealed class ControlPlaneService(
     private async Task<SandboxTagsGetResponse> GetTagsAsync(SandboxTagsGetRequest request, ServerCallContext context)
     {
         var response = new SandboxTagsGetResponse();
-        response.Tags.AddRange(ToTags(await sandboxes.Catalog.GetTagsAsync(request.SandboxId, context.CancellationToken).ConfigureAwait(false)));
+        response.Tags.AddRange(SandboxTranslation.ToTags(await sandboxes.Catalog.GetTagsAsync(request.SandboxId, context.CancellationToken).ConfigureAwait(false)));
         return response;
     }
 
@@ -375,20 +375,6 @@ internal sealed class ControlPlaneService(
     public override Task<ContainerFilesystemExecResponse> ContainerFilesystemExec(ContainerFilesystemExecRequest request, ServerCallContext context) =>
         throw new RpcException(new Status(StatusCode.Unimplemented,
             "The legacy file API (sb.open) is not supported by the local engine; use the filesystem API (sb.filesystem), which runs over the command router."));
-
-    private static Dictionary<string, string> ToMap(IEnumerable<SandboxTag> tags)
-    {
-        var map = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var tag in tags)
-        {
-            map[tag.TagName] = tag.TagValue;
-        }
-
-        return map;
-    }
-
-    private static IEnumerable<SandboxTag> ToTags(IReadOnlyDictionary<string, string> tags) =>
-        tags.Select(t => new SandboxTag { TagName = t.Key, TagValue = t.Value });
 
     private static GenericResult ToResult(ImageBuildJob job) => job.Status switch
     {

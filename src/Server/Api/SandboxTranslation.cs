@@ -104,4 +104,20 @@ internal static class SandboxTranslation
         Exitcode = result.ExitCode,
         Exception = result.Message ?? "",
     };
+
+    /// <summary>Protocol tags as a map (a later duplicate wins).</summary>
+    public static Dictionary<string, string> ToMap(IEnumerable<SandboxTag> tags)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var tag in tags)
+        {
+            map[tag.TagName] = tag.TagValue;
+        }
+
+        return map;
+    }
+
+    /// <summary>A tag map in protocol form.</summary>
+    public static IEnumerable<SandboxTag> ToTags(IReadOnlyDictionary<string, string> tags) =>
+        tags.Select(t => new SandboxTag { TagName = t.Key, TagValue = t.Value });
 }
