@@ -12,7 +12,7 @@ namespace TypedSandbox.Server.Api;
 /// <c>modal.task_command_router.TaskCommandRouter</c>: exec, exec stdio, entrypoint stdio (V2) and readiness, for the
 /// task its bearer token grants. Served on the same endpoint as the control plane.
 /// </summary>
-internal sealed class CommandRouterService(SandboxManager sandboxes, SecretStore secrets, FilesystemSnapshots snapshots, TimeProvider clock) : TaskCommandRouter.TaskCommandRouterBase
+internal sealed class CommandRouterService(SandboxManager sandboxes, SecretStore secrets, FilesystemSnapshots snapshots) : TaskCommandRouter.TaskCommandRouterBase
 {
     private const int ChunkBytes = 64 * 1024;
 
@@ -24,24 +24,14 @@ internal sealed class CommandRouterService(SandboxManager sandboxes, SecretStore
             throw EngineException.Invalid("exec_id is required (a client-chosen unique id).");
         }
 
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var secretId in request.SecretIds)
-        {
-            foreach (var (key, value) in await secrets.ResolveAsync(secretId, context.CancellationToken).ConfigureAwait(false))
-            {
-                environment[key] = value;
-            }
-        }
-
-        foreach (var source in request.SecretSources)
-        {
-            await SandboxTranslation.ApplyAsync(source, environment, secrets, context.CancellationToken).ConfigureAwait(false);
-        }
-
-        foreach (var (key, value) in request.Env)
-        {
-            environment[key] = value;
-        }
+        // Precedence: secret ids, then secret sources, then explicit env (see EnvironmentSource).
+        var environment = await EnvironmentSource.ResolveAsync(
+            [
+                .. request.SecretIds.Select(id => new EnvironmentSource.Secret(id)),
+                .. SandboxTranslation.ToSources(request.SecretSources),
+                new EnvironmentSource.Inline(request.Env),
+            ],
+            secrets, context.CancellationToken).ConfigureAwait(false);
 
         var spec = new ProcessSpec([.. request.CommandArgs])
         {
@@ -76,8 +66,7 @@ internal sealed class CommandRouterService(SandboxManager sandboxes, SecretStore
     public override async Task<TaskExecStdinWriteResponse> TaskExecStdinWrite(TaskExecStdinWriteRequest request, ServerCallContext context)
     {
         var (session, process) = SessionAndExec(request.TaskId, request.ExecId, context);
-        session.Touch(clock.GetUtcNow());
-        await process.WriteStdinAsync((long)request.Offset, request.Data.Memory, request.Eof, context.CancellationToken).ConfigureAwait(false);
+        await sandboxes.WriteExecStdinAsync(session, process, (long)request.Offset, request.Data.Memory, request.Eof, context.CancellationToken).ConfigureAwait(false);
         return new TaskExecStdinWriteResponse();
     }
 
@@ -96,8 +85,7 @@ internal sealed class CommandRouterService(SandboxManager sandboxes, SecretStore
                     offset = (long)message.Start.Offset;
                     break;
                 case TaskExecStdinWriteStreamRequest.PayloadOneofCase.Data when process is not null:
-                    session!.Touch(clock.GetUtcNow());
-                    await process.WriteStdinAsync(offset, message.Data.Memory, eof: false, context.CancellationToken).ConfigureAwait(false);
+                    await sandboxes.WriteExecStdinAsync(session!, process, offset, message.Data.Memory, eof: false, context.CancellationToken).ConfigureAwait(false);
                     offset += message.Data.Length;
                     break;
                 case TaskExecStdinWriteStreamRequest.PayloadOneofCase.End when process is not null:
@@ -143,9 +131,8 @@ internal sealed class CommandRouterService(SandboxManager sandboxes, SecretStore
     public override Task<SandboxWaitUntilReadyTcrResponse> SandboxWaitUntilReady(SandboxWaitUntilReadyTcrRequest request, ServerCallContext context)
     {
         var session = Session(request.TaskId, context);
-        return session.Result is null
-            ? Task.FromResult(new SandboxWaitUntilReadyTcrResponse { ReadyAt = session.CreatedAt.ToUnixTimeMilliseconds() / 1000.0 })
-            : throw EngineException.Precondition($"Sandbox {session.Id} has already finished.");
+        session.RequireRunning();
+        return Task.FromResult(new SandboxWaitUntilReadyTcrResponse { ReadyAt = session.CreatedAt.ToUnixTimeMilliseconds() / 1000.0 });
     }
 
     public override async Task SandboxStdioReadV2(SandboxStdioReadV2Request request, IServerStreamWriter<SandboxStdioReadV2Response> responseStream, ServerCallContext context)
@@ -177,9 +164,7 @@ internal sealed class CommandRouterService(SandboxManager sandboxes, SecretStore
     public override async Task<SandboxStdinWriteV2Response> SandboxStdinWriteV2(SandboxStdinWriteV2Request request, ServerCallContext context)
     {
         var session = Session(request.TaskId, context);
-        session.Touch(clock.GetUtcNow());
-        await EntrypointOutput.RequireEntrypoint(session)
-            .WriteStdinAsync((long)request.Offset, request.Data.Memory, request.Eof, context.CancellationToken).ConfigureAwait(false);
+        await sandboxes.WriteEntrypointStdinAsync(session, (long)request.Offset, request.Data.Memory, request.Eof, context.CancellationToken).ConfigureAwait(false);
         return new SandboxStdinWriteV2Response();
     }
 
@@ -197,15 +182,15 @@ internal sealed class CommandRouterService(SandboxManager sandboxes, SecretStore
     private SandboxSession Session(string taskId, ServerCallContext context)
     {
         Authentication.RequireTask(context, taskId);
-        return sandboxes.GetByTaskId(taskId);
+        return sandboxes.Catalog.GetByTaskId(taskId);
     }
 
     private SupervisedProcess Exec(string taskId, string execId, ServerCallContext context) =>
-        SandboxManager.GetExec(Session(taskId, context), execId);
+        SessionAndExec(taskId, execId, context).Process;
 
     private (SandboxSession Session, SupervisedProcess Process) SessionAndExec(string taskId, string execId, ServerCallContext context)
     {
         var session = Session(taskId, context);
-        return (session, SandboxManager.GetExec(session, execId));
+        return (session, session.Execs.Get(session.Id, execId));
     }
 }

@@ -57,29 +57,12 @@ internal sealed class ControlPlaneService(
 
     public override async Task<ImageGetOrCreateResponse> ImageGetOrCreate(ImageGetOrCreateRequest request, ServerCallContext context)
     {
-        var commands = request.Image?.DockerfileCommands.ToList() ?? [];
-        if (commands.Count > 0 && request.Image!.BaseImages.Count > 0)
-        {
-            // Later layers say "FROM base" and name the previous layer's image in base_images.
-            var first = commands[0].Trim();
-            foreach (var baseImage in request.Image.BaseImages)
-            {
-                if (string.Equals(first, "FROM " + baseImage.DockerTag, StringComparison.OrdinalIgnoreCase))
-                {
-                    commands[0] = "FROM " + baseImage.ImageId;
-                }
-            }
-        }
+        var commands = BaseImageReferences.Resolve(
+            request.Image?.DockerfileCommands ?? [], (request.Image?.BaseImages ?? []).Select(b => (b.DockerTag, b.ImageId)));
 
         // The image's secrets (and the SDKs' per-layer env, sent as a secret) are environment for its RUN steps.
-        var buildSecrets = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var secretId in request.Image?.SecretIds ?? [])
-        {
-            foreach (var (key, value) in await secrets.ResolveAsync(secretId, context.CancellationToken).ConfigureAwait(false))
-            {
-                buildSecrets[key] = value;
-            }
-        }
+        var buildSecrets = await EnvironmentSource.ResolveAsync(
+            (request.Image?.SecretIds ?? []).Select(id => new EnvironmentSource.Secret(id)), secrets, context.CancellationToken).ConfigureAwait(false);
 
         var job = images.Start(commands, request.ForceBuild, buildSecrets);
         var response = new ImageGetOrCreateResponse { ImageId = job.ImageId };
@@ -200,7 +183,7 @@ internal sealed class ControlPlaneService(
             return new SandboxGetTaskIdResponse { TaskId = session.TaskId };
         }
 
-        var result = session?.Result ?? await sandboxes.GetStoredResultAsync(request.SandboxId, context.CancellationToken).ConfigureAwait(false);
+        var result = session?.Result ?? await sandboxes.Catalog.GetStoredResultAsync(request.SandboxId, context.CancellationToken).ConfigureAwait(false);
         var taskResult = result is null ? new GenericResult { Status = GenericResult.Types.GenericStatus.Terminated } : SandboxTranslation.ToResult(result);
         taskResult.Exception = $"Sandbox {request.SandboxId} has already finished" + (result?.Message is { } message ? ": " + message : ".");
         return new SandboxGetTaskIdResponse { TaskResult = taskResult };
@@ -208,16 +191,18 @@ internal sealed class ControlPlaneService(
 
     public override Task<TaskGetCommandRouterAccessResponse> TaskGetCommandRouterAccess(TaskGetCommandRouterAccessRequest request, ServerCallContext context)
     {
-        var session = RequireRunning(sandboxes.GetByTaskId(request.TaskId));
+        var session = sandboxes.Catalog.GetByTaskId(request.TaskId);
+        session.RequireRunning();
         return Task.FromResult(new TaskGetCommandRouterAccessResponse { Jwt = tokens.MintRouterToken(session.TaskId), Url = endpoint.RouterUrl });
     }
 
     public override Task<SandboxGetCommandRouterAccessResponse> SandboxGetCommandRouterAccess(
         SandboxGetCommandRouterAccessRequest request, ServerCallContext context)
     {
-        var session = RequireRunning(request.TargetCase == SandboxGetCommandRouterAccessRequest.TargetOneofCase.TaskId
-            ? sandboxes.GetByTaskId(request.TaskId)
-            : sandboxes.Get(request.SandboxId));
+        var session = request.TargetCase == SandboxGetCommandRouterAccessRequest.TargetOneofCase.TaskId
+            ? sandboxes.Catalog.GetByTaskId(request.TaskId)
+            : sandboxes.Get(request.SandboxId);
+        session.RequireRunning();
         return Task.FromResult(new SandboxGetCommandRouterAccessResponse { Jwt = tokens.MintRouterToken(session.TaskId), Url = endpoint.RouterUrl });
     }
 
@@ -234,7 +219,7 @@ internal sealed class ControlPlaneService(
     private async Task<SandboxWaitResponse> WaitAsync(SandboxWaitRequest request, ServerCallContext context)
     {
         var result = await sandboxes.WaitAsync(request.SandboxId, LongPoll.Clamp(request.Timeout), context.CancellationToken).ConfigureAwait(false);
-        var appId = await sandboxes.GetAppIdAsync(request.SandboxId, context.CancellationToken).ConfigureAwait(false);
+        var appId = await sandboxes.Catalog.GetAppIdAsync(request.SandboxId, context.CancellationToken).ConfigureAwait(false);
         var response = new SandboxWaitResponse { Metadata = new SandboxHandleMetadata { AppId = appId } };
         if (result is not null)
         {
@@ -275,9 +260,9 @@ internal sealed class ControlPlaneService(
             throw notFound;
         }
 
-        var id = sandboxes.FindRunningByName(app.Id, request.SandboxName)?.Id
+        var id = sandboxes.Catalog.FindRunningByName(app.Id, request.SandboxName)?.Id
             ?? (request.IncludeTerminated
-                ? await sandboxes.FindNewestByNameAsync(app.Id, request.SandboxName, context.CancellationToken).ConfigureAwait(false)
+                ? await sandboxes.Catalog.FindNewestByNameAsync(app.Id, request.SandboxName, context.CancellationToken).ConfigureAwait(false)
                 : null);
         return id is null ? throw notFound : new SandboxGetFromNameResponse { SandboxId = id, Metadata = new SandboxHandleMetadata { AppId = app.Id } };
     }
@@ -290,14 +275,14 @@ internal sealed class ControlPlaneService(
     {
         // Creation times are whole milliseconds: round, so the cursor the SDK echoes back is the exact time it was given.
         DateTimeOffset? before = request.BeforeTimestamp > 0 ? DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(request.BeforeTimestamp * 1000)) : null;
-        var rows = await sandboxes.ListAsync(
-                request.AppId, ToMap(request.Tags), before, request.IncludeFinished, options.SandboxListPageSize, context.CancellationToken)
+        var rows = await sandboxes.Catalog.ListAsync(
+                request.AppId, SandboxTranslation.ToMap(request.Tags), before, request.IncludeFinished, options.SandboxListPageSize, context.CancellationToken)
             .ConfigureAwait(false);
         var response = new SandboxListResponse();
         foreach (var row in rows)
         {
             var info = new SandboxInfo { Id = row.Id, AppId = row.AppId, CreatedAt = row.CreatedAt, Name = row.Name ?? "", ImageId = row.ImageId };
-            info.Tags.AddRange(ToTags(row.Tags));
+            info.Tags.AddRange(SandboxTranslation.ToTags(row.Tags));
             response.Sandboxes.Add(info);
         }
 
@@ -310,7 +295,7 @@ internal sealed class ControlPlaneService(
 
     private async Task<Empty> SetTagsAsync(SandboxTagsSetRequest request, ServerCallContext context)
     {
-        await sandboxes.SetTagsAsync(request.SandboxId, ToMap(request.Tags), context.CancellationToken).ConfigureAwait(false);
+        await sandboxes.Catalog.SetTagsAsync(request.SandboxId, SandboxTranslation.ToMap(request.Tags), context.CancellationToken).ConfigureAwait(false);
         return new Empty();
     }
 
@@ -321,7 +306,7 @@ internal sealed class ControlPlaneService(
     private async Task<SandboxTagsGetResponse> GetTagsAsync(SandboxTagsGetRequest request, ServerCallContext context)
     {
         var response = new SandboxTagsGetResponse();
-        response.Tags.AddRange(ToTags(await sandboxes.GetTagsAsync(request.SandboxId, context.CancellationToken).ConfigureAwait(false)));
+        response.Tags.AddRange(SandboxTranslation.ToTags(await sandboxes.Catalog.GetTagsAsync(request.SandboxId, context.CancellationToken).ConfigureAwait(false)));
         return response;
     }
 
@@ -359,11 +344,10 @@ internal sealed class ControlPlaneService(
     public override async Task<SandboxStdinWriteResponse> SandboxStdinWrite(SandboxStdinWriteRequest request, ServerCallContext context)
     {
         var session = sandboxes.Get(request.SandboxId);
-        var entrypoint = EntrypointOutput.RequireEntrypoint(session);
+        EntrypointOutput.RequireEntrypoint(session);
         if (session.ClaimStdinIndex(request.Index, request.Input.Length) is { } offset)
         {
-            session.Touch(clock.GetUtcNow());
-            await entrypoint.WriteStdinAsync(offset, request.Input.Memory, request.Eof, context.CancellationToken).ConfigureAwait(false);
+            await sandboxes.WriteEntrypointStdinAsync(session, offset, request.Input.Memory, request.Eof, context.CancellationToken).ConfigureAwait(false);
         }
 
         return new SandboxStdinWriteResponse();
@@ -375,7 +359,8 @@ internal sealed class ControlPlaneService(
 
     private Task<SandboxGetTunnelsResponse> GetTunnelsAsync(SandboxGetTunnelsRequest request)
     {
-        var session = RequireRunning(sandboxes.Get(request.SandboxId));
+        var session = sandboxes.Get(request.SandboxId);
+        session.RequireRunning();
         var response = new SandboxGetTunnelsResponse();
         response.Tunnels.AddRange(TunnelTranslation.ToTunnelData(session));
         return Task.FromResult(response);
@@ -390,23 +375,6 @@ internal sealed class ControlPlaneService(
     public override Task<ContainerFilesystemExecResponse> ContainerFilesystemExec(ContainerFilesystemExecRequest request, ServerCallContext context) =>
         throw new RpcException(new Status(StatusCode.Unimplemented,
             "The legacy file API (sb.open) is not supported by the local engine; use the filesystem API (sb.filesystem), which runs over the command router."));
-
-    private static SandboxSession RequireRunning(SandboxSession session) =>
-        session.Result is null ? session : throw EngineException.Precondition($"Sandbox {session.Id} has already finished.");
-
-    private static Dictionary<string, string> ToMap(IEnumerable<SandboxTag> tags)
-    {
-        var map = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var tag in tags)
-        {
-            map[tag.TagName] = tag.TagValue;
-        }
-
-        return map;
-    }
-
-    private static IEnumerable<SandboxTag> ToTags(IReadOnlyDictionary<string, string> tags) =>
-        tags.Select(t => new SandboxTag { TagName = t.Key, TagValue = t.Value });
 
     private static GenericResult ToResult(ImageBuildJob job) => job.Status switch
     {

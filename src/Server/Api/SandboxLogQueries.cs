@@ -55,7 +55,7 @@ internal static class SandboxLogQueries
         SandboxManager sandboxes, string taskId, FileDescriptor source, Timestamp? since, Timestamp? until, string searchText, DateTimeOffset now)
     {
         if (string.IsNullOrEmpty(taskId) || source is FileDescriptor.Stdout or FileDescriptor.Stderr) return [];
-        if (sandboxes.TryGetByTaskId(taskId) is not { } session) return [];
+        if (sandboxes.Catalog.TryGetByTaskId(taskId) is not { } session) return [];
         var from = since?.ToDateTimeOffset() ?? DateTimeOffset.MinValue;
         var to = until?.ToDateTimeOffset() ?? now;
         return [.. session.Log.Read(from, to, searchText)];

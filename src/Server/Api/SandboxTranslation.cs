@@ -24,33 +24,16 @@ internal static class SandboxTranslation
             throw EngineException.Invalid("The sandbox definition has no image_id: build the image first (ImageGetOrCreate).");
         }
 
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-        var sourced = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var source in secretSources)
-        {
-            await ApplyAsync(source, environment, secrets, cancellationToken).ConfigureAwait(false);
-            if (source.SourceCase == SecretSource.SourceOneofCase.SecretId)
-            {
-                sourced.Add(source.SecretId);
-            }
-        }
-
+        var sources = ToSources(secretSources).ToList();
         // V1 clients (and V2 named secrets already listed in secret_sources) send ids here.
-        foreach (var secretId in definition.SecretIds.Where(id => !sourced.Contains(id)))
-        {
-            foreach (var (key, value) in await secrets.ResolveAsync(secretId, cancellationToken).ConfigureAwait(false))
-            {
-                environment[key] = value;
-            }
-        }
-
+        var sourced = sources.OfType<EnvironmentSource.Secret>().Select(s => s.SecretId).ToHashSet(StringComparer.Ordinal);
+        sources.AddRange(definition.SecretIds.Where(id => !sourced.Contains(id)).Select(id => new EnvironmentSource.Secret(id)));
         if (definition.EnvironmentVariables is { } variables)
         {
-            foreach (var (key, value) in variables.Contents)
-            {
-                environment[key] = value;
-            }
+            sources.Add(new EnvironmentSource.Inline(variables.Contents));
         }
+
+        var environment = await EnvironmentSource.ResolveAsync(sources, secrets, cancellationToken).ConfigureAwait(false);
 
         var tagMap = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var tag in tags)
@@ -97,28 +80,14 @@ internal static class SandboxTranslation
         };
     }
 
-    /// <summary>Adds one secret source (a named secret or inline variables) to an environment.</summary>
-    public static async Task ApplyAsync(SecretSource source, Dictionary<string, string> environment, SecretStore secrets, CancellationToken cancellationToken)
-    {
-        switch (source.SourceCase)
+    /// <summary>The engine's form of the protocol's secret sources (named secrets or inline variables), in order.</summary>
+    public static IEnumerable<EnvironmentSource> ToSources(IEnumerable<SecretSource> sources) =>
+        sources.Select<SecretSource, EnvironmentSource?>(source => source.SourceCase switch
         {
-            case SecretSource.SourceOneofCase.SecretId:
-                foreach (var (key, value) in await secrets.ResolveAsync(source.SecretId, cancellationToken).ConfigureAwait(false))
-                {
-                    environment[key] = value;
-                }
-
-                break;
-            case SecretSource.SourceOneofCase.Env:
-                foreach (var (key, value) in source.Env.Contents)
-                {
-                    EngineRules.Require(EngineRules.CheckEnvironmentKey(key));
-                    environment[key] = value;
-                }
-
-                break;
-        }
-    }
+            SecretSource.SourceOneofCase.SecretId => new EnvironmentSource.Secret(source.SecretId),
+            SecretSource.SourceOneofCase.Env => new EnvironmentSource.Inline(source.Env.Contents),
+            _ => null,
+        }).OfType<EnvironmentSource>();
 
     /// <summary>The protocol form of a sandbox's result.</summary>
     public static GenericResult ToResult(SandboxResult result) => new()
@@ -135,4 +104,20 @@ internal static class SandboxTranslation
         Exitcode = result.ExitCode,
         Exception = result.Message ?? "",
     };
+
+    /// <summary>Protocol tags as a map (a later duplicate wins).</summary>
+    public static Dictionary<string, string> ToMap(IEnumerable<SandboxTag> tags)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var tag in tags)
+        {
+            map[tag.TagName] = tag.TagValue;
+        }
+
+        return map;
+    }
+
+    /// <summary>A tag map in protocol form.</summary>
+    public static IEnumerable<SandboxTag> ToTags(IReadOnlyDictionary<string, string> tags) =>
+        tags.Select(t => new SandboxTag { TagName = t.Key, TagValue = t.Value });
 }

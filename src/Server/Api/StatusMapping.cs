@@ -8,7 +8,10 @@ using TypedSandbox.Server.Isolation;
 
 namespace TypedSandbox.Server.Api;
 
-/// <summary>Maps engine failures to gRPC statuses in one place: expected ones keep their message, bugs become INTERNAL.</summary>
+/// <summary>
+/// The engine's one error path: every failure of a call becomes its gRPC status here. Expected ones (the engine's own
+/// kinds) keep their message; anything else is a bug and becomes INTERNAL with an error id, never INVALID_ARGUMENT.
+/// </summary>
 internal sealed partial class StatusMapping(ILogger<StatusMapping> logger) : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
@@ -50,30 +53,40 @@ internal sealed partial class StatusMapping(ILogger<StatusMapping> logger) : Int
         }
     }
 
-    private RpcException Map(Exception exception, ServerCallContext context)
+    private RpcException Map(Exception exception, ServerCallContext context) =>
+        ToRpcException(exception, context.CancellationToken.IsCancellationRequested, context.Method, logger);
+
+    /// <summary>
+    /// The status a failure reaches the caller with: the engine's own kinds keep their message; a cancelled call is
+    /// CANCELLED; anything else is a bug, INTERNAL, logged at Error under an id the message names (never the caller's fault).
+    /// </summary>
+    internal static RpcException ToRpcException(Exception exception, bool callCancelled, string method, ILogger logger)
     {
-        switch (exception)
+        if (ToStatusCode(exception) is { } code)
         {
-            case EngineException engine:
-                return new RpcException(new Status(ToStatusCode(engine.Kind), engine.Message));
-            case ArgumentException:
-                return new RpcException(new Status(StatusCode.InvalidArgument, exception.Message));
-            case SandboxEndedException or ExecStartException:
-                return new RpcException(new Status(StatusCode.FailedPrecondition, exception.Message));
-            case HostNotReadyException or ContainerStartException:
-                return new RpcException(new Status(StatusCode.Unavailable, exception.Message));
-            case ImageException image:
-                return new RpcException(new Status(ToStatusCode(image), exception.Message));
+            return new RpcException(new Status(code, exception.Message));
         }
 
-        if (exception is OperationCanceledException && context.CancellationToken.IsCancellationRequested)
+        if (exception is OperationCanceledException && callCancelled)
         {
             return new RpcException(new Status(StatusCode.Cancelled, "The call was cancelled."));
         }
 
-        LogUnexpected(exception, context.Method);
-        return new RpcException(new Status(StatusCode.Internal, $"The engine failed unexpectedly: {exception.Message}"));
+        var correlationId = Guid.NewGuid().ToString("N")[..12];
+        LogUnexpected(logger, exception, method, correlationId);
+        return new RpcException(new Status(
+            StatusCode.Internal, $"The engine failed unexpectedly (error id {correlationId}; the engine log has the details): {exception.Message}"));
     }
+
+    /// <summary>The status of an expected failure of the engine, or null for one it did not expect.</summary>
+    internal static StatusCode? ToStatusCode(Exception exception) => exception switch
+    {
+        EngineException engine => ToStatusCode(engine.Kind),
+        SandboxEndedException or ExecStartException => StatusCode.FailedPrecondition,
+        HostNotReadyException or ContainerStartException => StatusCode.Unavailable,
+        ImageException image => ToStatusCode(image),
+        _ => null,
+    };
 
     internal static StatusCode ToStatusCode(EngineErrorKind kind) => kind switch
     {
@@ -99,6 +112,6 @@ internal sealed partial class StatusMapping(ILogger<StatusMapping> logger) : Int
         _ => StatusCode.Internal,
     };
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected failure in {Method}")]
-    private partial void LogUnexpected(Exception exception, string method);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected failure in {Method} (error id {CorrelationId})")]
+    private static partial void LogUnexpected(ILogger logger, Exception exception, string method, string correlationId);
 }

@@ -4,6 +4,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using TypedSandbox.Agent.Protocol;
+using TypedSandbox.Server.Engine;
 
 namespace TypedSandbox.Server.Exec;
 
@@ -78,7 +79,7 @@ internal sealed class AgentChannel : IAsyncDisposable
         var process = new SupervisedProcess(this, id, spec);
         var request = new SpawnRequest(spec.Args, env, workdir, isMain, spec.DiscardStdout, spec.DiscardStderr, process.Stdout.InitialWindow).Encode();
         if (request.Length > Frames.MaxPayload)
-            throw new ArgumentException($"The command line and environment take {request.Length} bytes; at most {Frames.MaxPayload} are allowed.", nameof(spec));
+            throw EngineException.Invalid($"The command line and environment take {request.Length} bytes; at most {Frames.MaxPayload} are allowed.");
         _processes[id] = process;
         if (_closed) process.OnChannelClosed();
         try

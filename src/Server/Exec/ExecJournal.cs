@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using TypedSandbox.Server.Engine;
 
 namespace TypedSandbox.Server.Exec;
 
@@ -152,7 +153,7 @@ public sealed class ExecJournal : IAsyncDisposable
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
                 if (offset < _start)
-                    throw new ArgumentOutOfRangeException(nameof(offset), offset,
+                    throw EngineException.Invalid(
                         $"Output before offset {_start} was already read and dropped (the engine keeps {_bounds.RewindBytes(_spill is not null)} bytes behind the furthest reader); resume from a later offset.");
                 if (offset >= _length)
                 {

@@ -1,4 +1,5 @@
 using TypedSandbox.Agent.Protocol;
+using TypedSandbox.Server.Engine;
 
 namespace TypedSandbox.Server.Exec;
 
@@ -104,7 +105,7 @@ public sealed class SupervisedProcess : IAsyncDisposable
             // this one did not advance the offset, so its offset may look like a gap.
             if (_completion.Task.IsCompleted) return;
             if (offset > _stdinOffset)
-                throw new ArgumentOutOfRangeException(nameof(offset), offset, $"stdin offset {offset} leaves a gap: {_stdinOffset} bytes were written so far");
+                throw EngineException.Invalid($"stdin offset {offset} leaves a gap: {_stdinOffset} bytes were written so far");
             var skip = (int)Math.Min(data.Length, _stdinOffset - offset);
             var fresh = data[skip..];
             if (!fresh.IsEmpty && _stdinClosed)

@@ -147,7 +147,9 @@ public sealed partial class EngineHost : IAsyncDisposable
             WritableLayerLimitBytes = options.WritableLayerLimitBytes,
         };
         services.AddSingleton(sp => ContainerRuntimeFactory.Create(runtimeOptions, sp.GetRequiredService<ILoggerFactory>()));
-        services.AddSingleton<SandboxManager>();
+        services.AddSingleton(sp => new SandboxManager(
+            sp.GetRequiredService<IContainerRuntime>(), sp.GetRequiredService<ImageBuilds>(), sp.GetRequiredService<VolumeStore>(),
+            sp.GetRequiredService<StateDatabase>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SandboxManager>>()));
         services.AddSingleton(sp => new FilesystemSnapshots(
             sp.GetRequiredService<ImageBuilds>(), sp.GetRequiredService<ImageStore>(), Path.Combine(options.StateDirectory, "images", "scratch"),
             sp.GetRequiredService<ILogger<FilesystemSnapshots>>()));
@@ -172,7 +174,7 @@ public sealed partial class EngineHost : IAsyncDisposable
             // Sandboxes do not outlive the engine: remove what a previous run of this state directory left behind.
             await ContainerRuntimeFactory.RemoveLeftoversAsync(runtimeOptions, app.Services.GetRequiredService<ILoggerFactory>(), cancellationToken)
                 .ConfigureAwait(false);
-            await app.Services.GetRequiredService<SandboxManager>().ReportOrphansAsync(cancellationToken).ConfigureAwait(false);
+            await app.Services.GetRequiredService<SandboxManager>().Catalog.ReportOrphansAsync(cancellationToken).ConfigureAwait(false);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
         catch

@@ -8,7 +8,7 @@ namespace TypedSandbox.Server.Images;
 /// Image builds in flight and done: starts a build the first time an image definition is asked for, lets clients
 /// follow its log from any position, and hands finished images to sandbox creation.
 /// </summary>
-public sealed partial class ImageBuilds(ImageStore store, TimeProvider time, ILogger<ImageBuilds> logger) : IAsyncDisposable
+public sealed partial class ImageBuilds(ImageStore store, TimeProvider time, ILogger<ImageBuilds> logger) : IReadyImages, IAsyncDisposable
 {
     /// <summary>How long a finished build's log stays readable by late joiners before it is freed.</summary>
     public static readonly TimeSpan LogRetention = TimeSpan.FromMinutes(10);

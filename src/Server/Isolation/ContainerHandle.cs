@@ -9,9 +9,8 @@ namespace TypedSandbox.Server.Isolation;
 /// sandbox's init (our agent), so the sandbox's end is seen at once and its status is never lost; the agent reaps
 /// everything inside, so the engine needs no subreaper. Disposing terminates the sandbox and releases everything.
 /// </summary>
-public sealed class ContainerHandle : IAsyncDisposable
+public sealed class ContainerHandle : IRunningContainer
 {
-    private const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     private readonly ContainerSpec _spec;
     private readonly SandboxResources _resources;
     private readonly AgentChannel _channel;
@@ -168,16 +167,7 @@ public sealed class ContainerHandle : IAsyncDisposable
             : new ProcessExit(runtimeExitCode, null, false);
     }
 
-    private List<string> EnvironmentFor(ProcessSpec process)
-    {
-        var env = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var source in new[] { _spec.ImageEnv, _spec.Env, process.Env })
-            foreach (var (key, value) in source) env[key] = value;
-        env.TryAdd("PATH", DefaultPath);
-        env.TryAdd("HOSTNAME", _spec.Hostname);
-        env.TryAdd("HOME", "/root");
-        return [.. env.Select(kv => $"{kv.Key}={kv.Value}")];
-    }
+    private IReadOnlyList<string> EnvironmentFor(ProcessSpec process) => ExecEnvironment.Build(_spec.ImageEnv, _spec.Env, process.Env, _spec.Hostname);
 
     private string WorkdirFor(ProcessSpec process) => process.Workdir ?? _spec.Workdir ?? _spec.ImageWorkdir ?? "/";
 }

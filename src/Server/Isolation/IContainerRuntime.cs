@@ -9,7 +9,7 @@ public interface IContainerRuntime
     /// <summary>Creates and starts a sandbox; returns once its agent is ready (and its entrypoint, if any, started).</summary>
     /// <exception cref="ArgumentException">The spec is invalid.</exception>
     /// <exception cref="ContainerStartException">The runtime failed; the message carries its error output.</exception>
-    Task<ContainerHandle> StartAsync(ContainerSpec spec, CancellationToken ct);
+    Task<IRunningContainer> StartAsync(ContainerSpec spec, CancellationToken ct);
 }
 
 /// <summary>A sandbox could not be started.</summary>

@@ -42,7 +42,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
 
     public string Name => _flavor.ToString().ToLowerInvariant();
 
-    public async Task<ContainerHandle> StartAsync(ContainerSpec spec, CancellationToken ct)
+    public async Task<IRunningContainer> StartAsync(ContainerSpec spec, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();

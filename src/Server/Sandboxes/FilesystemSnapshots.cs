@@ -9,7 +9,7 @@ namespace TypedSandbox.Server.Sandboxes;
 /// <summary>
 /// Filesystem snapshots (Modal's <c>snapshotFilesystem</c>): what a running sandbox changed in its root filesystem
 /// becomes a new image, one layer over the sandbox's own image, from which new sandboxes start with those files. The
-/// sandbox keeps running; it is paused only while its changes are copied (see <c>ContainerHandle.CopyWritableLayerAsync</c>).
+/// sandbox keeps running; it is paused only while its changes are copied (see <c>IRunningContainer.CopyWritableLayerAsync</c>).
 /// Volumes and tmpfs mounts (/tmp) are not part of a snapshot. Snapshot images are kept like any built image (the
 /// requested time to live is not enforced: the local image store has no expiry).
 /// </summary>
@@ -26,7 +26,7 @@ public sealed partial class FilesystemSnapshots(ImageBuilds images, ImageStore s
     public async Task<string> SnapshotAsync(SandboxSession session, string? snapshotId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(session);
-        RequireRunning(session);
+        session.RequireRunning();
         var key = (session.Id, string.IsNullOrEmpty(snapshotId) ? Guid.NewGuid().ToString("N") : snapshotId);
         var taking = _taken.GetOrAdd(key, k => new Lazy<Task<string>>(() => TakeAsync(session)));
         try
@@ -43,7 +43,7 @@ public sealed partial class FilesystemSnapshots(ImageBuilds images, ImageStore s
 
     private async Task<string> TakeAsync(SandboxSession session)
     {
-        var container = RequireRunning(session);
+        var container = session.RequireRunning();
         var parent = await images.GetReadyAsync(session.Spec.ImageId, CancellationToken.None).ConfigureAwait(false);
         var staging = Path.Combine(scratchDirectory, "snapshot-" + ObjectIds.Random(16));
         try
@@ -67,11 +67,6 @@ public sealed partial class FilesystemSnapshots(ImageBuilds images, ImageStore s
             await Isolation.TreeRemoval.DeleteAsync(staging, CancellationToken.None).ConfigureAwait(false);
         }
     }
-
-    private static Isolation.ContainerHandle RequireRunning(SandboxSession session) =>
-        session.Result is null && session.Container is { } container
-            ? container
-            : throw EngineException.Precondition($"Sandbox {session.Id} has already finished; only a running sandbox can be snapshotted.");
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox {SandboxId}: filesystem snapshot saved as image {ImageId}")]
     private partial void LogSnapshot(string sandboxId, string imageId);

@@ -1,9 +1,6 @@
-using System.Collections.Concurrent;
-using TypedSandbox.Server.Exec;
+using TypedSandbox.Server.Engine;
 using TypedSandbox.Server.Isolation;
 using TypedSandbox.Server.Tunnels;
-
-using TypedSandbox.Server.Engine;
 
 namespace TypedSandbox.Server.Sandboxes;
 
@@ -41,16 +38,13 @@ public sealed class SandboxSession
     public DateTimeOffset CreatedAt { get; }
 
     /// <summary>The running container; null before it started and after it was torn down.</summary>
-    public ContainerHandle? Container { get; internal set; }
+    public IRunningContainer? Container { get; internal set; }
 
     /// <summary>Its tunnels (one per declared port) while it runs; null when it declared no ports.</summary>
     public SandboxTunnels? Tunnels { get; internal set; }
 
     /// <summary>The execs started in it, by the client's exec id.</summary>
-    public ConcurrentDictionary<string, SupervisedProcess> Execs { get; } = new(StringComparer.Ordinal);
-
-    /// <summary>When each finished exec finished (for evicting its output after the retention period).</summary>
-    public ConcurrentDictionary<string, DateTimeOffset> ExecsFinishedAt { get; } = new(StringComparer.Ordinal);
+    public SandboxExecs Execs { get; } = new();
 
     /// <summary>Its system log (exec and filesystem lines when created with verbose).</summary>
     public SandboxLog Log { get; } = new();
@@ -71,19 +65,30 @@ public sealed class SandboxSession
     /// <summary>When something last happened in it (an exec, stdin, a tunnel connection).</summary>
     public DateTimeOffset LastActivity => new(Interlocked.Read(ref _lastActivityTicks), TimeSpan.Zero);
 
-    /// <summary>Records activity now, which resets the idle timer.</summary>
-    public void Touch(DateTimeOffset now) => Interlocked.Exchange(ref _lastActivityTicks, now.UtcTicks);
-
-    /// <summary>True while any exec is still running.</summary>
-    public bool HasRunningExec => Execs.Values.Any(e => !e.Completion.IsCompleted);
+    /// <summary>Records activity now, which resets the idle timer (the engine core calls it; see <see cref="SandboxManager"/>).</summary>
+    internal void Touch(DateTimeOffset now) => Interlocked.Exchange(ref _lastActivityTicks, now.UtcTicks);
 
     /// <summary>True while something keeps it from idling: a running exec or an open tunnel connection.</summary>
-    public bool IsActive => HasRunningExec || Tunnels?.HasOpenConnection == true;
+    public bool IsActive => Execs.HasRunning || Tunnels?.HasOpenConnection == true;
+
+    /// <summary>The running container, or FAILED_PRECONDITION once the sandbox finished.</summary>
+    internal IRunningContainer RequireRunning() =>
+        Result is null && Container is { } container ? container : throw EngineException.Precondition($"Sandbox {Id} has already finished.");
 
     /// <summary>True for the first caller only: that one records the result and then publishes it.</summary>
     internal bool TryClaimFinish() => Interlocked.Exchange(ref _finishClaimed, 1) == 0;
 
     internal void PublishResult(SandboxResult result) => _completion.TrySetResult(result);
+
+    /// <summary>Frees its execs' output and its container (after it finished and its output was retained long enough).</summary>
+    internal async Task DisposeAsync()
+    {
+        await Execs.DisposeAllAsync().ConfigureAwait(false);
+        if (Container is { } container)
+        {
+            await container.DisposeAsync().ConfigureAwait(false);
+        }
+    }
 
     /// <summary>
     /// Turns the V1 entrypoint-stdin protocol (numbered writes) into offsets: returns the offset of write

@@ -34,7 +34,7 @@ public sealed class SandboxTunnels : IAsyncDisposable
     /// idle clock restarts from there).
     /// </summary>
     /// <exception cref="System.Net.Sockets.SocketException">A listener could not be opened (none is left open then).</exception>
-    public static async Task<SandboxTunnels> OpenAsync(IReadOnlyList<int> ports, ContainerHandle container, Action activity, ILogger logger)
+    public static async Task<SandboxTunnels> OpenAsync(IReadOnlyList<int> ports, IRunningContainer container, Action activity, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(ports);
         ArgumentNullException.ThrowIfNull(container);

@@ -9,14 +9,14 @@ namespace TypedSandbox.Server.Tunnels;
 
 /// <summary>
 /// One sandbox port reachable from the host: a listener on 127.0.0.1:<see cref="HostPort"/> whose every accepted
-/// connection is joined to the sandbox port through the agent (<see cref="ContainerHandle.ConnectAsync"/>), so it works
+/// connection is joined to the sandbox port through the agent (<see cref="IRunningContainer.ConnectAsync"/>), so it works
 /// with blocked networking and under runsc. Plain TCP both ways: there is no TLS on the local forward.
 /// </summary>
 internal sealed partial class TunnelForward : IAsyncDisposable
 {
     private const int ChunkBytes = 64 * 1024;
     private readonly TcpListener _listener;
-    private readonly ContainerHandle _container;
+    private readonly IRunningContainer _container;
     private readonly Action _activity;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _closing = new();
@@ -25,7 +25,7 @@ internal sealed partial class TunnelForward : IAsyncDisposable
     private int _nextConnection;
     private int _active;
 
-    private TunnelForward(int containerPort, TcpListener listener, ContainerHandle container, Action activity, ILogger logger)
+    private TunnelForward(int containerPort, TcpListener listener, IRunningContainer container, Action activity, ILogger logger)
     {
         ContainerPort = containerPort;
         _listener = listener;
@@ -46,7 +46,7 @@ internal sealed partial class TunnelForward : IAsyncDisposable
     public int ActiveConnections => Volatile.Read(ref _active);
 
     /// <summary>Listens on a free port of the host's loopback and starts accepting.</summary>
-    public static TunnelForward Open(int containerPort, ContainerHandle container, Action activity, ILogger logger)
+    public static TunnelForward Open(int containerPort, IRunningContainer container, Action activity, ILogger logger)
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -10,7 +10,7 @@ namespace TypedSandbox.Server.Tests.Exec;
 [Collection(SandboxTests.Name)]
 public sealed class AgentExecTests(SandboxHost host) : IAsyncLifetime
 {
-    private ContainerHandle _sandbox = null!;
+    private IRunningContainer _sandbox = null!;
 
     public async Task InitializeAsync()
     {
@@ -71,7 +71,7 @@ public sealed class AgentExecTests(SandboxHost host) : IAsyncLifetime
         Skip.If(host.SkipReason is not null, host.SkipReason);
         await using var cat = await _sandbox.ExecAsync(new ProcessSpec(["cat"]), CancellationToken.None);
 
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(
+        await Assert.ThrowsAsync<TypedSandbox.Server.Engine.EngineException>(
             async () => await cat.WriteStdinAsync(5, "x"u8.ToArray(), eof: false, CancellationToken.None));
     }
 
@@ -208,7 +208,7 @@ public sealed class AgentExecTests(SandboxHost host) : IAsyncLifetime
     {
         Skip.If(host.SkipReason is not null, host.SkipReason);
 
-        await Assert.ThrowsAsync<ArgumentException>(() => _sandbox.ExecAsync(new ProcessSpec(["echo", new string('x', 2 << 20)]), CancellationToken.None));
+        await Assert.ThrowsAsync<TypedSandbox.Server.Engine.EngineException>(() => _sandbox.ExecAsync(new ProcessSpec(["echo", new string('x', 2 << 20)]), CancellationToken.None));
         Assert.Equal("ok\n", (await Run.ExecAsync(_sandbox, "echo", "ok")).Out);
     }
 }

@@ -10,7 +10,7 @@ namespace TypedSandbox.Server.Tests.Exec;
 public sealed class FsToolsTests(SandboxHost host) : IAsyncLifetime
 {
     private const string Tool = "/__modal/.bin/modal-sandbox-fs-tools";
-    private ContainerHandle _sandbox = null!;
+    private IRunningContainer _sandbox = null!;
 
     public async Task InitializeAsync()
     {

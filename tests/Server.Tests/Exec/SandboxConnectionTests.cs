@@ -86,7 +86,7 @@ public sealed class SandboxConnectionTests(SandboxHost host)
         Assert.Equal(0, result.Exit.ExitCode);
     }
 
-    private static async Task<SandboxConnection> ConnectWhenListeningAsync(ContainerHandle sandbox, int port)
+    private static async Task<SandboxConnection> ConnectWhenListeningAsync(IRunningContainer sandbox, int port)
     {
         // The server was just started: wait (boundedly) until it listens.
         for (var attempt = 0; ; attempt++)

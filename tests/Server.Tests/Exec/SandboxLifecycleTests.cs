@@ -29,7 +29,7 @@ public sealed class SandboxLifecycleTests(SandboxHost host)
         Skip.If(host.SkipReason is not null, host.SkipReason);
         var sandbox = await host.Runtime().StartAsync(host.Spec(), CancellationToken.None);
         var sleeper = await sandbox.ExecAsync(new ProcessSpec(["sleep", "1000"]), CancellationToken.None);
-        var rootfs = sandbox.RootfsPath;
+        var rootfs = ((ContainerHandle)sandbox).RootfsPath;
         var bundle = Path.GetDirectoryName(rootfs)!;
         Assert.Contains(rootfs, await File.ReadAllTextAsync("/proc/mounts"), StringComparison.Ordinal);
 

@@ -48,7 +48,7 @@ public sealed class RunscTests(SandboxHost host, WebServerNamespace web) : IClas
 
         Assert.Equal(9, killed.Signal);
         Assert.Equal(9, (await sandbox.Exited).Signal);
-        Assert.False(Directory.Exists(Path.GetDirectoryName(sandbox.RootfsPath)));
+        Assert.False(Directory.Exists(Path.GetDirectoryName(((ContainerHandle)sandbox).RootfsPath)));
         await sleeper.DisposeAsync();
         await sandbox.DisposeAsync();
     }

@@ -107,12 +107,12 @@ internal static class Run
         return new Result(exit, await stdout, await stderr);
     }
 
-    public static async Task<Result> ExecAsync(ContainerHandle sandbox, params string[] args)
+    public static async Task<Result> ExecAsync(IRunningContainer sandbox, params string[] args)
     {
         using var cts = new CancellationTokenSource(Patience);
         await using var process = await sandbox.ExecAsync(new ProcessSpec(args), cts.Token);
         return await CollectAsync(process);
     }
 
-    public static async Task<Result> ShAsync(ContainerHandle sandbox, string script) => await ExecAsync(sandbox, "sh", "-c", script);
+    public static async Task<Result> ShAsync(IRunningContainer sandbox, string script) => await ExecAsync(sandbox, "sh", "-c", script);
 }

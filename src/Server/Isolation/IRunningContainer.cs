@@ -1,0 +1,39 @@
+using TypedSandbox.Server.Exec;
+
+namespace TypedSandbox.Server.Isolation;
+
+/// <summary>
+/// A running sandbox as the engine core sees it: what a runtime's <see cref="IContainerRuntime.StartAsync"/> returns.
+/// Disposing terminates the sandbox and releases everything.
+/// </summary>
+public interface IRunningContainer : IAsyncDisposable
+{
+    /// <summary>The container id.</summary>
+    string Id { get; }
+
+    /// <summary>The entrypoint process; null for an idle sandbox.</summary>
+    SupervisedProcess? Entrypoint { get; }
+
+    /// <summary>Completes when the sandbox ended (its entrypoint exited, it was terminated, or its init died).</summary>
+    Task<ProcessExit> Exited { get; }
+
+    /// <summary>Runs a process in the sandbox (environment: see <see cref="ExecEnvironment"/>).</summary>
+    /// <exception cref="ExecStartException">The process could not start (executable not found, bad directory...).</exception>
+    /// <exception cref="SandboxEndedException">The sandbox has ended.</exception>
+    Task<SupervisedProcess> ExecAsync(ProcessSpec spec, CancellationToken ct);
+
+    /// <summary>Opens a TCP connection to <paramref name="port"/> on the sandbox's own loopback.</summary>
+    /// <exception cref="SandboxConnectException">Nothing in the sandbox accepted the connection.</exception>
+    /// <exception cref="SandboxEndedException">The sandbox has ended.</exception>
+    Task<SandboxConnection> ConnectAsync(int port, CancellationToken ct);
+
+    /// <summary>
+    /// Copies everything the sandbox changed in its root filesystem to <paramref name="destination"/>, a directory that
+    /// must not exist yet.
+    /// </summary>
+    /// <exception cref="SandboxEndedException">The sandbox has ended.</exception>
+    Task CopyWritableLayerAsync(string destination, CancellationToken ct);
+
+    /// <summary>Kills everything in the sandbox and releases its host resources; returns when that is done.</summary>
+    Task TerminateAsync(CancellationToken ct);
+}

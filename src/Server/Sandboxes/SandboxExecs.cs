@@ -1,0 +1,104 @@
+using System.Collections.Concurrent;
+using TypedSandbox.Server.Engine;
+using TypedSandbox.Server.Exec;
+
+namespace TypedSandbox.Server.Sandboxes;
+
+/// <summary>
+/// The execs of one sandbox by the client's exec id, and when each finished: a finished exec's output stays readable
+/// until the lifetime rules free it.
+/// </summary>
+public sealed class SandboxExecs
+{
+    private readonly ConcurrentDictionary<string, SupervisedProcess> _byId = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _finishedAt = new(StringComparer.Ordinal);
+
+    /// <summary>The execs held now (running, or finished and not yet freed).</summary>
+    public IReadOnlyCollection<SupervisedProcess> Values => [.. _byId.Values];
+
+    /// <summary>True while an exec with this id is held.</summary>
+    public bool ContainsKey(string execId) => _byId.ContainsKey(execId);
+
+    /// <summary>True while any exec is still running.</summary>
+    public bool HasRunning => _byId.Values.Any(e => !e.Completion.IsCompleted);
+
+    internal bool TryGet(string execId, out SupervisedProcess process) => _byId.TryGetValue(execId, out process!);
+
+    internal SupervisedProcess Get(string sandboxId, string execId) =>
+        _byId.TryGetValue(execId, out var process) ? process : throw EngineException.NotFound($"Exec '{execId}' not found in sandbox '{sandboxId}'");
+
+    /// <summary>
+    /// Holds <paramref name="process"/> under <paramref name="execId"/>; when it ends, <paramref name="ended"/> gives the
+    /// time it is recorded as finished at. False when the id is already held (a retry won the race).
+    /// </summary>
+    internal bool TryAdd(string execId, SupervisedProcess process, Func<DateTimeOffset> ended)
+    {
+        if (!_byId.TryAdd(execId, process))
+        {
+            return false;
+        }
+
+        // Recorded before Completion completes, so whoever saw the exec end also sees it counted as finished.
+        process.OnEnded(_ => _finishedAt[execId] = ended());
+        return true;
+    }
+
+    /// <summary>Frees the execs that finished before <paramref name="cutoff"/>.</summary>
+    internal async Task EvictFinishedBeforeAsync(DateTimeOffset cutoff)
+    {
+        foreach (var (execId, finishedAt) in _finishedAt)
+        {
+            if (finishedAt <= cutoff)
+            {
+                await EvictAsync(execId).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Frees the oldest finished execs while the finished ones hold more than <paramref name="bound"/> bytes.</summary>
+    internal async Task EvictOverBoundAsync(long bound)
+    {
+        var held = 0L;
+        foreach (var execId in _finishedAt.Keys)
+        {
+            if (_byId.TryGetValue(execId, out var process))
+            {
+                held += Footprint(process);
+            }
+        }
+
+        foreach (var (execId, _) in _finishedAt.OrderBy(e => e.Value).ToList())
+        {
+            if (held <= bound)
+            {
+                break;
+            }
+
+            if (_byId.TryGetValue(execId, out var process))
+            {
+                held -= Footprint(process);
+                await EvictAsync(execId).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Frees every exec.</summary>
+    internal async Task DisposeAllAsync()
+    {
+        foreach (var execId in _byId.Keys)
+        {
+            await EvictAsync(execId).ConfigureAwait(false);
+        }
+    }
+
+    private async Task EvictAsync(string execId)
+    {
+        _finishedAt.TryRemove(execId, out _);
+        if (_byId.TryRemove(execId, out var process))
+        {
+            await process.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static long Footprint(SupervisedProcess process) => process.Stdout.FootprintBytes + process.Stderr.FootprintBytes;
+}

@@ -1,0 +1,78 @@
+using System.Collections.Concurrent;
+using TypedSandbox.Server.Exec;
+using TypedSandbox.Server.Isolation;
+
+namespace TypedSandbox.Engine.Tests;
+
+/// <summary>An OCI runtime stand-in: each sandbox is a <see cref="FakeContainer"/> over an in-memory agent.</summary>
+internal sealed class FakeRuntime : IContainerRuntime
+{
+    /// <summary>Every container started, by id.</summary>
+    public ConcurrentDictionary<string, FakeContainer> Started { get; } = new();
+
+    public string Name => "fake";
+
+    public async Task<IRunningContainer> StartAsync(ContainerSpec spec, CancellationToken ct)
+    {
+        var container = new FakeContainer(spec);
+        await container.Agent.Channel.Ready.WaitAsync(ct);
+        if (spec.Entrypoint is { } entrypoint)
+        {
+            container.Entrypoint = await container.Agent.Channel.SpawnAsync(
+                entrypoint, ExecEnvironment.Build(spec.ImageEnv, spec.Env, entrypoint.Env, spec.Hostname), spec.Workdir, isMain: true, ct);
+        }
+
+        Started[spec.Id] = container;
+        return container;
+    }
+}
+
+/// <summary>A running sandbox without a container: processes and connections go to a <see cref="FakeAgent"/>.</summary>
+internal sealed class FakeContainer(ContainerSpec spec) : IRunningContainer
+{
+    private readonly TaskCompletionSource<ProcessExit> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public FakeAgent Agent { get; } = new();
+
+    public ContainerSpec Spec => spec;
+
+    public bool Terminated { get; private set; }
+
+    public bool Disposed { get; private set; }
+
+    public string Id => spec.Id;
+
+    public SupervisedProcess? Entrypoint { get; set; }
+
+    public Task<ProcessExit> Exited => _exited.Task;
+
+    /// <summary>Ends the sandbox as if its main process exited with <paramref name="code"/>.</summary>
+    public void Exit(int code) => _exited.TrySetResult(new ProcessExit(code, null, false));
+
+    public Task<SupervisedProcess> ExecAsync(ProcessSpec process, CancellationToken ct) =>
+        _exited.Task.IsCompleted
+            ? throw new SandboxEndedException()
+            : Agent.Channel.SpawnAsync(process, ExecEnvironment.Build(spec.ImageEnv, spec.Env, process.Env, spec.Hostname), process.Workdir, isMain: false, ct);
+
+    public Task<SandboxConnection> ConnectAsync(int port, CancellationToken ct) => Agent.Channel.ConnectAsync(port, ct);
+
+    public Task CopyWritableLayerAsync(string destination, CancellationToken ct) => Task.CompletedTask;
+
+    public async Task TerminateAsync(CancellationToken ct)
+    {
+        Terminated = true;
+        _exited.TrySetResult(new ProcessExit(null, 9, false));
+        await Agent.DisposeAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await TerminateAsync(CancellationToken.None);
+        if (Entrypoint is not null)
+        {
+            await Entrypoint.DisposeAsync();
+        }
+
+        Disposed = true;
+    }
+}
