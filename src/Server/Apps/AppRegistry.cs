@@ -4,10 +4,10 @@ using TypedSandbox.Server.State;
 namespace TypedSandbox.Server.Apps;
 
 /// <summary>An app: a named group of sandboxes within an environment.</summary>
-public sealed record AppRecord(string Id, string Environment, string Name, DateTimeOffset CreatedAt);
+internal sealed record AppRecord(string Id, string Environment, string Name, DateTimeOffset CreatedAt);
 
 /// <summary>Apps by environment and name, persisted in the state database.</summary>
-public sealed class AppRegistry(StateDatabase database, TimeProvider clock)
+internal sealed class AppRegistry(StateDatabase database, TimeProvider clock)
 {
     /// <summary>Finds the app, creating it when <paramref name="createIfMissing"/> is set.</summary>
     public async Task<AppRecord> GetOrCreateAsync(string environment, string name, bool createIfMissing, CancellationToken cancellationToken)

@@ -11,7 +11,7 @@ namespace TypedSandbox.Server.Auth;
 /// each bound to one task. The signing key lives only in memory, so a restart invalidates old tokens; the SDKs
 /// then ask for new ones (they refresh on UNAUTHENTICATED).
 /// </summary>
-public sealed class TokenAuthority
+internal sealed class TokenAuthority
 {
     private const string Issuer = "typedsandbox-engine";
     private const string ClientAudience = "modal-client";

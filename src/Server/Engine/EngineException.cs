@@ -1,7 +1,7 @@
 namespace TypedSandbox.Server.Engine;
 
 /// <summary>What kind of failure an engine operation had; the API layer maps it to a gRPC status code.</summary>
-public enum EngineErrorKind
+internal enum EngineErrorKind
 {
     /// <summary>The request is malformed or breaks a rule (a bad name, a timeout out of range).</summary>
     InvalidArgument,
@@ -24,7 +24,7 @@ public enum EngineErrorKind
 }
 
 /// <summary>An expected failure of an engine operation, with a message meant for the person who made the request.</summary>
-public sealed class EngineException : Exception
+internal sealed class EngineException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public EngineException(EngineErrorKind kind, string message, Exception? innerException = null)

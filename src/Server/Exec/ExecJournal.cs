@@ -13,7 +13,7 @@ namespace TypedSandbox.Server.Exec;
 /// <remarks>One writer (<see cref="Append"/>, <see cref="Complete"/>), any number of concurrent readers. Up to
 /// <see cref="OutputBounds.MemoryBytes"/> the bytes stay in memory; past that they move to a ring file of
 /// <see cref="OutputBounds.DiskBytes"/> (deleted on dispose), if the engine's spill budget has room for one.</remarks>
-public sealed class ExecJournal : IAsyncDisposable
+internal sealed class ExecJournal : IAsyncDisposable
 {
     /// <summary>Bytes kept in memory before the journal spills to a file.</summary>
     public const int DefaultMemoryThreshold = OutputBounds.DefaultMemoryBytes;

@@ -1,7 +1,7 @@
 namespace TypedSandbox.Server.Exec;
 
 /// <summary>A process could not be started in the sandbox (executable not found, bad working directory...).</summary>
-public sealed class ExecStartException : Exception
+internal sealed class ExecStartException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public ExecStartException() { }

@@ -2,7 +2,7 @@ namespace TypedSandbox.Server.Exec;
 
 /// <summary>A process to run in a sandbox (an exec or the entrypoint).</summary>
 /// <param name="Args">argv; the first element is looked up in PATH when it has no '/'.</param>
-public sealed record ProcessSpec(IReadOnlyList<string> Args)
+internal sealed record ProcessSpec(IReadOnlyList<string> Args)
 {
     /// <summary>Environment added on top of the image's and the sandbox's.</summary>
     public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();

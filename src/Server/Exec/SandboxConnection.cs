@@ -7,7 +7,7 @@ namespace TypedSandbox.Server.Exec;
 /// every network mode and under every runtime (tunnels build on it). What the port sends lands in
 /// <see cref="Received"/>, a journal like an exec's stdout: never dropped, readable by offset, bounded memory.
 /// </summary>
-public sealed class SandboxConnection : IAsyncDisposable
+internal sealed class SandboxConnection : IAsyncDisposable
 {
     private const int Disconnect = 9;
     private readonly AgentChannel _channel;
@@ -105,7 +105,7 @@ public sealed class SandboxConnection : IAsyncDisposable
 }
 
 /// <summary>Nothing accepted the connection inside the sandbox (no listener on that port, or it refused).</summary>
-public sealed class SandboxConnectException : Exception
+internal sealed class SandboxConnectException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public SandboxConnectException() { }

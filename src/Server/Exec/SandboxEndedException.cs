@@ -1,7 +1,7 @@
 namespace TypedSandbox.Server.Exec;
 
 /// <summary>The sandbox ended (terminated, its entrypoint exited, or its agent died) while an operation needed it.</summary>
-public sealed class SandboxEndedException : Exception
+internal sealed class SandboxEndedException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public SandboxEndedException() : base("The sandbox has ended.") { }

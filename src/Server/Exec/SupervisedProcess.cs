@@ -7,7 +7,7 @@ namespace TypedSandbox.Server.Exec;
 /// One process running in a sandbox (an exec or the entrypoint), owned by the engine: its output lands in journals
 /// whatever the readers do, stdin is forwarded by offset, the timeout is enforced here, and its exit is recorded.
 /// </summary>
-public sealed class SupervisedProcess : IAsyncDisposable
+internal sealed class SupervisedProcess : IAsyncDisposable
 {
     private const int SigKill = 9;
     private readonly AgentChannel _channel;

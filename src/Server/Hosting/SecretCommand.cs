@@ -8,7 +8,7 @@ namespace TypedSandbox.Server.Hosting;
 /// <c>typedsandbox-server secret set|list|delete</c>: named secrets written straight into the state database (the engine
 /// may be running; SQLite serializes the writers). SDKs then find them with <c>secrets.fromName</c>.
 /// </summary>
-public static class SecretCommand
+internal static class SecretCommand
 {
     /// <summary>The help text.</summary>
     public const string Usage = """

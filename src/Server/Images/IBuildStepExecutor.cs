@@ -7,7 +7,7 @@ namespace TypedSandbox.Server.Images;
 /// output to the log line by line and returns the exit code. Whatever the command changed is left in the upper dir
 /// (overlayfs already writes deletions as whiteouts there); the image store turns it into the step's layer.
 /// </summary>
-public interface IBuildStepExecutor
+internal interface IBuildStepExecutor
 {
     /// <summary>Runs the step; returns its exit code (a signal death is reported as 128 + signal number).</summary>
     Task<int> RunAsync(BuildStepRequest request, IImageBuildLog log, CancellationToken cancellationToken);
@@ -21,7 +21,7 @@ public interface IBuildStepExecutor
 /// <param name="Env">Environment as <c>NAME=value</c> entries (the image's env so far).</param>
 /// <param name="WorkingDir">Working directory inside the image (created when missing).</param>
 /// <param name="User">User to run as (name, uid or uid:gid), or <see langword="null"/> for root.</param>
-public sealed record BuildStepRequest(
+internal sealed record BuildStepRequest(
     IReadOnlyList<string> LowerDirs,
     string UpperDir,
     string OverlayWorkDir,

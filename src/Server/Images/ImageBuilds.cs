@@ -8,7 +8,7 @@ namespace TypedSandbox.Server.Images;
 /// Image builds in flight and done: starts a build the first time an image definition is asked for, lets clients
 /// follow its log from any position, and hands finished images to sandbox creation.
 /// </summary>
-public sealed partial class ImageBuilds(ImageStore store, TimeProvider time, ILogger<ImageBuilds> logger) : IReadyImages, IAsyncDisposable
+internal sealed partial class ImageBuilds(ImageStore store, TimeProvider time, ILogger<ImageBuilds> logger) : IReadyImages, IAsyncDisposable
 {
     /// <summary>How long a finished build's log stays readable by late joiners before it is freed.</summary>
     public static readonly TimeSpan LogRetention = TimeSpan.FromMinutes(10);
@@ -120,7 +120,7 @@ public sealed partial class ImageBuilds(ImageStore store, TimeProvider time, ILo
 }
 
 /// <summary>The state of an image build.</summary>
-public enum ImageBuildStatus
+internal enum ImageBuildStatus
 {
     /// <summary>Still building.</summary>
     Running,
@@ -136,7 +136,7 @@ public enum ImageBuildStatus
 /// One image build: its log (line by line; the newest <see cref="MaxLogChars"/> characters are kept, each line numbered
 /// from 0) and its outcome.
 /// </summary>
-public sealed class ImageBuildJob : IImageBuildLog
+internal sealed class ImageBuildJob : IImageBuildLog
 {
     /// <summary>How many characters of a build's log the engine keeps for clients that join late or fall behind.</summary>
     public const int MaxLogChars = 1024 * 1024;

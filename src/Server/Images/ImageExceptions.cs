@@ -1,7 +1,7 @@
 namespace TypedSandbox.Server.Images;
 
 /// <summary>Base type of every image error; the gRPC layer maps the subclasses to status codes.</summary>
-public abstract class ImageException : Exception
+internal abstract class ImageException : Exception
 {
     /// <summary>Creates the exception.</summary>
     protected ImageException(string message, Exception? innerException = null)
@@ -11,7 +11,7 @@ public abstract class ImageException : Exception
 }
 
 /// <summary>The image definition is malformed or uses an unsupported command (maps to INVALID_ARGUMENT).</summary>
-public class InvalidImageDefinitionException : ImageException
+internal class InvalidImageDefinitionException : ImageException
 {
     /// <summary>Creates the exception.</summary>
     public InvalidImageDefinitionException(string message, Exception? innerException = null)
@@ -21,7 +21,7 @@ public class InvalidImageDefinitionException : ImageException
 }
 
 /// <summary>An image reference has bad syntax (maps to INVALID_ARGUMENT).</summary>
-public sealed class InvalidImageReferenceException : InvalidImageDefinitionException
+internal sealed class InvalidImageReferenceException : InvalidImageDefinitionException
 {
     /// <summary>Creates the exception for <paramref name="reference"/> with the reason it was refused.</summary>
     public InvalidImageReferenceException(string reference, string reason)
@@ -35,7 +35,7 @@ public sealed class InvalidImageReferenceException : InvalidImageDefinitionExcep
 }
 
 /// <summary>The image (or an image ID used in <c>FROM</c>) does not exist (maps to NOT_FOUND).</summary>
-public sealed class ImageNotFoundException : ImageException
+internal sealed class ImageNotFoundException : ImageException
 {
     /// <summary>Creates the exception.</summary>
     public ImageNotFoundException(string reference, string message, Exception? innerException = null)
@@ -49,7 +49,7 @@ public sealed class ImageNotFoundException : ImageException
 }
 
 /// <summary>The registry refused access to the image (maps to PERMISSION_DENIED).</summary>
-public sealed class ImageRegistryUnauthorizedException : ImageException
+internal sealed class ImageRegistryUnauthorizedException : ImageException
 {
     /// <summary>Creates the exception.</summary>
     public ImageRegistryUnauthorizedException(string reference, string message)
@@ -63,7 +63,7 @@ public sealed class ImageRegistryUnauthorizedException : ImageException
 }
 
 /// <summary>The registry could not be reached or failed (maps to UNAVAILABLE).</summary>
-public sealed class ImageRegistryUnavailableException : ImageException
+internal sealed class ImageRegistryUnavailableException : ImageException
 {
     /// <summary>Creates the exception.</summary>
     public ImageRegistryUnavailableException(string message, Exception? innerException = null)
@@ -73,7 +73,7 @@ public sealed class ImageRegistryUnavailableException : ImageException
 }
 
 /// <summary>Downloaded content did not match its digest or size, or a layer was unsafe (maps to DATA_LOSS).</summary>
-public sealed class ImageIntegrityException : ImageException
+internal sealed class ImageIntegrityException : ImageException
 {
     /// <summary>Creates the exception.</summary>
     public ImageIntegrityException(string message, Exception? innerException = null)
@@ -83,7 +83,7 @@ public sealed class ImageIntegrityException : ImageException
 }
 
 /// <summary>A build step failed: a <c>RUN</c> command exited non-zero, or a local base build failed (maps to FAILED_PRECONDITION).</summary>
-public sealed class ImageBuildFailedException : ImageException
+internal sealed class ImageBuildFailedException : ImageException
 {
     /// <summary>Creates the exception.</summary>
     public ImageBuildFailedException(string step, int exitCode, IReadOnlyList<string> logTail, string message)

@@ -4,7 +4,7 @@ namespace TypedSandbox.Server.Images;
 /// <param name="ImageId">The image ID, <c>im-</c> followed by a hash of the definition.</param>
 /// <param name="LayerDirs">Absolute layer directories, top (newest) first, as overlayfs <c>lowerdir</c> wants them.</param>
 /// <param name="Config">Environment, entrypoint, command, working directory and user.</param>
-public sealed record ImageRecord(string ImageId, IReadOnlyList<string> LayerDirs, ImageConfig Config);
+internal sealed record ImageRecord(string ImageId, IReadOnlyList<string> LayerDirs, ImageConfig Config);
 
 /// <summary>How a container of the image runs by default (the OCI image config's <c>config</c> section).</summary>
 /// <param name="Env">Environment as <c>NAME=value</c> entries.</param>
@@ -12,7 +12,7 @@ public sealed record ImageRecord(string ImageId, IReadOnlyList<string> LayerDirs
 /// <param name="Cmd">Command argv (arguments to the entrypoint), or <see langword="null"/>.</param>
 /// <param name="WorkingDir">Working directory, or <see langword="null"/> for <c>/</c>.</param>
 /// <param name="User">User (name, uid, or uid:gid), or <see langword="null"/> for root.</param>
-public sealed record ImageConfig(
+internal sealed record ImageConfig(
     IReadOnlyList<string> Env,
     IReadOnlyList<string>? Entrypoint,
     IReadOnlyList<string>? Cmd,
@@ -41,7 +41,7 @@ public sealed record ImageConfig(
 }
 
 /// <summary>Receives build progress lines (pull progress, step headers, <c>RUN</c> output); the engine streams them to the client.</summary>
-public interface IImageBuildLog
+internal interface IImageBuildLog
 {
     /// <summary>Appends one line (no trailing newline).</summary>
     void Write(string line);

@@ -8,7 +8,7 @@ namespace TypedSandbox.Server.Images;
 /// A parsed image reference such as <c>python:3.13-slim</c>, <c>127.0.0.1:5000/team/app:v1</c> or
 /// <c>alpine@sha256:…</c>, normalized the way Docker does (<c>docker.io/library/python:3.13-slim</c>).
 /// </summary>
-public sealed partial record ImageReference
+internal sealed partial record ImageReference
 {
     /// <summary>The registry host Docker Hub references normalize to.</summary>
     public const string DockerHubRegistry = "docker.io";

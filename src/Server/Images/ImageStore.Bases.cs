@@ -8,7 +8,7 @@ using TypedSandbox.Server.Engine;
 namespace TypedSandbox.Server.Images;
 
 /// <summary>Base images: pulled from a registry or bootstrapped from Debian's packages.</summary>
-public sealed partial class ImageStore
+internal sealed partial class ImageStore
 {
     private async Task<StoredImage> FromAsync(DockerfileInstruction instruction, IImageBuildLog log, CancellationToken cancellationToken)
     {

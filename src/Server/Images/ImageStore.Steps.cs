@@ -8,7 +8,7 @@ using TypedSandbox.Server.Engine;
 namespace TypedSandbox.Server.Images;
 
 /// <summary>RUN and WORKDIR steps: run in a build sandbox, committed as layers.</summary>
-public sealed partial class ImageStore
+internal sealed partial class ImageStore
 {
     private async Task<StoredImage> RunAsync(
         string stepKey, DockerfileInstruction instruction, StoredImage state, IReadOnlyDictionary<string, string>? buildSecrets, IImageBuildLog log,

@@ -15,7 +15,7 @@ namespace TypedSandbox.Server.Images;
 /// (parent step, instruction), so a second build of a definition does no network or build work. Safe for concurrent
 /// callers: the same step or layer is produced once.
 /// </summary>
-public sealed partial class ImageStore : IDisposable
+internal sealed partial class ImageStore : IDisposable
 {
     private const string HashDomain = "typedsandbox-image-v1";
     private const int LogTailLines = 20;

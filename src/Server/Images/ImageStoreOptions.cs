@@ -1,7 +1,7 @@
 namespace TypedSandbox.Server.Images;
 
 /// <summary>Where <c>FROM debian:&lt;suite&gt;[-slim]</c> bases come from.</summary>
-public enum DebianBaseSource
+internal enum DebianBaseSource
 {
     /// <summary>Pull from the registry (or a mirror); build locally with mmdebstrap when that fails.</summary>
     RegistryThenBootstrap,
@@ -14,7 +14,7 @@ public enum DebianBaseSource
 }
 
 /// <summary>Settings of an <see cref="ImageStore"/>.</summary>
-public sealed record ImageStoreOptions
+internal sealed record ImageStoreOptions
 {
     /// <summary>Directory that holds blobs, unpacked layers and image records; created when missing.</summary>
     public required string StateDirectory { get; init; }

@@ -26,7 +26,7 @@ internal static class OciMediaTypes
 /// <param name="Os">Operating system, e.g. <c>linux</c>.</param>
 /// <param name="Architecture">GOARCH-style architecture, e.g. <c>amd64</c>.</param>
 /// <param name="Variant">Optional CPU variant, e.g. <c>v8</c>.</param>
-public sealed record OciPlatform(
+internal sealed record OciPlatform(
     [property: JsonPropertyName("os")] string Os,
     [property: JsonPropertyName("architecture")] string Architecture,
     [property: JsonPropertyName("variant")] string? Variant = null)

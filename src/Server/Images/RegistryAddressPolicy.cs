@@ -10,7 +10,7 @@ namespace TypedSandbox.Server.Images;
 /// connection is actually opened to, so a redirect, a token realm or a name that resolves there cannot reach
 /// services on the engine's host or network.
 /// </summary>
-public sealed class RegistryAddressPolicy
+internal sealed class RegistryAddressPolicy
 {
     /// <summary>The engine switch that allows a non-public network for registries (repeatable, CIDR).</summary>
     public const string CommandLineSwitch = "--registry-allow-network";

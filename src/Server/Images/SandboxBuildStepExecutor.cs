@@ -9,7 +9,7 @@ namespace TypedSandbox.Server.Images;
 /// Runs an image build's <c>RUN</c> steps in real sandboxes (same isolation as user sandboxes, open network so package
 /// managers work), writing the step's changes into the image store's upper directory and its output to the build log.
 /// </summary>
-public sealed class SandboxBuildStepExecutor(IContainerRuntime runtime, string scratchDirectory) : IBuildStepExecutor
+internal sealed class SandboxBuildStepExecutor(IContainerRuntime runtime, string scratchDirectory) : IBuildStepExecutor
 {
     /// <summary>The longest a single build step may run.</summary>
     public static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(30);

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace TypedSandbox.Server.Isolation;
 
 /// <summary>Creates the configured container runtime after checking the host.</summary>
-public static class ContainerRuntimeFactory
+internal static class ContainerRuntimeFactory
 {
     /// <summary>
     /// Checks the host (<see cref="HostCheck"/>), prepares the agent's files and returns a runtime for

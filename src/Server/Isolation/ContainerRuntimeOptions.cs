@@ -3,7 +3,7 @@ using TypedSandbox.Server.Exec;
 namespace TypedSandbox.Server.Isolation;
 
 /// <summary>Settings of the isolation layer.</summary>
-public sealed record ContainerRuntimeOptions
+internal sealed record ContainerRuntimeOptions
 {
     /// <summary>"crun" (default), "runc" or "runsc", or an absolute path to one of those binaries.</summary>
     public string Runtime { get; init; } = "crun";

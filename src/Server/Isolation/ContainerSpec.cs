@@ -4,7 +4,7 @@ using TypedSandbox.Server.Exec;
 namespace TypedSandbox.Server.Isolation;
 
 /// <summary>Everything the isolation layer needs to start one sandbox.</summary>
-public sealed partial record ContainerSpec
+internal sealed partial record ContainerSpec
 {
     /// <summary>
     /// Container id: 8–64 characters of letters, digits, '-', '_' and '.'. Use <see cref="NewId"/>: all ids of one
@@ -85,7 +85,7 @@ public sealed partial record ContainerSpec
 /// <param name="MemoryBytes">Memory limit (the OOM killer acts inside the sandbox past it).</param>
 /// <param name="CpuMillicores">CPU quota in thousandths of a CPU (1000 = one CPU).</param>
 /// <param name="Pids">Maximum number of processes and threads.</param>
-public sealed record ResourceLimits(long? MemoryBytes, int? CpuMillicores, int? Pids)
+internal sealed record ResourceLimits(long? MemoryBytes, int? CpuMillicores, int? Pids)
 {
     /// <summary>
     /// 1 GiB memory, one core, 1024 pids: safe defaults for a shared machine. One core because a sandbox that asked for
@@ -142,7 +142,7 @@ public sealed record NetworkPolicy(NetworkMode Mode, IReadOnlyList<string> Allow
 }
 
 /// <summary>A host directory or file mounted into the sandbox.</summary>
-public sealed record BindMount(string HostPath, string ContainerPath, bool ReadOnly)
+internal sealed record BindMount(string HostPath, string ContainerPath, bool ReadOnly)
 {
     internal void Validate()
     {
@@ -154,4 +154,4 @@ public sealed record BindMount(string HostPath, string ContainerPath, bool ReadO
 }
 
 /// <summary>Caller-owned overlayfs upper and work directories (kept when the sandbox is cleaned up).</summary>
-public sealed record WritableLayer(string UpperDirectory, string WorkDirectory);
+internal sealed record WritableLayer(string UpperDirectory, string WorkDirectory);

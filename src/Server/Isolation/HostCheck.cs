@@ -1,7 +1,7 @@
 namespace TypedSandbox.Server.Isolation;
 
 /// <summary>Checks, before the first sandbox, that this host can run sandboxes; each problem names its fix.</summary>
-public static class HostCheck
+internal static class HostCheck
 {
     private const string SetupHint = "run scripts/setup-host.sh as root";
 

@@ -1,7 +1,7 @@
 namespace TypedSandbox.Server.Isolation;
 
 /// <summary>The host cannot run sandboxes; <see cref="Problems"/> says what is missing and how to fix it.</summary>
-public sealed class HostNotReadyException : Exception
+internal sealed class HostNotReadyException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public HostNotReadyException() : this([]) { }

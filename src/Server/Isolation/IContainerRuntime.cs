@@ -1,7 +1,7 @@
 namespace TypedSandbox.Server.Isolation;
 
 /// <summary>Starts isolated sandboxes (one OCI runtime: crun, runc or runsc).</summary>
-public interface IContainerRuntime
+internal interface IContainerRuntime
 {
     /// <summary>The runtime's name: "crun", "runc" or "runsc".</summary>
     string Name { get; }
@@ -13,7 +13,7 @@ public interface IContainerRuntime
 }
 
 /// <summary>A sandbox could not be started.</summary>
-public sealed class ContainerStartException : Exception
+internal sealed class ContainerStartException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public ContainerStartException() { }

@@ -6,7 +6,7 @@ namespace TypedSandbox.Server.Isolation;
 /// A running sandbox as the engine core sees it: what a runtime's <see cref="IContainerRuntime.StartAsync"/> returns.
 /// Disposing terminates the sandbox and releases everything.
 /// </summary>
-public interface IRunningContainer : IAsyncDisposable
+internal interface IRunningContainer : IAsyncDisposable
 {
     /// <summary>The container id.</summary>
     string Id { get; }

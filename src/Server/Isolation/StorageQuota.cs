@@ -19,7 +19,7 @@ namespace TypedSandbox.Server.Isolation;
 /// cannot make a subvolume of its own below a limited one (which would escape the limit): the seccomp profile refuses
 /// btrfs ioctls (<see cref="SeccompProfile"/>), and overlayfs does not pass them on.
 /// </remarks>
-public sealed partial class StorageQuota : IAsyncDisposable
+internal sealed partial class StorageQuota : IAsyncDisposable
 {
     /// <summary>The default limit of a writable layer and of a volume: 4 GiB.</summary>
     public const long DefaultLimitBytes = 4L << 30;

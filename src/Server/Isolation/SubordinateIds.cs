@@ -7,7 +7,7 @@ namespace TypedSandbox.Server.Isolation;
 /// ids its sandboxes run as. Read when present, otherwise appended to both files at a start no other entry and no host
 /// account uses, so the range never overlaps a real user (and tools such as useradd skip it afterwards).
 /// </summary>
-public static class SubordinateIds
+internal static class SubordinateIds
 {
     /// <summary>The owner name of the engine's entry.</summary>
     public const string Owner = "typedsandbox";

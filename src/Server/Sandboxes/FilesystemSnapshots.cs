@@ -13,7 +13,7 @@ namespace TypedSandbox.Server.Sandboxes;
 /// Volumes and tmpfs mounts (/tmp) are not part of a snapshot. Snapshot images are kept like any built image (the
 /// requested time to live is not enforced: the local image store has no expiry).
 /// </summary>
-public sealed partial class FilesystemSnapshots(ImageBuilds images, ImageStore store, string scratchDirectory, ILogger<FilesystemSnapshots> logger)
+internal sealed partial class FilesystemSnapshots(ImageBuilds images, ImageStore store, string scratchDirectory, ILogger<FilesystemSnapshots> logger)
 {
     private readonly ConcurrentDictionary<(string SandboxId, string SnapshotId), Lazy<Task<string>>> _taken = new();
 

@@ -7,7 +7,7 @@ using TypedSandbox.Server.Isolation;
 namespace TypedSandbox.Server.Sandboxes;
 
 /// <summary>How a sandbox's requested network access becomes a policy the isolation layer enforces.</summary>
-public static class NetworkRules
+internal static class NetworkRules
 {
     /// <summary>
     /// An outbound allow-list. CIDRs are IPv4 (sandboxes have IPv4 networking only) and are normalized to their

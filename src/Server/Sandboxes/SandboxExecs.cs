@@ -8,7 +8,7 @@ namespace TypedSandbox.Server.Sandboxes;
 /// The execs of one sandbox by the client's exec id, and when each finished: a finished exec's output stays readable
 /// until the lifetime rules free it.
 /// </summary>
-public sealed class SandboxExecs
+internal sealed class SandboxExecs
 {
     private readonly ConcurrentDictionary<string, SupervisedProcess> _byId = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _finishedAt = new(StringComparer.Ordinal);

@@ -3,14 +3,14 @@ namespace TypedSandbox.Server.Sandboxes;
 /// <summary>One line of a sandbox's system log.</summary>
 /// <param name="At">When it happened.</param>
 /// <param name="Text">The line, without its newline.</param>
-public sealed record SandboxLogEntry(DateTimeOffset At, string Text);
+internal sealed record SandboxLogEntry(DateTimeOffset At, string Text);
 
 /// <summary>
 /// A sandbox's system log (what <c>sb.logs</c> reports as source "system"): with <c>verbose</c> on create, one line per
 /// exec started and finished and per filesystem operation. Kept in memory with the session, newest
 /// <see cref="Capacity"/> lines.
 /// </summary>
-public sealed class SandboxLog
+internal sealed class SandboxLog
 {
     /// <summary>How many lines a sandbox keeps; older ones are dropped first.</summary>
     public const int Capacity = 10_000;

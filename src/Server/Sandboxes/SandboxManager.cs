@@ -14,7 +14,7 @@ namespace TypedSandbox.Server.Sandboxes;
 /// <see cref="SandboxLifetime"/>. Every operation that counts as activity for the idle timeout goes through here.
 /// Knows nothing of gRPC.
 /// </summary>
-public sealed partial class SandboxManager : IAsyncDisposable
+internal sealed partial class SandboxManager : IAsyncDisposable
 {
     /// <summary>See <see cref="SandboxLifetime.FinishedExecOutputBound"/>.</summary>
     public const long FinishedExecOutputBound = SandboxLifetime.FinishedExecOutputBound;

@@ -5,7 +5,7 @@ using TypedSandbox.Server.Tunnels;
 namespace TypedSandbox.Server.Sandboxes;
 
 /// <summary>A sandbox the engine knows: its identity, its container while it runs, its execs and its result.</summary>
-public sealed class SandboxSession
+internal sealed class SandboxSession
 {
     private readonly TaskCompletionSource<SandboxResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _finishClaimed;

@@ -62,7 +62,7 @@ public sealed record SandboxSpec
 }
 
 /// <summary>How a sandbox ended.</summary>
-public enum SandboxOutcome
+internal enum SandboxOutcome
 {
     /// <summary>The entrypoint exited with code 0.</summary>
     Success,
@@ -79,4 +79,4 @@ public enum SandboxOutcome
 }
 
 /// <summary>The final result of a sandbox.</summary>
-public sealed record SandboxResult(SandboxOutcome Outcome, int ExitCode, string? Message, DateTimeOffset FinishedAt);
+internal sealed record SandboxResult(SandboxOutcome Outcome, int ExitCode, string? Message, DateTimeOffset FinishedAt);

@@ -8,7 +8,7 @@ namespace TypedSandbox.Server.Secrets;
 /// Secrets: named ones (created by the operator through the engine's <c>secret</c> command) and ephemeral ones
 /// (created by an SDK from a dictionary). Values live only in the state database and are never logged.
 /// </summary>
-public sealed class SecretStore(StateDatabase database, TimeProvider clock)
+internal sealed class SecretStore(StateDatabase database, TimeProvider clock)
 {
     /// <summary>The environment Modal's SDKs name when none is configured (they send an empty name).</summary>
     public const string DefaultEnvironment = "";

@@ -117,5 +117,5 @@ internal sealed class SandboxStore(StateDatabase database)
 }
 
 /// <summary>One row of a sandbox listing.</summary>
-public sealed record SandboxListing(
+internal sealed record SandboxListing(
     string Id, string AppId, string? Name, double CreatedAt, IReadOnlyDictionary<string, string> Tags, string ImageId, bool Finished);

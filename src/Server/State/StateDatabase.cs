@@ -6,7 +6,7 @@ namespace TypedSandbox.Server.State;
 /// The engine's embedded database (SQLite, one file under the state directory): apps, sandboxes, secrets and volumes,
 /// so that an engine restart loses nothing. One connection, serialized by a gate: every statement is small.
 /// </summary>
-public sealed class StateDatabase : IAsyncDisposable
+internal sealed class StateDatabase : IAsyncDisposable
 {
     private const int SchemaVersion = 1;
     private readonly SqliteConnection _connection;

@@ -7,14 +7,14 @@ namespace TypedSandbox.Server.Tunnels;
 /// <param name="ContainerPort">The port inside the sandbox.</param>
 /// <param name="Host">The host address to connect to (the host's loopback).</param>
 /// <param name="HostPort">The port on <paramref name="Host"/>.</param>
-public sealed record TunnelEndpoint(int ContainerPort, string Host, int HostPort);
+internal sealed record TunnelEndpoint(int ContainerPort, string Host, int HostPort);
 
 /// <summary>
 /// The tunnels of one sandbox, one per port declared at creation, open from the moment the sandbox runs until it
 /// ends. Each forwards plain TCP from 127.0.0.1:&lt;free port&gt; to the sandbox port on the sandbox's own loopback.
 /// An open connection counts as activity for the idle timeout.
 /// </summary>
-public sealed class SandboxTunnels : IAsyncDisposable
+internal sealed class SandboxTunnels : IAsyncDisposable
 {
     /// <summary>The address every tunnel listens on.</summary>
     public const string Host = "127.0.0.1";

@@ -16,7 +16,7 @@ namespace TypedSandbox.Server.Volumes;
 /// <param name="owner">The sandboxes' id range; null keeps volume roots owned by the engine's user.</param>
 /// <param name="quota">Gives each volume directory a size limit; null = unlimited plain directories.</param>
 /// <param name="limitBytes">The size limit of each volume (with a quota).</param>
-public sealed class VolumeStore(StateDatabase database, string volumesDirectory, TimeProvider clock, SandboxIdRange? owner = null,
+internal sealed class VolumeStore(StateDatabase database, string volumesDirectory, TimeProvider clock, SandboxIdRange? owner = null,
     StorageQuota? quota = null, long limitBytes = StorageQuota.DefaultLimitBytes)
 {
     /// <summary>Finds a named volume, creating it when asked; returns its id.</summary>

@@ -22,7 +22,7 @@ public sealed class SandboxHost : IAsyncLifetime
 
     public string CgroupParent { get; } = "tsb-test-" + Guid.NewGuid().ToString("N")[..8];
 
-    public ContainerRuntimeOptions Options(string runtime) => new()
+    internal ContainerRuntimeOptions Options(string runtime) => new()
     {
         Runtime = runtime,
         RunDirectory = Path.Combine("/run", CgroupParent),
@@ -30,7 +30,7 @@ public sealed class SandboxHost : IAsyncLifetime
         CgroupParent = CgroupParent,
     };
 
-    public IContainerRuntime Runtime(string name = "crun")
+    internal IContainerRuntime Runtime(string name = "crun")
     {
         lock (_runtimes)
         {
@@ -41,7 +41,7 @@ public sealed class SandboxHost : IAsyncLifetime
     }
 
     /// <summary>A spec over the busybox layer with small, safe limits.</summary>
-    public ContainerSpec Spec(ResourceLimits? limits = null, NetworkPolicy? network = null, ProcessSpec? entrypoint = null) => new()
+    internal ContainerSpec Spec(ResourceLimits? limits = null, NetworkPolicy? network = null, ProcessSpec? entrypoint = null) => new()
     {
         Id = ContainerSpec.NewId(),
         LayerDirs = [LayerDir],
