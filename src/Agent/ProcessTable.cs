@@ -102,7 +102,7 @@ internal static unsafe class ProcessTable
         child?.EnqueueStdin(data);
     }
 
-    /// <summary>Opens a TCP connection to 127.0.0.1:<paramref name="port"/> in the sandbox's network namespace.</summary>
+    /// <summary>Opens a TCP connection to 127.0.0.1 on the requested port in the sandbox's network namespace.</summary>
     public static void Connect(uint id, ConnectRequest request)
     {
         var port = request.Port;

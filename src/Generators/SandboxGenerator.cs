@@ -22,10 +22,15 @@ public sealed class SandboxGenerator : IIncrementalGenerator
     /// <summary>Step names, for incrementality tests.</summary>
     public static class Steps
     {
+        /// <summary>Parsing each [Sandbox] class into its spec.</summary>
         public const string ClassParses = "SandboxClassParses";
+        /// <summary>Parsing each [Command] method into its spec.</summary>
         public const string CommandParses = "CommandParses";
+        /// <summary>The valid sandbox class specs.</summary>
         public const string Classes = "SandboxClasses";
+        /// <summary>The valid command specs, grouped by containing type.</summary>
         public const string Commands = "Commands";
+        /// <summary>Each class joined with its commands: what the emitter writes.</summary>
         public const string Models = "SandboxModels";
     }
 

@@ -49,25 +49,25 @@ public sealed class SandboxAnalyzer : DiagnosticAnalyzer
 
     private sealed class Sink : IProblemSink
     {
-        private readonly SymbolAnalysisContext context;
-        private readonly System.Lazy<bool> errors;
+        private readonly SymbolAnalysisContext _context;
+        private readonly System.Lazy<bool> _errors;
 
         // Decided on the first problem only: most symbols have no TypedSandbox attribute and never get here.
         public Sink(SymbolAnalysisContext context, System.Func<bool> reportsErrors)
         {
-            this.context = context;
-            errors = new System.Lazy<bool>(reportsErrors);
+            _context = context;
+            _errors = new System.Lazy<bool>(reportsErrors);
         }
 
         public void Report(DiagnosticDescriptor descriptor, ProblemTarget target, ImmutableDictionary<string, string?>? properties, params object?[] messageArgs)
         {
-            if (descriptor.DefaultSeverity == DiagnosticSeverity.Error && !errors.Value)
+            if (descriptor.DefaultSeverity == DiagnosticSeverity.Error && !_errors.Value)
             {
                 return;
             }
 
-            var location = ArgumentLocator.Locate(target, context.CancellationToken);
-            context.ReportDiagnostic(Diagnostic.Create(descriptor, location, properties, messageArgs));
+            var location = ArgumentLocator.Locate(target, _context.CancellationToken);
+            _context.ReportDiagnostic(Diagnostic.Create(descriptor, location, properties, messageArgs));
         }
     }
 }

@@ -6,18 +6,18 @@ namespace TypedSandbox.Generators.Emitting;
 /// <summary>Writes C# text line by line at the current indentation (four spaces a level, '\n' line ends).</summary>
 internal sealed class IndentedWriter
 {
-    private readonly StringBuilder builder = new();
-    private int depth;
+    private readonly StringBuilder _builder = new();
+    private int _depth;
 
     /// <summary>Writes one line (an empty line carries no indentation).</summary>
     public IndentedWriter Line(string text = "")
     {
         if (text.Length > 0)
         {
-            builder.Append(' ', depth * 4);
+            _builder.Append(' ', _depth * 4);
         }
 
-        builder.Append(text).Append('\n');
+        _builder.Append(text).Append('\n');
         return this;
     }
 
@@ -36,21 +36,21 @@ internal sealed class IndentedWriter
     public IndentedWriter Open(string brace = "{")
     {
         Line(brace);
-        depth++;
+        _depth++;
         return this;
     }
 
     /// <summary>Closes the innermost brace block.</summary>
     public IndentedWriter Close(string brace = "}")
     {
-        if (depth == 0)
+        if (_depth == 0)
         {
             throw new InvalidOperationException("No block is open.");
         }
 
-        depth--;
+        _depth--;
         return Line(brace);
     }
 
-    public override string ToString() => builder.ToString();
+    public override string ToString() => _builder.ToString();
 }

@@ -121,7 +121,7 @@ internal static partial class SandboxEmitter
 
             var call = command.Result == CommandResultKind.Completion ? "await" : "return await";
             writer.Lines($$"""
-                /// <summary>Awaits the sandbox, runs <see cref="{{type}}.{{command.MethodName}}"/> and terminates the sandbox.</summary>
+                /// <summary>Awaits the sandbox, runs <c>{{type}}.{{command.MethodName}}</c> and terminates the sandbox.</summary>
                 {{command.Accessibility}} static async {{command.ReturnType}} {{command.MethodName}}(this {{Task}}<{{type}}> {{task}}{{(parameters.Length > 0 ? ", " + parameters : string.Empty)}})
                 {
                     var {{sandbox}} = await {{task}}.ConfigureAwait(false);
@@ -148,7 +148,7 @@ internal static partial class SandboxEmitter
             + $"{p.Type} {Identifier(p.Name)}{(p.DefaultValue is not null ? " = " + p.DefaultValue : string.Empty)}"));
         var item = Unused("item", command.Parameters.Select(p => p.Name).ToList());
         writer.Lines($$"""
-            /// <summary>Awaits the sandbox, streams <see cref="{{type}}.{{command.MethodName}}"/> and terminates the sandbox when the enumeration ends.</summary>
+            /// <summary>Awaits the sandbox, streams <c>{{type}}.{{command.MethodName}}</c> and terminates the sandbox when the enumeration ends.</summary>
             {{command.Accessibility}} static async {{command.ReturnType}} {{command.MethodName}}(this {{Task}}<{{type}}> {{task}}{{(parameters.Length > 0 ? ", " + parameters : string.Empty)}})
             {
                 var {{sandbox}} = await {{task}}.ConfigureAwait(false);

@@ -11,24 +11,24 @@ namespace TypedSandbox.Generators.Model;
 /// </summary>
 internal sealed class CommandsByType : IEquatable<CommandsByType>
 {
-    private readonly EquatableArray<CommandSpec> all;
-    private readonly Dictionary<string, EquatableArray<CommandSpec>> byType;
+    private readonly EquatableArray<CommandSpec> _all;
+    private readonly Dictionary<string, EquatableArray<CommandSpec>> _byType;
 
     public CommandsByType(ImmutableArray<CommandSpec> commands)
     {
-        all = commands.ToEquatableArray();
-        byType = commands
+        _all = commands.ToEquatableArray();
+        _byType = commands
             .GroupBy(c => c.ContainingType, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.ToEquatableArray(), StringComparer.Ordinal);
     }
 
     /// <summary>The commands of <paramref name="fullyQualifiedType"/> ("global::Demo.TestRunner"), in source order.</summary>
     public EquatableArray<CommandSpec> For(string fullyQualifiedType) =>
-        byType.TryGetValue(fullyQualifiedType, out var commands) ? commands : default;
+        _byType.TryGetValue(fullyQualifiedType, out var commands) ? commands : default;
 
-    public bool Equals(CommandsByType? other) => other is not null && all.Equals(other.all);
+    public bool Equals(CommandsByType? other) => other is not null && _all.Equals(other._all);
 
     public override bool Equals(object? obj) => Equals(obj as CommandsByType);
 
-    public override int GetHashCode() => all.GetHashCode();
+    public override int GetHashCode() => _all.GetHashCode();
 }

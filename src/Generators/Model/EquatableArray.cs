@@ -9,18 +9,18 @@ namespace TypedSandbox.Generators.Model;
 internal readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IReadOnlyList<T>
     where T : IEquatable<T>
 {
-    private readonly T[]? items;
+    private readonly T[]? _items;
 
     public EquatableArray(IEnumerable<T> items)
     {
-        this.items = items.ToArray();
+        _items = items.ToArray();
     }
 
-    public int Count => items?.Length ?? 0;
+    public int Count => _items?.Length ?? 0;
 
     public bool IsEmpty => Count == 0;
 
-    public T this[int index] => (items ?? Array.Empty<T>())[index];
+    public T this[int index] => (_items ?? Array.Empty<T>())[index];
 
     public static bool operator ==(EquatableArray<T> left, EquatableArray<T> right) => left.Equals(right);
 
@@ -41,9 +41,9 @@ internal readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IRea
         return hash;
     }
 
-    public ReadOnlySpan<T> AsSpan() => items ?? Array.Empty<T>();
+    public ReadOnlySpan<T> AsSpan() => _items ?? Array.Empty<T>();
 
-    public IEnumerator<T> GetEnumerator() => ((IEnumerable<T>)(items ?? Array.Empty<T>())).GetEnumerator();
+    public IEnumerator<T> GetEnumerator() => ((IEnumerable<T>)(_items ?? Array.Empty<T>())).GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 }

@@ -55,23 +55,23 @@ internal interface IProblemSink
 /// </summary>
 internal sealed class DiagnosticCollector : IProblemSink
 {
-    private readonly CancellationToken cancellationToken;
-    private readonly List<DiagnosticInfo> errors = new List<DiagnosticInfo>();
+    private readonly CancellationToken _cancellationToken;
+    private readonly List<DiagnosticInfo> _errors = new List<DiagnosticInfo>();
 
     public DiagnosticCollector(CancellationToken cancellationToken)
     {
-        this.cancellationToken = cancellationToken;
+        _cancellationToken = cancellationToken;
     }
 
-    public bool HasErrors => errors.Count > 0;
+    public bool HasErrors => _errors.Count > 0;
 
-    public EquatableArray<DiagnosticInfo> Errors => errors.ToEquatableArray();
+    public EquatableArray<DiagnosticInfo> Errors => _errors.ToEquatableArray();
 
     public void Report(DiagnosticDescriptor descriptor, ProblemTarget target, ImmutableDictionary<string, string?>? properties, params object?[] messageArgs)
     {
         if (descriptor.DefaultSeverity == DiagnosticSeverity.Error)
         {
-            errors.Add(DiagnosticInfo.Create(descriptor, ArgumentLocator.Locate(target, cancellationToken), messageArgs));
+            _errors.Add(DiagnosticInfo.Create(descriptor, ArgumentLocator.Locate(target, _cancellationToken), messageArgs));
         }
     }
 }

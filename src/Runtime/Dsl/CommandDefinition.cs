@@ -18,9 +18,9 @@ public sealed class CommandDefinition
 {
     private static readonly JsonSerializerOptions WebJson = new(JsonSerializerDefaults.Web);
 
-    private readonly CommandTemplate template;
-    private readonly IReadOnlyList<CommandParameter> parameters;
-    private readonly Lazy<ExecOptions> options;
+    private readonly CommandTemplate _template;
+    private readonly IReadOnlyList<CommandParameter> _parameters;
+    private readonly Lazy<ExecOptions> _options;
 
     /// <summary>One value as text: invariant culture, dates as ISO 8601 round-trip, enums by name.</summary>
     internal static string Format(object value) => CommandArguments.Format(value);
@@ -53,9 +53,9 @@ public sealed class CommandDefinition
             throw new InvalidArgumentException($"Placeholder '{{{unknown}}}' does not name a parameter; use one of: {string.Join(", ", names.Select(n => "{" + n + "}"))}");
         }
 
-        template = parsed;
-        this.parameters = parameters;
-        options = new Lazy<ExecOptions>(BuildOptions);
+        _template = parsed;
+        _parameters = parameters;
+        _options = new Lazy<ExecOptions>(BuildOptions);
     }
 
     /// <summary>Kills the command after this long ("30s").</summary>
@@ -72,31 +72,31 @@ public sealed class CommandDefinition
 
     /// <summary>The exec options built from <see cref="Timeout"/>, <see cref="Workdir"/> and <see cref="Env"/>, checked by the shared rules.</summary>
     /// <exception cref="InvalidArgumentException">The timeout, working directory or an environment entry breaks a rule.</exception>
-    public ExecOptions Options => options.Value;
+    public ExecOptions Options => _options.Value;
 
     /// <summary>The command line for these values: placeholders filled, then the options in parameter order.</summary>
     /// <param name="values">The values of the method's parameters, in the order of the definition's parameters.</param>
     public IReadOnlyList<string> Render(IReadOnlyList<object?> values)
     {
         ArgumentNullException.ThrowIfNull(values);
-        if (values.Count != parameters.Count)
+        if (values.Count != _parameters.Count)
         {
-            throw new ArgumentException($"Expected {parameters.Count} values, got {values.Count}.", nameof(values));
+            throw new ArgumentException($"Expected {_parameters.Count} values, got {values.Count}.", nameof(values));
         }
 
         List<string> line;
         try
         {
-            line = template.Render((name, whole) => CommandArguments.ValuesOf(values[IndexOf(name)], name, whole)).ToList();
+            line = _template.Render((name, whole) => CommandArguments.ValuesOf(values[IndexOf(name)], name, whole)).ToList();
         }
         catch (ArgumentException e) when (e.ParamName == "valuesOf")
         {
             throw new InvalidArgumentException(e.Message.Split(" (Parameter")[0]);
         }
 
-        for (var i = 0; i < parameters.Count; i++)
+        for (var i = 0; i < _parameters.Count; i++)
         {
-            if (parameters[i] is { Kind: CommandParameterKind.Option, Key: { } option })
+            if (_parameters[i] is { Kind: CommandParameterKind.Option, Key: { } option })
             {
                 CommandArguments.AppendOption(line, option, values[i]);
             }
@@ -257,9 +257,9 @@ public sealed class CommandDefinition
         var line = Render(values);
         var env = new Dictionary<string, string>(execOptions.Env ?? new Dictionary<string, string>(), StringComparer.Ordinal);
         object? stdin = null;
-        for (var i = 0; i < parameters.Count; i++)
+        for (var i = 0; i < _parameters.Count; i++)
         {
-            switch (parameters[i])
+            switch (_parameters[i])
             {
                 case { Kind: CommandParameterKind.Env, Key: { } key } when values[i] is { } value:
                     env[key] = CommandArguments.Format(value);
@@ -337,9 +337,9 @@ public sealed class CommandDefinition
 
     private int IndexOf(string name)
     {
-        for (var i = 0; i < parameters.Count; i++)
+        for (var i = 0; i < _parameters.Count; i++)
         {
-            if (parameters[i].Name == name)
+            if (_parameters[i].Name == name)
             {
                 return i;
             }

@@ -18,16 +18,16 @@ internal sealed class ProcessKiller : IAsyncDisposable
 
     private static readonly TimeSpan KillTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly Sandbox sandbox;
-    private readonly string marker;
-    private readonly CancellationTokenRegistration registration;
-    private Task? kill;
+    private readonly Sandbox _sandbox;
+    private readonly string _marker;
+    private readonly CancellationTokenRegistration _registration;
+    private Task? _kill;
 
     public ProcessKiller(Sandbox sandbox, string marker, CancellationToken cancellationToken)
     {
-        this.sandbox = sandbox;
-        this.marker = marker;
-        registration = cancellationToken.Register(static state => ((ProcessKiller)state!).StartKill(), this);
+        _sandbox = sandbox;
+        _marker = marker;
+        _registration = cancellationToken.Register(static state => ((ProcessKiller)state!).StartKill(), this);
     }
 
     /// <summary>A fresh marker: random, so no other command's processes match.</summary>
@@ -38,8 +38,8 @@ internal sealed class ProcessKiller : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await registration.DisposeAsync().ConfigureAwait(false);
-        if (Volatile.Read(ref kill) is { } running)
+        await _registration.DisposeAsync().ConfigureAwait(false);
+        if (Volatile.Read(ref _kill) is { } running)
         {
             await running.ConfigureAwait(false);
         }
@@ -48,13 +48,13 @@ internal sealed class ProcessKiller : IAsyncDisposable
     /// <summary>Starts the helper once; later calls (cancellation, abandonment, failure) share its task.</summary>
     private Task StartKill()
     {
-        if (Volatile.Read(ref kill) is { } existing)
+        if (Volatile.Read(ref _kill) is { } existing)
         {
             return existing;
         }
 
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (Interlocked.CompareExchange(ref kill, done.Task, null) is { } other)
+        if (Interlocked.CompareExchange(ref _kill, done.Task, null) is { } other)
         {
             return other;
         }
@@ -74,7 +74,7 @@ internal sealed class ProcessKiller : IAsyncDisposable
         try
         {
             using var timeout = new CancellationTokenSource(KillTimeout);
-            await sandbox.RunAsync(["sh", "-c", Script, "sh", marker], new ExecOptions { Timeout = KillTimeout }, timeout.Token).ConfigureAwait(false);
+            await _sandbox.RunAsync(["sh", "-c", Script, "sh", _marker], new ExecOptions { Timeout = KillTimeout }, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SandboxException or OperationCanceledException or ObjectDisposedException)
         {

@@ -15,12 +15,12 @@ public sealed class SandboxDefinition
     /// <summary>The app used when a class declares none.</summary>
     public const string DefaultApp = "typedsandbox";
 
-    private readonly Lazy<string?> problem;
+    private readonly Lazy<string?> _problem;
 
     /// <summary>Creates an empty definition; set its properties with an object initializer.</summary>
     public SandboxDefinition()
     {
-        problem = new Lazy<string?>(FindProblem);
+        _problem = new Lazy<string?>(FindProblem);
     }
 
     /// <summary>The app the sandbox belongs to; <see cref="DefaultApp"/> when <see langword="null"/>.</summary>
@@ -82,7 +82,7 @@ public sealed class SandboxDefinition
     /// <summary>Throws <see cref="InvalidArgumentException"/> when a value breaks a rule of the shared rule book.</summary>
     public void Validate()
     {
-        if (problem.Value is { } message)
+        if (_problem.Value is { } message)
         {
             throw new InvalidArgumentException(message);
         }

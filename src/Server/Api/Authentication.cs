@@ -1,7 +1,6 @@
 using Grpc.AspNetCore.Server;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using Microsoft.AspNetCore.Http;
 using TypedSandbox.Server.Auth;
 
 namespace TypedSandbox.Server.Api;

@@ -15,9 +15,16 @@ internal static class SandboxLogQueries
     {
         var response = new AppFetchLogsResponse();
         var entries = Select(sandboxes, request.TaskId, request.Source, request.Since, request.Until, request.SearchText, now);
-        if (entries.Count == 0) return response;
+        if (entries.Count == 0)
+        {
+            return response;
+        }
         // A limit keeps the newest entries (tail asks for the last n), still oldest first.
-        if (request.Limit > 0 && entries.Count > request.Limit) entries = entries.Skip(entries.Count - (int)request.Limit).ToList();
+        if (request.Limit > 0 && entries.Count > request.Limit)
+        {
+            entries = entries.Skip(entries.Count - (int)request.Limit).ToList();
+        }
+
         var batch = new TaskLogsBatch { TaskId = request.TaskId };
         foreach (var entry in entries)
         {
@@ -54,8 +61,16 @@ internal static class SandboxLogQueries
     private static List<SandboxLogEntry> Select(
         SandboxManager sandboxes, string taskId, FileDescriptor source, Timestamp? since, Timestamp? until, string searchText, DateTimeOffset now)
     {
-        if (string.IsNullOrEmpty(taskId) || source is FileDescriptor.Stdout or FileDescriptor.Stderr) return [];
-        if (sandboxes.Catalog.TryGetByTaskId(taskId) is not { } session) return [];
+        if (string.IsNullOrEmpty(taskId) || source is FileDescriptor.Stdout or FileDescriptor.Stderr)
+        {
+            return [];
+        }
+
+        if (sandboxes.Catalog.TryGetByTaskId(taskId) is not { } session)
+        {
+            return [];
+        }
+
         var from = since?.ToDateTimeOffset() ?? DateTimeOffset.MinValue;
         var to = until?.ToDateTimeOffset() ?? now;
         return [.. session.Log.Read(from, to, searchText)];

@@ -1,6 +1,5 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using Microsoft.Extensions.Logging;
 using TypedSandbox.Server.Engine;
 using TypedSandbox.Server.Exec;
 using TypedSandbox.Server.Images;

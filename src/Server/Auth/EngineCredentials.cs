@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using TypedSandbox.Server.Hosting;
 
 namespace TypedSandbox.Server.Auth;

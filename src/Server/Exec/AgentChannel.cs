@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Text;
-using Microsoft.Extensions.Logging;
 using TypedSandbox.Agent.Protocol;
 using TypedSandbox.Server.Engine;
 
@@ -79,9 +78,16 @@ internal sealed class AgentChannel : IAsyncDisposable
         var process = new SupervisedProcess(this, id, spec);
         var request = new SpawnRequest(spec.Args, env, workdir, isMain, spec.DiscardStdout, spec.DiscardStderr, process.Stdout.InitialWindow).Encode();
         if (request.Length > Frames.MaxPayload)
+        {
             throw EngineException.Invalid($"The command line and environment take {request.Length} bytes; at most {Frames.MaxPayload} are allowed.");
+        }
+
         _processes[id] = process;
-        if (_closed) process.OnChannelClosed();
+        if (_closed)
+        {
+            process.OnChannelClosed();
+        }
+
         try
         {
             await SendAsync(FrameType.Spawn, id, request, ct).ConfigureAwait(false);
@@ -106,7 +112,11 @@ internal sealed class AgentChannel : IAsyncDisposable
         var id = (uint)Interlocked.Increment(ref _nextId);
         var connection = new SandboxConnection(this, id, port);
         _connections[id] = connection;
-        if (_closed) connection.OnChannelClosed();
+        if (_closed)
+        {
+            connection.OnChannelClosed();
+        }
+
         var payload = new ConnectRequest(port, connection.Received.InitialWindow).Encode();
         try
         {
@@ -124,7 +134,11 @@ internal sealed class AgentChannel : IAsyncDisposable
     /// <summary>Writes one frame; frames from concurrent callers never interleave.</summary>
     public async ValueTask SendAsync(FrameType type, uint id, ReadOnlyMemory<byte> payload, CancellationToken ct)
     {
-        if (_closed) throw new SandboxEndedException();
+        if (_closed)
+        {
+            throw new SandboxEndedException();
+        }
+
         var size = Frames.HeaderSize + payload.Length + FrameSeal.TagSize;
         var frame = ArrayPool<byte>.Shared.Rent(size);
         try
@@ -163,7 +177,11 @@ internal sealed class AgentChannel : IAsyncDisposable
 
     private void GrantCredit(uint id, byte stream, long limit)
     {
-        if (_closed) return;
+        if (_closed)
+        {
+            return;
+        }
+
         _ = SendCreditAsync();
 
         async Task SendCreditAsync()
@@ -223,10 +241,16 @@ internal sealed class AgentChannel : IAsyncDisposable
             while (true)
             {
                 if (await input.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false).ConfigureAwait(false) < header.Length)
+                {
                     break;
+                }
+
                 var (type, id, length) = Frames.ReadHeader(header);
                 if (length > payload.Length && length <= Frames.MaxPayload)
+                {
                     payload = new byte[length];
+                }
+
                 if (length < 0 || length > payload.Length)
                 {
                     // Not a frame: most likely the OCI runtime printed an error on the stdout the agent would own.
@@ -260,8 +284,15 @@ internal sealed class AgentChannel : IAsyncDisposable
             // Process.Dispose does not close a stream its owner took (the runtime's stdout): close it here.
             await input.DisposeAsync().ConfigureAwait(false);
             _ready.TrySetException(new SandboxEndedException("The sandbox ended before its agent was ready."));
-            foreach (var process in _processes.Values) process.OnChannelClosed();
-            foreach (var connection in _connections.Values) connection.OnChannelClosed();
+            foreach (var process in _processes.Values)
+            {
+                process.OnChannelClosed();
+            }
+
+            foreach (var connection in _connections.Values)
+            {
+                connection.OnChannelClosed();
+            }
         }
     }
 
@@ -277,7 +308,11 @@ internal sealed class AgentChannel : IAsyncDisposable
             DispatchConnection(connection, type, payload);
             return;
         }
-        if (!_processes.TryGetValue(id, out var process)) return;
+        if (!_processes.TryGetValue(id, out var process))
+        {
+            return;
+        }
+
         switch (type)
         {
             case FrameType.Started:

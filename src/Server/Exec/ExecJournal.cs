@@ -65,51 +65,80 @@ internal sealed class ExecJournal : IAsyncDisposable
     internal long InitialWindow => _budget is null ? _bounds.Window(spilled: true) : _bounds.Window(spilled: false);
 
     /// <summary>Bytes appended so far.</summary>
-    public long Length { get { lock (_gate) return _length; } }
+    public long Length { get { lock (_gate) { return _length; } } }
 
     /// <summary>True once the stream ended: no more bytes will be appended.</summary>
-    public bool IsComplete { get { lock (_gate) return _complete; } }
+    public bool IsComplete { get { lock (_gate) { return _complete; } } }
 
     /// <summary>Bytes held now (memory or spill file): never more than the bounds.</summary>
-    public long StoredBytes { get { lock (_gate) return _length - _start; } }
+    public long StoredBytes { get { lock (_gate) { return _length - _start; } } }
 
     /// <summary>What the journal costs now: its memory buffer, or its spill file's reservation once spilled.</summary>
-    public long FootprintBytes { get { lock (_gate) return _spill is not null ? _bounds.DiskBytes : _memory.Length; } }
+    public long FootprintBytes { get { lock (_gate) { return _spill is not null ? _bounds.DiskBytes : _memory.Length; } } }
 
     /// <summary>Bytes a writer sent beyond its credit (a misbehaving agent): dropped, never stored.</summary>
-    public long OverflowBytes { get { lock (_gate) return _overflow; } }
+    public long OverflowBytes { get { lock (_gate) { return _overflow; } } }
 
     /// <summary>Appends bytes at the end. Ignored after <see cref="Complete"/> or dispose.</summary>
     public void Append(ReadOnlySpan<byte> data)
     {
-        if (data.IsEmpty) return;
+        if (data.IsEmpty)
+        {
+            return;
+        }
+
         TaskCompletionSource signal;
         long grant = 0;
         lock (_gate)
         {
-            if (_complete || _disposed) return;
+            if (_complete || _disposed)
+            {
+                return;
+            }
             // Past the memory bound the stream moves to a spill file when the budget has room: history stays readable
             // by offset (a reconnecting or second reader) up to the disk bound, not just the memory one.
             var spilled = _spill is null && _length + data.Length - _start > _bounds.MemoryBytes && TrySpill();
             // Room: drop bytes readers took, keeping the rewind margin behind the furthest reader.
             MakeRoom(data.Length);
             if (_spill is null && _length + data.Length - _start > _memory.Length && _memory.Length < _bounds.MemoryBytes)
+            {
                 GrowMemory(Math.Min(_length + data.Length - _start, _bounds.MemoryBytes));
+            }
+
             var room = (int)Math.Max(0, Math.Min(data.Length, Capacity() - (_length - _start)));
-            if (_spill is null) room = (int)Math.Min(room, _memory.Length - (_length - _start));
-            if (room < data.Length) _overflow += data.Length - room;
+            if (_spill is null)
+            {
+                room = (int)Math.Min(room, _memory.Length - (_length - _start));
+            }
+
+            if (room < data.Length)
+            {
+                _overflow += data.Length - room;
+            }
+
             if (room > 0)
             {
                 Write(_length, data[..room]);
                 _length += room;
             }
             // The writer used its whole memory window and nobody reads: move to a spill file and widen the window.
-            if (!spilled && _spill is null && _budget is not null && _length >= _granted) spilled = TrySpill();
-            if (spilled) grant = RaiseGrant(force: true);
+            if (!spilled && _spill is null && _budget is not null && _length >= _granted)
+            {
+                spilled = TrySpill();
+            }
+
+            if (spilled)
+            {
+                grant = RaiseGrant(force: true);
+            }
+
             signal = SwapSignal();
         }
         signal.TrySetResult();
-        if (grant > 0) _grant?.Invoke(grant);
+        if (grant > 0)
+        {
+            _grant?.Invoke(grant);
+        }
     }
 
     /// <summary>Marks the end of the stream; waiting readers get EOF. A writer still sending is let through to EOF.</summary>
@@ -119,19 +148,30 @@ internal sealed class ExecJournal : IAsyncDisposable
         TaskCompletionSource signal;
         lock (_gate)
         {
-            if (_complete) return;
+            if (_complete)
+            {
+                return;
+            }
+
             _complete = true;
             release = !_sourceClosed;
             signal = SwapSignal();
         }
         signal.TrySetResult();
-        if (release) _grant?.Invoke(long.MaxValue);
+        if (release)
+        {
+            _grant?.Invoke(long.MaxValue);
+        }
     }
 
     /// <summary>The writer reached EOF (the agent closed the stream).</summary>
     internal void CompleteAtSource()
     {
-        lock (_gate) _sourceClosed = true;
+        lock (_gate)
+        {
+            _sourceClosed = true;
+        }
+
         Complete();
     }
 
@@ -153,11 +193,18 @@ internal sealed class ExecJournal : IAsyncDisposable
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
                 if (offset < _start)
+                {
                     throw EngineException.Invalid(
                         $"Output before offset {_start} was already read and dropped (the engine keeps {_bounds.RewindBytes(_spill is not null)} bytes behind the furthest reader); resume from a later offset.");
+                }
+
                 if (offset >= _length)
                 {
-                    if (_complete) return ReadOnlyMemory<byte>.Empty;
+                    if (_complete)
+                    {
+                        return ReadOnlyMemory<byte>.Empty;
+                    }
+
                     changed = _changed.Task;
                     goto Wait;
                 }
@@ -166,7 +213,11 @@ internal sealed class ExecJournal : IAsyncDisposable
                 _consumed = Math.Max(_consumed, offset + result.Length);
                 grant = RaiseGrant(force: false);
             }
-            if (grant > 0) _grant?.Invoke(grant);
+            if (grant > 0)
+            {
+                _grant?.Invoke(grant);
+            }
+
             return result;
         Wait:
             await changed.WaitAsync(ct).ConfigureAwait(false);
@@ -180,7 +231,11 @@ internal sealed class ExecJournal : IAsyncDisposable
         while (true)
         {
             var chunk = await ReadAsync(offset, 1 << 20, ct).ConfigureAwait(false);
-            if (chunk.IsEmpty) return result.ToArray();
+            if (chunk.IsEmpty)
+            {
+                return result.ToArray();
+            }
+
             result.Write(chunk.Span);
             offset += chunk.Length;
         }
@@ -193,7 +248,11 @@ internal sealed class ExecJournal : IAsyncDisposable
         bool release;
         lock (_gate)
         {
-            if (_disposed) return ValueTask.CompletedTask;
+            if (_disposed)
+            {
+                return ValueTask.CompletedTask;
+            }
+
             _disposed = true;
             release = !_sourceClosed && !_complete;
             _complete = true;
@@ -207,7 +266,11 @@ internal sealed class ExecJournal : IAsyncDisposable
             signal = SwapSignal();
         }
         signal.TrySetResult();
-        if (release) _grant?.Invoke(long.MaxValue);
+        if (release)
+        {
+            _grant?.Invoke(long.MaxValue);
+        }
+
         return ValueTask.CompletedTask;
     }
 
@@ -218,7 +281,11 @@ internal sealed class ExecJournal : IAsyncDisposable
     {
         var window = _bounds.Window(_spill is not null || _budget is null);
         var limit = _consumed + window;
-        if (limit <= _granted || (!force && limit - _granted < Math.Max(1, window / 4))) return 0;
+        if (limit <= _granted || (!force && limit - _granted < Math.Max(1, window / 4)))
+        {
+            return 0;
+        }
+
         _granted = limit;
         return limit;
     }
@@ -227,13 +294,23 @@ internal sealed class ExecJournal : IAsyncDisposable
     {
         var excess = _length + incoming - _start - Capacity();
         if (excess > 0)
+        {
             _start = Math.Max(_start, Math.Min(_start + excess, _consumed - _bounds.RewindBytes(_spill is not null)));
+        }
     }
 
     private bool TrySpill()
     {
-        if (_bounds.DiskBytes <= _bounds.MemoryBytes) return false;
-        if (_budget is not null && !_budget.TryReserve(_bounds.DiskBytes)) return false;
+        if (_bounds.DiskBytes <= _bounds.MemoryBytes)
+        {
+            return false;
+        }
+
+        if (_budget is not null && !_budget.TryReserve(_bounds.DiskBytes))
+        {
+            return false;
+        }
+
         try
         {
             var directory = _spillDirectory ?? Path.GetTempPath();
@@ -260,7 +337,11 @@ internal sealed class ExecJournal : IAsyncDisposable
     private void GrowMemory(long needed)
     {
         var size = Math.Max(4096, (long)_memory.Length);
-        while (size < needed) size *= 2;
+        while (size < needed)
+        {
+            size *= 2;
+        }
+
         var grown = new byte[(int)Math.Min(size, _bounds.MemoryBytes)];
         var held = _length - _start;
         if (held > 0)
@@ -284,8 +365,15 @@ internal sealed class ExecJournal : IAsyncDisposable
         {
             var position = offset % capacity;
             var n = (int)Math.Min(data.Length, capacity - position);
-            if (_spill is not null) RandomAccess.Write(_spill, data[..n], position);
-            else data[..n].CopyTo(_memory.AsSpan((int)position));
+            if (_spill is not null)
+            {
+                RandomAccess.Write(_spill, data[..n], position);
+            }
+            else
+            {
+                data[..n].CopyTo(_memory.AsSpan((int)position));
+            }
+
             data = data[n..];
             offset += n;
         }
@@ -301,7 +389,11 @@ internal sealed class ExecJournal : IAsyncDisposable
             if (_spill is not null)
             {
                 var read = RandomAccess.Read(_spill, destination[..n], position);
-                if (read <= 0) throw new IOException($"The spill file ended at {position}; expected {n} more bytes.");
+                if (read <= 0)
+                {
+                    throw new IOException($"The spill file ended at {position}; expected {n} more bytes.");
+                }
+
                 n = read;
             }
             else

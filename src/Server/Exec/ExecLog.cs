@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace TypedSandbox.Server.Exec;
 
 internal static partial class ExecLog

@@ -40,7 +40,11 @@ internal sealed class SandboxConnection : IAsyncDisposable
         await _sendLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            if (_sendClosed) throw new InvalidOperationException("Sending on this connection was already completed.");
+            if (_sendClosed)
+            {
+                throw new InvalidOperationException("Sending on this connection was already completed.");
+            }
+
             while (!data.IsEmpty)
             {
                 var chunk = data[..Math.Min(data.Length, Frames.MaxPayload)];
@@ -60,7 +64,11 @@ internal sealed class SandboxConnection : IAsyncDisposable
         await _sendLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            if (_sendClosed) return;
+            if (_sendClosed)
+            {
+                return;
+            }
+
             _sendClosed = true;
             await _channel.SendAsync(FrameType.StdinClose, ChannelId, ReadOnlyMemory<byte>.Empty, ct).ConfigureAwait(false);
         }

@@ -14,8 +14,15 @@ internal sealed class SpillBudget(long bytes)
         while (true)
         {
             var available = Interlocked.Read(ref _available);
-            if (available < bytes) return false;
-            if (Interlocked.CompareExchange(ref _available, available - bytes, available) == available) return true;
+            if (available < bytes)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _available, available - bytes, available) == available)
+            {
+                return true;
+            }
         }
     }
 

@@ -10,7 +10,11 @@ internal static class SpillFiles
     /// <summary>Deletes spill files a previous engine left in <paramref name="directory"/>; returns how many.</summary>
     public static int RemoveLeftovers(string directory)
     {
-        if (!Directory.Exists(directory)) return 0;
+        if (!Directory.Exists(directory))
+        {
+            return 0;
+        }
+
         var removed = 0;
         foreach (var file in Directory.EnumerateFiles(directory, Prefix + "*"))
         {

@@ -69,8 +69,14 @@ internal sealed class SupervisedProcess : IAsyncDisposable
         ProcessExit exit;
         lock (_gate)
         {
-            if (_final is { } final) exit = final;
-            else if (_completion.Task.IsCompleted) exit = _completion.Task.Result;
+            if (_final is { } final)
+            {
+                exit = final;
+            }
+            else if (_completion.Task.IsCompleted)
+            {
+                exit = _completion.Task.Result;
+            }
             else
             {
                 _beforeCompletion += observer;
@@ -103,13 +109,23 @@ internal sealed class SupervisedProcess : IAsyncDisposable
         {
             // The reader is gone; like a closed pipe, input goes nowhere. Checked first: the writes dropped before
             // this one did not advance the offset, so its offset may look like a gap.
-            if (_completion.Task.IsCompleted) return;
+            if (_completion.Task.IsCompleted)
+            {
+                return;
+            }
+
             if (offset > _stdinOffset)
+            {
                 throw EngineException.Invalid($"stdin offset {offset} leaves a gap: {_stdinOffset} bytes were written so far");
+            }
+
             var skip = (int)Math.Min(data.Length, _stdinOffset - offset);
             var fresh = data[skip..];
             if (!fresh.IsEmpty && _stdinClosed)
+            {
                 throw new InvalidOperationException("stdin was already closed");
+            }
+
             while (!fresh.IsEmpty)
             {
                 var chunk = fresh[..Math.Min(fresh.Length, Frames.MaxPayload)];
@@ -135,7 +151,11 @@ internal sealed class SupervisedProcess : IAsyncDisposable
     /// <summary>Sends <paramref name="signal"/> to the process's process group.</summary>
     public async Task SignalAsync(int signal, CancellationToken ct)
     {
-        if (_completion.Task.IsCompleted) return;
+        if (_completion.Task.IsCompleted)
+        {
+            return;
+        }
+
         var payload = new byte[4];
         System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(payload, signal);
         try
@@ -158,7 +178,11 @@ internal sealed class SupervisedProcess : IAsyncDisposable
         }
         lock (_gate)
         {
-            if (_disposed) return;
+            if (_disposed)
+            {
+                return;
+            }
+
             _disposed = true;
         }
         _channel.Forget(ChannelId);
@@ -176,7 +200,9 @@ internal sealed class SupervisedProcess : IAsyncDisposable
         lock (_gate)
         {
             if (!_disposed && _timeout is { } timeout)
+            {
                 _ = EnforceTimeoutAsync(timeout - TimeoutLead - System.Diagnostics.Stopwatch.GetElapsedTime(_requestedAt), _lifetime.Token);
+            }
         }
         _started.TrySetResult();
     }
@@ -192,13 +218,21 @@ internal sealed class SupervisedProcess : IAsyncDisposable
     internal void OnStreamClosed(int stream)
     {
         (stream == 1 ? Stdout : Stderr).CompleteAtSource();
-        lock (_gate) _openStreams--;
+        lock (_gate)
+        {
+            _openStreams--;
+        }
+
         TryFinish();
     }
 
     internal void OnExited(int code, int signal)
     {
-        lock (_gate) _exit = (code >= 0 ? code : null, signal > 0 ? signal : null);
+        lock (_gate)
+        {
+            _exit = (code >= 0 ? code : null, signal > 0 ? signal : null);
+        }
+
         TryFinish();
     }
 
@@ -222,7 +256,11 @@ internal sealed class SupervisedProcess : IAsyncDisposable
         Action<ProcessExit>? observers;
         lock (_gate)
         {
-            if (_disposed || _final is not null || _exit is not { } exit || _openStreams > 0) return;
+            if (_disposed || _final is not null || _exit is not { } exit || _openStreams > 0)
+            {
+                return;
+            }
+
             var oom = exit.Signal == SigKill && _channel.ReadOomKillCount() > _oomKillsAtStart;
             result = new ProcessExit(exit.Code, exit.Signal, _timedOut, oom);
             _final = result;
@@ -234,7 +272,10 @@ internal sealed class SupervisedProcess : IAsyncDisposable
         {
             lock (_gate)
             {
-                if (!_disposed) _lifetime.Cancel();
+                if (!_disposed)
+                {
+                    _lifetime.Cancel();
+                }
             }
             _channel.Forget(ChannelId);
         }
@@ -244,13 +285,19 @@ internal sealed class SupervisedProcess : IAsyncDisposable
     {
         try
         {
-            if (timeout > TimeSpan.Zero) await Task.Delay(timeout, lifetime).ConfigureAwait(false);
+            if (timeout > TimeSpan.Zero)
+            {
+                await Task.Delay(timeout, lifetime).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException)
         {
             return;
         }
-        lock (_gate) _timedOut = true;
+        lock (_gate)
+        {
+            _timedOut = true;
+        }
         // The output of a timed-out exec ends when its timeout fires: readers see EOF now, as the client's own
         // deadline (which starts when the exec is acknowledged) is only milliseconds away.
         Stdout.Complete();

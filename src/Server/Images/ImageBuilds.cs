@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.Logging;
 using TypedSandbox.Server.Engine;
 
 namespace TypedSandbox.Server.Images;

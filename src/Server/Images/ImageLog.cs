@@ -1,5 +1,4 @@
 using System.Formats.Tar;
-using Microsoft.Extensions.Logging;
 
 namespace TypedSandbox.Server.Images;
 

@@ -26,7 +26,11 @@ internal static class ImagePaths
         {
             if (segment == "..")
             {
-                if (resolved.Count > 0) resolved.RemoveAt(resolved.Count - 1);
+                if (resolved.Count > 0)
+                {
+                    resolved.RemoveAt(resolved.Count - 1);
+                }
+
                 visible = VisibleLayers(layerDirs, resolved);
                 continue;
             }
@@ -35,9 +39,17 @@ internal static class ImagePaths
             var (layer, mode) = TopEntry(visible, relative);
             if (layer is not null && (mode & TypeMask) == Symlink)
             {
-                if (++links > MaxSymlinks) return null;
+                if (++links > MaxSymlinks)
+                {
+                    return null;
+                }
+
                 var target = new FileInfo(Path.Combine(layer, relative)).LinkTarget ?? "";
-                foreach (var part in Segments(target).Reverse()) pending.Push(part);
+                foreach (var part in Segments(target).Reverse())
+                {
+                    pending.Push(part);
+                }
+
                 if (target.StartsWith('/'))
                 {
                     resolved.Clear();
@@ -61,7 +73,11 @@ internal static class ImagePaths
     {
         foreach (var layer in visible)
         {
-            if (ModeOf(Path.Combine(layer, relative)) is not { } mode) continue;
+            if (ModeOf(Path.Combine(layer, relative)) is not { } mode)
+            {
+                continue;
+            }
+
             return (mode & TypeMask) == CharDevice ? (null, 0) : (layer, mode);
         }
 
@@ -75,10 +91,21 @@ internal static class ImagePaths
         foreach (var layer in visible)
         {
             var full = Path.Combine(layer, relative);
-            if (ModeOf(full) is not { } mode) continue;
-            if ((mode & TypeMask) != Directory) break;
+            if (ModeOf(full) is not { } mode)
+            {
+                continue;
+            }
+
+            if ((mode & TypeMask) != Directory)
+            {
+                break;
+            }
+
             layers.Add(layer);
-            if (NativeFileSystem.HasXattr(full, OpaqueXattr)) break;
+            if (NativeFileSystem.HasXattr(full, OpaqueXattr))
+            {
+                break;
+            }
         }
 
         return layers;
@@ -102,7 +129,10 @@ internal static class ImagePaths
     {
         var visible = layerDirs.ToList();
         for (var i = 0; i < resolved.Count && visible.Count > 0; i++)
+        {
             visible = Below(visible, string.Join('/', resolved.Take(i + 1)));
+        }
+
         return visible;
     }
 }

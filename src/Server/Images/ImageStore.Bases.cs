@@ -1,10 +1,3 @@
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.RegularExpressions;
-using Microsoft.Extensions.Logging;
-using TypedSandbox.Server.Engine;
-
 namespace TypedSandbox.Server.Images;
 
 /// <summary>Base images: pulled from a registry or bootstrapped from Debian's packages.</summary>

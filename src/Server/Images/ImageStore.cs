@@ -2,8 +2,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.Logging;
-using TypedSandbox.Server.Engine;
 
 namespace TypedSandbox.Server.Images;
 

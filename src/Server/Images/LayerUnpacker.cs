@@ -1,7 +1,6 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
-using Microsoft.Extensions.Logging;
 
 namespace TypedSandbox.Server.Images;
 

@@ -21,7 +21,10 @@ internal static class AgentFiles
     public static IEnumerable<(string Name, string? HostPath)> HostLibraries()
     {
         yield return (LoaderName, FindLibrary(LoaderName));
-        foreach (var library in Libraries) yield return (library, FindLibrary(library));
+        foreach (var library in Libraries)
+        {
+            yield return (library, FindLibrary(library));
+        }
     }
 
     /// <summary>
@@ -32,7 +35,9 @@ internal static class AgentFiles
     {
         var files = new List<(string Name, string Source)> { (AgentName, Locate(options)) };
         foreach (var (name, path) in HostLibraries())
+        {
             files.Add((name, path ?? throw new HostNotReadyException([$"The host library {name} was not found."])));
+        }
 
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var (name, source) in files)
@@ -41,7 +46,10 @@ internal static class AgentFiles
             hash.AppendData(File.ReadAllBytes(source));
         }
         var directory = Path.Combine(options.RunDirectory, "agent-" + Convert.ToHexStringLower(hash.GetHashAndReset())[..16]);
-        if (Directory.Exists(directory)) return directory;
+        if (Directory.Exists(directory))
+        {
+            return directory;
+        }
 
         // Build beside the final name (unique per call: engines in one process start in parallel), then rename:
         // concurrent engines never see a half-copied directory.
@@ -51,8 +59,11 @@ internal static class AgentFiles
         {
             var target = Path.Combine(staging, name);
             File.Copy(source, target, overwrite: true);
-            if (OperatingSystem.IsLinux()) File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.GroupRead |
+            if (OperatingSystem.IsLinux())
+            {
+                File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.GroupRead |
                 UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            }
         }
         try
         {

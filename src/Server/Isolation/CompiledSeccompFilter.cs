@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Logging;
 
 namespace TypedSandbox.Server.Isolation;
 
@@ -67,7 +66,11 @@ internal static partial class CompiledSeccompFilter
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
-            foreach (var a in new[] { "--root", runtimeRoot, "create", "--bundle", bundle, id }) info.ArgumentList.Add(a);
+            foreach (var a in new[] { "--root", runtimeRoot, "create", "--bundle", bundle, id })
+            {
+                info.ArgumentList.Add(a);
+            }
+
             using var create = System.Diagnostics.Process.Start(info) ?? throw new IOException("could not start " + runtimeBinary);
             create.StandardInput.Close();
             stderr = create.StandardError.ReadToEndAsync(CancellationToken.None);
@@ -110,16 +113,24 @@ internal static partial class CompiledSeccompFilter
             var delete = await HostCommand.RunAsync(runtimeBinary, ["--root", runtimeRoot, "delete", "--force", id], CancellationToken.None)
                 .ConfigureAwait(false);
             if (!delete.Succeeded && !delete.Stderr.Contains("does not exist", StringComparison.Ordinal) && Directory.Exists(Path.Combine(runtimeRoot, id)))
+            {
                 IsolationLog.CleanupFailed(logger, "crun delete " + id, delete.Stderr.Trim());
+            }
             // Deleting the probe closed the last copies of crun's output pipes.
             if (stderr is not null && await Task.WhenAny(stderr, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).ConfigureAwait(false) == stderr)
             {
                 var text = (await stderr.ConfigureAwait(false)).Trim();
-                if (text.Length > 0) Log.ProbeOutput(logger, text);
+                if (text.Length > 0)
+                {
+                    Log.ProbeOutput(logger, text);
+                }
             }
             try
             {
-                if (Directory.Exists(bundle)) Directory.Delete(bundle, recursive: true);
+                if (Directory.Exists(bundle))
+                {
+                    Directory.Delete(bundle, recursive: true);
+                }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Logging;
 using TypedSandbox.Server.Exec;
 
 namespace TypedSandbox.Server.Isolation;
@@ -55,8 +54,16 @@ internal sealed class ContainerHandle : IRunningContainer
     public Task<SupervisedProcess> ExecAsync(ProcessSpec spec, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        if (spec.Args.Count == 0) throw new ArgumentException("A process needs at least one argument.", nameof(spec));
-        if (_exited.Task.IsCompleted) throw new SandboxEndedException();
+        if (spec.Args.Count == 0)
+        {
+            throw new ArgumentException("A process needs at least one argument.", nameof(spec));
+        }
+
+        if (_exited.Task.IsCompleted)
+        {
+            throw new SandboxEndedException();
+        }
+
         return _channel.SpawnAsync(spec, EnvironmentFor(spec), WorkdirFor(spec), isMain: false, ct);
     }
 
@@ -68,7 +75,11 @@ internal sealed class ContainerHandle : IRunningContainer
     /// <exception cref="SandboxEndedException">The sandbox has ended.</exception>
     public Task<SandboxConnection> ConnectAsync(int port, CancellationToken ct)
     {
-        if (_exited.Task.IsCompleted) throw new SandboxEndedException();
+        if (_exited.Task.IsCompleted)
+        {
+            throw new SandboxEndedException();
+        }
+
         return _channel.ConnectAsync(port, ct);
     }
 
@@ -81,12 +92,24 @@ internal sealed class ContainerHandle : IRunningContainer
     public async Task CopyWritableLayerAsync(string destination, CancellationToken ct)
     {
         ArgumentException.ThrowIfNullOrEmpty(destination);
-        if (_exited.Task.IsCompleted) throw new SandboxEndedException();
+        if (_exited.Task.IsCompleted)
+        {
+            throw new SandboxEndedException();
+        }
+
         await _snapshotLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            if (_resources.Flavor == RuntimeFlavor.Runsc) await FlushGuestCachesAsync(ct).ConfigureAwait(false);
-            if (_exited.Task.IsCompleted || _terminating) throw new SandboxEndedException();
+            if (_resources.Flavor == RuntimeFlavor.Runsc)
+            {
+                await FlushGuestCachesAsync(ct).ConfigureAwait(false);
+            }
+
+            if (_exited.Task.IsCompleted || _terminating)
+            {
+                throw new SandboxEndedException();
+            }
+
             await WritableLayerSnapshot.CopyAsync(_resources, _spec.WritableLayer?.UpperDirectory ?? _resources.UpperDirectory, destination, ct)
                 .ConfigureAwait(false);
         }
@@ -126,7 +149,11 @@ internal sealed class ContainerHandle : IRunningContainer
     public async ValueTask DisposeAsync()
     {
         await TerminateAsync(CancellationToken.None).ConfigureAwait(false);
-        if (Entrypoint is not null) await Entrypoint.DisposeAsync().ConfigureAwait(false);
+        if (Entrypoint is not null)
+        {
+            await Entrypoint.DisposeAsync().ConfigureAwait(false);
+        }
+
         _snapshotLock.Dispose();
     }
 
@@ -157,10 +184,15 @@ internal sealed class ContainerHandle : IRunningContainer
 
     private async Task<ProcessExit> ExitOf(int runtimeExitCode)
     {
-        if (_terminating) return new ProcessExit(null, 9, false);
+        if (_terminating)
+        {
+            return new ProcessExit(null, 9, false);
+        }
         // An entrypoint that exits at once may end the sandbox before StartEntrypointAsync has returned.
         if (_spec.Entrypoint is not null && await _entrypointStarted.Task.ConfigureAwait(false) is { } main)
+        {
             return await main.Completion.ConfigureAwait(false);
+        }
         // The runtime reports a signal-killed init as 128 + signal, like a shell.
         return runtimeExitCode is > 128 and < 160
             ? new ProcessExit(null, runtimeExitCode - 128, false)

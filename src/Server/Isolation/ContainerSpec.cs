@@ -55,23 +55,43 @@ internal sealed partial record ContainerSpec
     public void Validate()
     {
         if (!IdPattern().IsMatch(Id))
+        {
             throw new ArgumentException($"Container id '{Id}' is invalid; use 8-64 letters, digits, '-', '_' or '.', starting with a letter or digit.", nameof(Id));
+        }
+
         if (LayerDirs.Count == 0)
+        {
             throw new ArgumentException("A container needs at least one image layer directory.", nameof(LayerDirs));
+        }
+
         foreach (var layer in LayerDirs)
         {
             if (!Path.IsPathFullyQualified(layer) || !Directory.Exists(layer))
+            {
                 throw new ArgumentException($"Image layer directory '{layer}' does not exist (an absolute path is required).", nameof(LayerDirs));
+            }
+
             if (layer.Contains(',', StringComparison.Ordinal) || layer.Contains(':', StringComparison.Ordinal))
+            {
                 throw new ArgumentException($"Image layer directory '{layer}' contains ',' or ':', which overlayfs options cannot express.", nameof(LayerDirs));
+            }
         }
         if (Entrypoint is { Args.Count: 0 })
+        {
             throw new ArgumentException("The entrypoint needs at least one argument.", nameof(Entrypoint));
-        foreach (var mount in Mounts) mount.Validate();
+        }
+
+        foreach (var mount in Mounts)
+        {
+            mount.Validate();
+        }
+
         Limits.Validate();
         Network.Validate();
         if (Hostname.Length is 0 or > 63 || !HostnamePattern().IsMatch(Hostname))
+        {
             throw new ArgumentException($"Hostname '{Hostname}' is invalid; use at most 63 letters, digits and '-'.", nameof(Hostname));
+        }
     }
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{7,63}$")]
@@ -100,14 +120,24 @@ internal sealed record ResourceLimits(long? MemoryBytes, int? CpuMillicores, int
     internal void Validate()
     {
         if (DiskBytes is < StorageQuota.MinimumLimitBytes)
+        {
             throw new ArgumentException($"Disk limit {DiskBytes} bytes is below the 1 MiB minimum.", nameof(DiskBytes));
+        }
+
         if (MemoryBytes is < 4 * 1024 * 1024)
+        {
             throw new ArgumentException($"Memory limit {MemoryBytes} bytes is below the 4 MiB minimum.", nameof(MemoryBytes));
+        }
         // The kernel's smallest CFS quota is 1 ms per 100 ms period: 10 millicores.
         if (CpuMillicores is < 10)
+        {
             throw new ArgumentException($"CPU limit {CpuMillicores} millicores is below the 10 millicore minimum.", nameof(CpuMillicores));
+        }
+
         if (Pids is <= 0)
+        {
             throw new ArgumentException($"Pids limit {Pids} must be positive.", nameof(Pids));
+        }
     }
 }
 
@@ -134,10 +164,17 @@ public sealed record NetworkPolicy(NetworkMode Mode, IReadOnlyList<string> Allow
     internal void Validate()
     {
         foreach (var cidr in AllowedCidrs)
+        {
             if (!System.Net.IPNetwork.TryParse(cidr, out _))
+            {
                 throw new ArgumentException($"'{cidr}' is not a CIDR (like 10.0.0.0/8).", nameof(AllowedCidrs));
+            }
+        }
+
         if (Mode == NetworkMode.Blocked && AllowedCidrs.Count > 0)
+        {
             throw new ArgumentException("Allowed CIDRs need an open network.", nameof(AllowedCidrs));
+        }
     }
 }
 
@@ -147,9 +184,14 @@ internal sealed record BindMount(string HostPath, string ContainerPath, bool Rea
     internal void Validate()
     {
         if (!Path.IsPathFullyQualified(HostPath) || !Path.Exists(HostPath))
+        {
             throw new ArgumentException($"Mount source '{HostPath}' does not exist (an absolute path is required).", nameof(HostPath));
+        }
+
         if (!ContainerPath.StartsWith('/') || ContainerPath == "/" || ContainerPath.Split('/').Contains(".."))
+        {
             throw new ArgumentException($"Mount target '{ContainerPath}' must be an absolute path other than '/' without '..'.", nameof(ContainerPath));
+        }
     }
 }
 

@@ -26,13 +26,29 @@ internal static class EngineCgroups
                 EnableControllers(cgroupsPath);
                 var leaf = Root + cgroupsPath;
                 Directory.CreateDirectory(leaf);
-                if (limits.MemoryBytes is { } memory) Write(leaf, "memory.max", memory);
-                if (limits.CpuMillicores is { } millicores) File.WriteAllText(Path.Combine(leaf, "cpu.max"), Invariant($"{millicores * 100L} {CpuPeriodMicroseconds}"));
-                if (limits.Pids is { } pids) Write(leaf, "pids.max", pids);
+                if (limits.MemoryBytes is { } memory)
+                {
+                    Write(leaf, "memory.max", memory);
+                }
+
+                if (limits.CpuMillicores is { } millicores)
+                {
+                    File.WriteAllText(Path.Combine(leaf, "cpu.max"), Invariant($"{millicores * 100L} {CpuPeriodMicroseconds}"));
+                }
+
+                if (limits.Pids is { } pids)
+                {
+                    Write(leaf, "pids.max", pids);
+                }
+
                 return;
             }
             var memoryLeaf = Leaf("memory", cgroupsPath);
-            if (limits.MemoryBytes is { } bytes) Write(memoryLeaf, "memory.limit_in_bytes", bytes);
+            if (limits.MemoryBytes is { } bytes)
+            {
+                Write(memoryLeaf, "memory.limit_in_bytes", bytes);
+            }
+
             var cpuLeaf = Leaf("cpu", cgroupsPath);
             if (limits.CpuMillicores is { } cores)
             {
@@ -40,7 +56,10 @@ internal static class EngineCgroups
                 Write(cpuLeaf, "cpu.cfs_quota_us", cores * 100L);
             }
             var pidsLeaf = Leaf("pids", cgroupsPath);
-            if (limits.Pids is { } count) Write(pidsLeaf, "pids.max", count);
+            if (limits.Pids is { } count)
+            {
+                Write(pidsLeaf, "pids.max", count);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -55,11 +74,18 @@ internal static class EngineCgroups
         foreach (var hierarchy in Directory.GetDirectories(Root).Append(Root))
         {
             var procs = hierarchy + cgroupsPath + "/cgroup.procs";
-            if (!File.Exists(procs)) continue;
+            if (!File.Exists(procs))
+            {
+                continue;
+            }
+
             File.WriteAllText(procs, pid.ToString(CultureInfo.InvariantCulture));
             joined++;
         }
-        if (joined == 0) throw new ContainerStartException($"No cgroup {cgroupsPath} to join.");
+        if (joined == 0)
+        {
+            throw new ContainerStartException($"No cgroup {cgroupsPath} to join.");
+        }
     }
 
     private static string Leaf(string controller, string cgroupsPath)

@@ -16,19 +16,32 @@ internal static class HostCheck
             return problems;
         }
         if (LinuxNative.GetEuid() != 0)
+        {
             problems.Add("The engine must run as root to create namespaces, cgroups and overlay mounts.");
+        }
 
         RuntimeFlavor? flavor = null;
         try { flavor = RuntimeCommands.FlavorOf(options.Runtime); }
         catch (ArgumentException e) { problems.Add(e.Message); }
         if (FindExecutable(options.Runtime) is null)
+        {
             problems.Add($"The OCI runtime '{options.Runtime}' was not found: apt-get install {Path.GetFileName(options.Runtime)} ({SetupHint}).");
+        }
+
         if (FindExecutable(options.SlirpBinary) is null)
+        {
             problems.Add($"'{options.SlirpBinary}' (open networking) was not found: apt-get install slirp4netns ({SetupHint}).");
+        }
+
         if (FindExecutable("ip") is null)
+        {
             problems.Add($"'ip' (network namespaces) was not found: apt-get install iproute2 ({SetupHint}).");
+        }
+
         if (!File.ReadAllText("/proc/filesystems").Contains("overlay", StringComparison.Ordinal))
+        {
             problems.Add("The kernel has no overlayfs: modprobe overlay.");
+        }
 
         // crun refuses hybrid cgroups while cgroup2 owns a controller ("cgroups in hybrid mode not supported").
         const string unified = "/sys/fs/cgroup/unified/cgroup.controllers";
@@ -48,7 +61,13 @@ internal static class HostCheck
                 "needs clang and lld) or set ContainerRuntimeOptions.AgentPath.");
         }
         foreach (var (name, path) in AgentFiles.HostLibraries())
-            if (path is null) problems.Add($"The host library {name}, which the agent runs on, was not found.");
+        {
+            if (path is null)
+            {
+                problems.Add($"The host library {name}, which the agent runs on, was not found.");
+            }
+        }
+
         return problems;
     }
 
@@ -56,12 +75,19 @@ internal static class HostCheck
     public static void EnsureReady(ContainerRuntimeOptions options)
     {
         var problems = FindProblems(options);
-        if (problems.Count > 0) throw new HostNotReadyException(problems);
+        if (problems.Count > 0)
+        {
+            throw new HostNotReadyException(problems);
+        }
     }
 
     internal static string? FindExecutable(string name)
     {
-        if (name.Contains('/', StringComparison.Ordinal)) return File.Exists(name) ? name : null;
+        if (name.Contains('/', StringComparison.Ordinal))
+        {
+            return File.Exists(name) ? name : null;
+        }
+
         var path = Environment.GetEnvironmentVariable("PATH") ?? "";
         return path.Split(':', StringSplitOptions.RemoveEmptyEntries)
             .Concat(["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"])

@@ -19,11 +19,19 @@ internal static class HostCommand
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {file}");
         try
         {
-            if (stdin is not null) await process.StandardInput.WriteAsync(stdin.AsMemory(), ct).ConfigureAwait(false);
+            if (stdin is not null)
+            {
+                await process.StandardInput.WriteAsync(stdin.AsMemory(), ct).ConfigureAwait(false);
+            }
+
             process.StandardInput.Close();
             var stdout = process.StandardOutput.ReadToEndAsync(ct);
             var stderr = process.StandardError.ReadToEndAsync(ct);
@@ -48,7 +56,10 @@ internal static class HostCommand
         var list = args.ToList();
         var result = await RunAsync(file, list, ct, stdin).ConfigureAwait(false);
         if (!result.Succeeded)
+        {
             throw new ContainerStartException($"'{file} {string.Join(' ', list)}' failed with exit code {result.ExitCode}: {result.Stderr.Trim()}");
+        }
+
         return result;
     }
 }

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace TypedSandbox.Server.Isolation;
 
 internal static partial class IsolationLog

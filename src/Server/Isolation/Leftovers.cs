@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using TypedSandbox.Server.Exec;
 
 namespace TypedSandbox.Server.Isolation;
@@ -22,7 +21,11 @@ internal static class Leftovers
     public static async Task<IReadOnlyList<string>> RemoveAsync(ContainerRuntimeOptions options, ILogger logger, CancellationToken ct)
     {
         var spilled = SpillFiles.RemoveLeftovers(Path.Combine(options.StateDirectory, "spill"));
-        if (spilled > 0) IsolationLog.SpillFilesRemoved(logger, spilled);
+        if (spilled > 0)
+        {
+            IsolationLog.SpillFilesRemoved(logger, spilled);
+        }
+
         await RemoveOrphanWritableLayersAsync(options, logger, ct).ConfigureAwait(false);
         var removed = await RemoveBundlesAsync(options, logger, ct).ConfigureAwait(false);
         RemoveOrphanCgroups(options, logger);
@@ -33,7 +36,11 @@ internal static class Leftovers
     private static async Task<IReadOnlyList<string>> RemoveBundlesAsync(ContainerRuntimeOptions options, ILogger logger, CancellationToken ct)
     {
         var bundles = Path.Combine(options.StateDirectory, "bundles");
-        if (!Directory.Exists(bundles)) return [];
+        if (!Directory.Exists(bundles))
+        {
+            return [];
+        }
+
         var flavor = RuntimeCommands.FlavorOf(options.Runtime);
         var binary = HostCheck.FindExecutable(options.Runtime) ?? options.Runtime;
         var removed = new List<string>();
@@ -56,10 +63,18 @@ internal static class Leftovers
     /// <summary>Writable layers without a bundle (the engine died between removing one and the other); any depth.</summary>
     private static async Task RemoveOrphanWritableLayersAsync(ContainerRuntimeOptions options, ILogger logger, CancellationToken ct)
     {
-        if (options.Quota is not { } quota) return;
+        if (options.Quota is not { } quota)
+        {
+            return;
+        }
+
         foreach (var writable in Directory.GetDirectories(quota.SandboxesDirectory))
         {
-            if (Directory.Exists(Path.Combine(options.StateDirectory, "bundles", Path.GetFileName(writable)))) continue;
+            if (Directory.Exists(Path.Combine(options.StateDirectory, "bundles", Path.GetFileName(writable))))
+            {
+                continue;
+            }
+
             try
             {
                 await TreeRemoval.DeleteAsync(writable, ct).ConfigureAwait(false);
@@ -74,26 +89,43 @@ internal static class Leftovers
     /// <summary>Sandbox cgroups under the engine's parent (in every hierarchy) that hold no process: their sandbox is gone.</summary>
     private static void RemoveOrphanCgroups(ContainerRuntimeOptions options, ILogger logger)
     {
-        if (!Directory.Exists("/sys/fs/cgroup")) return;
+        if (!Directory.Exists("/sys/fs/cgroup"))
+        {
+            return;
+        }
+
         var cutoff = DateTime.UtcNow - OrphanGrace;
         foreach (var hierarchy in Directory.GetDirectories("/sys/fs/cgroup").Append("/sys/fs/cgroup"))
         {
             var parent = Path.Combine(hierarchy, options.CgroupParent);
-            if (!Directory.Exists(parent)) continue;
+            if (!Directory.Exists(parent))
+            {
+                continue;
+            }
+
             foreach (var cgroup in Directory.GetDirectories(parent))
             {
                 try
                 {
-                    if (Directory.GetLastWriteTimeUtc(cgroup) > cutoff || HoldsProcesses(cgroup)) continue;
+                    if (Directory.GetLastWriteTimeUtc(cgroup) > cutoff || HoldsProcesses(cgroup))
+                    {
+                        continue;
+                    }
                     // rmdir, deepest first: a cgroup directory goes with its control files but not with children.
                     foreach (var child in Directory.GetDirectories(cgroup, "*", SearchOption.AllDirectories).OrderByDescending(d => d.Length))
+                    {
                         Directory.Delete(child);
+                    }
+
                     Directory.Delete(cgroup);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
                     // Gone meanwhile (its engine removed it) or just joined by a process: not a leftover.
-                    if (Directory.Exists(cgroup) && !HoldsProcesses(cgroup)) IsolationLog.CleanupFailed(logger, "rmdir " + cgroup, e.Message);
+                    if (Directory.Exists(cgroup) && !HoldsProcesses(cgroup))
+                    {
+                        IsolationLog.CleanupFailed(logger, "rmdir " + cgroup, e.Message);
+                    }
                 }
             }
         }
@@ -106,18 +138,30 @@ internal static class Leftovers
     private static async Task RemoveOrphanNamespacesAsync(ILogger logger, CancellationToken ct)
     {
         const string directory = "/run/netns";
-        if (!Directory.Exists(directory)) return;
+        if (!Directory.Exists(directory))
+        {
+            return;
+        }
+
         var cutoff = DateTime.UtcNow - OrphanGrace;
         var candidates = Directory.GetFiles(directory, NamespacePrefix + "*")
             .Where(path => File.GetLastWriteTimeUtc(path) <= cutoff)
             .Select(path => (Path: path, Inode: LinuxNative.InodeOf(path)))
             .Where(ns => ns.Inode != 0)
             .ToList();
-        if (candidates.Count == 0) return;
+        if (candidates.Count == 0)
+        {
+            return;
+        }
+
         var inUse = NamespacesInUse();
         foreach (var (path, inode) in candidates)
         {
-            if (inUse.Contains(inode)) continue;
+            if (inUse.Contains(inode))
+            {
+                continue;
+            }
+
             await SandboxNetwork.Adopt(Path.GetFileName(path), logger).DisposeAsync().ConfigureAwait(false);
             ct.ThrowIfCancellationRequested();
         }
@@ -129,8 +173,15 @@ internal static class Leftovers
         var inodes = new HashSet<ulong>();
         foreach (var process in Directory.GetDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(process), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)) continue;
-            if (LinuxNative.InodeOf(Path.Combine(process, "ns", "net")) is var inode and not 0) inodes.Add(inode);
+            if (!int.TryParse(Path.GetFileName(process), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
+            {
+                continue;
+            }
+
+            if (LinuxNative.InodeOf(Path.Combine(process, "ns", "net")) is var inode and not 0)
+            {
+                inodes.Add(inode);
+            }
         }
         return inodes;
     }

@@ -30,7 +30,10 @@ internal static partial class LinuxNative
         var options = $"lowerdir={string.Join(':', lowerDirs)},upperdir={upperDir},workdir={workDir}";
         // The kernel takes mount options of at most one page.
         if (options.Length >= 4096)
+        {
             throw new ContainerStartException($"The overlay mount options are {options.Length} bytes (limit 4095): too many or too long layer paths.");
+        }
+
         if (MountSyscall("overlay", target, "overlay", MsNosuid | MsNodev, options) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();

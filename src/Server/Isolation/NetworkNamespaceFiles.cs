@@ -23,7 +23,10 @@ internal static partial class NetworkNamespaceFiles
     public static Task CreateAsync(string name)
     {
         if (SharedDirectory.Value is { } failure)
+        {
             throw new ContainerStartException($"Preparing {Directory} for network namespaces failed: {failure.Message}", failure);
+        }
+
         var path = PathOf(name);
         using (File.Create(path)) { }
         var made = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -33,8 +36,16 @@ internal static partial class NetworkNamespaceFiles
         {
             try
             {
-                if (Unshare(CloneNewNet) != 0) throw Failure("unshare(CLONE_NEWNET)");
-                if (Mount("/proc/thread-self/ns/net", path, "none", MsBind, null) != 0) throw Failure($"binding the namespace to {path}");
+                if (Unshare(CloneNewNet) != 0)
+                {
+                    throw Failure("unshare(CLONE_NEWNET)");
+                }
+
+                if (Mount("/proc/thread-self/ns/net", path, "none", MsBind, null) != 0)
+                {
+                    throw Failure($"binding the namespace to {path}");
+                }
+
                 made.SetResult();
             }
             catch (Exception e)
@@ -81,10 +92,21 @@ internal static partial class NetworkNamespaceFiles
         try
         {
             System.IO.Directory.CreateDirectory(Directory);
-            if (Mount("none", Directory, "none", MsShared | MsRec, null) == 0) return null;
-            if (Marshal.GetLastPInvokeError() != EInval) return Failure("making it a shared mount");
+            if (Mount("none", Directory, "none", MsShared | MsRec, null) == 0)
+            {
+                return null;
+            }
+
+            if (Marshal.GetLastPInvokeError() != EInval)
+            {
+                return Failure("making it a shared mount");
+            }
             // Not a mount point yet: bind it onto itself first.
-            if (Mount(Directory, Directory, "none", MsBind | MsRec, null) != 0) return Failure("binding it onto itself");
+            if (Mount(Directory, Directory, "none", MsBind | MsRec, null) != 0)
+            {
+                return Failure("binding it onto itself");
+            }
+
             return Mount("none", Directory, "none", MsShared | MsRec, null) == 0 ? null : Failure("making it a shared mount");
         }
         catch (IOException e)

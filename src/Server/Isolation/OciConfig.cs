@@ -74,7 +74,10 @@ internal static class OciConfig
 
         // Same profile for every runtime: runsc (with --oci-seccomp) enforces it inside its own kernel. Under crun the
         // same profile usually comes compiled (CompiledSeccompFilter): crun then loads the program instead.
-        if (inputs.CompiledSeccomp is null) linux["seccomp"] = SeccompProfile.Build(inputs.Flavor);
+        if (inputs.CompiledSeccomp is null)
+        {
+            linux["seccomp"] = SeccompProfile.Build(inputs.Flavor);
+        }
 
         var config = new JsonObject
         {
@@ -104,7 +107,10 @@ internal static class OciConfig
             ["linux"] = linux,
         };
         if (inputs.CompiledSeccomp is { } program)
+        {
             config["annotations"] = new JsonObject { [CompiledSeccompFilter.Annotation] = program };
+        }
+
         return config;
     }
 
@@ -129,7 +135,10 @@ internal static class OciConfig
             mounts.Add(Mount("/sys/fs/cgroup", "cgroup", "cgroup", ["nosuid", "noexec", "nodev", "relatime", "ro"]));
         }
         foreach (var bind in inputs.Spec.Mounts)
+        {
             mounts.Add(Mount(bind.ContainerPath, "bind", bind.HostPath, bind.ReadOnly ? ["rbind", "ro", "nosuid", "nodev"] : ["rbind", "nosuid", "nodev"]));
+        }
+
         return mounts;
     }
 
@@ -144,10 +153,21 @@ internal static class OciConfig
                 Device(1, 3), Device(1, 5), Device(1, 7), Device(1, 8), Device(1, 9), Device(5, 0), Device(5, 2), Device(136, null),
             },
         };
-        if (limits.MemoryBytes is { } memory) resources["memory"] = new JsonObject { ["limit"] = memory };
+        if (limits.MemoryBytes is { } memory)
+        {
+            resources["memory"] = new JsonObject { ["limit"] = memory };
+        }
+
         if (limits.CpuMillicores is { } millicores)
+        {
             resources["cpu"] = new JsonObject { ["quota"] = millicores * 100L, ["period"] = 100_000 };
-        if (LimitsFor(limits, flavor).Pids is { } pids) resources["pids"] = new JsonObject { ["limit"] = pids };
+        }
+
+        if (LimitsFor(limits, flavor).Pids is { } pids)
+        {
+            resources["pids"] = new JsonObject { ["limit"] = pids };
+        }
+
         return resources;
     }
 
@@ -164,7 +184,11 @@ internal static class OciConfig
     private static JsonObject Device(int major, int? minor)
     {
         var device = new JsonObject { ["allow"] = true, ["type"] = "c", ["major"] = major, ["access"] = "rwm" };
-        if (minor is { } m) device["minor"] = m;
+        if (minor is { } m)
+        {
+            device["minor"] = m;
+        }
+
         return device;
     }
 

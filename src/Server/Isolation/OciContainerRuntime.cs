@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Text.Json;
-using Microsoft.Extensions.Logging;
 using TypedSandbox.Server.Exec;
 
 namespace TypedSandbox.Server.Isolation;
@@ -48,7 +46,11 @@ internal sealed class OciContainerRuntime : IContainerRuntime
         spec.Validate();
         var phases = new StartPhases();
         var bundle = Path.Combine(_options.StateDirectory, "bundles", spec.Id);
-        if (Directory.Exists(bundle)) throw new ArgumentException($"A sandbox with id '{spec.Id}' already exists.", nameof(spec));
+        if (Directory.Exists(bundle))
+        {
+            throw new ArgumentException($"A sandbox with id '{spec.Id}' already exists.", nameof(spec));
+        }
+
         var logger = _loggerFactory.CreateLogger("TypedSandbox.Server.Isolation.Sandbox");
         // runsc with an open network starts inside the sandbox's user namespace (UserNamespaceLaunch), with its own root.
         var launchInNamespace = _flavor == RuntimeFlavor.Runsc && spec.Network.Mode == NetworkMode.Open && _options.UserNamespace is not null;
@@ -71,12 +73,18 @@ internal sealed class OciContainerRuntime : IContainerRuntime
                 Images.NativeFileSystem.Chmod(runtimeRoot, 0b111_000_000);
             }
             if (resources.WritableDirectory is { } writable)
+            {
                 _options.Quota!.CreateLimitedDirectory(writable, spec.Limits.DiskBytes ?? _options.WritableLayerLimitBytes);
+            }
+
             phases.Lap("storage");
             var upper = spec.WritableLayer?.UpperDirectory ?? resources.UpperDirectory;
             var work = spec.WritableLayer?.WorkDirectory ?? resources.WorkDirectory;
             foreach (var dir in new[] { upper, work, resources.RootfsPath, resources.EtcDirectory })
+            {
                 Directory.CreateDirectory(dir);
+            }
+
             if (_options.UserNamespace is { } ids)
             {
                 // The runtime opens the rootfs and mount sources from inside the user namespace: the bundle must be
@@ -165,7 +173,11 @@ internal sealed class OciContainerRuntime : IContainerRuntime
         catch (Exception e) when (e is not ExecStartException || channel is null)
         {
             gate?.Dispose();
-            if (channel is not null) await channel.DisposeAsync().ConfigureAwait(false);
+            if (channel is not null)
+            {
+                await channel.DisposeAsync().ConfigureAwait(false);
+            }
+
             await resources.CleanupAsync().ConfigureAwait(false);
             resources.RuntimeProcess?.Dispose();
             throw;
@@ -183,16 +195,31 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in RuntimeCommands.Run(_flavor, runtimeRoot, bundle, id, hostNetwork)) info.ArgumentList.Add(a);
-        if (launchNetworkNamespace is not null) UserNamespaceLaunch.Wrap(info, launchNetworkNamespace, bundle);
+        foreach (var a in RuntimeCommands.Run(_flavor, runtimeRoot, bundle, id, hostNetwork))
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        if (launchNetworkNamespace is not null)
+        {
+            UserNamespaceLaunch.Wrap(info, launchNetworkNamespace, bundle);
+        }
+
         var tail = new ConcurrentQueue<string>();
         var process = new Process { StartInfo = info };
         process.ErrorDataReceived += (_, e) =>
         {
-            if (e.Data is null) return;
+            if (e.Data is null)
+            {
+                return;
+            }
+
             IsolationLog.RuntimeOutput(logger, id, e.Data);
             tail.Enqueue(e.Data);
-            while (tail.Count > StderrLinesKept) tail.TryDequeue(out var dropped);
+            while (tail.Count > StderrLinesKept)
+            {
+                tail.TryDequeue(out var dropped);
+            }
         };
         process.Start();
         process.BeginErrorReadLine();

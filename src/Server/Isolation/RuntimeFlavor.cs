@@ -22,7 +22,11 @@ internal static class RuntimeCommands
     /// <summary>Foreground run: the runtime stays the parent of the sandbox's init and exits with its status.</summary>
     public static IEnumerable<string> Run(RuntimeFlavor flavor, string root, string bundle, string id, bool hostNetwork)
     {
-        foreach (var a in Global(flavor, root, hostNetwork)) yield return a;
+        foreach (var a in Global(flavor, root, hostNetwork))
+        {
+            yield return a;
+        }
+
         yield return "run";
         yield return "--bundle";
         yield return bundle;
@@ -31,7 +35,11 @@ internal static class RuntimeCommands
 
     public static IEnumerable<string> Kill(RuntimeFlavor flavor, string root, string id)
     {
-        foreach (var a in Global(flavor, root, hostNetwork: false)) yield return a;
+        foreach (var a in Global(flavor, root, hostNetwork: false))
+        {
+            yield return a;
+        }
+
         yield return "kill";
         yield return id;
         yield return "KILL";
@@ -40,7 +48,11 @@ internal static class RuntimeCommands
     /// <summary>Freezes every process of the container (crun and runc: the cgroup freezer; runsc: stops its kernel).</summary>
     public static IEnumerable<string> Pause(RuntimeFlavor flavor, string root, string id)
     {
-        foreach (var a in Global(flavor, root, hostNetwork: false)) yield return a;
+        foreach (var a in Global(flavor, root, hostNetwork: false))
+        {
+            yield return a;
+        }
+
         yield return "pause";
         yield return id;
     }
@@ -48,14 +60,22 @@ internal static class RuntimeCommands
     /// <summary>Thaws a paused container.</summary>
     public static IEnumerable<string> Resume(RuntimeFlavor flavor, string root, string id)
     {
-        foreach (var a in Global(flavor, root, hostNetwork: false)) yield return a;
+        foreach (var a in Global(flavor, root, hostNetwork: false))
+        {
+            yield return a;
+        }
+
         yield return "resume";
         yield return id;
     }
 
     public static IEnumerable<string> Delete(RuntimeFlavor flavor, string root, string id)
     {
-        foreach (var a in Global(flavor, root, hostNetwork: false)) yield return a;
+        foreach (var a in Global(flavor, root, hostNetwork: false))
+        {
+            yield return a;
+        }
+
         yield return "delete";
         yield return flavor == RuntimeFlavor.Runsc ? "-force" : "--force";
         yield return id;
@@ -72,7 +92,10 @@ internal static class RuntimeCommands
             // runsc ignores config.json's seccomp profile unless asked; then it enforces it inside its own kernel.
             yield return "--oci-seccomp";
             // Started inside the sandbox's user namespace, it cannot make cgroups: the engine made them.
-            if (Path.GetFileName(root) == UserNamespaceLaunch.RuntimeRootName) yield return "--ignore-cgroups";
+            if (Path.GetFileName(root) == UserNamespaceLaunch.RuntimeRootName)
+            {
+                yield return "--ignore-cgroups";
+            }
         }
     }
 }

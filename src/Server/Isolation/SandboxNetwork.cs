@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using Microsoft.Extensions.Logging;
 
 namespace TypedSandbox.Server.Isolation;
 
@@ -65,7 +64,10 @@ internal sealed class SandboxNetwork : IAsyncDisposable
             // --enable-seccomp (only the syscalls it needs) bound what a libslirp bug could give.
             foreach (var a in new[] { "--mount", "--propagation", "private", options.SlirpBinary, "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox", "--enable-seccomp",
                          "--netns-type=path", "--ready-fd=1", "--exit-fd=0", $"/run/netns/{name}", "tap0" })
+            {
                 info.ArgumentList.Add(a);
+            }
+
             slirp = Process.Start(info) ?? throw new ContainerStartException("could not start slirp4netns");
             var network = new SandboxNetwork(name, slirp, logger);
             // Not awaited here: slirp configures the namespace while the runtime starts the sandbox (both take
@@ -92,10 +94,17 @@ internal sealed class SandboxNetwork : IAsyncDisposable
         var stderr = slirp.StandardError.ReadToEndAsync(CancellationToken.None);
         if (!await WaitReadyAsync(slirp.StandardOutput.BaseStream, ct).ConfigureAwait(false))
         {
-            if (!slirp.HasExited) slirp.Kill();
+            if (!slirp.HasExited)
+            {
+                slirp.Kill();
+            }
+
             throw new ContainerStartException($"slirp4netns failed: {(await stderr.ConfigureAwait(false)).Trim()}");
         }
-        if (allowedCidrs.Count > 0) await RestrictAsync(allowedCidrs, ct).ConfigureAwait(false);
+        if (allowedCidrs.Count > 0)
+        {
+            await RestrictAsync(allowedCidrs, ct).ConfigureAwait(false);
+        }
     }
 
     /// <summary>
@@ -112,7 +121,11 @@ internal sealed class SandboxNetwork : IAsyncDisposable
         {
             while (await stdout.ReadAsync(one, patience.Token).ConfigureAwait(false) == 1)
             {
-                if (lineStart && one[0] == (byte)'1') return true;
+                if (lineStart && one[0] == (byte)'1')
+                {
+                    return true;
+                }
+
                 lineStart = one[0] == (byte)'\n';
             }
         }
@@ -129,13 +142,21 @@ internal sealed class SandboxNetwork : IAsyncDisposable
     /// </summary>
     public void JoinCgroups(string cgroupsPath)
     {
-        if (_slirp is null || _slirp.HasExited) return;
+        if (_slirp is null || _slirp.HasExited)
+        {
+            return;
+        }
+
         var pid = _slirp.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var joined = 0;
         foreach (var root in Directory.Exists("/sys/fs/cgroup") ? [.. Directory.GetDirectories("/sys/fs/cgroup"), "/sys/fs/cgroup"] : Array.Empty<string>())
         {
             var procs = root + cgroupsPath + "/cgroup.procs";
-            if (!File.Exists(procs)) continue;
+            if (!File.Exists(procs))
+            {
+                continue;
+            }
+
             try
             {
                 File.WriteAllText(procs, pid);
@@ -146,7 +167,10 @@ internal sealed class SandboxNetwork : IAsyncDisposable
                 IsolationLog.HelperCgroupJoinFailed(_logger, procs, e.Message);
             }
         }
-        if (joined == 0) throw new ContainerStartException($"slirp4netns could not join the sandbox's cgroup {cgroupsPath}: the runtime made none.");
+        if (joined == 0)
+        {
+            throw new ContainerStartException($"slirp4netns could not join the sandbox's cgroup {cgroupsPath}: the runtime made none.");
+        }
     }
 
     private async Task RestrictAsync(IReadOnlyList<string> cidrs, CancellationToken ct)
@@ -154,7 +178,11 @@ internal sealed class SandboxNetwork : IAsyncDisposable
         var rules = new StringBuilder("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT DROP [0:0]\n-A OUTPUT -o lo -j ACCEPT\n");
         // Name resolution keeps working: slirp forwards 10.0.2.3 to the host's resolver.
         rules.Append(CultureInvariant($"-A OUTPUT -d {SlirpDns}/32 -p udp --dport 53 -j ACCEPT\n-A OUTPUT -d {SlirpDns}/32 -p tcp --dport 53 -j ACCEPT\n"));
-        foreach (var cidr in cidrs) rules.Append(CultureInvariant($"-A OUTPUT -d {cidr} -j ACCEPT\n"));
+        foreach (var cidr in cidrs)
+        {
+            rules.Append(CultureInvariant($"-A OUTPUT -d {cidr} -j ACCEPT\n"));
+        }
+
         rules.Append("COMMIT\n");
         await HostCommand.RunCheckedAsync("ip", ["netns", "exec", _namespaceName!, "iptables-restore"], ct, rules.ToString()).ConfigureAwait(false);
     }
@@ -173,7 +201,11 @@ internal sealed class SandboxNetwork : IAsyncDisposable
                 try { await _slirp.WaitForExitAsync(grace.Token).ConfigureAwait(false); }
                 catch (OperationCanceledException) { }
             }
-            if (!_slirp.HasExited) _slirp.Kill();
+            if (!_slirp.HasExited)
+            {
+                _slirp.Kill();
+            }
+
             await _slirp.WaitForExitAsync().ConfigureAwait(false);
             // Its readiness wait ends with its output: observe how (a start that failed elsewhere first never did).
             try { await _ready.ConfigureAwait(false); }
@@ -186,7 +218,9 @@ internal sealed class SandboxNetwork : IAsyncDisposable
         if (_namespaceName is not null)
         {
             if (File.Exists(NetworkNamespaceFiles.PathOf(_namespaceName)) && !NetworkNamespaceFiles.Delete(_namespaceName))
+            {
                 IsolationLog.CleanupFailed(_logger, $"removing network namespace {_namespaceName}", "unmount or unlink failed");
+            }
         }
     }
 }

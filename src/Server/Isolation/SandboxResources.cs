@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Logging;
 
 namespace TypedSandbox.Server.Isolation;
 
@@ -40,7 +39,11 @@ internal sealed class SandboxResources(string id, string bundleDirectory, Runtim
     /// </summary>
     public (string File, IEnumerable<string> Arguments) RuntimeCommand(IEnumerable<string> arguments)
     {
-        if (LaunchNetworkNamespace is null || RuntimeProcess is not { } process || process.HasExited) return (RuntimeBinary, arguments);
+        if (LaunchNetworkNamespace is null || RuntimeProcess is not { } process || process.HasExited)
+        {
+            return (RuntimeBinary, arguments);
+        }
+
         string[] enter =
         [
             "--net=" + LaunchNetworkNamespace, $"--user=/proc/{process.Id}/ns/user", "--setuid", "0", "--setgid", "0", "--", RuntimeBinary,
@@ -67,8 +70,12 @@ internal sealed class SandboxResources(string id, string bundleDirectory, Runtim
         try
         {
             foreach (var line in File.ReadLines(file))
+            {
                 if (line.StartsWith("oom_kill ", StringComparison.Ordinal))
+                {
                     return long.Parse(line.AsSpan(9), System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
         }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
@@ -77,7 +84,10 @@ internal sealed class SandboxResources(string id, string bundleDirectory, Runtim
 
     public Task CleanupAsync()
     {
-        lock (_gate) return _cleanup ??= Task.Run(CleanupCoreAsync);
+        lock (_gate)
+        {
+            return _cleanup ??= Task.Run(CleanupCoreAsync);
+        }
     }
 
     private async Task CleanupCoreAsync()
@@ -97,22 +107,42 @@ internal sealed class SandboxResources(string id, string bundleDirectory, Runtim
                 await WaitForExitAsync(process, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             }
             // A runtime that never created the container ignores kill: end it directly.
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
             await process.WaitForExitAsync().ConfigureAwait(false);
         }
         // `run` deletes the container when it ends; this removes what a crashed runtime left behind.
         if (Directory.Exists(RuntimeRoot) && Directory.EnumerateFileSystemEntries(RuntimeRoot, Id + "*").Any())
+        {
             await RunRuntimeAsync(RuntimeCommands.Delete(Flavor, RuntimeRoot, Id), CancellationToken.None).ConfigureAwait(false);
-        if (Network is { } network) await Step("network", async () => { await network.DisposeAsync().ConfigureAwait(false); return 0; }).ConfigureAwait(false);
-        if (OverlayMounted && !LinuxNative.Unmount(RootfsPath)) IsolationLog.CleanupFailed(logger, "umount " + RootfsPath, "umount2 failed");
+        }
+
+        if (Network is { } network)
+        {
+            await Step("network", async () => { await network.DisposeAsync().ConfigureAwait(false); return 0; }).ConfigureAwait(false);
+        }
+
+        if (OverlayMounted && !LinuxNative.Unmount(RootfsPath))
+        {
+            IsolationLog.CleanupFailed(logger, "umount " + RootfsPath, "umount2 failed");
+        }
+
         await Step("bundle", async () => { await TreeRemoval.DeleteAsync(BundleDirectory, CancellationToken.None).ConfigureAwait(false); return 0; }).ConfigureAwait(false);
         if (WritableDirectory is { } writable && Directory.Exists(writable))
+        {
             await Step("writable layer", async () => { await TreeRemoval.DeleteAsync(writable, CancellationToken.None).ConfigureAwait(false); return 0; }).ConfigureAwait(false);
+        }
         // v1: one hierarchy per controller; v2 (or the hybrid's unified tree): the root itself.
         foreach (var controller in Directory.Exists("/sys/fs/cgroup") ? [.. Directory.GetDirectories("/sys/fs/cgroup"), "/sys/fs/cgroup"] : Array.Empty<string>())
         {
             var leaf = controller + CgroupsPath;
-            if (Directory.Exists(leaf)) await Step("rmdir " + leaf, () => { Directory.Delete(leaf); return Task.FromResult(0); }).ConfigureAwait(false);
+            if (Directory.Exists(leaf))
+            {
+                await Step("rmdir " + leaf, () => { Directory.Delete(leaf); return Task.FromResult(0); }).ConfigureAwait(false);
+            }
         }
     }
 

@@ -80,7 +80,11 @@ internal static class SeccompProfile
                 ? new JsonObject { ["names"] = Names(["clone3"]), ["action"] = "SCMP_ACT_ALLOW" }
                 : new JsonObject { ["names"] = Names(["clone3"]), ["action"] = "SCMP_ACT_ERRNO", ["errnoRet"] = ENOSYS },
         };
-        foreach (var rule in IoctlRules()) syscalls.Add(rule);
+        foreach (var rule in IoctlRules())
+        {
+            syscalls.Add(rule);
+        }
+
         foreach (var persona in AllowedPersonalities)
         {
             syscalls.Add(new JsonObject
@@ -111,7 +115,10 @@ internal static class SeccompProfile
             var value = (BtrfsIoctlType ^ (1L << bit)) & mask;
             yield return IoctlRule(mask << 8, value << 8);
         }
-        foreach (var request in AllowedBtrfsTypeIoctls) yield return IoctlRule(0xffffffff, request);
+        foreach (var request in AllowedBtrfsTypeIoctls)
+        {
+            yield return IoctlRule(0xffffffff, request);
+        }
     }
 
     private static JsonObject IoctlRule(long mask, long value) => new()

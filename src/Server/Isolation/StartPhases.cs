@@ -20,7 +20,11 @@ internal sealed class StartPhases
     public void Lap(string name)
     {
         var now = Stopwatch.GetTimestamp();
-        if (_laps.Length > 0) _laps.Append(", ");
+        if (_laps.Length > 0)
+        {
+            _laps.Append(", ");
+        }
+
         _laps.Append(name).Append(' ')
             .Append(Stopwatch.GetElapsedTime(_last, now).TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)).Append(" ms");
         _last = now;

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
-using Microsoft.Extensions.Logging;
 
 namespace TypedSandbox.Server.Isolation;
 
@@ -75,18 +74,28 @@ internal sealed partial class StorageQuota : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(stateDirectory);
         ArgumentNullException.ThrowIfNull(logger);
-        if (!OperatingSystem.IsLinux()) throw new HostNotReadyException("Sandboxes' size-limited storage needs Linux (btrfs quotas).");
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new HostNotReadyException("Sandboxes' size-limited storage needs Linux (btrfs quotas).");
+        }
+
         var image = Path.Combine(stateDirectory, ImageName);
         var mountPoint = Path.Combine(stateDirectory, MountName);
         Directory.CreateDirectory(mountPoint, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         if (!IsMountPoint(mountPoint))
         {
-            if (!File.Exists(image)) await CreateImageAsync(stateDirectory, image, cancellationToken).ConfigureAwait(false);
+            if (!File.Exists(image))
+            {
+                await CreateImageAsync(stateDirectory, image, cancellationToken).ConfigureAwait(false);
+            }
+
             var mount = await HostCommand.RunAsync("mount",
                 ["-t", "btrfs", "-o", "loop,nosuid,nodev,noatime,discard=async", image, mountPoint], cancellationToken).ConfigureAwait(false);
             if (!mount.Succeeded)
+            {
                 throw new HostNotReadyException($"Mounting the sandboxes' writable filesystem {image} at {mountPoint} failed: {mount.Stderr.Trim()} " +
                     "(needs root, loop devices and btrfs; remove the image to start afresh if it is damaged).");
+            }
         }
 
         var quota = new StorageQuota(mountPoint, new DriveInfo(mountPoint).TotalSize, logger);
@@ -94,7 +103,9 @@ internal sealed partial class StorageQuota : IAsyncDisposable
         {
             quota.EnableQuotas();
             foreach (var dir in new[] { quota.SandboxesDirectory, quota.VolumesDirectory, quota.BuildsDirectory })
+            {
                 Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
         }
         catch
         {
@@ -117,22 +128,33 @@ internal sealed partial class StorageQuota : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(limitBytes, MinimumLimitBytes);
         var parent = Path.GetDirectoryName(path) ?? throw new ArgumentException($"'{path}' has no parent directory.", nameof(path));
         if (parent != SandboxesDirectory && parent != VolumesDirectory && parent != BuildsDirectory)
+        {
             throw new ArgumentException($"'{path}' is not under {SandboxesDirectory}, {VolumesDirectory} or {BuildsDirectory}.", nameof(path));
+        }
+
         var name = Encoding.UTF8.GetBytes(Path.GetFileName(path));
-        if (name.Length is 0 or > 255) throw new ArgumentException($"'{path}' has no usable name.", nameof(path));
+        if (name.Length is 0 or > 255)
+        {
+            throw new ArgumentException($"'{path}' has no usable name.", nameof(path));
+        }
 
         using (var parentFd = Open(parent))
         {
             var args = new byte[4096];
             name.CopyTo(args, 8);
             if (Ioctl(parentFd.Fd, SubvolCreate, args) != 0 && Marshal.GetLastPInvokeError() is var errno && errno != EExist)
+            {
                 throw new IOException($"Creating the limited directory {path} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).");
+            }
         }
 
         using var fd = Open(path);
         // A plain directory (not a subvolume) would put the limit on its parent: refuse it.
         if (InodeNumber(fd.Fd) != BtrfsFirstFreeObjectId)
+        {
             throw new IOException($"{path} exists but is not a limited directory of its own; move its contents away and retry.");
+        }
+
         var limit = new byte[48];
         BinaryPrimitives.WriteUInt64LittleEndian(limit.AsSpan(0), 0);  // qgroup 0 = the subvolume of this descriptor
         BinaryPrimitives.WriteUInt64LittleEndian(limit.AsSpan(8), LimitMaxReferenced | LimitMaxExclusive);
@@ -152,12 +174,20 @@ internal sealed partial class StorageQuota : IAsyncDisposable
     /// </summary>
     public async Task<int> AdoptLegacyDirectoriesAsync(string legacyDirectory, string limitedParent, long limitBytes, CancellationToken cancellationToken)
     {
-        if (!Directory.Exists(legacyDirectory)) return 0;
+        if (!Directory.Exists(legacyDirectory))
+        {
+            return 0;
+        }
+
         var moved = 0;
         foreach (var legacy in Directory.GetDirectories(legacyDirectory))
         {
             var target = Path.Combine(limitedParent, Path.GetFileName(legacy));
-            if (Path.Exists(target)) continue;
+            if (Path.Exists(target))
+            {
+                continue;
+            }
+
             CreateLimitedDirectory(target, TotalBytes);
             var copy = await HostCommand.RunAsync("cp", ["-a", "--", legacy + "/.", target], cancellationToken).ConfigureAwait(false);
             if (!copy.Succeeded)
@@ -176,19 +206,32 @@ internal sealed partial class StorageQuota : IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0 && !LinuxNative.Unmount(MountPoint))
+        {
             IsolationLog.CleanupFailed(_logger, "umount " + MountPoint, "umount2 failed");
+        }
+
         return ValueTask.CompletedTask;
     }
 
     private static async Task CreateImageAsync(string stateDirectory, string image, CancellationToken ct)
     {
-        if (!OperatingSystem.IsLinux()) throw new HostNotReadyException("Sandboxes' size-limited storage needs Linux (btrfs quotas).");
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new HostNotReadyException("Sandboxes' size-limited storage needs Linux (btrfs quotas).");
+        }
+
         if (HostCheck.FindExecutable("mkfs.btrfs") is null)
+        {
             throw new HostNotReadyException($"'mkfs.btrfs' (the sandboxes' size-limited storage) was not found: apt-get install btrfs-progs ({SetupHint}).");
+        }
+
         var free = new DriveInfo(stateDirectory).AvailableFreeSpace;
         var size = free / 10 * 9 / (1L << 20) * (1L << 20);
         if (size < 1L << 30)
+        {
             throw new HostNotReadyException($"{stateDirectory} has {free >> 20} MiB free; sandboxes' writable storage needs at least 1.2 GiB.");
+        }
+
         var partial = image + ".new";
         // Sparse: the image takes host space only as sandboxes write (and gives it back on delete: discard).
         using (var file = new FileStream(partial, new FileStreamOptions
@@ -217,10 +260,16 @@ internal sealed partial class StorageQuota : IAsyncDisposable
         {
             var args = new byte[16];
             BinaryPrimitives.WriteUInt64LittleEndian(args, mode);
-            if (Ioctl(fd.Fd, QuotaCtl, args) == 0) return;
+            if (Ioctl(fd.Fd, QuotaCtl, args) == 0)
+            {
+                return;
+            }
+
             var errno = Marshal.GetLastPInvokeError();
             if (errno != EInval || mode == QuotaEnable)
+            {
                 throw new HostNotReadyException($"Enabling btrfs quotas on {MountPoint} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).");
+            }
         }
     }
 

@@ -13,24 +13,40 @@ internal static class TreeRemoval
     /// message when something stays.</summary>
     public static async Task DeleteAsync(string path, CancellationToken ct)
     {
-        if (!Directory.Exists(path) && !File.Exists(path)) return;
+        if (!Directory.Exists(path) && !File.Exists(path))
+        {
+            return;
+        }
+
         var result = await HostCommand.RunAsync("rm", Arguments(path), ct).ConfigureAwait(false);
         if (!result.Succeeded || Directory.Exists(path))
+        {
             throw new IOException($"rm -rf {path} failed (exit code {result.ExitCode}): {result.Stderr.Trim()}");
+        }
     }
 
     /// <summary>As <see cref="DeleteAsync"/>, blocking until rm ends: for the few callers that cannot await (the image
     /// store's start-up, its synchronous temp-path cleanup).</summary>
     public static void Delete(string path)
     {
-        if (!Directory.Exists(path) && !File.Exists(path)) return;
+        if (!Directory.Exists(path) && !File.Exists(path))
+        {
+            return;
+        }
+
         var info = new ProcessStartInfo("rm") { RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in Arguments(path)) info.ArgumentList.Add(argument);
+        foreach (var argument in Arguments(path))
+        {
+            info.ArgumentList.Add(argument);
+        }
+
         using var rm = Process.Start(info) ?? throw new IOException($"could not start rm to delete {path}");
         var stderr = rm.StandardError.ReadToEnd();
         rm.WaitForExit();
         if (rm.ExitCode != 0 || Directory.Exists(path))
+        {
             throw new IOException($"rm -rf {path} failed (exit code {rm.ExitCode}): {stderr.Trim()}");
+        }
     }
 
     private static string[] Arguments(string path) => ["-rf", "--one-file-system", "--", path];

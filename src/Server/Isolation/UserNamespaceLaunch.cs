@@ -52,8 +52,14 @@ internal static partial class UserNamespaceLaunch
                      "--net=" + networkNamespacePath, "--", HostCheck.FindExecutable("unshare") ?? "unshare", "--user", "--keep-caps", "--", "/bin/sh", "-c",
                      "read -r _ < \"$0\" && exec setpriv --reuid=0 --regid=0 --clear-groups -- \"$@\"", FifoPath(bundle), runtime,
                  })
+        {
             info.ArgumentList.Add(a);
-        foreach (var a in arguments) info.ArgumentList.Add(a);
+        }
+
+        foreach (var a in arguments)
+        {
+            info.ArgumentList.Add(a);
+        }
     }
 
     /// <summary>
@@ -78,9 +84,20 @@ internal static partial class UserNamespaceLaunch
                 current = null;
             }
             if (process.HasExited)
+            {
                 throw new ContainerStartException($"The runtime's launcher ended (exit code {process.ExitCode}) before entering the sandbox's user namespace.");
-            if (current is not null && current != engineNamespace) break;
-            if (waited.Elapsed > Patience) throw new ContainerStartException("The runtime's launcher did not enter a user namespace within 10 s.");
+            }
+
+            if (current is not null && current != engineNamespace)
+            {
+                break;
+            }
+
+            if (waited.Elapsed > Patience)
+            {
+                throw new ContainerStartException("The runtime's launcher did not enter a user namespace within 10 s.");
+            }
+
             await Task.Delay(1, ct).ConfigureAwait(false);
         }
         var map = string.Create(CultureInfo.InvariantCulture, $"0 {ids.HostId} {ids.Size}\n");

@@ -12,7 +12,10 @@ internal static class WritableLayerSnapshot
     public static async Task CopyAsync(SandboxResources resources, string upperDirectory, string destination, CancellationToken ct)
     {
         if (Path.Exists(destination))
+        {
             throw new ArgumentException($"The snapshot destination '{destination}' already exists.", nameof(destination));
+        }
+
         Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
         var (pauseFile, pauseArguments) = resources.RuntimeCommand(RuntimeCommands.Pause(resources.Flavor, resources.RuntimeRoot, resources.Id));
         await HostCommand.RunCheckedAsync(pauseFile, pauseArguments, ct).ConfigureAwait(false);
@@ -20,7 +23,9 @@ internal static class WritableLayerSnapshot
         {
             var copy = await HostCommand.RunAsync("cp", ["-a", "--reflink=auto", "--", upperDirectory, destination], ct).ConfigureAwait(false);
             if (!copy.Succeeded)
+            {
                 throw new IOException($"Copying the sandbox's changes failed (cp exit code {copy.ExitCode}): {copy.Stderr.Trim()}");
+            }
         }
         catch
         {

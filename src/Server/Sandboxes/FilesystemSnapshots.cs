@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.Logging;
 using TypedSandbox.Server.Engine;
 using TypedSandbox.Server.Exec;
 using TypedSandbox.Server.Images;

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using TypedSandbox.Server.Exec;
 using TypedSandbox.Server.Isolation;
 using TypedSandbox.Server.State;

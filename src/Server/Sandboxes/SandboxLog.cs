@@ -22,7 +22,11 @@ internal sealed class SandboxLog
     {
         lock (_gate)
         {
-            if (_entries.Count == Capacity) _entries.Dequeue();
+            if (_entries.Count == Capacity)
+            {
+                _entries.Dequeue();
+            }
+
             _entries.Enqueue(new SandboxLogEntry(at, text));
         }
     }

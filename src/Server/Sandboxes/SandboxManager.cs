@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using TypedSandbox.Server.Engine;
 using TypedSandbox.Server.Exec;
 using TypedSandbox.Server.Images;

@@ -32,7 +32,11 @@ internal static class VerboseLog
     /// <summary>"ReadFile: /path" for the filesystem tool's JSON command; null for any other exec.</summary>
     private static string? FilesystemOperation(IReadOnlyList<string> args)
     {
-        if (args.Count != 2 || args[0] != AgentLayout.FsToolsPath) return null;
+        if (args.Count != 2 || args[0] != AgentLayout.FsToolsPath)
+        {
+            return null;
+        }
+
         try
         {
             using var document = JsonDocument.Parse(args[1]);
@@ -59,7 +63,11 @@ internal static class VerboseLog
         var text = new StringBuilder();
         foreach (var arg in args)
         {
-            if (text.Length > 0) text.Append(' ');
+            if (text.Length > 0)
+            {
+                text.Append(' ');
+            }
+
             var plain = arg.Length > 0 && arg.All(c => char.IsAsciiLetterOrDigit(c) || "-_./=:,+@%".Contains(c, StringComparison.Ordinal));
             text.Append(plain ? arg : "'" + arg.Replace("'", "'\\''", StringComparison.Ordinal) + "'");
         }

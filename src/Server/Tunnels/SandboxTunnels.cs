@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using TypedSandbox.Server.Isolation;
 
 namespace TypedSandbox.Server.Tunnels;

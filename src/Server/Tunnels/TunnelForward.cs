@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.Extensions.Logging;
 using TypedSandbox.Server.Exec;
 using TypedSandbox.Server.Isolation;
 

@@ -11,11 +11,11 @@ namespace TypedSandbox.Validation;
 /// </summary>
 internal sealed class CommandTemplate
 {
-    private readonly IReadOnlyList<IReadOnlyList<Segment>> arguments;
+    private readonly IReadOnlyList<IReadOnlyList<Segment>> _arguments;
 
     private CommandTemplate(IReadOnlyList<IReadOnlyList<Segment>> arguments, IReadOnlyList<string> placeholders)
     {
-        this.arguments = arguments;
+        _arguments = arguments;
         Placeholders = placeholders;
     }
 
@@ -112,12 +112,12 @@ internal sealed class CommandTemplate
             throw new ArgumentNullException(nameof(valueOf));
         }
 
-        var result = new string[arguments.Count];
+        var result = new string[_arguments.Count];
         var builder = new StringBuilder();
-        for (var i = 0; i < arguments.Count; i++)
+        for (var i = 0; i < _arguments.Count; i++)
         {
             builder.Clear();
-            foreach (var segment in arguments[i])
+            foreach (var segment in _arguments[i])
             {
                 builder.Append(segment.IsPlaceholder ? valueOf(segment.Text) : segment.Text);
             }
@@ -142,9 +142,9 @@ internal sealed class CommandTemplate
             throw new ArgumentNullException(nameof(valuesOf));
         }
 
-        var result = new List<string>(arguments.Count);
+        var result = new List<string>(_arguments.Count);
         var builder = new StringBuilder();
-        foreach (var argument in arguments)
+        foreach (var argument in _arguments)
         {
             if (argument.Count == 1 && argument[0].IsPlaceholder)
             {

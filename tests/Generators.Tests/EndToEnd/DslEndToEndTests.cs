@@ -169,28 +169,28 @@ internal partial class Toolbox
 /// <summary>One engine for the end-to-end tests; the runtime client points at it.</summary>
 public sealed class DslEngineFixture : IAsyncLifetime
 {
-    private TestEngine? engine;
+    private TestEngine? _engine;
 
     public SandboxClient Client { get; private set; } = null!;
 
     /// <summary>The engine's Modal profile, for tests that make clients of their own.</summary>
-    public string ConfigPath => engine?.ConfigPath ?? throw new InvalidOperationException("The engine has not started.");
+    public string ConfigPath => _engine?.ConfigPath ?? throw new InvalidOperationException("The engine has not started.");
 
     public async Task InitializeAsync()
     {
-        engine = await TestEngine.StartAsync();
+        _engine = await TestEngine.StartAsync();
         Client = new SandboxClient(new SandboxClientOptions
         {
-            ConfigPath = engine.ConfigPath,
+            ConfigPath = _engine.ConfigPath,
         });
     }
 
     public async Task DisposeAsync()
     {
         await Client.DisposeAsync();
-        if (engine is not null)
+        if (_engine is not null)
         {
-            await engine.DisposeAsync();
+            await _engine.DisposeAsync();
         }
     }
 }

@@ -14,12 +14,18 @@ public sealed class AgentExecTests(SandboxHost host) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        if (host.SkipReason is null) _sandbox = await host.Runtime().StartAsync(host.Spec(), CancellationToken.None);
+        if (host.SkipReason is null)
+        {
+            _sandbox = await host.Runtime().StartAsync(host.Spec(), CancellationToken.None);
+        }
     }
 
     public async Task DisposeAsync()
     {
-        if (_sandbox is not null) await _sandbox.DisposeAsync();
+        if (_sandbox is not null)
+        {
+            await _sandbox.DisposeAsync();
+        }
     }
 
     [SkippableFact]
@@ -200,7 +206,9 @@ public sealed class AgentExecTests(SandboxHost host) : IAsyncLifetime
         var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Run.ShAsync(_sandbox, $"seq 1 {1000 + i}")));
 
         for (var i = 0; i < results.Length; i++)
+        {
             Assert.Equal(string.Join('\n', Enumerable.Range(1, 1000 + i)) + "\n", results[i].Out);
+        }
     }
 
     [SkippableFact]

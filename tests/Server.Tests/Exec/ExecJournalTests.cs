@@ -46,7 +46,10 @@ public sealed class ExecJournalTests : IDisposable
         await using (var journal = new ExecJournal(_spill, memoryThreshold: 64 * 1024))
         {
             for (var offset = 0; offset < data.Length; offset += 10_000)
+            {
                 journal.Append(data.AsSpan(offset, Math.Min(10_000, data.Length - offset)));
+            }
+
             journal.Complete();
 
             Assert.True(journal.StoredBytes == data.Length, "nothing was read, so everything is kept");
@@ -90,7 +93,10 @@ public sealed class ExecJournalTests : IDisposable
         var writer = Task.Run(() =>
         {
             for (var offset = 0; offset < expected.Length; offset += 333)
+            {
                 journal.Append(expected.AsSpan(offset, Math.Min(333, expected.Length - offset)));
+            }
+
             journal.Complete();
         });
 

@@ -14,12 +14,18 @@ public sealed class FsToolsTests(SandboxHost host) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        if (host.SkipReason is null) _sandbox = await host.Runtime().StartAsync(host.Spec(), CancellationToken.None);
+        if (host.SkipReason is null)
+        {
+            _sandbox = await host.Runtime().StartAsync(host.Spec(), CancellationToken.None);
+        }
     }
 
     public async Task DisposeAsync()
     {
-        if (_sandbox is not null) await _sandbox.DisposeAsync();
+        if (_sandbox is not null)
+        {
+            await _sandbox.DisposeAsync();
+        }
     }
 
     [SkippableFact]

@@ -40,7 +40,10 @@ public sealed class SandboxLifecycleTests(SandboxHost host)
         Assert.DoesNotContain(rootfs, await File.ReadAllTextAsync("/proc/mounts"), StringComparison.Ordinal);
         Assert.False(Directory.Exists(bundle));
         foreach (var controller in Directory.GetDirectories("/sys/fs/cgroup"))
+        {
             Assert.False(Directory.Exists(Path.Combine(controller, host.CgroupParent, sandbox.Id)), controller);
+        }
+
         await sleeper.DisposeAsync();
         await sandbox.DisposeAsync();
     }
@@ -67,7 +70,9 @@ public sealed class SandboxLifecycleTests(SandboxHost host)
         Assert.Contains("/no/such/program", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(spec.Id, await File.ReadAllTextAsync("/proc/mounts"), StringComparison.Ordinal);
         foreach (var controller in Directory.GetDirectories("/sys/fs/cgroup"))
+        {
             Assert.False(Directory.Exists(Path.Combine(controller, host.CgroupParent, spec.Id)), controller);
+        }
     }
 
     [SkippableFact]

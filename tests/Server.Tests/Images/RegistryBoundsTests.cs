@@ -1,6 +1,5 @@
 using System.IO.Compression;
 using System.Net;
-using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using TypedSandbox.Server.Images;
 

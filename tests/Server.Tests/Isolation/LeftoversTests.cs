@@ -14,7 +14,11 @@ public sealed class LeftoversTests(SandboxHost host)
         var id = ContainerSpec.NewId();
         var bundle = Path.Combine(options.StateDirectory, "bundles", id);
         // The state a crashed engine leaves: a mounted overlay rootfs, a named network namespace, a cgroup.
-        foreach (var dir in new[] { "upper", "work", "rootfs" }) Directory.CreateDirectory(Path.Combine(bundle, dir));
+        foreach (var dir in new[] { "upper", "work", "rootfs" })
+        {
+            Directory.CreateDirectory(Path.Combine(bundle, dir));
+        }
+
         await RunAsync("mount", "-t", "overlay", "overlay", "-o",
             $"lowerdir={host.LayerDir},upperdir={bundle}/upper,workdir={bundle}/work", $"{bundle}/rootfs");
         await RunAsync("ip", "netns", "add", $"tsb-{id}");

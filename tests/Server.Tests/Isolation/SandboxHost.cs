@@ -35,7 +35,10 @@ public sealed class SandboxHost : IAsyncLifetime
         lock (_runtimes)
         {
             if (!_runtimes.TryGetValue(name, out var runtime))
+            {
                 _runtimes[name] = runtime = ContainerRuntimeFactory.Create(Options(name));
+            }
+
             return runtime;
         }
     }
@@ -58,24 +61,41 @@ public sealed class SandboxHost : IAsyncLifetime
         if (!File.Exists("/bin/busybox")) { SkipReason = "no /bin/busybox to build the test image from (apt-get install busybox-static)"; return; }
 
         foreach (var dir in new[] { "bin", "etc", "proc", "sys", "dev", "tmp", "root" })
+        {
             Directory.CreateDirectory(Path.Combine(LayerDir, dir));
+        }
+
         Directory.CreateDirectory(ScratchDir);
         File.Copy("/bin/busybox", Path.Combine(LayerDir, "bin", "busybox"));
         using (var install = Process.Start("chroot", [LayerDir, "/bin/busybox", "--install", "-s", "/bin"]))
+        {
             await install.WaitForExitAsync();
+        }
+
         await File.WriteAllTextAsync(Path.Combine(LayerDir, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\n");
         await File.WriteAllTextAsync(Path.Combine(LayerDir, "etc", "group"), "root:x:0:\n");
     }
 
     public Task DisposeAsync()
     {
-        if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
+        if (Directory.Exists(_root))
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+
         var run = Path.Combine("/run", CgroupParent);
-        if (Directory.Exists(run)) Directory.Delete(run, recursive: true);
+        if (Directory.Exists(run))
+        {
+            Directory.Delete(run, recursive: true);
+        }
+
         foreach (var controller in Directory.Exists("/sys/fs/cgroup") ? Directory.GetDirectories("/sys/fs/cgroup") : [])
         {
             var parent = Path.Combine(controller, CgroupParent);
-            if (Directory.Exists(parent)) Directory.Delete(parent);
+            if (Directory.Exists(parent))
+            {
+                Directory.Delete(parent);
+            }
         }
         return Task.CompletedTask;
     }

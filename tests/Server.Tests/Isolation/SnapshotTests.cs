@@ -1,5 +1,3 @@
-using TypedSandbox.Server.Isolation;
-
 namespace TypedSandbox.Server.Tests.Isolation;
 
 [Collection(SandboxTests.Name)]

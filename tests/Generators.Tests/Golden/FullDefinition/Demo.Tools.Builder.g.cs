@@ -157,7 +157,7 @@ namespace Demo.Tools
     /// </summary>
     public static class BuilderTaskExtensions
     {
-        /// <summary>Awaits the sandbox, runs <see cref="Builder.BuildAsync"/> and terminates the sandbox.</summary>
+        /// <summary>Awaits the sandbox, runs <c>Builder.BuildAsync</c> and terminates the sandbox.</summary>
         public static async global::System.Threading.Tasks.Task<global::TypedSandbox.ExecResult> BuildAsync(this global::System.Threading.Tasks.Task<Builder> sandboxTask, string dir, string target, int jobs, global::System.Threading.CancellationToken cancellationToken)
         {
             var sandbox = await sandboxTask.ConfigureAwait(false);
@@ -171,7 +171,7 @@ namespace Demo.Tools
             }
         }
 
-        /// <summary>Awaits the sandbox, runs <see cref="Builder.ExistsAsync"/> and terminates the sandbox.</summary>
+        /// <summary>Awaits the sandbox, runs <c>Builder.ExistsAsync</c> and terminates the sandbox.</summary>
         internal static async global::System.Threading.Tasks.Task<int> ExistsAsync(this global::System.Threading.Tasks.Task<Builder> sandboxTask, string @class)
         {
             var sandbox = await sandboxTask.ConfigureAwait(false);
@@ -185,7 +185,7 @@ namespace Demo.Tools
             }
         }
 
-        /// <summary>Awaits the sandbox, runs <see cref="Builder.EchoAsync"/> and terminates the sandbox.</summary>
+        /// <summary>Awaits the sandbox, runs <c>Builder.EchoAsync</c> and terminates the sandbox.</summary>
         public static async global::System.Threading.Tasks.Task<global::TypedSandbox.ExecResult> EchoAsync(this global::System.Threading.Tasks.Task<Builder> sandboxTask, string? value, global::System.Threading.CancellationToken token = default)
         {
             var sandbox = await sandboxTask.ConfigureAwait(false);
@@ -199,7 +199,7 @@ namespace Demo.Tools
             }
         }
 
-        /// <summary>Awaits the sandbox, runs <see cref="Builder.SleepAsync"/> and terminates the sandbox.</summary>
+        /// <summary>Awaits the sandbox, runs <c>Builder.SleepAsync</c> and terminates the sandbox.</summary>
         public static async global::System.Threading.Tasks.Task<int> SleepAsync(this global::System.Threading.Tasks.Task<Builder> sandboxTask, int seconds = 5, string unit = "s")
         {
             var sandbox = await sandboxTask.ConfigureAwait(false);

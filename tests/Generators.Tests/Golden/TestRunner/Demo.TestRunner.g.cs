@@ -86,7 +86,7 @@ namespace Demo
     /// </summary>
     internal static class TestRunnerTaskExtensions
     {
-        /// <summary>Awaits the sandbox, runs <see cref="TestRunner.RunTestsAsync"/> and terminates the sandbox.</summary>
+        /// <summary>Awaits the sandbox, runs <c>TestRunner.RunTestsAsync</c> and terminates the sandbox.</summary>
         public static async global::System.Threading.Tasks.Task<global::TypedSandbox.ExecResult> RunTestsAsync(this global::System.Threading.Tasks.Task<TestRunner> sandboxTask, string path)
         {
             var sandbox = await sandboxTask.ConfigureAwait(false);

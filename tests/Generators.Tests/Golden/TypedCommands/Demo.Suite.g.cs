@@ -108,7 +108,7 @@ namespace Demo
     /// </summary>
     public static class SuiteTaskExtensions
     {
-        /// <summary>Awaits the sandbox, runs <see cref="Suite.RunAsync"/> and terminates the sandbox.</summary>
+        /// <summary>Awaits the sandbox, runs <c>Suite.RunAsync</c> and terminates the sandbox.</summary>
         public static async global::System.Threading.Tasks.Task RunAsync(this global::System.Threading.Tasks.Task<Suite> sandboxTask, global::System.Collections.Generic.IReadOnlyList<string> files, int? maxFail = default, string? filter = null, bool verbose = false, global::System.Threading.CancellationToken cancellationToken = default)
         {
             var sandbox = await sandboxTask.ConfigureAwait(false);
@@ -122,7 +122,7 @@ namespace Demo
             }
         }
 
-        /// <summary>Awaits the sandbox, runs <see cref="Suite.ReportAsync"/> and terminates the sandbox.</summary>
+        /// <summary>Awaits the sandbox, runs <c>Suite.ReportAsync</c> and terminates the sandbox.</summary>
         public static async global::System.Threading.Tasks.Task<global::Demo.Report> ReportAsync(this global::System.Threading.Tasks.Task<Suite> sandboxTask, global::System.DateTimeOffset since)
         {
             var sandbox = await sandboxTask.ConfigureAwait(false);
@@ -136,7 +136,7 @@ namespace Demo
             }
         }
 
-        /// <summary>Awaits the sandbox, runs <see cref="Suite.EchoAsync"/> and terminates the sandbox.</summary>
+        /// <summary>Awaits the sandbox, runs <c>Suite.EchoAsync</c> and terminates the sandbox.</summary>
         public static async global::System.Threading.Tasks.Task<string> EchoAsync(this global::System.Threading.Tasks.Task<Suite> sandboxTask, global::System.IO.Stream input, string? token = null)
         {
             var sandbox = await sandboxTask.ConfigureAwait(false);
@@ -150,7 +150,7 @@ namespace Demo
             }
         }
 
-        /// <summary>Awaits the sandbox, streams <see cref="Suite.FollowAsync"/> and terminates the sandbox when the enumeration ends.</summary>
+        /// <summary>Awaits the sandbox, streams <c>Suite.FollowAsync</c> and terminates the sandbox when the enumeration ends.</summary>
         public static async global::System.Collections.Generic.IAsyncEnumerable<string> FollowAsync(this global::System.Threading.Tasks.Task<Suite> sandboxTask, string file, [global::System.Runtime.CompilerServices.EnumeratorCancellation] global::System.Threading.CancellationToken cancellationToken = default)
         {
             var sandbox = await sandboxTask.ConfigureAwait(false);
@@ -167,7 +167,7 @@ namespace Demo
             }
         }
 
-        /// <summary>Awaits the sandbox, streams <see cref="Suite.EventsAsync"/> and terminates the sandbox when the enumeration ends.</summary>
+        /// <summary>Awaits the sandbox, streams <c>Suite.EventsAsync</c> and terminates the sandbox when the enumeration ends.</summary>
         public static async global::System.Collections.Generic.IAsyncEnumerable<global::Demo.Report> EventsAsync(this global::System.Threading.Tasks.Task<Suite> sandboxTask)
         {
             var sandbox = await sandboxTask.ConfigureAwait(false);
