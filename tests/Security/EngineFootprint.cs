@@ -64,11 +64,28 @@ internal static class EngineFootprint
     private static extern int stat([MarshalAs(UnmanagedType.LPUTF8Str)] string path, byte[] buffer);
 
     /// <summary>Bytes of all files under <paramref name="directory"/> (a state directory's visible disk use).</summary>
+    /// <remarks>
+    /// Symbolic links are skipped, not followed: an image layer's <c>/dev/fd -> /proc/self/fd</c> would otherwise lead
+    /// the walk into this process's own descriptors. A file removed while the walk runs counts as 0.
+    /// </remarks>
     public static long DiskBytes(string directory) =>
         Directory.Exists(directory)
-            ? new DirectoryInfo(directory).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = true })
-                .Sum(f => f.Length)
+            ? new DirectoryInfo(directory)
+                .EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true })
+                .Sum(LengthOrZero)
             : 0;
+
+    private static long LengthOrZero(FileInfo file)
+    {
+        try
+        {
+            return file.Length;
+        }
+        catch (FileNotFoundException)
+        {
+            return 0;
+        }
+    }
 
     /// <summary>The sandbox bundles under an engine's state directory (one per sandbox it runs or left behind).</summary>
     public static IReadOnlyList<string> Bundles(string stateDirectory)
