@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Composition;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
@@ -11,14 +10,10 @@ namespace TypedSandbox.Generators.CodeFixes;
 
 /// <summary>Rewrites a timeout into canonical form: "90s" → "1m30s" (TSB0005), "10 min" → "10m" (TSB0004 when the intent is clear).</summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(CanonicalTimeoutCodeFix)), Shared]
-public sealed class CanonicalTimeoutCodeFix : CodeFixProvider
+public sealed class CanonicalTimeoutCodeFix : TsbCodeFix
 {
-    /// <inheritdoc/>
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } =
-        ImmutableArray.Create(DiagnosticDescriptors.InvalidTimeout.Id, DiagnosticDescriptors.TimeoutNotCanonical.Id);
-
-    /// <inheritdoc/>
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    /// <summary>Creates the fix.</summary>
+    public CanonicalTimeoutCodeFix() : base(DiagnosticDescriptors.InvalidTimeout, DiagnosticDescriptors.TimeoutNotCanonical) { }
 
     /// <inheritdoc/>
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)

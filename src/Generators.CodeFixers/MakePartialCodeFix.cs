@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
 using System.Threading.Tasks;
@@ -12,14 +11,10 @@ namespace TypedSandbox.Generators.CodeFixes;
 
 /// <summary>Adds the <c>partial</c> modifier to a [Sandbox] class (TSB0001) or a [Command] method (TSB0002).</summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(MakePartialCodeFix)), Shared]
-public sealed class MakePartialCodeFix : CodeFixProvider
+public sealed class MakePartialCodeFix : TsbCodeFix
 {
-    /// <inheritdoc/>
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } =
-        ImmutableArray.Create(DiagnosticDescriptors.SandboxClassNotPartial.Id, DiagnosticDescriptors.CommandMethodNotPartial.Id);
-
-    /// <inheritdoc/>
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    /// <summary>Creates the fix.</summary>
+    public MakePartialCodeFix() : base(DiagnosticDescriptors.SandboxClassNotPartial, DiagnosticDescriptors.CommandMethodNotPartial) { }
 
     /// <inheritdoc/>
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
 using System.Threading.Tasks;
@@ -11,14 +10,10 @@ namespace TypedSandbox.Generators.CodeFixes;
 
 /// <summary>Removes a [Tag] with a duplicate key (TSB0009) or a [Volume] with a duplicate mount path (TSB0011).</summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(RemoveDuplicateCodeFix)), Shared]
-public sealed class RemoveDuplicateCodeFix : CodeFixProvider
+public sealed class RemoveDuplicateCodeFix : TsbCodeFix
 {
-    /// <inheritdoc/>
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } =
-        ImmutableArray.Create(DiagnosticDescriptors.DuplicateTagKey.Id, DiagnosticDescriptors.DuplicateMountPath.Id);
-
-    /// <inheritdoc/>
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    /// <summary>Creates the fix.</summary>
+    public RemoveDuplicateCodeFix() : base(DiagnosticDescriptors.DuplicateTagKey, DiagnosticDescriptors.DuplicateMountPath) { }
 
     /// <inheritdoc/>
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)

@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
 using System.Threading.Tasks;
@@ -14,13 +13,10 @@ namespace TypedSandbox.Generators.CodeFixes;
 
 /// <summary>Splits a program that holds a whole command line (TSB0024) into one string per argument: "ls -la" → "ls", "-la".</summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(SplitProgramCodeFix)), Shared]
-public sealed class SplitProgramCodeFix : CodeFixProvider
+public sealed class SplitProgramCodeFix : TsbCodeFix
 {
-    /// <inheritdoc/>
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(DiagnosticDescriptors.ProgramWithWhitespace.Id);
-
-    /// <inheritdoc/>
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    /// <summary>Creates the fix.</summary>
+    public SplitProgramCodeFix() : base(DiagnosticDescriptors.ProgramWithWhitespace) { }
 
     /// <inheritdoc/>
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
