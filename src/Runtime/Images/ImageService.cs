@@ -13,7 +13,7 @@ using ProtoImage = TypedSandbox.Protocol.Client.Image;
 namespace TypedSandbox;
 
 /// <summary>Defines images and builds them on the server (<c>client.Images</c>).</summary>
-public sealed class ImageService
+public sealed partial class ImageService
 {
     private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(55);
 

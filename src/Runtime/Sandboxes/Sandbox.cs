@@ -10,7 +10,7 @@ namespace TypedSandbox;
 /// A handle to a running (or finished) sandbox. Disposing the handle terminates the sandbox; use
 /// <see cref="DetachAsync"/> to let it run on. Which RPCs serve the handle follows Modal's rule: the shape of the id.
 /// </summary>
-public sealed class Sandbox : IAsyncDisposable
+public sealed partial class Sandbox : IAsyncDisposable
 {
     private static readonly TimeSpan WaitLongPoll = TimeSpan.FromSeconds(10);
 

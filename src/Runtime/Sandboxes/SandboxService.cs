@@ -10,7 +10,7 @@ using TypedSandbox.Validation;
 namespace TypedSandbox;
 
 /// <summary>Creates, finds and lists sandboxes (<c>client.Sandboxes</c>).</summary>
-public sealed class SandboxService
+public sealed partial class SandboxService
 {
     private readonly SandboxClient _client;
     private readonly ILogger _logger;

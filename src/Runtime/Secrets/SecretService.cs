@@ -5,7 +5,7 @@ using TypedSandbox.Validation;
 namespace TypedSandbox;
 
 /// <summary>Looks up named secrets and defines secrets in code (<c>client.Secrets</c>).</summary>
-public sealed class SecretService
+public sealed partial class SecretService
 {
     private readonly SandboxClient _client;
 

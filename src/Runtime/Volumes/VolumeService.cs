@@ -5,7 +5,7 @@ using TypedSandbox.Validation;
 namespace TypedSandbox;
 
 /// <summary>Looks up and creates persistent volumes (<c>client.Volumes</c>).</summary>
-public sealed class VolumeService
+public sealed partial class VolumeService
 {
     private readonly SandboxClient _client;
 

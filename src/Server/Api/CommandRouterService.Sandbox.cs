@@ -1,0 +1,60 @@
+using Google.Protobuf;
+using Grpc.Core;
+using TypedSandbox.Protocol.CommandRouter;
+
+namespace TypedSandbox.Server.Api;
+
+/// <summary>The command router's sandbox-wide RPCs: readiness, entrypoint stdio (V2), filesystem snapshots.</summary>
+internal sealed partial class CommandRouterService
+{
+    public override Task<SandboxWaitUntilReadyTcrResponse> SandboxWaitUntilReady(SandboxWaitUntilReadyTcrRequest request, ServerCallContext context)
+    {
+        var session = Session(request.TaskId, context);
+        session.RequireRunning();
+        return Task.FromResult(new SandboxWaitUntilReadyTcrResponse { ReadyAt = session.CreatedAt.ToUnixTimeMilliseconds() / 1000.0 });
+    }
+
+    public override async Task SandboxStdioReadV2(SandboxStdioReadV2Request request, IServerStreamWriter<SandboxStdioReadV2Response> responseStream, ServerCallContext context)
+    {
+        var session = Session(request.TaskId, context);
+        var journal = EntrypointOutput.Journal(session, request.FileDescriptor == SandboxStdioFileDescriptor.Stderr);
+        if (journal is null)
+        {
+            await session.Completion.WaitAsync(context.CancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var offset = (long)request.Offset;
+        while (true)
+        {
+            var data = await journal.ReadAsync(offset, ChunkBytes, context.CancellationToken).ConfigureAwait(false);
+            if (data.IsEmpty)
+            {
+                return;
+            }
+
+            await responseStream.WriteAsync(
+                new SandboxStdioReadV2Response { Data = UnsafeByteOperations.UnsafeWrap(data), StartingOffset = (ulong)offset },
+                context.CancellationToken).ConfigureAwait(false);
+            offset += data.Length;
+        }
+    }
+
+    public override async Task<SandboxStdinWriteV2Response> SandboxStdinWriteV2(SandboxStdinWriteV2Request request, ServerCallContext context)
+    {
+        var session = Session(request.TaskId, context);
+        await sandboxes.WriteEntrypointStdinAsync(session, (long)request.Offset, request.Data.Memory, request.Eof, context.CancellationToken).ConfigureAwait(false);
+        return new SandboxStdinWriteV2Response();
+    }
+
+    public override async Task<TaskSnapshotFilesystemResponse> TaskSnapshotFilesystem(TaskSnapshotFilesystemRequest request, ServerCallContext context)
+    {
+        var session = Session(request.TaskId, context);
+        var imageId = await snapshots.SnapshotAsync(session, request.SnapshotId, context.CancellationToken).ConfigureAwait(false);
+        return new TaskSnapshotFilesystemResponse { ImageId = imageId };
+    }
+
+    public override Task<TaskSnapshotDirectoryResponse> TaskSnapshotDirectory(TaskSnapshotDirectoryRequest request, ServerCallContext context) =>
+        throw new RpcException(new Status(StatusCode.Unimplemented,
+            "Directory snapshots are not supported by the local engine; snapshot the whole filesystem (snapshotFilesystem) instead."));
+}
