@@ -20,7 +20,13 @@ internal sealed class EngineCore : IAsyncDisposable
     private readonly List<StateDatabase> _databases = [];
     private readonly List<SandboxManager> _managers = [];
 
-    private EngineCore(string directory) => _directory = directory;
+    private readonly WarmPoolOptions? _pool;
+
+    private EngineCore(string directory, WarmPoolOptions? pool)
+    {
+        _directory = directory;
+        _pool = pool;
+    }
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
@@ -28,9 +34,9 @@ internal sealed class EngineCore : IAsyncDisposable
 
     public SandboxManager Sandboxes => _managers[^1];
 
-    public static async Task<EngineCore> StartAsync()
+    public static async Task<EngineCore> StartAsync(WarmPoolOptions? pool = null)
     {
-        var core = new EngineCore(Directory.CreateTempSubdirectory("typedsandbox-engine-tests-").FullName);
+        var core = new EngineCore(Directory.CreateTempSubdirectory("typedsandbox-engine-tests-").FullName, pool);
         await core.RestartAsync();
         return core;
     }
@@ -44,7 +50,7 @@ internal sealed class EngineCore : IAsyncDisposable
         var database = await StateDatabase.OpenAsync(Path.Combine(_directory, "state.db"), CancellationToken.None);
         _databases.Add(database);
         var volumes = new VolumeStore(database, Path.Combine(_directory, "volumes"), Time);
-        _managers.Add(new SandboxManager(Runtime, new Images(), volumes, database, Time, NullLogger<SandboxManager>.Instance));
+        _managers.Add(new SandboxManager(Runtime, new Images(), volumes, database, Time, NullLogger<SandboxManager>.Instance, _pool));
     }
 
     public Task<SandboxSession> CreateAsync(Func<SandboxSpec, SandboxSpec>? configure = null)

@@ -28,19 +28,21 @@ internal sealed class FakeRuntime : IContainerRuntime
 }
 
 /// <summary>A running sandbox without a container: processes and connections go to a <see cref="FakeAgent"/>.</summary>
-internal sealed class FakeContainer(ContainerSpec spec) : IRunningContainer
+internal sealed class FakeContainer(ContainerSpec started) : IRunningContainer
 {
+    private ContainerSpec _spec = started;
+
     private readonly TaskCompletionSource<ProcessExit> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public FakeAgent Agent { get; } = new();
 
-    public ContainerSpec Spec => spec;
+    public ContainerSpec Spec => _spec;
 
     public bool Terminated { get; private set; }
 
     public bool Disposed { get; private set; }
 
-    public string Id => spec.Id;
+    public string Id => _spec.Id;
 
     public SupervisedProcess? Entrypoint { get; set; }
 
@@ -52,11 +54,30 @@ internal sealed class FakeContainer(ContainerSpec spec) : IRunningContainer
     public Task<SupervisedProcess> ExecAsync(ProcessSpec process, CancellationToken ct) =>
         _exited.Task.IsCompleted
             ? throw new SandboxEndedException()
-            : Agent.Channel.SpawnAsync(process, ExecEnvironment.Build(spec.ImageEnv, spec.Env, process.Env, spec.Hostname), process.Workdir, isMain: false, ct);
+            : Agent.Channel.SpawnAsync(process, ExecEnvironment.Build(_spec.ImageEnv, _spec.Env, process.Env, _spec.Hostname), process.Workdir, isMain: false, ct);
 
     public Task<SandboxConnection> ConnectAsync(int port, CancellationToken ct) => Agent.Channel.ConnectAsync(port, ct);
 
     public Task CopyWritableLayerAsync(string destination, CancellationToken ct) => Task.CompletedTask;
+
+    /// <summary>The claim a warm pool's container was given, or null.</summary>
+    public ContainerClaim? Claim { get; private set; }
+
+    public async Task ClaimAsync(ContainerClaim claim, CancellationToken ct)
+    {
+        if (Claim is not null || _spec.Entrypoint is not null)
+        {
+            throw new InvalidOperationException("claimed twice");
+        }
+
+        Claim = claim;
+        _spec = _spec with { Env = claim.Env, Workdir = claim.Workdir, Entrypoint = claim.Entrypoint };
+        if (claim.Entrypoint is { } entrypoint)
+        {
+            Entrypoint = await Agent.Channel.SpawnAsync(
+                entrypoint, ExecEnvironment.Build(_spec.ImageEnv, _spec.Env, entrypoint.Env, _spec.Hostname), _spec.Workdir, isMain: true, ct);
+        }
+    }
 
     public async Task TerminateAsync(CancellationToken ct)
     {

@@ -9,4 +9,19 @@ internal static class Patience
     public static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
     public static Task<T> Within<T>(this Task<T> task) => task.WaitAsync(Wait);
+
+    /// <summary>Waits until <paramref name="condition"/> holds (background work such as a pool refill), or fails.</summary>
+    public static async Task UntilAsync(Func<bool> condition, string what)
+    {
+        using var deadline = new CancellationTokenSource(Wait);
+        while (!condition())
+        {
+            if (deadline.IsCancellationRequested)
+            {
+                Assert.Fail($"Waited {Wait.TotalSeconds:0} s for {what}.");
+            }
+
+            await Task.Delay(5, CancellationToken.None);
+        }
+    }
 }

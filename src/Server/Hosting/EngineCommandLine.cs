@@ -11,7 +11,7 @@ public sealed record ParsedCommandLine(EngineOptions? Options, bool ShowHelp, st
 public static class EngineCommandLine
 {
     /// <summary>The help text.</summary>
-    public const string Usage = """
+    public static string Usage { get; } = """
         Usage: typedsandbox-server [options]
           --port N                 TCP port on the bind address (default 8765; 0 = any free port)
           --bind ADDRESS           address to listen on (default 127.0.0.1; beyond loopback needs --tls-cert/--tls-key)
@@ -37,6 +37,8 @@ public static class EngineCommandLine
                                    whose output is not read blocks on write at this bound, nothing is dropped
           --output-spill-budget-mib N
                                    all spill files together (default 1024)
+          --warm-pool N            sandboxes kept started ahead per shape (image, limits, network) a create
+                                   claims at once (default 0 = off; at most 64; within half the host's memory)
           --help                   show this text
         Named secrets: typedsandbox-server secret set NAME KEY=VALUE... [--state-dir DIR]  (also list, delete;
                        `secret --help` for details)
@@ -105,6 +107,11 @@ public static class EngineCommandLine
                     break;
                 case "--sandbox-disk-mib" or "--volume-disk-mib" or "--build-disk-mib":
                     return Fail($"{name} '{value}' is not a size in MiB (a whole number from 1).");
+                case "--warm-pool" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var pool):
+                    options = options with { WarmPoolSize = pool };
+                    break;
+                case "--warm-pool":
+                    return Fail($"--warm-pool '{value}' is not a number of sandboxes (0-{EngineOptions.MaxWarmPoolSize}).");
                 case "--registry-mirror":
                     mirrors.Add(value);
                     break;

@@ -145,7 +145,8 @@ public sealed partial class EngineHost : IAsyncDisposable
         services.AddSingleton(sp => ContainerRuntimeFactory.Create(runtimeOptions, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(sp => new SandboxManager(
             sp.GetRequiredService<IContainerRuntime>(), sp.GetRequiredService<ImageBuilds>(), sp.GetRequiredService<VolumeStore>(),
-            sp.GetRequiredService<StateDatabase>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SandboxManager>>()));
+            sp.GetRequiredService<StateDatabase>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SandboxManager>>(),
+            new WarmPoolOptions { SizePerKey = options.WarmPoolSize }));
         services.AddSingleton(sp => new FilesystemSnapshots(
             sp.GetRequiredService<ImageBuilds>(), sp.GetRequiredService<ImageStore>(), Path.Combine(options.StateDirectory, "images", "scratch"),
             sp.GetRequiredService<ILogger<FilesystemSnapshots>>()));

@@ -71,6 +71,15 @@ public sealed record EngineOptions
     /// <summary>Size limit of what one image build's RUN step may write.</summary>
     public long BuildStepLimitBytes { get; init; } = StorageQuota.DefaultLimitBytes;
 
+    /// <summary>The largest <see cref="WarmPoolSize"/>.</summary>
+    public const int MaxWarmPoolSize = 64;
+
+    /// <summary>
+    /// Sandboxes kept started ahead, per shape (image, limits, network mode) the engine has served, for creates of that
+    /// shape to claim at once; 0 (the default) turns the warm pool off. Sandboxes with volumes are never pooled.
+    /// </summary>
+    public int WarmPoolSize { get; init; }
+
     /// <summary>How many sandboxes one <c>SandboxList</c> page holds (100, as Modal's); tests make it small to exercise paging.</summary>
     internal int SandboxListPageSize { get; init; } = 100;
 
@@ -91,6 +100,11 @@ public sealed record EngineOptions
         if (Runtime is not ("crun" or "runsc" or "runc"))
         {
             return $"--runtime '{Runtime}' is not supported; use crun (default), runc or runsc.";
+        }
+
+        if (WarmPoolSize is < 0 or > MaxWarmPoolSize)
+        {
+            return $"--warm-pool {WarmPoolSize} is out of range (0-{MaxWarmPoolSize}).";
         }
 
         if (WritableLayerLimitBytes < StorageQuota.MinimumLimitBytes || VolumeLimitBytes < StorageQuota.MinimumLimitBytes

@@ -10,7 +10,8 @@ namespace TypedSandbox.Server.Isolation;
 /// </summary>
 internal sealed class ContainerHandle : IRunningContainer
 {
-    private readonly ContainerSpec _spec;
+    private ContainerSpec _spec;
+    private int _claimed;
     private readonly SandboxResources _resources;
     private readonly AgentChannel _channel;
     private readonly ILogger _logger;
@@ -155,6 +156,27 @@ internal sealed class ContainerHandle : IRunningContainer
         }
 
         _snapshotLock.Dispose();
+    }
+
+    /// <summary>Takes on the environment, working directory and entrypoint of the sandbox that claims this pooled container.</summary>
+    public async Task ClaimAsync(ContainerClaim claim, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(claim);
+        if (_spec.Entrypoint is not null || _spec.Env.Count > 0 || Interlocked.Exchange(ref _claimed, 1) == 1)
+        {
+            throw new InvalidOperationException($"Container {Id} already belongs to a sandbox.");
+        }
+
+        if (_exited.Task.IsCompleted)
+        {
+            throw new SandboxEndedException();
+        }
+
+        _spec = _spec with { Env = claim.Env, Workdir = claim.Workdir, Entrypoint = claim.Entrypoint };
+        if (claim.Entrypoint is { } entrypoint)
+        {
+            await StartEntrypointAsync(entrypoint, ct).ConfigureAwait(false);
+        }
     }
 
     internal async Task StartEntrypointAsync(ProcessSpec entrypoint, CancellationToken ct)

@@ -36,4 +36,19 @@ internal interface IRunningContainer : IAsyncDisposable
 
     /// <summary>Kills everything in the sandbox and releases its host resources; returns when that is done.</summary>
     Task TerminateAsync(CancellationToken ct);
+
+    /// <summary>
+    /// Gives a container started without a sandbox of its own (a warm pool's: no environment, working directory or
+    /// entrypoint) those of the sandbox that claims it, and starts the entrypoint if there is one. Once only.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The container was started for a sandbox, or claimed before.</exception>
+    /// <exception cref="ExecStartException">The entrypoint could not start.</exception>
+    /// <exception cref="SandboxEndedException">The sandbox has ended.</exception>
+    Task ClaimAsync(ContainerClaim claim, CancellationToken ct);
 }
+
+/// <summary>What a sandbox gives the container it claims from the warm pool (see <see cref="IRunningContainer.ClaimAsync"/>).</summary>
+/// <param name="Env">Environment of every process of the sandbox (over the image's).</param>
+/// <param name="Workdir">Default working directory of its processes, or null for the image's.</param>
+/// <param name="Entrypoint">Its main process, or null for a sandbox that idles.</param>
+internal sealed record ContainerClaim(IReadOnlyDictionary<string, string> Env, string? Workdir, ProcessSpec? Entrypoint);

@@ -29,7 +29,8 @@ internal sealed partial class SandboxManager : IAsyncDisposable
     private long _lastCreatedMs;
 
     internal SandboxManager(
-        IContainerRuntime runtime, IReadyImages images, VolumeStore volumes, StateDatabase database, TimeProvider clock, ILogger<SandboxManager> logger)
+        IContainerRuntime runtime, IReadyImages images, VolumeStore volumes, StateDatabase database, TimeProvider clock, ILogger<SandboxManager> logger,
+        WarmPoolOptions? warmPool = null)
     {
         _runtime = runtime;
         _images = images;
@@ -39,20 +40,36 @@ internal sealed partial class SandboxManager : IAsyncDisposable
         _logger = logger;
         _lifetime = new SandboxLifetime(_registry, _store, clock, logger);
         Catalog = new SandboxCatalog(_registry, _store, clock);
+        Pool = new WarmPool(runtime, warmPool ?? new WarmPoolOptions(), logger);
     }
 
     /// <summary>What is known of every sandbox (results, tags, listings), also of those finished before a restart.</summary>
     internal SandboxCatalog Catalog { get; }
 
-    /// <summary>Creates and starts a sandbox.</summary>
+    /// <summary>Sandboxes started ahead of the creates that will claim them (off unless configured).</summary>
+    internal WarmPool Pool { get; }
+
+    /// <summary>Creates and starts a sandbox: claims a ready one of its shape from the warm pool, or starts one.</summary>
     public async Task<SandboxSession> CreateAsync(SandboxSpec spec, CancellationToken cancellationToken)
     {
         SandboxSpecRules.Validate(spec);
         var random = ObjectIds.Random(22);
         var id = spec.V2 ? ObjectIds.NewV2SandboxId() : "sb-" + random;
-        var session = new SandboxSession(id, "ta-" + random, spec, NextCreationTime());
-        _registry.ReserveName(session);
+        var poolKey = WarmPoolKey.Of(spec);
+        // A pooled container's id is the task id it was started under; until claimed below it is owned here.
+        var pooled = poolKey is { } key ? Pool.TryClaim(key) : null;
+        var session = new SandboxSession(id, pooled?.Id ?? "ta-" + random, spec, NextCreationTime());
         var phases = new StartPhases();
+        try
+        {
+            _registry.ReserveName(session);
+        }
+        catch
+        {
+            await DisposeUnclaimedAsync(pooled).ConfigureAwait(false);
+            throw;
+        }
+
         try
         {
             var image = await _images.GetReadyAsync(spec.ImageId, cancellationToken).ConfigureAwait(false);
@@ -68,9 +85,26 @@ internal sealed partial class SandboxManager : IAsyncDisposable
             phases.Lap("volumes");
             await _store.InsertAsync(session, cancellationToken).ConfigureAwait(false);
             phases.Lap("state database");
-            var container = await _runtime.StartAsync(SandboxContainerSpec.For(session.TaskId, spec, image, mounts), cancellationToken).ConfigureAwait(false);
+            var containerSpec = SandboxContainerSpec.For(session.TaskId, spec, image, mounts);
+            IRunningContainer container;
+            if (pooled is not null)
+            {
+                container = pooled;
+                pooled = null;
+                await ClaimAsync(container, containerSpec, cancellationToken).ConfigureAwait(false);
+                phases.Lap("warm pool claim");
+            }
+            else
+            {
+                container = await _runtime.StartAsync(containerSpec, cancellationToken).ConfigureAwait(false);
+                phases.Lap("container");
+                if (poolKey is { } shape)
+                {
+                    Pool.Learn(shape, containerSpec);
+                }
+            }
+
             session.Container = container;
-            phases.Lap("container");
             await OpenTunnelsAsync(session, container).ConfigureAwait(false);
             phases.Lap("tunnels");
             _registry.Add(session);
@@ -80,10 +114,33 @@ internal sealed partial class SandboxManager : IAsyncDisposable
         }
         catch (Exception exception)
         {
+            await DisposeUnclaimedAsync(pooled).ConfigureAwait(false);
             _registry.ReleaseName(session);
             var message = exception is EngineException ? exception.Message : "The sandbox could not start: " + exception.Message;
             await _lifetime.PersistFinishedAsync(session, new SandboxResult(SandboxOutcome.InitFailure, 1, message, _clock.GetUtcNow())).ConfigureAwait(false);
             throw;
+        }
+    }
+
+    private static async Task ClaimAsync(IRunningContainer container, ContainerSpec containerSpec, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await container.ClaimAsync(new ContainerClaim(containerSpec.Env, containerSpec.Workdir, containerSpec.Entrypoint), cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch
+        {
+            await container.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task DisposeUnclaimedAsync(IRunningContainer? pooled)
+    {
+        if (pooled is not null)
+        {
+            await pooled.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -224,9 +281,10 @@ internal sealed partial class SandboxManager : IAsyncDisposable
 
     private static EngineException NotFound(string sandboxId) => EngineException.NotFound($"Sandbox '{sandboxId}' not found");
 
-    /// <summary>Terminates every running sandbox and stops the lifetime sweep.</summary>
+    /// <summary>Terminates every running sandbox and every pooled one, and stops the lifetime sweep.</summary>
     public async ValueTask DisposeAsync()
     {
+        await Pool.DisposeAsync().ConfigureAwait(false);
         await _lifetime.DisposeAsync().ConfigureAwait(false);
         var sessions = _registry.All.ToList();
         await Task.WhenAll(sessions.Select(s =>
