@@ -50,6 +50,27 @@ internal sealed partial class WarmPool : IAsyncDisposable
         }
     }
 
+    /// <summary>How many started containers of <paramref name="key"/>'s shape wait in the pool now.</summary>
+    public int CountReady(WarmPoolKey key)
+    {
+        lock (_gate)
+        {
+            return _shapes.TryGetValue(key, out var shape) ? shape.Ready.Count : 0;
+        }
+    }
+
+    /// <summary>The ids of the containers waiting in the pool now (tests check a create claimed one of them).</summary>
+    public IReadOnlyList<string> ReadyIds
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _shapes.Values.SelectMany(s => s.Ready).Select(c => c.Id)];
+            }
+        }
+    }
+
     /// <summary>
     /// Takes a ready container of <paramref name="key"/>'s shape, or returns null (no such shape kept, or none ready
     /// yet). The caller owns what it gets; a refill is started.
