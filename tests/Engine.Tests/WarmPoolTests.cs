@@ -10,7 +10,7 @@ namespace TypedSandbox.Engine.Tests;
 /// </summary>
 public sealed class WarmPoolTests
 {
-    private static readonly WarmPoolOptions TwoPerShape = new() { SizePerKey = 2 };
+    private static readonly WarmPoolOptions TwoPerShape = new() { SizePerKey = 2, RefillDelay = TimeSpan.Zero };
 
     [Fact]
     public async Task Off_by_default_a_create_starts_one_container_and_nothing_ahead()
@@ -124,7 +124,7 @@ public sealed class WarmPoolTests
     [Fact]
     public async Task The_pool_keeps_no_more_than_its_memory_budget_holds()
     {
-        await using var core = await EngineCore.StartAsync(new WarmPoolOptions { SizePerKey = 4, MemoryBudgetMiB = 1500 });
+        await using var core = await EngineCore.StartAsync(new WarmPoolOptions { SizePerKey = 4, MemoryBudgetMiB = 1500, RefillDelay = TimeSpan.Zero });
         await core.CreateAsync(spec => spec with { MemoryMb = 1024 });
         await Patience.UntilAsync(() => core.Sandboxes.Pool.ReadyCount == 1, "one pooled container");
 
@@ -145,6 +145,21 @@ public sealed class WarmPoolTests
 
         Assert.Equal(EngineErrorKind.AlreadyExists, refused.Kind);
         await Patience.UntilAsync(() => core.Runtime.Started.Values.Count(c => c.Disposed) == 1, "the released container disposed");
+    }
+
+    [Fact]
+    public async Task A_refill_after_a_claim_waits_its_delay_so_the_claimer_has_the_cores_first()
+    {
+        await using var core = await EngineCore.StartAsync(TwoPerShape with { RefillDelay = TimeSpan.FromSeconds(1) });
+        await core.CreateAsync();
+        await Patience.UntilAsync(() => core.Sandboxes.Pool.ReadyCount == 2, "two pooled containers");
+
+        await core.CreateAsync();
+        await Task.Delay(100);
+        Assert.Equal(3, core.Runtime.Started.Count);
+
+        core.Time.Advance(TimeSpan.FromSeconds(1));
+        await Patience.UntilAsync(() => core.Runtime.Started.Count == 4 && core.Sandboxes.Pool.ReadyCount == 2, "the refill after its delay");
     }
 
     [Fact]

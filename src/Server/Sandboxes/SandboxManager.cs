@@ -40,7 +40,7 @@ internal sealed partial class SandboxManager : IAsyncDisposable
         _logger = logger;
         _lifetime = new SandboxLifetime(_registry, _store, clock, logger);
         Catalog = new SandboxCatalog(_registry, _store, clock);
-        Pool = new WarmPool(runtime, warmPool ?? new WarmPoolOptions(), logger);
+        Pool = new WarmPool(runtime, warmPool ?? new WarmPoolOptions(), clock, logger);
     }
 
     /// <summary>What is known of every sandbox (results, tags, listings), also of those finished before a restart.</summary>

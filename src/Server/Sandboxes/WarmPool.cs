@@ -19,6 +19,7 @@ internal sealed partial class WarmPool : IAsyncDisposable
 {
     private readonly IContainerRuntime _runtime;
     private readonly WarmPoolOptions _options;
+    private readonly TimeProvider _clock;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly Dictionary<WarmPoolKey, Shape> _shapes = [];
@@ -28,10 +29,11 @@ internal sealed partial class WarmPool : IAsyncDisposable
     private long _useCounter;
     private bool _disposed;
 
-    public WarmPool(IContainerRuntime runtime, WarmPoolOptions options, ILogger logger)
+    public WarmPool(IContainerRuntime runtime, WarmPoolOptions options, TimeProvider clock, ILogger logger)
     {
         _runtime = runtime;
         _options = options;
+        _clock = clock;
         _logger = logger;
     }
 
@@ -107,7 +109,7 @@ internal sealed partial class WarmPool : IAsyncDisposable
         }
 
         DisposeInBackground(dead);
-        Refill(key);
+        Refill(key, _options.RefillDelay);
         if (claimed is not null)
         {
             LogClaimed(claimed.Id);
@@ -153,7 +155,7 @@ internal sealed partial class WarmPool : IAsyncDisposable
             DisposeInBackground([.. dropped.Ready]);
         }
 
-        Refill(key);
+        Refill(key, TimeSpan.Zero);
     }
 
     /// <summary>Drops every pooled container of image <paramref name="imageId"/> (the image is going away).</summary>
@@ -172,7 +174,7 @@ internal sealed partial class WarmPool : IAsyncDisposable
         DisposeInBackground(dropped);
     }
 
-    private void Refill(WarmPoolKey key)
+    private void Refill(WarmPoolKey key, TimeSpan delay)
     {
         lock (_gate)
         {
@@ -182,15 +184,20 @@ internal sealed partial class WarmPool : IAsyncDisposable
             }
 
             _running.RemoveAll(t => t.IsCompleted);
-            _running.Add(RefillAsync(key, _stopping.Token));
+            _running.Add(RefillAsync(key, delay, _stopping.Token));
         }
     }
 
-    private async Task RefillAsync(WarmPoolKey key, CancellationToken ct)
+    private async Task RefillAsync(WarmPoolKey key, TimeSpan delay, CancellationToken ct)
     {
         await Task.Yield();
         try
         {
+            if (delay > TimeSpan.Zero)
+            {
+                await Task.Delay(delay, _clock, ct).ConfigureAwait(false);
+            }
+
             await _refills.WaitAsync(ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException)

@@ -28,6 +28,12 @@ internal sealed record WarmPoolOptions
     /// <summary>Shapes kept at once; the least recently claimed is dropped for a new one.</summary>
     public int MaxKeys { get; init; } = 4;
 
+    /// <summary>
+    /// How long a refill waits after a claim before it starts a container, so the claimer's first moments (its first
+    /// exec, its output) do not share the host's cores with a container start.
+    /// </summary>
+    public TimeSpan RefillDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+
     /// <summary>The most memory (at the pooled sandboxes' limits) the pool may hold: half the host's by default.</summary>
     public long MemoryBudgetMiB { get; init; } = Math.Max(1, Engine.HostCapacity.MemoryMiB / 2);
 }
