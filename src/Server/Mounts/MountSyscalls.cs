@@ -27,6 +27,8 @@ internal static partial class MountSyscalls
     public const int Enoent = 2;
     public const int Enotdir = 20;
     public const int Eexist = 17;
+    public const int Exdev = 18;
+    public const int Eloop = 40;
 
     private const long SysOpenTree = 428;
     private const long SysMoveMount = 429;
@@ -49,7 +51,10 @@ internal static partial class MountSyscalls
     private static partial long Syscall(long number, nint a, nint b, nint c, nint d, nint e);
 
     [LibraryImport("libc", EntryPoint = "close")]
-    public static partial int Close(int fd);
+    private static partial int CloseSyscall(int fd);
+
+    /// <summary>Closes a descriptor (nothing to do when that fails).</summary>
+    public static void Close(int fd) => _ = CloseSyscall(fd);
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int OpenSyscall(string path, int flags);

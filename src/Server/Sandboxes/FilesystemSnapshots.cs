@@ -93,7 +93,7 @@ internal sealed partial class FilesystemSnapshots(ImageBuilds images, ImageStore
         var staging = Path.Combine(scratchDirectory, "directory-" + ObjectIds.Random(16));
         try
         {
-            await DirectorySnapshot.CopyAsync(session.RequireRunning(), directory, staging, CancellationToken.None).ConfigureAwait(false);
+            await Mounts.DirectorySnapshot.CopyAsync(session.RequireRunning(), directory, staging, CancellationToken.None).ConfigureAwait(false);
         }
         catch (SandboxEndedException)
         {

@@ -61,7 +61,8 @@ internal sealed partial class SandboxManager : IAsyncDisposable
             foreach (var volume in spec.Volumes)
             {
                 SandboxSpecRules.RequireSafeDestination(image, volume.MountPath);
-                var directory = await _volumes.GetDirectoryAsync(volume.VolumeId, cancellationToken).ConfigureAwait(false);
+                var directory = Mounts.VolumeSubPath.Resolve(
+                    await _volumes.GetDirectoryAsync(volume.VolumeId, cancellationToken).ConfigureAwait(false), volume.SubPath);
                 mounts.Add(new BindMount(directory, volume.MountPath, volume.ReadOnly));
             }
 
