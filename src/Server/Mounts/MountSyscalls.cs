@@ -208,6 +208,9 @@ internal static partial class MountSyscalls
         Check(Umount2(".", MntDetach), "umount2");
     }
 
+    /// <summary>Detaches the mount at <paramref name="path"/> (lazily) without following a final symlink; false when that fails.</summary>
+    public static bool Detach(string path) => Umount2(path, MntDetach | 8) == 0;
+
     private static byte[] Utf8(string value) => System.Text.Encoding.UTF8.GetBytes(value + "\0");
 
     private static int Check(int result, string call) =>

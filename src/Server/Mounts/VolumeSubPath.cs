@@ -5,7 +5,8 @@ namespace TypedSandbox.Server.Mounts;
 /// <summary>
 /// Volume <c>subPath</c> mounts: only one directory of a volume is bound into the sandbox. Volumes are written by
 /// sandboxes, so the sub path is resolved beneath the volume's root with no symlink anywhere in it (openat2
-/// RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, no other mount): a link planted by another sandbox is refused, never followed.
+/// RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, no other mount): a link planted by another sandbox is refused, never followed,
+/// and the directory checked is the one mounted (<see cref="SubPathPins"/>), not whatever its name leads to later.
 /// </summary>
 internal static class VolumeSubPath
 {
@@ -28,10 +29,14 @@ internal static class VolumeSubPath
             : string.Join('/', parts);
     }
 
-    /// <summary>The host directory to bind for <paramref name="subPath"/> of the volume at <paramref name="volumeDirectory"/>.</summary>
+    /// <summary>
+    /// The host directory to bind for <paramref name="subPath"/> of the volume at <paramref name="volumeDirectory"/>:
+    /// the checked directory itself, pinned in <paramref name="pins"/> until the sandbox runs.
+    /// </summary>
     /// <exception cref="EngineException">A symlink or another mount on the way (INVALID_ARGUMENT), or no such directory (NOT_FOUND).</exception>
-    public static string Resolve(string volumeDirectory, string? subPath)
+    public static string Resolve(string volumeDirectory, string? subPath, SubPathPins pins)
     {
+        ArgumentNullException.ThrowIfNull(pins);
         if (subPath is null)
         {
             return volumeDirectory;
@@ -45,8 +50,14 @@ internal static class VolumeSubPath
                 MountSyscalls.ResolveBeneath | MountSyscalls.ResolveNoSymlinks | MountSyscalls.ResolveNoMagicLinks | MountSyscalls.ResolveNoXdev);
             if (fd >= 0)
             {
-                MountSyscalls.Close(fd);
-                return Path.Combine(volumeDirectory, relative);
+                try
+                {
+                    return pins.Pin(volumeDirectory, fd);
+                }
+                finally
+                {
+                    MountSyscalls.Close(fd);
+                }
             }
 
             throw -fd switch
