@@ -13,6 +13,7 @@ internal sealed partial class CommandRouterService
     {
         var session = Session(request.TaskId, context);
         RequireMainContainer(request.ContainerId);
+        RequireNoEncryptionKey(request.HasCustomerSuppliedEncryptionKey);
         var imageId = await snapshots.SnapshotDirectoryAsync(session, Path(request.Path), request.SnapshotId, context.CancellationToken).ConfigureAwait(false);
         return new TaskSnapshotDirectoryResponse { ImageId = imageId };
     }
@@ -21,6 +22,7 @@ internal sealed partial class CommandRouterService
     {
         var session = Session(request.TaskId, context);
         RequireMainContainer(request.ContainerId);
+        RequireNoEncryptionKey(request.HasCustomerSuppliedEncryptionKey);
         await mounts.MountImageAsync(session, Path(request.Path), request.ImageId, context.CancellationToken).ConfigureAwait(false);
         return new Empty();
     }
@@ -52,6 +54,15 @@ internal sealed partial class CommandRouterService
         catch (DecoderFallbackException)
         {
             throw EngineException.Invalid("The path is not valid UTF-8.");
+        }
+    }
+
+    // The local image store keeps layers as plain directories: an encryption key could not be honoured, so it is refused.
+    private static void RequireNoEncryptionKey(bool given)
+    {
+        if (given)
+        {
+            throw EngineException.Invalid("Customer-supplied encryption keys are not supported by the local engine: its image store is not encrypted.");
         }
     }
 
