@@ -40,7 +40,7 @@ public sealed class VolumeTests(FeatureEngineFixture fixture)
         Assert.Contains("INVALID_ARGUMENT: Mount path 'data' is not absolute", Error(result, "relative"), StringComparison.Ordinal);
         Assert.Contains("is the root directory", Error(result, "root"), StringComparison.Ordinal);
         Assert.Contains("Volume name 'bad name!' contains ' '", Error(result, "badName"), StringComparison.Ordinal);
-        Assert.Contains("mounts whole volumes only", Error(result, "subPath"), StringComparison.Ordinal);
+        Assert.Contains("must not contain '..'", Error(result, "subPath"), StringComparison.Ordinal);
     }
 
     private static string ErrorClass(System.Text.Json.JsonElement result, string name)

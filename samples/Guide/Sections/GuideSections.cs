@@ -34,6 +34,7 @@ internal static class GuideSections
         new Networking(),
         new Resources(),
         new Snapshots(),
+        new DirectoryMounts(),
     ];
 
     /// <summary>The sections named in <paramref name="names"/> (all of them when empty), in the guide's order.</summary>

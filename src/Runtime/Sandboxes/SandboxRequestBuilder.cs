@@ -54,6 +54,10 @@ internal static class SandboxRequestBuilder
                 AllowBackgroundCommits = true,
                 ReadOnly = volume.IsReadOnly,
             });
+            if (volume.SubPath is { } subPath)
+            {
+                definition.VolumeMounts[^1].SubPath = subPath;
+            }
         }
         return definition;
     }

@@ -4,7 +4,7 @@ using TypedSandbox.Protocol.CommandRouter;
 
 namespace TypedSandbox.Server.Api;
 
-/// <summary>The command router's sandbox-wide RPCs: readiness, entrypoint stdio (V2), filesystem snapshots.</summary>
+/// <summary>The command router's sandbox-wide RPCs: readiness, entrypoint stdio (V2), filesystem snapshots (directories and mounts: CommandRouterService.Filesystem.cs).</summary>
 internal sealed partial class CommandRouterService
 {
     public override Task<SandboxWaitUntilReadyTcrResponse> SandboxWaitUntilReady(SandboxWaitUntilReadyTcrRequest request, ServerCallContext context)
@@ -53,8 +53,4 @@ internal sealed partial class CommandRouterService
         var imageId = await snapshots.SnapshotAsync(session, request.SnapshotId, context.CancellationToken).ConfigureAwait(false);
         return new TaskSnapshotFilesystemResponse { ImageId = imageId };
     }
-
-    public override Task<TaskSnapshotDirectoryResponse> TaskSnapshotDirectory(TaskSnapshotDirectoryRequest request, ServerCallContext context) =>
-        throw new RpcException(new Status(StatusCode.Unimplemented,
-            "Directory snapshots are not supported by the local engine; snapshot the whole filesystem (snapshotFilesystem) instead."));
 }

@@ -44,13 +44,6 @@ internal static class SandboxTranslation
             }
         }
 
-        if (definition.VolumeMounts.FirstOrDefault(v => v.HasSubPath && v.SubPath.Length > 0) is { } subPathMount)
-        {
-            // A sub path inside a volume the sandboxes themselves write could be a symlink out of it; refused until resolved safely.
-            throw EngineException.Invalid(
-                $"Volume mount '{subPathMount.MountPath}' asks for sub path '{subPathMount.SubPath}'; the local engine mounts whole volumes only.");
-        }
-
         var network = definition.NetworkAccess?.NetworkAccessType switch
         {
             NetworkAccess.Types.NetworkAccessType.Blocked => NetworkPolicy.Blocked,
@@ -67,7 +60,10 @@ internal static class SandboxTranslation
             IdleTimeout = definition.HasIdleTimeoutSecs ? TimeSpan.FromSeconds(definition.IdleTimeoutSecs) : null,
             Workdir = definition.HasWorkdir ? definition.Workdir : null,
             Environment = environment,
-            Volumes = [.. definition.VolumeMounts.Select(v => new VolumeMountSpec(v.VolumeId, v.MountPath, v.ReadOnly))],
+            Volumes = [.. definition.VolumeMounts.Select(v => new VolumeMountSpec(v.VolumeId, v.MountPath, v.ReadOnly)
+            {
+                SubPath = v.HasSubPath && v.SubPath.Length > 0 ? Mounts.VolumeSubPath.Normalize(v.SubPath) : null,
+            })],
             MemoryMb = definition.Resources?.MemoryMbMax > 0 ? definition.Resources.MemoryMbMax : definition.Resources?.MemoryMb ?? 0,
             MilliCpu = definition.Resources?.MilliCpuMax > 0 ? definition.Resources.MilliCpuMax : definition.Resources?.MilliCpu ?? 0,
             EphemeralDiskMb = definition.Resources?.EphemeralDiskMb ?? 0,

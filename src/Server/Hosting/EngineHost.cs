@@ -150,6 +150,7 @@ public sealed partial class EngineHost : IAsyncDisposable
         services.AddSingleton(sp => new FilesystemSnapshots(
             sp.GetRequiredService<ImageBuilds>(), sp.GetRequiredService<ImageStore>(), Path.Combine(options.StateDirectory, "images", "scratch"),
             sp.GetRequiredService<ILogger<FilesystemSnapshots>>()));
+        services.AddSingleton<Mounts.SandboxMounts>();
         services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<StatusMapping>();

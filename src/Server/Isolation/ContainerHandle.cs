@@ -39,6 +39,9 @@ internal sealed class ContainerHandle : IRunningContainer
     /// <summary>Host path of the sandbox's root filesystem while it runs (the overlay's merged view).</summary>
     public string RootfsPath => _resources.RootfsPath;
 
+    /// <summary>What the sandbox holds on the host (runtime, root, flavor): for mounts into the running sandbox.</summary>
+    internal SandboxResources Resources => _resources;
+
     /// <summary>Host path of the overlay's private upper directory: everything the sandbox changed.</summary>
     public string UpperDirectory => _resources.UpperDirectory;
 

@@ -114,6 +114,8 @@ internal static class OciConfig
         return config;
     }
 
+    // No tmpfs at /tmp: as in Docker, /tmp is part of the writable layer, so the disk quota bounds it and
+    // filesystem snapshots keep it (as Modal's do).
     private static JsonArray Mounts(Inputs inputs)
     {
         var mounts = new JsonArray
@@ -123,7 +125,6 @@ internal static class OciConfig
             Mount("/dev/pts", "devpts", "devpts", ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]),
             Mount("/dev/shm", "tmpfs", "shm", ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]),
             Mount("/sys", "sysfs", "sysfs", ["nosuid", "noexec", "nodev", "ro"]),
-            Mount("/tmp", "tmpfs", "tmpfs", ["nosuid", "nodev", "mode=1777"]),
             Mount(AgentMountPoint, "bind", inputs.AgentDirectory, ["rbind", "ro", "nosuid", "nodev"]),
             Mount("/etc/hosts", "bind", Path.Combine(inputs.EtcDirectory, "hosts"), ["rbind", "ro", "nosuid", "nodev", "noexec"]),
             Mount("/etc/hostname", "bind", Path.Combine(inputs.EtcDirectory, "hostname"), ["rbind", "ro", "nosuid", "nodev", "noexec"]),

@@ -6,10 +6,12 @@ namespace TypedSandbox.Server.Isolation;
 /// runsc stops its kernel), so no process writes while it is copied and no file is torn. The copy keeps the overlayfs
 /// form the image store stacks as a layer: whiteouts (0:0 character devices), the opaque-directory xattr, ownership,
 /// modes, times, symlinks and hard links (<c>cp -a</c>). The sandbox runs on afterwards; it is paused only for the copy.
+/// The same paused copy serves directory snapshots (a directory of the merged root): paused, no process can swap a
+/// directory for a symlink while cp walks it.
 /// </summary>
 internal static class WritableLayerSnapshot
 {
-    public static async Task CopyAsync(SandboxResources resources, string upperDirectory, string destination, CancellationToken ct)
+    public static async Task CopyAsync(SandboxResources resources, string source, string destination, CancellationToken ct)
     {
         if (Path.Exists(destination))
         {
@@ -21,7 +23,7 @@ internal static class WritableLayerSnapshot
         await HostCommand.RunCheckedAsync(pauseFile, pauseArguments, ct).ConfigureAwait(false);
         try
         {
-            var copy = await HostCommand.RunAsync("cp", ["-a", "--reflink=auto", "--", upperDirectory, destination], ct).ConfigureAwait(false);
+            var copy = await HostCommand.RunAsync("cp", ["-a", "--reflink=auto", "--", source, destination], ct).ConfigureAwait(false);
             if (!copy.Succeeded)
             {
                 throw new IOException($"Copying the sandbox's changes failed (cp exit code {copy.ExitCode}): {copy.Stderr.Trim()}");

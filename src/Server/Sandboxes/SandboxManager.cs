@@ -75,10 +75,12 @@ internal sealed partial class SandboxManager : IAsyncDisposable
             var image = await _images.GetReadyAsync(spec.ImageId, cancellationToken).ConfigureAwait(false);
             phases.Lap("image");
             var mounts = new List<BindMount>();
+            using var pins = new Mounts.SubPathPins();
             foreach (var volume in spec.Volumes)
             {
                 SandboxSpecRules.RequireSafeDestination(image, volume.MountPath);
-                var directory = await _volumes.GetDirectoryAsync(volume.VolumeId, cancellationToken).ConfigureAwait(false);
+                var directory = Mounts.VolumeSubPath.Resolve(
+                    await _volumes.GetDirectoryAsync(volume.VolumeId, cancellationToken).ConfigureAwait(false), volume.SubPath, pins);
                 mounts.Add(new BindMount(directory, volume.MountPath, volume.ReadOnly));
             }
 

@@ -4,7 +4,11 @@ using TypedSandbox.Server.Isolation;
 namespace TypedSandbox.Server.Sandboxes;
 
 /// <summary>A volume mounted into a sandbox.</summary>
-public sealed record VolumeMountSpec(string VolumeId, string MountPath, bool ReadOnly);
+public sealed record VolumeMountSpec(string VolumeId, string MountPath, bool ReadOnly)
+{
+    /// <summary>Mount only this directory of the volume (relative, no '..', no symlinks); null = the whole volume.</summary>
+    public string? SubPath { get; init; }
+}
 
 /// <summary>Everything the engine needs to create a sandbox; built from a protocol request by the API layer.</summary>
 public sealed record SandboxSpec

@@ -44,7 +44,7 @@ const scenarios = {
     const relative = await capture(() => withSandbox({ volumes: { "data": vol } }, () => 0));
     const root = await capture(() => withSandbox({ volumes: { "/": vol } }, () => 0));
     const badName = await capture(() => modal.volumes.fromName("bad name!", { createIfMissing: true }));
-    const subPath = await capture(() => withSandbox({ volumes: { "/sub": vol.withMountOptions({ subPath: "dir" }) } }, () => 0));
+    const subPath = await capture(() => withSandbox({ volumes: { "/sub": vol.withMountOptions({ subPath: "../dir" }) } }, () => 0));
     return { relative, root, badName, subPath };
   },
 };

@@ -104,6 +104,7 @@ public sealed partial class GuideSectionTests(EngineFixture fixture)
             Assert.StartsWith("snapshot image: ", lines[0], StringComparison.Ordinal);
             Assert.Equal(["state from the first sandbox"], lines[1..]);
         },
+        ["directory-mounts"] = lines => Assert.Equal(["built once", "files after unmount: 0"], lines),
     };
 
     [GeneratedRegex(@"^\d\d:\d\d:\d\d$")]
