@@ -40,7 +40,10 @@ public sealed class ObjectLifecycleTests(FeatureEngineFixture fixture)
         Assert.Equal($"doomed-{marker}\n", running.GetProperty("stillReads").GetProperty("stdout").GetString());
         AssertFailed(result, "byName", "NotFoundError", $"objects-{marker}:v1");
         AssertFailed(result, "byId", "NotFoundError", $"Could not find image with ID {doomed}");
-        AssertFailed(result, "create", "NotFoundError", doomed);
+        // The SDK passes SandboxCreate's NOT_FOUND on as a plain ClientError (code 5).
+        var create = Failure(result.GetProperty("create"), "create");
+        Assert.Equal(5, create.Code);
+        Assert.Contains($"Could not find image with ID {doomed}", create.Message, StringComparison.Ordinal);
         AssertFailed(result, "again", "NotFoundError", $"Could not find image with ID {doomed}");
         Assert.True(result.GetProperty("otherDeleted").GetProperty("ok").GetBoolean());
         Assert.Equal($"kept-{marker}\n", result.GetProperty("keptReads").GetProperty("stdout").GetString());

@@ -60,7 +60,7 @@ internal sealed partial class ImageBuilds(ImageStore store, TimeProvider time, I
     /// <summary>The built image, waiting for its build if needed; fails if it is unknown or its build failed.</summary>
     public async Task<ImageRecord> GetReadyAsync(string imageId, CancellationToken cancellationToken)
     {
-        var job = Find(imageId) ?? throw EngineException.NotFound($"Image '{imageId}' not found; build it first (ImageGetOrCreate).");
+        var job = Find(imageId) ?? throw EngineException.NotFound($"Could not find image with ID {imageId} (never built here, or deleted)");
         await job.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
         return job.Image ?? throw EngineException.Precondition($"Image '{imageId}' failed to build: {job.Error}");
     }
