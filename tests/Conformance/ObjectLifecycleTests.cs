@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using TypedSandbox.Server.Secrets;
+using TypedSandbox.Server.Volumes;
 using static TypedSandbox.Conformance.Tests.JsScenarios;
 
 namespace TypedSandbox.Conformance.Tests;
@@ -72,6 +73,8 @@ public sealed class ObjectLifecycleTests(FeatureEngineFixture fixture)
         Assert.True(result.GetProperty("allowMissing").GetProperty("ok").GetBoolean());
         Assert.NotEqual(volumeId, result.GetProperty("newId").GetString());
         Assert.Equal("", result.GetProperty("fresh").GetProperty("stdout").GetString());
+        var live = await fixture.Engine.Host.Services.GetRequiredService<VolumeStore>().GetOrCreateNamedAsync("", name + "-live", createIfMissing: true, CancellationToken.None);
+        Assert.True(VolumeDirectoryExists(live), "a live volume's directory is not where the test looks");
         Assert.False(VolumeDirectoryExists(volumeId), $"the files of {volumeId} were not reclaimed");
         Assert.False(VolumeDirectoryExists(result.GetProperty("newId").GetString()!));
 
