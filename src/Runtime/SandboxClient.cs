@@ -47,6 +47,7 @@ public sealed class SandboxClient : IAsyncDisposable, IDisposable
         Images = new ImageService(this);
         Secrets = new SecretService(this);
         Volumes = new VolumeService(this);
+        Environments = new EnvironmentService(this);
         Sandboxes = new SandboxService(this);
     }
 
@@ -92,6 +93,9 @@ public sealed class SandboxClient : IAsyncDisposable, IDisposable
 
     /// <summary>Looks up and creates volumes.</summary>
     public VolumeService Volumes { get; }
+
+    /// <summary>Environments: create, list, delete (each holds its own apps, volumes, secrets and published images).</summary>
+    public EnvironmentService Environments { get; }
 
     /// <summary>Creates, finds and lists sandboxes.</summary>
     public SandboxService Sandboxes { get; }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using TypedSandbox.Protocol.Client;
 using TypedSandbox.Server.Engine;
@@ -7,7 +8,7 @@ using TypedSandbox.Server.Secrets;
 
 namespace TypedSandbox.Server.Api;
 
-/// <summary>The control plane's image RPCs: builds, their log stream, lookups by id.</summary>
+/// <summary>The control plane's image RPCs: builds, their log stream, lookups by id and by published name, deletion.</summary>
 internal sealed partial class ControlPlaneService
 {
     public override async Task<ImageGetOrCreateResponse> ImageGetOrCreate(ImageGetOrCreateRequest request, ServerCallContext context)
@@ -64,13 +65,35 @@ internal sealed partial class ControlPlaneService
         }
     }
 
-    public override Task<ImageFromIdResponse> ImageFromId(ImageFromIdRequest request, ServerCallContext context)
+    public override Task<ImageFromIdResponse> ImageFromId(ImageFromIdRequest request, ServerCallContext context) =>
+        Task.FromResult(new ImageFromIdResponse { ImageId = RequireBuilt(request.ImageId) });
+
+    public override async Task<ImagePublishResponse> ImagePublish(ImagePublishRequest request, ServerCallContext context)
     {
-        var job = images.Find(request.ImageId);
-        return job is { Status: ImageBuildStatus.Succeeded }
-            ? Task.FromResult(new ImageFromIdResponse { ImageId = job.ImageId })
-            : throw EngineException.NotFound($"Could not find image with ID {request.ImageId}");
+        var environment = await lifecycle.Environments.GetAsync(request.EnvironmentName, context.CancellationToken).ConfigureAwait(false);
+        var imageId = RequireBuilt(request.ImageId);
+        await lifecycle.ImageTags.PublishAsync(environment.Name, request.Tag, imageId, context.CancellationToken).ConfigureAwait(false);
+        return new ImagePublishResponse { ImageId = imageId };
     }
+
+    public override async Task<ImageGetByTagResponse> ImageGetByTag(ImageGetByTagRequest request, ServerCallContext context)
+    {
+        var environment = await lifecycle.Environments.GetAsync(request.EnvironmentName, context.CancellationToken).ConfigureAwait(false);
+        var imageId = await lifecycle.ImageTags.ResolveAsync(environment.Name, request.Tag, context.CancellationToken).ConfigureAwait(false);
+        return new ImageGetByTagResponse { ImageId = RequireBuilt(imageId) };
+    }
+
+    public override async Task<Empty> ImageDelete(ImageDeleteRequest request, ServerCallContext context)
+    {
+        await lifecycle.DeleteImageAsync(request.ImageId, context.CancellationToken).ConfigureAwait(false);
+        return new Empty();
+    }
+
+    /// <summary>The id of a successfully built image; NOT_FOUND otherwise (Modal's wording, which the SDKs match).</summary>
+    private string RequireBuilt(string imageId) =>
+        images.Find(imageId) is { Status: ImageBuildStatus.Succeeded } job
+            ? job.ImageId
+            : throw EngineException.NotFound($"Could not find image with ID {imageId}");
 
     private static GenericResult ToResult(ImageBuildJob job) => job.Status switch
     {

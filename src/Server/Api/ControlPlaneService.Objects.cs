@@ -4,21 +4,12 @@ using TypedSandbox.Protocol.Client;
 
 namespace TypedSandbox.Server.Api;
 
-/// <summary>The control plane's named objects: environments, apps, secrets, volumes.</summary>
+/// <summary>The control plane's named objects: apps, secrets, volumes (each within an environment that must exist).</summary>
 internal sealed partial class ControlPlaneService
 {
-    public override Task<EnvironmentGetOrCreateResponse> EnvironmentGetOrCreate(EnvironmentGetOrCreateRequest request, ServerCallContext context)
-    {
-        var name = string.IsNullOrEmpty(request.DeploymentName) ? "main" : request.DeploymentName;
-        return Task.FromResult(new EnvironmentGetOrCreateResponse
-        {
-            EnvironmentId = "en-" + name,
-            Metadata = new EnvironmentMetadata { Name = name, Settings = new EnvironmentSettings { ImageBuilderVersion = ImageBuilderVersion } },
-        });
-    }
-
     public override async Task<AppGetOrCreateResponse> AppGetOrCreate(AppGetOrCreateRequest request, ServerCallContext context)
     {
+        await lifecycle.Environments.GetAsync(request.EnvironmentName, context.CancellationToken).ConfigureAwait(false);
         var create = request.ObjectCreationType is ObjectCreationType.CreateIfMissing or ObjectCreationType.Ephemeral or ObjectCreationType.AnonymousOwnedByApp;
         var app = await apps.GetOrCreateAsync(request.EnvironmentName, request.AppName, create, context.CancellationToken).ConfigureAwait(false);
         return new AppGetOrCreateResponse { AppId = app.Id };
@@ -26,6 +17,7 @@ internal sealed partial class ControlPlaneService
 
     public override async Task<SecretGetOrCreateResponse> SecretGetOrCreate(SecretGetOrCreateRequest request, ServerCallContext context)
     {
+        await lifecycle.Environments.GetAsync(request.EnvironmentName, context.CancellationToken).ConfigureAwait(false);
         var anonymous = request.ObjectCreationType == ObjectCreationType.Ephemeral || (request.EnvDict.Count > 0 && string.IsNullOrEmpty(request.DeploymentName));
         var id = anonymous
             ? await secrets.CreateEphemeralAsync(request.EnvironmentName, request.EnvDict, context.CancellationToken).ConfigureAwait(false)
@@ -35,6 +27,7 @@ internal sealed partial class ControlPlaneService
 
     public override async Task<VolumeGetOrCreateResponse> VolumeGetOrCreate(VolumeGetOrCreateRequest request, ServerCallContext context)
     {
+        await lifecycle.Environments.GetAsync(request.EnvironmentName, context.CancellationToken).ConfigureAwait(false);
         var id = request.ObjectCreationType == ObjectCreationType.Ephemeral
             ? await volumes.CreateEphemeralAsync(request.EnvironmentName, context.CancellationToken).ConfigureAwait(false)
             : await volumes.GetOrCreateNamedAsync(
@@ -47,6 +40,18 @@ internal sealed partial class ControlPlaneService
     public override async Task<Empty> VolumeHeartbeat(VolumeHeartbeatRequest request, ServerCallContext context)
     {
         await volumes.GetDirectoryAsync(request.VolumeId, context.CancellationToken).ConfigureAwait(false);
+        return new Empty();
+    }
+
+    public override async Task<Empty> SecretDelete(SecretDeleteRequest request, ServerCallContext context)
+    {
+        await secrets.DeleteAsync(request.SecretId, context.CancellationToken).ConfigureAwait(false);
+        return new Empty();
+    }
+
+    public override async Task<Empty> VolumeDelete(VolumeDeleteRequest request, ServerCallContext context)
+    {
+        await lifecycle.DeleteVolumeAsync(request.VolumeId, context.CancellationToken).ConfigureAwait(false);
         return new Empty();
     }
 }

@@ -13,6 +13,7 @@ internal sealed class AppRegistry(StateDatabase database, TimeProvider clock)
     public async Task<AppRecord> GetOrCreateAsync(string environment, string name, bool createIfMissing, CancellationToken cancellationToken)
     {
         EngineRules.Require(EngineRules.CheckObjectName(name, "App name"));
+        environment = EnvironmentStore.Canonical(environment);
 
         var existing = await FindAsync(environment, name, cancellationToken).ConfigureAwait(false);
         if (existing is not null)
@@ -42,6 +43,17 @@ internal sealed class AppRegistry(StateDatabase database, TimeProvider clock)
             new Dictionary<string, object?> { ["$id"] = appId }, Map, cancellationToken).ConfigureAwait(false);
         return rows.Count == 0 ? null : rows[0];
     }
+
+    /// <summary>The apps of an environment, by name.</summary>
+    public Task<IReadOnlyList<AppRecord>> ListAsync(string environment, CancellationToken cancellationToken) =>
+        database.QueryAsync(
+            "SELECT id, environment, name, created_at FROM apps WHERE environment = $env ORDER BY name",
+            new Dictionary<string, object?> { ["$env"] = EnvironmentStore.Canonical(environment) }, Map, cancellationToken);
+
+    /// <summary>Removes every app of an environment (its sandboxes have ended); returns how many.</summary>
+    public Task<int> DeleteAllAsync(string environment, CancellationToken cancellationToken) =>
+        database.ExecuteAsync(
+            "DELETE FROM apps WHERE environment = $env", new Dictionary<string, object?> { ["$env"] = EnvironmentStore.Canonical(environment) }, cancellationToken);
 
     private async Task<AppRecord?> FindAsync(string environment, string name, CancellationToken cancellationToken)
     {

@@ -117,6 +117,9 @@ public sealed partial class EngineHost : IAsyncDisposable
         services.AddSingleton<TokenAuthority>();
         services.AddSingleton(sp => EngineCredentials.Resolve(options, sp.GetRequiredService<ILogger<EngineHost>>()));
         services.AddSingleton<AppRegistry>();
+        services.AddSingleton<EnvironmentStore>();
+        services.AddSingleton<ImageTagStore>();
+        services.AddSingleton<ObjectLifecycle>();
         services.AddSingleton<SecretStore>();
         services.AddSingleton(sp => new VolumeStore(database, quota.VolumesDirectory, sp.GetRequiredService<TimeProvider>(), ids, quota, options.VolumeLimitBytes));
         services.AddSingleton(sp => new ImageStore(

@@ -60,9 +60,31 @@ internal sealed partial class ImageBuilds(ImageStore store, TimeProvider time, I
     /// <summary>The built image, waiting for its build if needed; fails if it is unknown or its build failed.</summary>
     public async Task<ImageRecord> GetReadyAsync(string imageId, CancellationToken cancellationToken)
     {
-        var job = Find(imageId) ?? throw EngineException.NotFound($"Image '{imageId}' not found; build it first (ImageGetOrCreate).");
+        var job = Find(imageId) ?? throw EngineException.NotFound($"Could not find image with ID {imageId} (never built here, or deleted)");
         await job.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
         return job.Image ?? throw EngineException.Precondition($"Image '{imageId}' failed to build: {job.Error}");
+    }
+
+    /// <summary>
+    /// Deletes a built image (Modal's <c>ImageDelete</c>): it can no longer start sandboxes, and its layers that no other
+    /// image uses are reclaimed. Fails with NOT_FOUND when there is no such image, FAILED_PRECONDITION while it builds.
+    /// </summary>
+    public async Task DeleteAsync(string imageId, CancellationToken cancellationToken)
+    {
+        if (_jobs.TryGetValue(imageId, out var job) && !job.Completion.IsCompleted)
+        {
+            throw EngineException.Precondition($"Image {imageId} is still building; wait for the build to end before deleting it.");
+        }
+
+        _jobs.TryRemove(imageId, out _);
+        try
+        {
+            await store.DeleteAsync(imageId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ImageNotFoundException)
+        {
+            throw EngineException.NotFound($"Could not find image with ID {imageId}");
+        }
     }
 
     private async Task RunAsync(ImageBuildJob job, IReadOnlyList<string> dockerfileCommands, bool forceBuild, IReadOnlyDictionary<string, string>? buildSecrets)

@@ -64,6 +64,7 @@ internal sealed partial class ImageStore : IDisposable
             options.RegistryMirrors, options.Platform, options.ConnectTimeout, new RegistryAddressPolicy(options.RegistryAllowedNetworks), logger);
         _unpacker = new LayerUnpacker(logger, options.SandboxIds);
         _debian = new DebianBootstrap(options.MmdebstrapPath, options.DebianMirror);
+        ReclaimDeferred();
     }
 
     /// <summary>The image ID of a definition: <c>im-</c> and 24 hex digits of a SHA-256 over the normalized commands.</summary>
@@ -180,16 +181,25 @@ internal sealed partial class ImageStore : IDisposable
 
             var stepKey = HashDomain;
             StoredImage? state = null;
-            for (var i = 0; i < instructions.Count; i++)
+            var pins = new List<string>();
+            try
             {
-                var instruction = instructions[i];
-                var secretsPart = secretsDigest is not null && instruction.Keyword == DockerfileKeyword.Run ? "\nsecrets:" + secretsDigest : "";
-                stepKey = Hash(stepKey + "\n" + instruction.Text + secretsPart);
-                log.Write($"Step {i + 1}/{instructions.Count}: {instruction.Text}");
-                state = await GetOrRunStepAsync(stepKey, instruction, state, buildSecrets, log, forceBuild, cancellationToken).ConfigureAwait(false);
+                for (var i = 0; i < instructions.Count; i++)
+                {
+                    var instruction = instructions[i];
+                    var secretsPart = secretsDigest is not null && instruction.Keyword == DockerfileKeyword.Run ? "\nsecrets:" + secretsDigest : "";
+                    stepKey = Hash(stepKey + "\n" + instruction.Text + secretsPart);
+                    log.Write($"Step {i + 1}/{instructions.Count}: {instruction.Text}");
+                    state = await GetOrRunStepAsync(stepKey, instruction, state, buildSecrets, log, forceBuild, pins, cancellationToken).ConfigureAwait(false);
+                }
+
+                _layout.WriteJsonDurably(_layout.ImagePath(imageId), state!);
+            }
+            finally
+            {
+                Unpin(pins);
             }
 
-            _layout.WriteJsonDurably(_layout.ImagePath(imageId), state!);
             log.Write($"Built image {imageId}");
             return ToRecord(imageId, state!);
         }
@@ -229,10 +239,10 @@ internal sealed partial class ImageStore : IDisposable
 
     private async Task<StoredImage> GetOrRunStepAsync(
         string stepKey, DockerfileInstruction instruction, StoredImage? parent, IReadOnlyDictionary<string, string>? buildSecrets, IImageBuildLog log,
-        bool forceBuild, CancellationToken cancellationToken)
+        bool forceBuild, List<string> pins, CancellationToken cancellationToken)
     {
         var path = _layout.StepPath(stepKey);
-        if (!forceBuild && ImageStoreLayout.ReadJson<StoredImage>(path) is { } hit && LayersPresent(hit))
+        if (!forceBuild && ReadStepPinned(path, pins) is { } hit)
         {
             log.Write(" ---> Using cache");
             return hit;
@@ -240,13 +250,14 @@ internal sealed partial class ImageStore : IDisposable
 
         using (await _locks.AcquireAsync("step:" + stepKey, cancellationToken).ConfigureAwait(false))
         {
-            if (!forceBuild && ImageStoreLayout.ReadJson<StoredImage>(path) is { } raced && LayersPresent(raced))
+            if (!forceBuild && ReadStepPinned(path, pins) is { } raced)
             {
                 log.Write(" ---> Using cache");
                 return raced;
             }
 
             var result = await RunStepAsync(stepKey, instruction, parent, buildSecrets, log, cancellationToken).ConfigureAwait(false);
+            Pin(result.Layers, pins);
             _layout.WriteJsonDurably(path, result);
             return result;
         }

@@ -10,15 +10,18 @@ namespace TypedSandbox.Server.Secrets;
 /// </summary>
 internal sealed class SecretStore(StateDatabase database, TimeProvider clock)
 {
-    /// <summary>The environment Modal's SDKs name when none is configured (they send an empty name).</summary>
+    /// <summary>The environment Modal's SDKs name when none is configured (they send an empty name, the default one).</summary>
     public const string DefaultEnvironment = "";
+
+    private static Dictionary<string, object?> Named(string environment, string name) =>
+        new() { ["$env"] = EnvironmentStore.Canonical(environment), ["$name"] = name };
 
     /// <summary>Looks up a named secret; fails with NOT_FOUND, or FAILED_PRECONDITION when a required key is missing.</summary>
     public async Task<string> GetNamedAsync(string environment, string name, IReadOnlyCollection<string> requiredKeys, CancellationToken cancellationToken)
     {
         var rows = await database.QueryAsync(
             "SELECT id, data FROM secrets WHERE environment = $env AND name = $name",
-            new Dictionary<string, object?> { ["$env"] = environment, ["$name"] = name },
+            Named(environment, name),
             r => (Id: r.GetString(0), Data: r.GetString(1)), cancellationToken).ConfigureAwait(false);
         if (rows.Count == 0)
         {
@@ -48,7 +51,7 @@ internal sealed class SecretStore(StateDatabase database, TimeProvider clock)
             """,
             new Dictionary<string, object?>
             {
-                ["$id"] = id, ["$env"] = environment, ["$name"] = name,
+                ["$id"] = id, ["$env"] = EnvironmentStore.Canonical(environment), ["$name"] = name,
                 ["$data"] = JsonSerializer.Serialize(values), ["$at"] = clock.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0,
             },
             cancellationToken).ConfigureAwait(false);
@@ -59,14 +62,14 @@ internal sealed class SecretStore(StateDatabase database, TimeProvider clock)
     public async Task<bool> DeleteNamedAsync(string environment, string name, CancellationToken cancellationToken) =>
         await database.ExecuteAsync(
             "DELETE FROM secrets WHERE environment = $env AND name = $name",
-            new Dictionary<string, object?> { ["$env"] = environment, ["$name"] = name }, cancellationToken).ConfigureAwait(false) > 0;
+            Named(environment, name), cancellationToken).ConfigureAwait(false) > 0;
 
     /// <summary>The named secrets of an environment with their keys (never their values), by name.</summary>
     public async Task<IReadOnlyList<(string Name, IReadOnlyList<string> Keys)>> ListNamedAsync(string environment, CancellationToken cancellationToken)
     {
         var rows = await database.QueryAsync(
             "SELECT name, data FROM secrets WHERE environment = $env AND name IS NOT NULL ORDER BY name",
-            new Dictionary<string, object?> { ["$env"] = environment },
+            new Dictionary<string, object?> { ["$env"] = EnvironmentStore.Canonical(environment) },
             r => (r.GetString(0), (IReadOnlyList<string>)[.. Deserialize(r.GetString(1)).Keys.Order(StringComparer.Ordinal)]),
             cancellationToken).ConfigureAwait(false);
         return rows;
@@ -81,12 +84,29 @@ internal sealed class SecretStore(StateDatabase database, TimeProvider clock)
             "INSERT INTO secrets (id, environment, name, data, created_at) VALUES ($id, $env, NULL, $data, $at)",
             new Dictionary<string, object?>
             {
-                ["$id"] = id, ["$env"] = environment, ["$data"] = JsonSerializer.Serialize(values),
+                ["$id"] = id, ["$env"] = EnvironmentStore.Canonical(environment), ["$data"] = JsonSerializer.Serialize(values),
                 ["$at"] = clock.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0,
             },
             cancellationToken).ConfigureAwait(false);
         return id;
     }
+
+    /// <summary>Removes a secret by id (Modal's <c>SecretDelete</c>); fails with NOT_FOUND when there is none.</summary>
+    public async Task DeleteAsync(string secretId, CancellationToken cancellationToken)
+    {
+        var removed = await database.ExecuteAsync(
+            "DELETE FROM secrets WHERE id = $id", new Dictionary<string, object?> { ["$id"] = secretId }, cancellationToken).ConfigureAwait(false);
+        if (removed == 0)
+        {
+            throw EngineException.NotFound($"Secret with id '{secretId}' not found");
+        }
+    }
+
+    /// <summary>Removes every secret of an environment, named and anonymous; returns how many.</summary>
+    public Task<int> DeleteAllAsync(string environment, CancellationToken cancellationToken) =>
+        database.ExecuteAsync(
+            "DELETE FROM secrets WHERE environment = $env",
+            new Dictionary<string, object?> { ["$env"] = EnvironmentStore.Canonical(environment) }, cancellationToken);
 
     /// <summary>The key/value pairs of a secret, by id.</summary>
     public async Task<IReadOnlyDictionary<string, string>> ResolveAsync(string secretId, CancellationToken cancellationToken)

@@ -3,12 +3,13 @@ using Microsoft.Data.Sqlite;
 namespace TypedSandbox.Server.State;
 
 /// <summary>
-/// The engine's embedded database (SQLite, one file under the state directory): apps, sandboxes, secrets and volumes,
+/// The engine's embedded database (SQLite, one file under the state directory): environments, apps, sandboxes,
+/// secrets, volumes and published image names,
 /// so that an engine restart loses nothing. One connection, serialized by a gate: every statement is small.
 /// </summary>
 internal sealed class StateDatabase : IAsyncDisposable
 {
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
     private readonly SqliteConnection _connection;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -57,6 +58,26 @@ internal sealed class StateDatabase : IAsyncDisposable
                   id TEXT PRIMARY KEY, environment TEXT NOT NULL, name TEXT, version INTEGER NOT NULL, created_at REAL NOT NULL);
                 CREATE UNIQUE INDEX IF NOT EXISTS volumes_name ON volumes (environment, name) WHERE name IS NOT NULL;
                 PRAGMA user_version = 1;
+                """, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (version < 2)
+        {
+            // Environments become records; objects made under the SDKs' empty name ("") belong to the default one.
+            await ExecuteAsync("""
+                BEGIN;
+                CREATE TABLE IF NOT EXISTS environments (
+                  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at REAL NOT NULL);
+                INSERT OR IGNORE INTO environments (id, name, created_at) VALUES ('en-main', 'main', CAST(strftime('%s', 'now') AS REAL));
+                CREATE TABLE IF NOT EXISTS image_tags (
+                  environment TEXT NOT NULL, tag TEXT NOT NULL, image_id TEXT NOT NULL, created_at REAL NOT NULL,
+                  PRIMARY KEY (environment, tag));
+                CREATE INDEX IF NOT EXISTS image_tags_image ON image_tags (image_id);
+                UPDATE OR IGNORE apps SET environment = 'main' WHERE environment = '';
+                UPDATE OR IGNORE secrets SET environment = 'main' WHERE environment = '';
+                UPDATE OR IGNORE volumes SET environment = 'main' WHERE environment = '';
+                PRAGMA user_version = 2;
+                COMMIT;
                 """, null, cancellationToken).ConfigureAwait(false);
         }
     }

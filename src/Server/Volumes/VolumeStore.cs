@@ -58,6 +58,32 @@ internal sealed class VolumeStore(StateDatabase database, string volumesDirector
         return path;
     }
 
+    /// <summary>The ids of an environment's volumes, named and ephemeral.</summary>
+    public Task<IReadOnlyList<string>> ListIdsAsync(string environment, CancellationToken cancellationToken) =>
+        database.QueryAsync(
+            "SELECT id FROM volumes WHERE environment = $env",
+            new Dictionary<string, object?> { ["$env"] = EnvironmentStore.Canonical(environment) }, r => r.GetString(0), cancellationToken);
+
+    /// <summary>
+    /// Removes a volume: first its record (so no new sandbox can mount it), then its files. The caller makes sure no
+    /// running sandbox mounts it. Fails with NOT_FOUND when there is no such volume.
+    /// </summary>
+    public async Task DeleteAsync(string volumeId, CancellationToken cancellationToken)
+    {
+        var removed = await database.ExecuteAsync(
+            "DELETE FROM volumes WHERE id = $id", new Dictionary<string, object?> { ["$id"] = volumeId }, cancellationToken).ConfigureAwait(false);
+        if (removed == 0)
+        {
+            throw EngineException.NotFound($"Volume with id '{volumeId}' not found");
+        }
+
+        var path = Path.Combine(volumesDirectory, volumeId);
+        if (Directory.Exists(path))
+        {
+            await TreeRemoval.DeleteAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     private async Task<string> InsertAsync(string environment, string? name, CancellationToken cancellationToken)
     {
         var id = ObjectIds.New("vo");
@@ -66,7 +92,7 @@ internal sealed class VolumeStore(StateDatabase database, string volumesDirector
             "INSERT OR IGNORE INTO volumes (id, environment, name, version, created_at) VALUES ($id, $env, $name, 2, $at)",
             new Dictionary<string, object?>
             {
-                ["$id"] = id, ["$env"] = environment, ["$name"] = name, ["$at"] = clock.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0,
+                ["$id"] = id, ["$env"] = EnvironmentStore.Canonical(environment), ["$name"] = name, ["$at"] = clock.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0,
             },
             cancellationToken).ConfigureAwait(false);
         return id;
@@ -105,5 +131,5 @@ internal sealed class VolumeStore(StateDatabase database, string volumesDirector
     private Task<string?> FindAsync(string environment, string name, CancellationToken cancellationToken) =>
         database.ScalarAsync<string>(
             "SELECT id FROM volumes WHERE environment = $env AND name = $name",
-            new Dictionary<string, object?> { ["$env"] = environment, ["$name"] = name }, cancellationToken);
+            new Dictionary<string, object?> { ["$env"] = EnvironmentStore.Canonical(environment), ["$name"] = name }, cancellationToken);
 }
