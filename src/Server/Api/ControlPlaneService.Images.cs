@@ -86,6 +86,8 @@ internal sealed partial class ControlPlaneService
     public override async Task<Empty> ImageDelete(ImageDeleteRequest request, ServerCallContext context)
     {
         await lifecycle.DeleteImageAsync(request.ImageId, context.CancellationToken).ConfigureAwait(false);
+        // Sandboxes the warm pool started ahead from it would otherwise keep its layers mounted and serve it on.
+        sandboxes.Pool.Forget(request.ImageId);
         return new Empty();
     }
 
