@@ -23,6 +23,7 @@ internal sealed partial class ControlPlaneService(
     VolumeStore volumes,
     SandboxManager sandboxes,
     FilesystemSnapshots snapshots,
+    Tunnels.ConnectTokens connectTokens,
     EngineEndpoint endpoint,
     EngineOptions options,
     TimeProvider clock) : ModalClient.ModalClientBase

@@ -149,6 +149,8 @@ public sealed partial class EngineHost : IAsyncDisposable
         services.AddSingleton(sp => new FilesystemSnapshots(
             sp.GetRequiredService<ImageBuilds>(), sp.GetRequiredService<ImageStore>(), Path.Combine(options.StateDirectory, "images", "scratch"),
             sp.GetRequiredService<ILogger<FilesystemSnapshots>>()));
+        services.AddSingleton<SandboxReadiness>();
+        services.AddSingleton<Tunnels.ConnectTokens>();
         services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<StatusMapping>();
