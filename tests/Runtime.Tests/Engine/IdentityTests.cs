@@ -60,6 +60,20 @@ public sealed class IdentityTests(EngineFixture fixture)
     }
 
     [Fact]
+    public async Task MakeDirectoryAsync_on_an_existing_file_is_PathAlreadyExists_and_under_a_file_is_NotADirectory()
+    {
+        await using var sandbox = await fixture.CreateSandboxAsync();
+        var fs = sandbox.Filesystem;
+        await fs.WriteTextAsync("/tmp/f.txt", "x");
+
+        var onFile = await Assert.ThrowsAsync<SandboxFilesystemException>(() => fs.MakeDirectoryAsync("/tmp/f.txt", parents: true));
+        var underFile = await Assert.ThrowsAsync<SandboxFilesystemException>(() => fs.MakeDirectoryAsync("/tmp/f.txt/sub", parents: true));
+
+        Assert.Equal(SandboxFilesystemErrorKind.AlreadyExists, onFile.Kind);
+        Assert.Equal(SandboxFilesystemErrorKind.NotADirectory, underFile.Kind);
+    }
+
+    [Fact]
     public async Task Unknown_cloud_and_region_names_are_refused_before_a_request_is_sent()
     {
         var cloud = await Assert.ThrowsAsync<InvalidArgumentException>(() => fixture.CreateSandboxAsync(new SandboxCreateOptions { Cloud = "moon" }));
