@@ -32,6 +32,7 @@ internal static class GuideSections
         new TagsAndListing(),
         new FileAccess(),
         new Networking(),
+        new ConnectTokens(),
         new Resources(),
         new Snapshots(),
         new DirectoryMounts(),

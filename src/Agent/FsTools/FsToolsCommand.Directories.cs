@@ -181,14 +181,18 @@ internal static unsafe partial class FsToolsCommand
         writer.WriteEndObject();
     }
 
-    /// <summary>mkdir -p: every missing component; an existing directory is fine, an existing file is ENOTDIR.</summary>
+    /// <summary>
+    /// mkdir -p: every missing component; an existing directory is fine. An existing file is EEXIST when it is the path
+    /// itself (Modal's PathAlreadyExists) and ENOTDIR when it stands higher up the path.
+    /// </summary>
     private static int MakeDirectories(string path)
     {
         var full = Path.GetFullPath(path);
         var current = "";
-        foreach (var part in full.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        var parts = full.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        for (var i = 0; i < parts.Length; i++)
         {
-            current += "/" + part;
+            current += "/" + parts[i];
             if (Libc.mkdir(current, 0x1FF) == 0)
             {
                 continue;
@@ -208,7 +212,7 @@ internal static unsafe partial class FsToolsCommand
 
             if (!status.IsDirectory)
             {
-                return Libc.ENOTDIR;
+                return i == parts.Length - 1 ? Libc.EEXIST : Libc.ENOTDIR;
             }
         }
         return 0;

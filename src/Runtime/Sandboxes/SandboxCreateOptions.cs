@@ -1,7 +1,7 @@
 namespace TypedSandbox;
 
 /// <summary>Options for <see cref="SandboxService.CreateAsync"/>; each mirrors a parameter of Modal's <c>Sandbox.create</c>.</summary>
-public sealed record SandboxCreateOptions
+public sealed partial record SandboxCreateOptions
 {
     /// <summary>The entrypoint command and its arguments; empty runs the image's default (an idle process).</summary>
     public IReadOnlyList<string>? Command { get; init; }

@@ -31,6 +31,7 @@ internal static class SandboxRequestBuilder
             OpenPorts = BuildPorts(options),
             Verbose = options.Verbose,
         };
+        SandboxIdentityRequest.Apply(definition, options);
         definition.EntrypointArgs.Add(options.Command ?? []);
         definition.SecretIds.Add(secretIds);
         if (options.Workdir is { } workdir)

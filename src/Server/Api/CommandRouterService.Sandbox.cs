@@ -7,12 +7,27 @@ namespace TypedSandbox.Server.Api;
 /// <summary>The command router's sandbox-wide RPCs: readiness, entrypoint stdio (V2), filesystem snapshots (directories and mounts: CommandRouterService.Filesystem.cs).</summary>
 internal sealed partial class CommandRouterService
 {
-    public override Task<SandboxWaitUntilReadyTcrResponse> SandboxWaitUntilReady(SandboxWaitUntilReadyTcrRequest request, ServerCallContext context)
+    /// <summary>
+    /// Blocks until the readiness probe passes (at once without a probe). Past the request's timeout the answer is
+    /// DEADLINE_EXCEEDED, which the SDKs retry until their own deadline and then report as a timeout.
+    /// </summary>
+    public override async Task<SandboxWaitUntilReadyTcrResponse> SandboxWaitUntilReady(SandboxWaitUntilReadyTcrRequest request, ServerCallContext context)
     {
         var session = Session(request.TaskId, context);
-        session.RequireRunning();
-        return Task.FromResult(new SandboxWaitUntilReadyTcrResponse { ReadyAt = session.CreatedAt.ToUnixTimeMilliseconds() / 1000.0 });
+        var timeout = request.Timeout > 0 ? TimeSpan.FromSeconds(request.Timeout) : ReadinessWaitLimit;
+        try
+        {
+            var readyAt = await readiness.WaitAsync(session, timeout < ReadinessWaitLimit ? timeout : ReadinessWaitLimit, context.CancellationToken).ConfigureAwait(false);
+            return new SandboxWaitUntilReadyTcrResponse { ReadyAt = readyAt.ToUnixTimeMilliseconds() / 1000.0 };
+        }
+        catch (TimeoutException e)
+        {
+            throw new RpcException(new Status(StatusCode.DeadlineExceeded, e.Message));
+        }
     }
+
+    /// <summary>The longest one readiness call waits (the SDK's default); the SDKs call again for more.</summary>
+    private static readonly TimeSpan ReadinessWaitLimit = TimeSpan.FromMinutes(5);
 
     public override async Task SandboxStdioReadV2(SandboxStdioReadV2Request request, IServerStreamWriter<SandboxStdioReadV2Response> responseStream, ServerCallContext context)
     {

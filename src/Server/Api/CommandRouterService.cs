@@ -12,7 +12,7 @@ namespace TypedSandbox.Server.Api;
 /// <c>modal.task_command_router.TaskCommandRouter</c>: exec, exec stdio, entrypoint stdio (V2) and readiness, for the
 /// task its bearer token grants. Served on the same endpoint as the control plane.
 /// </summary>
-internal sealed partial class CommandRouterService(SandboxManager sandboxes, SecretStore secrets, FilesystemSnapshots snapshots, Mounts.SandboxMounts mounts) : TaskCommandRouter.TaskCommandRouterBase
+internal sealed partial class CommandRouterService(SandboxManager sandboxes, SecretStore secrets, FilesystemSnapshots snapshots, Mounts.SandboxMounts mounts, SandboxReadiness readiness) : TaskCommandRouter.TaskCommandRouterBase
 {
     private const int ChunkBytes = 64 * 1024;
 

@@ -24,6 +24,7 @@ internal sealed partial class ControlPlaneService(
     SandboxManager sandboxes,
     FilesystemSnapshots snapshots,
     ObjectLifecycle lifecycle,
+    Tunnels.ConnectTokens connectTokens,
     EngineEndpoint endpoint,
     EngineOptions options,
     TimeProvider clock) : ModalClient.ModalClientBase

@@ -3,6 +3,7 @@ using TypedSandbox.Server.Engine;
 using TypedSandbox.Server.Isolation;
 using TypedSandbox.Server.Sandboxes;
 using TypedSandbox.Server.Secrets;
+using TypedSandbox.Validation;
 
 namespace TypedSandbox.Server.Api;
 
@@ -44,6 +45,7 @@ internal static class SandboxTranslation
             }
         }
 
+        ValidateIdentity(definition);
         var network = definition.NetworkAccess?.NetworkAccessType switch
         {
             NetworkAccess.Types.NetworkAccessType.Blocked => NetworkPolicy.Blocked,
@@ -69,10 +71,39 @@ internal static class SandboxTranslation
             EphemeralDiskMb = definition.Resources?.EphemeralDiskMb ?? 0,
             Network = network,
             Ports = [.. (definition.OpenPorts?.Ports ?? []).Select(p => (int)p.Port)],
+            ReadinessProbe = definition.ReadinessProbe is { } probe ? ToProbe(probe) : null,
             Name = definition.HasName ? definition.Name : null,
             Tags = tagMap,
             Verbose = definition.Verbose,
             V2 = v2,
+        };
+    }
+
+    /// <summary>Placement (accepted and ignored when Modal knows the names) and experimental options (an allow-list).</summary>
+    private static void ValidateIdentity(Sandbox definition)
+    {
+        EngineRules.Require(Placement.CheckCloud(definition.CloudProviderStr));
+        EngineRules.Require(Placement.CheckRegions(definition.SchedulerPlacement?.Regions));
+#pragma warning disable CS0612 // The deprecated boolean map: older clients still send it.
+        var legacy = definition.ExperimentalOptions.Where(o => o.Value).Select(o => o.Key);
+#pragma warning restore CS0612
+        ExperimentalOptions.Validate(definition.ExperimentalOptionsV2.Keys.Concat(legacy));
+    }
+
+    /// <summary>The engine's form of a readiness probe.</summary>
+    public static SandboxProbe ToProbe(Probe probe)
+    {
+        var interval = probe.HasIntervalMs ? TimeSpan.FromMilliseconds(probe.IntervalMs) : SandboxProbe.DefaultInterval;
+        if (interval <= TimeSpan.Zero)
+        {
+            throw EngineException.Invalid("The readiness probe's interval_ms must be greater than 0.");
+        }
+
+        return probe.ProbeOneofCase switch
+        {
+            Probe.ProbeOneofOneofCase.TcpPort when probe.TcpPort is >= 1 and <= 65535 => new SandboxProbe((int)probe.TcpPort, null, interval),
+            Probe.ProbeOneofOneofCase.ExecCommand when probe.ExecCommand.Argv.Count > 0 => new SandboxProbe(null, [.. probe.ExecCommand.Argv], interval),
+            _ => throw EngineException.Invalid("A readiness probe needs a TCP port in [1, 65535] or a non-empty exec command."),
         };
     }
 

@@ -154,6 +154,8 @@ public sealed partial class EngineHost : IAsyncDisposable
             sp.GetRequiredService<ImageBuilds>(), sp.GetRequiredService<ImageStore>(), Path.Combine(options.StateDirectory, "images", "scratch"),
             sp.GetRequiredService<ILogger<FilesystemSnapshots>>()));
         services.AddSingleton<Mounts.SandboxMounts>();
+        services.AddSingleton<SandboxReadiness>();
+        services.AddSingleton<Tunnels.ConnectTokens>();
         services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<StatusMapping>();

@@ -38,6 +38,15 @@ internal sealed class SandboxCatalog(SandboxRegistry registry, SandboxStore stor
         return found ? result : throw NotFound(sandboxId);
     }
 
+    /// <summary>Names a running sandbox created without a name (the name rules and uniqueness of a name given at create).</summary>
+    public async Task SetNameAsync(string sandboxId, string name, CancellationToken cancellationToken)
+    {
+        EngineRules.Require(EngineRules.CheckObjectName(name, "Sandbox name"));
+        var session = registry.Get(sandboxId);
+        registry.SetName(session, name);
+        await store.SetNameAsync(sandboxId, name, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Replaces a sandbox's tags.</summary>
     public async Task SetTagsAsync(string sandboxId, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken)
     {

@@ -13,6 +13,8 @@ internal sealed class SandboxRegistry
     private readonly ConcurrentDictionary<string, SandboxSession> _byTaskId = new(StringComparer.Ordinal);
     private readonly Lock _namesGate = new();
     private readonly Dictionary<(string AppId, string Name), SandboxSession> _byName = [];
+    private readonly Dictionary<SandboxSession, string> _setNames = [];
+    private readonly HashSet<SandboxSession> _finished = [];
 
     /// <summary>Every sandbox known in memory (running, or finished and not yet evicted).</summary>
     public ICollection<SandboxSession> All => _byId.Values;
@@ -58,16 +60,47 @@ internal sealed class SandboxRegistry
         }
     }
 
+    /// <summary>Names a running sandbox created without a name; the same rules hold as for a name given at create.</summary>
+    /// <exception cref="EngineException">
+    /// The sandbox already has a name or has finished (FailedPrecondition); another sandbox of the app holds the name (AlreadyExists).
+    /// </exception>
+    public void SetName(SandboxSession session, string name)
+    {
+        session.RequireRunning();
+        lock (_namesGate)
+        {
+            // A sandbox whose finish already freed its names must not take one again.
+            if (_finished.Contains(session))
+            {
+                throw EngineException.Precondition($"Sandbox {session.Id} has already finished.");
+            }
+
+            if ((session.Spec.Name ?? _setNames.GetValueOrDefault(session)) is { } current)
+            {
+                throw EngineException.Precondition($"Sandbox {session.Id} already has the name '{current}'; a name is set once.");
+            }
+
+            if (!_byName.TryAdd((session.Spec.AppId, name), session))
+            {
+                throw new EngineException(EngineErrorKind.AlreadyExists, $"Sandbox with name '{name}' already exists in this app.");
+            }
+
+            _setNames[session] = name;
+        }
+    }
+
     /// <summary>Frees the session's name, if the session holds it.</summary>
     public void ReleaseName(SandboxSession session)
     {
-        if (session.Spec.Name is not { } name)
-        {
-            return;
-        }
-
         lock (_namesGate)
         {
+            _finished.Add(session);
+            if ((session.Spec.Name ?? _setNames.GetValueOrDefault(session)) is not { } name)
+            {
+                return;
+            }
+
+            _setNames.Remove(session);
             if (_byName.TryGetValue((session.Spec.AppId, name), out var holder) && ReferenceEquals(holder, session))
             {
                 _byName.Remove((session.Spec.AppId, name));
@@ -91,6 +124,11 @@ internal sealed class SandboxRegistry
         }
 
         _byTaskId.TryRemove(session.TaskId, out _);
+        lock (_namesGate)
+        {
+            _finished.Remove(session);
+        }
+
         return true;
     }
 }

@@ -52,6 +52,9 @@ public sealed record SandboxSpec
     /// <summary>Container ports to expose through tunnels on the host's loopback.</summary>
     public IReadOnlyList<int> Ports { get; init; } = [];
 
+    /// <summary>The readiness probe <c>waitUntilReady</c> waits for, or null (ready once running).</summary>
+    internal SandboxProbe? ReadinessProbe { get; init; }
+
     /// <summary>A name unique among the app's running sandboxes, or null.</summary>
     public string? Name { get; init; }
 

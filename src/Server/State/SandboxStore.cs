@@ -73,6 +73,11 @@ internal sealed class SandboxStore(StateDatabase database)
             "SELECT id FROM sandboxes WHERE app_id = $app AND name = $name ORDER BY created_at DESC LIMIT 1",
             new Dictionary<string, object?> { ["$app"] = appId, ["$name"] = name }, cancellationToken);
 
+    /// <summary>Records the name set on a running sandbox (sb.experimentalSetName).</summary>
+    public Task<int> SetNameAsync(string sandboxId, string name, CancellationToken cancellationToken) =>
+        database.ExecuteAsync(
+            "UPDATE sandboxes SET name = $name WHERE id = $id", new Dictionary<string, object?> { ["$id"] = sandboxId, ["$name"] = name }, cancellationToken);
+
     /// <summary>Replaces a sandbox's stored tags.</summary>
     public Task<int> SetTagsAsync(string sandboxId, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken) =>
         database.ExecuteAsync(

@@ -18,14 +18,16 @@ internal sealed partial class TunnelForward : IAsyncDisposable
     private readonly IRunningContainer _container;
     private readonly Action _activity;
     private readonly ILogger _logger;
+    private readonly IConnectionGate? _gate;
     private readonly CancellationTokenSource _closing = new();
     private readonly ConcurrentDictionary<int, Task> _connections = new();
     private readonly Task _acceptLoop;
     private int _nextConnection;
     private int _active;
 
-    private TunnelForward(int containerPort, TcpListener listener, IRunningContainer container, Action activity, ILogger logger)
+    private TunnelForward(int containerPort, TcpListener listener, IRunningContainer container, Action activity, ILogger logger, IConnectionGate? gate)
     {
+        _gate = gate;
         ContainerPort = containerPort;
         _listener = listener;
         _container = container;
@@ -44,12 +46,15 @@ internal sealed partial class TunnelForward : IAsyncDisposable
     /// <summary>Connections currently open through this tunnel.</summary>
     public int ActiveConnections => Volatile.Read(ref _active);
 
-    /// <summary>Listens on a free port of the host's loopback and starts accepting.</summary>
-    public static TunnelForward Open(int containerPort, IRunningContainer container, Action activity, ILogger logger)
+    /// <summary>
+    /// Listens on a free port of the host's loopback and starts accepting; a <paramref name="gate"/> (connect tokens)
+    /// decides per connection whether it reaches the sandbox.
+    /// </summary>
+    public static TunnelForward Open(int containerPort, IRunningContainer container, Action activity, ILogger logger, IConnectionGate? gate = null)
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
-        return new TunnelForward(containerPort, listener, container, activity, logger);
+        return new TunnelForward(containerPort, listener, container, activity, logger, gate);
     }
 
     private async Task AcceptAsync(CancellationToken ct)
@@ -78,6 +83,12 @@ internal sealed partial class TunnelForward : IAsyncDisposable
         await Task.Yield();
         try
         {
+            var prefix = _gate is null ? null : await _gate.AdmitAsync(client, ct).ConfigureAwait(false);
+            if (_gate is not null && prefix is null)
+            {
+                return;
+            }
+
             SandboxConnection connection;
             try
             {
@@ -93,6 +104,11 @@ internal sealed partial class TunnelForward : IAsyncDisposable
 
             await using (connection.ConfigureAwait(false))
             {
+                if (prefix is { Length: > 0 })
+                {
+                    await connection.SendAsync(prefix, ct).ConfigureAwait(false);
+                }
+
                 using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 var toSandbox = CopyToSandboxAsync(client, connection, failed);
                 var toClient = CopyToClientAsync(connection, client, failed);

@@ -65,6 +65,7 @@ public sealed partial class GuideSectionTests(EngineFixture fixture)
             Assert.Equal(2, lines.Length);
         },
         ["readiness"] = lines => Assert.Equal(["Sandbox is ready", "200"], lines),
+        ["connect-tokens"] = lines => Assert.Equal(["user data: {\"user_id\": \"foo\"}", "without the token: 401"], lines),
         ["images"] = lines =>
         {
             Assert.StartsWith("image: im-", lines[0], StringComparison.Ordinal);
