@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using TypedSandbox.Errors;
 using TypedSandbox.Protocol.Client;
 
 namespace TypedSandbox.Sandboxes;
