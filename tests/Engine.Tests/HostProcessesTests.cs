@@ -103,6 +103,20 @@ public sealed class HostProcessesTests : IDisposable
     }
 
     [Fact]
+    public async Task A_started_process_whose_pipes_the_caller_closed_is_disposed_cleanly()
+    {
+        // The caller owns a started process's pipes as streams (the agent channel closes the runtime's itself).
+        var cat = HostProcesses.Start(new HostProcessStart("cat", []));
+        await cat.StandardInput.DisposeAsync();
+        await cat.StandardOutput.DisposeAsync();
+        await cat.WaitForExitAsync(_guard.Token);
+
+        await cat.DisposeAsync();
+
+        Assert.Equal(0, cat.ExitCode);
+    }
+
+    [Fact]
     public void A_missing_executable_fails_to_start()
     {
         Assert.Throws<System.ComponentModel.Win32Exception>(() => HostProcesses.Start(new HostProcessStart("/nonexistent/tsb-tool", [])));

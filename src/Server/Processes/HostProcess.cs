@@ -136,9 +136,9 @@ internal sealed class HostProcess : IAsyncDisposable
         {
             _process.StandardInput.Close();
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
-            // it exited: its end of the pipe is gone
+            // It exited (its end of the pipe is gone), or the caller that used the pipe as a stream closed it.
         }
     }
 
