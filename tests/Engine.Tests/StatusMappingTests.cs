@@ -31,15 +31,41 @@ public sealed class StatusMappingTests
         Assert.Empty(_log.Errors);
     }
 
-    [Fact]
-    public void The_isolation_and_image_failures_map_to_what_they_mean()
+    public static TheoryData<Exception, StatusCode> CoreFailures() => new()
     {
-        Assert.Equal(StatusCode.FailedPrecondition, Map(new SandboxEndedException()).StatusCode);
-        Assert.Equal(StatusCode.FailedPrecondition, Map(new ExecStartException("no such file")).StatusCode);
-        Assert.Equal(StatusCode.Unavailable, Map(new ContainerStartException("crun failed")).StatusCode);
-        Assert.Equal(StatusCode.NotFound, Map(new ImageNotFoundException("library/nothing", "no such image")).StatusCode);
-        Assert.Equal(StatusCode.InvalidArgument, Map(new InvalidImageDefinitionException("bad Dockerfile")).StatusCode);
+        { new SandboxEndedException(), StatusCode.FailedPrecondition },
+        { new ExecStartException("no such file"), StatusCode.FailedPrecondition },
+        { new ContainerStartException("crun failed"), StatusCode.Unavailable },
+        { new HostNotReadyException(["crun is missing"]), StatusCode.Unavailable },
+        { new SandboxConnectException("connection refused"), StatusCode.Unavailable },
+        { new ImageNotFoundException("library/nothing", "no such image"), StatusCode.NotFound },
+        { new InvalidImageDefinitionException("bad Dockerfile"), StatusCode.InvalidArgument },
+        { new InvalidImageReferenceException("UPPER", "uppercase"), StatusCode.InvalidArgument },
+        { new ImageRegistryUnauthorizedException("private/image", "denied"), StatusCode.PermissionDenied },
+        { new ImageRegistryUnavailableException("registry down"), StatusCode.Unavailable },
+        { new ImageIntegrityException("digest mismatch"), StatusCode.DataLoss },
+        { new ImageBuildFailedException("RUN false", 1, [], "RUN false failed"), StatusCode.FailedPrecondition },
+    };
+
+    [Theory]
+    [MemberData(nameof(CoreFailures))]
+    public void The_cores_own_failures_are_engine_kinds_mapped_with_their_message(Exception failure, StatusCode expected)
+    {
+        Assert.IsAssignableFrom<EngineException>(failure);
+
+        var status = Map(failure).Status;
+
+        Assert.Equal(expected, status.StatusCode);
+        Assert.Equal(failure.Message, status.Detail);
         Assert.Empty(_log.Errors);
+    }
+
+    [Fact]
+    public void Their_messages_are_the_ones_users_saw_before()
+    {
+        Assert.Equal("The sandbox has ended.", Map(new SandboxEndedException()).Status.Detail);
+        Assert.Equal("Invalid image reference 'UPPER': uppercase.", Map(new InvalidImageReferenceException("UPPER", "uppercase")).Status.Detail);
+        Assert.StartsWith("The host cannot run sandboxes:", Map(new HostNotReadyException(["crun is missing"])).Status.Detail, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -13,24 +13,21 @@ public sealed class BuildOutputAttackTests(SecurityEngine engine, ITestOutputHel
     public async Task Run_step_printing_120MB_of_lines_keeps_engine_memory_bounded_and_the_tail_reaches_late_joiners()
     {
         var tail = "TAIL-" + Guid.NewGuid().ToString("N");
-        // The sleep keeps the step running after the flood, so the late joiner joins a build whose window has rolled.
-        var image = engine.Client.Images.FromRegistry("busybox:latest")
-            .RunCommands($"yes 'TypedSandbox build output, one line of 48 chars' | head -c 125829120; sleep 4; echo {tail}");
+        var release = "release-" + Guid.NewGuid().ToString("N");
+        // The step holds on after the flood until the test releases it, so the late joiner joins a build whose window
+        // has rolled; the test releases it once the joiner has its first line.
+        var step = $"yes 'TypedSandbox build output, one line of 48 chars' | head -c 125829120; until [ -e /{release} ]; do sleep 0.1; done; echo {tail}";
+        var image = engine.Client.Images.FromRegistry("busybox:latest").RunCommands(step);
         var live = new TailLog();
         var late = new TailLog();
 
         await using var meter = EngineMeter.Start();
         var building = image.BuildAsync(engine.App, live);
-        var waited = TimeSpan.Zero;
-        while (live.Chars < 8 << 20 && !building.IsCompleted && waited < TimeSpan.FromMinutes(3))
-        {
-            await Task.Delay(50);
-            waited += TimeSpan.FromMilliseconds(50);
-        }
+        await UntilAsync(() => live.Chars >= 8 << 20 || building.IsCompleted);
 
-        var joining = engine.Client.Images.FromRegistry("busybox:latest")
-            .RunCommands($"yes 'TypedSandbox build output, one line of 48 chars' | head -c 125829120; sleep 4; echo {tail}")
-            .BuildAsync(engine.App, late);
+        var joining = engine.Client.Images.FromRegistry("busybox:latest").RunCommands(step).BuildAsync(engine.App, late);
+        await UntilAsync(() => late.First.Length > 0 || joining.IsCompleted);
+        Release(release);
         await Task.WhenAll(building, joining);
         var retained = EngineMeter.RetainedHeapOver(meter.BaselineHeap);
         output.WriteLine($"{meter.Report()}; retained heap +{retained >> 20} MiB; live got {live.Chars >> 20} Mi chars, late got {late.Chars >> 20} Mi chars starting with: {late.First}");
@@ -61,6 +58,32 @@ public sealed class BuildOutputAttackTests(SecurityEngine engine, ITestOutputHel
     }
 
     /// <summary>A client's view of build output: the first entry, a count of characters, and whether a marker came.</summary>
+    private static async Task UntilAsync(Func<bool> condition)
+    {
+        for (var waited = TimeSpan.Zero; !condition() && waited < TimeSpan.FromMinutes(3); waited += TimeSpan.FromMilliseconds(50))
+        {
+            await Task.Delay(50);
+        }
+    }
+
+    // The file the step waits for, made in the root filesystem of the engine's running build sandboxes (tb-*), as
+    // the host sees their overlay.
+    private void Release(string name)
+    {
+        var bundles = Path.Combine(engine.Engine.StateDirectory, "sandboxes", "bundles");
+        foreach (var rootfs in Directory.GetDirectories(bundles, "tb-*").Select(bundle => Path.Combine(bundle, "rootfs")).Where(Directory.Exists))
+        {
+            try
+            {
+                File.WriteAllBytes(Path.Combine(rootfs, name), []);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // a build sandbox that ended meanwhile
+            }
+        }
+    }
+
     private sealed class TailLog : IProgress<string>
     {
         private readonly Lock _gate = new();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging.Abstractions;
 using TypedSandbox.Server.Isolation;
 using TypedSandbox.Testing;
 
@@ -6,16 +7,16 @@ namespace TypedSandbox.Security.Tests;
 
 /// <summary>
 /// Cgroups and network namespaces whose bundle is already gone (an engine died between removing one and the other):
-/// the next engine start removes them, while a namespace and a cgroup a process still uses (a neighbouring engine's
+/// the sweep every engine start runs removes them once older than their grace, while a namespace and a cgroup a process still uses (a neighbouring engine's
 /// running sandbox) stay.
 /// </summary>
 [Collection(CrunAttacks.Name)]
-public sealed class LeftoverSweepTests(SecurityEngine engine)
+public sealed class LeftoverSweepTests
 {
     private const string CgroupParent = "typedsandbox";
 
     [Fact(Timeout = 5 * 60 * 1000)]
-    public async Task Cgroups_and_network_namespaces_without_a_bundle_are_removed_at_start_and_those_in_use_stay()
+    public async Task Cgroups_and_network_namespaces_without_a_bundle_are_removed_past_their_grace_and_those_in_use_stay()
     {
         var suffix = Guid.NewGuid().ToString("N")[..12];
         var orphan = "ta-orphan" + suffix;
@@ -24,6 +25,8 @@ public sealed class LeftoverSweepTests(SecurityEngine engine)
         var parents = Directory.GetDirectories("/sys/fs/cgroup").Append("/sys/fs/cgroup")
             .Select(h => Path.Combine(h, CgroupParent)).Where(Directory.Exists).ToList();
         Process? holder = null;
+        // Before anything is made: every leftover's timestamp is at or after it.
+        var made = DateTimeOffset.UtcNow - TimeSpan.FromSeconds(1);
         try
         {
             Assert.NotEmpty(parents);
@@ -42,16 +45,20 @@ public sealed class LeftoverSweepTests(SecurityEngine engine)
             await File.WriteAllTextAsync(Path.Combine(held, "cgroup.procs"), holder.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Assert.True(await EngineFootprint.EventuallyAsync(() => NamespaceOf(holder.Id) == NamespaceOf("tsb-" + busy), TimeSpan.FromSeconds(30)),
                 "the holder never entered its namespace");
-            // Only leftovers older than the grace count (a neighbour's sandbox may be starting this very moment).
-            await Task.Delay(Leftovers.OrphanGrace + TimeSpan.FromSeconds(1));
+            var sweep = new ContainerRuntimeOptions { StateDirectory = Path.Combine(state, "sandboxes"), CgroupParent = CgroupParent, Clock = new FixedClock(made) };
 
-            await using (await TestEngine.StartAsync("crun", engine.Engine.Registry, state))
-            {
-                Assert.Empty(EngineFootprint.Cgroups(orphan));
-                Assert.False(EngineFootprint.HasNetworkNamespace(orphan), "the orphan network namespace outlived the start");
-                Assert.True(Directory.Exists(held), "a cgroup holding a process was removed");
-                Assert.True(EngineFootprint.HasNetworkNamespace(busy), "a network namespace in use was removed");
-            }
+            // At the moment they were made they are within the grace (a neighbour's sandbox may be starting): kept.
+            await Leftovers.RemoveAsync(sweep, NullLogger.Instance, CancellationToken.None);
+            Assert.NotEmpty(EngineFootprint.Cgroups(orphan));
+            Assert.True(EngineFootprint.HasNetworkNamespace(orphan), "a namespace within its grace was removed");
+
+            // Past the grace: the orphans go, what a process uses stays.
+            await Leftovers.RemoveAsync(sweep with { Clock = new FixedClock(DateTimeOffset.UtcNow + Leftovers.OrphanGrace + TimeSpan.FromSeconds(1)) },
+                NullLogger.Instance, CancellationToken.None);
+            Assert.Empty(EngineFootprint.Cgroups(orphan));
+            Assert.False(EngineFootprint.HasNetworkNamespace(orphan), "the orphan network namespace outlived the sweep");
+            Assert.True(Directory.Exists(held), "a cgroup holding a process was removed");
+            Assert.True(EngineFootprint.HasNetworkNamespace(busy), "a network namespace in use was removed");
         }
         finally
         {
@@ -85,6 +92,11 @@ public sealed class LeftoverSweepTests(SecurityEngine engine)
     }
 
     private static string NamespaceOf(int pid) => new FileInfo($"/proc/{pid}/ns/net").LinkTarget ?? "";
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
 
     private static string NamespaceOf(string name) => $"net:[{LinuxNative.InodeOf("/run/netns/" + name)}]";
 }

@@ -7,7 +7,8 @@ namespace TypedSandbox.Sandboxes;
 /// One RPC family serving a sandbox handle. Modal has two: V1 (<c>SandboxCreate</c> ids, the control plane's
 /// <c>Sandbox*</c> calls and its log stream) and V2 (<c>SandboxCreateV2</c> ids, the <c>*V2</c> calls and the
 /// command router's stdio). Which one serves a sandbox follows from its id (<see cref="SandboxIds.IsV1"/>); which one
-/// creates it follows from the client's settings (each family's static <c>CreateAsync</c>).
+/// creates, finds and lists sandboxes follows from the client's settings (<see cref="SandboxFamily"/>). What both do
+/// alike is written once in <see cref="ControlPlaneSandboxProtocol"/>.
 /// </summary>
 internal interface ISandboxProtocol
 {

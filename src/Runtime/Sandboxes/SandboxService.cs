@@ -46,9 +46,7 @@ public sealed partial class SandboxService
             var imageId = image.ImageId!;
             activity?.SetTag(SandboxTelemetry.ImageIdTag, imageId);
 
-            var sandbox = _client.Settings.UseSandboxCreateV2
-                ? await V2Protocol.CreateAsync(_client, app, imageId, options, _logger, cancellationToken).ConfigureAwait(false)
-                : await V1Protocol.CreateAsync(_client, app, imageId, options, _logger, cancellationToken).ConfigureAwait(false);
+            var sandbox = await SandboxFamily.For(_client).CreateAsync(_client, app, imageId, options, _logger, cancellationToken).ConfigureAwait(false);
             activity?.SetTag(SandboxTelemetry.SandboxIdTag, sandbox.SandboxId);
             Instruments.Creates.Add(1);
             Instruments.CreateDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
@@ -93,25 +91,8 @@ public sealed partial class SandboxService
             EnvironmentName = environment ?? _client.Environment,
         };
         var notFound = $"Sandbox with name '{name}' not found in App '{appName}'";
-        SandboxGetFromNameResponse response;
-        if (_client.Settings.UseSandboxCreateV2)
-        {
-            try
-            {
-                response = await _client.ControlPlane.CallAsync(
-                    "SandboxGetFromNameV2", static (c, r, o) => c.SandboxGetFromNameV2Async(r, o), request, cancellationToken,
-                    notFoundMessage: notFound).ConfigureAwait(false);
-                return new Sandbox(_client, response.SandboxId, null, null, null);
-            }
-            catch (NotFoundException)
-            {
-                // Sandboxes created through V1 are found by the V1 lookup.
-            }
-        }
-        response = await _client.ControlPlane.CallAsync(
-            "SandboxGetFromName", static (c, r, o) => c.SandboxGetFromNameAsync(r, o), request, cancellationToken,
-            notFoundMessage: notFound).ConfigureAwait(false);
-        return new Sandbox(_client, response.SandboxId, null, null, null);
+        var sandboxId = await SandboxFamily.For(_client).FindByNameAsync(_client, request, notFound, cancellationToken).ConfigureAwait(false);
+        return new Sandbox(_client, sandboxId, null, null, null);
     }
 
     /// <summary>Lists running sandboxes, newest first, optionally of one app and carrying all the given tags.</summary>
@@ -124,19 +105,7 @@ public sealed partial class SandboxService
         double? before = null;
         while (true)
         {
-            var request = new SandboxListRequest { AppId = appId ?? "" };
-            if (before is { } cursor)
-            {
-                request.BeforeTimestamp = cursor;
-            }
-            if (appId is null || !_client.Settings.UseSandboxCreateV2)
-            {
-                request.EnvironmentName = _client.Environment;
-            }
-            request.Tags.Add(SandboxRequestBuilder.Tags(tags));
-            var response = _client.Settings.UseSandboxCreateV2
-                ? await _client.ControlPlane.CallAsync("SandboxListV2", static (c, r, o) => c.SandboxListV2Async(r, o), request, cancellationToken).ConfigureAwait(false)
-                : await _client.ControlPlane.CallAsync("SandboxList", static (c, r, o) => c.SandboxListAsync(r, o), request, cancellationToken).ConfigureAwait(false);
+            var response = await SandboxFamily.For(_client).ListPageAsync(_client, appId, tags, before, cancellationToken).ConfigureAwait(false);
             if (response.Sandboxes.Count == 0)
             {
                 yield break;

@@ -9,7 +9,7 @@ namespace TypedSandbox.Sandboxes;
 
 /// <summary>The V1 family: <c>SandboxCreate</c> and a wait for scheduling, control-plane <c>Sandbox*</c> calls keyed by
 /// sandbox id, the router reached through the task, the entrypoint's output read from the control plane's log stream.</summary>
-internal sealed class V1Protocol(SandboxConnection connection) : ISandboxProtocol
+internal sealed class V1Protocol(SandboxConnection connection) : ControlPlaneSandboxProtocol(connection, SandboxCalls.V1)
 {
     private static readonly TimeSpan SchedulingPollInterval = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan SchedulingLimit = TimeSpan.FromMinutes(21);
@@ -58,62 +58,29 @@ internal sealed class V1Protocol(SandboxConnection connection) : ISandboxProtoco
         return sandbox;
     }
 
-    private ControlPlane ControlPlane => connection.Client.ControlPlane;
-
-    public Task TerminateAsync(CancellationToken cancellationToken) =>
-        ControlPlane.CallAsync("SandboxTerminate", static (c, r, o) => c.SandboxTerminateAsync(r, o),
-            new SandboxTerminateRequest { SandboxId = connection.SandboxId }, cancellationToken, notFoundMessage: connection.NotFoundMessage);
-
-    public Task SetTagsAsync(IEnumerable<SandboxTag> tags, CancellationToken cancellationToken)
+    public override async Task<RouterAccess> FetchRouterAccessAsync(CancellationToken cancellationToken)
     {
-        var request = new SandboxTagsSetRequest { SandboxId = connection.SandboxId, EnvironmentName = connection.Client.Environment };
-        request.Tags.Add(tags);
-        return ControlPlane.CallAsync("SandboxTagsSet", static (c, r, o) => c.SandboxTagsSetAsync(r, o), request, cancellationToken,
-            notFoundMessage: connection.NotFoundMessage);
-    }
-
-    public async Task<IReadOnlyList<SandboxTag>> GetTagsAsync(CancellationToken cancellationToken) =>
-        (await ControlPlane.CallAsync("SandboxTagsGet", static (c, r, o) => c.SandboxTagsGetAsync(r, o),
-            new SandboxTagsGetRequest { SandboxId = connection.SandboxId }, cancellationToken,
-            notFoundMessage: connection.NotFoundMessage).ConfigureAwait(false)).Tags;
-
-    public Task<SandboxGetTunnelsResponse> GetTunnelsAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
-        ControlPlane.CallAsync("SandboxGetTunnels", static (c, r, o) => c.SandboxGetTunnelsAsync(r, o),
-            new SandboxGetTunnelsRequest { SandboxId = connection.SandboxId, Timeout = (float)timeout.TotalSeconds }, cancellationToken,
-            notFoundMessage: connection.NotFoundMessage);
-
-    public async Task<GenericResult?> WaitAsync(TimeSpan longPoll, CancellationToken cancellationToken) =>
-        SandboxResponses.Finished(await ControlPlane.CallAsync("SandboxWait", static (c, r, o) => c.SandboxWaitAsync(r, o),
-            new SandboxWaitRequest { SandboxId = connection.SandboxId, Timeout = (float)longPoll.TotalSeconds }, cancellationToken,
-            SandboxResponses.WaitAttemptTimeout(longPoll), connection.NotFoundMessage).ConfigureAwait(false));
-
-    public Task<SandboxGetTaskIdResponse> GetTaskIdAsync(CancellationToken cancellationToken) =>
-        ControlPlane.CallAsync("SandboxGetTaskId", static (c, r, o) => c.SandboxGetTaskIdAsync(r, o),
-            new SandboxGetTaskIdRequest { SandboxId = connection.SandboxId }, cancellationToken, notFoundMessage: connection.NotFoundMessage);
-
-    public async Task<RouterAccess> FetchRouterAccessAsync(CancellationToken cancellationToken)
-    {
-        var taskId = await connection.GetTaskIdAsync(cancellationToken).ConfigureAwait(false);
+        var taskId = await Connection.GetTaskIdAsync(cancellationToken).ConfigureAwait(false);
         var response = await SandboxResponses.RouterAccessAsync(ControlPlane.CallAsync("TaskGetCommandRouterAccess",
             static (c, r, o) => c.TaskGetCommandRouterAccessAsync(r, o),
             new TaskGetCommandRouterAccessRequest { TaskId = taskId }, cancellationToken)).ConfigureAwait(false);
         return new RouterAccess(response.Url, response.Jwt);
     }
 
-    public IByteSource OpenEntrypointOutput(bool stderr, string description)
+    public override IByteSource OpenEntrypointOutput(bool stderr, string description)
     {
         var fd = stderr ? FileDescriptor.Stderr : FileDescriptor.Stdout;
         // The server ends each log call after a while; only an EOF batch ends the output.
         return new ResumableByteSource((position, ct) => ReadLogsAsync(fd, position.Cursor ?? "0-0", ct),
-            "0-0", RetryPolicy.CommandRouter, null, endWhenStreamCompletes: false, description, connection.Client.Time, connection.Logger);
+            "0-0", RetryPolicy.CommandRouter, null, endWhenStreamCompletes: false, description, Connection.Client.Time, Connection.Logger);
     }
 
-    public IByteSink OpenEntrypointInput() => new EntrypointStdin(connection);
+    public override IByteSink OpenEntrypointInput() => new EntrypointStdin(Connection);
 
     private async IAsyncEnumerable<StreamChunk> ReadLogsAsync(FileDescriptor fd, string lastEntryId,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var request = new SandboxGetLogsRequest { SandboxId = connection.SandboxId, FileDescriptor = fd, Timeout = 55, LastEntryId = lastEntryId };
+        var request = new SandboxGetLogsRequest { SandboxId = Connection.SandboxId, FileDescriptor = fd, Timeout = 55, LastEntryId = lastEntryId };
         await foreach (var batch in ControlPlane.StreamAsync(static (c, r, o) => c.SandboxGetLogs(r, o), request, cancellationToken).ConfigureAwait(false))
         {
             var text = string.Concat(batch.Items.Select(i => i.Data));

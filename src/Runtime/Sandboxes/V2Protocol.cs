@@ -9,7 +9,7 @@ namespace TypedSandbox.Sandboxes;
 
 /// <summary>The V2 family: <c>SandboxCreateV2</c>, the control plane's <c>*V2</c> calls keyed by sandbox id, router
 /// access asked for by sandbox id, the entrypoint's stdio read and written through the command router by offset.</summary>
-internal sealed class V2Protocol(SandboxConnection connection) : ISandboxProtocol
+internal sealed class V2Protocol(SandboxConnection connection) : ControlPlaneSandboxProtocol(connection, SandboxCalls.V2)
 {
     /// <summary>Creates a sandbox with <c>SandboxCreateV2</c>: secrets and env travel inline, and the answer carries the
     /// task id, router access and tunnels when the server has them.</summary>
@@ -39,64 +39,31 @@ internal sealed class V2Protocol(SandboxConnection connection) : ISandboxProtoco
         return new Sandbox(client, response.SandboxId, response.TaskId.Length > 0 ? response.TaskId : null, access, tunnels);
     }
 
-    private ControlPlane ControlPlane => connection.Client.ControlPlane;
-
-    public Task TerminateAsync(CancellationToken cancellationToken) =>
-        ControlPlane.CallAsync("SandboxTerminateV2", static (c, r, o) => c.SandboxTerminateV2Async(r, o),
-            new SandboxTerminateRequest { SandboxId = connection.SandboxId }, cancellationToken, notFoundMessage: connection.NotFoundMessage);
-
-    public Task SetTagsAsync(IEnumerable<SandboxTag> tags, CancellationToken cancellationToken)
-    {
-        var request = new SandboxTagsSetRequest { SandboxId = connection.SandboxId };
-        request.Tags.Add(tags);
-        return ControlPlane.CallAsync("SandboxTagsSetV2", static (c, r, o) => c.SandboxTagsSetV2Async(r, o), request, cancellationToken,
-            notFoundMessage: connection.NotFoundMessage);
-    }
-
-    public async Task<IReadOnlyList<SandboxTag>> GetTagsAsync(CancellationToken cancellationToken) =>
-        (await ControlPlane.CallAsync("SandboxTagsGetV2", static (c, r, o) => c.SandboxTagsGetV2Async(r, o),
-            new SandboxTagsGetRequest { SandboxId = connection.SandboxId }, cancellationToken,
-            notFoundMessage: connection.NotFoundMessage).ConfigureAwait(false)).Tags;
-
-    public Task<SandboxGetTunnelsResponse> GetTunnelsAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
-        ControlPlane.CallAsync("SandboxGetTunnelsV2", static (c, r, o) => c.SandboxGetTunnelsV2Async(r, o),
-            new SandboxGetTunnelsRequest { SandboxId = connection.SandboxId, Timeout = (float)timeout.TotalSeconds }, cancellationToken,
-            notFoundMessage: connection.NotFoundMessage);
-
-    public async Task<GenericResult?> WaitAsync(TimeSpan longPoll, CancellationToken cancellationToken) =>
-        SandboxResponses.Finished(await ControlPlane.CallAsync("SandboxWaitV2", static (c, r, o) => c.SandboxWaitV2Async(r, o),
-            new SandboxWaitRequest { SandboxId = connection.SandboxId, Timeout = (float)longPoll.TotalSeconds }, cancellationToken,
-            SandboxResponses.WaitAttemptTimeout(longPoll), connection.NotFoundMessage).ConfigureAwait(false));
-
-    public Task<SandboxGetTaskIdResponse> GetTaskIdAsync(CancellationToken cancellationToken) =>
-        ControlPlane.CallAsync("SandboxGetTaskIdV2", static (c, r, o) => c.SandboxGetTaskIdV2Async(r, o),
-            new SandboxGetTaskIdRequest { SandboxId = connection.SandboxId }, cancellationToken, notFoundMessage: connection.NotFoundMessage);
-
-    public async Task<RouterAccess> FetchRouterAccessAsync(CancellationToken cancellationToken)
+    public override async Task<RouterAccess> FetchRouterAccessAsync(CancellationToken cancellationToken)
     {
         var response = await SandboxResponses.RouterAccessAsync(ControlPlane.CallAsync("SandboxGetCommandRouterAccess",
             static (c, r, o) => c.SandboxGetCommandRouterAccessAsync(r, o),
-            new SandboxGetCommandRouterAccessRequest { SandboxId = connection.SandboxId }, cancellationToken,
-            notFoundMessage: connection.NotFoundMessage)).ConfigureAwait(false);
+            new SandboxGetCommandRouterAccessRequest { SandboxId = Connection.SandboxId }, cancellationToken,
+            notFoundMessage: Connection.NotFoundMessage)).ConfigureAwait(false);
         return new RouterAccess(response.Url, response.Jwt);
     }
 
-    public IByteSource OpenEntrypointOutput(bool stderr, string description)
+    public override IByteSource OpenEntrypointOutput(bool stderr, string description)
     {
         var fd = stderr ? SandboxStdioFileDescriptor.Stderr : SandboxStdioFileDescriptor.Stdout;
         return new ResumableByteSource((position, ct) => ReadStdioAsync(fd, position.Offset, ct),
-            null, RetryPolicy.CommandRouter, ct => connection.Router.RenewAccessAsync(ct), endWhenStreamCompletes: true, description,
-            connection.Client.Time, connection.Logger);
+            null, RetryPolicy.CommandRouter, ct => Connection.Router.RenewAccessAsync(ct), endWhenStreamCompletes: true, description,
+            Connection.Client.Time, Connection.Logger);
     }
 
-    public IByteSink OpenEntrypointInput() => new EntrypointStdin(connection);
+    public override IByteSink OpenEntrypointInput() => new EntrypointStdin(Connection);
 
     private async IAsyncEnumerable<StreamChunk> ReadStdioAsync(SandboxStdioFileDescriptor fd, long offset,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var taskId = await connection.GetTaskIdAsync(cancellationToken).ConfigureAwait(false);
+        var taskId = await Connection.GetTaskIdAsync(cancellationToken).ConfigureAwait(false);
         var request = new SandboxStdioReadV2Request { TaskId = taskId, Offset = (ulong)offset, FileDescriptor = fd };
-        await foreach (var message in connection.Router.StreamAsync(static (c, r, o) => c.SandboxStdioReadV2(r, o), request, cancellationToken).ConfigureAwait(false))
+        await foreach (var message in Connection.Router.StreamAsync(static (c, r, o) => c.SandboxStdioReadV2(r, o), request, cancellationToken).ConfigureAwait(false))
         {
             yield return new StreamChunk(message.Data.Memory, (long)message.StartingOffset);
         }

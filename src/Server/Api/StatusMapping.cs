@@ -1,9 +1,6 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using TypedSandbox.Server.Engine;
-using TypedSandbox.Server.Exec;
-using TypedSandbox.Server.Images;
-using TypedSandbox.Server.Isolation;
 
 namespace TypedSandbox.Server.Api;
 
@@ -78,14 +75,7 @@ internal sealed partial class StatusMapping(ILogger<StatusMapping> logger) : Int
     }
 
     /// <summary>The status of an expected failure of the engine, or null for one it did not expect.</summary>
-    internal static StatusCode? ToStatusCode(Exception exception) => exception switch
-    {
-        EngineException engine => ToStatusCode(engine.Kind),
-        SandboxEndedException or ExecStartException => StatusCode.FailedPrecondition,
-        HostNotReadyException or ContainerStartException => StatusCode.Unavailable,
-        ImageException image => ToStatusCode(image),
-        _ => null,
-    };
+    internal static StatusCode? ToStatusCode(Exception exception) => exception is EngineException engine ? ToStatusCode(engine.Kind) : null;
 
     internal static StatusCode ToStatusCode(EngineErrorKind kind) => kind switch
     {
@@ -97,17 +87,7 @@ internal sealed partial class StatusMapping(ILogger<StatusMapping> logger) : Int
         EngineErrorKind.Unauthenticated => StatusCode.Unauthenticated,
         EngineErrorKind.PermissionDenied => StatusCode.PermissionDenied,
         EngineErrorKind.ResourceExhausted => StatusCode.ResourceExhausted,
-        _ => StatusCode.Internal,
-    };
-
-    internal static StatusCode ToStatusCode(ImageException exception) => exception switch
-    {
-        InvalidImageDefinitionException => StatusCode.InvalidArgument,
-        ImageNotFoundException => StatusCode.NotFound,
-        ImageRegistryUnauthorizedException => StatusCode.PermissionDenied,
-        ImageRegistryUnavailableException => StatusCode.Unavailable,
-        ImageIntegrityException => StatusCode.DataLoss,
-        ImageBuildFailedException => StatusCode.FailedPrecondition,
+        EngineErrorKind.DataLoss => StatusCode.DataLoss,
         _ => StatusCode.Internal,
     };
 

@@ -19,12 +19,18 @@ internal enum EngineErrorKind
     PermissionDenied,
     /// <summary>A limit of the engine was reached.</summary>
     ResourceExhausted,
+    /// <summary>Content was corrupt or unsafe (a layer whose digest or size did not match).</summary>
+    DataLoss,
     /// <summary>A bug or an unexpected failure of the engine itself.</summary>
     Internal,
 }
 
-/// <summary>An expected failure of an engine operation, with a message meant for the person who made the request.</summary>
-internal sealed class EngineException : Exception
+/// <summary>
+/// An expected failure of an engine operation, with a message meant for the person who made the request. The core's
+/// own failures (a sandbox that ended, a runtime that could not start it, image errors...) are subclasses carrying
+/// their kind, so the API layer maps one type by <see cref="Kind"/>.
+/// </summary>
+internal class EngineException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public EngineException(EngineErrorKind kind, string message, Exception? innerException = null)

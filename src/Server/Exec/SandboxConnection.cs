@@ -1,3 +1,5 @@
+using TypedSandbox.Server.Engine;
+
 using TypedSandbox.Agent.Protocol;
 
 namespace TypedSandbox.Server.Exec;
@@ -113,14 +115,14 @@ internal sealed class SandboxConnection : IAsyncDisposable
 }
 
 /// <summary>Nothing accepted the connection inside the sandbox (no listener on that port, or it refused).</summary>
-internal sealed class SandboxConnectException : Exception
+internal sealed class SandboxConnectException : EngineException
 {
     /// <summary>Creates the exception.</summary>
-    public SandboxConnectException() { }
+    public SandboxConnectException() : base(EngineErrorKind.Unavailable, "Nothing in the sandbox accepted the connection.") { }
 
     /// <summary>Creates the exception with the agent's message.</summary>
-    public SandboxConnectException(string message) : base(message) { }
+    public SandboxConnectException(string message) : base(EngineErrorKind.Unavailable, message) { }
 
     /// <summary>Creates the exception with a cause.</summary>
-    public SandboxConnectException(string message, Exception inner) : base(message, inner) { }
+    public SandboxConnectException(string message, Exception inner) : base(EngineErrorKind.Unavailable, message, inner) { }
 }

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
+using TypedSandbox.Server.Processes;
 
 namespace TypedSandbox.Server.Images;
 
@@ -78,35 +78,21 @@ internal sealed partial class DebianBootstrap
     /// <summary>Runs mmdebstrap into <paramref name="targetDir"/> (which must not exist), streaming its output to <paramref name="log"/>.</summary>
     public async Task BuildAsync(Target target, string targetDir, IImageBuildLog log, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(_mmdebstrap)
+        string[] slim = target.Slim ? [.. SlimDpkgOptions.Select(option => "--dpkgopt=" + option)] : [];
+        var start = new HostProcessStart(_mmdebstrap, ["--variant=minbase", "--mode=root", "--format=directory", .. slim, target.Suite, targetDir, _mirror])
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
+            Environment = new Dictionary<string, string> { ["LC_ALL"] = "C.UTF-8" },
+            KillTree = true,
+            StderrLines = 20,
+            // Its progress goes to the build log as it comes; only the last lines are kept for the error.
+            StdoutLimit = 0,
+            OnLine = log.Write,
         };
-        start.ArgumentList.Add("--variant=minbase");
-        start.ArgumentList.Add("--mode=root");
-        start.ArgumentList.Add("--format=directory");
-        if (target.Slim)
-        {
-            foreach (var option in SlimDpkgOptions)
-            {
-                start.ArgumentList.Add("--dpkgopt=" + option);
-            }
-        }
-
-        start.ArgumentList.Add(target.Suite);
-        start.ArgumentList.Add(targetDir);
-        start.ArgumentList.Add(_mirror);
-        start.Environment["LC_ALL"] = "C.UTF-8";
-
         log.Write($"Building {target} locally: mmdebstrap --variant=minbase {target.Suite} from {_mirror}");
-        var tail = new Queue<string>();
-        Process process;
+        HostProcessResult result;
         try
         {
-            process = Process.Start(start) ?? throw new InvalidOperationException("mmdebstrap did not start.");
+            result = await HostProcesses.RunAsync(start, cancellationToken).ConfigureAwait(false);
         }
         catch (System.ComponentModel.Win32Exception e)
         {
@@ -114,64 +100,14 @@ internal sealed partial class DebianBootstrap
                 $"Cannot build {target} locally: '{_mmdebstrap}' could not be started ({e.Message}); install Debian's mmdebstrap package.");
         }
 
-        using (process)
+        if (result.ExitCode != 0)
         {
-            process.StandardInput.Close();
-            void Forward(string? line)
-            {
-                if (line is null)
-                {
-                    return;
-                }
-
-                lock (tail)
-                {
-                    tail.Enqueue(line);
-                    if (tail.Count > 20)
-                    {
-                        tail.Dequeue();
-                    }
-                }
-
-                log.Write(line);
-            }
-
-            var stdout = PumpAsync(process.StandardOutput, Forward);
-            var stderr = PumpAsync(process.StandardError, Forward);
-            try
-            {
-                await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-                await Task.WhenAll(stdout, stderr).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-                throw;
-            }
-
-            if (process.ExitCode != 0)
-            {
-                string[] lines;
-                lock (tail)
-                {
-                    lines = [.. tail];
-                }
-
-                throw new ImageBuildFailedException($"FROM {target}", process.ExitCode, lines,
-                    $"Building {target} with mmdebstrap failed (exit code {process.ExitCode}); last output: {string.Join(" | ", lines.TakeLast(3))}");
-            }
+            string[] lines = result.Stderr.Split('\n');
+            throw new ImageBuildFailedException($"FROM {target}", result.ExitCode, lines,
+                $"Building {target} with mmdebstrap failed (exit code {result.ExitCode}); last output: {string.Join(" | ", lines.TakeLast(3))}");
         }
 
         log.Write($"Built {target} locally");
-    }
-
-    private static async Task PumpAsync(StreamReader reader, Action<string?> onLine)
-    {
-        while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
-        {
-            onLine(line);
-        }
     }
 
     [GeneratedRegex(@"^(?<suite>buster|bullseye|bookworm|trixie|forky|sid|stable|testing|unstable|oldstable|10|11|12|13)(?<slim>-slim)?$")]

@@ -1,11 +1,13 @@
+using TypedSandbox.Server.Engine;
+
 namespace TypedSandbox.Server.Images;
 
-/// <summary>Base type of every image error; the gRPC layer maps the subclasses to status codes.</summary>
-internal abstract class ImageException : Exception
+/// <summary>Base type of every image error; each subclass names its <see cref="EngineErrorKind"/>.</summary>
+internal abstract class ImageException : EngineException
 {
     /// <summary>Creates the exception.</summary>
-    protected ImageException(string message, Exception? innerException = null)
-        : base(message, innerException)
+    protected ImageException(EngineErrorKind kind, string message, Exception? innerException = null)
+        : base(kind, message, innerException)
     {
     }
 }
@@ -15,7 +17,7 @@ internal class InvalidImageDefinitionException : ImageException
 {
     /// <summary>Creates the exception.</summary>
     public InvalidImageDefinitionException(string message, Exception? innerException = null)
-        : base(message, innerException)
+        : base(EngineErrorKind.InvalidArgument, message, innerException)
     {
     }
 }
@@ -39,7 +41,7 @@ internal sealed class ImageNotFoundException : ImageException
 {
     /// <summary>Creates the exception.</summary>
     public ImageNotFoundException(string reference, string message, Exception? innerException = null)
-        : base(message, innerException)
+        : base(EngineErrorKind.NotFound, message, innerException)
     {
         Reference = reference;
     }
@@ -53,7 +55,7 @@ internal sealed class ImageRegistryUnauthorizedException : ImageException
 {
     /// <summary>Creates the exception.</summary>
     public ImageRegistryUnauthorizedException(string reference, string message)
-        : base(message)
+        : base(EngineErrorKind.PermissionDenied, message)
     {
         Reference = reference;
     }
@@ -67,7 +69,7 @@ internal sealed class ImageRegistryUnavailableException : ImageException
 {
     /// <summary>Creates the exception.</summary>
     public ImageRegistryUnavailableException(string message, Exception? innerException = null)
-        : base(message, innerException)
+        : base(EngineErrorKind.Unavailable, message, innerException)
     {
     }
 }
@@ -77,7 +79,7 @@ internal sealed class ImageIntegrityException : ImageException
 {
     /// <summary>Creates the exception.</summary>
     public ImageIntegrityException(string message, Exception? innerException = null)
-        : base(message, innerException)
+        : base(EngineErrorKind.DataLoss, message, innerException)
     {
     }
 }
@@ -87,7 +89,7 @@ internal sealed class ImageBuildFailedException : ImageException
 {
     /// <summary>Creates the exception.</summary>
     public ImageBuildFailedException(string step, int exitCode, IReadOnlyList<string> logTail, string message)
-        : base(message)
+        : base(EngineErrorKind.FailedPrecondition, message)
     {
         Step = step;
         ExitCode = exitCode;

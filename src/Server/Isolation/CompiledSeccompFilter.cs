@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using TypedSandbox.Server.Processes;
 
 namespace TypedSandbox.Server.Isolation;
 
@@ -28,7 +29,7 @@ internal static partial class CompiledSeccompFilter
         // Under bundles/, so that the leftovers sweep of a later start removes it if this engine dies half-way.
         var bundle = Path.Combine(bundlesDirectory, id);
         var rootfs = Path.Combine(bundle, "rootfs");
-        Task<string>? stderr = null;
+        HostProcess? create = null;
         try
         {
             Directory.CreateDirectory(Path.Combine(rootfs, "dev"));
@@ -57,24 +58,11 @@ internal static partial class CompiledSeccompFilter
                 },
             };
             await File.WriteAllTextAsync(Path.Combine(bundle, "config.json"), config.ToJsonString(), ct).ConfigureAwait(false);
-            // Not HostCommand: the probe's init inherits crun's stdio and holds it open until the probe is deleted, so
-            // this waits for crun's exit, not for the end of its output.
-            var info = new System.Diagnostics.ProcessStartInfo(runtimeBinary)
-            {
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (var a in new[] { "--root", runtimeRoot, "create", "--bundle", bundle, id })
-            {
-                info.ArgumentList.Add(a);
-            }
-
-            using var create = System.Diagnostics.Process.Start(info) ?? throw new IOException("could not start " + runtimeBinary);
-            create.StandardInput.Close();
-            stderr = create.StandardError.ReadToEndAsync(CancellationToken.None);
-            _ = create.StandardOutput.ReadToEndAsync(CancellationToken.None);
+            // Not run to its end: the probe's init inherits crun's stdio and holds it open until the probe is deleted,
+            // so this waits for crun's exit, not for the end of its output.
+            create = HostProcesses.Start(new HostProcessStart(runtimeBinary, ["--root", runtimeRoot, "create", "--bundle", bundle, id]) { KillTree = true },
+                stdoutAsStream: false);
+            create.CloseStandardInput();
             using (var patience = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
                 patience.CancelAfter(TimeSpan.FromSeconds(30));
@@ -84,7 +72,7 @@ internal static partial class CompiledSeccompFilter
                 }
                 catch (OperationCanceledException)
                 {
-                    create.Kill(entireProcessTree: true);
+                    create.Kill();
                     throw;
                 }
             }
@@ -117,13 +105,15 @@ internal static partial class CompiledSeccompFilter
                 IsolationLog.CleanupFailed(logger, "crun delete " + id, delete.Stderr.Trim());
             }
             // Deleting the probe closed the last copies of crun's output pipes.
-            if (stderr is not null && await Task.WhenAny(stderr, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).ConfigureAwait(false) == stderr)
+            if (create is not null)
             {
-                var text = (await stderr.ConfigureAwait(false)).Trim();
-                if (text.Length > 0)
+                if (await Task.WhenAny(create.OutputClosed, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).ConfigureAwait(false) == create.OutputClosed
+                    && create.Stderr.ToString().Trim() is { Length: > 0 } text)
                 {
                     Log.ProbeOutput(logger, text);
                 }
+
+                await create.DisposeAsync().ConfigureAwait(false);
             }
             try
             {

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using TypedSandbox.Server.Exec;
+using TypedSandbox.Server.Processes;
 
 namespace TypedSandbox.Server.Isolation;
 
@@ -21,7 +21,7 @@ internal sealed class ContainerHandle : IRunningContainer
     private readonly TaskCompletionSource<SupervisedProcess?> _entrypointStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _terminating;
 
-    internal ContainerHandle(ContainerSpec spec, SandboxResources resources, AgentChannel channel, Process runtime, ILogger logger)
+    internal ContainerHandle(ContainerSpec spec, SandboxResources resources, AgentChannel channel, HostProcess runtime, ILogger logger)
     {
         _spec = spec;
         _resources = resources;
@@ -194,17 +194,17 @@ internal sealed class ContainerHandle : IRunningContainer
         }
     }
 
-    private async Task WatchAsync(Process runtime)
+    private async Task WatchAsync(HostProcess runtime)
     {
-        await runtime.WaitForExitAsync().ConfigureAwait(false);
-        var runtimeExitCode = runtime.ExitCode;
+        var runtimeExitCode = await runtime.Exited.ConfigureAwait(false);
+        await runtime.OutputClosed.ConfigureAwait(false);
         await _channel.Closed.ConfigureAwait(false);
         var exit = await ExitOf(runtimeExitCode).ConfigureAwait(false);
         IsolationLog.Ended(_logger, Id, exit);
         _exited.TrySetResult(exit);
         await _channel.DisposeAsync().ConfigureAwait(false);
         await _resources.CleanupAsync().ConfigureAwait(false);
-        runtime.Dispose();
+        await runtime.DisposeAsync().ConfigureAwait(false);
     }
 
     private async Task<ProcessExit> ExitOf(int runtimeExitCode)

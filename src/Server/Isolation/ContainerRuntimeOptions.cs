@@ -41,4 +41,7 @@ internal sealed record ContainerRuntimeOptions
 
     /// <summary>The user-mode network stack for open networking.</summary>
     public string SlirpBinary { get; init; } = "slirp4netns";
+
+    /// <summary>The clock the leftovers sweep measures <see cref="Leftovers.OrphanGrace"/> with.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
 }

@@ -1,3 +1,5 @@
+using TypedSandbox.Server.Engine;
+
 namespace TypedSandbox.Server.Isolation;
 
 /// <summary>Starts isolated sandboxes (one OCI runtime: crun, runc or runsc).</summary>
@@ -13,14 +15,14 @@ internal interface IContainerRuntime
 }
 
 /// <summary>A sandbox could not be started.</summary>
-internal sealed class ContainerStartException : Exception
+internal sealed class ContainerStartException : EngineException
 {
     /// <summary>Creates the exception.</summary>
-    public ContainerStartException() { }
+    public ContainerStartException() : base(EngineErrorKind.Unavailable, "The sandbox could not be started.") { }
 
     /// <summary>Creates the exception with a message.</summary>
-    public ContainerStartException(string message) : base(message) { }
+    public ContainerStartException(string message) : base(EngineErrorKind.Unavailable, message) { }
 
     /// <summary>Creates the exception with a cause.</summary>
-    public ContainerStartException(string message, Exception inner) : base(message, inner) { }
+    public ContainerStartException(string message, Exception inner) : base(EngineErrorKind.Unavailable, message, inner) { }
 }

@@ -28,8 +28,9 @@ internal static class Leftovers
 
         await RemoveOrphanWritableLayersAsync(options, logger, ct).ConfigureAwait(false);
         var removed = await RemoveBundlesAsync(options, logger, ct).ConfigureAwait(false);
-        RemoveOrphanCgroups(options, logger);
-        await RemoveOrphanNamespacesAsync(logger, ct).ConfigureAwait(false);
+        var cutoff = options.Clock.GetUtcNow().UtcDateTime - OrphanGrace;
+        RemoveOrphanCgroups(options, cutoff, logger);
+        await RemoveOrphanNamespacesAsync(cutoff, logger, ct).ConfigureAwait(false);
         return removed;
     }
 
@@ -87,14 +88,13 @@ internal static class Leftovers
     }
 
     /// <summary>Sandbox cgroups under the engine's parent (in every hierarchy) that hold no process: their sandbox is gone.</summary>
-    private static void RemoveOrphanCgroups(ContainerRuntimeOptions options, ILogger logger)
+    private static void RemoveOrphanCgroups(ContainerRuntimeOptions options, DateTime cutoff, ILogger logger)
     {
         if (!Directory.Exists("/sys/fs/cgroup"))
         {
             return;
         }
 
-        var cutoff = DateTime.UtcNow - OrphanGrace;
         foreach (var hierarchy in Directory.GetDirectories("/sys/fs/cgroup").Append("/sys/fs/cgroup"))
         {
             var parent = Path.Combine(hierarchy, options.CgroupParent);
@@ -135,7 +135,7 @@ internal static class Leftovers
         Directory.GetFiles(cgroup, "cgroup.procs", SearchOption.AllDirectories).Any(procs => File.ReadAllText(procs).Trim().Length > 0);
 
     /// <summary>Sandbox network namespaces (<c>/run/netns/tsb-*</c>) no process is in: their sandbox and slirp4netns are gone.</summary>
-    private static async Task RemoveOrphanNamespacesAsync(ILogger logger, CancellationToken ct)
+    private static async Task RemoveOrphanNamespacesAsync(DateTime cutoff, ILogger logger, CancellationToken ct)
     {
         const string directory = "/run/netns";
         if (!Directory.Exists(directory))
@@ -143,7 +143,6 @@ internal static class Leftovers
             return;
         }
 
-        var cutoff = DateTime.UtcNow - OrphanGrace;
         var candidates = Directory.GetFiles(directory, NamespacePrefix + "*")
             .Where(path => File.GetLastWriteTimeUtc(path) <= cutoff)
             .Select(path => (Path: path, Inode: LinuxNative.InodeOf(path)))

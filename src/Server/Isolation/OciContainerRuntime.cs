@@ -1,6 +1,5 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using TypedSandbox.Server.Exec;
+using TypedSandbox.Server.Processes;
 
 namespace TypedSandbox.Server.Isolation;
 
@@ -118,24 +117,23 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             await File.WriteAllTextAsync(Path.Combine(bundle, "config.json"), config.ToJsonString(), ct).ConfigureAwait(false);
             phases.Lap("bundle");
 
-            Process runtime;
-            ConcurrentQueue<string> stderrTail;
+            HostProcess runtime;
             if (launchInNamespace)
             {
                 EngineCgroups.Create(resources.CgroupsPath, OciConfig.LimitsFor(spec.Limits, _flavor));
                 // Held open until the agent answers: the launcher may open the FIFO only after the engine wrote to it,
                 // and a FIFO no one holds open drops what was written.
                 gate = UserNamespaceLaunch.OpenGate(bundle);
-                runtime = StartRuntime(spec.Id, bundle, runtimeRoot, resources.Network.IsOpen, resources.Network.NamespacePath, logger, out stderrTail);
+                runtime = StartRuntime(spec.Id, bundle, runtimeRoot, resources.Network.IsOpen, resources.Network.NamespacePath, logger);
                 resources.RuntimeProcess = runtime;
                 await UserNamespaceLaunch.ReleaseAsync(runtime, gate, _options.UserNamespace!, resources.CgroupsPath, ct).ConfigureAwait(false);
             }
             else
             {
-                runtime = StartRuntime(spec.Id, bundle, runtimeRoot, resources.Network.IsOpen, null, logger, out stderrTail);
+                runtime = StartRuntime(spec.Id, bundle, runtimeRoot, resources.Network.IsOpen, null, logger);
                 resources.RuntimeProcess = runtime;
             }
-            channel = new AgentChannel(runtime.StandardInput.BaseStream, runtime.StandardOutput.BaseStream,
+            channel = new AgentChannel(runtime.StandardInput, runtime.StandardOutput,
                 Path.Combine(_options.StateDirectory, "spill"), resources.ReadOomKillCount, logger, _options.Output, _spillBudget);
             channel.Start();
             resources.StopAgent = channel.CloseInputAsync;
@@ -144,8 +142,9 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             if (!channel.Ready.IsCompletedSuccessfully)
             {
                 await runtime.WaitForExitAsync(ct).ConfigureAwait(false);
+                await runtime.OutputClosed.WaitAsync(ct).ConfigureAwait(false);
                 throw new ContainerStartException(
-                    $"{Name} could not start sandbox {spec.Id} (exit code {runtime.ExitCode}): {string.Join(" | ", stderrTail)} {channel.UnexpectedOutput}".TrimEnd());
+                    $"{Name} could not start sandbox {spec.Id} (exit code {runtime.ExitCode}): {string.Join(" | ", runtime.Stderr.Lines)} {channel.UnexpectedOutput}".TrimEnd());
             }
             phases.Lap("runtime and agent");
             await resources.Network.WhenReadyAsync(ct).ConfigureAwait(false);
@@ -179,52 +178,24 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             }
 
             await resources.CleanupAsync().ConfigureAwait(false);
-            resources.RuntimeProcess?.Dispose();
+            if (resources.RuntimeProcess is { } started)
+            {
+                await started.DisposeAsync().ConfigureAwait(false);
+            }
             throw;
         }
     }
 
-    private Process StartRuntime(string id, string bundle, string runtimeRoot, bool hostNetwork, string? launchNetworkNamespace, ILogger logger,
-        out ConcurrentQueue<string> stderrTail)
+    private HostProcess StartRuntime(string id, string bundle, string runtimeRoot, bool hostNetwork, string? launchNetworkNamespace, ILogger logger)
     {
-        var info = new ProcessStartInfo(_runtimeBinary)
+        // The sandbox's init inherits these pipes: stdin/stdout carry the agent protocol, stderr its diagnostics.
+        var start = new HostProcessStart(_runtimeBinary, [.. RuntimeCommands.Run(_flavor, runtimeRoot, bundle, id, hostNetwork)])
         {
-            // The sandbox's init inherits these pipes: stdin/stdout carry the agent protocol, stderr its diagnostics.
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
+            KillTree = true,
+            StderrLines = StderrLinesKept,
+            OnLine = line => IsolationLog.RuntimeOutput(logger, id, line),
         };
-        foreach (var a in RuntimeCommands.Run(_flavor, runtimeRoot, bundle, id, hostNetwork))
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        if (launchNetworkNamespace is not null)
-        {
-            UserNamespaceLaunch.Wrap(info, launchNetworkNamespace, bundle);
-        }
-
-        var tail = new ConcurrentQueue<string>();
-        var process = new Process { StartInfo = info };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                return;
-            }
-
-            IsolationLog.RuntimeOutput(logger, id, e.Data);
-            tail.Enqueue(e.Data);
-            while (tail.Count > StderrLinesKept)
-            {
-                tail.TryDequeue(out var dropped);
-            }
-        };
-        process.Start();
-        process.BeginErrorReadLine();
-        stderrTail = tail;
-        return process;
+        return HostProcesses.Start(launchNetworkNamespace is null ? start : UserNamespaceLaunch.Wrap(start, launchNetworkNamespace, bundle));
     }
 
     private static async Task WriteEtcFilesAsync(ContainerSpec spec, SandboxResources resources, CancellationToken ct)

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text;
+using TypedSandbox.Server.Processes;
 
 namespace TypedSandbox.Server.Isolation;
 
@@ -14,11 +14,11 @@ internal sealed class SandboxNetwork : IAsyncDisposable
 {
     private const string SlirpDns = "10.0.2.3";
     private readonly string? _namespaceName;
-    private readonly Process? _slirp;
+    private readonly HostProcess? _slirp;
     private readonly ILogger _logger;
     private Task _ready = Task.CompletedTask;
 
-    private SandboxNetwork(string? namespaceName, Process? slirp, ILogger logger)
+    private SandboxNetwork(string? namespaceName, HostProcess? slirp, ILogger logger)
     {
         _namespaceName = namespaceName;
         _slirp = slirp;
@@ -45,30 +45,21 @@ internal sealed class SandboxNetwork : IAsyncDisposable
     {
         var name = NamespaceNameFor(spec.Id);
         await NetworkNamespaceFiles.CreateAsync(name).ConfigureAwait(false);
-        Process? slirp = null;
+        HostProcess? slirp = null;
         try
         {
             // Its own mount namespace with every mount private, made before it starts: --enable-sandbox pivots away
             // from the host's root, and with /run/netns shared (ip netns makes it so) that detach would otherwise
             // unmount every sandbox's namespace file on the host.
-            var info = new ProcessStartInfo(HostCheck.FindExecutable("unshare") ?? "unshare")
-            {
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
             // --ready-fd=1: slirp writes "1" to stdout once tap0 is configured in the namespace. --exit-fd=0: it exits
             // when its stdin (a pipe only the engine holds) closes, so it never outlives the engine. It parses hostile
             // packets as root: --enable-sandbox (own mount namespace on an empty root, capabilities dropped) and
             // --enable-seccomp (only the syscalls it needs) bound what a libslirp bug could give.
-            foreach (var a in new[] { "--mount", "--propagation", "private", options.SlirpBinary, "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox", "--enable-seccomp",
-                         "--netns-type=path", "--ready-fd=1", "--exit-fd=0", $"/run/netns/{name}", "tap0" })
-            {
-                info.ArgumentList.Add(a);
-            }
-
-            slirp = Process.Start(info) ?? throw new ContainerStartException("could not start slirp4netns");
+            slirp = HostProcesses.Start(new HostProcessStart(HostCheck.FindExecutable("unshare") ?? "unshare",
+            [
+                "--mount", "--propagation", "private", options.SlirpBinary, "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox",
+                "--enable-seccomp", "--netns-type=path", "--ready-fd=1", "--exit-fd=0", $"/run/netns/{name}", "tap0",
+            ]));
             var network = new SandboxNetwork(name, slirp, logger);
             // Not awaited here: slirp configures the namespace while the runtime starts the sandbox (both take
             // milliseconds of mostly waiting); the start awaits WhenReadyAsync before anything runs in the sandbox.
@@ -91,15 +82,12 @@ internal sealed class SandboxNetwork : IAsyncDisposable
     private async Task BecomeReadyAsync(IReadOnlyList<string> allowedCidrs, CancellationToken ct)
     {
         var slirp = _slirp!;
-        var stderr = slirp.StandardError.ReadToEndAsync(CancellationToken.None);
-        if (!await WaitReadyAsync(slirp.StandardOutput.BaseStream, ct).ConfigureAwait(false))
+        if (!await WaitReadyAsync(slirp.StandardOutput, ct).ConfigureAwait(false))
         {
-            if (!slirp.HasExited)
-            {
-                slirp.Kill();
-            }
-
-            throw new ContainerStartException($"slirp4netns failed: {(await stderr.ConfigureAwait(false)).Trim()}");
+            slirp.Kill();
+            await slirp.Exited.ConfigureAwait(false);
+            await slirp.OutputClosed.ConfigureAwait(false);
+            throw new ContainerStartException($"slirp4netns failed: {slirp.Stderr.ToString().Trim()}");
         }
         if (allowedCidrs.Count > 0)
         {
@@ -194,26 +182,18 @@ internal sealed class SandboxNetwork : IAsyncDisposable
         if (_slirp is not null)
         {
             // Closing its exit pipe ends slirp4netns; kill it if that did not.
-            try { _slirp.StandardInput.Close(); }
-            catch (IOException) { }
+            _slirp.CloseStandardInput();
             using (var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2)))
             {
                 try { await _slirp.WaitForExitAsync(grace.Token).ConfigureAwait(false); }
                 catch (OperationCanceledException) { }
             }
-            if (!_slirp.HasExited)
-            {
-                _slirp.Kill();
-            }
-
-            await _slirp.WaitForExitAsync().ConfigureAwait(false);
+            _slirp.Kill();
+            await _slirp.Exited.ConfigureAwait(false);
             // Its readiness wait ends with its output: observe how (a start that failed elsewhere first never did).
             try { await _ready.ConfigureAwait(false); }
             catch (Exception e) when (e is ContainerStartException or OperationCanceledException or IOException) { }
-            // Process.Dispose leaves the streams we read open: close their pipes ourselves.
-            _slirp.StandardOutput.Dispose();
-            _slirp.StandardError.Dispose();
-            _slirp.Dispose();
+            await _slirp.DisposeAsync().ConfigureAwait(false);
         }
         if (_namespaceName is not null)
         {

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using TypedSandbox.Server.Processes;
 
 namespace TypedSandbox.Server.Isolation;
 
@@ -27,7 +27,7 @@ internal sealed class SandboxResources(string id, string bundleDirectory, Runtim
     public string CgroupsPath { get; } = cgroupsPath;
     public bool OverlayMounted { get; set; }
     public SandboxNetwork? Network { get; set; }
-    public Process? RuntimeProcess { get; set; }
+    public HostProcess? RuntimeProcess { get; set; }
 
     /// <summary>The network namespace runsc was launched in, inside the sandbox's user namespace (<see cref="UserNamespaceLaunch"/>); null otherwise.</summary>
     public string? LaunchNetworkNamespace { get; init; }
@@ -52,7 +52,7 @@ internal sealed class SandboxResources(string id, string bundleDirectory, Runtim
     }
 
     /// <summary>Runs a runtime command on this sandbox (see <see cref="RuntimeCommand"/>).</summary>
-    public Task<HostCommand.Result> RunRuntimeAsync(IEnumerable<string> arguments, CancellationToken ct)
+    public Task<HostProcessResult> RunRuntimeAsync(IEnumerable<string> arguments, CancellationToken ct)
     {
         var (file, args) = RuntimeCommand(arguments);
         return HostCommand.RunAsync(file, args, ct);
@@ -109,10 +109,10 @@ internal sealed class SandboxResources(string id, string bundleDirectory, Runtim
             // A runtime that never created the container ignores kill: end it directly.
             if (!process.HasExited)
             {
-                process.Kill(entireProcessTree: true);
+                process.Kill();
             }
 
-            await process.WaitForExitAsync().ConfigureAwait(false);
+            await process.Exited.ConfigureAwait(false);
         }
         // `run` deletes the container when it ends; this removes what a crashed runtime left behind.
         if (Directory.Exists(RuntimeRoot) && Directory.EnumerateFileSystemEntries(RuntimeRoot, Id + "*").Any())
@@ -146,7 +146,7 @@ internal sealed class SandboxResources(string id, string bundleDirectory, Runtim
         }
     }
 
-    private static async Task WaitForExitAsync(Process process, TimeSpan patience)
+    private static async Task WaitForExitAsync(HostProcess process, TimeSpan patience)
     {
         using var grace = new CancellationTokenSource(patience);
         try

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using TypedSandbox.Server.Processes;
 
 namespace TypedSandbox.Server.Isolation;
 
@@ -18,11 +18,7 @@ internal static class TreeRemoval
             return;
         }
 
-        var result = await HostCommand.RunAsync("rm", Arguments(path), ct).ConfigureAwait(false);
-        if (!result.Succeeded || Directory.Exists(path))
-        {
-            throw new IOException($"rm -rf {path} failed (exit code {result.ExitCode}): {result.Stderr.Trim()}");
-        }
+        Check(path, await HostCommand.RunAsync("rm", Arguments(path), ct).ConfigureAwait(false));
     }
 
     /// <summary>As <see cref="DeleteAsync"/>, blocking until rm ends: for the few callers that cannot await (the image
@@ -34,18 +30,14 @@ internal static class TreeRemoval
             return;
         }
 
-        var info = new ProcessStartInfo("rm") { RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in Arguments(path))
-        {
-            info.ArgumentList.Add(argument);
-        }
+        Check(path, HostProcesses.Run(new HostProcessStart("rm", Arguments(path))));
+    }
 
-        using var rm = Process.Start(info) ?? throw new IOException($"could not start rm to delete {path}");
-        var stderr = rm.StandardError.ReadToEnd();
-        rm.WaitForExit();
-        if (rm.ExitCode != 0 || Directory.Exists(path))
+    private static void Check(string path, HostProcessResult result)
+    {
+        if (!result.Succeeded || Directory.Exists(path))
         {
-            throw new IOException($"rm -rf {path} failed (exit code {rm.ExitCode}): {stderr.Trim()}");
+            throw new IOException($"rm -rf {path} failed (exit code {result.ExitCode}): {result.Stderr.Trim()}");
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using TypedSandbox.Server.Processes;
 
 namespace TypedSandbox.Server.Isolation;
 
@@ -40,33 +41,22 @@ internal static partial class UserNamespaceLaunch
         return new FileStream(File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite), FileAccess.ReadWrite, bufferSize: 0);
     }
 
-    /// <summary>Prefixes the runtime's command line in <paramref name="info"/> with the launch.</summary>
-    public static void Wrap(ProcessStartInfo info, string networkNamespacePath, string bundle)
+    /// <summary>The runtime's command line <paramref name="runtime"/> prefixed with the launch.</summary>
+    public static HostProcessStart Wrap(HostProcessStart runtime, string networkNamespacePath, string bundle) => runtime with
     {
-        var runtime = info.FileName;
-        var arguments = info.ArgumentList.ToList();
-        info.FileName = HostCheck.FindExecutable("nsenter") ?? "nsenter";
-        info.ArgumentList.Clear();
-        foreach (var a in new[]
-                 {
-                     "--net=" + networkNamespacePath, "--", HostCheck.FindExecutable("unshare") ?? "unshare", "--user", "--keep-caps", "--", "/bin/sh", "-c",
-                     "read -r _ < \"$0\" && exec setpriv --reuid=0 --regid=0 --clear-groups -- \"$@\"", FifoPath(bundle), runtime,
-                 })
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        foreach (var a in arguments)
-        {
-            info.ArgumentList.Add(a);
-        }
-    }
+        File = HostCheck.FindExecutable("nsenter") ?? "nsenter",
+        Arguments =
+        [
+            "--net=" + networkNamespacePath, "--", HostCheck.FindExecutable("unshare") ?? "unshare", "--user", "--keep-caps", "--", "/bin/sh", "-c",
+            "read -r _ < \"$0\" && exec setpriv --reuid=0 --regid=0 --clear-groups -- \"$@\"", FifoPath(bundle), runtime.File, .. runtime.Arguments,
+        ],
+    };
 
     /// <summary>
     /// Once <paramref name="process"/> is in its own user namespace: writes its id maps, moves it into
     /// <paramref name="cgroupsPath"/> and opens the gate. Throws <see cref="ContainerStartException"/> when it never got there.
     /// </summary>
-    public static async Task ReleaseAsync(Process process, FileStream gate, SandboxIdRange ids, string cgroupsPath, CancellationToken ct)
+    public static async Task ReleaseAsync(HostProcess process, FileStream gate, SandboxIdRange ids, string cgroupsPath, CancellationToken ct)
     {
         var pid = process.Id;
         var engineNamespace = new FileInfo("/proc/self/ns/user").LinkTarget;

@@ -118,7 +118,8 @@ internal sealed partial class SandboxManager : IAsyncDisposable
         {
             await DisposeUnclaimedAsync(pooled).ConfigureAwait(false);
             _registry.ReleaseName(session);
-            var message = exception is EngineException ? exception.Message : "The sandbox could not start: " + exception.Message;
+            // A rule's message stands alone; the core's own failures (runtime, image) say what could not start.
+            var message = exception.GetType() == typeof(EngineException) ? exception.Message : "The sandbox could not start: " + exception.Message;
             await _lifetime.PersistFinishedAsync(session, new SandboxResult(SandboxOutcome.InitFailure, 1, message, _clock.GetUtcNow())).ConfigureAwait(false);
             throw;
         }

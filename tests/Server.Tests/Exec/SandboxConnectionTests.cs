@@ -44,15 +44,21 @@ public sealed class SandboxConnectionTests(SandboxHost host)
         Skip.If(HostCheck.FindExecutable(runtime) is null, $"{runtime} is not installed");
         await using var sandbox = await host.Runtime(runtime).StartAsync(host.Spec(network: NetworkPolicy.Open), CancellationToken.None);
         await using var server = await sandbox.ExecAsync(
-            new ProcessSpec(["nc", "-l", "-p", "7010", "-e", "sh", "-c", "read request; sleep 1; echo reply-to-$request"]), CancellationToken.None);
+            new ProcessSpec(["nc", "-l", "-p", "7010", "-e", "sh", "-c", "echo hello; read request; sleep 1; echo reply-to-$request"]), CancellationToken.None);
 
         await using var connection = await ConnectWhenListeningAsync(sandbox, 7010);
-        // Let the agent's reader block in read() first: the write then happens while it waits, as with a client
-        // that connects and sends its request a moment later.
-        await Task.Delay(300);
-        await connection.SendAsync("ping\n"u8.ToArray(), CancellationToken.None);
         using var cts = new CancellationTokenSource(Run.Patience);
-        var reply = await connection.Received.ReadToEndAsync(0, cts.Token);
+        // The greeting has come through the agent's reader, which is back in read() waiting for the reply: the
+        // request is written while it waits, as with a client that connects and sends its request a moment later.
+        var greeting = new List<byte>();
+        while (greeting.Count < 6 && await connection.Received.ReadAsync(greeting.Count, 6 - greeting.Count, cts.Token) is { Length: > 0 } chunk)
+        {
+            greeting.AddRange(chunk.ToArray());
+        }
+
+        Assert.Equal("hello\n", Encoding.ASCII.GetString([.. greeting]));
+        await connection.SendAsync("ping\n"u8.ToArray(), CancellationToken.None);
+        var reply = await connection.Received.ReadToEndAsync(greeting.Count, cts.Token);
 
         Assert.Equal("reply-to-ping\n", Encoding.ASCII.GetString(reply));
     }
