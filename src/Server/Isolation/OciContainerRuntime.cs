@@ -98,6 +98,10 @@ internal sealed class OciContainerRuntime : IContainerRuntime
                 Images.NativeFileSystem.Chmod(upper, 0b111_101_101);
             }
             phases.Lap("directories");
+            if (spec.Restore is { } restore)
+            {
+                await Checkpoints.SeedUpperAsync(restore, upper, ct).ConfigureAwait(false);
+            }
             LinuxNative.MountOverlay(spec.LayerDirs, upper, work, resources.RootfsPath);
             resources.OverlayMounted = true;
             phases.Lap("overlay");
@@ -126,17 +130,20 @@ internal sealed class OciContainerRuntime : IContainerRuntime
                 // Held open until the agent answers: the launcher may open the FIFO only after the engine wrote to it,
                 // and a FIFO no one holds open drops what was written.
                 gate = UserNamespaceLaunch.OpenGate(bundle);
-                runtime = StartRuntime(spec.Id, bundle, runtimeRoot, resources.Network.IsOpen, resources.Network.NamespacePath, logger, out stderrTail);
+                runtime = StartRuntime(spec, bundle, runtimeRoot, resources.Network.IsOpen, resources.Network.NamespacePath, logger, out stderrTail);
                 resources.RuntimeProcess = runtime;
                 await UserNamespaceLaunch.ReleaseAsync(runtime, gate, _options.UserNamespace!, resources.CgroupsPath, ct).ConfigureAwait(false);
             }
             else
             {
-                runtime = StartRuntime(spec.Id, bundle, runtimeRoot, resources.Network.IsOpen, null, logger, out stderrTail);
+                runtime = StartRuntime(spec, bundle, runtimeRoot, resources.Network.IsOpen, null, logger, out stderrTail);
                 resources.RuntimeProcess = runtime;
             }
-            channel = new AgentChannel(runtime.StandardInput.BaseStream, runtime.StandardOutput.BaseStream,
-                Path.Combine(_options.StateDirectory, "spill"), resources.ReadOomKillCount, logger, _options.Output, _spillBudget);
+            channel = spec.Restore is { } resumed
+                ? new AgentChannel(resumed.Channel, runtime.StandardInput.BaseStream, runtime.StandardOutput.BaseStream,
+                    Path.Combine(_options.StateDirectory, "spill"), resources.ReadOomKillCount, logger, _options.Output, _spillBudget)
+                : new AgentChannel(runtime.StandardInput.BaseStream, runtime.StandardOutput.BaseStream,
+                    Path.Combine(_options.StateDirectory, "spill"), resources.ReadOomKillCount, logger, _options.Output, _spillBudget);
             channel.Start();
             resources.StopAgent = channel.CloseInputAsync;
             await Task.WhenAny(channel.Ready, channel.Closed).WaitAsync(ct).ConfigureAwait(false);
@@ -184,7 +191,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
         }
     }
 
-    private Process StartRuntime(string id, string bundle, string runtimeRoot, bool hostNetwork, string? launchNetworkNamespace, ILogger logger,
+    private Process StartRuntime(ContainerSpec spec, string bundle, string runtimeRoot, bool hostNetwork, string? launchNetworkNamespace, ILogger logger,
         out ConcurrentQueue<string> stderrTail)
     {
         var info = new ProcessStartInfo(_runtimeBinary)
@@ -195,7 +202,11 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in RuntimeCommands.Run(_flavor, runtimeRoot, bundle, id, hostNetwork))
+        var id = spec.Id;
+        var command = spec.Restore is { } restore
+            ? RuntimeCommands.Restore(_flavor, runtimeRoot, bundle, id, restore.ImagePath)
+            : RuntimeCommands.Run(_flavor, runtimeRoot, bundle, id, hostNetwork);
+        foreach (var a in command)
         {
             info.ArgumentList.Add(a);
         }
