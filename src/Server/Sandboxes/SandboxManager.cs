@@ -45,7 +45,10 @@ internal sealed partial class SandboxManager : IAsyncDisposable
     internal SandboxCatalog Catalog { get; }
 
     /// <summary>Creates and starts a sandbox.</summary>
-    public async Task<SandboxSession> CreateAsync(SandboxSpec spec, CancellationToken cancellationToken)
+    public Task<SandboxSession> CreateAsync(SandboxSpec spec, CancellationToken cancellationToken) => CreateAsync(spec, null, cancellationToken);
+
+    /// <summary>Creates and starts a sandbox whose container spec <paramref name="adjust"/> changes (restores, exit snapshots).</summary>
+    internal async Task<SandboxSession> CreateAsync(SandboxSpec spec, Func<string, ContainerSpec, ContainerSpec>? adjust, CancellationToken cancellationToken)
     {
         SandboxSpecRules.Validate(spec);
         var random = ObjectIds.Random(22);
@@ -68,7 +71,8 @@ internal sealed partial class SandboxManager : IAsyncDisposable
             phases.Lap("volumes");
             await _store.InsertAsync(session, cancellationToken).ConfigureAwait(false);
             phases.Lap("state database");
-            var container = await _runtime.StartAsync(SandboxContainerSpec.For(session.TaskId, spec, image, mounts), cancellationToken).ConfigureAwait(false);
+            var containerSpec = SandboxContainerSpec.For(session.TaskId, spec, image, mounts);
+            var container = await _runtime.StartAsync(adjust is null ? containerSpec : adjust(session.Id, containerSpec), cancellationToken).ConfigureAwait(false);
             session.Container = container;
             phases.Lap("container");
             await OpenTunnelsAsync(session, container).ConfigureAwait(false);
