@@ -60,14 +60,34 @@ internal sealed partial class ControlPlaneService
             throw new RpcException(new Status(StatusCode.InvalidArgument, "Replacing volume mounts on restore is not supported by the local engine."));
         }
 
-        var session = await Service<MemorySnapshots>(context).RestoreAsync(request.SnapshotId, original => request.SandboxNameOverrideType switch
-        {
-            SandboxNameOverrideType.None => null,
-            SandboxNameOverrideType.String => request.SandboxNameOverride,
-            _ => original,
-        }, context.CancellationToken).ConfigureAwait(false);
+        var session = await RestoreAsync(request.SnapshotId, request.SandboxNameOverrideType, request.SandboxNameOverride, context).ConfigureAwait(false);
         return new SandboxRestoreResponse { SandboxId = session.Id };
     }
+
+    public override async Task<SandboxRestoreV2Response> SandboxRestoreV2(SandboxRestoreV2Request request, ServerCallContext context)
+    {
+        var session = await RestoreAsync(request.SnapshotId, request.SandboxNameOverrideType, request.SandboxNameOverride, context).ConfigureAwait(false);
+        var response = new SandboxRestoreV2Response
+        {
+            SandboxId = session.Id,
+            TaskId = session.TaskId,
+            Metadata = new SandboxHandleMetadata { AppId = session.Spec.AppId },
+            CommandRouterAccess = new CommandRouterAccess { Jwt = tokens.MintRouterToken(session.TaskId), Url = endpoint.RouterUrl },
+        };
+        response.Tunnels.AddRange(TunnelTranslation.ToTunnelData(session));
+        return response;
+    }
+
+    private Task<SandboxSession> RestoreAsync(string snapshotId, SandboxNameOverrideType overrideType, string nameOverride, ServerCallContext context) =>
+        Service<MemorySnapshots>(context).RestoreAsync(snapshotId, original => overrideType switch
+        {
+            SandboxNameOverrideType.None => null,
+            SandboxNameOverrideType.String => nameOverride,
+            _ => original,
+        }, context.CancellationToken);
+
+    public override Task<SandboxGetExitSnapshotResponse> SandboxGetExitSnapshotV2(SandboxGetExitSnapshotRequest request, ServerCallContext context) =>
+        SandboxGetExitSnapshot(request, context);
 
     public override async Task<SandboxGetExitSnapshotResponse> SandboxGetExitSnapshot(SandboxGetExitSnapshotRequest request, ServerCallContext context)
     {

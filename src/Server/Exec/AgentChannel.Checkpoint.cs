@@ -30,7 +30,7 @@ internal sealed partial class AgentChannel
     }
 
     /// <summary>
-    /// Stops sending and makes sure the agent has read every frame sent before: a malformed spawn request is answered
+    /// Stops sending and makes sure the agent has read every frame sent before: a spawn request too short to decode is answered
     /// by the agent's own read loop, so its answer proves the frames before it were taken off the pipe (a frame still in
     /// the host pipe would be lost by a checkpoint). Disposing the result lets frames flow again.
     /// </summary>
@@ -40,11 +40,13 @@ internal sealed partial class AgentChannel
         var id = (uint)Interlocked.Increment(ref _nextId);
         var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _probe = new Probe(id, answered);
-        var frame = ArrayPool<byte>.Shared.Rent(Frames.HeaderSize + FrameSeal.TagSize);
+        var frame = ArrayPool<byte>.Shared.Rent(Frames.HeaderSize + 1 + FrameSeal.TagSize);
         try
         {
-            Frames.WriteHeader(frame, FrameType.Spawn, id, 0);
-            await WriteSealedAsync(frame, 0, ct).ConfigureAwait(false);
+            // One byte of flags and no window: the agent's decoder refuses it at once.
+            Frames.WriteHeader(frame, FrameType.Spawn, id, 1);
+            frame[Frames.HeaderSize] = 0;
+            await WriteSealedAsync(frame, 1, ct).ConfigureAwait(false);
             await Task.WhenAny(answered.Task, Closed).WaitAsync(ct).ConfigureAwait(false);
             if (!answered.Task.IsCompleted)
             {
