@@ -78,7 +78,7 @@ internal sealed partial class ControlPlaneService
         return response;
     }
 
-    private Task<SandboxSession> RestoreAsync(string snapshotId, SandboxNameOverrideType overrideType, string nameOverride, ServerCallContext context) =>
+    private static Task<SandboxSession> RestoreAsync(string snapshotId, SandboxNameOverrideType overrideType, string nameOverride, ServerCallContext context) =>
         Service<MemorySnapshots>(context).RestoreAsync(snapshotId, original => overrideType switch
         {
             SandboxNameOverrideType.None => null,
