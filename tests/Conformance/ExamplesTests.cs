@@ -15,6 +15,7 @@ public sealed class ExamplesTests(FeatureEngineFixture fixture, Xunit.Abstractio
         { "custom-image.mjs", ["greet: hello from /opt/tools", "a failing step fails the build:", "failed with exit code 3"] },
         { "entrypoint.mjs", ["ready for input", "you said: hello", "exit code: 7"] },
         { "filesystem.mjs", ["read back: hello from the host", "listing: [ 'hello.txt' ]", "after remove: SandboxFilesystemNotFoundError", "verbose log: "] },
+        { "memory-snapshots.mjs", ["counted before the snapshot: ", "the restored sandbox counts on: ", "gVisor kernel: Linux version 4.4.0", "a sandbox from the exit snapshot reads: kept after exit"] },
         { "names-and-tags.mjs", ["second 'web-1': AlreadyExistsError", " true\n", "worker tags: { role: 'worker', env: 'dev' }", "after terminate, fromName: NotFoundError"] },
         { "network-and-resources.mjs", ["memory limit (bytes): 268435456", "interfaces with the network blocked: [ 'lo' ]", "allow-listed sandbox created: sb-"] },
         { "secrets-and-env.mjs", ["in /srv/app: API_KEY=sk-example DB_PASSWORD=hunter2 STAGE=dev", "in /tmp: STAGE=exec-override", "bad key: InvalidError"] },
