@@ -36,6 +36,16 @@ internal sealed class FrameSeal
         (_sendDirection, _receiveDirection) = isEngine ? (EngineToAgent, AgentToEngine) : (AgentToEngine, EngineToAgent);
     }
 
+    /// <summary>A seal resumed where another stopped (a restored memory snapshot continues the agent's sequence numbers).</summary>
+    public FrameSeal(FrameSealState state, bool isEngine)
+        : this(new byte[KeySize], isEngine)
+    {
+        (_k0, _k1, _sent, _received) = (state.K0, state.K1, state.Sent, state.Received);
+    }
+
+    /// <summary>The key and both sequence numbers, to resume this end of the channel later.</summary>
+    public FrameSealState Capture() => new(_k0, _k1, _sent, _received);
+
     /// <summary>Writes the tag of the next frame sent; callers serialize sends (the sequence number is the order).</summary>
     public void Seal(ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload, Span<byte> tag) =>
         BinaryPrimitives.WriteUInt64LittleEndian(tag, Compute(_sendDirection, _sent++, header, payload));
@@ -137,3 +147,6 @@ internal sealed class FrameSeal
         }
     }
 }
+
+/// <summary>One end of a sealed channel: its key halves and the next sequence number of each direction.</summary>
+internal readonly record struct FrameSealState(ulong K0, ulong K1, ulong Sent, ulong Received);

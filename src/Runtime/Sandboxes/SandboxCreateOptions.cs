@@ -63,6 +63,15 @@ public sealed partial record SandboxCreateOptions
     /// <summary>Ask the server for verbose sandbox logs.</summary>
     public bool Verbose { get; init; }
 
+    /// <summary>The sandbox's runtime (Modal's <c>runtime</c>): <c>"gvisor"</c>, or null for the server's default.</summary>
+    public string? Runtime { get; init; }
+
+    /// <summary>Allow memory snapshots of this sandbox (<see cref="Sandbox.ExperimentalSnapshotAsync"/>); Modal's <c>experimentalEnableSnapshot</c>.</summary>
+    public bool ExperimentalEnableSnapshot { get; init; }
+
+    /// <summary>Modal's <c>experimentalOptions</c>, e.g. <c>enable_exit_snapshot = "true"</c> for <see cref="Sandbox.ExperimentalGetExitSnapshotAsync"/>.</summary>
+    public IReadOnlyDictionary<string, string>? ExperimentalOptions { get; init; }
+
     /// <summary>Where image build logs go, line by line as they arrive, when the image still has to be built.</summary>
     public IProgress<string>? BuildLog { get; init; }
 }

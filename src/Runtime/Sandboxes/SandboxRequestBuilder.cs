@@ -30,8 +30,17 @@ internal static class SandboxRequestBuilder
             NetworkAccess = BuildNetworkAccess(options),
             OpenPorts = BuildPorts(options),
             Verbose = options.Verbose,
+            EnableSnapshot = options.ExperimentalEnableSnapshot,
         };
         SandboxIdentityRequest.Apply(definition, options);
+        if (options.Runtime is { } runtime)
+        {
+            definition.Runtime = runtime;
+        }
+        foreach (var (key, value) in options.ExperimentalOptions ?? new Dictionary<string, string>())
+        {
+            definition.ExperimentalOptionsV2[key] = value;
+        }
         definition.EntrypointArgs.Add(options.Command ?? []);
         definition.SecretIds.Add(secretIds);
         if (options.Workdir is { } workdir)

@@ -76,6 +76,9 @@ internal static class SandboxTranslation
             Tags = tagMap,
             Verbose = definition.Verbose,
             V2 = v2,
+            Runtime = SandboxRuntimes.Parse(definition.HasRuntime ? definition.Runtime : null),
+            EnableMemorySnapshot = definition.EnableSnapshot,
+            EnableExitSnapshot = ExperimentalOptions.IsEnabled(definition.ExperimentalOptionsV2, ExperimentalOptions.EnableExitSnapshot),
         };
     }
 

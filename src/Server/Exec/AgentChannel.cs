@@ -12,7 +12,7 @@ namespace TypedSandbox.Server.Exec;
 /// (pipes the OCI runtime hands to the sandbox's PID 1). One reader loop demultiplexes output into journals; it never
 /// waits on a reader, so one slow client cannot stall another exec.
 /// </summary>
-internal sealed class AgentChannel : IAsyncDisposable
+internal sealed partial class AgentChannel : IAsyncDisposable
 {
     private readonly Stream _toAgent;
     private readonly Stream _fromAgent;
@@ -58,8 +58,12 @@ internal sealed class AgentChannel : IAsyncDisposable
     {
         try
         {
-            _toAgent.Write(_key);
-            _toAgent.Flush();
+            // A resumed channel's agent has had its key since before its memory snapshot.
+            if (!_resumed)
+            {
+                _toAgent.Write(_key);
+                _toAgent.Flush();
+            }
         }
         catch (IOException)
         {
@@ -148,14 +152,7 @@ internal sealed class AgentChannel : IAsyncDisposable
             await _writeLock.WaitAsync(ct).ConfigureAwait(false);
             try
             {
-                // Sealed under the write lock: the tag's sequence number is the order frames reach the agent.
-                _seal.Seal(frame.AsSpan(0, Frames.HeaderSize), frame.AsSpan(Frames.HeaderSize, payload.Length), frame.AsSpan(size - FrameSeal.TagSize));
-                await _toAgent.WriteAsync(frame.AsMemory(0, size), ct).ConfigureAwait(false);
-                await _toAgent.FlushAsync(ct).ConfigureAwait(false);
-            }
-            catch (IOException e)
-            {
-                throw new SandboxEndedException("The sandbox's agent is gone.", e);
+                await WriteSealedAsync(frame, payload.Length, ct).ConfigureAwait(false);
             }
             finally
             {
@@ -165,6 +162,22 @@ internal sealed class AgentChannel : IAsyncDisposable
         finally
         {
             ArrayPool<byte>.Shared.Return(frame);
+        }
+    }
+
+    // Callers hold the write lock: the tag's sequence number is the order frames reach the agent.
+    private async ValueTask WriteSealedAsync(byte[] frame, int payloadLength, CancellationToken ct)
+    {
+        var size = Frames.HeaderSize + payloadLength + FrameSeal.TagSize;
+        try
+        {
+            _seal.Seal(frame.AsSpan(0, Frames.HeaderSize), frame.AsSpan(Frames.HeaderSize, payloadLength), frame.AsSpan(size - FrameSeal.TagSize));
+            await _toAgent.WriteAsync(frame.AsMemory(0, size), ct).ConfigureAwait(false);
+            await _toAgent.FlushAsync(ct).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            throw new SandboxEndedException("The sandbox's agent is gone.", e);
         }
     }
 
@@ -310,6 +323,7 @@ internal sealed class AgentChannel : IAsyncDisposable
         }
         if (!_processes.TryGetValue(id, out var process))
         {
+            AnswerProbe(type, id);
             return;
         }
 

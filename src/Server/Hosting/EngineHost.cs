@@ -11,6 +11,7 @@ using TypedSandbox.Server.Images;
 using TypedSandbox.Server.Isolation;
 using TypedSandbox.Server.Sandboxes;
 using TypedSandbox.Server.Secrets;
+using TypedSandbox.Server.Snapshots;
 using TypedSandbox.Server.State;
 using TypedSandbox.Server.Volumes;
 
@@ -156,6 +157,10 @@ public sealed partial class EngineHost : IAsyncDisposable
         services.AddSingleton<Mounts.SandboxMounts>();
         services.AddSingleton<SandboxReadiness>();
         services.AddSingleton<Tunnels.ConnectTokens>();
+        services.AddSingleton(sp => new MemorySnapshots(sp.GetRequiredService<SandboxManager>(), Path.Combine(options.StateDirectory, "snapshots"),
+            MemorySnapshotLimits.Default, sp.GetRequiredService<ILogger<MemorySnapshots>>()));
+        services.AddSingleton(sp => new ExitSnapshots(sp.GetRequiredService<ImageBuilds>(), sp.GetRequiredService<ImageStore>(),
+            Path.Combine(options.StateDirectory, "images", "scratch"), sp.GetRequiredService<ILogger<ExitSnapshots>>()));
         services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<StatusMapping>();

@@ -8,7 +8,7 @@ namespace TypedSandbox.Server.Isolation;
 /// sandbox's init (our agent), so the sandbox's end is seen at once and its status is never lost; the agent reaps
 /// everything inside, so the engine needs no subreaper. Disposing terminates the sandbox and releases everything.
 /// </summary>
-internal sealed class ContainerHandle : IRunningContainer
+internal sealed partial class ContainerHandle : IRunningContainer
 {
     private ContainerSpec _spec;
     private int _claimed;

@@ -7,7 +7,8 @@ internal static class ContainerRuntimeFactory
 {
     /// <summary>
     /// Checks the host (<see cref="HostCheck"/>), prepares the agent's files and returns a runtime for
-    /// <see cref="ContainerRuntimeOptions.Runtime"/> (crun, runc or runsc).
+    /// <see cref="ContainerRuntimeOptions.Runtime"/> (crun, runc or runsc), which also runs gVisor sandboxes on request
+    /// (<see cref="RuntimeChoice"/>).
     /// </summary>
     /// <exception cref="HostNotReadyException">Something is missing; the message lists each problem and its fix.</exception>
     public static IContainerRuntime Create(ContainerRuntimeOptions options, ILoggerFactory? loggerFactory = null)
@@ -16,9 +17,12 @@ internal static class ContainerRuntimeFactory
         HostCheck.EnsureReady(options);
         Directory.CreateDirectory(options.RunDirectory);
         Directory.CreateDirectory(options.StateDirectory);
-        var agentDirectory = AgentFiles.Prepare(options);
-        return new OciContainerRuntime(options, agentDirectory, loggerFactory ?? NullLoggerFactory.Instance);
+        var loggers = loggerFactory ?? NullLoggerFactory.Instance;
+        return new RuntimeChoice(options, CreateOne(options, loggers), gvisor => CreateOne(gvisor, loggers));
     }
+
+    private static OciContainerRuntime CreateOne(ContainerRuntimeOptions options, ILoggerFactory loggerFactory) =>
+        new(options, AgentFiles.Prepare(options), loggerFactory);
 
     /// <summary>
     /// Removes what the sandboxes of a previous engine run left behind (overlay mounts, bundles, network namespaces,

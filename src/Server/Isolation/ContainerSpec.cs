@@ -48,6 +48,12 @@ internal sealed partial record ContainerSpec
     /// </summary>
     public WritableLayer? WritableLayer { get; init; }
 
+    /// <summary>The OCI runtime of this sandbox; null = the engine's default (see <see cref="RuntimeChoice"/>).</summary>
+    public RuntimeFlavor? Runtime { get; init; }
+
+    /// <summary>Resume a memory checkpoint instead of starting fresh (see <see cref="Checkpoints"/>); needs runsc.</summary>
+    public CheckpointRestore? Restore { get; init; }
+
     /// <summary>A fresh id of fixed length ("tsb" + 32 hex digits).</summary>
     public static string NewId() => "tsb" + Guid.NewGuid().ToString("N");
 

@@ -97,6 +97,10 @@ internal sealed class OciContainerRuntime : IContainerRuntime
                 Images.NativeFileSystem.Chmod(upper, 0b111_101_101);
             }
             phases.Lap("directories");
+            if (spec.Restore is { } restore)
+            {
+                await Checkpoints.SeedUpperAsync(restore, upper, ct).ConfigureAwait(false);
+            }
             LinuxNative.MountOverlay(spec.LayerDirs, upper, work, resources.RootfsPath);
             resources.OverlayMounted = true;
             phases.Lap("overlay");
@@ -124,17 +128,20 @@ internal sealed class OciContainerRuntime : IContainerRuntime
                 // Held open until the agent answers: the launcher may open the FIFO only after the engine wrote to it,
                 // and a FIFO no one holds open drops what was written.
                 gate = UserNamespaceLaunch.OpenGate(bundle);
-                runtime = StartRuntime(spec.Id, bundle, runtimeRoot, resources.Network.IsOpen, resources.Network.NamespacePath, logger);
+                runtime = StartRuntime(spec, bundle, runtimeRoot, resources.Network.IsOpen, resources.Network.NamespacePath, logger);
                 resources.RuntimeProcess = runtime;
                 await UserNamespaceLaunch.ReleaseAsync(runtime, gate, _options.UserNamespace!, resources.CgroupsPath, ct).ConfigureAwait(false);
             }
             else
             {
-                runtime = StartRuntime(spec.Id, bundle, runtimeRoot, resources.Network.IsOpen, null, logger);
+                runtime = StartRuntime(spec, bundle, runtimeRoot, resources.Network.IsOpen, null, logger);
                 resources.RuntimeProcess = runtime;
             }
-            channel = new AgentChannel(runtime.StandardInput, runtime.StandardOutput,
-                Path.Combine(_options.StateDirectory, "spill"), resources.ReadOomKillCount, logger, _options.Output, _spillBudget);
+            channel = spec.Restore is { } resumed
+                ? new AgentChannel(resumed.Channel, runtime.StandardInput, runtime.StandardOutput,
+                    Path.Combine(_options.StateDirectory, "spill"), resources.ReadOomKillCount, logger, _options.Output, _spillBudget)
+                : new AgentChannel(runtime.StandardInput, runtime.StandardOutput,
+                    Path.Combine(_options.StateDirectory, "spill"), resources.ReadOomKillCount, logger, _options.Output, _spillBudget);
             channel.Start();
             resources.StopAgent = channel.CloseInputAsync;
             await Task.WhenAny(channel.Ready, channel.Closed).WaitAsync(ct).ConfigureAwait(false);
@@ -186,10 +193,14 @@ internal sealed class OciContainerRuntime : IContainerRuntime
         }
     }
 
-    private HostProcess StartRuntime(string id, string bundle, string runtimeRoot, bool hostNetwork, string? launchNetworkNamespace, ILogger logger)
+    private HostProcess StartRuntime(ContainerSpec spec, string bundle, string runtimeRoot, bool hostNetwork, string? launchNetworkNamespace, ILogger logger)
     {
+        var id = spec.Id;
+        var command = spec.Restore is { } restore
+            ? RuntimeCommands.Restore(_flavor, runtimeRoot, bundle, id, restore.ImagePath)
+            : RuntimeCommands.Run(_flavor, runtimeRoot, bundle, id, hostNetwork);
         // The sandbox's init inherits these pipes: stdin/stdout carry the agent protocol, stderr its diagnostics.
-        var start = new HostProcessStart(_runtimeBinary, [.. RuntimeCommands.Run(_flavor, runtimeRoot, bundle, id, hostNetwork)])
+        var start = new HostProcessStart(_runtimeBinary, [.. command])
         {
             KillTree = true,
             StderrLines = StderrLinesKept,

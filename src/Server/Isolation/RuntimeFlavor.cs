@@ -69,6 +69,35 @@ internal static class RuntimeCommands
         yield return id;
     }
 
+    /// <summary>runsc only: saves the sandbox's whole state (memory, processes, its tmpfs mounts) to <paramref name="imagePath"/>
+    /// and stops it (this runsc's <c>--leave-running</c> destroys the container it was asked to keep).</summary>
+    public static IEnumerable<string> Checkpoint(RuntimeFlavor flavor, string root, string id, string imagePath)
+    {
+        foreach (var a in Global(flavor, root, hostNetwork: false))
+        {
+            yield return a;
+        }
+
+        yield return "checkpoint";
+        yield return "--image-path=" + imagePath;
+        yield return id;
+    }
+
+    /// <summary>runsc only: a foreground run that resumes a checkpoint instead of starting the bundle's process.</summary>
+    public static IEnumerable<string> Restore(RuntimeFlavor flavor, string root, string bundle, string id, string imagePath)
+    {
+        foreach (var a in Global(flavor, root, hostNetwork: false))
+        {
+            yield return a;
+        }
+
+        yield return "restore";
+        yield return "--image-path=" + imagePath;
+        yield return "--bundle";
+        yield return bundle;
+        yield return id;
+    }
+
     public static IEnumerable<string> Delete(RuntimeFlavor flavor, string root, string id)
     {
         foreach (var a in Global(flavor, root, hostNetwork: false))

@@ -39,6 +39,7 @@ internal static class SandboxContainerSpec
             Network = spec.Network,
             Mounts = mounts,
             Hostname = "sandbox",
+            Runtime = spec.Runtime == SandboxRuntime.Gvisor || spec.EnableMemorySnapshot ? RuntimeFlavor.Runsc : null,
         };
     }
 }

@@ -33,4 +33,8 @@ internal static class ExperimentalOptions
                 $"Experimental option '{name}' is not supported by the local engine{why}; supported: {string.Join(", ", Supported)}.");
         }
     }
+
+    /// <summary>True when <paramref name="key"/> is set to "true" (the SDK sends booleans as strings), case-insensitively.</summary>
+    public static bool IsEnabled(IReadOnlyDictionary<string, string> options, string key) =>
+        options.TryGetValue(key, out var value) && string.Equals(value, "true", StringComparison.OrdinalIgnoreCase);
 }

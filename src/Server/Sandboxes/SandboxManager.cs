@@ -50,12 +50,18 @@ internal sealed partial class SandboxManager : IAsyncDisposable
     internal WarmPool Pool { get; }
 
     /// <summary>Creates and starts a sandbox: claims a ready one of its shape from the warm pool, or starts one.</summary>
-    public async Task<SandboxSession> CreateAsync(SandboxSpec spec, CancellationToken cancellationToken)
+    public Task<SandboxSession> CreateAsync(SandboxSpec spec, CancellationToken cancellationToken) => CreateAsync(spec, null, cancellationToken);
+
+    /// <summary>
+    /// Creates and starts a sandbox whose container spec <paramref name="adjust"/> changes (restores, exit snapshots);
+    /// such a sandbox never comes from the warm pool.
+    /// </summary>
+    internal async Task<SandboxSession> CreateAsync(SandboxSpec spec, Func<string, ContainerSpec, ContainerSpec>? adjust, CancellationToken cancellationToken)
     {
         SandboxSpecRules.Validate(spec);
         var random = ObjectIds.Random(22);
         var id = spec.V2 ? ObjectIds.NewV2SandboxId() : "sb-" + random;
-        var poolKey = WarmPoolKey.Of(spec);
+        var poolKey = adjust is null ? WarmPoolKey.Of(spec) : null;
         // A pooled container's id is the task id it was started under; until claimed below it is owned here.
         var pooled = poolKey is { } key ? Pool.TryClaim(key) : null;
         var session = new SandboxSession(id, pooled?.Id ?? "ta-" + random, spec, NextCreationTime());
@@ -98,7 +104,7 @@ internal sealed partial class SandboxManager : IAsyncDisposable
             }
             else
             {
-                container = await _runtime.StartAsync(containerSpec, cancellationToken).ConfigureAwait(false);
+                container = await _runtime.StartAsync(adjust is null ? containerSpec : adjust(session.Id, containerSpec), cancellationToken).ConfigureAwait(false);
                 phases.Lap("container");
                 if (poolKey is { } shape)
                 {

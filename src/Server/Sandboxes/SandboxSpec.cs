@@ -66,6 +66,24 @@ public sealed record SandboxSpec
 
     /// <summary>Mint a V2-shaped id (the sandbox was created through <c>SandboxCreateV2</c>).</summary>
     public bool V2 { get; init; }
+
+    /// <summary>The runtime the sandbox asked for (Modal's <c>runtime</c>); <see cref="SandboxRuntime.Default"/> = the engine's.</summary>
+    public SandboxRuntime Runtime { get; init; }
+
+    /// <summary>Memory snapshots may be taken of it (Modal's <c>experimentalEnableSnapshot</c>): it runs under gVisor.</summary>
+    public bool EnableMemorySnapshot { get; init; }
+
+    /// <summary>Its filesystem becomes an image when it ends (Modal's experimental option <c>enable_exit_snapshot</c>).</summary>
+    public bool EnableExitSnapshot { get; init; }
+}
+
+/// <summary>The runtime a sandbox asks for.</summary>
+public enum SandboxRuntime
+{
+    /// <summary>The engine's default OCI runtime (crun unless the engine was started with another).</summary>
+    Default,
+    /// <summary>gVisor (runsc), whatever the engine's default.</summary>
+    Gvisor,
 }
 
 /// <summary>How a sandbox ended.</summary>

@@ -1,0 +1,51 @@
+using TypedSandbox.Server.Engine;
+
+namespace TypedSandbox.Server.Isolation;
+
+/// <summary>
+/// The engine's runtimes: its default (crun, runc or runsc) for every sandbox that names none, and gVisor (runsc) for
+/// a sandbox that asks for it (Modal's <c>runtime: "gvisor"</c>, or a memory-snapshot sandbox) whatever the default.
+/// The gVisor runtime is made on first use, so an engine on a host without runsc runs everything else.
+/// </summary>
+internal sealed class RuntimeChoice : IContainerRuntime
+{
+    private readonly OciContainerRuntime _default;
+    private readonly RuntimeFlavor _defaultFlavor;
+    private readonly Lazy<IContainerRuntime?> _gvisor;
+
+    public RuntimeChoice(ContainerRuntimeOptions options, OciContainerRuntime defaultRuntime, Func<ContainerRuntimeOptions, IContainerRuntime> create)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _default = defaultRuntime;
+        _defaultFlavor = RuntimeCommands.FlavorOf(options.Runtime);
+        _gvisor = new(() => _defaultFlavor == RuntimeFlavor.Runsc
+            ? _default
+            : HostCheck.FindExecutable("runsc") is null ? null : create(options with { Runtime = "runsc" }));
+    }
+
+    /// <summary>The default runtime's name.</summary>
+    public string Name => _default.Name;
+
+    /// <summary>True when gVisor can run sandboxes on this host (runsc is installed).</summary>
+    public bool OffersGvisor => _defaultFlavor == RuntimeFlavor.Runsc || HostCheck.FindExecutable("runsc") is not null;
+
+    /// <inheritdoc/>
+    /// <exception cref="EngineException">The spec asks for gVisor and runsc is not installed (FAILED_PRECONDITION).</exception>
+    public Task<IRunningContainer> StartAsync(ContainerSpec spec, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return RuntimeFor(spec).StartAsync(spec, ct);
+    }
+
+    /// <summary>The name of the runtime that runs <paramref name="spec"/>.</summary>
+    public string NameFor(ContainerSpec spec) => RuntimeFor(spec).Name;
+
+    private IContainerRuntime RuntimeFor(ContainerSpec spec) => spec.Runtime switch
+    {
+        null => _default,
+        var flavor when flavor == _defaultFlavor => _default,
+        RuntimeFlavor.Runsc => _gvisor.Value ?? throw EngineException.Precondition(
+            "This sandbox needs gVisor (runtime \"gvisor\" or a memory snapshot), but runsc is not installed on the engine's host: apt-get install runsc."),
+        var other => throw EngineException.Invalid($"Runtime '{other}' is not offered per sandbox; this engine offers its default and gVisor."),
+    };
+}
