@@ -19,6 +19,8 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
     public int Pid { get; } = pid;
     public bool IsMain { get; } = isMain;
     public bool IsSocket { get; } = isSocket;
+    /// <summary>The process runs on a pseudo-terminal: its stdin and stdout are the terminal's controller.</summary>
+    public bool IsTerminal { get; init; }
     /// <summary>Runs once every pump finished (connections use it to report their end).</summary>
     public Action? PumpsDone { get; set; }
 

@@ -14,6 +14,7 @@ internal static unsafe class ProcessTable
     // Processes and connections whose output is still pumped (a reaped process can still have output to send).
     private static readonly Dictionary<uint, ChildProcess> Streaming = [];
     private static bool _spawnedSinceIdle;
+    private const byte EndOfTransmission = 0x04;
 
     public static void Spawn(uint id, SpawnRequest request)
     {
@@ -35,7 +36,7 @@ internal static unsafe class ProcessTable
                 FrameChannel.Send(FrameType.SpawnFailed, id, System.Text.Encoding.UTF8.GetBytes(error));
                 return;
             }
-            var child = new ChildProcess(id, pid, request.IsMain, pipes.StdinParent, request.OutputWindow);
+            var child = new ChildProcess(id, pid, request.IsMain, pipes.StdinParent, request.OutputWindow) { IsTerminal = pipes.TerminalPath is not null };
             ById[id] = child;
             ByPid[pid] = child;
             Track(child);
@@ -97,6 +98,12 @@ internal static unsafe class ProcessTable
         lock (Gate)
         {
             ById.TryGetValue(id, out child);
+        }
+
+        if (data is null && child is { IsTerminal: true })
+        {
+            // A terminal's reader sees end of input as the line discipline's EOF character (Ctrl-D), not a closed descriptor.
+            child.EnqueueStdin([EndOfTransmission]);
         }
 
         child?.EnqueueStdin(data);
