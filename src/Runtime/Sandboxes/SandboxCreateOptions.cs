@@ -63,6 +63,9 @@ public sealed record SandboxCreateOptions
     /// <summary>Ask the server for verbose sandbox logs.</summary>
     public bool Verbose { get; init; }
 
+    /// <summary>Run the entrypoint (<see cref="Command"/>) on a pseudo-terminal (Modal's <c>pty: true</c>); null: plain pipes.</summary>
+    public PtyOptions? Pty { get; init; }
+
     /// <summary>Where image build logs go, line by line as they arrive, when the image still has to be built.</summary>
     public IProgress<string>? BuildLog { get; init; }
 }

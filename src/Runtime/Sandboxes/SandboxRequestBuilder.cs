@@ -32,6 +32,7 @@ internal static class SandboxRequestBuilder
             Verbose = options.Verbose,
         };
         definition.EntrypointArgs.Add(options.Command ?? []);
+        definition.PtyInfo = options.Pty?.ToProtocol();
         definition.SecretIds.Add(secretIds);
         if (options.Workdir is { } workdir)
         {
