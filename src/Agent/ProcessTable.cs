@@ -43,6 +43,11 @@ internal static unsafe class ProcessTable
             Span<byte> payload = stackalloc byte[4];
             BinaryPrimitives.WriteInt32LittleEndian(payload, pid);
             FrameChannel.Send(FrameType.Started, id, payload);
+            if (child.IsTerminal)
+            {
+                child.WatchForHangup();
+            }
+
             // Pumps start under the lock: the reaper (which may end the sandbox and join them) sees them all.
             if (pipes.StdoutParent >= 0)
             {
@@ -224,6 +229,7 @@ internal static unsafe class ProcessTable
             var signal = (status & 0x7f) != 0 ? status & 0x7f : 0;
             var code = signal == 0 ? (status >> 8) & 0xff : -1;
             child.EnqueueStdin(null);
+            child.Hangup();
             if (child.IsMain)
             {
                 EndSandbox(child, code, signal);

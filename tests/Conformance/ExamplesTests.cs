@@ -17,6 +17,7 @@ public sealed class ExamplesTests(FeatureEngineFixture fixture, Xunit.Abstractio
         { "filesystem.mjs", ["read back: hello from the host", "listing: [ 'hello.txt' ]", "after remove: SandboxFilesystemNotFoundError", "verbose log: "] },
         { "names-and-tags.mjs", ["second 'web-1': AlreadyExistsError", " true\n", "worker tags: { role: 'worker', env: 'dev' }", "after terminate, fromName: NotFoundError"] },
         { "network-and-resources.mjs", ["memory limit (bytes): 268435456", "interfaces with the network blocked: [ 'lo' ]", "allow-listed sandbox created: sb-"] },
+        { "pty.mjs", ["on a terminal", "window: 24 80", "TERM=xterm-256color", "after Ctrl-C: caught Ctrl-C", "exit code: 3"] },
         { "secrets-and-env.mjs", ["in /srv/app: API_KEY=sk-example DB_PASSWORD=hunter2 STAGE=dev", "in /tmp: STAGE=exec-override", "bad key: InvalidError"] },
         { "tunnels-snapshots-idle.mjs", ["through the tunnel: served from the sandbox", "a sandbox from the snapshot sees: served from the sandbox", "idle sandbox ended with 124"] },
         { "volumes.mjs", ["the reader sees: ", "Read-only file system", "a later sandbox sees: "] },
