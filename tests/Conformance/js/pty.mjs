@@ -18,6 +18,7 @@ async function readToEnd(reader, seen) {
 
 /** Starts argv on a PTY, waits for "ready", writes Ctrl-C and returns everything printed and the exit code. */
 async function interrupt(sb, argv) {
+  console.error(`step: interrupt ${argv.join(" ")}`);
   const p = await sb.exec(argv, { pty: true });
   const out = p.stdout.getReader();
   const seen = { text: "" };
@@ -31,18 +32,25 @@ const scenarios = {
   async "exec"() {
     return withSandbox({}, async (sb) => {
       const isTty = "if test -t 0 && test -t 1 && test -t 2; then echo tty; else echo notty; fi";
+      console.error("step: probes");
       const withPty = await sh(sb, isTty, { pty: true });
       const withoutPty = await sh(sb, isTty);
       const size = await run(sb, ["stty", "size"], { pty: true });
       const term = await sh(sb, "echo $TERM", { pty: true });
       const stderr = await sh(sb, "echo to-stderr >&2", { pty: true });
+      return { withPty, withoutPty, size, term, stderr };
+    });
+  },
+  async "interrupt"() {
+    return withSandbox({}, async (sb) => {
       const trapped = await interrupt(sb, ["sh", "-c", TRAP]);
       const sleeper = await interrupt(sb, ["sh", "-c", "echo ready; exec sleep 1000"]);
+      console.error("step: cat");
       const cat = await sb.exec(["cat"], { pty: true });
       await cat.stdin.writeText("typed line\n");
       await cat.stdin.close();
       const catOut = await cat.stdout.readText();
-      return { withPty, withoutPty, size, term, stderr, trapped, sleeper, cat: { stdout: catOut, code: await cat.wait() } };
+      return { trapped, sleeper, cat: { stdout: catOut, code: await cat.wait() } };
     });
   },
   async "sandbox"() {
@@ -54,7 +62,9 @@ const scenarios = {
       const out = sb.stdout.getReader();
       const seen = { text: "" };
       await readUntil(out, "ready", seen);
+      console.error(`step: ready seen: ${JSON.stringify(seen.text)}`);
       await sb.stdin.writeText("\x03");
+      console.error("step: Ctrl-C written");
       await readToEnd(out, seen);
       return { stdout: seen.text, stderr: await sb.stderr.readText(), code: await sb.wait() };
     } finally {
