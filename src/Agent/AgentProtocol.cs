@@ -57,7 +57,7 @@ internal enum FrameType : byte
 internal static class Frames
 {
     public const int HeaderSize = 9;
-    public const uint Version = 2;
+    public const uint Version = 3;
     /// <summary>Upper bound for one payload; larger data is split by the sender.</summary>
     public const int MaxPayload = 1 << 20;
 
@@ -104,8 +104,12 @@ internal readonly record struct ConnectRequest(int Port, long OutputWindow)
         payload.Length < 12 ? throw new InvalidDataException("short connect frame") : new(BinaryPrimitives.ReadInt32LittleEndian(payload), BinaryPrimitives.ReadInt64LittleEndian(payload[4..]));
 }
 
+/// <summary>The window of a pseudo-terminal, in character cells.</summary>
+internal readonly record struct TerminalSize(ushort Rows, ushort Columns);
+
 /// <summary>What the engine asks the agent to run. <paramref name="OutputWindow"/>: bytes of each output stream the agent
-/// may send before the engine grants more (<see cref="FrameType.Credit"/>); 0 = no limit.</summary>
+/// may send before the engine grants more (<see cref="FrameType.Credit"/>); 0 = no limit. <paramref name="Terminal"/>:
+/// run the process on a new pseudo-terminal of that size (its output comes as stdout; stderr stays empty).</summary>
 internal sealed record SpawnRequest(
     IReadOnlyList<string> Args,
     IReadOnlyList<string> Env,
@@ -113,13 +117,14 @@ internal sealed record SpawnRequest(
     bool IsMain,
     bool DiscardStdout,
     bool DiscardStderr,
-    long OutputWindow = 0)
+    long OutputWindow = 0,
+    TerminalSize? Terminal = null)
 {
-    private const byte MainFlag = 1, DiscardStdoutFlag = 2, DiscardStderrFlag = 4;
+    private const byte MainFlag = 1, DiscardStdoutFlag = 2, DiscardStderrFlag = 4, TerminalFlag = 8;
 
     public byte[] Encode()
     {
-        var size = 1 + 8 + 4 + 4 + 4 + Encoding.UTF8.GetByteCount(Workdir ?? "");
+        var size = 1 + 8 + 4 + 4 + 4 + Encoding.UTF8.GetByteCount(Workdir ?? "") + (Terminal is null ? 0 : 4);
         foreach (var a in Args)
         {
             size += 4 + Encoding.UTF8.GetByteCount(a);
@@ -132,12 +137,19 @@ internal sealed record SpawnRequest(
 
         var buffer = new byte[size];
         var span = buffer.AsSpan();
-        span[0] = (byte)((IsMain ? MainFlag : 0) | (DiscardStdout ? DiscardStdoutFlag : 0) | (DiscardStderr ? DiscardStderrFlag : 0));
+        span[0] = (byte)((IsMain ? MainFlag : 0) | (DiscardStdout ? DiscardStdoutFlag : 0) | (DiscardStderr ? DiscardStderrFlag : 0)
+            | (Terminal is null ? 0 : TerminalFlag));
         BinaryPrimitives.WriteInt64LittleEndian(span[1..], OutputWindow);
         var pos = 9;
         WriteString(span, ref pos, Workdir ?? "");
         WriteList(span, ref pos, Args);
         WriteList(span, ref pos, Env);
+        if (Terminal is { } terminal)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(span[pos..], terminal.Rows);
+            BinaryPrimitives.WriteUInt16LittleEndian(span[(pos + 2)..], terminal.Columns);
+        }
+
         return buffer;
     }
 
@@ -149,8 +161,19 @@ internal sealed record SpawnRequest(
         var workdir = ReadString(span, ref pos);
         var args = ReadList(span, ref pos);
         var env = ReadList(span, ref pos);
+        TerminalSize? terminal = null;
+        if ((flags & TerminalFlag) != 0)
+        {
+            if (pos + 4 > span.Length)
+            {
+                throw new InvalidDataException("short terminal size");
+            }
+
+            terminal = new TerminalSize(BinaryPrimitives.ReadUInt16LittleEndian(span[pos..]), BinaryPrimitives.ReadUInt16LittleEndian(span[(pos + 2)..]));
+        }
+
         return new SpawnRequest(args, env, workdir.Length == 0 ? null : workdir,
-            (flags & MainFlag) != 0, (flags & DiscardStdoutFlag) != 0, (flags & DiscardStderrFlag) != 0, window);
+            (flags & MainFlag) != 0, (flags & DiscardStdoutFlag) != 0, (flags & DiscardStderrFlag) != 0, window, terminal);
     }
 
     private static void WriteList(Span<byte> span, ref int pos, IReadOnlyList<string> items)

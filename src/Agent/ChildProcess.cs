@@ -19,6 +19,35 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
     public int Pid { get; } = pid;
     public bool IsMain { get; } = isMain;
     public bool IsSocket { get; } = isSocket;
+    /// <summary>The process runs on a pseudo-terminal: its stdin and stdout are the terminal's controller.</summary>
+    public bool IsTerminal { get; init; }
+
+    // A terminal's output ends when its process is reaped (closing the write end wakes the pump): gVisor's terminals
+    // never report EIO once the process side is closed, as Linux's do.
+    private int _hangupRead = -1, _hangupWrite = -1;
+
+    /// <summary>Lets <see cref="Hangup"/> end this terminal's output; without it (no descriptors left) only EIO ends it.</summary>
+    public void WatchForHangup()
+    {
+        var fds = stackalloc int[2];
+        if (Libc.pipe2(fds, Libc.O_CLOEXEC) == 0)
+        {
+            (_hangupRead, _hangupWrite) = (fds[0], fds[1]);
+        }
+    }
+
+    /// <summary>The process was reaped: its terminal's output ends once nothing more is readable.</summary>
+    public void Hangup()
+    {
+        lock (_pumps)
+        {
+            if (_hangupWrite >= 0)
+            {
+                Libc.close(_hangupWrite);
+                _hangupWrite = -1;
+            }
+        }
+    }
     /// <summary>Runs once every pump finished (connections use it to report their end).</summary>
     public Action? PumpsDone { get; set; }
 
@@ -150,29 +179,56 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
                 continue;
             }
 
-            fixed (byte* p = chunk)
+            if (!IsTerminal)
             {
-                var done = 0;
-                while (done < chunk.Length)
-                {
-                    var n = Libc.write(fd, p + done, chunk.Length - done);
-                    if (n >= 0) { done += (int)n; continue; }
-                    var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-                    if (errno == Libc.EINTR)
-                    {
-                        continue;
-                    }
-
-                    if (errno == Libc.EAGAIN && IsSocket) { WaitUntilReady(fd, Libc.POLLOUT); continue; }
-                    broken = true; // EPIPE: the reader is gone; drop the rest like a closed pipe would.
-                    break;
-                }
+                broken = !WriteAll(fd, chunk);
+                continue;
             }
+
+            // Interrupt characters become signals here (see Terminal.SignalFor); the rest is typed into the terminal.
+            var start = 0;
+            for (var i = 0; i < chunk.Length && !broken; i++)
+            {
+                if (Terminal.SignalFor(fd, chunk[i]) is var signal && signal == 0)
+                {
+                    continue;
+                }
+
+                broken = !WriteAll(fd, chunk.AsSpan(start, i - start));
+                Terminal.SignalForeground(fd, signal);
+                start = i + 1;
+            }
+
+            broken = broken || !WriteAll(fd, chunk.AsSpan(start));
         }
         lock (_pumps)
         {
             CloseStdin();
         }
+    }
+
+    /// <summary>Writes all of <paramref name="data"/>; false when the reader is gone (EPIPE: drop the rest like a closed pipe would).</summary>
+    private bool WriteAll(int fd, ReadOnlySpan<byte> data)
+    {
+        fixed (byte* p = data)
+        {
+            var done = 0;
+            while (done < data.Length)
+            {
+                var n = Libc.write(fd, p + done, data.Length - done);
+                if (n >= 0) { done += (int)n; continue; }
+                var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                if (errno == Libc.EINTR)
+                {
+                    continue;
+                }
+
+                if (errno == Libc.EAGAIN && IsSocket) { WaitUntilReady(fd, Libc.POLLOUT); continue; }
+                return false;
+            }
+        }
+
+        return true;
     }
 
     // On the host network stack (runsc --network=host, our open network) gVisor's Debian 2022 build can fail a blocked
@@ -202,10 +258,16 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
 
         var frame = new byte[Frames.HeaderSize + ReadChunk];
         var credit = _credits[streamNumber - 1];
+        var hungUp = false;
         fixed (byte* p = frame)
         {
             while (true)
             {
+                if (_hangupRead >= 0 && !Terminal.WaitForOutput(fd, _hangupRead, ref hungUp))
+                {
+                    break;
+                }
+
                 // Without credit the pipe is not read: the child blocks on write until the engine's reader catches up.
                 var n = Libc.read(fd, p + Frames.HeaderSize, credit.WaitForRoom(ReadChunk));
                 if (n > 0)
@@ -230,6 +292,12 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
         lock (_pumps)
         {
             Libc.close(fd);
+            if (_hangupRead >= 0)
+            {
+                Libc.close(_hangupRead);
+                _hangupRead = -1;
+            }
+
             if (IsSocket)
             {
                 _receiveFd = -1;

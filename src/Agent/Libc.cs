@@ -147,6 +147,27 @@ internal static unsafe partial class Libc
     public static partial int posix_spawn_file_actions_addchdir_np(void* actions, byte* path);
 
     [LibraryImport("libc")]
+    public static partial int posix_spawn_file_actions_addopen(void* actions, int fd, byte* path, int flags, uint mode);
+
+    public const int O_NOCTTY = 0x100, EIO = 5;
+    public const nuint TIOCSWINSZ = 0x5414;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int posix_openpt(int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int grantpt(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int unlockpt(int fd);
+
+    [LibraryImport("libc")]
+    public static partial int ptsname_r(int fd, byte* buffer, nuint length);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int ioctl(int fd, nuint request, void* argument);
+
+    [LibraryImport("libc")]
     public static partial int sigfillset(void* set);
 
     [LibraryImport("libc")]

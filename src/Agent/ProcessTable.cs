@@ -14,6 +14,7 @@ internal static unsafe class ProcessTable
     // Processes and connections whose output is still pumped (a reaped process can still have output to send).
     private static readonly Dictionary<uint, ChildProcess> Streaming = [];
     private static bool _spawnedSinceIdle;
+    private const byte EndOfTransmission = 0x04;
 
     public static void Spawn(uint id, SpawnRequest request)
     {
@@ -35,13 +36,18 @@ internal static unsafe class ProcessTable
                 FrameChannel.Send(FrameType.SpawnFailed, id, System.Text.Encoding.UTF8.GetBytes(error));
                 return;
             }
-            var child = new ChildProcess(id, pid, request.IsMain, pipes.StdinParent, request.OutputWindow);
+            var child = new ChildProcess(id, pid, request.IsMain, pipes.StdinParent, request.OutputWindow) { IsTerminal = pipes.TerminalPath is not null };
             ById[id] = child;
             ByPid[pid] = child;
             Track(child);
             Span<byte> payload = stackalloc byte[4];
             BinaryPrimitives.WriteInt32LittleEndian(payload, pid);
             FrameChannel.Send(FrameType.Started, id, payload);
+            if (child.IsTerminal)
+            {
+                child.WatchForHangup();
+            }
+
             // Pumps start under the lock: the reaper (which may end the sandbox and join them) sees them all.
             if (pipes.StdoutParent >= 0)
             {
@@ -97,6 +103,12 @@ internal static unsafe class ProcessTable
         lock (Gate)
         {
             ById.TryGetValue(id, out child);
+        }
+
+        if (data is null && child is { IsTerminal: true })
+        {
+            // A terminal's reader sees end of input as the line discipline's EOF character (Ctrl-D), not a closed descriptor.
+            child.EnqueueStdin([EndOfTransmission]);
         }
 
         child?.EnqueueStdin(data);
@@ -217,6 +229,7 @@ internal static unsafe class ProcessTable
             var signal = (status & 0x7f) != 0 ? status & 0x7f : 0;
             var code = signal == 0 ? (status >> 8) & 0xff : -1;
             child.EnqueueStdin(null);
+            child.Hangup();
             if (child.IsMain)
             {
                 EndSandbox(child, code, signal);

@@ -11,11 +11,29 @@ internal static unsafe class Spawner
     // glibc's posix_spawnattr_t is 336 bytes, posix_spawn_file_actions_t 80, sigset_t 128: leave headroom.
     private const int OpaqueSize = 1024;
 
-    public readonly record struct Pipes(int StdinChild, int StdinParent, int StdoutChild, int StdoutParent, int StderrChild, int StderrParent);
+    /// <summary>The process's stdio. With a terminal the child has no ends here (-1): it opens <see cref="TerminalPath"/>
+    /// itself; the parent's stdin and stdout ends are two descriptors of the terminal's controller.</summary>
+    public readonly record struct Pipes(int StdinChild, int StdinParent, int StdoutChild, int StdoutParent, int StderrChild, int StderrParent,
+        string? TerminalPath = null);
 
-    /// <summary>Creates the process's pipes; discarded streams get /dev/null and no parent end (-1).</summary>
+    /// <summary>Creates the process's pipes (or its terminal); discarded streams get /dev/null and no parent end (-1).</summary>
     public static Pipes CreatePipes(SpawnRequest request)
     {
+        if (request.Terminal is { } size)
+        {
+            var (controller, path) = Terminal.Open(size);
+            // Two descriptors: the stdin writer closes its own on EOF while the output pump keeps reading.
+            var output = Libc.fcntl(controller, Libc.F_DUPFD_CLOEXEC, 3);
+            if (output < 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                Libc.close(controller);
+                throw new IOException($"dup of the terminal failed: {Libc.ErrorText(errno)}");
+            }
+
+            return new Pipes(-1, controller, -1, output, -1, -1, path);
+        }
+
         var stdin = MakePipe();
         var (outChild, outParent) = request.DiscardStdout ? (OpenDevNull(), -1) : Swap(MakePipe());
         var (errChild, errParent) = request.DiscardStderr ? (OpenDevNull(), -1) : Swap(MakePipe());
@@ -24,9 +42,13 @@ internal static unsafe class Spawner
 
     public static void CloseChildEnds(Pipes pipes)
     {
-        Libc.close(pipes.StdinChild);
-        Libc.close(pipes.StdoutChild);
-        Libc.close(pipes.StderrChild);
+        foreach (var fd in (ReadOnlySpan<int>)[pipes.StdinChild, pipes.StdoutChild, pipes.StderrChild])
+        {
+            if (fd >= 0)
+            {
+                Libc.close(fd);
+            }
+        }
     }
 
     public static void CloseParentEnds(Pipes pipes)
@@ -81,9 +103,20 @@ internal static unsafe class Spawner
             Check(Libc.posix_spawnattr_setsigmask(attr, noSignals), "posix_spawnattr_setsigmask");
             Check(Libc.posix_spawnattr_setflags(attr, Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSIGMASK | Libc.POSIX_SPAWN_SETSID), "posix_spawnattr_setflags");
             Check(Libc.posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
-            Check(Libc.posix_spawn_file_actions_adddup2(actions, pipes.StdinChild, 0), "posix_spawn_file_actions_adddup2");
-            Check(Libc.posix_spawn_file_actions_adddup2(actions, pipes.StdoutChild, 1), "posix_spawn_file_actions_adddup2");
-            Check(Libc.posix_spawn_file_actions_adddup2(actions, pipes.StderrChild, 2), "posix_spawn_file_actions_adddup2");
+            if (pipes.TerminalPath is { } terminal)
+            {
+                // Opened after setsid and without O_NOCTTY: the terminal becomes the new session's controlling terminal.
+                Check(Libc.posix_spawn_file_actions_addopen(actions, 0, Utf8(terminal, allocations), Libc.O_RDWR, 0), "posix_spawn_file_actions_addopen");
+                Check(Libc.posix_spawn_file_actions_adddup2(actions, 0, 1), "posix_spawn_file_actions_adddup2");
+                Check(Libc.posix_spawn_file_actions_adddup2(actions, 0, 2), "posix_spawn_file_actions_adddup2");
+            }
+            else
+            {
+                Check(Libc.posix_spawn_file_actions_adddup2(actions, pipes.StdinChild, 0), "posix_spawn_file_actions_adddup2");
+                Check(Libc.posix_spawn_file_actions_adddup2(actions, pipes.StdoutChild, 1), "posix_spawn_file_actions_adddup2");
+                Check(Libc.posix_spawn_file_actions_adddup2(actions, pipes.StderrChild, 2), "posix_spawn_file_actions_adddup2");
+            }
+
             if (request.Workdir is not null)
             {
                 Check(Libc.posix_spawn_file_actions_addchdir_np(actions, Utf8(request.Workdir, allocations)), "posix_spawn_file_actions_addchdir_np");

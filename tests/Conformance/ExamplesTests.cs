@@ -21,6 +21,7 @@ public sealed class ExamplesTests(FeatureEngineFixture fixture, Xunit.Abstractio
         { "names-and-tags.mjs", ["second 'web-1': AlreadyExistsError", " true\n", "worker tags: { role: 'worker', env: 'dev' }", "after terminate, fromName: NotFoundError"] },
         { "objects.mjs", ["published name resolves to the same image: true", "a sandbox from the published image reads: baked in", "after images.delete, fromName: NotFoundError", "deleting a mounted volume: refused", "after volumes.delete, fromName: NotFoundError", "has its own app and volume: true true", "environments: main and the new one", "after environments.objects.delete, its volume: NotFoundError"] },
         { "network-and-resources.mjs", ["memory limit (bytes): 268435456", "interfaces with the network blocked: [ 'lo' ]", "allow-listed sandbox created: sb-"] },
+        { "pty.mjs", ["on a terminal", "window: 24 80", "TERM=xterm-256color", "after Ctrl-C: caught Ctrl-C", "exit code: 3"] },
         { "secrets-and-env.mjs", ["in /srv/app: API_KEY=sk-example DB_PASSWORD=hunter2 STAGE=dev", "in /tmp: STAGE=exec-override", "bad key: InvalidError"] },
         { "tunnels-snapshots-idle.mjs", ["through the tunnel: served from the sandbox", "a sandbox from the snapshot sees: served from the sandbox", "idle sandbox ended with 124"] },
         { "volumes.mjs", ["the reader sees: ", "Read-only file system", "a later sandbox sees: "] },

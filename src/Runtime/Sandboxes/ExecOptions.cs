@@ -31,6 +31,10 @@ public sealed record ExecOptions
 
     /// <summary>Whether stderr is kept (default) or discarded.</summary>
     public StdioMode Stderr { get; init; } = StdioMode.Pipe;
+
+    /// <summary>Run the process on a pseudo-terminal (Modal's <c>pty: true</c>): <see cref="PtyOptions.Default"/> or a
+    /// window of your size. All its output then arrives on stdout. Null (default): plain pipes.</summary>
+    public PtyOptions? Pty { get; init; }
 }
 
 /// <summary>The outcome of a process run to completion with its output buffered.</summary>

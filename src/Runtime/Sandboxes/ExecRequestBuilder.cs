@@ -51,6 +51,11 @@ internal static class ExecRequestBuilder
             Image.EnsureEnvironmentVariableName(key);
         }
         request.SecretSources.Add(SandboxRequestBuilder.SecretSources(options.Secrets, options.Env));
+        if (options.Pty is { } pty)
+        {
+            request.PtyInfo = pty.ToProtocol();
+        }
+
         return request;
     }
 }

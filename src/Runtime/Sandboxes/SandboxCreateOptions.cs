@@ -72,6 +72,9 @@ public sealed partial record SandboxCreateOptions
     /// <summary>Modal's <c>experimentalOptions</c>, e.g. <c>enable_exit_snapshot = "true"</c> for <see cref="Sandbox.ExperimentalGetExitSnapshotAsync"/>.</summary>
     public IReadOnlyDictionary<string, string>? ExperimentalOptions { get; init; }
 
+    /// <summary>Run the entrypoint (<see cref="Command"/>) on a pseudo-terminal (Modal's <c>pty: true</c>); null: plain pipes.</summary>
+    public PtyOptions? Pty { get; init; }
+
     /// <summary>Where image build logs go, line by line as they arrive, when the image still has to be built.</summary>
     public IProgress<string>? BuildLog { get; init; }
 }

@@ -42,6 +42,7 @@ internal static class SandboxRequestBuilder
             definition.ExperimentalOptionsV2[key] = value;
         }
         definition.EntrypointArgs.Add(options.Command ?? []);
+        definition.PtyInfo = options.Pty?.ToProtocol();
         definition.SecretIds.Add(secretIds);
         if (options.Workdir is { } workdir)
         {

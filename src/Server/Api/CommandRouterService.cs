@@ -40,6 +40,7 @@ internal sealed partial class CommandRouterService(SandboxManager sandboxes, Sec
             Timeout = request.HasTimeoutSecs && request.TimeoutSecs > 0 ? TimeSpan.FromSeconds(request.TimeoutSecs) : null,
             DiscardStdout = request.StdoutConfig == TaskExecStdoutConfig.Devnull,
             DiscardStderr = request.StderrConfig == TaskExecStderrConfig.Devnull,
+            Terminal = TerminalTranslation.From(request.PtyInfo),
         };
         await sandboxes.ExecAsync(session, request.ExecId, spec, context.CancellationToken).ConfigureAwait(false);
         return new TaskExecStartResponse();

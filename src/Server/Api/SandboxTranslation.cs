@@ -58,6 +58,7 @@ internal static class SandboxTranslation
             AppId = appId,
             ImageId = definition.ImageId,
             EntrypointArgs = [.. definition.EntrypointArgs],
+            Terminal = TerminalTranslation.From(definition.PtyInfo),
             Timeout = definition.TimeoutSecs == 0 ? EngineRules.DefaultTimeout : TimeSpan.FromSeconds(definition.TimeoutSecs),
             IdleTimeout = definition.HasIdleTimeoutSecs ? TimeSpan.FromSeconds(definition.IdleTimeoutSecs) : null,
             Workdir = definition.HasWorkdir ? definition.Workdir : null,

@@ -80,7 +80,8 @@ internal sealed partial class AgentChannel : IAsyncDisposable
     {
         var id = (uint)Interlocked.Increment(ref _nextId);
         var process = new SupervisedProcess(this, id, spec);
-        var request = new SpawnRequest(spec.Args, env, workdir, isMain, spec.DiscardStdout, spec.DiscardStderr, process.Stdout.InitialWindow).Encode();
+        var request = new SpawnRequest(spec.Args, env, workdir, isMain, spec.DiscardStdout, spec.DiscardStderr, process.Stdout.InitialWindow,
+            spec.Terminal?.Size).Encode();
         if (request.Length > Frames.MaxPayload)
         {
             throw EngineException.Invalid($"The command line and environment take {request.Length} bytes; at most {Frames.MaxPayload} are allowed.");

@@ -2,7 +2,8 @@ namespace TypedSandbox.Server.Exec;
 
 /// <summary>
 /// The environment of a process in a sandbox, built here only: the image's, then the sandbox's (its env and secrets),
-/// then the process's own (its env and secrets), each overriding the one before; PATH, HOSTNAME and HOME get defaults.
+/// then the terminal's (TERM and friends, for a process on a pseudo-terminal), then the process's own (its env and
+/// secrets), each overriding the one before; PATH, HOSTNAME and HOME get defaults.
 /// </summary>
 internal static class ExecEnvironment
 {
@@ -10,10 +11,12 @@ internal static class ExecEnvironment
 
     /// <summary>The environment as <c>NAME=value</c> entries.</summary>
     public static IReadOnlyList<string> Build(
-        IReadOnlyDictionary<string, string> image, IReadOnlyDictionary<string, string> sandbox, IReadOnlyDictionary<string, string> process, string hostname)
+        IReadOnlyDictionary<string, string> image, IReadOnlyDictionary<string, string> sandbox, IReadOnlyDictionary<string, string> process, string hostname,
+        TerminalSettings? terminal = null)
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var source in new[] { image, sandbox, process })
+        IEnumerable<KeyValuePair<string, string>>[] layers = [image, sandbox, terminal?.Environment() ?? [], process];
+        foreach (var source in layers)
         {
             foreach (var (key, value) in source)
             {

@@ -18,4 +18,7 @@ internal sealed record ProcessSpec(IReadOnlyList<string> Args)
 
     /// <summary>Send stderr to /dev/null; the journal stays empty.</summary>
     public bool DiscardStderr { get; init; }
+
+    /// <summary>Run on a new pseudo-terminal; null = plain pipes. All output then arrives as stdout.</summary>
+    public TerminalSettings? Terminal { get; init; }
 }

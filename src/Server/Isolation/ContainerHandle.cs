@@ -224,7 +224,7 @@ internal sealed partial class ContainerHandle : IRunningContainer
             : new ProcessExit(runtimeExitCode, null, false);
     }
 
-    private IReadOnlyList<string> EnvironmentFor(ProcessSpec process) => ExecEnvironment.Build(_spec.ImageEnv, _spec.Env, process.Env, _spec.Hostname);
+    private IReadOnlyList<string> EnvironmentFor(ProcessSpec process) => ExecEnvironment.Build(_spec.ImageEnv, _spec.Env, process.Env, _spec.Hostname, process.Terminal);
 
     private string WorkdirFor(ProcessSpec process) => process.Workdir ?? _spec.Workdir ?? _spec.ImageWorkdir ?? "/";
 }

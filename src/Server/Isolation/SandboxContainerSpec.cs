@@ -29,7 +29,7 @@ internal static class SandboxContainerSpec
             ImageWorkdir = image.Config.WorkingDir,
             Env = spec.Environment,
             Workdir = spec.Workdir,
-            Entrypoint = spec.EntrypointArgs.Count == 0 ? null : new ProcessSpec(spec.EntrypointArgs),
+            Entrypoint = spec.EntrypointArgs.Count == 0 ? null : new ProcessSpec(spec.EntrypointArgs) { Terminal = spec.Terminal },
             Limits = defaults with
             {
                 MemoryBytes = spec.MemoryMb > 0 ? spec.MemoryMb * 1024L * 1024L : defaults.MemoryBytes,

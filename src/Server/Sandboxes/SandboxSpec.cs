@@ -1,3 +1,4 @@
+using TypedSandbox.Server.Exec;
 using TypedSandbox.Server.Engine;
 using TypedSandbox.Server.Isolation;
 
@@ -30,6 +31,9 @@ public sealed record SandboxSpec
 
     /// <summary>The working directory of the entrypoint and of execs that name none.</summary>
     public string? Workdir { get; init; }
+
+    /// <summary>Run the entrypoint on a pseudo-terminal; null = plain pipes.</summary>
+    internal TerminalSettings? Terminal { get; init; }
 
     /// <summary>Environment variables (secrets and <c>env</c>), applied over the image's environment.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
