@@ -2,7 +2,7 @@ namespace TypedSandbox.Conformance.Tests.Network;
 
 /// <summary>
 /// sb.snapshotFilesystem() through Modal's JS SDK: the image it returns starts new sandboxes with the files (new,
-/// changed, deleted, replaced directories), the source keeps running, and a finished sandbox cannot be snapshotted.
+/// changed, deleted, replaced directories, and /tmp as Modal keeps it), the source keeps running, and a finished sandbox cannot be snapshotted.
 /// </summary>
 [Collection(EngineTests.Name)]
 public sealed class FilesystemSnapshotTests(EngineFixture fixture)
@@ -18,7 +18,7 @@ public sealed class FilesystemSnapshotTests(EngineFixture fixture)
         Assert.Equal(("kept\n", "", 0), NetworkScenarios.Exec(result.GetProperty("later")));
         var check = NetworkScenarios.Exec(result.GetProperty("check"));
         Assert.Equal(
-            "kept\nchanged\nkept\nnew.txt\ngroup-gone\nlater-gone\ntmp-gone\nimage-intact\n", check.Stdout);
+            "kept\nchanged\nkept\nnew.txt\ngroup-gone\nlater-gone\ntmp-present\nimage-intact\n", check.Stdout);
         // A snapshot of a sandbox started from a snapshot: the replaced directory hides the older files.
         Assert.NotEqual(result.GetProperty("imageId").GetString(), result.GetProperty("secondImageId").GetString());
         Assert.Equal(("replaced.txt\nchanged\n", "", 0), NetworkScenarios.Exec(result.GetProperty("chained")));

@@ -287,7 +287,7 @@ const scenarios = {
         "rm /etc/group",
         "rm -rf /home && mkdir /home && echo only > /home/new.txt",
         "ln -s /data/nested/file.txt /data/link",
-        "echo in-tmp > /tmp/not-kept",
+        "echo in-tmp > /tmp/kept-too",
       ].join(" && "));
       snapshot = await source.snapshotFilesystem();
       // The source keeps running and its later changes are not in the snapshot.
@@ -303,7 +303,7 @@ const scenarios = {
         "ls /home",
         "test -e /etc/group && echo group-present || echo group-gone",
         "test -e /data/later.txt && echo later-present || echo later-gone",
-        "test -e /tmp/not-kept && echo tmp-present || echo tmp-gone",
+        "test -e /tmp/kept-too && echo tmp-present || echo tmp-gone",
         "test -e /bin/busybox && echo image-intact",
       ].join("; "));
       // A snapshot of a sandbox started from a snapshot: a directory replaced as a whole hides what was below it.
