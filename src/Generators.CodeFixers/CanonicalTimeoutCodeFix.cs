@@ -1,11 +1,3 @@
-using System.Composition;
-using System.Threading.Tasks;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeActions;
-using Microsoft.CodeAnalysis.CodeFixes;
-using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
-
 namespace TypedSandbox.Generators.CodeFixes;
 
 /// <summary>Rewrites a timeout into canonical form: "90s" → "1m30s" (TSB0005), "10 min" → "10m" (TSB0004 when the intent is clear).</summary>
@@ -16,13 +8,12 @@ public sealed class CanonicalTimeoutCodeFix : TsbCodeFix
     public CanonicalTimeoutCodeFix() : base(DiagnosticDescriptors.InvalidTimeout, DiagnosticDescriptors.TimeoutNotCanonical) { }
 
     /// <inheritdoc/>
-    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    private protected override void Register(CodeFixContext context, SyntaxNode root)
     {
-        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
         foreach (var diagnostic in context.Diagnostics)
         {
             if (!diagnostic.Properties.TryGetValue(DiagnosticDescriptors.CanonicalProperty, out var canonical) || canonical is null
-                || root?.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not LiteralExpressionSyntax literal)
+                || root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not LiteralExpressionSyntax literal)
             {
                 continue;
             }

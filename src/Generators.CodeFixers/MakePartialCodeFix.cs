@@ -1,12 +1,3 @@
-using System.Composition;
-using System.Linq;
-using System.Threading.Tasks;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeActions;
-using Microsoft.CodeAnalysis.CodeFixes;
-using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
-
 namespace TypedSandbox.Generators.CodeFixes;
 
 /// <summary>Adds the <c>partial</c> modifier to a [Sandbox] class (TSB0001) or a [Command] method (TSB0002).</summary>
@@ -17,12 +8,11 @@ public sealed class MakePartialCodeFix : TsbCodeFix
     public MakePartialCodeFix() : base(DiagnosticDescriptors.SandboxClassNotPartial, DiagnosticDescriptors.CommandMethodNotPartial) { }
 
     /// <inheritdoc/>
-    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    private protected override void Register(CodeFixContext context, SyntaxNode root)
     {
-        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-        var declaration = root?.FindToken(context.Span.Start).Parent?.AncestorsAndSelf()
+        var declaration = root.FindToken(context.Span.Start).Parent?.AncestorsAndSelf()
             .FirstOrDefault(n => n is TypeDeclarationSyntax or MethodDeclarationSyntax) as MemberDeclarationSyntax;
-        if (root is null || declaration is null || declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
+        if (declaration is null || declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
         {
             return;
         }

@@ -1,11 +1,3 @@
-using System.Composition;
-using System.Linq;
-using System.Threading.Tasks;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeActions;
-using Microsoft.CodeAnalysis.CodeFixes;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
-
 namespace TypedSandbox.Generators.CodeFixes;
 
 /// <summary>Removes a [Tag] with a duplicate key (TSB0009) or a [Volume] with a duplicate mount path (TSB0011).</summary>
@@ -16,11 +8,10 @@ public sealed class RemoveDuplicateCodeFix : TsbCodeFix
     public RemoveDuplicateCodeFix() : base(DiagnosticDescriptors.DuplicateTagKey, DiagnosticDescriptors.DuplicateMountPath) { }
 
     /// <inheritdoc/>
-    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    private protected override void Register(CodeFixContext context, SyntaxNode root)
     {
-        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-        var attribute = root?.FindNode(context.Span).AncestorsAndSelf().OfType<AttributeSyntax>().FirstOrDefault();
-        if (root is null || attribute?.Parent is not AttributeListSyntax list)
+        var attribute = root.FindNode(context.Span).AncestorsAndSelf().OfType<AttributeSyntax>().FirstOrDefault();
+        if (attribute?.Parent is not AttributeListSyntax list)
         {
             return;
         }

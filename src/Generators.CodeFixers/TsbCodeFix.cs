@@ -1,7 +1,4 @@
 using System.Collections.Immutable;
-using System.Linq;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeFixes;
 
 namespace TypedSandbox.Generators.CodeFixes;
 
@@ -17,4 +14,17 @@ public abstract class TsbCodeFix : CodeFixProvider
 
     /// <inheritdoc/>
     public sealed override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+
+    /// <inheritdoc/>
+    public sealed override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    {
+        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root is not null)
+        {
+            Register(context, root);
+        }
+    }
+
+    /// <summary>Registers the fixes of <paramref name="context"/>'s diagnostics in the document whose syntax is <paramref name="root"/>.</summary>
+    private protected abstract void Register(CodeFixContext context, SyntaxNode root);
 }

@@ -22,38 +22,14 @@ public static class SandboxClientConfiguration
     {
         ArgumentNullException.ThrowIfNull(section);
         ArgumentNullException.ThrowIfNull(options);
-        if (Text(section, "server_url", nameof(SandboxClientOptions.ServerUrl)) is { } url)
-        {
-            options.ServerUrl = url;
-        }
-        if (Text(section, "token_id", nameof(SandboxClientOptions.TokenId)) is { } id)
-        {
-            options.TokenId = id;
-        }
-        if (Text(section, "token_secret", nameof(SandboxClientOptions.TokenSecret)) is { } secret)
-        {
-            options.TokenSecret = secret;
-        }
-        if (Text(section, "environment", nameof(SandboxClientOptions.Environment)) is { } environment)
-        {
-            options.Environment = environment;
-        }
-        if (Text(section, "profile", nameof(SandboxClientOptions.Profile)) is { } profile)
-        {
-            options.Profile = profile;
-        }
-        if (Text(section, "config_path", nameof(SandboxClientOptions.ConfigPath)) is { } configPath)
-        {
-            options.ConfigPath = configPath;
-        }
-        if (Text(section, "trusted_ca_path", nameof(SandboxClientOptions.TrustedCertificateAuthoritiesPath)) is { } caPath)
-        {
-            options.TrustedCertificateAuthoritiesPath = caPath;
-        }
-        if (Text(section, "image_builder_version", nameof(SandboxClientOptions.ImageBuilderVersion)) is { } builderVersion)
-        {
-            options.ImageBuilderVersion = builderVersion;
-        }
+        Set(section, "server_url", nameof(SandboxClientOptions.ServerUrl), value => options.ServerUrl = value);
+        Set(section, "token_id", nameof(SandboxClientOptions.TokenId), value => options.TokenId = value);
+        Set(section, "token_secret", nameof(SandboxClientOptions.TokenSecret), value => options.TokenSecret = value);
+        Set(section, "environment", nameof(SandboxClientOptions.Environment), value => options.Environment = value);
+        Set(section, "profile", nameof(SandboxClientOptions.Profile), value => options.Profile = value);
+        Set(section, "config_path", nameof(SandboxClientOptions.ConfigPath), value => options.ConfigPath = value);
+        Set(section, "trusted_ca_path", nameof(SandboxClientOptions.TrustedCertificateAuthoritiesPath), value => options.TrustedCertificateAuthoritiesPath = value);
+        Set(section, "image_builder_version", nameof(SandboxClientOptions.ImageBuilderVersion), value => options.ImageBuilderVersion = value);
         if (Text(section, "sandbox_v2", nameof(SandboxClientOptions.UseSandboxCreateV2)) is { } v2)
         {
             options.UseSandboxCreateV2 = bool.TryParse(v2, out var flag) ? flag
@@ -69,6 +45,14 @@ public static class SandboxClientConfiguration
             options.MaxThrottleWait = double.TryParse(wait, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0
                 ? TimeSpan.FromSeconds(seconds)
                 : throw new FormatException($"Configuration key '{SectionName}:max_throttle_wait' must be a number of seconds, not '{wait}'.");
+        }
+    }
+
+    private static void Set(IConfiguration section, string profileKey, string optionName, Action<string> apply)
+    {
+        if (Text(section, profileKey, optionName) is { } value)
+        {
+            apply(value);
         }
     }
 
