@@ -35,6 +35,20 @@ public sealed class HostProcessesTests : IDisposable
     }
 
     [Fact]
+    public async Task A_stderr_line_longer_than_the_bound_keeps_its_start_and_its_end()
+    {
+        // As cp reports a path too long to create: the reason is at the end of a very long line.
+        var result = await HostProcesses.RunAsync(
+            Shell("printf 'cp: cannot create %s: File name too long\\n' $(head -c 20000 /dev/zero | tr '\\0' d) >&2; exit 1"), _guard.Token);
+
+        var line = result.Stderr.TrimEnd('\n');
+        Assert.DoesNotContain('\n', line);
+        Assert.StartsWith("cp: cannot create ddd", line, StringComparison.Ordinal);
+        Assert.EndsWith("ddd: File name too long", line, StringComparison.Ordinal);
+        Assert.True(line.Length < 5000, $"a {line.Length}-character line");
+    }
+
+    [Fact]
     public async Task Stdin_is_written_and_closed()
     {
         var result = await HostProcesses.RunAsync(new HostProcessStart("sh", ["-c", "tr a-z A-Z"]) { Stdin = "hello\n" }, _guard.Token);
