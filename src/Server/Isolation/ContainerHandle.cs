@@ -90,7 +90,7 @@ internal sealed partial class ContainerHandle : IRunningContainer
     /// <summary>
     /// Copies everything the sandbox changed in its root filesystem (the overlay upper directory, in overlayfs form) to
     /// <paramref name="destination"/>, a directory that must not exist yet; the sandbox is paused for the copy only
-    /// (see <see cref="WritableLayerSnapshot"/>). Volumes and tmpfs mounts such as /tmp are not part of it.
+    /// (see <see cref="WritableLayerSnapshot"/>). Volumes are not part of it; /tmp is (it belongs to the writable layer).
     /// </summary>
     /// <exception cref="SandboxEndedException">The sandbox has ended.</exception>
     public async Task CopyWritableLayerAsync(string destination, CancellationToken ct)
