@@ -19,16 +19,25 @@ dotnet build TypedSandbox.sln -c Release --nologo -v quiet
 status=0
 summary=$(mktemp)
 trap 'rm -f "$summary"' EXIT
+timings=""
 for project in tests/*/*.csproj; do
   [ -f "$project" ] || continue
   echo "== $project"
+  started=$SECONDS
   dotnet test "$project" -c Release --no-build --nologo --logger "console;verbosity=normal" --blame-hang-timeout 10m "$@" \
     | tee -a "$summary" || status=1
+  timings+="$(basename "$project" .csproj): $((SECONDS - started)) s"$'\n'
 done
 count() { awk -v word="$1" '$1 == word":" && $2 ~ /^[0-9]+$/ { sum += $2 } END { print sum + 0 }' "$summary"; }
 passed=$(count Passed)
 failed=$(count Failed)
 skipped=$(count Skipped)
+# The end of the output is what a CI log keeps: the time per project, then every failed test with its message.
+printf '%s' "$timings"
+if [ "$failed" -gt 0 ]; then
+  echo "Failed tests:"
+  awk '/^ +Failed / { show = 12 } show > 0 { print; show-- }' "$summary"
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 # In CI every prerequisite is installed above, so a skipped test means a check that did not run: that fails the run.
 if [ "${CI:-}" = true ] && [ "$skipped" -gt 0 ]; then
