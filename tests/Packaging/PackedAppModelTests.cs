@@ -74,11 +74,10 @@ public sealed class PackedAppModelTests : IAsyncLifetime
     [Fact]
     public async Task A_host_app_referencing_the_Hosting_and_AI_packages_checks_health_and_runs_code()
     {
-        var feed = Path.Combine(_work, "feed");
-        var version = PackedConsumer.NewVersion();
-        await PackedConsumer.PackAsync(feed, "Runtime", "TypedSandbox", version);
-        var hosting = await PackedConsumer.PackAsync(feed, "Hosting", "TypedSandbox.Hosting", version);
-        var ai = await PackedConsumer.PackAsync(feed, "AI", "TypedSandbox.AI", version);
+        var (feed, version) = (SharedFeed.Directory, SharedFeed.Version);
+        await SharedFeed.RuntimeAsync();
+        var hosting = await SharedFeed.PackAsync("Hosting", "TypedSandbox.Hosting");
+        var ai = await SharedFeed.PackAsync("AI", "TypedSandbox.AI");
         AssertPackage(hosting, "TypedSandbox.Hosting", version, "Microsoft.Extensions.Diagnostics.HealthChecks");
         AssertPackage(ai, "TypedSandbox.AI", version, "Microsoft.Extensions.AI.Abstractions");
 

@@ -33,13 +33,6 @@ internal static class PackedConsumer
 
     public static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
 
-    /// <summary>Packs src/Runtime into <paramref name="feed"/> with a version no cache has seen; returns the package's path and version.</summary>
-    public static async Task<(string Package, string Version)> PackAsync(string feed)
-    {
-        var version = NewVersion();
-        return (await PackAsync(feed, "Runtime", "TypedSandbox", version), version);
-    }
-
     /// <summary>A package version no cache has seen.</summary>
     public static string NewVersion() => "0.0.0-packtest." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", CultureInfo.InvariantCulture);
 
@@ -101,7 +94,7 @@ internal static class PackedConsumer
             ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0",
             ["UseSharedCompilation"] = "false",
         };
-        return ExternalProcess.RunAsync(Dotnet, [.. args, "--nologo", "-nodeReuse:false"], directory, environment, TimeSpan.FromMinutes(6));
+        return ExternalProcess.RunAsync(Dotnet, [.. args, "--nologo", "-nodeReuse:false"], directory, environment, TimeSpan.FromMinutes(9));
     }
 
     /// <summary>Runs the SDK quietly and fails the test when it fails.</summary>

@@ -52,8 +52,8 @@ public sealed class PackedPackageTests : IAsyncLifetime
     public async Task A_console_app_referencing_only_the_package_builds_with_the_generator_and_runs_its_command()
     {
         // A version no cache has seen: restore must take the package just packed.
-        var feed = Path.Combine(_work, "feed");
-        var (package, version) = await PackedConsumer.PackAsync(feed);
+        var (feed, version) = (SharedFeed.Directory, SharedFeed.Version);
+        var package = await SharedFeed.RuntimeAsync();
         AssertLayout(package);
 
         var app = Path.Combine(_work, "app");

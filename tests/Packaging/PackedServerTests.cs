@@ -67,10 +67,9 @@ public sealed class PackedServerTests : IAsyncLifetime
     [Fact]
     public async Task An_app_referencing_the_engine_package_gets_the_agent_where_the_engine_finds_it()
     {
-        var feed = Path.Combine(_work, "feed");
-        var version = PackedConsumer.NewVersion();
-        await PackedConsumer.PackAsync(feed, "Runtime", "TypedSandbox", version);
-        var server = await PackedConsumer.PackAsync(feed, "Server", "TypedSandbox.Server", version);
+        var (feed, version) = (SharedFeed.Directory, SharedFeed.Version);
+        await SharedFeed.RuntimeAsync();
+        var server = await SharedFeed.PackAsync("Server", "TypedSandbox.Server");
         using (var zip = ZipFile.OpenRead(server))
         {
             var entries = zip.Entries.Select(e => e.FullName).ToHashSet(StringComparer.Ordinal);

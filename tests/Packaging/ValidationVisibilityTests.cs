@@ -9,24 +9,14 @@ namespace TypedSandbox.Packaging.Tests;
 /// The shared validation rules (<c>TypedSandbox.Validation</c>) are compiled into every assembly that applies them, as
 /// internal types: no assembly of package TypedSandbox, nor the engine's, exports one.
 /// </summary>
-public sealed class ValidationVisibilityTests : IDisposable
+public sealed class ValidationVisibilityTests
 {
     private const string ValidationNamespace = "TypedSandbox.Validation";
-
-    private readonly string _work = Path.Combine(Path.GetTempPath(), "typedsandbox-api-" + Guid.NewGuid().ToString("N")[..12]);
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_work))
-        {
-            Directory.Delete(_work, recursive: true);
-        }
-    }
 
     [Fact]
     public async Task No_assembly_of_the_packed_package_exports_a_validation_type()
     {
-        var (package, _) = await PackedConsumer.PackAsync(Path.Combine(_work, "feed"));
+        var package = await SharedFeed.RuntimeAsync();
 
         var assemblies = new Dictionary<string, IReadOnlyList<ValidationType>>(StringComparer.Ordinal);
         using (var zip = ZipFile.OpenRead(package))
