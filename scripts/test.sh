@@ -38,6 +38,11 @@ if [ "$failed" -gt 0 ]; then
   echo "Failed tests:"
   awk '/^ +Failed / { show = 12 } show > 0 { print; show-- }' "$summary"
 fi
+# A test host that crashed or hung stops its project early; its remaining tests are in no count above.
+if grep -q "^Test Run Aborted" "$summary"; then
+  echo "Aborted test runs (the test running at the time):"
+  grep -A1 "^The test running when the crash occurred" "$summary" | grep -v "^The test running\|^--" || true
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 # In CI every prerequisite is installed above, so a skipped test means a check that did not run: that fails the run.
 if [ "${CI:-}" = true ] && [ "$skipped" -gt 0 ]; then
