@@ -59,7 +59,8 @@ internal sealed partial class SandboxNetwork
         text.Append(CultureInfo.InvariantCulture, $"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT {(restricted ? "DROP" : "ACCEPT")} [0:0]\n");
         if (restricted)
         {
-            text.Append("-A OUTPUT -o lo -j ACCEPT\n");
+            // Redirected packets keep the interface they were routed to first (-o lo misses them): match the new address.
+            text.Append("-A OUTPUT -o lo -j ACCEPT\n-A OUTPUT -d 127.0.0.0/8 -j ACCEPT\n");
             text.Append(CultureInfo.InvariantCulture, $"-A OUTPUT -d {SlirpDns}/32 -p udp --dport 53 -j ACCEPT\n-A OUTPUT -d {SlirpDns}/32 -p tcp --dport 53 -j ACCEPT\n");
             if (rules.AllowedDomains is not null)
             {
