@@ -13,6 +13,7 @@ public sealed class ExamplesTests(FeatureEngineFixture fixture, Xunit.Abstractio
     public static TheoryData<string, string[]> Examples => new()
     {
         { "custom-image.mjs", ["greet: hello from /opt/tools", "a failing step fails the build:", "failed with exit code 3"] },
+        { "egress.mjs", ["HTTP to an unlisted name: HTTP/1.1 403 Forbidden", "TLS to an unlisted name: connection closed:", "a malformed entry: refused, not a domain name"] },
         { "entrypoint.mjs", ["ready for input", "you said: hello", "exit code: 7"] },
         { "filesystem.mjs", ["read back: hello from the host", "listing: [ 'hello.txt' ]", "after remove: SandboxFilesystemNotFoundError", "verbose log: "] },
         { "filesystems-advanced.mjs", ["mounted: compiled artifact", "after unmount, files: 0", "scratch: ok", "sub path shows: notes.txt", "after reloadVolumes: 2 lines"] },

@@ -46,6 +46,7 @@ internal static class SandboxOptionRules
             options is { MemoryMiB: { } memory, MemoryLimitMiB: { } memoryLimit } && memoryLimit < memory ? $"MemoryLimitMiB ({memoryLimit}) must not be lower than MemoryMiB ({memory})" : null,
             Rule.Resource,
             "MemoryLimitMiB");
+        problems.Add(options is { BlockNetwork: true, DomainAllowlist.Count: > 0 } ? "DomainAllowlist cannot be used with BlockNetwork" : null, Rule.NetworkConflict, "DomainAllowlist");
         foreach (var (_, volume) in options.Volumes ?? new Dictionary<string, Volume>())
         {
             ArgumentNullException.ThrowIfNull(volume);

@@ -108,10 +108,11 @@ internal static class SandboxRequestBuilder
         {
             return new NetworkAccess { NetworkAccessType = NetworkAccess.Types.NetworkAccessType.Blocked };
         }
-        if (options.CidrAllowlist is { Count: > 0 } cidrs)
+        if (options.CidrAllowlist is { Count: > 0 } || options.DomainAllowlist is { Count: > 0 })
         {
             var access = new NetworkAccess { NetworkAccessType = NetworkAccess.Types.NetworkAccessType.Allowlist };
-            access.AllowedCidrs.Add(cidrs);
+            access.AllowedCidrs.Add(options.CidrAllowlist ?? []);
+            access.AllowedDomains.Add(options.DomainAllowlist ?? []);
             return access;
         }
         return new NetworkAccess { NetworkAccessType = NetworkAccess.Types.NetworkAccessType.Open };

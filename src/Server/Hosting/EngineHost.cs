@@ -145,6 +145,7 @@ public sealed partial class EngineHost : IAsyncDisposable
             Output = options.ExecOutput,
             Quota = quota,
             WritableLayerLimitBytes = options.WritableLayerLimitBytes,
+            EgressHosts = options.EgressHosts,
         };
         services.AddSingleton(sp => ContainerRuntimeFactory.Create(runtimeOptions, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(sp => new SandboxManager(

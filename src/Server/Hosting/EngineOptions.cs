@@ -80,6 +80,12 @@ public sealed record EngineOptions
     /// </summary>
     public int WarmPoolSize { get; init; }
 
+    /// <summary>
+    /// Names the sandboxes' egress proxies resolve to a fixed IPv4 address before asking the host's resolver (as
+    /// docker's --add-host does), for names of a private network the host's DNS does not know.
+    /// </summary>
+    public IReadOnlyDictionary<string, IPAddress> EgressHosts { get; init; } = new Dictionary<string, IPAddress>();
+
     /// <summary>How many sandboxes one <c>SandboxList</c> page holds (100, as Modal's); tests make it small to exercise paging.</summary>
     internal int SandboxListPageSize { get; init; } = 100;
 

@@ -42,6 +42,9 @@ internal sealed record ContainerRuntimeOptions
     /// <summary>The user-mode network stack for open networking.</summary>
     public string SlirpBinary { get; init; } = "slirp4netns";
 
+    /// <summary>Names the egress proxy resolves to a fixed address before asking the host's resolver (like docker's --add-host).</summary>
+    public IReadOnlyDictionary<string, System.Net.IPAddress> EgressHosts { get; init; } = new Dictionary<string, System.Net.IPAddress>();
+
     /// <summary>The clock the leftovers sweep measures <see cref="Leftovers.OrphanGrace"/> with.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 }

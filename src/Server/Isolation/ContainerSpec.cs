@@ -167,6 +167,9 @@ public sealed record NetworkPolicy(NetworkMode Mode, IReadOnlyList<string> Allow
     /// <summary>Outbound access to everything but the host's loopback.</summary>
     public static NetworkPolicy Open { get; } = new(NetworkMode.Open, []);
 
+    /// <summary>With <see cref="NetworkMode.Open"/>: names and headers the sandbox's egress proxy enforces; null = no proxy.</summary>
+    internal Network.EgressRules? Egress { get; init; }
+
     internal void Validate()
     {
         foreach (var cidr in AllowedCidrs)
@@ -177,7 +180,7 @@ public sealed record NetworkPolicy(NetworkMode Mode, IReadOnlyList<string> Allow
             }
         }
 
-        if (Mode == NetworkMode.Blocked && AllowedCidrs.Count > 0)
+        if (Mode == NetworkMode.Blocked && (AllowedCidrs.Count > 0 || Egress is not null))
         {
             throw new ArgumentException("Allowed CIDRs need an open network.", nameof(AllowedCidrs));
         }

@@ -10,7 +10,7 @@ namespace TypedSandbox.Server.Isolation;
 /// (and so the engine's own port) out of reach. Allowed CIDRs become an OUTPUT policy inside that namespace, which
 /// the sandbox cannot change (it has no CAP_NET_ADMIN).
 /// </summary>
-internal sealed class SandboxNetwork : IAsyncDisposable
+internal sealed partial class SandboxNetwork : IAsyncDisposable
 {
     private const string SlirpDns = "10.0.2.3";
     private readonly string? _namespaceName;
@@ -63,7 +63,7 @@ internal sealed class SandboxNetwork : IAsyncDisposable
             var network = new SandboxNetwork(name, slirp, logger);
             // Not awaited here: slirp configures the namespace while the runtime starts the sandbox (both take
             // milliseconds of mostly waiting); the start awaits WhenReadyAsync before anything runs in the sandbox.
-            network._ready = network.BecomeReadyAsync(spec.Network.AllowedCidrs, ct);
+            network._ready = network.BecomeReadyAsync(spec.Network, options, ct);
             return network;
         }
         catch
@@ -79,8 +79,9 @@ internal sealed class SandboxNetwork : IAsyncDisposable
     /// </summary>
     public Task WhenReadyAsync(CancellationToken ct) => _ready.WaitAsync(ct);
 
-    private async Task BecomeReadyAsync(IReadOnlyList<string> allowedCidrs, CancellationToken ct)
+    private async Task BecomeReadyAsync(NetworkPolicy policy, ContainerRuntimeOptions options, CancellationToken ct)
     {
+        var allowedCidrs = policy.AllowedCidrs;
         var slirp = _slirp!;
         if (!await WaitReadyAsync(slirp.StandardOutput, ct).ConfigureAwait(false))
         {
@@ -89,7 +90,11 @@ internal sealed class SandboxNetwork : IAsyncDisposable
             await slirp.OutputClosed.ConfigureAwait(false);
             throw new ContainerStartException($"slirp4netns failed: {slirp.Stderr.ToString().Trim()}");
         }
-        if (allowedCidrs.Count > 0)
+        if (policy.Egress is { } egress)
+        {
+            await StartEgressProxyAsync(policy, egress, options, ct).ConfigureAwait(false);
+        }
+        else if (allowedCidrs.Count > 0)
         {
             await RestrictAsync(allowedCidrs, ct).ConfigureAwait(false);
         }
@@ -179,6 +184,7 @@ internal sealed class SandboxNetwork : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await StopEgressProxyAsync().ConfigureAwait(false);
         if (_slirp is not null)
         {
             // Closing its exit pipe ends slirp4netns; kill it if that did not.

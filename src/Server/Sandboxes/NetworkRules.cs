@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using TypedSandbox.Server.Engine;
 using TypedSandbox.Server.Isolation;
+using TypedSandbox.Server.Network;
 
 namespace TypedSandbox.Server.Sandboxes;
 
@@ -12,18 +13,18 @@ internal static class NetworkRules
     /// <summary>
     /// An outbound allow-list. CIDRs are IPv4 (sandboxes have IPv4 networking only) and are normalized to their
     /// network address ("10.1.2.3/8" becomes "10.0.0.0/8"). An empty list allows nothing, as Modal documents it ("an
-    /// empty outbound allowlist blocks public egress"), so it is the blocked policy. Domain allow-lists cannot be
-    /// enforced by this engine's packet filter and are refused rather than ignored.
+    /// empty outbound allowlist blocks public egress"), so it is the blocked policy. Domains (exact names, <c>*.</c>
+    /// wildcard prefixes) are enforced by an egress proxy that reads each TLS and HTTP connection's SNI or Host.
     /// </summary>
-    /// <exception cref="EngineException">A CIDR is malformed or IPv6, or domains were given (INVALID_ARGUMENT).</exception>
+    /// <exception cref="EngineException">A CIDR is malformed or IPv6, or a domain is not a name (INVALID_ARGUMENT).</exception>
     public static NetworkPolicy AllowList(IReadOnlyCollection<string> cidrs, IReadOnlyCollection<string> domains)
     {
         ArgumentNullException.ThrowIfNull(cidrs);
         ArgumentNullException.ThrowIfNull(domains);
         if (domains.Count > 0)
         {
-            throw EngineException.Invalid(
-                $"Outbound domain allow-lists ({string.Join(", ", domains)}) are not supported by the local engine; list CIDRs instead.");
+            // Names are enforced by the sandbox's egress proxy (Network/EgressProxy); listed CIDRs stay reachable directly.
+            return new NetworkPolicy(NetworkMode.Open, [.. cidrs.Select(NormalizeCidr).Distinct(StringComparer.Ordinal)]) { Egress = EgressRules.AllowOnly(domains) };
         }
 
         return cidrs.Count == 0 ? NetworkPolicy.Blocked : new NetworkPolicy(NetworkMode.Open, [.. cidrs.Select(NormalizeCidr).Distinct(StringComparer.Ordinal)]);

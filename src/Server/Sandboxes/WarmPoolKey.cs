@@ -11,10 +11,10 @@ internal readonly record struct WarmPoolKey(string ImageId, uint MemoryMb, uint 
 {
     /// <summary>
     /// The key of <paramref name="spec"/>, or null when such a sandbox is never pooled: one with volumes (bound when its
-    /// container starts), one on a runtime of its own choosing, one that keeps memory or exit snapshots.
+    /// container starts), one on a runtime of its own choosing, one that keeps memory or exit snapshots, one with an egress proxy.
     /// </summary>
     public static WarmPoolKey? Of(SandboxSpec spec) =>
-        spec.Volumes.Count > 0 || spec.Runtime != SandboxRuntime.Default || spec.EnableMemorySnapshot || spec.EnableExitSnapshot
+        spec.Volumes.Count > 0 || spec.Network.Egress is not null || spec.Runtime != SandboxRuntime.Default || spec.EnableMemorySnapshot || spec.EnableExitSnapshot
             ? null
             : new WarmPoolKey(spec.ImageId, spec.MemoryMb, spec.MilliCpu, spec.EphemeralDiskMb, spec.Network.Mode, string.Join(",", spec.Network.AllowedCidrs));
 }

@@ -4,7 +4,7 @@ namespace TypedSandbox.Conformance.Tests.Network;
 /// <summary>
 /// Network access through Modal's JS SDK against a web server in a namespace the test made: open reaches it,
 /// blockNetwork leaves loopback only, outboundCidrAllowlist reaches only the listed CIDRs (an empty list reaches
-/// nothing), and bad allow-lists are refused with clear errors.
+/// nothing), and bad allow-lists (a malformed CIDR or domain) are refused with clear errors.
 /// </summary>
 [Collection(EngineTests.Name)]
 public sealed class NetworkPolicyTests(EngineFixture fixture, WebServerNamespace web) : IClassFixture<WebServerNamespace>
@@ -42,6 +42,6 @@ public sealed class NetworkPolicyTests(EngineFixture fixture, WebServerNamespace
         Assert.Contains("Invalid CIDR: not-a-cidr", badCidr, StringComparison.Ordinal);
         var domains = NetworkScenarios.Error(result, "domains");
         Assert.Contains("INVALID_ARGUMENT", domains, StringComparison.Ordinal);
-        Assert.Contains("domain allow-lists", domains, StringComparison.Ordinal);
+        Assert.Contains("'not a domain' is not a domain name", domains, StringComparison.Ordinal);
     }
 }

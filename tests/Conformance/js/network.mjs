@@ -288,7 +288,7 @@ const scenarios = {
     const badCidr = await capture(() =>
       app().then((x) => modal.sandboxes.create(x, image(), { outboundCidrAllowlist: ["not-a-cidr"] })).then((sb) => sb.terminate()));
     const domains = await capture(() =>
-      app().then((x) => modal.sandboxes.create(x, image(), { outboundDomainAllowlist: ["example.com"] })).then((sb) => sb.terminate()));
+      app().then((x) => modal.sandboxes.create(x, image(), { outboundDomainAllowlist: ["not a domain"] })).then((sb) => sb.terminate()));
     return { open, blocked, allowA, allowNothing, badCidr, domains };
   },
 

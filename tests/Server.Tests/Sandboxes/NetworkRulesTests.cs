@@ -50,11 +50,21 @@ public sealed class NetworkRulesTests
     }
 
     [Fact]
-    public void Domain_allow_lists_are_refused_rather_than_ignored()
+    public void Domain_allow_lists_open_the_network_through_the_egress_proxy_and_keep_listed_cidrs()
     {
-        var error = Assert.Throws<EngineException>(() => NetworkRules.AllowList(["10.0.0.0/8"], ["example.com"]));
+        var policy = NetworkRules.AllowList(["10.1.2.3/8"], ["example.com", "*.example.org", "example.com"]);
+
+        Assert.Equal(NetworkMode.Open, policy.Mode);
+        Assert.Equal(["10.0.0.0/8"], policy.AllowedCidrs);
+        Assert.Equal(["example.com", "*.example.org"], policy.Egress!.AllowedDomains!.Select(d => d.ToString()));
+    }
+
+    [Fact]
+    public void A_domain_that_is_not_a_name_is_refused()
+    {
+        var error = Assert.Throws<EngineException>(() => NetworkRules.AllowList([], ["exa mple.com"]));
 
         Assert.Equal(EngineErrorKind.InvalidArgument, error.Kind);
-        Assert.Contains("example.com", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'exa mple.com' is not a domain name", error.Message, StringComparison.Ordinal);
     }
 }
