@@ -40,7 +40,10 @@ public sealed class SandboxSidecars
             Workdir = options.Workdir ?? "",
         };
         request.Args.AddRange(options.Command);
-        request.Env.Add(options.Env);
+        foreach (var (key, value) in options.Env)
+        {
+            request.Env[key] = value;
+        }
         if (options.MemoryMb is { } memory)
         {
             request.MemoryReserveConsumeMib = memory > 0 ? (uint)memory : throw new InvalidArgumentException($"A sidecar's memory must be a positive number of MiB, got {memory}.");
