@@ -24,6 +24,7 @@ public sealed class ExamplesTests(FeatureEngineFixture fixture, Xunit.Abstractio
         { "network-and-resources.mjs", ["memory limit (bytes): 268435456", "interfaces with the network blocked: [ 'lo' ]", "allow-listed sandbox created: sb-"] },
         { "pty.mjs", ["on a terminal", "window: 24 80", "TERM=xterm-256color", "after Ctrl-C: caught Ctrl-C", "exit code: 3"] },
         { "secrets-and-env.mjs", ["in /srv/app: API_KEY=sk-example DB_PASSWORD=hunter2 STAGE=dev", "in /tmp: STAGE=exec-override", "bad key: InvalidError"] },
+        { "sidecars.mjs", ["sidecar file: I live in the sidecar", "main container has it: no", "sidecar reached the main server: hello from main", "sidecars: [ 'helper' ]", "after terminate: exit code 137, sandbox still running: true", "worker exited with 4"] },
         { "tunnels-snapshots-idle.mjs", ["through the tunnel: served from the sandbox", "a sandbox from the snapshot sees: served from the sandbox", "idle sandbox ended with 124"] },
         { "volumes.mjs", ["the reader sees: ", "Read-only file system", "a later sandbox sees: "] },
     };

@@ -36,6 +36,7 @@ internal static class GuideSections
         new Resources(),
         new Snapshots(),
         new DirectoryMounts(),
+        new Sidecars(),
     ];
 
     /// <summary>The sections named in <paramref name="names"/> (all of them when empty), in the guide's order.</summary>

@@ -57,11 +57,16 @@ public sealed partial class Sandbox : IAsyncDisposable
     /// <param name="cancellationToken">Cancels starting the process (not the process itself).</param>
     /// <exception cref="InvalidArgumentException">The command or an option is not valid.</exception>
     /// <exception cref="SandboxTerminatedException">The sandbox has already finished.</exception>
-    public async Task<ContainerProcess> ExecAsync(IReadOnlyList<string> command, ExecOptions? options = null, CancellationToken cancellationToken = default)
+    public Task<ContainerProcess> ExecAsync(IReadOnlyList<string> command, ExecOptions? options = null, CancellationToken cancellationToken = default) =>
+        ExecInContainerAsync(null, command, options, cancellationToken);
+
+    /// <summary>Starts a process in container <paramref name="containerId"/> of the sandbox (a sidecar; null = its main container).</summary>
+    internal async Task<ContainerProcess> ExecInContainerAsync(string? containerId, IReadOnlyList<string> command, ExecOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
         options ??= new ExecOptions();
         var request = ExecRequestBuilder.Build(command, options);
+        request.ContainerId = containerId ?? "";
         var executable = Instruments.ExecutableName(command[0]);
         // Stopped by the process when its exit is seen (or its handle disposed), so it spans the process's life.
         var activity = Instruments.Source.StartActivity(SandboxTelemetry.ExecActivity, ActivityKind.Client);

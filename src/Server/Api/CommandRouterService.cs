@@ -42,7 +42,9 @@ internal sealed partial class CommandRouterService(SandboxManager sandboxes, Sec
             DiscardStderr = request.StderrConfig == TaskExecStderrConfig.Devnull,
             Terminal = TerminalTranslation.From(request.PtyInfo),
         };
-        await sandboxes.ExecAsync(session, request.ExecId, spec, context.CancellationToken).ConfigureAwait(false);
+        await (string.IsNullOrEmpty(request.ContainerId)
+            ? sandboxes.ExecAsync(session, request.ExecId, spec, context.CancellationToken)
+            : Sidecars(context).ExecAsync(session, request.ContainerId, request.ExecId, spec, context.CancellationToken)).ConfigureAwait(false);
         return new TaskExecStartResponse();
     }
 

@@ -156,6 +156,7 @@ public sealed partial class EngineHost : IAsyncDisposable
             sp.GetRequiredService<ImageBuilds>(), sp.GetRequiredService<ImageStore>(), Path.Combine(options.StateDirectory, "images", "scratch"),
             sp.GetRequiredService<ILogger<FilesystemSnapshots>>()));
         services.AddSingleton<Mounts.SandboxMounts>();
+        services.AddSingleton<Sidecars.SandboxSidecars>();
         services.AddSingleton<SandboxReadiness>();
         services.AddSingleton<Tunnels.ConnectTokens>();
         services.AddSingleton(sp => new MemorySnapshots(sp.GetRequiredService<SandboxManager>(), Path.Combine(options.StateDirectory, "snapshots"),

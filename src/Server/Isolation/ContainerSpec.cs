@@ -36,6 +36,12 @@ internal sealed partial record ContainerSpec
     /// <summary>Network access; blocked unless asked for.</summary>
     public NetworkPolicy Network { get; init; } = NetworkPolicy.Blocked;
 
+    /// <summary>
+    /// A running sandbox's network namespace to join instead of having one made (a sidecar shares its sandbox's
+    /// network: <see cref="Network"/> then only says what that network is); null = a network of its own.
+    /// </summary>
+    public string? JoinNetworkNamespace { get; init; }
+
     /// <summary>Host directories bind-mounted into the sandbox (volumes).</summary>
     public IReadOnlyList<BindMount> Mounts { get; init; } = [];
 

@@ -105,14 +105,14 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             resources.OverlayMounted = true;
             phases.Lap("overlay");
 
-            resources.Network = spec.Network.Mode == NetworkMode.Open
-                ? await SandboxNetwork.OpenAsync(spec, _options, logger, ct).ConfigureAwait(false)
+            resources.Network = spec.JoinNetworkNamespace is not null ? SandboxNetwork.Joined(spec.Network.Mode == NetworkMode.Open, logger)
+                : spec.Network.Mode == NetworkMode.Open ? await SandboxNetwork.OpenAsync(spec, _options, logger, ct).ConfigureAwait(false)
                 : SandboxNetwork.Blocked(logger);
             phases.Lap("network");
             await WriteEtcFilesAsync(spec, resources, ct).ConfigureAwait(false);
             var compiledSeccomp = await _compiledSeccomp.Value.WaitAsync(ct).ConfigureAwait(false);
             var config = OciConfig.Build(new OciConfig.Inputs(spec, _flavor, resources.RootfsPath, _agentDirectory,
-                resources.EtcDirectory, resources.CgroupsPath, launchInNamespace ? null : resources.Network.NamespacePath,
+                resources.EtcDirectory, resources.CgroupsPath, launchInNamespace ? null : spec.JoinNetworkNamespace ?? resources.Network.NamespacePath,
                 launchInNamespace ? null : _options.UserNamespace, compiledSeccomp)
             {
                 // Launched inside it: runsc's host networking is the namespace it was started in.

@@ -31,12 +31,18 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
     public bool IsOpen => _namespaceName is not null;
 
     /// <summary>Contents of the sandbox's /etc/resolv.conf.</summary>
-    public string ResolvConf => IsOpen ? $"nameserver {SlirpDns}\n" : "";
+    public string ResolvConf => IsOpen || _joinedOpen ? $"nameserver {SlirpDns}\n" : "";
+
+    // A sidecar in its sandbox's open network: the same resolver, nothing of its own to create or remove.
+    private bool _joinedOpen;
 
     /// <summary>The name of an open sandbox's network namespace (its file is under /run/netns).</summary>
     public static string NamespaceNameFor(string containerId) => "tsb-" + containerId;
 
     public static SandboxNetwork Blocked(ILogger logger) => new(null, null, logger);
+
+    /// <summary>Another sandbox's network, joined by path (see <see cref="ContainerSpec.JoinNetworkNamespace"/>): owns nothing.</summary>
+    public static SandboxNetwork Joined(bool open, ILogger logger) => new(null, null, logger) { _joinedOpen = open };
 
     /// <summary>A namespace left by an engine that died (its slirp4netns exited with it); only removal remains.</summary>
     public static SandboxNetwork Adopt(string namespaceName, ILogger logger) => new(namespaceName, null, logger);

@@ -142,6 +142,7 @@ internal sealed partial class SandboxLifetime : IAsyncDisposable
             // Tear the container down now; its output journals stay readable until the session is evicted.
             // Listeners stop at once; open tunnel connections end with the container.
             var closingTunnels = session.Tunnels?.DisposeAsync().AsTask() ?? Task.CompletedTask;
+            await session.Sidecars.TerminateAllAsync().ConfigureAwait(false);
             if (session.Container is { } container)
             {
                 await container.TerminateAsync(CancellationToken.None).ConfigureAwait(false);

@@ -214,14 +214,19 @@ internal sealed partial class SandboxManager : IAsyncDisposable
     }
 
     /// <summary>Starts a process in a running sandbox; a repeated exec id returns the first process (client retries).</summary>
-    public async Task<SupervisedProcess> ExecAsync(SandboxSession session, string execId, ProcessSpec spec, CancellationToken cancellationToken)
+    public Task<SupervisedProcess> ExecAsync(SandboxSession session, string execId, ProcessSpec spec, CancellationToken cancellationToken) =>
+        ExecAsync(session, null, execId, spec, cancellationToken);
+
+    /// <summary>Starts a process in <paramref name="target"/> (a sidecar of the running sandbox; null = its main container).</summary>
+    internal async Task<SupervisedProcess> ExecAsync(SandboxSession session, IRunningContainer? target, string execId, ProcessSpec spec, CancellationToken cancellationToken)
     {
         if (session.Execs.TryGet(execId, out var existing))
         {
             return existing;
         }
 
-        var container = session.RequireRunning();
+        var main = session.RequireRunning();
+        var container = target ?? main;
         ExecRules.Validate(spec);
         session.Touch(_clock.GetUtcNow());
         var process = await container.ExecAsync(spec, cancellationToken).ConfigureAwait(false);

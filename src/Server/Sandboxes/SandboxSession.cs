@@ -46,6 +46,9 @@ internal sealed class SandboxSession
     /// <summary>The execs started in it, by the client's exec id.</summary>
     public SandboxExecs Execs { get; } = new();
 
+    /// <summary>Its sidecar containers (terminated with it).</summary>
+    internal Sidecars.SidecarSet Sidecars { get; } = new();
+
     /// <summary>Its system log (exec and filesystem lines when created with verbose).</summary>
     public SandboxLog Log { get; } = new();
 

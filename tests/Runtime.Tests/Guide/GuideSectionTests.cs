@@ -106,6 +106,7 @@ public sealed partial class GuideSectionTests(EngineFixture fixture)
             Assert.Equal(["state from the first sandbox"], lines[1..]);
         },
         ["directory-mounts"] = lines => Assert.Equal(["built once", "files after unmount: 0"], lines),
+        ["sidecars"] = lines => Assert.Equal(["200", "sidecar tools", "sidecars: tools", "sidecar exit code: 137", "sandbox still running: True"], lines),
     };
 
     [GeneratedRegex(@"^\d\d:\d\d:\d\d$")]
