@@ -167,6 +167,12 @@ public sealed record NetworkPolicy(NetworkMode Mode, IReadOnlyList<string> Allow
     /// <summary>Outbound access to everything but the host's loopback.</summary>
     public static NetworkPolicy Open { get; } = new(NetworkMode.Open, []);
 
+    /// <summary>An open network limited to <see cref="AllowedCidrs"/> even when that list is empty (then nothing leaves).</summary>
+    internal bool Restricted { get; init; }
+
+    /// <summary>True when a packet filter decides what leaves the sandbox.</summary>
+    internal bool Filters => Mode == NetworkMode.Open && (Restricted || AllowedCidrs.Count > 0);
+
     internal void Validate()
     {
         foreach (var cidr in AllowedCidrs)
@@ -177,7 +183,7 @@ public sealed record NetworkPolicy(NetworkMode Mode, IReadOnlyList<string> Allow
             }
         }
 
-        if (Mode == NetworkMode.Blocked && AllowedCidrs.Count > 0)
+        if (Mode == NetworkMode.Blocked && (AllowedCidrs.Count > 0 || Restricted))
         {
             throw new ArgumentException("Allowed CIDRs need an open network.", nameof(AllowedCidrs));
         }
