@@ -33,6 +33,7 @@ internal static class SandboxRequestBuilder
             EnableSnapshot = options.ExperimentalEnableSnapshot,
         };
         SandboxIdentityRequest.Apply(definition, options);
+        SandboxNetworkRequest.Apply(definition, options);
         if (options.Runtime is { } runtime)
         {
             definition.Runtime = runtime;
@@ -108,7 +109,8 @@ internal static class SandboxRequestBuilder
         {
             return new NetworkAccess { NetworkAccessType = NetworkAccess.Types.NetworkAccessType.Blocked };
         }
-        if (options.CidrAllowlist is { Count: > 0 } cidrs)
+        // An empty list is an allow-list too, as Modal's: nothing leaves, and UpdateNetworkPolicyAsync can open it later.
+        if (options.CidrAllowlist is { } cidrs)
         {
             var access = new NetworkAccess { NetworkAccessType = NetworkAccess.Types.NetworkAccessType.Allowlist };
             access.AllowedCidrs.Add(cidrs);
