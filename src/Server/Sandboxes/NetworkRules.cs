@@ -14,8 +14,8 @@ internal static class NetworkRules
     /// An outbound allow-list. CIDRs are IPv4 (sandboxes have IPv4 networking only) and are normalized to their
     /// network address ("10.1.2.3/8" becomes "10.0.0.0/8"). An empty list allows nothing, as Modal documents it ("an
     /// empty outbound allowlist blocks public egress"), but unlike blockNetwork the sandbox keeps a network whose filter
-    /// a live update can open. Domain allow-lists cannot be
-    /// enforced by this engine's packet filter and are refused rather than ignored.
+    /// a live update can open. Domain allow-lists cannot be enforced by this engine's packet filter and are refused
+    /// rather than ignored.
     /// </summary>
     /// <exception cref="EngineException">A CIDR is malformed or IPv6, or domains were given (INVALID_ARGUMENT).</exception>
     public static NetworkPolicy AllowList(IReadOnlyCollection<string> cidrs, IReadOnlyCollection<string> domains)
