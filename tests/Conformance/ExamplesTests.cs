@@ -21,6 +21,7 @@ public sealed class ExamplesTests(FeatureEngineFixture fixture, Xunit.Abstractio
         { "memory-snapshots.mjs", ["counted before the snapshot: ", "the restored sandbox counts on: ", "gVisor kernel: Linux version 4.4.0", "a sandbox from the exit snapshot reads: kept after exit"] },
         { "names-and-tags.mjs", ["second 'web-1': AlreadyExistsError", " true\n", "worker tags: { role: 'worker', env: 'dev' }", "after terminate, fromName: NotFoundError"] },
         { "objects.mjs", ["published name resolves to the same image: true", "a sandbox from the published image reads: baked in", "after images.delete, fromName: NotFoundError", "deleting a mounted volume: refused", "after volumes.delete, fromName: NotFoundError", "has its own app and volume: true true", "environments: main and the new one", "after environments.objects.delete, its volume: NotFoundError"] },
+        { "network-policy.mjs", ["opened to everything", "narrowed to 10.0.0.0/8", "closed again", "opening a blockNetwork sandbox: ClientError (it has no network to open)", "from 127.0.0.2: HTTP/1.0 200 OK", "from 127.0.0.1: reset"] },
         { "network-and-resources.mjs", ["memory limit (bytes): 268435456", "interfaces with the network blocked: [ 'lo' ]", "allow-listed sandbox created: sb-"] },
         { "pty.mjs", ["on a terminal", "window: 24 80", "TERM=xterm-256color", "after Ctrl-C: caught Ctrl-C", "exit code: 3"] },
         { "secrets-and-env.mjs", ["in /srv/app: API_KEY=sk-example DB_PASSWORD=hunter2 STAGE=dev", "in /tmp: STAGE=exec-override", "bad key: InvalidError"] },

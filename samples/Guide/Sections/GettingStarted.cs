@@ -18,7 +18,9 @@ internal sealed class GettingStarted : IGuideSection
         }
 
         await using (var p = await sb.ExecAsync(["bash", "-c", "for i in {1..10}; do date +%T; sleep 0.5; done"],
-            new ExecOptions { Timeout = TimeSpan.FromSeconds(5) }, cancellationToken))
+            // Modal's guide gives this loop 5 s, just what its ten half-second sleeps take: on a busy host the timeout
+            // then cuts the last line off. Twice that keeps the example's point (a bounded exec) without the race.
+            new ExecOptions { Timeout = TimeSpan.FromSeconds(10) }, cancellationToken))
         {
             await foreach (var line in p.Stdout.ReadLinesAsync(cancellationToken))
             {

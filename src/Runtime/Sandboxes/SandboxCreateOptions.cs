@@ -42,7 +42,10 @@ public sealed partial record SandboxCreateOptions
     /// <summary>Block all network access (loopback only).</summary>
     public bool BlockNetwork { get; init; }
 
-    /// <summary>Allow outbound traffic only to these CIDR ranges (cannot be combined with <see cref="BlockNetwork"/>).</summary>
+    /// <summary>
+    /// Allow outbound traffic only to these CIDR ranges (cannot be combined with <see cref="BlockNetwork"/>); an empty list
+    /// allows nothing but keeps a network that <see cref="Sandbox.UpdateNetworkPolicyAsync"/> can open later.
+    /// </summary>
     public IReadOnlyList<string>? CidrAllowlist { get; init; }
 
     /// <summary>Container ports exposed through TLS tunnels.</summary>

@@ -33,6 +33,7 @@ internal static class SandboxRequestBuilder
             EnableSnapshot = options.ExperimentalEnableSnapshot,
         };
         SandboxIdentityRequest.Apply(definition, options);
+        SandboxNetworkRequest.Apply(definition, options);
         if (options.Runtime is { } runtime)
         {
             definition.Runtime = runtime;
@@ -108,7 +109,8 @@ internal static class SandboxRequestBuilder
         {
             return new NetworkAccess { NetworkAccessType = NetworkAccess.Types.NetworkAccessType.Blocked };
         }
-        if (options.CidrAllowlist is { Count: > 0 } || options.DomainAllowlist is { Count: > 0 })
+        // An empty CIDR list is an allow-list too, as Modal's: nothing leaves, and UpdateNetworkPolicyAsync can open it later.
+        if (options.CidrAllowlist is not null || options.DomainAllowlist is { Count: > 0 })
         {
             var access = new NetworkAccess { NetworkAccessType = NetworkAccess.Types.NetworkAccessType.Allowlist };
             access.AllowedCidrs.Add(options.CidrAllowlist ?? []);

@@ -72,6 +72,8 @@ internal static class SandboxTranslation
             EphemeralDiskMb = definition.Resources?.EphemeralDiskMb ?? 0,
             Network = network,
             Ports = [.. (definition.OpenPorts?.Ports ?? []).Select(p => (int)p.Port)],
+            InboundCidrs = NetworkTranslation.InboundCidrs(definition.InboundCidrAllowlist),
+            OutboundPolicy = NetworkTranslation.ToOutboundPolicy(definition.ExperimentalOutboundPolicy),
             ReadinessProbe = definition.ReadinessProbe is { } probe ? ToProbe(probe) : null,
             Name = definition.HasName ? definition.Name : null,
             Tags = tagMap,

@@ -159,6 +159,7 @@ public sealed partial class EngineHost : IAsyncDisposable
         services.AddSingleton<Sidecars.SandboxSidecars>();
         services.AddSingleton<SandboxReadiness>();
         services.AddSingleton<Tunnels.ConnectTokens>();
+        services.AddSingleton<OutboundPolicyUpdates>();
         services.AddSingleton(sp => new MemorySnapshots(sp.GetRequiredService<SandboxManager>(), Path.Combine(options.StateDirectory, "snapshots"),
             MemorySnapshotLimits.Default, sp.GetRequiredService<ILogger<MemorySnapshots>>()));
         services.AddSingleton(sp => new ExitSnapshots(sp.GetRequiredService<ImageBuilds>(), sp.GetRequiredService<ImageStore>(),

@@ -176,6 +176,12 @@ public sealed record NetworkPolicy(NetworkMode Mode, IReadOnlyList<string> Allow
     /// <summary>With <see cref="NetworkMode.Open"/>: names and headers the sandbox's egress proxy enforces; null = no proxy.</summary>
     internal Network.EgressRules? Egress { get; init; }
 
+    /// <summary>An open network limited to <see cref="AllowedCidrs"/> even when that list is empty (then nothing leaves).</summary>
+    internal bool Restricted { get; init; }
+
+    /// <summary>True when a packet filter decides what leaves the sandbox.</summary>
+    internal bool Filters => Mode == NetworkMode.Open && (Restricted || AllowedCidrs.Count > 0);
+
     internal void Validate()
     {
         foreach (var cidr in AllowedCidrs)
@@ -186,7 +192,7 @@ public sealed record NetworkPolicy(NetworkMode Mode, IReadOnlyList<string> Allow
             }
         }
 
-        if (Mode == NetworkMode.Blocked && (AllowedCidrs.Count > 0 || Egress is not null))
+        if (Mode == NetworkMode.Blocked && (AllowedCidrs.Count > 0 || Restricted || Egress is not null))
         {
             throw new ArgumentException("Allowed CIDRs need an open network.", nameof(AllowedCidrs));
         }

@@ -9,6 +9,9 @@ internal sealed partial class SandboxNetwork
 {
     private EgressProxy? _egress;
 
+    /// <summary>True when an egress proxy enforces a domain allow-list or header replacements for this sandbox.</summary>
+    public bool HasEgressProxy => _egress is not null;
+
     /// <summary>
     /// Replaces the names and headers the sandbox's egress proxy enforces (connections already open keep theirs);
     /// false when the sandbox was started without one, so only a restart can add it.

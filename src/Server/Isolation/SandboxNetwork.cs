@@ -1,4 +1,3 @@
-using System.Text;
 using TypedSandbox.Server.Processes;
 
 namespace TypedSandbox.Server.Isolation;
@@ -8,7 +7,7 @@ namespace TypedSandbox.Server.Isolation;
 /// exists on the host. Open: the engine makes a named network namespace and runs slirp4netns for it, a user-mode
 /// stack whose outbound connections are ordinary host sockets; --disable-host-loopback keeps the host's 127.0.0.1
 /// (and so the engine's own port) out of reach. Allowed CIDRs become an OUTPUT policy inside that namespace, which
-/// the sandbox cannot change (it has no CAP_NET_ADMIN).
+/// the sandbox cannot change (it has no CAP_NET_ADMIN) and the engine replaces on a live update (<see cref="ApplyAsync"/>).
 /// </summary>
 internal sealed partial class SandboxNetwork : IAsyncDisposable
 {
@@ -16,6 +15,7 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
     private readonly string? _namespaceName;
     private readonly HostProcess? _slirp;
     private readonly ILogger _logger;
+    private readonly SemaphoreSlim _updates = new(1, 1);
     private Task _ready = Task.CompletedTask;
 
     private SandboxNetwork(string? namespaceName, HostProcess? slirp, ILogger logger)
@@ -87,7 +87,6 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
 
     private async Task BecomeReadyAsync(NetworkPolicy policy, ContainerRuntimeOptions options, CancellationToken ct)
     {
-        var allowedCidrs = policy.AllowedCidrs;
         var slirp = _slirp!;
         if (!await WaitReadyAsync(slirp.StandardOutput, ct).ConfigureAwait(false))
         {
@@ -100,9 +99,9 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
         {
             await StartEgressProxyAsync(policy, egress, options, ct).ConfigureAwait(false);
         }
-        else if (allowedCidrs.Count > 0)
+        else if (policy.Filters)
         {
-            await RestrictAsync(allowedCidrs, ct).ConfigureAwait(false);
+            await LoadFilterAsync(policy, ct).ConfigureAwait(false);
         }
     }
 
@@ -172,21 +171,34 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
         }
     }
 
-    private async Task RestrictAsync(IReadOnlyList<string> cidrs, CancellationToken ct)
+    /// <summary>
+    /// Puts <paramref name="policy"/> in force in the running sandbox's namespace, replacing the one before (live
+    /// updates of the outbound policy). Updates are applied one at a time, after the network became ready.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The sandbox has no network namespace (it was created blocked).</exception>
+    public async Task ApplyAsync(NetworkPolicy policy, CancellationToken ct)
     {
-        var rules = new StringBuilder("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT DROP [0:0]\n-A OUTPUT -o lo -j ACCEPT\n");
-        // Name resolution keeps working: slirp forwards 10.0.2.3 to the host's resolver.
-        rules.Append(CultureInvariant($"-A OUTPUT -d {SlirpDns}/32 -p udp --dport 53 -j ACCEPT\n-A OUTPUT -d {SlirpDns}/32 -p tcp --dport 53 -j ACCEPT\n"));
-        foreach (var cidr in cidrs)
+        ArgumentNullException.ThrowIfNull(policy);
+        if (!IsOpen || policy.Mode != NetworkMode.Open)
         {
-            rules.Append(CultureInvariant($"-A OUTPUT -d {cidr} -j ACCEPT\n"));
+            throw new InvalidOperationException("Only an open sandbox network takes a new open policy.");
         }
 
-        rules.Append("COMMIT\n");
-        await HostCommand.RunCheckedAsync("ip", ["netns", "exec", _namespaceName!, "iptables-restore"], ct, rules.ToString()).ConfigureAwait(false);
+        await WhenReadyAsync(ct).ConfigureAwait(false);
+        await _updates.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await LoadFilterAsync(policy, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _updates.Release();
+        }
     }
 
-    private static string CultureInvariant(FormattableString s) => FormattableString.Invariant(s);
+    private async Task LoadFilterAsync(NetworkPolicy policy, CancellationToken ct) =>
+        await HostCommand.RunCheckedAsync("ip", ["netns", "exec", _namespaceName!, "iptables-restore"], ct, Sandboxes.NetworkRules.FilterTable(policy, SlirpDns))
+            .ConfigureAwait(false);
 
     public async ValueTask DisposeAsync()
     {

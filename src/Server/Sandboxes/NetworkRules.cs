@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using TypedSandbox.Server.Engine;
 using TypedSandbox.Server.Isolation;
 using TypedSandbox.Server.Network;
@@ -13,8 +14,9 @@ internal static class NetworkRules
     /// <summary>
     /// An outbound allow-list. CIDRs are IPv4 (sandboxes have IPv4 networking only) and are normalized to their
     /// network address ("10.1.2.3/8" becomes "10.0.0.0/8"). An empty list allows nothing, as Modal documents it ("an
-    /// empty outbound allowlist blocks public egress"), so it is the blocked policy. Domains (exact names, <c>*.</c>
-    /// wildcard prefixes) are enforced by an egress proxy that reads each TLS and HTTP connection's SNI or Host.
+    /// empty outbound allowlist blocks public egress"), but unlike blockNetwork the sandbox keeps a network whose filter
+    /// a live update can open. Domains (exact names, <c>*.</c> wildcard prefixes) are enforced by an egress proxy that
+    /// reads each TLS and HTTP connection's SNI or Host.
     /// </summary>
     /// <exception cref="EngineException">A CIDR is malformed or IPv6, or a domain is not a name (INVALID_ARGUMENT).</exception>
     public static NetworkPolicy AllowList(IReadOnlyCollection<string> cidrs, IReadOnlyCollection<string> domains)
@@ -27,7 +29,40 @@ internal static class NetworkRules
             return new NetworkPolicy(NetworkMode.Open, [.. cidrs.Select(NormalizeCidr).Distinct(StringComparer.Ordinal)]) { Egress = EgressRules.AllowOnly(domains) };
         }
 
-        return cidrs.Count == 0 ? NetworkPolicy.Blocked : new NetworkPolicy(NetworkMode.Open, [.. cidrs.Select(NormalizeCidr).Distinct(StringComparer.Ordinal)]);
+        // An open network even when the list is empty: its packet filter can be changed later (updateNetworkPolicy).
+        return new NetworkPolicy(NetworkMode.Open, [.. cidrs.Select(NormalizeCidr).Distinct(StringComparer.Ordinal)]) { Restricted = true };
+    }
+
+    /// <summary>
+    /// The <c>iptables-restore</c> input that puts <paramref name="policy"/> in force in a sandbox's network namespace.
+    /// It replaces the whole filter table, so applying it again later changes the policy of a running sandbox. What
+    /// the list does not allow is rejected, not dropped: a connect fails at once, and an established connection the
+    /// new policy no longer permits is reset on its next packet (as Modal documents for a live update).
+    /// </summary>
+    /// <param name="policy">An open policy, filtered or not.</param>
+    /// <param name="dns">The address of the namespace's resolver, allowed when the list is not empty.</param>
+    public static string FilterTable(NetworkPolicy policy, string dns)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        if (!policy.Filters)
+        {
+            return "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n";
+        }
+
+        var rules = new StringBuilder("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT DROP [0:0]\n-A OUTPUT -o lo -j ACCEPT\n");
+        if (policy.AllowedCidrs.Count > 0)
+        {
+            // Name resolution keeps working while anything is allowed: slirp forwards its resolver to the host's.
+            rules.Append(CultureInfo.InvariantCulture, $"-A OUTPUT -d {dns}/32 -p udp --dport 53 -j ACCEPT\n-A OUTPUT -d {dns}/32 -p tcp --dport 53 -j ACCEPT\n");
+        }
+
+        foreach (var cidr in policy.AllowedCidrs)
+        {
+            rules.Append(CultureInfo.InvariantCulture, $"-A OUTPUT -d {NormalizeCidr(cidr)} -j ACCEPT\n");
+        }
+
+        rules.Append("-A OUTPUT -p tcp -j REJECT --reject-with tcp-reset\n-A OUTPUT -j REJECT --reject-with icmp-port-unreachable\nCOMMIT\n");
+        return rules.ToString();
     }
 
     /// <summary>Checks an IPv4 CIDR and returns it with the host bits cleared.</summary>

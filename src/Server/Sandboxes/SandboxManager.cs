@@ -162,7 +162,7 @@ internal sealed partial class SandboxManager : IAsyncDisposable
 
         try
         {
-            session.Tunnels = await Tunnels.SandboxTunnels.OpenAsync(session.Spec.Ports, container, () => session.Touch(_clock.GetUtcNow()), _logger)
+            session.Tunnels = await Tunnels.SandboxTunnels.OpenAsync(session.Spec.Ports, container, () => session.Touch(_clock.GetUtcNow()), _logger, session.Spec.InboundCidrs)
                 .ConfigureAwait(false);
         }
         catch

@@ -56,6 +56,12 @@ public sealed record SandboxSpec
     /// <summary>Container ports to expose through tunnels on the host's loopback.</summary>
     public IReadOnlyList<int> Ports { get; init; } = [];
 
+    /// <summary>Source CIDRs allowed to connect through its tunnels (Modal's <c>inboundCidrAllowlist</c>); empty = any.</summary>
+    internal IReadOnlyList<string> InboundCidrs { get; init; } = [];
+
+    /// <summary>Its experimental outbound policy (header replacements), or null when created without one.</summary>
+    internal OutboundPolicy? OutboundPolicy { get; init; }
+
     /// <summary>The readiness probe <c>waitUntilReady</c> waits for, or null (ready once running).</summary>
     internal SandboxProbe? ReadinessProbe { get; init; }
 

@@ -16,7 +16,7 @@ internal readonly record struct WarmPoolKey(string ImageId, uint MemoryMb, uint 
     public static WarmPoolKey? Of(SandboxSpec spec) =>
         spec.Volumes.Count > 0 || spec.Network.Egress is not null || spec.Runtime != SandboxRuntime.Default || spec.EnableMemorySnapshot || spec.EnableExitSnapshot
             ? null
-            : new WarmPoolKey(spec.ImageId, spec.MemoryMb, spec.MilliCpu, spec.EphemeralDiskMb, spec.Network.Mode, string.Join(",", spec.Network.AllowedCidrs));
+            : new WarmPoolKey(spec.ImageId, spec.MemoryMb, spec.MilliCpu, spec.EphemeralDiskMb, spec.Network.Mode, (spec.Network.Filters ? "only:" : "") + string.Join(",", spec.Network.AllowedCidrs));
 }
 
 /// <summary>How many sandboxes the warm pool keeps ready (see <see cref="WarmPool"/>).</summary>

@@ -46,7 +46,8 @@ internal sealed class ConnectTokens(TimeProvider clock, ILogger<ConnectTokens> l
         {
             if (!_forwards.TryGetValue((session.Id, port), out forward!))
             {
-                forward = TunnelForward.Open(port, container, () => session.Touch(clock.GetUtcNow()), logger, new ConnectTokenGate(this, session.Id, port));
+                forward = TunnelForward.Open(port, container, () => session.Touch(clock.GetUtcNow()), logger, new ConnectTokenGate(this, session.Id, port),
+                    session.Spec.InboundCidrs);
                 _forwards[(session.Id, port)] = forward;
                 _ = CloseWhenEndedAsync(session, port, forward);
             }

@@ -30,10 +30,11 @@ internal sealed class SandboxTunnels : IAsyncDisposable
 
     /// <summary>
     /// Opens a listener for each port. <paramref name="activity"/> is called when a connection opens or closes (the
-    /// idle clock restarts from there).
+    /// idle clock restarts from there). Only sources in <paramref name="inboundCidrs"/> may connect when it is not empty.
     /// </summary>
     /// <exception cref="System.Net.Sockets.SocketException">A listener could not be opened (none is left open then).</exception>
-    public static async Task<SandboxTunnels> OpenAsync(IReadOnlyList<int> ports, IRunningContainer container, Action activity, ILogger logger)
+    public static async Task<SandboxTunnels> OpenAsync(
+        IReadOnlyList<int> ports, IRunningContainer container, Action activity, ILogger logger, IReadOnlyList<string>? inboundCidrs = null)
     {
         ArgumentNullException.ThrowIfNull(ports);
         ArgumentNullException.ThrowIfNull(container);
@@ -42,7 +43,7 @@ internal sealed class SandboxTunnels : IAsyncDisposable
         {
             foreach (var port in ports)
             {
-                forwards.Add(TunnelForward.Open(port, container, activity, logger));
+                forwards.Add(TunnelForward.Open(port, container, activity, logger, inboundCidrs: inboundCidrs));
             }
         }
         catch

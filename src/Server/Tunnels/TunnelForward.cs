@@ -9,7 +9,8 @@ namespace TypedSandbox.Server.Tunnels;
 /// <summary>
 /// One sandbox port reachable from the host: a listener on 127.0.0.1:<see cref="HostPort"/> whose every accepted
 /// connection is joined to the sandbox port through the agent (<see cref="IRunningContainer.ConnectAsync"/>), so it works
-/// with blocked networking and under runsc. Plain TCP both ways: there is no TLS on the local forward.
+/// with blocked networking and under runsc. Plain TCP both ways: there is no TLS on the local forward. An inbound CIDR
+/// allow-list (Modal's <c>inboundCidrAllowlist</c>) limits which source addresses it accepts.
 /// </summary>
 internal sealed partial class TunnelForward : IAsyncDisposable
 {
@@ -19,15 +20,18 @@ internal sealed partial class TunnelForward : IAsyncDisposable
     private readonly Action _activity;
     private readonly ILogger _logger;
     private readonly IConnectionGate? _gate;
+    private readonly IReadOnlyList<IPNetwork> _inbound;
     private readonly CancellationTokenSource _closing = new();
     private readonly ConcurrentDictionary<int, Task> _connections = new();
     private readonly Task _acceptLoop;
     private int _nextConnection;
     private int _active;
 
-    private TunnelForward(int containerPort, TcpListener listener, IRunningContainer container, Action activity, ILogger logger, IConnectionGate? gate)
+    private TunnelForward(int containerPort, TcpListener listener, IRunningContainer container, Action activity, ILogger logger, IConnectionGate? gate,
+        IReadOnlyList<IPNetwork> inbound)
     {
         _gate = gate;
+        _inbound = inbound;
         ContainerPort = containerPort;
         _listener = listener;
         _container = container;
@@ -48,13 +52,16 @@ internal sealed partial class TunnelForward : IAsyncDisposable
 
     /// <summary>
     /// Listens on a free port of the host's loopback and starts accepting; a <paramref name="gate"/> (connect tokens)
-    /// decides per connection whether it reaches the sandbox.
+    /// decides per connection whether it reaches the sandbox. A connection from outside <paramref name="inboundCidrs"/>
+    /// (when given and not empty) is reset as soon as it is accepted.
     /// </summary>
-    public static TunnelForward Open(int containerPort, IRunningContainer container, Action activity, ILogger logger, IConnectionGate? gate = null)
+    public static TunnelForward Open(
+        int containerPort, IRunningContainer container, Action activity, ILogger logger, IConnectionGate? gate = null, IReadOnlyList<string>? inboundCidrs = null)
     {
+        var inbound = (inboundCidrs ?? []).Select(c => IPNetwork.Parse(c)).ToList();
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
-        return new TunnelForward(containerPort, listener, container, activity, logger, gate);
+        return new TunnelForward(containerPort, listener, container, activity, logger, gate, inbound);
     }
 
     private async Task AcceptAsync(CancellationToken ct)
@@ -69,6 +76,11 @@ internal sealed partial class TunnelForward : IAsyncDisposable
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
             {
                 return;
+            }
+
+            if (!Admits(client))
+            {
+                continue;
             }
 
             var key = Interlocked.Increment(ref _nextConnection);
@@ -181,6 +193,31 @@ internal sealed partial class TunnelForward : IAsyncDisposable
         }
     }
 
+    /// <summary>True when the client's address is on the inbound allow-list (or there is none); else resets and closes it.</summary>
+    private bool Admits(Socket client)
+    {
+        if (_inbound.Count == 0)
+        {
+            return true;
+        }
+
+        var address = client.RemoteEndPoint is IPEndPoint remote ? remote.Address : null;
+        if (address is not null && address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (address is not null && _inbound.Any(n => n.Contains(address)))
+        {
+            return true;
+        }
+
+        LogOutsideAllowList(ContainerPort, address);
+        client.LingerState = new LingerOption(true, 0);
+        client.Dispose();
+        return false;
+    }
+
     /// <summary>Stops listening and closes every open connection.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -199,6 +236,9 @@ internal sealed partial class TunnelForward : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tunnel to sandbox port {Port}: a connection failed")]
     private partial void LogConnectionFailed(Exception exception, int port);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tunnel to sandbox port {Port}: refused a connection from {Address}, outside the sandbox's inbound CIDR allow-list")]
+    private partial void LogOutsideAllowList(int port, IPAddress? address);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Tunnel to sandbox port {Port}: connection refused inside the sandbox ({Reason})")]
     private partial void LogRefused(int port, string reason);

@@ -44,9 +44,45 @@ public sealed class NetworkRulesTests
     }
 
     [Fact]
-    public void An_empty_allow_list_allows_nothing()
+    public void An_empty_allow_list_allows_nothing_but_keeps_a_network_a_live_update_can_open()
     {
-        Assert.Equal(NetworkPolicy.Blocked, NetworkRules.AllowList([], []));
+        var policy = NetworkRules.AllowList([], []);
+
+        Assert.Equal(NetworkMode.Open, policy.Mode);
+        Assert.Empty(policy.AllowedCidrs);
+        Assert.True(policy.Filters);
+        Assert.NotEqual(NetworkPolicy.Open, policy);
+    }
+
+    [Fact]
+    public void An_open_policy_loads_an_empty_filter()
+    {
+        Assert.Equal("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n", NetworkRules.FilterTable(NetworkPolicy.Open, "10.0.2.3"));
+    }
+
+    [Fact]
+    public void An_allow_list_accepts_loopback_dns_and_its_cidrs_and_rejects_the_rest()
+    {
+        var rules = NetworkRules.FilterTable(NetworkRules.AllowList(["192.0.2.7/24"], []), "10.0.2.3").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.Equal(
+            [
+                "*filter", ":INPUT ACCEPT [0:0]", ":FORWARD DROP [0:0]", ":OUTPUT DROP [0:0]", "-A OUTPUT -o lo -j ACCEPT",
+                "-A OUTPUT -d 10.0.2.3/32 -p udp --dport 53 -j ACCEPT", "-A OUTPUT -d 10.0.2.3/32 -p tcp --dport 53 -j ACCEPT",
+                "-A OUTPUT -d 192.0.2.0/24 -j ACCEPT",
+                "-A OUTPUT -p tcp -j REJECT --reject-with tcp-reset", "-A OUTPUT -j REJECT --reject-with icmp-port-unreachable", "COMMIT",
+            ],
+            rules);
+    }
+
+    [Fact]
+    public void An_empty_allow_list_lets_nothing_but_loopback_out_not_even_dns()
+    {
+        var rules = NetworkRules.FilterTable(NetworkRules.AllowList([], []), "10.0.2.3");
+
+        Assert.DoesNotContain("--dport 53", rules, StringComparison.Ordinal);
+        Assert.Contains(":OUTPUT DROP", rules, StringComparison.Ordinal);
+        Assert.Contains("-A OUTPUT -o lo -j ACCEPT\n-A OUTPUT -p tcp -j REJECT", rules, StringComparison.Ordinal);
     }
 
     [Fact]
