@@ -19,6 +19,7 @@ public sealed class ExamplesTests(FeatureEngineFixture fixture, Xunit.Abstractio
         { "identity.mjs", ["ready: the server listens on 8080", "with the token: 200 hello, alice", "without it: 401", "found by its new name: true"] },
         { "memory-snapshots.mjs", ["counted before the snapshot: ", "the restored sandbox counts on: ", "gVisor kernel: Linux version 4.4.0", "a sandbox from the exit snapshot reads: kept after exit"] },
         { "names-and-tags.mjs", ["second 'web-1': AlreadyExistsError", " true\n", "worker tags: { role: 'worker', env: 'dev' }", "after terminate, fromName: NotFoundError"] },
+        { "oidc.mjs", ["token for: this sandbox in app typedsandbox-examples", "signature valid: true | algorithm: ES256 | audience: true", "expires in the future: true", "without the option: no token"] },
         { "objects.mjs", ["published name resolves to the same image: true", "a sandbox from the published image reads: baked in", "after images.delete, fromName: NotFoundError", "deleting a mounted volume: refused", "after volumes.delete, fromName: NotFoundError", "has its own app and volume: true true", "environments: main and the new one", "after environments.objects.delete, its volume: NotFoundError"] },
         { "network-and-resources.mjs", ["memory limit (bytes): 268435456", "interfaces with the network blocked: [ 'lo' ]", "allow-listed sandbox created: sb-"] },
         { "pty.mjs", ["on a terminal", "window: 24 80", "TERM=xterm-256color", "after Ctrl-C: caught Ctrl-C", "exit code: 3"] },
