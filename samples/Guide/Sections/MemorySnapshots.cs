@@ -31,6 +31,7 @@ internal sealed class MemorySnapshots : IGuideSection
         {
             Command = ["python", "-c", Counter],
             ExperimentalEnableSnapshot = true,
+            BlockNetwork = true, // on the local engine a memory snapshot needs a sandbox without network
         }, cancellationToken);
         var before = await CountAsync(sb, atLeast: 5, cancellationToken);
 
