@@ -15,7 +15,8 @@ internal sealed record BenchOptions
           --stream-each-mb N  bytes per stream of that run, in MB (default 4)
           --stream-runs N     repetitions of each throughput run (default 3)
           --density N         idle sandboxes for the memory measurement (default 50; 0 skips it)
-          --only LIST         run only these measurements, e.g. 1,2,5 or generator (= 6, needs no engine); default all
+          --only LIST         run only these measurements, e.g. 1,2,5 or generator (= 6, needs no engine) or 7 (memory
+                              snapshot vs cold start, runsc); default all
           --generator-classes N  [Sandbox] classes in the generator measurement's project (default 500)
           --generator-runs N  timed runs per generator series (default 20)
           --out FILE          also write the table here (default bench/results/latest.md)
@@ -43,14 +44,14 @@ internal sealed record BenchOptions
 
     public int GeneratorRuns { get; init; } = 20;
 
-    /// <summary>The measurements to run (1-6; 6 is the source generator); all when empty.</summary>
+    /// <summary>The measurements to run (1-7; 6 is the source generator, 7 the memory snapshot); all when empty.</summary>
     public IReadOnlySet<int> Only { get; init; } = new HashSet<int>();
 
     /// <summary>True when measurement <paramref name="number"/> is to run.</summary>
     public bool Runs(int number) => Only.Count == 0 || Only.Contains(number);
 
-    /// <summary>True when any engine measurement (1-5) is to run, so the engine and its peers are needed.</summary>
-    public bool RunsEngine => Only.Count == 0 || Only.Any(n => n <= 5);
+    /// <summary>True when any engine measurement (all but 6) is to run, so the engine and its peers are needed.</summary>
+    public bool RunsEngine => Only.Count == 0 || Only.Any(n => n != 6);
 
     /// <summary>Parses the switches; null with <paramref name="error"/> set when they are wrong or help was asked for.</summary>
     public static BenchOptions? Parse(IReadOnlyList<string> args, out string? error)
@@ -124,9 +125,9 @@ internal sealed record BenchOptions
                 continue;
             }
 
-            if (!int.TryParse(item, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n is < 1 or > 6)
+            if (!int.TryParse(item, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n is < 1 or > 7)
             {
-                throw new FormatException($"{name} {value}: expected measurement numbers 1-6 (6 = generator) separated by commas.");
+                throw new FormatException($"{name} {value}: expected measurement numbers 1-7 (6 = generator) separated by commas.");
             }
 
             numbers.Add(n);

@@ -111,6 +111,7 @@ static async Task<bool> RunEngineMeasurementsAsync(BenchOptions options, Report 
         (Density.Title, Density.RunAsync, options.Runs(5) && options.Density > 0),
         (CSharpClient.Title, CSharpClient.RunAsync, options.Runs(3)),
         (StreamThroughput.Title, StreamThroughput.RunAsync, options.Runs(4)),
+        (MemorySnapshotRestore.Title, MemorySnapshotRestore.RunAsync, options.Runs(7)),
     };
     foreach (var (title, run, _) in measurements.Where(m => m.Enabled))
     {

@@ -20,6 +20,7 @@ internal static class GuideSections
     [
         new GettingStarted(),
         new RunningCommands(),
+        new PtyExecs(),
         new Timeouts(),
         new IdleTimeouts(),
         new Readiness(),
@@ -35,8 +36,11 @@ internal static class GuideSections
         new ConnectTokens(),
         new Resources(),
         new Snapshots(),
+        new MemorySnapshots(),
         new DirectoryMounts(),
         new Sidecars(),
+        new ObjectLifecycle(),
+        new OidcTokens(),
     ];
 
     /// <summary>The sections named in <paramref name="names"/> (all of them when empty), in the guide's order.</summary>

@@ -11,6 +11,12 @@ public sealed partial record SandboxCreateOptions
 
     /// <summary>Modal's regions (such as <c>us-east</c> or <c>us-east-1</c>); the local engine accepts and ignores them.</summary>
     public IReadOnlyList<string>? Regions { get; init; }
+
+    /// <summary>
+    /// Give the sandbox a signed OIDC identity token in <c>MODAL_IDENTITY_TOKEN</c> (Modal's <c>includeOidcIdentityToken</c>):
+    /// a JWT naming the sandbox, its app and environment, which a service checks against the issuer's discovery document.
+    /// </summary>
+    public bool IncludeOidcIdentityToken { get; init; }
 }
 
 /// <summary>A readiness probe (Modal's <c>Probe</c>): a TCP port that must accept a connection, or a command that must exit 0.</summary>

@@ -17,6 +17,7 @@ internal static class SandboxIdentityRequest
         }
 
         definition.CloudProviderStr = options.Cloud ?? "";
+        definition.IncludeOidcIdentityToken = options.IncludeOidcIdentityToken;
         if (options.Regions is { Count: > 0 } regions)
         {
             definition.SchedulerPlacement = new SchedulerPlacement();

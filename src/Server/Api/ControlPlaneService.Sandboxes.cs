@@ -14,7 +14,7 @@ internal sealed partial class ControlPlaneService
     {
         var spec = await SandboxTranslation.ToSpecAsync(
             request.AppId, request.Definition ?? new(), request.Tags, [], secrets, v2: false, context.CancellationToken).ConfigureAwait(false);
-        var session = await CreateSandboxAsync(spec, context).ConfigureAwait(false);
+        var session = await CreateSandboxAsync(await WithIdentityTokenAsync(spec, request.Definition, context).ConfigureAwait(false), context).ConfigureAwait(false);
         return new SandboxCreateResponse { SandboxId = session.Id };
     }
 
@@ -22,7 +22,7 @@ internal sealed partial class ControlPlaneService
     {
         var spec = await SandboxTranslation.ToSpecAsync(
             request.AppId, request.Definition ?? new(), request.Tags, request.SecretSources, secrets, v2: true, context.CancellationToken).ConfigureAwait(false);
-        var session = await CreateSandboxAsync(spec, context).ConfigureAwait(false);
+        var session = await CreateSandboxAsync(await WithIdentityTokenAsync(spec, request.Definition, context).ConfigureAwait(false), context).ConfigureAwait(false);
         var response = new SandboxCreateV2Response
         {
             SandboxId = session.Id,

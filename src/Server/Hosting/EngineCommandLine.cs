@@ -14,6 +14,8 @@ public static class EngineCommandLine
     public static string Usage { get; } = """
         Usage: typedsandbox-server [options]
           --port N                 TCP port on the bind address (default 8765; 0 = any free port)
+          --oidc-port N            loopback port of the sandbox identity tokens' OIDC issuer (discovery document
+                                   and keys over plain HTTP; default 0 = any free port, logged at start)
           --bind ADDRESS           address to listen on (default 127.0.0.1; beyond loopback needs --tls-cert/--tls-key)
           --state-dir DIR          database, images, volumes (default $TYPEDSANDBOX_STATE_DIR or /var/lib/typedsandbox)
           --runtime crun|runsc     OCI runtime isolating sandboxes (default crun; runsc = gVisor)
@@ -85,6 +87,11 @@ public static class EngineCommandLine
                     break;
                 case "--port":
                     return Fail($"--port '{value}' is not a number.");
+                case "--oidc-port" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var oidcPort) && oidcPort <= 65535:
+                    options = options with { OidcPort = oidcPort };
+                    break;
+                case "--oidc-port":
+                    return Fail($"--oidc-port '{value}' is not a port number (0-65535).");
                 case "--bind" when IPAddress.TryParse(value, out var address):
                     options = options with { BindAddress = address };
                     break;

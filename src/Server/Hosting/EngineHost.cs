@@ -77,6 +77,7 @@ public sealed partial class EngineHost : IAsyncDisposable
             builder.WebHost.UseKestrelHttpsConfiguration();
         }
 
+        var identity = new Identity.IdentityTokens(options.StateDirectory, TimeProvider.System);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(options.BindAddress, options.Port, listen =>
@@ -87,6 +88,7 @@ public sealed partial class EngineHost : IAsyncDisposable
                     listen.UseHttps(certificate);
                 }
             });
+            Identity.IdentityEndpoints.Listen(kestrel, identity, options.OidcPort);
             kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
             kestrel.Limits.Http2.InitialConnectionWindowSize = 16 * 1024 * 1024;
             kestrel.Limits.Http2.InitialStreamWindowSize = 4 * 1024 * 1024;
@@ -116,6 +118,7 @@ public sealed partial class EngineHost : IAsyncDisposable
         services.AddSingleton(database);
         services.AddSingleton<EngineEndpoint>();
         services.AddSingleton<TokenAuthority>();
+        services.AddSingleton(identity);
         services.AddSingleton(sp => EngineCredentials.Resolve(options, sp.GetRequiredService<ILogger<EngineHost>>()));
         services.AddSingleton<AppRegistry>();
         services.AddSingleton<EnvironmentStore>();
@@ -175,6 +178,7 @@ public sealed partial class EngineHost : IAsyncDisposable
         var app = builder.Build();
         app.MapGrpcService<ControlPlaneService>();
         app.MapGrpcService<CommandRouterService>();
+        Identity.IdentityEndpoints.MapIdentityEndpoints(app);
         EngineToken token;
         try
         {
@@ -216,6 +220,7 @@ public sealed partial class EngineHost : IAsyncDisposable
         var logger = app.Services.GetRequiredService<ILogger<EngineHost>>();
         Log.Listening(logger, url, token.Id);
         Log.ProfileWritten(logger, configPath);
+        Log.IdentityIssuer(logger, identity.Issuer);
         return new EngineHost(app, database, quota, url, token, configPath);
     }
 
@@ -264,5 +269,8 @@ public sealed partial class EngineHost : IAsyncDisposable
 
         [LoggerMessage(2, LogLevel.Information, "MODAL_CONFIG_PATH={ConfigPath}")]
         public static partial void ProfileWritten(ILogger logger, string configPath);
+
+        [LoggerMessage(3, LogLevel.Information, "Sandbox identity tokens are issued by {Issuer} (OIDC discovery and keys over plain HTTP on loopback).")]
+        public static partial void IdentityIssuer(ILogger logger, Uri issuer);
     }
 }

@@ -14,6 +14,9 @@ public sealed record EngineOptions
     /// <summary>The TCP port to listen on; 0 picks a free one (tests).</summary>
     public int Port { get; init; } = DefaultPort;
 
+    /// <summary>The loopback port serving the OIDC discovery document and key set (plain HTTP/1.1); 0 picks a free one.</summary>
+    public int OidcPort { get; init; }
+
     /// <summary>The address to listen on; loopback by default.</summary>
     public IPAddress BindAddress { get; init; } = IPAddress.Loopback;
 

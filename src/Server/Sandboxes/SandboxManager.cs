@@ -61,6 +61,7 @@ internal sealed partial class SandboxManager : IAsyncDisposable
         SandboxSpecRules.Validate(spec);
         var random = ObjectIds.Random(22);
         var id = spec.V2 ? ObjectIds.NewV2SandboxId() : "sb-" + random;
+        spec = Identity.SandboxIdentityStamp.Apply(spec, id);
         var poolKey = adjust is null ? WarmPoolKey.Of(spec) : null;
         // A pooled container's id is the task id it was started under; until claimed below it is owned here.
         var pooled = poolKey is { } key ? Pool.TryClaim(key) : null;

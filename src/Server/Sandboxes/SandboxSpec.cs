@@ -85,6 +85,9 @@ public sealed record SandboxSpec
 
     /// <summary>Its filesystem becomes an image when it ends (Modal's experimental option <c>enable_exit_snapshot</c>).</summary>
     public bool EnableExitSnapshot { get; init; }
+
+    /// <summary>Variables made from the sandbox's id once it is minted (its OIDC identity token), merged over <see cref="Environment"/>.</summary>
+    internal Func<string, IReadOnlyDictionary<string, string>>? IdentityEnvironment { get; init; }
 }
 
 /// <summary>The runtime a sandbox asks for.</summary>

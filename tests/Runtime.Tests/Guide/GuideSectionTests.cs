@@ -55,6 +55,7 @@ public sealed partial class GuideSectionTests(EngineFixture fixture)
             ["to stdout", "to stderr", "returncode: 3", "foo bar", "baz", "hello from /tmp",
              "sleep 10 with timeout=1 timed out: " + lines[^1]["sleep 10 with timeout=1 timed out: ".Length..]],
             lines),
+        ["pty"] = lines => Assert.Equal(["on a terminal", "30 100", "after Ctrl-C: caught Ctrl-C, returncode 3"], lines),
         ["timeouts"] = lines => Assert.Equal(
             ["poll() while running: None", "wait() after terminate(): returncode 137", "sandbox with timeout=2 finished on its own: returncode 124"],
             lines),
@@ -105,8 +106,15 @@ public sealed partial class GuideSectionTests(EngineFixture fixture)
             Assert.StartsWith("snapshot image: ", lines[0], StringComparison.Ordinal);
             Assert.Equal(["state from the first sandbox"], lines[1..]);
         },
+        ["memory-snapshots"] = lines => Assert.Equal(["snapshot: sn-…", "the restored sandbox went on counting from where it was: True"], lines),
         ["directory-mounts"] = lines => Assert.Equal(["built once", "files after unmount: 0"], lines),
         ["sidecars"] = lines => Assert.Equal(["200", "sidecar tools", "sidecars: tools", "sidecar exit code: 137", "sandbox still running: True"], lines),
+        ["objects"] = lines => Assert.Equal(
+            ["same image by name: True, reads: baked in …", "after delete, by name: NotFoundException", "listed: True, own app: True",
+             "deleted volume: NotFoundException", "deleted environment: NotFoundException"],
+            lines),
+        ["oidc"] = lines => Assert.Equal(
+            ["token for this sandbox: True, app: my-app", "signature valid: True, algorithm: ES256, expires in the future: True"], lines),
     };
 
     [GeneratedRegex(@"^\d\d:\d\d:\d\d$")]
