@@ -20,7 +20,10 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
     public bool IsMain { get; } = isMain;
     public bool IsSocket { get; } = isSocket;
     /// <summary>The process runs on a pseudo-terminal: its stdin and stdout are the terminal's controller.</summary>
-    public bool IsTerminal { get; init; }
+    public bool IsTerminal => TerminalPath is not null;
+
+    /// <summary>The terminal's path (<c>/dev/pts/N</c>) when the process runs on one; null for pipes.</summary>
+    public string? TerminalPath { get; init; }
 
     // A terminal's output ends when its process is reaped (closing the write end wakes the pump): gVisor's terminals
     // never report EIO once the process side is closed, as Linux's do.
@@ -189,13 +192,13 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
             var start = 0;
             for (var i = 0; i < chunk.Length && !broken; i++)
             {
-                if (Terminal.SignalFor(fd, chunk[i]) is var signal && signal == 0)
+                if (Terminal.SignalFor(fd, TerminalPath!, chunk[i]) is var signal && signal == 0)
                 {
                     continue;
                 }
 
                 broken = !WriteAll(fd, chunk.AsSpan(start, i - start));
-                Terminal.SignalForeground(fd, signal);
+                Terminal.SignalForeground(fd, TerminalPath!, Pid, signal);
                 start = i + 1;
             }
 

@@ -36,7 +36,7 @@ internal static unsafe class ProcessTable
                 FrameChannel.Send(FrameType.SpawnFailed, id, System.Text.Encoding.UTF8.GetBytes(error));
                 return;
             }
-            var child = new ChildProcess(id, pid, request.IsMain, pipes.StdinParent, request.OutputWindow) { IsTerminal = pipes.TerminalPath is not null };
+            var child = new ChildProcess(id, pid, request.IsMain, pipes.StdinParent, request.OutputWindow) { TerminalPath = pipes.TerminalPath };
             ById[id] = child;
             ByPid[pid] = child;
             Track(child);

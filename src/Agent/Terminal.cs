@@ -64,31 +64,70 @@ internal static unsafe class Terminal
     /// The signal typing <paramref name="c"/> raises (SIGINT for VINTR, usually Ctrl-C; SIGQUIT; SIGTSTP), or 0.
     /// The agent delivers these itself instead of typing them: gVisor's line discipline (2022 releases) passes them
     /// through as data, so relying on it would make Ctrl-C depend on the runtime. Like Linux's n_tty, only when ISIG is on.
+    /// The settings are read from the controller, or from the terminal itself where the controller does not answer
+    /// (gVisor's does not), and are the defaults (ISIG on, ^C ^\ ^Z) when neither does.
     /// </summary>
-    public static int SignalFor(int controller, byte c)
+    public static int SignalFor(int controller, string path, byte c)
     {
-        if (c >= 0x20)
+        if (c is 0 or >= 0x20)
         {
             return 0; // interrupt characters are control characters (a remapping to a printable byte is not honoured)
         }
 
         var termios = stackalloc byte[TermiosSize];
-        if (Libc.ioctl(controller, TCGETS, termios) != 0 || (*(uint*)(termios + LocalFlagsOffset) & ISIG) == 0)
+        if (!Ask(controller, path, TCGETS, termios))
+        {
+            return c == 0x03 ? SIGINT : c == 0x1c ? SIGQUIT : c == 0x1a ? SIGTSTP : 0;
+        }
+
+        if ((*(uint*)(termios + LocalFlagsOffset) & ISIG) == 0)
         {
             return 0;
         }
 
         var cc = termios + ControlCharsOffset;
-        return c == 0 ? 0 : c == cc[VINTR] ? SIGINT : c == cc[VQUIT] ? SIGQUIT : c == cc[VSUSP] ? SIGTSTP : 0;
+        return c == cc[VINTR] ? SIGINT : c == cc[VQUIT] ? SIGQUIT : c == cc[VSUSP] ? SIGTSTP : 0;
     }
 
-    /// <summary>Sends <paramref name="signal"/> to the terminal's foreground process group, as the line discipline would.</summary>
-    public static void SignalForeground(int controller, int signal)
+    /// <summary>
+    /// Sends <paramref name="signal"/> to the terminal's foreground process group, as the line discipline would; when
+    /// the terminal does not say which group that is, to the group of the process it was opened for
+    /// (<paramref name="leader"/>, its session's leader, whose group is the foreground one unless a shell's job control
+    /// moved it).
+    /// </summary>
+    public static void SignalForeground(int controller, string path, int leader, int signal)
     {
         int group;
-        if (Libc.ioctl(controller, TIOCGPGRP, &group) == 0 && group > 0)
+        if (!Ask(controller, path, TIOCGPGRP, &group) || group <= 0)
         {
-            Libc.kill(-group, signal);
+            group = leader;
+        }
+
+        Libc.kill(-group, signal);
+    }
+
+    /// <summary>Runs a read-only ioctl on the controller, else on the terminal opened for it alone; false when neither answers.</summary>
+    private static bool Ask(int controller, string path, nuint request, void* answer)
+    {
+        if (Libc.ioctl(controller, request, answer) == 0)
+        {
+            return true;
+        }
+
+        // O_NOCTTY: opening the terminal must not make it the agent's controlling terminal.
+        var fd = Libc.open(path, Libc.O_RDWR | Libc.O_NOCTTY | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
+        if (fd < 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            return Libc.ioctl(fd, request, answer) == 0;
+        }
+        finally
+        {
+            Libc.close(fd);
         }
     }
 

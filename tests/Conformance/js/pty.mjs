@@ -45,12 +45,17 @@ const scenarios = {
     return withSandbox({}, async (sb) => {
       const trapped = await interrupt(sb, ["sh", "-c", TRAP]);
       const sleeper = await interrupt(sb, ["sh", "-c", "echo ready; exec sleep 1000"]);
+      return { trapped, sleeper };
+    });
+  },
+  async "eof"() {
+    return withSandbox({}, async (sb) => {
       console.error("step: cat");
       const cat = await sb.exec(["cat"], { pty: true });
       await cat.stdin.writeText("typed line\n");
       await cat.stdin.close();
       const catOut = await cat.stdout.readText();
-      return { trapped, sleeper, cat: { stdout: catOut, code: await cat.wait() } };
+      return { cat: { stdout: catOut, code: await cat.wait() } };
     });
   },
   async "sandbox"() {
