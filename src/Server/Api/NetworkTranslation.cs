@@ -11,11 +11,16 @@ namespace TypedSandbox.Server.Api;
 internal static class NetworkTranslation
 {
     /// <summary>The engine's policy for a live update of <c>NetworkAccess</c> (the SDK sends ALLOWLIST; OPEN and BLOCKED are taken too).</summary>
-    /// <exception cref="EngineException">The access is unspecified, or the allow-list is malformed (INVALID_ARGUMENT).</exception>
+    /// <exception cref="EngineException">
+    /// The access is unspecified, the allow-list is malformed, or it lists domains (INVALID_ARGUMENT): a domain list is
+    /// enforced by an egress proxy that starts with the sandbox, so it is set at create only.
+    /// </exception>
     public static NetworkPolicy ToLivePolicy(NetworkAccess? access) => access?.NetworkAccessType switch
     {
         NetworkAccess.Types.NetworkAccessType.Open => NetworkPolicy.Open,
         NetworkAccess.Types.NetworkAccessType.Blocked => NetworkPolicy.Blocked,
+        NetworkAccess.Types.NetworkAccessType.Allowlist when access.AllowedDomains.Count > 0 => throw EngineException.Invalid(
+            $"Outbound domain allow-lists ({string.Join(", ", access.AllowedDomains)}) are set when a sandbox is created, not by a live update, on the local engine; update with CIDRs, or create a sandbox with the new domain list."),
         NetworkAccess.Types.NetworkAccessType.Allowlist => NetworkRules.AllowList(access.AllowedCidrs, access.AllowedDomains),
         _ => throw EngineException.Invalid("network_access needs a type: OPEN, BLOCKED or ALLOWLIST."),
     };
