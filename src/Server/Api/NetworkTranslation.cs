@@ -12,12 +12,15 @@ namespace TypedSandbox.Server.Api;
 internal static class NetworkTranslation
 {
     /// <summary>The engine's policy for a live update of <c>NetworkAccess</c> (the SDK sends ALLOWLIST; OPEN and BLOCKED are taken too).</summary>
-    /// <exception cref="EngineException">The access is unspecified, or the allow-list is malformed (INVALID_ARGUMENT).</exception>
+    /// <exception cref="EngineException">The access is unspecified, the allow-list is malformed or lists domains (INVALID_ARGUMENT).</exception>
     public static NetworkPolicy ToLivePolicy(NetworkAccess? access) => access?.NetworkAccessType switch
     {
         NetworkAccess.Types.NetworkAccessType.Open => NetworkPolicy.Open,
         NetworkAccess.Types.NetworkAccessType.Blocked => NetworkPolicy.Blocked,
-        NetworkAccess.Types.NetworkAccessType.Allowlist => NetworkRules.AllowList(access.AllowedCidrs, access.AllowedDomains),
+        // A running sandbox's proxy is started (or not) at create: its domain list cannot be added or changed later.
+        NetworkAccess.Types.NetworkAccessType.Allowlist when access.AllowedDomains.Count > 0 => throw EngineException.Invalid(
+            "This engine cannot apply outbound domain allow-lists to a running sandbox; set outboundDomainAllowlist when creating it (a live update takes CIDR allow-lists)."),
+        NetworkAccess.Types.NetworkAccessType.Allowlist => NetworkRules.AllowList(access.AllowedCidrs, []),
         _ => throw EngineException.Invalid("network_access needs a type: OPEN, BLOCKED or ALLOWLIST."),
     };
 
