@@ -2,6 +2,7 @@ using TypedSandbox.Protocol.Client;
 using TypedSandbox.Server.Engine;
 using TypedSandbox.Server.Isolation;
 using TypedSandbox.Server.Sandboxes;
+using TypedSandbox.Server.Secrets;
 using OutboundPolicy = TypedSandbox.Server.Sandboxes.OutboundPolicy;
 using ProtoOutboundPolicy = TypedSandbox.Protocol.Client.ExperimentalOutboundPolicy;
 
@@ -19,9 +20,10 @@ internal static class NetworkTranslation
     {
         NetworkAccess.Types.NetworkAccessType.Open => NetworkPolicy.Open,
         NetworkAccess.Types.NetworkAccessType.Blocked => NetworkPolicy.Blocked,
+        // A running sandbox's proxy is started (or not) at create: its domain list cannot be added or changed later.
         NetworkAccess.Types.NetworkAccessType.Allowlist when access.AllowedDomains.Count > 0 => throw EngineException.Invalid(
-            $"Outbound domain allow-lists ({string.Join(", ", access.AllowedDomains)}) are set when a sandbox is created, not by a live update, on the local engine; update with CIDRs, or create a sandbox with the new domain list."),
-        NetworkAccess.Types.NetworkAccessType.Allowlist => NetworkRules.AllowList(access.AllowedCidrs, access.AllowedDomains),
+            "This engine cannot apply outbound domain allow-lists to a running sandbox; set outboundDomainAllowlist when creating it (a live update takes CIDR allow-lists)."),
+        NetworkAccess.Types.NetworkAccessType.Allowlist => NetworkRules.AllowList(access.AllowedCidrs, []),
         _ => throw EngineException.Invalid("network_access needs a type: OPEN, BLOCKED or ALLOWLIST."),
     };
 
@@ -31,18 +33,15 @@ internal static class NetworkTranslation
         [.. cidrs.Select(NetworkRules.NormalizeCidr).Distinct(StringComparer.Ordinal)];
 
     /// <summary>The engine's form of a create request's experimental outbound policy; null when none was sent.</summary>
-    /// <exception cref="EngineException">The policy has parts this engine cannot apply (INVALID_ARGUMENT).</exception>
-    public static OutboundPolicy? ToOutboundPolicy(ProtoOutboundPolicy? policy)
-    {
-        if (policy is null)
-        {
-            return null;
-        }
+    public static OutboundPolicy? ToOutboundPolicy(ProtoOutboundPolicy? policy) => policy is null ? null : FromProtocol(policy);
 
-        var result = FromProtocol(policy);
-        OutboundPolicyRules.RequireApplicable(result, proxy: null);
-        return result;
-    }
+    /// <summary>
+    /// The network of a sandbox created with <paramref name="policy"/>: with one, an open network runs an egress proxy
+    /// that sets its header replacements (secrets resolved here, outside the sandbox); without one, unchanged.
+    /// </summary>
+    /// <exception cref="EngineException">A named secret does not exist (NOT_FOUND), or the policy cannot apply (INVALID_ARGUMENT).</exception>
+    public static async Task<NetworkPolicy> WithOutboundPolicyAsync(NetworkPolicy network, OutboundPolicy? policy, SecretStore secrets, CancellationToken ct) =>
+        policy is null ? network : OutboundHeaders.WithProxy(network, await OutboundHeaders.ResolveAsync(policy, secrets, ct).ConfigureAwait(false));
 
     /// <summary>The engine's form of an experimental outbound policy, unchecked (an absent one has no rules).</summary>
     public static OutboundPolicy FromProtocol(ProtoOutboundPolicy? policy) =>

@@ -52,6 +52,8 @@ internal static class SandboxTranslation
             NetworkAccess.Types.NetworkAccessType.Allowlist => NetworkRules.AllowList(definition.NetworkAccess.AllowedCidrs, definition.NetworkAccess.AllowedDomains),
             _ => definition.BlockNetwork ? NetworkPolicy.Blocked : NetworkPolicy.Open,
         };
+        var outbound = NetworkTranslation.ToOutboundPolicy(definition.ExperimentalOutboundPolicy);
+        network = await NetworkTranslation.WithOutboundPolicyAsync(network, outbound, secrets, cancellationToken).ConfigureAwait(false);
 
         return new SandboxSpec
         {
@@ -73,7 +75,7 @@ internal static class SandboxTranslation
             Network = network,
             Ports = [.. (definition.OpenPorts?.Ports ?? []).Select(p => (int)p.Port)],
             InboundCidrs = NetworkTranslation.InboundCidrs(definition.InboundCidrAllowlist),
-            OutboundPolicy = NetworkTranslation.ToOutboundPolicy(definition.ExperimentalOutboundPolicy),
+            OutboundPolicy = outbound,
             ReadinessProbe = definition.ReadinessProbe is { } probe ? ToProbe(probe) : null,
             Name = definition.HasName ? definition.Name : null,
             Tags = tagMap,

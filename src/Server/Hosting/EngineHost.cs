@@ -162,6 +162,7 @@ public sealed partial class EngineHost : IAsyncDisposable
         services.AddSingleton<Sidecars.SandboxSidecars>();
         services.AddSingleton<SandboxReadiness>();
         services.AddSingleton<Tunnels.ConnectTokens>();
+        services.AddSingleton<IOutboundProxy, EgressOutboundProxy>();
         services.AddSingleton<OutboundPolicyUpdates>();
         services.AddSingleton(sp => new MemorySnapshots(sp.GetRequiredService<SandboxManager>(), Path.Combine(options.StateDirectory, "snapshots"),
             MemorySnapshotLimits.Default, sp.GetRequiredService<ILogger<MemorySnapshots>>()));

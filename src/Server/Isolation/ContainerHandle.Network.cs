@@ -10,6 +10,9 @@ internal interface INetworkPolicyContainer
     /// <exception cref="EngineException">The sandbox was created without a network (FAILED_PRECONDITION, says why).</exception>
     /// <exception cref="SandboxEndedException">The sandbox has ended.</exception>
     Task SetNetworkPolicyAsync(NetworkPolicy policy, CancellationToken ct);
+
+    /// <summary>Replaces the headers its egress proxy sets (keeping its domain allow-list); false when it runs without one.</summary>
+    bool TryReplaceEgressHeaders(IReadOnlyList<Network.HeaderReplacement> replacements);
 }
 
 /// <summary>Live updates of a sandbox's outbound policy (see <see cref="SandboxNetwork.ApplyAsync"/>).</summary>
@@ -30,7 +33,7 @@ internal sealed partial class ContainerHandle : INetworkPolicyContainer
         {
             // Its packet filter sends TLS and HTTP through the proxy; a CIDR-only table would silently drop the domain list.
             throw EngineException.Precondition(
-                $"Sandbox {Id} was created with an outbound domain allow-list, which the local engine cannot change while it runs; create a new sandbox with the new policy.");
+                $"Sandbox {Id} was created with an outbound domain allow-list or an experimental outbound policy (both run through its egress proxy), whose network policy the local engine cannot change while it runs; create a new sandbox with the new policy.");
         }
 
         if (_exited.Task.IsCompleted)
@@ -40,4 +43,8 @@ internal sealed partial class ContainerHandle : INetworkPolicyContainer
 
         await network.ApplyAsync(policy, ct).ConfigureAwait(false);
     }
+
+    /// <inheritdoc/>
+    public bool TryReplaceEgressHeaders(IReadOnlyList<Network.HeaderReplacement> replacements) =>
+        _resources.Network is { } network && network.TryReplaceEgressHeaders(replacements);
 }

@@ -29,6 +29,16 @@ internal sealed partial class SandboxNetwork
     }
 
     /// <summary>
+    /// Replaces the headers the sandbox's egress proxy sets, keeping its domain allow-list; false when the sandbox was
+    /// started without a proxy.
+    /// </summary>
+    public bool TryReplaceEgressHeaders(IReadOnlyList<HeaderReplacement> replacements)
+    {
+        ArgumentNullException.ThrowIfNull(replacements);
+        return _egress is { } egress && TryUpdateEgress(egress.Rules with { HeaderReplacements = replacements });
+    }
+
+    /// <summary>
     /// Starts the proxy in the namespace, then loads the packet filter that sends the sandbox's TLS and HTTP
     /// connections to it: nat OUTPUT redirects those ports (except to allowed CIDRs and the proxy's own marked
     /// sockets), and with a domain allow-list filter OUTPUT drops everything else not on the CIDR list.
@@ -57,8 +67,8 @@ internal sealed partial class SandboxNetwork
         }
 
         text.Append(CultureInfo.InvariantCulture, $"-A OUTPUT -p tcp -m multiport --dports {ports} -j REDIRECT --to-ports {EgressProxy.Port}\nCOMMIT\n");
-        // Without a domain list the proxy only sets headers: the CIDR list (if any) still bounds where it connects.
-        var restricted = rules.AllowedDomains is not null || policy.AllowedCidrs.Count > 0;
+        // Without a domain list the proxy only sets headers: the CIDR list (if any, even empty) still bounds where it connects.
+        var restricted = rules.AllowedDomains is not null || policy.Filters;
         text.Append(CultureInfo.InvariantCulture, $"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT {(restricted ? "DROP" : "ACCEPT")} [0:0]\n");
         if (restricted)
         {

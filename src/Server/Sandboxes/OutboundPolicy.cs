@@ -4,8 +4,8 @@ namespace TypedSandbox.Server.Sandboxes;
 
 /// <summary>
 /// A sandbox's experimental outbound policy (Modal's <c>ExperimentalOutboundPolicy</c>), as given at create or by a
-/// live update: header replacements scoped to destination domains. The packet filter cannot apply them; an egress
-/// proxy in the sandbox's network path does (<see cref="IOutboundProxy"/>).
+/// live update: header replacements scoped to destination domains. The packet filter cannot apply them; the sandbox's
+/// egress proxy does (started at create for every sandbox created with a policy; updated through <see cref="IOutboundProxy"/>).
 /// </summary>
 /// <param name="HeaderReplacements">The replacements, in the order given.</param>
 internal sealed record OutboundPolicy(IReadOnlyList<HeaderReplacement> HeaderReplacements)
@@ -45,7 +45,7 @@ internal static class OutboundPolicyRules
         if (proxy is null && policy.ProxyParts is { Count: > 0 } parts)
         {
             throw EngineException.Invalid(
-                $"This engine cannot apply the outbound policy's {string.Join("; ", parts)}: header replacement needs an egress proxy, which this engine does not run yet.");
+                $"This engine cannot apply the outbound policy's {string.Join("; ", parts)}: header replacement needs an egress proxy, which this engine was started without.");
         }
     }
 }

@@ -82,9 +82,58 @@ public sealed class EgressTests(EgressEngineFixture fixture) : IClassFixture<Egr
             new SandboxCreateOptions { DomainAllowlist = ["*.*.bad"] }));
     }
 
-    private async Task<string> HttpAsync(Sandbox sandbox, string name)
+    [Fact]
+    public async Task The_js_sdks_outbound_policy_sets_headers_from_a_secret_and_a_live_update_changes_them()
     {
-        var script = $"printf 'GET /hello.txt HTTP/1.0\\r\\nHost: {name}\\r\\n\\r\\n' | nc -w 10 {fixture.Servers.Address} 80";
+        await FeatureEngineFixture.CreateSecretAsync(fixture.Engine, "outbound-js", new Dictionary<string, string> { ["API_TOKEN"] = "js-first", ["NEXT_TOKEN"] = "js-next" });
+        await FeatureEngineFixture.CreateSecretAsync(fixture.Engine, "outbound-js-gone", new Dictionary<string, string> { ["API_TOKEN"] = "gone" });
+
+        var result = await JsScenarios.RunAsync(fixture.Engine.ModalEnvironment, "egress.mjs", "outbound-headers", new Dictionary<string, string>
+        {
+            ["EGRESS_ADDRESS"] = fixture.Servers.Address, ["SECRET_NAME"] = "outbound-js", ["GONE_SECRET_NAME"] = "outbound-js-gone",
+        });
+
+        Assert.EndsWith("\ntoken=Bearer js-first\n", Stdout(result, "created"), StringComparison.Ordinal);
+        Assert.EndsWith("\ntoken=\n", Stdout(result, "otherName"), StringComparison.Ordinal);
+        Assert.EndsWith("\ntoken=js-next $5\n", Stdout(result, "updated"), StringComparison.Ordinal);
+        Assert.EndsWith("\ntoken=js-next $5\n", Stdout(result, "afterRefusal"), StringComparison.Ordinal);
+        foreach (var refused in new[] { "missingKey", "createMissingKey" })
+        {
+            Assert.Contains("INVALID_ARGUMENT", JsScenarios.Error(result, refused), StringComparison.Ordinal);
+            Assert.Contains("references $NOT_THERE, which its secret does not have; it has API_TOKEN, NEXT_TOKEN", JsScenarios.Error(result, refused), StringComparison.Ordinal);
+        }
+
+        Assert.Contains("not found", JsScenarios.Error(result, "createGoneSecret"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_csharp_clients_outbound_policy_replaces_the_sandboxs_header_and_updates_it_live()
+    {
+        await FeatureEngineFixture.CreateSecretAsync(fixture.Engine, "outbound-cs", new Dictionary<string, string> { ["API_TOKEN"] = "cs-first", ["NEXT_TOKEN"] = "cs-next" });
+        await using var client = new SandboxClient(new SandboxClientOptions { ConfigPath = fixture.Engine.ConfigPath });
+        var app = await client.Apps.FromNameAsync("egress", createIfMissing: true);
+        var secret = await client.Secrets.FromNameAsync("outbound-cs");
+        ExperimentalOutboundPolicy Policy(string value) =>
+            new ExperimentalOutboundPolicy().WithHeaderReplacement("api.egress.test", new Dictionary<string, string> { ["X-Token"] = value }, secret);
+        await using var sandbox = await client.Sandboxes.CreateAsync(app, client.Images.FromRegistry("busybox:latest"),
+            new SandboxCreateOptions { ExperimentalOutboundPolicy = Policy("Bearer $API_TOKEN") });
+
+        // The sandbox sends its own X-Token: the proxy replaces it, it does not add a second one.
+        var created = await HttpAsync(sandbox, "api.egress.test", "/cgi-bin/token", "X-Token: from-inside\\r\\n");
+        await sandbox.ExperimentalUpdateOutboundPolicyAsync(Policy("$NEXT_TOKEN"));
+        var updated = await HttpAsync(sandbox, "api.egress.test", "/cgi-bin/token", "X-Token: from-inside\\r\\n");
+        await sandbox.ExperimentalUpdateOutboundPolicyAsync(new ExperimentalOutboundPolicy());
+        var cleared = await HttpAsync(sandbox, "api.egress.test", "/cgi-bin/token", "X-Token: from-inside\\r\\n");
+
+        Assert.EndsWith("\ntoken=Bearer cs-first\n", created, StringComparison.Ordinal);
+        Assert.EndsWith("\ntoken=cs-next\n", updated, StringComparison.Ordinal);
+        Assert.EndsWith("\ntoken=from-inside\n", cleared, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<InvalidArgumentException>(() => sandbox.ExperimentalUpdateOutboundPolicyAsync(Policy("$NOT_THERE")));
+    }
+
+    private async Task<string> HttpAsync(Sandbox sandbox, string name, string path = "/hello.txt", string headers = "")
+    {
+        var script = $"printf 'GET {path} HTTP/1.0\\r\\nHost: {name}\\r\\n{headers}\\r\\n' | nc -w 10 {fixture.Servers.Address} 80";
         await using var process = await sandbox.ExecAsync(["sh", "-c", script]);
         var output = await process.Stdout.ReadToEndAsync();
         await process.WaitAsync();

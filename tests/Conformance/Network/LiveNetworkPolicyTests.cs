@@ -55,10 +55,10 @@ public sealed class LiveNetworkPolicyTests(EngineFixture fixture, WebServerNames
         var result = await fixture.RunAsync("netpolicy.mjs", "outbound-policy");
 
         Assert.True(result.GetProperty("empty").GetProperty("ok").GetBoolean(), result.GetProperty("empty").ToString());
-        Assert.Contains("header replacement for 'api.example.com' (Authorization)", Error(result, "headers"), StringComparison.Ordinal);
-        Assert.Contains("INVALID_ARGUMENT", Error(result, "headers"), StringComparison.Ordinal);
+        // Header replacements apply through the sandbox's egress proxy (tests/Conformance/Network/EgressTests.cs sees them).
+        Assert.True(result.GetProperty("headers").GetProperty("ok").GetBoolean(), result.GetProperty("headers").ToString());
         Assert.Contains("created without an experimentalOutboundPolicy", Error(result, "without"), StringComparison.Ordinal);
-        Assert.Contains("header replacement for 'api.example.com'", Error(result, "create"), StringComparison.Ordinal);
+        Assert.True(result.GetProperty("create").GetProperty("ok").GetBoolean(), result.GetProperty("create").ToString());
     }
 
     private static string Stdout(JsonElement result, string name) => result.GetProperty(name).GetProperty("stdout").GetString() ?? "";

@@ -1,7 +1,9 @@
 // Outbound domain allow-lists through Modal's official JavaScript SDK: the engine's egress proxy lets TLS (by SNI) and
 // plain HTTP (by Host) reach only the listed names. Usage: node egress.mjs <scenario>
 // Settings come from the environment: MODAL_*, PYTHON_IMAGE, EGRESS_ADDRESS (the test servers' address; the engine
-// resolves api.egress.test and other.test to it). Prints one JSON line with what it observed; the C# test asserts on it.
+// resolves api.egress.test and other.test to it), SECRET_NAME and GONE_SECRET_NAME (named secrets the test made; the
+// first has API_TOKEN and NEXT_TOKEN). Prints one JSON line with what it observed; the C# test asserts on it.
+import { ExperimentalOutboundPolicy } from "modal";
 import { modal, image, app, capture, run, withSandbox, main } from "./harness.mjs";
 
 // A client that names the server itself (Host, or SNI with verification off for the test's self-signed certificate),
@@ -47,5 +49,28 @@ await main({
     const badDomain = await capture(() =>
       app().then((x) => modal.sandboxes.create(x, python, { outboundDomainAllowlist: ["not a domain"] })).then((sb) => sb.terminate()));
     return { allowed, badDomain };
+  },
+
+  // Header replacements from a named secret, set by the engine's egress proxy outside the sandbox, then replaced live.
+  async "outbound-headers"() {
+    const python = image(process.env.PYTHON_IMAGE);
+    const secret = await modal.secrets.fromName(process.env.SECRET_NAME);
+    const policy = (value) => new ExperimentalOutboundPolicy().withHeaderReplacement({ domain: "*.egress.test", secret, headers: { "X-Token": value } });
+    const token = (sb, name) => fetchIn(sb, 80, name, "/cgi-bin/token");
+    const observed = await withSandbox({ experimentalOutboundPolicy: policy("Bearer $API_TOKEN") }, async (sb) => {
+      const created = await token(sb, "api.egress.test");
+      const otherName = await token(sb, "other.test");
+      await sb.experimentalUpdateOutboundPolicy(policy("$NEXT_TOKEN $$5"));
+      const updated = await token(sb, "api.egress.test");
+      const missingKey = await capture(() => sb.experimentalUpdateOutboundPolicy(policy("$NOT_THERE")));
+      const afterRefusal = await token(sb, "api.egress.test");
+      return { created, otherName, updated, missingKey, afterRefusal };
+    }, python);
+    const create = (p) => capture(() => app().then((x) => modal.sandboxes.create(x, python, { experimentalOutboundPolicy: p })).then((sb) => sb.terminate()));
+    const createMissingKey = await create(policy("$NOT_THERE"));
+    const gone = await modal.secrets.fromName(process.env.GONE_SECRET_NAME);
+    await modal.secrets.delete(process.env.GONE_SECRET_NAME);
+    const createGoneSecret = await create(new ExperimentalOutboundPolicy().withHeaderReplacement({ domain: "api.egress.test", secret: gone, headers: { "X-Token": "$API_TOKEN" } }));
+    return { ...observed, createMissingKey, createGoneSecret };
   },
 });
