@@ -42,7 +42,9 @@ public sealed class IdentityTests(EngineFixture fixture)
     {
         await using var sandbox = await fixture.CreateSandboxAsync(new SandboxCreateOptions
         {
-            Command = ["sh", "-c", "while true; do printf 'HTTP/1.0 200 OK\\r\\nContent-Length: 5\\r\\n\\r\\nhello' | nc -l -p 8080; done"],
+            // busybox httpd serves every connection; an `nc -l` loop had a gap after each one (the readiness probe's
+            // own connection among them) in which a request was refused and reset.
+            Command = ["sh", "-c", "mkdir -p /www && printf hello > /www/index.html && exec httpd -f -p 8080 -h /www"],
             ReadinessProbe = ReadinessProbe.Tcp(8080),
         });
         await sandbox.WaitUntilReadyAsync(TimeSpan.FromMinutes(1));
