@@ -226,12 +226,18 @@ const scenarios = {
     const [host, port] = (await sb.tunnels())[7000].tcpSocket;
     let socket;
     for (let attempt = 0; attempt < 100 && !socket; attempt++) {
-      const s = await connect(host, port);
-      // The tunnel accepts at once; a reset right away means nc is not listening yet.
-      const reset = await Promise.race([
-        new Promise((resolve) => s.once("close", () => resolve(true))),
-        sleep(300).then(() => false),
-      ]);
+      // The tunnel accepts at once; a reset (while connecting or right after) means nc is not listening yet.
+      const s = await connect(host, port).catch(() => null);
+      let reset = s === null;
+      if (s) {
+        const onProbeError = () => {};
+        s.on("error", onProbeError);
+        reset = await Promise.race([
+          new Promise((resolve) => s.once("close", () => resolve(true))),
+          sleep(300).then(() => false),
+        ]);
+        s.off("error", onProbeError);
+      }
       if (reset) await sleep(100);
       else socket = s;
     }
