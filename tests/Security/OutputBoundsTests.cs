@@ -99,30 +99,29 @@ public sealed class OutputBoundsTests(SecurityEngine engine, ITestOutputHelper o
         Assert.Contains("Name:", await sandbox.Filesystem.ReadTextAsync("/proc/self/status"), StringComparison.Ordinal);
     }
 
+    /// <summary>Unread output each exec of the pile-up tests leaves: three of them hold more than the sandbox's bound.</summary>
+    private const int PileBytes = 48 << 20;
+
     [Fact(Timeout = 5 * 60 * 1000)]
     public async Task Finished_execs_with_unread_output_cannot_pile_up_in_a_sandbox()
     {
-        var manager = engine.Engine.Host.Services.GetRequiredService<Server.Sandboxes.SandboxManager>();
-        await using var sandbox = await engine.CreateSandboxAsync();
+        var (manager, sandbox) = await PileSandboxAsync();
+        await using var _ = sandbox;
         var session = manager.Get(sandbox.SandboxId);
         var execs = new List<ContainerProcess>();
         try
         {
-            // Each leaves 1 MiB unread: past the memory bound, so each holds a spill file until it is freed.
+            // Each leaves 48 MiB unread (within one stream's window, so each finishes): three hold more than the bound.
             for (var i = 0; i < 3; i++)
             {
-                var exec = await sandbox.ExecAsync(["head", "-c", "1048576", "/dev/zero"]);
-                execs.Add(exec);
-                Assert.Equal(0, await exec.WaitAsync());
+                execs.Add(await FinishedPileExecAsync(sandbox));
             }
 
-            var held = () => session.Execs.Values.Sum(p => p.Stdout.FootprintBytes + p.Stderr.FootprintBytes);
-            Assert.True(
-                await EngineFootprint.EventuallyAsync(() => !session.Execs.ContainsKey(execs[0].ExecId), TimeSpan.FromSeconds(10)),
-                $"the oldest finished exec is still held ({held()} bytes held by the sandbox's execs)");
-            Assert.True(held() <= Server.Sandboxes.SandboxManager.FinishedExecOutputBound);
+            await manager.SweepAsync();
+            Assert.False(session.Execs.ContainsKey(execs[0].ExecId), $"the oldest finished exec is still held ({HeldBytes(session)} bytes held by the sandbox's execs)");
+            Assert.True(HeldBytes(session) <= Server.Sandboxes.SandboxManager.FinishedExecOutputBound);
             // The newest is still whole.
-            Assert.Equal(1048576, (await execs[^1].Stdout.ReadAllBytesAsync()).Length);
+            Assert.Equal(PileBytes, (await execs[^1].Stdout.ReadAllBytesAsync()).Length);
         }
         finally
         {
@@ -131,6 +130,64 @@ public sealed class OutputBoundsTests(SecurityEngine engine, ITestOutputHelper o
                 await exec.DisposeAsync();
             }
         }
+    }
+
+    [Fact(Timeout = 5 * 60 * 1000)]
+    public async Task Finished_execs_a_client_is_streaming_are_not_freed_under_the_reader()
+    {
+        var (manager, sandbox) = await PileSandboxAsync();
+        await using var _ = sandbox;
+        var session = manager.Get(sandbox.SandboxId);
+        var execs = new List<ContainerProcess>();
+        try
+        {
+            // The oldest exec's stream is open and partly read when the others push the sandbox past its bound.
+            execs.Add(await FinishedPileExecAsync(sandbox));
+            var first = new byte[1 << 20];
+            await execs[0].Stdout.ReadExactlyAsync(first);
+            execs.Add(await FinishedPileExecAsync(sandbox));
+            execs.Add(await FinishedPileExecAsync(sandbox));
+
+            await manager.SweepAsync();
+            Assert.True(session.Execs.ContainsKey(execs[0].ExecId), "the exec being read was freed under its reader");
+            Assert.False(session.Execs.ContainsKey(execs[1].ExecId), "the oldest exec nobody reads is still held");
+            // The reader gets every byte: what it read before the sweep and the rest after it.
+            var rest = await ReadToEndAsync(execs[0].Stdout);
+            Assert.Equal(PileBytes, first.Length + rest);
+        }
+        finally
+        {
+            foreach (var exec in execs)
+            {
+                await exec.DisposeAsync();
+            }
+        }
+    }
+
+    private async Task<(Server.Sandboxes.SandboxManager Manager, Sandbox Sandbox)> PileSandboxAsync() =>
+        (engine.Engine.Host.Services.GetRequiredService<Server.Sandboxes.SandboxManager>(), await engine.CreateSandboxAsync());
+
+    private static async Task<ContainerProcess> FinishedPileExecAsync(Sandbox sandbox)
+    {
+        var exec = await sandbox.ExecAsync(["head", "-c", PileBytes.ToString(System.Globalization.CultureInfo.InvariantCulture), "/dev/zero"]);
+        Assert.Equal(0, await exec.WaitAsync());
+        return exec;
+    }
+
+    private static long HeldBytes(Server.Sandboxes.SandboxSession session) =>
+        session.Execs.Values.Sum(p => p.Stdout.FootprintBytes + p.Stderr.FootprintBytes);
+
+    private static async Task<long> ReadToEndAsync(Stream stream)
+    {
+        var buffer = new byte[1 << 20];
+        long total = 0;
+        int read;
+        while ((read = await stream.ReadAsync(buffer)) > 0)
+        {
+            total += read;
+        }
+
+        return total;
     }
 
     [Fact]

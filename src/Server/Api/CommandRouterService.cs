@@ -53,6 +53,7 @@ internal sealed partial class CommandRouterService(SandboxManager sandboxes, Sec
         var process = Exec(request.TaskId, request.ExecId, context);
         var journal = request.FileDescriptor == TaskExecStdioFileDescriptor.Stderr ? process.Stderr : process.Stdout;
         var offset = (long)request.Offset;
+        using var reading = journal.OpenReader();
         while (true)
         {
             var data = await journal.ReadAsync(offset, ChunkBytes, context.CancellationToken).ConfigureAwait(false);

@@ -35,6 +35,7 @@ internal sealed partial class ExecJournal
             var held = new byte[_length - _start];
             Read(_start, held);
             _spill = handle;
+            _reserved = _bounds.DiskBytes;
             _memory = [];
             Write(_start, held);
             return true;
@@ -45,6 +46,23 @@ internal sealed partial class ExecJournal
             _budget?.Release(_bounds.DiskBytes);
             return false;
         }
+    }
+
+    /// <summary>
+    /// Once the stream is complete its spill file never grows: keeps the reservation of what the file can hold now (its
+    /// ring is written up to the stream's length) and returns the rest, to give back to the budget outside the lock.
+    /// </summary>
+    private long ShrinkReservation()
+    {
+        if (_spill is null)
+        {
+            return 0;
+        }
+
+        var keep = Math.Min(_length, _bounds.DiskBytes);
+        var returned = _reserved - keep;
+        _reserved = keep;
+        return returned;
     }
 
     private void GrowMemory(long needed)

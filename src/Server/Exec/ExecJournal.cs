@@ -35,6 +35,9 @@ internal sealed partial class ExecJournal : IAsyncDisposable
     private bool _sourceClosed;
     private bool _disposed;
     private long _overflow;
+    // Spill budget this journal holds: the whole disk bound while it may still grow, what its file holds once complete.
+    private long _reserved;
+    private int _readers;
     private TaskCompletionSource _changed = NewSignal();
 
     /// <summary>Creates an empty journal with the default bounds and no writer to grant credit to (tests, tools).</summary>
@@ -73,8 +76,24 @@ internal sealed partial class ExecJournal : IAsyncDisposable
     /// <summary>Bytes held now (memory or spill file): never more than the bounds.</summary>
     public long StoredBytes { get { lock (_gate) { return _length - _start; } } }
 
-    /// <summary>What the journal costs now: its memory buffer, or its spill file's reservation once spilled.</summary>
-    public long FootprintBytes { get { lock (_gate) { return _spill is not null ? _bounds.DiskBytes : _memory.Length; } } }
+    /// <summary>
+    /// What the journal costs now: its memory buffer, or its spill file's reservation once spilled (the whole disk bound
+    /// while the stream runs, what the file holds once it is complete).
+    /// </summary>
+    public long FootprintBytes { get { lock (_gate) { return _spill is not null ? _reserved : _memory.Length; } } }
+
+    /// <summary>True while a client streams this journal (<see cref="OpenReader"/>): its bytes are not freed under it.</summary>
+    public bool IsBeingRead => Volatile.Read(ref _readers) > 0;
+
+    /// <summary>
+    /// Marks a client's output stream open until the result is disposed: the engine's bound on finished execs' output
+    /// frees other execs first, so a stream being read never loses its bytes mid-read.
+    /// </summary>
+    public IDisposable OpenReader()
+    {
+        Interlocked.Increment(ref _readers);
+        return new ReaderLease(this);
+    }
 
     /// <summary>Bytes a writer sent beyond its credit (a misbehaving agent): dropped, never stored.</summary>
     public long OverflowBytes { get { lock (_gate) { return _overflow; } } }
@@ -145,6 +164,7 @@ internal sealed partial class ExecJournal : IAsyncDisposable
     public void Complete()
     {
         bool release;
+        long returned;
         TaskCompletionSource signal;
         lock (_gate)
         {
@@ -155,9 +175,15 @@ internal sealed partial class ExecJournal : IAsyncDisposable
 
             _complete = true;
             release = !_sourceClosed;
+            returned = ShrinkReservation();
             signal = SwapSignal();
         }
         signal.TrySetResult();
+        if (returned > 0)
+        {
+            _budget?.Release(returned);
+        }
+
         if (release)
         {
             _grant?.Invoke(long.MaxValue);
@@ -179,7 +205,8 @@ internal sealed partial class ExecJournal : IAsyncDisposable
     /// Reads up to <paramref name="maxBytes"/> bytes at <paramref name="offset"/>. Waits until bytes exist there or the
     /// journal completes; returns empty at EOF. Reading moves the window: the writer may then send more.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">The bytes at <paramref name="offset"/> were read long ago and dropped.</exception>
+    /// <exception cref="EngineException">The bytes at <paramref name="offset"/> were read long ago and dropped (INVALID_ARGUMENT),
+    /// or the exec's output was freed (NOT_FOUND).</exception>
     public async ValueTask<ReadOnlyMemory<byte>> ReadAsync(long offset, int maxBytes, CancellationToken ct)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
@@ -191,7 +218,12 @@ internal sealed partial class ExecJournal : IAsyncDisposable
             long grant;
             lock (_gate)
             {
-                ObjectDisposedException.ThrowIf(_disposed, this);
+                if (_disposed)
+                {
+                    throw EngineException.NotFound(
+                        "This exec's output was freed (it finished long ago, or its sandbox's finished execs held too much unread output); it can no longer be read.");
+                }
+
                 if (offset < _start)
                 {
                     throw EngineException.Invalid(
@@ -260,7 +292,8 @@ internal sealed partial class ExecJournal : IAsyncDisposable
             {
                 _spill.Dispose();
                 _spill = null;
-                _budget?.Release(_bounds.DiskBytes);
+                _budget?.Release(_reserved);
+                _reserved = 0;
             }
             _memory = [];
             signal = SwapSignal();
@@ -298,4 +331,17 @@ internal sealed partial class ExecJournal : IAsyncDisposable
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private sealed class ReaderLease(ExecJournal journal) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                Interlocked.Decrement(ref journal._readers);
+            }
+        }
+    }
 }

@@ -43,19 +43,22 @@ internal sealed class SandboxExecs
         return true;
     }
 
-    /// <summary>Frees the execs that finished before <paramref name="cutoff"/>.</summary>
+    /// <summary>Frees the execs that finished before <paramref name="cutoff"/>, except those a client is streaming now.</summary>
     internal async Task EvictFinishedBeforeAsync(DateTimeOffset cutoff)
     {
         foreach (var (execId, finishedAt) in _finishedAt)
         {
-            if (finishedAt <= cutoff)
+            if (finishedAt <= cutoff && !(_byId.TryGetValue(execId, out var process) && IsBeingRead(process)))
             {
                 await EvictAsync(execId).ConfigureAwait(false);
             }
         }
     }
 
-    /// <summary>Frees the oldest finished execs while the finished ones hold more than <paramref name="bound"/> bytes.</summary>
+    /// <summary>
+    /// Frees the oldest finished execs while the finished ones hold more than <paramref name="bound"/> bytes, skipping
+    /// those a client is streaming now.
+    /// </summary>
     internal async Task EvictOverBoundAsync(long bound)
     {
         var held = 0L;
@@ -74,7 +77,8 @@ internal sealed class SandboxExecs
                 break;
             }
 
-            if (_byId.TryGetValue(execId, out var process))
+            // An exec a client is streaming now keeps its output: the bound is for output nobody reads.
+            if (_byId.TryGetValue(execId, out var process) && !IsBeingRead(process))
             {
                 held -= Footprint(process);
                 await EvictAsync(execId).ConfigureAwait(false);
@@ -99,6 +103,8 @@ internal sealed class SandboxExecs
             await process.DisposeAsync().ConfigureAwait(false);
         }
     }
+
+    private static bool IsBeingRead(SupervisedProcess process) => process.Stdout.IsBeingRead || process.Stderr.IsBeingRead;
 
     private static long Footprint(SupervisedProcess process) => process.Stdout.FootprintBytes + process.Stderr.FootprintBytes;
 }

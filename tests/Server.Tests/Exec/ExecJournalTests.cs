@@ -1,3 +1,4 @@
+using TypedSandbox.Server.Engine;
 using TypedSandbox.Server.Exec;
 
 namespace TypedSandbox.Server.Tests.Exec;
@@ -102,5 +103,48 @@ public sealed class ExecJournalTests : IDisposable
 
         await writer;
         Assert.Equal(expected, await reader);
+    }
+
+    [Fact]
+    public async Task A_complete_spilled_journal_keeps_only_the_budget_its_file_holds()
+    {
+        var bounds = OutputBounds.Default with { MemoryBytes = 4096, DiskBytes = 1 << 20 };
+        var budget = new SpillBudget(4 << 20);
+        var journal = new ExecJournal(_spill, bounds, budget, grant: null);
+        journal.Append(new byte[10_000]);
+        Assert.Equal(bounds.DiskBytes, journal.FootprintBytes);
+        Assert.Equal((4 << 20) - bounds.DiskBytes, budget.Available);
+
+        journal.Complete();
+
+        Assert.Equal(10_000, journal.FootprintBytes);
+        Assert.Equal((4 << 20) - 10_000, budget.Available);
+        Assert.Equal(10_000, (await journal.ReadToEndAsync(0, CancellationToken.None)).Length);
+        await journal.DisposeAsync();
+        Assert.Equal(4 << 20, budget.Available);
+    }
+
+    [Fact]
+    public async Task A_freed_journal_answers_readers_with_not_found()
+    {
+        var journal = new ExecJournal(_spill);
+        journal.Append("gone"u8);
+        await journal.DisposeAsync();
+
+        var error = await Assert.ThrowsAsync<EngineException>(() => journal.ReadAsync(0, 10, CancellationToken.None).AsTask());
+
+        Assert.Equal(EngineErrorKind.NotFound, error.Kind);
+        Assert.Contains("freed", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_reader_lease_marks_the_journal_as_being_read_until_disposed()
+    {
+        await using var journal = new ExecJournal(_spill);
+        var lease = journal.OpenReader();
+        Assert.True(journal.IsBeingRead);
+        lease.Dispose();
+        lease.Dispose();
+        Assert.False(journal.IsBeingRead);
     }
 }
