@@ -7,7 +7,8 @@ namespace TypedSandbox.Conformance.Tests;
 /// Sidecar containers (Modal's <c>sb.experimentalSidecars</c>) through Modal's JS SDK and through the C# client against
 /// the real engine (crun): a container from another image with its own filesystem, sharing the sandbox's loopback both
 /// ways, listed and found by name, terminated alone (the sandbox runs on) or with its sandbox (nothing left on the host),
-/// bounded to eight per sandbox, and refused under gVisor.
+/// bounded to eight per sandbox; and the same lifecycle under gVisor, where a sidecar is a second container of the
+/// sandbox's gVisor sandbox (<see cref="GvisorSidecarTests"/>).
 /// </summary>
 [Collection(FeatureEngineTests.Name)]
 public sealed class SidecarTests(FeatureEngineFixture fixture)
@@ -17,6 +18,21 @@ public sealed class SidecarTests(FeatureEngineFixture fixture)
     {
         var result = await fixture.RunAsync("sidecars.mjs", "lifecycle", new Dictionary<string, string> { ["TEST_APP"] = "sidecars" });
 
+        await AssertLifecycleAsync(result);
+    }
+
+    [Fact]
+    public async Task Through_the_JS_SDK_a_gVisor_sandboxs_sidecar_runs_in_that_gVisor_sandbox_with_the_same_lifecycle()
+    {
+        var result = await fixture.RunAsync("sidecars.mjs", "lifecycle",
+            new Dictionary<string, string> { ["TEST_APP"] = "sidecars-gvisor", ["TEST_RUNTIME"] = "gvisor" });
+
+        await AssertLifecycleAsync(result);
+        GvisorSidecarTests.AssertNoRuntimeState([.. result.GetProperty("ids").EnumerateArray().Select(i => i.GetString()!)]);
+    }
+
+    internal static async Task AssertLifecycleAsync(JsonElement result)
+    {
         Assert.Equal("sidecar-only\n", Stdout(result, "own"));
         Assert.Equal("cat: can't open '/sidecar-file': No such file or directory\nmissing\n", Stdout(result, "mainLacks"));
         Assert.Equal("from-main\n", Stdout(result, "reached"));
@@ -53,16 +69,6 @@ public sealed class SidecarTests(FeatureEngineFixture fixture)
         Assert.Contains("already runs 8 sidecars, the most one sandbox may run", ninth.Message, StringComparison.Ordinal);
         AssertFailed(result, "badName", "InvalidError", "Sidecar name 'has space' is invalid");
         AssertFailed(result, "withVolume", "InvalidError", "Sidecars on the local engine do not take volumes.");
-    }
-
-    [Fact]
-    public async Task A_gVisor_sandbox_refuses_sidecars_with_failed_precondition_naming_why()
-    {
-        var result = await fixture.RunAsync("sidecars.mjs", "gvisor-refused", new Dictionary<string, string> { ["TEST_APP"] = "sidecars-gvisor" });
-
-        var refused = Failure(result.GetProperty("refused"), "refused");
-        Assert.Equal(9, refused.Code); // FAILED_PRECONDITION
-        Assert.Contains("Sidecars are not available for gVisor (runsc) sandboxes", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]
