@@ -7,8 +7,8 @@ namespace TypedSandbox.Conformance.Tests;
 /// Sidecar containers (Modal's <c>sb.experimentalSidecars</c>) through Modal's JS SDK and through the C# client against
 /// the real engine (crun): a container from another image with its own filesystem, sharing the sandbox's loopback both
 /// ways, listed and found by name, terminated alone (the sandbox runs on) or with its sandbox (nothing left on the host),
-/// bounded to eight per sandbox; and the same lifecycle under gVisor, where a sidecar is a second container of the
-/// sandbox's gVisor sandbox (<see cref="GvisorSidecarTests"/>).
+/// bounded to eight per sandbox; and the same lifecycle under gVisor (with a blocked network: see
+/// <see cref="GvisorSidecarTests"/> for an open one), where a sidecar is a second container of the sandbox's gVisor sandbox.
 /// </summary>
 [Collection(FeatureEngineTests.Name)]
 public sealed class SidecarTests(FeatureEngineFixture fixture)
@@ -25,13 +25,13 @@ public sealed class SidecarTests(FeatureEngineFixture fixture)
     public async Task Through_the_JS_SDK_a_gVisor_sandboxs_sidecar_runs_in_that_gVisor_sandbox_with_the_same_lifecycle()
     {
         var result = await fixture.RunAsync("sidecars.mjs", "lifecycle",
-            new Dictionary<string, string> { ["TEST_APP"] = "sidecars-gvisor", ["TEST_RUNTIME"] = "gvisor" });
+            new Dictionary<string, string> { ["TEST_APP"] = "sidecars-gvisor", ["TEST_RUNTIME"] = "gvisor", ["TEST_BLOCK_NETWORK"] = "1" });
 
         await AssertLifecycleAsync(result);
         GvisorSidecarTests.AssertNoRuntimeState([.. result.GetProperty("ids").EnumerateArray().Select(i => i.GetString()!)]);
     }
 
-    internal static async Task AssertLifecycleAsync(JsonElement result)
+    private static async Task AssertLifecycleAsync(JsonElement result)
     {
         Assert.Equal("sidecar-only\n", Stdout(result, "own"));
         Assert.Equal("cat: can't open '/sidecar-file': No such file or directory\nmissing\n", Stdout(result, "mainLacks"));

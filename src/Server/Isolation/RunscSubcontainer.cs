@@ -48,6 +48,12 @@ internal sealed record RunscSubcontainer(string SandboxContainerId, string Runti
         annotations[ContainerTypeAnnotation] = "container";
         annotations[SandboxIdAnnotation] = SandboxContainerId;
         config["annotations"] = annotations;
+        if (LaunchNetworkNamespace is not null && config["linux"] is JsonObject linux)
+        {
+            // Run inside the sandbox's user namespace, runsc can make no cgroup (it would even with --ignore-cgroups):
+            // the sandbox's cgroup, which holds its Sentry, bounds the container.
+            linux.Remove("cgroupsPath");
+        }
     }
 
     /// <summary><paramref name="runtime"/> run where the main container's runtime runs (its namespaces, as their root).</summary>

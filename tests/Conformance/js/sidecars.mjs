@@ -7,8 +7,12 @@ const sidecarImage = async (a) => image().dockerfileCommands(["RUN echo sidecar-
 
 const names = (list) => list.map((c) => c.containerName);
 
-// TEST_RUNTIME=gvisor runs the sandbox (and so its sidecars) under gVisor whatever the engine's default.
-const sandboxOptions = process.env.TEST_RUNTIME ? { runtime: process.env.TEST_RUNTIME } : {};
+// TEST_RUNTIME=gvisor runs the sandbox (and so its sidecars) under gVisor whatever the engine's default;
+// TEST_BLOCK_NETWORK=1 blocks its network (the loopback stays).
+const sandboxOptions = {
+  ...(process.env.TEST_RUNTIME ? { runtime: process.env.TEST_RUNTIME } : {}),
+  ...(process.env.TEST_BLOCK_NETWORK ? { blockNetwork: true } : {}),
+};
 
 const scenarios = {
   async "lifecycle"() {
