@@ -46,13 +46,42 @@ internal static class SidecarIsolationAttack
         Assert.DoesNotContain("sidecar\n", mainSees.Stdout, StringComparison.Ordinal);
         Assert.Contains("No such file", mainSees.Stdout, StringComparison.Ordinal);
         Assert.Equal(mainConfinement.Stdout, sidecarConfinement.Stdout);
-        if (!gvisor)
+        Assert.Contains("Seccomp:\t2", sidecarConfinement.Stdout, StringComparison.Ordinal);
+        if (gvisor)
         {
-            // Under gVisor the uid map shown is that of gVisor's own kernel, not the host's.
+            // gVisor's kernel shows its own uid map and no NoNewPrivs line; on the host, every process of the sidecar
+            // (its runsc and gofer, started in the sandbox's user namespace) runs as the sandbox's unprivileged ids.
+            var hostUids = HostUidsOf(sidecar.ContainerId);
+            Assert.NotEmpty(hostUids);
+            Assert.DoesNotContain(0, hostUids);
+        }
+        else
+        {
             Assert.DoesNotMatch(@"^\s*0\s+0\s", sidecarConfinement.Stdout);
+            Assert.Contains("NoNewPrivs:\t1", sidecarConfinement.Stdout, StringComparison.Ordinal);
+        }
+    }
+
+    // The real uids of host processes whose command line names the container (its runtime, its gofer).
+    private static List<int> HostUidsOf(string containerId)
+    {
+        var uids = new List<int>();
+        foreach (var process in Directory.GetDirectories("/proc").Where(d => char.IsAsciiDigit(Path.GetFileName(d)[0])))
+        {
+            try
+            {
+                if (File.ReadAllText(Path.Combine(process, "cmdline")).Contains(containerId, StringComparison.Ordinal))
+                {
+                    var uid = File.ReadLines(Path.Combine(process, "status")).First(l => l.StartsWith("Uid:", StringComparison.Ordinal));
+                    uids.Add(int.Parse(uid.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture));
+                }
+            }
+            catch (IOException)
+            {
+                // ended meanwhile
+            }
         }
 
-        Assert.Contains("Seccomp:\t2", sidecarConfinement.Stdout, StringComparison.Ordinal);
-        Assert.Contains("NoNewPrivs:\t1", sidecarConfinement.Stdout, StringComparison.Ordinal);
+        return uids;
     }
 }

@@ -137,8 +137,13 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             }
             else
             {
+                gate = sub is { InNamespaces: true } ? UserNamespaceLaunch.OpenGate(bundle) : null;
                 runtime = StartRuntime(spec, bundle, runtimeRoot, resources.Network.IsOpen || sub is { OpenNetwork: true }, null, logger);
                 resources.RuntimeProcess = runtime;
+                if (gate is not null)
+                {
+                    await sub!.ReleaseAsync(runtime, gate, ct).ConfigureAwait(false);
+                }
             }
             channel = spec.Restore is { } resumed
                 ? new AgentChannel(resumed.Channel, runtime.StandardInput, runtime.StandardOutput,
@@ -209,7 +214,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             StderrLines = StderrLinesKept,
             OnLine = line => IsolationLog.RuntimeOutput(logger, id, line),
         };
-        return HostProcesses.Start(spec.Subcontainer is { } sub && _flavor == RuntimeFlavor.Runsc ? sub.Wrap(start)
+        return HostProcesses.Start(spec.Subcontainer is { } sub && _flavor == RuntimeFlavor.Runsc ? sub.Wrap(start, bundle)
             : launchNetworkNamespace is null ? start : UserNamespaceLaunch.Wrap(start, launchNetworkNamespace, bundle));
     }
 

@@ -18,7 +18,9 @@ namespace TypedSandbox.Server.Isolation;
 /// <param name="OpenNetwork">The sandbox's network is open (runsc's --network flag as the main container's).</param>
 /// <param name="LaunchNetworkNamespace">The network namespace the main runsc was launched in; null = not launched that way.</param>
 /// <param name="LaunchUserNamespace">The user namespace the main runsc runs in (with <paramref name="LaunchNetworkNamespace"/>).</param>
-internal sealed record RunscSubcontainer(string SandboxContainerId, string RuntimeRoot, bool OpenNetwork, string? LaunchNetworkNamespace, string? LaunchUserNamespace)
+/// <param name="SandboxCgroupsPath">The main container's cgroups, which the engine made for a launch in its namespaces.</param>
+internal sealed record RunscSubcontainer(string SandboxContainerId, string RuntimeRoot, bool OpenNetwork, string? LaunchNetworkNamespace,
+    string? LaunchUserNamespace, string SandboxCgroupsPath)
 {
     /// <summary>Whether a config starts a new sandbox ("sandbox") or a container in one ("container").</summary>
     public const string ContainerTypeAnnotation = "io.kubernetes.cri.container-type";
@@ -37,7 +39,7 @@ internal sealed record RunscSubcontainer(string SandboxContainerId, string Runti
         }
 
         return new RunscSubcontainer(main.Id, main.RuntimeRoot, main.Network?.IsOpen == true, main.LaunchNetworkNamespace,
-            main.LaunchNetworkNamespace is null ? null : $"/proc/{process.Id}/ns/user");
+            main.LaunchNetworkNamespace is null ? null : $"/proc/{process.Id}/ns/user", main.CgroupsPath);
     }
 
     /// <summary>Marks <paramref name="config"/> as a container of the sandbox.</summary>
@@ -56,13 +58,33 @@ internal sealed record RunscSubcontainer(string SandboxContainerId, string Runti
         }
     }
 
-    /// <summary><paramref name="runtime"/> run where the main container's runtime runs (its namespaces, as their root).</summary>
-    public HostProcessStart Wrap(HostProcessStart runtime) => LaunchNetworkNamespace is null || LaunchUserNamespace is null ? runtime : runtime with
+    /// <summary>True when it is started inside the main container's namespaces (see <see cref="Wrap"/>).</summary>
+    public bool InNamespaces => LaunchNetworkNamespace is not null && LaunchUserNamespace is not null;
+
+    /// <summary>
+    /// <paramref name="runtime"/> run where the main container's runtime runs (its namespaces, as their root), once
+    /// <see cref="ReleaseAsync"/> opened the gate of <paramref name="bundle"/> (<see cref="UserNamespaceLaunch.OpenGate"/>).
+    /// </summary>
+    public HostProcessStart Wrap(HostProcessStart runtime, string bundle) => !InNamespaces ? runtime : runtime with
     {
-        File = HostCheck.FindExecutable("nsenter") ?? "nsenter",
+        File = "/bin/sh",
         Arguments =
         [
+            "-c", "read -r _ < \"$0\" && exec \"$@\"", UserNamespaceLaunch.FifoPath(bundle), HostCheck.FindExecutable("nsenter") ?? "nsenter",
             "--net=" + LaunchNetworkNamespace, "--user=" + LaunchUserNamespace, "--setuid", "0", "--setgid", "0", "--", runtime.File, .. runtime.Arguments,
         ],
     };
+
+    /// <summary>
+    /// Moves the waiting launch into the sandbox's cgroups (runsc there makes none: its gofer for this container is then
+    /// bounded with the sandbox) and lets it start.
+    /// </summary>
+    public async Task ReleaseAsync(HostProcess launch, FileStream gate, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(launch);
+        ArgumentNullException.ThrowIfNull(gate);
+        EngineCgroups.Join(SandboxCgroupsPath, launch.Id);
+        await gate.WriteAsync("go\n"u8.ToArray(), ct).ConfigureAwait(false);
+        await gate.FlushAsync(ct).ConfigureAwait(false);
+    }
 }
