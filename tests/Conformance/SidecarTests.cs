@@ -8,7 +8,8 @@ namespace TypedSandbox.Conformance.Tests;
 /// the real engine (crun): a container from another image with its own filesystem, sharing the sandbox's loopback both
 /// ways, listed and found by name, terminated alone (the sandbox runs on) or with its sandbox (nothing left on the host),
 /// bounded to eight per sandbox; and the same lifecycle under gVisor (with a blocked network: see
-/// <see cref="GvisorSidecarTests"/> for an open one), where a sidecar is a second container of the sandbox's gVisor sandbox.
+/// <see cref="GvisorSidecarTests"/> for an open one), where a sidecar is a second container of the sandbox's gVisor sandbox;
+/// a memory-snapshot sandbox refuses them.
 /// </summary>
 [Collection(FeatureEngineTests.Name)]
 public sealed class SidecarTests(FeatureEngineFixture fixture)
@@ -69,6 +70,16 @@ public sealed class SidecarTests(FeatureEngineFixture fixture)
         Assert.Contains("already runs 8 sidecars, the most one sandbox may run", ninth.Message, StringComparison.Ordinal);
         AssertFailed(result, "badName", "InvalidError", "Sidecar name 'has space' is invalid");
         AssertFailed(result, "withVolume", "InvalidError", "Sidecars on the local engine do not take volumes.");
+    }
+
+    [Fact]
+    public async Task A_sandbox_with_memory_snapshots_refuses_sidecars_with_failed_precondition_naming_why()
+    {
+        var result = await fixture.RunAsync("sidecars.mjs", "snapshot-refused", new Dictionary<string, string> { ["TEST_APP"] = "sidecars-snapshot" });
+
+        var refused = Failure(result.GetProperty("refused"), "refused");
+        Assert.Equal(9, refused.Code); // FAILED_PRECONDITION
+        Assert.Contains("has memory snapshots enabled, and a gVisor checkpoint of it restores its main container only", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]

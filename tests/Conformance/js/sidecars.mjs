@@ -81,6 +81,17 @@ const scenarios = {
       await sb.terminate();
     }
   },
+
+  async "snapshot-refused"() {
+    const a = await app();
+    const side = await sidecarImage(a);
+    const sb = await modal.sandboxes.create(a, image(), { experimentalEnableSnapshot: true, blockNetwork: true });
+    try {
+      return { refused: await capture(() => sb.experimentalSidecars.create("helper", side), "snapshot") };
+    } finally {
+      await sb.terminate();
+    }
+  },
 };
 
 await main(scenarios);
