@@ -52,8 +52,8 @@ internal sealed record RunscSubcontainer(string SandboxContainerId, string Runti
         config["annotations"] = annotations;
         if (LaunchNetworkNamespace is not null && config["linux"] is JsonObject linux)
         {
-            // Run inside the sandbox's user namespace, runsc can make no cgroup (it would even with --ignore-cgroups):
-            // the sandbox's cgroup, which holds its Sentry, bounds the container.
+            // This runsc (20221219) makes a subcontainer's cgroup even with --ignore-cgroups, which fails inside the user
+            // namespace; without a path it makes none, and the launch joins the sandbox's cgroups instead (ReleaseAsync).
             linux.Remove("cgroupsPath");
         }
     }

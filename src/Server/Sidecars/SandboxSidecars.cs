@@ -16,7 +16,8 @@ namespace TypedSandbox.Server.Sidecars;
 /// bounds the total instead. Execs run through the sidecar's own agent and are addressed like the sandbox's. Under
 /// gVisor (runsc) the sandbox's network lives in its own kernel, so a sidecar runs as a second container in that same
 /// gVisor sandbox (<see cref="RunscSubcontainer"/>): its own root filesystem and namespaces inside the sandbox's kernel,
-/// bounded by the sandbox's cgroup. Knows nothing of gRPC.
+/// bounded by the sandbox's cgroup (which holds that kernel), so there a sidecar's smaller memory limit is not enforced
+/// apart from the sandbox's. Knows nothing of gRPC.
 /// </summary>
 internal sealed partial class SandboxSidecars(SandboxManager sandboxes, ImageBuilds images, IContainerRuntime runtime, TimeProvider clock, ILogger<SandboxSidecars> logger)
 {
@@ -53,7 +54,7 @@ internal sealed partial class SandboxSidecars(SandboxManager sandboxes, ImageBui
             var containerSpec = await JoinedAsync(session, resources, SandboxContainerSpec.For(id, definition, image, []), cancellationToken).ConfigureAwait(false);
             var container = await runtime.StartAsync(containerSpec, cancellationToken).ConfigureAwait(false);
             var sidecar = new Sidecar(id, spec.Name, container, clock);
-            // The pid was read before the start: had the sandbox ended meanwhile, the namespace joined may not be its.
+            // The sandbox was looked up before the start: had it ended meanwhile, what was joined may not be its.
             if (main.Exited.IsCompleted || !session.Sidecars.Add(sidecar))
             {
                 await sidecar.TerminateAsync(CancellationToken.None).ConfigureAwait(false);
