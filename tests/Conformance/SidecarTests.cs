@@ -7,7 +7,9 @@ namespace TypedSandbox.Conformance.Tests;
 /// Sidecar containers (Modal's <c>sb.experimentalSidecars</c>) through Modal's JS SDK and through the C# client against
 /// the real engine (crun): a container from another image with its own filesystem, sharing the sandbox's loopback both
 /// ways, listed and found by name, terminated alone (the sandbox runs on) or with its sandbox (nothing left on the host),
-/// bounded to eight per sandbox, and refused under gVisor.
+/// bounded to eight per sandbox; and the same lifecycle under gVisor (with a blocked network: see
+/// <see cref="GvisorSidecarTests"/> for an open one), where a sidecar is a second container of the sandbox's gVisor sandbox;
+/// a memory-snapshot sandbox refuses them.
 /// </summary>
 [Collection(FeatureEngineTests.Name)]
 public sealed class SidecarTests(FeatureEngineFixture fixture)
@@ -17,6 +19,21 @@ public sealed class SidecarTests(FeatureEngineFixture fixture)
     {
         var result = await fixture.RunAsync("sidecars.mjs", "lifecycle", new Dictionary<string, string> { ["TEST_APP"] = "sidecars" });
 
+        await AssertLifecycleAsync(result);
+    }
+
+    [Fact]
+    public async Task Through_the_JS_SDK_a_gVisor_sandboxs_sidecar_runs_in_that_gVisor_sandbox_with_the_same_lifecycle()
+    {
+        var result = await fixture.RunAsync("sidecars.mjs", "lifecycle",
+            new Dictionary<string, string> { ["TEST_APP"] = "sidecars-gvisor", ["TEST_RUNTIME"] = "gvisor", ["TEST_BLOCK_NETWORK"] = "1" });
+
+        await AssertLifecycleAsync(result);
+        GvisorSidecarTests.AssertNoRuntimeState([.. result.GetProperty("ids").EnumerateArray().Select(i => i.GetString()!)]);
+    }
+
+    private static async Task AssertLifecycleAsync(JsonElement result)
+    {
         Assert.Equal("sidecar-only\n", Stdout(result, "own"));
         Assert.Equal("cat: can't open '/sidecar-file': No such file or directory\nmissing\n", Stdout(result, "mainLacks"));
         Assert.Equal("from-main\n", Stdout(result, "reached"));
@@ -56,13 +73,13 @@ public sealed class SidecarTests(FeatureEngineFixture fixture)
     }
 
     [Fact]
-    public async Task A_gVisor_sandbox_refuses_sidecars_with_failed_precondition_naming_why()
+    public async Task A_sandbox_with_memory_snapshots_refuses_sidecars_with_failed_precondition_naming_why()
     {
-        var result = await fixture.RunAsync("sidecars.mjs", "gvisor-refused", new Dictionary<string, string> { ["TEST_APP"] = "sidecars-gvisor" });
+        var result = await fixture.RunAsync("sidecars.mjs", "snapshot-refused", new Dictionary<string, string> { ["TEST_APP"] = "sidecars-snapshot" });
 
         var refused = Failure(result.GetProperty("refused"), "refused");
         Assert.Equal(9, refused.Code); // FAILED_PRECONDITION
-        Assert.Contains("Sidecars are not available for gVisor (runsc) sandboxes", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("has memory snapshots enabled, and a gVisor checkpoint of it restores its main container only", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -42,6 +42,9 @@ internal sealed partial record ContainerSpec
     /// </summary>
     public string? JoinNetworkNamespace { get; init; }
 
+    /// <summary>runsc only: start inside a running gVisor sandbox (a sidecar shares its Sentry and network); null = a sandbox of its own.</summary>
+    public RunscSubcontainer? Subcontainer { get; init; }
+
     /// <summary>Host directories bind-mounted into the sandbox (volumes).</summary>
     public IReadOnlyList<BindMount> Mounts { get; init; } = [];
 

@@ -52,13 +52,15 @@ internal sealed class OciContainerRuntime : IContainerRuntime
 
         var logger = _loggerFactory.CreateLogger("TypedSandbox.Server.Isolation.Sandbox");
         // runsc with an open network starts inside the sandbox's user namespace (UserNamespaceLaunch), with its own root.
-        var launchInNamespace = _flavor == RuntimeFlavor.Runsc && spec.Network.Mode == NetworkMode.Open && _options.UserNamespace is not null;
-        var runtimeRoot = launchInNamespace ? Path.Combine(_options.RunDirectory, UserNamespaceLaunch.RuntimeRootName) : _runtimeRoot;
+        var sub = _flavor == RuntimeFlavor.Runsc ? spec.Subcontainer : null;
+        var launchInNamespace = _flavor == RuntimeFlavor.Runsc && spec.Network.Mode == NetworkMode.Open && _options.UserNamespace is not null && sub is null;
+        var runtimeRoot = sub?.RuntimeRoot ?? (launchInNamespace ? Path.Combine(_options.RunDirectory, UserNamespaceLaunch.RuntimeRootName) : _runtimeRoot);
         var resources = new SandboxResources(spec.Id, bundle, _flavor, _runtimeBinary, runtimeRoot,
             $"/{_options.CgroupParent}/{spec.Id}", logger)
         {
             WritableDirectory = spec.WritableLayer is null ? _options.Quota?.SandboxDirectory(spec.Id) : null,
-            LaunchNetworkNamespace = launchInNamespace ? NetworkNamespaceFiles.PathOf(SandboxNetwork.NamespaceNameFor(spec.Id)) : null,
+            LaunchNetworkNamespace = sub is not null ? sub.LaunchNetworkNamespace
+                : launchInNamespace ? NetworkNamespaceFiles.PathOf(SandboxNetwork.NamespaceNameFor(spec.Id)) : null,
         };
         AgentChannel? channel = null;
         FileStream? gate = null;
@@ -105,7 +107,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             resources.OverlayMounted = true;
             phases.Lap("overlay");
 
-            resources.Network = spec.JoinNetworkNamespace is not null ? SandboxNetwork.Joined(spec.Network.Mode == NetworkMode.Open, logger)
+            resources.Network = spec.JoinNetworkNamespace is not null || sub is not null ? SandboxNetwork.Joined(spec.Network.Mode == NetworkMode.Open, logger)
                 : spec.Network.Mode == NetworkMode.Open ? await SandboxNetwork.OpenAsync(spec, _options, logger, ct).ConfigureAwait(false)
                 : SandboxNetwork.Blocked(logger);
             phases.Lap("network");
@@ -113,11 +115,12 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             var compiledSeccomp = await _compiledSeccomp.Value.WaitAsync(ct).ConfigureAwait(false);
             var config = OciConfig.Build(new OciConfig.Inputs(spec, _flavor, resources.RootfsPath, _agentDirectory,
                 resources.EtcDirectory, resources.CgroupsPath, launchInNamespace ? null : spec.JoinNetworkNamespace ?? resources.Network.NamespacePath,
-                launchInNamespace ? null : _options.UserNamespace, compiledSeccomp)
+                launchInNamespace || sub?.LaunchNetworkNamespace is not null ? null : _options.UserNamespace, compiledSeccomp)
             {
-                // Launched inside it: runsc's host networking is the namespace it was started in.
-                InheritNetworkNamespace = launchInNamespace,
+                // Launched inside it: runsc's host networking is the namespace it was started in (a subcontainer's is its Sentry's).
+                InheritNetworkNamespace = launchInNamespace || sub is not null,
             });
+            sub?.Annotate(config);
             await File.WriteAllTextAsync(Path.Combine(bundle, "config.json"), config.ToJsonString(), ct).ConfigureAwait(false);
             phases.Lap("bundle");
 
@@ -134,8 +137,13 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             }
             else
             {
-                runtime = StartRuntime(spec, bundle, runtimeRoot, resources.Network.IsOpen, null, logger);
+                gate = sub is { InNamespaces: true } ? UserNamespaceLaunch.OpenGate(bundle) : null;
+                runtime = StartRuntime(spec, bundle, runtimeRoot, resources.Network.IsOpen || sub is { OpenNetwork: true }, null, logger);
                 resources.RuntimeProcess = runtime;
+                if (gate is not null)
+                {
+                    await sub!.ReleaseAsync(runtime, gate, ct).ConfigureAwait(false);
+                }
             }
             channel = spec.Restore is { } resumed
                 ? new AgentChannel(resumed.Channel, runtime.StandardInput, runtime.StandardOutput,
@@ -206,7 +214,8 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             StderrLines = StderrLinesKept,
             OnLine = line => IsolationLog.RuntimeOutput(logger, id, line),
         };
-        return HostProcesses.Start(launchNetworkNamespace is null ? start : UserNamespaceLaunch.Wrap(start, launchNetworkNamespace, bundle));
+        return HostProcesses.Start(spec.Subcontainer is { } sub && _flavor == RuntimeFlavor.Runsc ? sub.Wrap(start, bundle)
+            : launchNetworkNamespace is null ? start : UserNamespaceLaunch.Wrap(start, launchNetworkNamespace, bundle));
     }
 
     private static async Task WriteEtcFilesAsync(ContainerSpec spec, SandboxResources resources, CancellationToken ct)

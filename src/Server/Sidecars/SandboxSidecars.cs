@@ -14,7 +14,10 @@ namespace TypedSandbox.Server.Sidecars;
 /// the sandbox's own (memory at most the sandbox's; it may ask for less): a cgroup v2 with processes takes no child
 /// cgroups, so a sidecar cannot be carved out of the sandbox's cgroup, and <see cref="SidecarSpec.MaxRunningPerSandbox"/>
 /// bounds the total instead. Execs run through the sidecar's own agent and are addressed like the sandbox's. Under
-/// gVisor (runsc) sidecars are refused (see <see cref="RequireCrunLike"/>). Knows nothing of gRPC.
+/// gVisor (runsc) the sandbox's network lives in its own kernel, so a sidecar runs as a second container in that same
+/// gVisor sandbox (<see cref="RunscSubcontainer"/>): its own root filesystem and namespaces inside the sandbox's kernel,
+/// bounded by the sandbox's cgroup (which holds that kernel), so there a sidecar's smaller memory limit is not enforced
+/// apart from the sandbox's. Knows nothing of gRPC.
 /// </summary>
 internal sealed partial class SandboxSidecars(SandboxManager sandboxes, ImageBuilds images, IContainerRuntime runtime, TimeProvider clock, ILogger<SandboxSidecars> logger)
 {
@@ -26,7 +29,7 @@ internal sealed partial class SandboxSidecars(SandboxManager sandboxes, ImageBui
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
         var main = session.RequireRunning();
-        var resources = RequireCrunLike(main);
+        var resources = RequireOciRuntime(session, main);
         var mainMemoryMb = session.Spec.MemoryMb > 0 ? session.Spec.MemoryMb : ResourceLimits.Default.MemoryBytes!.Value / (1024 * 1024);
         if (spec.MemoryMb > mainMemoryMb)
         {
@@ -37,7 +40,6 @@ internal sealed partial class SandboxSidecars(SandboxManager sandboxes, ImageBui
         try
         {
             var image = await images.GetReadyAsync(spec.ImageId, cancellationToken).ConfigureAwait(false);
-            var pid = await InitPidAsync(session, resources, cancellationToken).ConfigureAwait(false);
             var id = ContainerSpec.NewId();
             var definition = session.Spec with
             {
@@ -49,11 +51,10 @@ internal sealed partial class SandboxSidecars(SandboxManager sandboxes, ImageBui
                 Volumes = [],
                 MemoryMb = spec.MemoryMb > 0 ? (uint)spec.MemoryMb : (uint)mainMemoryMb,
             };
-            // Its init's network namespace is the sandbox's (the named one of an open network, or the runtime's own).
-            var containerSpec = SandboxContainerSpec.For(id, definition, image, []) with { JoinNetworkNamespace = $"/proc/{pid}/ns/net" };
+            var containerSpec = await JoinedAsync(session, resources, SandboxContainerSpec.For(id, definition, image, []), cancellationToken).ConfigureAwait(false);
             var container = await runtime.StartAsync(containerSpec, cancellationToken).ConfigureAwait(false);
             var sidecar = new Sidecar(id, spec.Name, container, clock);
-            // The pid was read before the start: had the sandbox ended meanwhile, the namespace joined may not be its.
+            // The sandbox was looked up before the start: had it ended meanwhile, what was joined may not be its.
             if (main.Exited.IsCompleted || !session.Sidecars.Add(sidecar))
             {
                 await sidecar.TerminateAsync(CancellationToken.None).ConfigureAwait(false);
@@ -112,25 +113,41 @@ internal sealed partial class SandboxSidecars(SandboxManager sandboxes, ImageBui
         }
     }
 
-    /// <summary>
-    /// The sandbox's host resources, or FAILED_PRECONDITION under gVisor: there a sandbox is one runsc sandbox with its
-    /// network stack inside its own kernel (the Sentry), so a second container sharing that network would have to run in
-    /// the same Sentry through runsc's multi-container mode (the io.kubernetes.cri.container-type / sandbox-id
-    /// annotations), which this engine does not drive.
-    /// </summary>
-    private static SandboxResources RequireCrunLike(IRunningContainer main)
+    /// <summary>The sandbox's host resources; FAILED_PRECONDITION for a memory-snapshot sandbox (a checkpoint holds one container).</summary>
+    private static SandboxResources RequireOciRuntime(SandboxSession session, IRunningContainer main)
     {
         if (main is not ContainerHandle { Resources: var resources })
         {
             throw EngineException.Precondition("Sidecars need a sandbox run by an OCI runtime.");
         }
 
-        return resources.Flavor == RuntimeFlavor.Runsc
+        return session.Spec.EnableMemorySnapshot
             ? throw EngineException.Precondition(
-                "Sidecars are not available for gVisor (runsc) sandboxes on this engine: a gVisor sandbox's network lives inside its own " +
-                "kernel, so a sidecar would have to run in that same gVisor sandbox (runsc's multi-container mode), which the engine does not " +
-                "drive. Create the sandbox under the default runtime to use sidecars.")
+                $"Sandbox {session.Id} has memory snapshots enabled, and a gVisor checkpoint of it restores its main container only: " +
+                "create the sandbox without experimentalEnableSnapshot to use sidecars.")
             : resources;
+    }
+
+    /// <summary>
+    /// <paramref name="spec"/> joined to the sandbox's network: under crun its init's network namespace (the named one of
+    /// an open network, or the runtime's own); under runsc the sandbox's own kernel, as a container of that gVisor sandbox.
+    /// </summary>
+    private static async Task<ContainerSpec> JoinedAsync(SandboxSession session, SandboxResources resources, ContainerSpec spec, CancellationToken ct)
+    {
+        if (resources.Flavor != RuntimeFlavor.Runsc)
+        {
+            var pid = await InitPidAsync(session, resources, ct).ConfigureAwait(false);
+            return spec with { JoinNetworkNamespace = $"/proc/{pid}/ns/net" };
+        }
+
+        try
+        {
+            return spec with { Runtime = RuntimeFlavor.Runsc, Subcontainer = RunscSubcontainer.Of(resources) };
+        }
+        catch (InvalidOperationException)
+        {
+            throw EngineException.Precondition($"Sandbox {session.Id} is not running, so it takes no sidecar.");
+        }
     }
 
     private static async Task<int> InitPidAsync(SandboxSession session, SandboxResources resources, CancellationToken ct)

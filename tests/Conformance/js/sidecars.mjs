@@ -7,11 +7,18 @@ const sidecarImage = async (a) => image().dockerfileCommands(["RUN echo sidecar-
 
 const names = (list) => list.map((c) => c.containerName);
 
+// TEST_RUNTIME=gvisor runs the sandbox (and so its sidecars) under gVisor whatever the engine's default;
+// TEST_BLOCK_NETWORK=1 blocks its network (the loopback stays).
+const sandboxOptions = {
+  ...(process.env.TEST_RUNTIME ? { runtime: process.env.TEST_RUNTIME } : {}),
+  ...(process.env.TEST_BLOCK_NETWORK ? { blockNetwork: true } : {}),
+};
+
 const scenarios = {
   async "lifecycle"() {
     const a = await app();
     const side = await sidecarImage(a);
-    const sb = await modal.sandboxes.create(a, image());
+    const sb = await modal.sandboxes.create(a, image(), sandboxOptions);
     const sidecars = sb.experimentalSidecars;
     const ids = [];
     try {
@@ -75,12 +82,12 @@ const scenarios = {
     }
   },
 
-  async "gvisor-refused"() {
+  async "snapshot-refused"() {
     const a = await app();
     const side = await sidecarImage(a);
-    const sb = await modal.sandboxes.create(a, image(), { runtime: "gvisor" });
+    const sb = await modal.sandboxes.create(a, image(), { experimentalEnableSnapshot: true, blockNetwork: true });
     try {
-      return { refused: await capture(() => sb.experimentalSidecars.create("helper", side), "gvisor") };
+      return { refused: await capture(() => sb.experimentalSidecars.create("helper", side), "snapshot") };
     } finally {
       await sb.terminate();
     }
