@@ -10,8 +10,8 @@ namespace TypedSandbox.Agent;
 /// host under the sandbox's image share (<see cref="Protocol.AgentLayout.ImageShareMountPoint"/>), which gVisor's
 /// gofer serves read-only; this binds one entry of it at the target. Targets are resolved to a descriptor first
 /// (symlinks followed inside the sandbox) and mounted as the working directory it becomes, so the path cannot change
-/// between the check and the mount; targets in the agent's directory or the share are refused, so a later helper never runs
-/// files an image put there.
+/// between the check and the mount. Targets that lead into the agent's directory or the share are refused (a later
+/// helper would run files an image put there), and so are /proc and "/".
 /// Exit codes: 0 done, 2 invalid target, 3 missing, 4 not what the engine mounted there, 1 anything else.
 /// </summary>
 internal static unsafe partial class MountHelper
@@ -35,7 +35,7 @@ internal static unsafe partial class MountHelper
     /// <summary>Runs <c>mount-image &lt;source&gt; &lt;target&gt;</c>, <c>mount-empty &lt;target&gt; &lt;size&gt;</c> or <c>unmount &lt;target&gt; [source]</c>.</summary>
     public static int Run(string[] args)
     {
-        // Not dumpable before anything else: the sandbox's processes cannot trace this privileged helper or open its /proc files.
+        // Not dumpable first, as the agent's PID 1: the sandbox's processes (no CAP_SYS_PTRACE) are refused ptrace and its /proc files.
         Libc.prctl(Libc.PR_SET_DUMPABLE, 0, 0, 0, 0);
         return args switch
         {
