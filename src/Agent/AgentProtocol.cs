@@ -11,6 +11,9 @@ internal static class AgentLayout
     public const string LoaderName = "ld-linux-x86-64.so.2";
     public const string AgentName = "typedsandbox-agent";
 
+    /// <summary>gVisor sandboxes only: the read-only share through which the engine hands mountImage's images in.</summary>
+    public const string ImageShareMountPoint = "/dev/.typedsandbox-images";
+
     /// <summary>Modal's SDKs run this path for sandbox filesystem calls; the agent answers it itself (fs-tools mode).</summary>
     public const string FsToolsPath = "/__modal/.bin/modal-sandbox-fs-tools";
 

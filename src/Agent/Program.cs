@@ -4,9 +4,15 @@ using TypedSandbox.Agent.Protocol;
 
 // Without arguments: the sandbox's PID 1, which spawns the processes the engine asks for over its stdin/stdout and
 // reaps every orphan. With "fs-tools <json>": one filesystem operation for Modal's SDKs, run as an ordinary process.
+// With "mount-helper ...": one mount in gVisor's kernel for mountImage, run by the engine only (MountHelper).
 if (args.Length > 0 && args[0] == "fs-tools")
 {
     return TypedSandbox.Agent.FsTools.FsToolsCommand.Run(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "mount-helper")
+{
+    return TypedSandbox.Agent.MountHelper.Run(args[1..]);
 }
 
 Agent.Run();

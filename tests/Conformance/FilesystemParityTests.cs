@@ -22,8 +22,18 @@ public sealed class FilesystemParityTests(FeatureEngineFixture fixture)
     [Fact]
     public async Task A_directory_snapshot_mounts_read_only_in_another_sandbox_and_unmounts()
     {
-        var result = await fixture.RunAsync("fs-parity.mjs", "snapshot-and-mount");
+        AssertSnapshotMountedAndUnmounted(await fixture.RunAsync("fs-parity.mjs", "snapshot-and-mount"));
+    }
 
+    [Fact]
+    public async Task A_mounted_image_hides_what_the_path_held_until_unmounted()
+    {
+        AssertMountHidesAndRestores(await fixture.RunAsync("fs-parity.mjs", "mount-hides"));
+    }
+
+    /// <summary>The snapshot-and-mount scenario's result, the same under every runtime.</summary>
+    internal static void AssertSnapshotMountedAndUnmounted(JsonElement result)
+    {
         Assert.StartsWith("im-", result.GetProperty("imageId").GetString(), StringComparison.Ordinal);
         Assert.Contains("NOT_FOUND: '/work/none' does not exist in the sandbox", Error(result, "missing"), StringComparison.Ordinal);
         Assert.Equal("from-a\nnested\na.txt\nsub\n", Stdout(result, "listing"));
@@ -34,6 +44,15 @@ public sealed class FilesystemParityTests(FeatureEngineFixture fixture)
         Assert.Contains("NOT_FOUND: No image is mounted at '/mnt/snap'", Error(result, "notMounted"), StringComparison.Ordinal);
         Assert.Equal("0\nw\n", Stdout(result, "empty"));
         Assert.Contains("must be an absolute path", Error(result, "relative"), StringComparison.Ordinal);
+    }
+
+    /// <summary>The mount-hides scenario's result: the image replaces the path's content, another sandbox sees nothing, unmount gives it back.</summary>
+    internal static void AssertMountHidesAndRestores(JsonElement result)
+    {
+        Assert.Equal("i.txt\nfrom-image\n", Stdout(result, "mounted"));
+        Assert.Equal("0\n", Stdout(result, "elsewhere"));
+        Assert.Equal("old.txt\nbefore\n", Stdout(result, "after"));
+        Assert.True(result.GetProperty("reload").GetProperty("ok").GetBoolean());
     }
 
     [Fact]
@@ -68,17 +87,19 @@ public sealed class FilesystemParityTests(FeatureEngineFixture fixture)
     }
 }
 
-/// <summary>Under gVisor (runsc): mountImage is refused with the reason; reloadVolumes succeeds.</summary>
+/// <summary>Under gVisor (runsc): the same mountImage/unmountImage scenarios (through the image share and a bind in gVisor's kernel).</summary>
 [Collection(RunscEngineTests.Name)]
 public sealed class RunscFilesystemParityTests(RunscEngineFixture fixture)
 {
     [Fact]
-    public async Task MountImage_is_refused_with_the_reason_under_gVisor()
+    public async Task A_directory_snapshot_mounts_read_only_in_another_sandbox_and_unmounts()
     {
-        var result = await fixture.RunAsync("fs-parity.mjs", "runsc-mount");
+        FilesystemParityTests.AssertSnapshotMountedAndUnmounted(await fixture.RunAsync("fs-parity.mjs", "snapshot-and-mount"));
+    }
 
-        Assert.Contains("FAILED_PRECONDITION", Error(result, "mount"), StringComparison.Ordinal);
-        Assert.Contains("gVisor serves a sandbox's files through its own gofer", Error(result, "mount"), StringComparison.Ordinal);
-        Assert.True(result.GetProperty("reload").GetProperty("ok").GetBoolean());
+    [Fact]
+    public async Task A_mounted_image_hides_what_the_path_held_until_unmounted()
+    {
+        FilesystemParityTests.AssertMountHidesAndRestores(await fixture.RunAsync("fs-parity.mjs", "mount-hides"));
     }
 }

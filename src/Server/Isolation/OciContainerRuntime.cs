@@ -113,7 +113,9 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             phases.Lap("network");
             await WriteEtcFilesAsync(spec, resources, ct).ConfigureAwait(false);
             var compiledSeccomp = await _compiledSeccomp.Value.WaitAsync(ct).ConfigureAwait(false);
-            var config = OciConfig.Build(new OciConfig.Inputs(spec, _flavor, resources.RootfsPath, _agentDirectory,
+            // gVisor: the share through which mountImage hands images in (Mounts.GvisorImageShare).
+            var configured = _flavor == RuntimeFlavor.Runsc ? spec with { Mounts = [.. spec.Mounts, Mounts.GvisorImageShare.Prepare(bundle)] } : spec;
+            var config = OciConfig.Build(new OciConfig.Inputs(configured, _flavor, resources.RootfsPath, _agentDirectory,
                 resources.EtcDirectory, resources.CgroupsPath, launchInNamespace ? null : spec.JoinNetworkNamespace ?? resources.Network.NamespacePath,
                 launchInNamespace || sub?.LaunchNetworkNamespace is not null ? null : _options.UserNamespace, compiledSeccomp)
             {

@@ -130,6 +130,7 @@ internal sealed class SandboxResources(string id, string bundleDirectory, Runtim
             IsolationLog.CleanupFailed(logger, "umount " + RootfsPath, "umount2 failed");
         }
 
+        Mounts.GvisorImageShare.Release(BundleDirectory);
         await Step("bundle", async () => { await TreeRemoval.DeleteAsync(BundleDirectory, CancellationToken.None).ConfigureAwait(false); return 0; }).ConfigureAwait(false);
         if (WritableDirectory is { } writable && Directory.Exists(writable))
         {

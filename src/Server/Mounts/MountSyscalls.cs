@@ -68,6 +68,9 @@ internal static partial class MountSyscalls
     [LibraryImport("libc", EntryPoint = "fchdir", SetLastError = true)]
     private static partial int FchdirSyscall(int fd);
 
+    [LibraryImport("libc", EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int MountSyscall(string source, string target, string? fsType, nuint flags, string? data);
+
     [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Umount2(string target, int flags);
 
@@ -206,6 +209,14 @@ internal static partial class MountSyscalls
     {
         Check(FchdirSyscall(mountRootFd), "fchdir");
         Check(Umount2(".", MntDetach), "umount2");
+    }
+
+    /// <summary>Bind-mounts the directory <paramref name="path"/> onto itself and makes that mount shared (MS_BIND, then MS_SHARED).</summary>
+    public static void BindSharedOntoItself(string path)
+    {
+        const nuint MsBind = 0x1000, MsShared = 1 << 20;
+        Check(MountSyscall(path, path, null, MsBind, null), "bind " + path);
+        Check(MountSyscall("none", path, null, MsShared, null), "make-shared " + path);
     }
 
     /// <summary>Detaches the mount at <paramref name="path"/> (lazily) without following a final symlink; false when that fails.</summary>

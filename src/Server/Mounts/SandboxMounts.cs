@@ -15,8 +15,8 @@ namespace TypedSandbox.Server.Mounts;
 /// the target through the sandbox's root without leaving it (<see cref="ContainerPaths"/>), and attaches the tree
 /// with move_mount from a dedicated thread that alone enters the sandbox's mount namespace (unshare(CLONE_FS), then
 /// setns) and ends with the call: no process and no binary of the sandbox runs on the host's behalf, and nothing is
-/// mounted in the host's namespace. gVisor (runsc) serves a sandbox's files through its own gofer and takes no mounts
-/// after start: there, both calls fail with FAILED_PRECONDITION.
+/// mounted in the host's namespace. gVisor (runsc) sandboxes see no host mount namespace: there the image reaches the
+/// sandbox through its image share and the agent binds it inside gVisor's kernel (SandboxMounts.Gvisor.cs).
 /// </summary>
 internal sealed partial class SandboxMounts(ImageBuilds images, ILogger<SandboxMounts> logger)
 {
@@ -25,7 +25,7 @@ internal sealed partial class SandboxMounts(ImageBuilds images, ILogger<SandboxM
     private readonly ConditionalWeakTable<SandboxSession, MountTable> _tables = new();
 
     /// <summary>Mounts image <paramref name="imageId"/> (null or empty: an empty directory) at <paramref name="path"/>.</summary>
-    /// <exception cref="EngineException">A bad path (INVALID_ARGUMENT), a finished or gVisor sandbox, or a path already mounted (FAILED_PRECONDITION).</exception>
+    /// <exception cref="EngineException">A bad path (INVALID_ARGUMENT), a finished sandbox, or a path already mounted (FAILED_PRECONDITION).</exception>
     public async Task MountImageAsync(SandboxSession session, string path, string? imageId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(session);
@@ -39,6 +39,13 @@ internal sealed partial class SandboxMounts(ImageBuilds images, ILogger<SandboxM
             if (table.Mounted.ContainsKey(target))
             {
                 throw EngineException.Precondition($"An image is already mounted at '{target}'; unmount it first.");
+            }
+
+            if (resources.Flavor == RuntimeFlavor.Runsc)
+            {
+                table.Mounted[target] = await MountInGvisorAsync(resources, target, layers, table, cancellationToken).ConfigureAwait(false);
+                LogMounted(session.Id, string.IsNullOrEmpty(imageId) ? "(empty directory)" : imageId, target);
+                return;
             }
 
             var pid = await InitPidAsync(session, resources, cancellationToken).ConfigureAwait(false);
@@ -72,6 +79,14 @@ internal sealed partial class SandboxMounts(ImageBuilds images, ILogger<SandboxM
                 throw EngineException.NotFound($"No image is mounted at '{target}' (mount one with mountImage first).");
             }
 
+            if (resources.Flavor == RuntimeFlavor.Runsc)
+            {
+                await UnmountInGvisorAsync(resources, target, mountId, cancellationToken).ConfigureAwait(false);
+                table.Mounted.Remove(target, out _);
+                LogUnmounted(session.Id, target);
+                return;
+            }
+
             var pid = await InitPidAsync(session, resources, cancellationToken).ConfigureAwait(false);
             using var root = new Descriptor(MountSyscalls.Open($"/proc/{pid}/root", MountSyscalls.OPath | MountSyscalls.ODirectory));
             using var directory = new Descriptor(ContainerPaths.OpenDirectory(root.Fd, target));
@@ -99,10 +114,7 @@ internal sealed partial class SandboxMounts(ImageBuilds images, ILogger<SandboxM
             throw EngineException.Precondition($"{operation} needs a sandbox run by an OCI runtime.");
         }
 
-        return resources.Flavor == RuntimeFlavor.Runsc
-            ? throw EngineException.Precondition(
-                $"{operation} is not available for gVisor (runsc) sandboxes: gVisor serves a sandbox's files through its own gofer, which takes no mounts after the sandbox started.")
-            : resources;
+        return resources;
     }
 
     private static int ReadOnlyTree(IReadOnlyList<string> layers)
@@ -184,7 +196,11 @@ internal sealed partial class SandboxMounts(ImageBuilds images, ILogger<SandboxM
     private sealed class MountTable
     {
         public SemaphoreSlim Gate { get; } = new(1, 1);
+        // crun: the mount's id; gVisor: the image share entry (0: an empty directory).
         public ConcurrentDictionary<string, ulong> Mounted { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>gVisor: the last image share entry handed out (entries are never reused).</summary>
+        public ulong ShareEntries { get; set; }
     }
 
     private readonly struct Descriptor(int fd) : IDisposable

@@ -66,10 +66,20 @@ const scenarios = {
       missing: await attempt("project/none"),
     };
   },
-  async "runsc-mount"() {
-    return withSandbox({}, async (sb) => ({
-      mount: await capture(() => sb.mountImage("/mnt/x")),
-      reload: await capture(() => sb.reloadVolumes()),
+  async "mount-hides"() {
+    const img = await withSandbox({}, async (sb) => {
+      await sh(sb, "mkdir -p /out && echo from-image > /out/i.txt");
+      return sb.snapshotDirectory("/out");
+    });
+    return withSandbox({}, async (sb) => withSandbox({}, async (other) => {
+      await sh(sb, "mkdir -p /srv/data && echo before > /srv/data/old.txt && ls /srv/data");
+      await sb.mountImage("/srv/data", img);
+      const mounted = await sh(sb, "ls /srv/data; cat /srv/data/i.txt");
+      const elsewhere = await sh(other, "ls -A /srv 2>/dev/null | wc -l");
+      await sb.unmountImage("/srv/data");
+      const after = await sh(sb, "ls /srv/data; cat /srv/data/old.txt");
+      const reload = await capture(() => sb.reloadVolumes());
+      return { mounted, elsewhere, after, reload };
     }));
   },
 };
