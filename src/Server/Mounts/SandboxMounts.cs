@@ -25,7 +25,8 @@ internal sealed partial class SandboxMounts(ImageBuilds images, ILogger<SandboxM
     private readonly ConditionalWeakTable<SandboxSession, MountTable> _tables = new();
 
     /// <summary>Mounts image <paramref name="imageId"/> (null or empty: an empty directory) at <paramref name="path"/>.</summary>
-    /// <exception cref="EngineException">A bad path (INVALID_ARGUMENT), a finished sandbox, or a path already mounted (FAILED_PRECONDITION).</exception>
+    /// <exception cref="EngineException">A bad path (INVALID_ARGUMENT), a finished or memory-snapshot gVisor sandbox, or a path
+    /// already mounted (FAILED_PRECONDITION).</exception>
     public async Task MountImageAsync(SandboxSession session, string path, string? imageId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(session);
@@ -43,6 +44,14 @@ internal sealed partial class SandboxMounts(ImageBuilds images, ILogger<SandboxM
 
             if (resources.Flavor == RuntimeFlavor.Runsc)
             {
+                if (session.Spec.EnableMemorySnapshot)
+                {
+                    // A checkpoint would record a bind of this sandbox's image share, which a restore does not recreate.
+                    throw EngineException.Precondition(
+                        $"Sandbox {session.Id} has memory snapshots enabled, and a gVisor checkpoint does not keep images mounted after start: " +
+                        "create the sandbox without experimentalEnableSnapshot to use mountImage.");
+                }
+
                 table.Mounted[target] = await MountInGvisorAsync(resources, target, layers, table, cancellationToken).ConfigureAwait(false);
                 LogMounted(session.Id, string.IsNullOrEmpty(imageId) ? "(empty directory)" : imageId, target);
                 return;

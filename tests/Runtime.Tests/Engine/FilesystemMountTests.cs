@@ -31,6 +31,16 @@ public sealed class FilesystemMountTests(EngineFixture fixture)
     }
 
     [Fact]
+    public async Task A_memory_snapshot_sandbox_refuses_image_mounts_with_the_reason()
+    {
+        await using var sandbox = await fixture.CreateSandboxAsync(new SandboxCreateOptions { ExperimentalEnableSnapshot = true, BlockNetwork = true });
+
+        var refused = await Assert.ThrowsAsync<ConflictException>(() => sandbox.MountImageAsync("/opt/in"));
+
+        Assert.Contains("memory snapshots enabled", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task What_a_sandbox_wrote_under_tmp_is_in_its_filesystem_snapshot()
     {
         Image snapshot;
