@@ -140,9 +140,11 @@ public abstract class PtyConformance(EngineFixture fixture)
 }
 
 /// <summary>
-/// PTY execs and sandboxes under crun, and end of input: closing stdin types the terminal's EOF character (Ctrl-D),
-/// which the installed gVisor's line discipline (20221219) passes to the reader as data, so under runsc a reader of
-/// the terminal does not see end of input yet.
+/// PTY execs and sandboxes under crun, and end of input: closing stdin types the terminal's EOF character (Ctrl-D).
+/// Under runsc the eof scenario stays out: gVisor release-20221219.0 (Debian's runsc) consumes the EOF character and
+/// marks the line readable, but its read of an empty readable line returns EWOULDBLOCK instead of 0, so the reader
+/// blocks for ever (google/gvisor#9333, fixed by commit e8c399a0 in release-20230911.0). Nothing outside gVisor can
+/// make a terminal's read return 0: hanging the terminal up instead would end the reader with EIO, not end of input.
 /// </summary>
 [Collection(EngineTests.Name)]
 public sealed class PtyTests(EngineFixture fixture) : PtyConformance(fixture)

@@ -95,6 +95,7 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
             await slirp.OutputClosed.ConfigureAwait(false);
             throw new ContainerStartException($"slirp4netns failed: {slirp.Stderr.ToString().Trim()}");
         }
+        await AllowLowPortsAsync().ConfigureAwait(false);
         if (policy.Egress is { } egress)
         {
             await StartEgressProxyAsync(policy, egress, options, ct).ConfigureAwait(false);

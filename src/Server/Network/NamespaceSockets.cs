@@ -18,9 +18,16 @@ internal static partial class NamespaceSockets
 
     /// <summary>Runs <paramref name="make"/> on a thread inside the namespace at <paramref name="namespacePath"/>.</summary>
     /// <exception cref="IOException">The namespace could not be entered.</exception>
-    public static Task<Socket> CreateAsync(string namespacePath, Func<Socket> make)
+    public static Task<Socket> CreateAsync(string namespacePath, Func<Socket> make) => RunAsync(namespacePath, make);
+
+    /// <summary>
+    /// Runs <paramref name="make"/> on a thread inside the namespace at <paramref name="namespacePath"/>: what it opens
+    /// there (a socket, a file under /proc/sys/net) belongs to that namespace.
+    /// </summary>
+    /// <exception cref="IOException">The namespace could not be entered.</exception>
+    public static Task<T> RunAsync<T>(string namespacePath, Func<T> make)
     {
-        var made = new TaskCompletionSource<Socket>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var made = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         // setns(2) moves the calling thread only; this thread ends right after, so no other work ever runs in there.
         var thread = new Thread(() =>
         {
@@ -41,7 +48,7 @@ internal static partial class NamespaceSockets
             {
                 made.SetException(e);
             }
-        }, 64 * 1024) { IsBackground = true, Name = "egress socket" };
+        }, 64 * 1024) { IsBackground = true, Name = "network namespace" };
         thread.Start();
         return made.Task;
     }

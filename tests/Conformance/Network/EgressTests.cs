@@ -8,9 +8,12 @@ namespace TypedSandbox.Conformance.Tests.Network;
 /// An engine whose egress proxies resolve the test names (<c>api.egress.test</c>, <c>other.test</c>) to servers in a
 /// namespace the fixture made, never beyond this machine.
 /// </summary>
-public sealed class EgressEngineFixture : IAsyncLifetime
+public class EgressEngineFixture : IAsyncLifetime
 {
     private TestEngine? _engine;
+
+    /// <summary>The OCI runtime the engine isolates sandboxes with.</summary>
+    protected virtual string Runtime => "crun";
 
     internal EgressServerNamespace Servers { get; } = new();
 
@@ -21,7 +24,7 @@ public sealed class EgressEngineFixture : IAsyncLifetime
         await Servers.InitializeAsync();
         Assert.True(Servers.SkipReason is null, Servers.SkipReason);
         var address = IPAddress.Parse(Servers.Address);
-        _engine = await TestEngine.StartAsync(configure: o => o with
+        _engine = await TestEngine.StartAsync(Runtime, configure: o => o with
         {
             EgressHosts = new Dictionary<string, IPAddress> { ["api.egress.test"] = address, ["other.test"] = address },
         });
@@ -40,9 +43,11 @@ public sealed class EgressEngineFixture : IAsyncLifetime
 
 /// <summary>
 /// Outbound domain allow-lists through Modal's JS SDK and through the C# client: allowed names get through by Host
-/// (HTTP) and SNI (TLS), other names and raw addresses are refused, and a malformed entry is INVALID_ARGUMENT.
+/// (HTTP) and SNI (TLS), other names and raw addresses are refused, and a malformed entry is INVALID_ARGUMENT; outbound
+/// policies set headers on plain HTTP from named secrets. Run under crun (<see cref="EgressTests"/>) and gVisor
+/// (<see cref="RunscEgressTests"/>), which differ only in the fixture.
 /// </summary>
-public sealed class EgressTests(EgressEngineFixture fixture) : IClassFixture<EgressEngineFixture>
+public abstract class EgressConformance(EgressEngineFixture fixture)
 {
     private const string Served = "\r\n\r\n" + EgressServerNamespace.Hello;
 
@@ -142,3 +147,6 @@ public sealed class EgressTests(EgressEngineFixture fixture) : IClassFixture<Egr
 
     private static string Stdout(JsonElement scenario, string name) => scenario.GetProperty(name).GetProperty("stdout").GetString() ?? "";
 }
+
+/// <summary>Outbound domain allow-lists and header replacements under crun.</summary>
+public sealed class EgressTests(EgressEngineFixture fixture) : EgressConformance(fixture), IClassFixture<EgressEngineFixture>;

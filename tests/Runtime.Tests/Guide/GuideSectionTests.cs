@@ -95,6 +95,16 @@ public sealed partial class GuideSectionTests(EngineFixture fixture)
             Assert.Matches(@"^tunnel for port 12345: \S+:\d+$", lines[0]);
             Assert.Equal(["GET / through the tunnel: 200", "network blocked"], lines[1..]);
         },
+        ["network-policy"] = lines => Assert.Equal(
+            ["created with no egress, 192.0.2.1: refused", "opened to everything", "narrowed to 10.0.0.0/8, 192.0.2.1: refused",
+             "closed again, 192.0.2.1: refused", "a blockNetwork sandbox cannot be opened: ConflictException"],
+            lines),
+        ["domain-allowlist"] = lines => Assert.Equal(
+            ["HTTP to an unlisted name: HTTP/1.1 403 Forbidden", "TLS to an unlisted name: connection closed", "a malformed entry: InvalidArgumentException"],
+            lines),
+        ["outbound-headers"] = lines => Assert.Equal(
+            ["the server received: Bearer engine-token", "after the live update: Bearer rotated-token", "with no replacements: Bearer from-the-sandbox"],
+            lines),
         ["resources"] = lines =>
         {
             Assert.Equal("allocated 64 MiB", lines[0]);
