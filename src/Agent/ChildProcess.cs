@@ -259,7 +259,7 @@ internal sealed unsafe class ChildProcess(uint id, int pid, bool isMain, int std
             }
         }
 
-        var frame = new byte[Frames.HeaderSize + ReadChunk];
+        var frame = new byte[Frames.HeaderSize + ReadChunk + FrameSeal.TagSize];
         var credit = _credits[streamNumber - 1];
         var hungUp = false;
         fixed (byte* p = frame)

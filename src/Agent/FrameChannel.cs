@@ -11,22 +11,22 @@ internal static unsafe class FrameChannel
     private static readonly Lock WriteLock = new();
     private static readonly FrameSeal Seal = ReadKey();
 
-    /// <summary>Sends a frame whose payload is already at <c>frame[HeaderSize..HeaderSize+length]</c>.</summary>
+    /// <summary>Sends a frame whose payload is already at <c>frame[HeaderSize..HeaderSize+length]</c>; the frame has
+    /// <see cref="FrameSeal.TagSize"/> bytes of room after the payload, where the tag goes (one write per frame).</summary>
     public static void SendInPlace(byte[] frame, FrameType type, uint id, int length)
     {
         Frames.WriteHeader(frame, type, id, length);
-        Span<byte> tag = stackalloc byte[FrameSeal.TagSize];
+        var size = Frames.HeaderSize + length + FrameSeal.TagSize;
         lock (WriteLock)
         {
-            Seal.Seal(frame.AsSpan(0, Frames.HeaderSize), frame.AsSpan(Frames.HeaderSize, length), tag);
-            WriteAll(frame.AsSpan(0, Frames.HeaderSize + length));
-            WriteAll(tag);
+            Seal.Seal(frame.AsSpan(0, Frames.HeaderSize), frame.AsSpan(Frames.HeaderSize, length), frame.AsSpan(size - FrameSeal.TagSize, FrameSeal.TagSize));
+            WriteAll(frame.AsSpan(0, size));
         }
     }
 
     public static void Send(FrameType type, uint id, ReadOnlySpan<byte> payload)
     {
-        var frame = new byte[Frames.HeaderSize + payload.Length];
+        var frame = new byte[Frames.HeaderSize + payload.Length + FrameSeal.TagSize];
         payload.CopyTo(frame.AsSpan(Frames.HeaderSize));
         SendInPlace(frame, type, id, payload.Length);
     }

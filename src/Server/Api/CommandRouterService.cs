@@ -1,3 +1,4 @@
+using System.Buffers;
 using Google.Protobuf;
 using Grpc.Core;
 using TypedSandbox.Protocol.CommandRouter;
@@ -54,16 +55,26 @@ internal sealed partial class CommandRouterService(SandboxManager sandboxes, Sec
         var journal = request.FileDescriptor == TaskExecStdioFileDescriptor.Stderr ? process.Stderr : process.Stdout;
         var offset = (long)request.Offset;
         using var reading = journal.OpenReader();
-        while (true)
+        // One buffer per stream, reused: the response is serialized before WriteAsync returns, so no array per chunk.
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+        try
         {
-            var data = await journal.ReadAsync(offset, ChunkBytes, context.CancellationToken).ConfigureAwait(false);
-            if (data.IsEmpty)
+            while (true)
             {
-                return; // OK status = EOF of this stream.
-            }
+                var count = await journal.ReadAsync(offset, buffer.AsMemory(0, ChunkBytes), context.CancellationToken).ConfigureAwait(false);
+                if (count == 0)
+                {
+                    return; // OK status = EOF of this stream.
+                }
 
-            await responseStream.WriteAsync(new TaskExecStdioReadResponse { Data = UnsafeByteOperations.UnsafeWrap(data) }, context.CancellationToken).ConfigureAwait(false);
-            offset += data.Length;
+                var data = UnsafeByteOperations.UnsafeWrap(buffer.AsMemory(0, count));
+                await responseStream.WriteAsync(new TaskExecStdioReadResponse { Data = data }, context.CancellationToken).ConfigureAwait(false);
+                offset += count;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

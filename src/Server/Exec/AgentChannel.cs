@@ -245,46 +245,27 @@ internal sealed partial class AgentChannel : IAsyncDisposable
 
     private async Task ReadLoopAsync()
     {
-        // Sized for the agent's 64 KiB output chunks; one idle sandbox costs the engine ~130 KiB here, not megabytes.
-        var input = new BufferedStream(_fromAgent, 64 * 1024);
-        var header = new byte[Frames.HeaderSize];
-        var tag = new byte[FrameSeal.TagSize];
-        var payload = new byte[64 * 1024];
+        var input = new AgentFrameReader(_fromAgent);
         try
         {
-            while (true)
+            while (await input.ReadAsync(CancellationToken.None).ConfigureAwait(false) is { } frame)
             {
-                if (await input.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false).ConfigureAwait(false) < header.Length)
-                {
-                    break;
-                }
-
-                var (type, id, length) = Frames.ReadHeader(header);
-                if (length > payload.Length && length <= Frames.MaxPayload)
-                {
-                    payload = new byte[length];
-                }
-
-                if (length < 0 || length > payload.Length)
+                if (frame.Length < 0)
                 {
                     // Not a frame: most likely the OCI runtime printed an error on the stdout the agent would own.
-                    var text = new byte[4096];
-                    header.CopyTo(text, 0);
-                    var n = await input.ReadAtLeastAsync(text.AsMemory(header.Length), 1, throwOnEndOfStream: false).ConfigureAwait(false);
-                    UnexpectedOutput = Encoding.UTF8.GetString(text, 0, header.Length + n).Trim();
-                    throw new InvalidDataException($"agent sent a frame of {length} bytes");
+                    UnexpectedOutput = await input.ReadUnexpectedTextAsync(CancellationToken.None).ConfigureAwait(false);
+                    throw new InvalidDataException($"agent sent a frame of {Frames.ReadHeader(input.Header(frame)).Length} bytes");
                 }
-                await input.ReadExactlyAsync(payload.AsMemory(0, length)).ConfigureAwait(false);
-                await input.ReadExactlyAsync(tag).ConfigureAwait(false);
+
                 // Sandbox code that reached the agent's stdout (gVisor's /proc/1/fd/1) can write bytes but not seal
                 // them: a forged, replayed or torn frame ends the sandbox instead of being believed.
-                if (!_seal.Verify(header, payload.AsSpan(0, length), tag))
+                if (!_seal.Verify(input.Header(frame), input.Payload(frame), input.Tag(frame)))
                 {
                     // Closing its stdin makes the agent end the sandbox.
                     await CloseInputAsync().ConfigureAwait(false);
-                    throw new InvalidDataException($"a frame from the agent failed its seal check (type {type}, id {id}): the sandbox wrote into its channel");
+                    throw new InvalidDataException($"a frame from the agent failed its seal check (type {frame.Type}, id {frame.Id}): the sandbox wrote into its channel");
                 }
-                Dispatch(type, id, payload.AsSpan(0, length));
+                Dispatch(frame.Type, frame.Id, input.Payload(frame));
             }
         }
         catch (Exception e)
@@ -296,7 +277,7 @@ internal sealed partial class AgentChannel : IAsyncDisposable
         {
             _closed = true;
             // Process.Dispose does not close a stream its owner took (the runtime's stdout): close it here.
-            await input.DisposeAsync().ConfigureAwait(false);
+            await _fromAgent.DisposeAsync().ConfigureAwait(false);
             _ready.TrySetException(new SandboxEndedException("The sandbox ended before its agent was ready."));
             foreach (var process in _processes.Values)
             {

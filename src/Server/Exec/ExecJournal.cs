@@ -202,47 +202,57 @@ internal sealed partial class ExecJournal : IAsyncDisposable
     }
 
     /// <summary>
-    /// Reads up to <paramref name="maxBytes"/> bytes at <paramref name="offset"/>. Waits until bytes exist there or the
-    /// journal completes; returns empty at EOF. Reading moves the window: the writer may then send more.
+    /// Reads up to <paramref name="maxBytes"/> bytes at <paramref name="offset"/> into a new array. Waits until bytes
+    /// exist there or the journal completes; returns empty at EOF. Reading moves the window: the writer may then send more.
     /// </summary>
     /// <exception cref="EngineException">The bytes at <paramref name="offset"/> were read long ago and dropped (INVALID_ARGUMENT),
     /// or the exec's output was freed (NOT_FOUND).</exception>
     public async ValueTask<ReadOnlyMemory<byte>> ReadAsync(long offset, int maxBytes, CancellationToken ct)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBytes);
+        var available = await WaitForBytesAsync(offset, ct).ConfigureAwait(false);
+        if (available == 0)
+        {
+            return ReadOnlyMemory<byte>.Empty;
+        }
+
+        var result = new byte[(int)Math.Min(maxBytes, available)];
+        return result.AsMemory(0, await ReadAsync(offset, result, ct).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Copies up to <paramref name="destination"/>'s length of bytes at <paramref name="offset"/> into it (a stream's
+    /// reusable buffer: no array per chunk). Waits until bytes exist there or the journal completes; returns 0 at EOF.
+    /// Reading moves the window: the writer may then send more.
+    /// </summary>
+    /// <exception cref="EngineException">The bytes at <paramref name="offset"/> were read long ago and dropped (INVALID_ARGUMENT),
+    /// or the exec's output was freed (NOT_FOUND).</exception>
+    public async ValueTask<int> ReadAsync(long offset, Memory<byte> destination, CancellationToken ct)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfZero(destination.Length);
         while (true)
         {
-            Task changed;
-            byte[] result;
+            Task? changed;
+            int count;
             long grant;
             lock (_gate)
             {
-                if (_disposed)
+                changed = Pending(offset);
+                if (changed is not null)
                 {
-                    throw EngineException.NotFound(
-                        "This exec's output was freed (it finished long ago, or its sandbox's finished execs held too much unread output); it can no longer be read.");
-                }
-
-                if (offset < _start)
-                {
-                    throw EngineException.Invalid(
-                        $"Output before offset {_start} was already read and dropped (the engine keeps {_bounds.RewindBytes(_spill is not null)} bytes behind the furthest reader); resume from a later offset.");
+                    goto Wait;
                 }
 
                 if (offset >= _length)
                 {
-                    if (_complete)
-                    {
-                        return ReadOnlyMemory<byte>.Empty;
-                    }
-
-                    changed = _changed.Task;
-                    goto Wait;
+                    return 0; // EOF
                 }
-                result = new byte[(int)Math.Min(maxBytes, _length - offset)];
-                Read(offset, result);
-                _consumed = Math.Max(_consumed, offset + result.Length);
+
+                count = (int)Math.Min(destination.Length, _length - offset);
+
+                Read(offset, destination.Span[..count]);
+                _consumed = Math.Max(_consumed, offset + count);
                 grant = RaiseGrant(force: false);
             }
             if (grant > 0)
@@ -250,10 +260,47 @@ internal sealed partial class ExecJournal : IAsyncDisposable
                 _grant?.Invoke(grant);
             }
 
-            return result;
+            return count;
         Wait:
             await changed.WaitAsync(ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Waits until bytes exist at <paramref name="offset"/> or the journal completes; returns how many exist.</summary>
+    private async ValueTask<long> WaitForBytesAsync(long offset, CancellationToken ct)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        while (true)
+        {
+            Task? changed;
+            lock (_gate)
+            {
+                changed = Pending(offset);
+                if (changed is null)
+                {
+                    return Math.Max(0, _length - offset);
+                }
+            }
+            await changed.WaitAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Under the lock: null when bytes exist at <paramref name="offset"/> (or EOF), else the signal to wait for.</summary>
+    private Task? Pending(long offset)
+    {
+        if (_disposed)
+        {
+            throw EngineException.NotFound(
+                "This exec's output was freed (it finished long ago, or its sandbox's finished execs held too much unread output); it can no longer be read.");
+        }
+
+        if (offset < _start)
+        {
+            throw EngineException.Invalid(
+                $"Output before offset {_start} was already read and dropped (the engine keeps {_bounds.RewindBytes(_spill is not null)} bytes behind the furthest reader); resume from a later offset.");
+        }
+
+        return offset >= _length && !_complete ? _changed.Task : null;
     }
 
     /// <summary>Reads everything from <paramref name="offset"/> until the journal completes.</summary>
