@@ -17,6 +17,7 @@ internal sealed record BenchOptions
           --density N         idle sandboxes for the memory measurement (default 50; 0 skips it)
           --density-network M network of those sandboxes: open (default) or blocked (no slirp4netns per sandbox)
           --burst N           concurrent creates of the burst measurement (8; default 200)
+          --burst-network M   network of the burst's sandboxes: open (default) or blocked
           --only LIST         run only these measurements, e.g. 1,2,5 or generator (= 6, needs no engine) or 7 (memory
                               snapshot vs cold start, runsc) or 8 (burst); default all
           --generator-classes N  [Sandbox] classes in the generator measurement's project (default 500)
@@ -44,6 +45,9 @@ internal sealed record BenchOptions
     public bool DensityBlocked { get; init; }
 
     public int Burst { get; init; } = 200;
+
+    /// <summary>True when the burst's sandboxes have no network, like the bare runtime's peer containers.</summary>
+    public bool BurstBlocked { get; init; }
 
     public string? OutputFile { get; init; }
 
@@ -107,6 +111,8 @@ internal sealed record BenchOptions
                     "--density-network" when value is "open" or "blocked" => options with { DensityBlocked = value == "blocked" },
                     "--density-network" => throw new FormatException($"--density-network {value}: use open or blocked."),
                     "--burst" => options with { Burst = Count(1) },
+                    "--burst-network" when value is "open" or "blocked" => options with { BurstBlocked = value == "blocked" },
+                    "--burst-network" => throw new FormatException($"--burst-network {value}: use open or blocked."),
                     "--out" => options with { OutputFile = value },
                     "--only" => options with { Only = ParseList(name, value) },
                     "--generator-classes" => options with { GeneratorClasses = Count(1) },

@@ -161,7 +161,7 @@ static async Task<IReadOnlyList<(string, string)>> DescribeMachineAsync(BenchOpt
         lines.Add(("clients", $"Modal JS SDK modal@0.11.1 on node {node.StdoutText.Trim()}; {RuntimeInformation.FrameworkDescription}"));
         lines.Add(("settings", string.Create(CultureInfo.InvariantCulture,
             $"{options.Iterations} iterations after {options.Warmup} warm-up; throughput runs ×{options.StreamRuns}; density N = {options.Density} " +
-            $"({(options.DensityBlocked ? "blocked" : "open")} network); burst N = {options.Burst}")));
+            $"({(options.DensityBlocked ? "blocked" : "open")} network); burst N = {options.Burst} ({(options.BurstBlocked ? "blocked" : "open")} network)")));
     }
 
     if (options.Runs(6))

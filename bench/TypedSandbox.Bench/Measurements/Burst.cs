@@ -65,7 +65,9 @@ internal static class Burst
         }
 
         rates.Notes.Add("One reading per subject (not a median): N over the wall time from the burst's start to the last create answered. " +
-            "The engine's creates go through one C# client (one HTTP/2 connection); the sandboxes are terminated after the timed span.");
+            "The engine's creates go through one C# client (one HTTP/2 connection); the sandboxes are terminated after the timed span. " +
+            (bench.Options.BurstBlocked ? "Their network is blocked (no slirp4netns each), like the bare runtime's containers." :
+                "Each has the open network (a network namespace and a slirp4netns process each); the bare runtime's containers have none."));
         rates.Notes.Add($"The bare runtime's peer is N foreground `{bench.Options.Runtime} run` of `echo hi` started at once (bundle, overlay " +
             "mount, config.json each), counted until its \"hi\" is read; its containers are deleted after.");
         latency.Notes.Add("Every latency counts from the burst's start, so the queueing a burst causes is in it; p90 is the 90th percentile of the N.");
@@ -89,12 +91,15 @@ internal static class Burst
         await using var client = new SandboxClient(new SandboxClientOptions { ConfigPath = bench.Engine.ConfigPath });
         var app = await client.Apps.FromNameAsync("bench", createIfMissing: true, cancellationToken: cancellationToken);
         var image = client.Images.FromRegistry("busybox:latest");
-        var create = new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(30) };
+        var create = new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(30), BlockNetwork = bench.Options.BurstBlocked };
         // One create first, untimed, so the image is resolved and the connection is up before the burst.
         await using (await client.Sandboxes.CreateAsync(app, image, create, cancellationToken))
         {
         }
 
+        // Timed span bounds on CLOCK_MONOTONIC (Stopwatch's clock on Linux), so a system-wide `perf record -k
+        // CLOCK_MONOTONIC` of the run can be cut to the engine's burst with `perf report --time`.
+        Mark("engine burst begins");
         var sandboxes = new ConcurrentBag<Sandbox>();
         var failures = new ConcurrentQueue<Exception>();
         var created = new ConcurrentBag<TimeSpan>();
@@ -125,6 +130,7 @@ internal static class Burst
         }
         finally
         {
+            Mark("engine burst ends");
             // Termination is outside the timed span; disposing a sandbox terminates it.
             await Task.WhenAll(sandboxes.Select(s => s.DisposeAsync().AsTask()));
         }
@@ -137,6 +143,9 @@ internal static class Burst
         var wall = created.Max();
         return new Outcome(n / wall.TotalSeconds, Samples.Of(created), Samples.Of(executed), executed.Max(), [.. failures]);
     }
+
+    private static void Mark(string what) => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"bench: {what} at monotonic {Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency:0.000000} s"));
 
     /// <summary>A burst's result: the rate, each item's latency from the burst's start, and what failed.</summary>
     private sealed record Outcome(double Rate, Samples Latencies, Samples ExecLatencies, TimeSpan ExecWall, IReadOnlyList<Exception> Failures);
