@@ -65,7 +65,7 @@ internal static class Burst
         }
 
         rates.Notes.Add("One reading per subject (not a median): N over the wall time from the burst's start to the last create answered. " +
-            "The engine's creates go through one C# client (one HTTP/2 connection); the sandboxes are terminated after the timed span. " +
+            "The engine's creates go through one C# client (one channel, HTTP/2 streams multiplexed); the sandboxes are terminated after the timed span. " +
             (bench.Options.BurstBlocked ? "Their network is blocked (no slirp4netns each), like the bare runtime's containers." :
                 "Each has the open network (a network namespace and a slirp4netns process each); the bare runtime's containers have none."));
         rates.Notes.Add($"The bare runtime's peer is N foreground `{bench.Options.Runtime} run` of `echo hi` started at once (bundle, overlay " +
