@@ -15,8 +15,11 @@ internal sealed record BenchOptions
           --stream-each-mb N  bytes per stream of that run, in MB (default 4)
           --stream-runs N     repetitions of each throughput run (default 3)
           --density N         idle sandboxes for the memory measurement (default 50; 0 skips it)
+          --density-network M network of those sandboxes: open (default) or blocked (no slirp4netns per sandbox)
+          --burst N           concurrent creates of the burst measurement (8; default 200)
+          --burst-network M   network of the burst's sandboxes: open (default) or blocked
           --only LIST         run only these measurements, e.g. 1,2,5 or generator (= 6, needs no engine) or 7 (memory
-                              snapshot vs cold start, runsc); default all
+                              snapshot vs cold start, runsc) or 8 (burst); default all
           --generator-classes N  [Sandbox] classes in the generator measurement's project (default 500)
           --generator-runs N  timed runs per generator series (default 20)
           --out FILE          also write the table here (default bench/results/latest.md)
@@ -38,13 +41,21 @@ internal sealed record BenchOptions
 
     public int Density { get; init; } = 50;
 
+    /// <summary>True when the density measurement's sandboxes have no network (no slirp4netns process each).</summary>
+    public bool DensityBlocked { get; init; }
+
+    public int Burst { get; init; } = 200;
+
+    /// <summary>True when the burst's sandboxes have no network, like the bare runtime's peer containers.</summary>
+    public bool BurstBlocked { get; init; }
+
     public string? OutputFile { get; init; }
 
     public int GeneratorClasses { get; init; } = 500;
 
     public int GeneratorRuns { get; init; } = 20;
 
-    /// <summary>The measurements to run (1-7; 6 is the source generator, 7 the memory snapshot); all when empty.</summary>
+    /// <summary>The measurements to run (1-8; 6 is the source generator, 7 the memory snapshot, 8 the burst); all when empty.</summary>
     public IReadOnlySet<int> Only { get; init; } = new HashSet<int>();
 
     /// <summary>True when measurement <paramref name="number"/> is to run.</summary>
@@ -97,6 +108,11 @@ internal sealed record BenchOptions
                     "--stream-each-mb" => options with { StreamEachMegabytes = Count(1) },
                     "--stream-runs" => options with { StreamRuns = Count(1) },
                     "--density" => options with { Density = Count(0) },
+                    "--density-network" when value is "open" or "blocked" => options with { DensityBlocked = value == "blocked" },
+                    "--density-network" => throw new FormatException($"--density-network {value}: use open or blocked."),
+                    "--burst" => options with { Burst = Count(1) },
+                    "--burst-network" when value is "open" or "blocked" => options with { BurstBlocked = value == "blocked" },
+                    "--burst-network" => throw new FormatException($"--burst-network {value}: use open or blocked."),
                     "--out" => options with { OutputFile = value },
                     "--only" => options with { Only = ParseList(name, value) },
                     "--generator-classes" => options with { GeneratorClasses = Count(1) },
@@ -125,9 +141,9 @@ internal sealed record BenchOptions
                 continue;
             }
 
-            if (!int.TryParse(item, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n is < 1 or > 7)
+            if (!int.TryParse(item, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n is < 1 or > 8)
             {
-                throw new FormatException($"{name} {value}: expected measurement numbers 1-7 (6 = generator) separated by commas.");
+                throw new FormatException($"{name} {value}: expected measurement numbers 1-8 (6 = generator) separated by commas.");
             }
 
             numbers.Add(n);

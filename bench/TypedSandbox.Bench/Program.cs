@@ -102,13 +102,14 @@ static async Task<bool> RunEngineMeasurementsAsync(BenchOptions options, Report 
     }
 
     var bench = new BenchContext(options, engine, js, raw, clis);
-    // Density runs before the throughput measurements, whose large buffers would leave the engine's heap (and RSS)
+    // Density runs before the burst and the throughput measurements, which would leave the engine's heap (and RSS)
     // moving under its readings; the report lists the sections by number.
     var measurements = new (string Title, Func<BenchContext, Report, CancellationToken, Task> Run, bool Enabled)[]
     {
         (CreateToFirstOutput.Title, CreateToFirstOutput.RunAsync, options.Runs(1)),
         (ExecRoundTrip.Title, ExecRoundTrip.RunAsync, options.Runs(2)),
         (Density.Title, Density.RunAsync, options.Runs(5) && options.Density > 0),
+        (Burst.Title, Burst.RunAsync, options.Runs(8)),
         (CSharpClient.Title, CSharpClient.RunAsync, options.Runs(3)),
         (StreamThroughput.Title, StreamThroughput.RunAsync, options.Runs(4)),
         (MemorySnapshotRestore.Title, MemorySnapshotRestore.RunAsync, options.Runs(7)),
@@ -159,7 +160,8 @@ static async Task<IReadOnlyList<(string, string)>> DescribeMachineAsync(BenchOpt
         lines.Add(("runtime", await RawOciRuntime.VersionAsync(options.Runtime)));
         lines.Add(("clients", $"Modal JS SDK modal@0.11.1 on node {node.StdoutText.Trim()}; {RuntimeInformation.FrameworkDescription}"));
         lines.Add(("settings", string.Create(CultureInfo.InvariantCulture,
-            $"{options.Iterations} iterations after {options.Warmup} warm-up; throughput runs ×{options.StreamRuns}; density N = {options.Density}")));
+            $"{options.Iterations} iterations after {options.Warmup} warm-up; throughput runs ×{options.StreamRuns}; density N = {options.Density} " +
+            $"({(options.DensityBlocked ? "blocked" : "open")} network); burst N = {options.Burst} ({(options.BurstBlocked ? "blocked" : "open")} network)")));
     }
 
     if (options.Runs(6))

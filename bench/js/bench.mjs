@@ -6,7 +6,8 @@
 //                                       exec-true (exec(["true"]) + wait() on one running sandbox)
 //   stream <streams> <bytesPerStream> <runs>   N concurrent execs each writing a known byte sequence, checked byte for
 //                                     byte; one untimed run, then <runs> timed ones
-//   create-idle <count>                 creates idle sandboxes and prints their ids (they stay running after exit)
+//   create-idle <count> [blocked]       creates idle sandboxes (with no network when "blocked") and prints their ids
+//                                       (they stay running after exit)
 //   terminate <id...>                   terminates sandboxes by id
 // Every other mode prints one JSON line on stdout; times are milliseconds from performance.now().
 import { createInterface } from "node:readline";
@@ -137,11 +138,11 @@ const modes = {
     }
   },
 
-  async "create-idle"(countArg) {
+  async "create-idle"(countArg, network) {
     const { app, image } = await setup();
     const ids = [];
     for (let i = 0; i < Number(countArg); i++) {
-      const sb = await modal.sandboxes.create(app, image, sandboxParams);
+      const sb = await modal.sandboxes.create(app, image, { ...sandboxParams, blockNetwork: network === "blocked" });
       ids.push(sb.sandboxId);
     }
     return { ids };

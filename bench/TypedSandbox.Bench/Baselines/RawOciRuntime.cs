@@ -31,6 +31,7 @@ internal sealed class RawOciRuntime : IAsyncDisposable
     private readonly string _bundles;
     private readonly string _cgroupParent;
     private readonly ImageRecord _image;
+    // Guarded by itself: the burst measurement starts containers from many tasks at once.
     private readonly HashSet<string> _containers = [];
     private int _next;
 
@@ -131,12 +132,21 @@ internal sealed class RawOciRuntime : IAsyncDisposable
         }
 
         RemoveCgroups(id);
-        _containers.Remove(id);
+        lock (_containers)
+        {
+            _containers.Remove(id);
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var id in _containers.ToList())
+        List<string> left;
+        lock (_containers)
+        {
+            left = [.. _containers];
+        }
+
+        foreach (var id in left)
         {
             await RemoveAsync(id);
         }
@@ -148,9 +158,12 @@ internal sealed class RawOciRuntime : IAsyncDisposable
 
     private string NextId()
     {
-        var id = string.Create(CultureInfo.InvariantCulture, $"{_cgroupParent}-{++_next:D5}");
-        _containers.Add(id);
-        return id;
+        lock (_containers)
+        {
+            var id = string.Create(CultureInfo.InvariantCulture, $"{_cgroupParent}-{++_next:D5}");
+            _containers.Add(id);
+            return id;
+        }
     }
 
     private string PrepareBundle(string id, IReadOnlyList<string> args)

@@ -61,7 +61,7 @@ internal static class Density
         {
             var before = await HostMemory.SettleAndReadAsync(cancellationToken);
             // The node process creates the sandboxes and exits, so only the engine and the sandboxes stay resident.
-            var created = await bench.Js.RunAsync("create-idle", n);
+            var created = await bench.Js.RunAsync("create-idle", n, bench.Options.DensityBlocked ? "blocked" : "open");
             var ids = created.GetProperty("ids").EnumerateArray().Select(id => (object)id.GetString()!).ToArray();
             HostMemory.Reading during;
             try
@@ -99,7 +99,9 @@ internal static class Density
 
         section.Notes.Add("Single readings (not medians), in MiB, each taken after a forced GC once the engine's RSS holds still, while all N are idle. The cgroup and " +
             "engine-side rows count only this run's sandboxes and processes; MemAvailable moves with everything else on the host. " +
-            "Sandboxes are created one after another through the JS SDK, whose node process has exited before the reading.");
+            "Sandboxes are created one after another through the JS SDK, whose node process has exited before the reading; " +
+            (bench.Options.DensityBlocked ? "their network is blocked (no slirp4netns process each)." : "each has the open network (a slirp4netns process each).") +
+            " Should the run stop midway, the engine's disposal terminates every sandbox it still holds.");
     }
 
     /// <summary>The drop from the mean of the readings around the measurement, per item, in MiB.</summary>
