@@ -10,12 +10,18 @@ import { modal, image, app, capture, sh as run, withSandbox, main } from "./harn
 async function fetchWhenUp(url) {
   let last;
   for (let attempt = 0; attempt < 100; attempt++) {
+    // A timer of our own, not AbortSignal.timeout: that one's timer does not keep node alive, and undici's fetch can
+    // stay pending with no socket left when the peer resets at once, so node exited 13 ("unsettled top-level await").
+    const controller = new AbortController();
+    const deadline = setTimeout(() => controller.abort(new Error("no answer within 10 s")), 10000);
     try {
-      const response = await fetch(url, { headers: { connection: "close" }, signal: AbortSignal.timeout(10000) });
+      const response = await fetch(url, { headers: { connection: "close" }, signal: controller.signal });
       return { status: response.status, body: await response.text() };
     } catch (e) {
       last = e;
       await sleep(100);
+    } finally {
+      clearTimeout(deadline);
     }
   }
   throw last;
