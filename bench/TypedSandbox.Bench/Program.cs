@@ -82,9 +82,11 @@ static async Task<bool> RunEngineMeasurementsAsync(BenchOptions options, Report 
     await using var raw = new RawOciRuntime(options.Runtime, Path.Combine(engine.StateDirectory, "bench"), image);
 
     var clis = new List<CliPeer>();
+    // docker installed without a running daemon: the bench starts one of its own for its docker rows.
+    await using var dockerDaemon = await StartDockerDaemonIfNeededAsync(report, token);
     foreach (var name in new[] { "docker", "podman" })
     {
-        var (cli, reason) = await ContainerCli.FindAsync(name, token);
+        var (cli, reason) = await ContainerCli.FindAsync(name, token, name == "docker" ? dockerDaemon?.HostArguments : null);
         string? pulled = null;
         if (cli is not null)
         {
@@ -134,6 +136,29 @@ static async Task<bool> RunEngineMeasurementsAsync(BenchOptions options, Report 
     }
 
     return true;
+}
+
+static async Task<PrivateDockerDaemon?> StartDockerDaemonIfNeededAsync(Report report, CancellationToken token)
+{
+    var (_, reason) = await ContainerCli.FindAsync("docker", token);
+    if (reason != ContainerCli.NoDaemon || !PrivateDockerDaemon.CanStart)
+    {
+        return null;
+    }
+
+    Progress("starting a dockerd of the bench's own for the docker rows");
+    try
+    {
+        var daemon = await PrivateDockerDaemon.StartAsync(token);
+        report.AddContext("docker", $"dockerd {daemon.Version} started by the bench for its rows (own data root, overlay2, " +
+            "no bridge or iptables rules; containers with --network=none), stopped at the end");
+        return daemon;
+    }
+    catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+    {
+        report.AddContext("docker", "dockerd is installed but did not start: " + e.Message);
+        return null;
+    }
 }
 
 static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];

@@ -24,8 +24,14 @@ internal sealed class ContainerCli
 
     public string Name { get; }
 
-    /// <summary>Finds a usable CLI; otherwise returns null and why ("not installed", "daemon not running: …").</summary>
-    public static async Task<(ContainerCli? Cli, string Reason)> FindAsync(string name, CancellationToken cancellationToken)
+    /// <summary>What <see cref="FindAsync"/> says of an installed CLI whose daemon does not answer.</summary>
+    public const string NoDaemon = "CLI installed, no daemon running";
+
+    /// <summary>
+    /// Finds a usable CLI; otherwise returns null and why ("not installed", <see cref="NoDaemon"/>, …).
+    /// <paramref name="hostArguments"/> point docker's CLI at a daemon of the bench's own (<see cref="PrivateDockerDaemon"/>).
+    /// </summary>
+    public static async Task<(ContainerCli? Cli, string Reason)> FindAsync(string name, CancellationToken cancellationToken, string[]? hostArguments = null)
     {
         if (!OnPath(name))
         {
@@ -36,13 +42,13 @@ internal sealed class ContainerCli
             // No systemd on such hosts, and without CAP_SYS_RESOURCE the default rlimits cannot be set.
             ? new(name, ["--cgroup-manager=cgroupfs", "--events-backend=file"], ["--tls-verify=false"],
                 ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"])
-            : new(name, [], [], []);
+            : new(name, hostArguments ?? [], [], []);
         var info = await TimedCommand.RunAsync(name, [.. cli._global, "info"], CommandTimeout, cancellationToken);
         if (info.ExitCode != 0)
         {
             var reason = info.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "info failed";
             return (null, reason.Contains("Cannot connect", StringComparison.Ordinal)
-                ? "CLI installed, no daemon running"
+                ? NoDaemon
                 : $"installed, not usable: {(reason.Length > 80 ? reason[..80] + "…" : reason)}");
         }
 
@@ -81,7 +87,8 @@ internal sealed class ContainerCli
     private async Task<CommandResult> Run(string[] args, string what, CancellationToken cancellationToken) =>
         (await TimedCommand.RunAsync(Name, [.. _global, .. args], CommandTimeout, cancellationToken)).EnsureSuccess($"{Name} {what}");
 
-    private static bool OnPath(string name) =>
+    /// <summary>True when an executable of that name is in a directory of PATH.</summary>
+    public static bool OnPath(string name) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
             .Any(dir => File.Exists(Path.Combine(dir, name)));
 }
