@@ -83,7 +83,7 @@ static async Task<bool> RunEngineMeasurementsAsync(BenchOptions options, Report 
 
     var clis = new List<CliPeer>();
     // docker installed without a running daemon: the bench starts one of its own for its docker rows.
-    await using var dockerDaemon = await StartDockerDaemonIfNeededAsync(report, token);
+    await using var dockerDaemon = options.Runs(1) || options.Runs(2) ? await StartDockerDaemonIfNeededAsync(report, token) : null;
     foreach (var name in new[] { "docker", "podman" })
     {
         var (cli, reason) = await ContainerCli.FindAsync(name, token, name == "docker" ? dockerDaemon?.HostArguments : null);

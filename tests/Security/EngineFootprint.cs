@@ -172,4 +172,32 @@ internal static class EngineFootprint
             .OrderByDescending(g => g.Count())
             .Take(12)
             .Select(g => $"{g.Key} x{g.Count()}"));
+
+    /// <summary>Host processes whose command line names <paramref name="text"/> (a sandbox's runtime or helper left running).</summary>
+    public static List<string> ProcessesNaming(string text)
+    {
+        var found = new List<string>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out _))
+            {
+                continue;
+            }
+
+            try
+            {
+                var commandLine = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
+                if (commandLine.Contains(text, StringComparison.Ordinal))
+                {
+                    found.Add($"{Path.GetFileName(dir)}: {commandLine}");
+                }
+            }
+            catch (IOException)
+            {
+                // Gone while listed.
+            }
+        }
+
+        return found;
+    }
 }

@@ -53,7 +53,7 @@ public sealed class LongRunTests(SecurityEngine engine, ITestOutputHelper output
         var left = ids.SelectMany(id => EngineFootprint.LeftoversOf(state, id)).ToList();
         Assert.True(left.Count == 0, "left behind: " + string.Join(", ", left.Take(20)));
         Assert.Empty(EngineFootprint.SandboxMountsUnder(state));
-        Assert.Empty(ProcessesNaming(state));
+        Assert.Empty(EngineFootprint.ProcessesNaming(state));
     }
 
     private async Task<string> CycleAsync(SandboxManager manager)
@@ -64,33 +64,5 @@ public sealed class LongRunTests(SecurityEngine engine, ITestOutputHelper output
         Assert.Equal("cycle\n", echo.Stdout);
         await sandbox.TerminateAsync();
         return id;
-    }
-
-    /// <summary>Host processes whose command line names <paramref name="text"/> (a sandbox's runtime or helper left running).</summary>
-    private static List<string> ProcessesNaming(string text)
-    {
-        var found = new List<string>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out _))
-            {
-                continue;
-            }
-
-            try
-            {
-                var commandLine = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
-                if (commandLine.Contains(text, StringComparison.Ordinal))
-                {
-                    found.Add($"{Path.GetFileName(dir)}: {commandLine}");
-                }
-            }
-            catch (IOException)
-            {
-                // Gone while listed.
-            }
-        }
-
-        return found;
     }
 }
