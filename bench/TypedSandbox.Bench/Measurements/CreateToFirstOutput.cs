@@ -147,7 +147,8 @@ internal static class CreateToFirstOutput
 
         section.Notes.Add("The series run in alternating rounds (raw, JS SDK, JS SDK without network, JS SDK on a second engine with a warm pool, the C# client on that engine, then docker/podman if present), so load that comes and goes on the host falls on all alike.");
         section.Notes.Add("The warm-pool series claims the one sandbox its engine keeps started for the shape; the engine refills it after the claim, and the bench waits for the refill outside the timed span so it slows no other series.");
-        section.Notes.Add("The `exec` part on a new sandbox includes setting up the SDK's command-router client for it (a new HTTP/2 connection), which later execs reuse.");
+        section.Notes.Add("The `exec` part on a new sandbox includes setting up the SDK's command-router client for it (a new HTTP/2 connection), which later execs reuse. " +
+            "On a loopback engine both clients dial the router without TLS (Modal's local-server rule), so no TLS handshake is in these figures.");
         section.Notes.Add("The JS SDK runs in one long-lived node process: app and image objects are resolved once, as an application would; " +
             "each iteration terminates its sandbox outside the timed span.");
         section.Notes.Add($"The {bench.RawName} series uses the engine's own image layers (its image store) and is timed from " +
