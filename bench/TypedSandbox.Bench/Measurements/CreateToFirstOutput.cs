@@ -11,7 +11,7 @@ namespace TypedSandbox.Bench.Measurements;
 /// <summary>
 /// Create → first output of <c>echo hi</c> on a cached image (busybox): the engine through Modal's JS SDK
 /// (<c>sandboxes.create</c> + <c>exec</c> + first stdout bytes), the bare OCI runtime (overlay + config.json + <c>run</c>),
-/// a second engine with a warm pool (<c>--warm-pool 1</c>), and docker/podman when they work here, in alternating rounds.
+/// a second engine with a warm pool (<c>--warm-pool 1</c>) through the JS SDK and through our C# client, and docker/podman when they work here, in alternating rounds.
 /// </summary>
 internal static class CreateToFirstOutput
 {
@@ -31,6 +31,7 @@ internal static class CreateToFirstOutput
             ["BENCH_IMAGE"] = "busybox:latest",
             ["BENCH_APP"] = "bench",
         }).StartSession();
+        await using var pooledCSharp = new PooledCSharpCreate(pooledEngine.ConfigPath);
         var parts = new List<JsonElement>();
         var pooledParts = new List<JsonElement>();
         var clis = bench.Clis.Where(c => c.Cli is not null && c.Image is not null).ToList();
@@ -47,11 +48,19 @@ internal static class CreateToFirstOutput
                 (await js.CallAsync("create-exec", blockNetwork: true, cancellationToken)).GetProperty("total").GetDouble()),
             async () =>
             {
+                var ready = pool.ReadyCount;
                 var reply = await pooledJs.CallAsync("create-exec", cancellationToken);
                 pooledParts.Add(reply);
                 // Outside the timed span: the refill runs before the next series, so it slows none of them.
-                await WaitForRefillAsync(pool, cancellationToken);
+                await WaitForRefillAsync(pool, ready, cancellationToken);
                 return TimeSpan.FromMilliseconds(reply.GetProperty("total").GetDouble());
+            },
+            async () =>
+            {
+                var ready = pool.ReadyCount;
+                var elapsed = await pooledCSharp.RunAsync(cancellationToken);
+                await WaitForRefillAsync(pool, ready, cancellationToken);
+                return elapsed;
             },
             .. clis.Select(c => (Func<Task<TimeSpan>>)(() => c.Cli!.RunEchoAsync(c.Image!, cancellationToken))),
         ];
@@ -95,6 +104,15 @@ internal static class CreateToFirstOutput
             section.Failed("TypedSandbox, JS SDK, warm pool", outcomes[3].Error!);
         }
 
+        if (outcomes[4].Samples is { } pooledFromCSharp)
+        {
+            pooledCSharp.Report(section, "TypedSandbox, C# client, warm pool (same engine: create claims a started sandbox)", pooledFromCSharp, peer, options.Warmup, Goal);
+        }
+        else
+        {
+            section.Failed("TypedSandbox, C# client, warm pool", outcomes[4].Error!);
+        }
+
         if (raw is not null)
         {
             section.Latency($"{bench.RawName} (overlay + config.json + `{options.Runtime} run`)", raw);
@@ -112,7 +130,7 @@ internal static class CreateToFirstOutput
             {
                 section.Unavailable(subject, cli.Reason);
             }
-            else if (outcomes[4 + index].Samples is { } samples)
+            else if (outcomes[5 + index].Samples is { } samples)
             {
                 section.Latency(subject, samples, peer);
                 if (outcomes[1].Samples is { } ours)
@@ -123,24 +141,26 @@ internal static class CreateToFirstOutput
             }
             else
             {
-                section.Failed(subject, outcomes[4 + index].Error!);
+                section.Failed(subject, outcomes[5 + index].Error!);
             }
         }
 
-        section.Notes.Add("The series run in alternating rounds (raw, JS SDK, JS SDK without network, JS SDK on a second engine with a warm pool, then docker/podman if present), so load that comes and goes on the host falls on all alike.");
+        section.Notes.Add("The series run in alternating rounds (raw, JS SDK, JS SDK without network, JS SDK on a second engine with a warm pool, the C# client on that engine, then docker/podman if present), so load that comes and goes on the host falls on all alike.");
         section.Notes.Add("The warm-pool series claims the one sandbox its engine keeps started for the shape; the engine refills it after the claim, and the bench waits for the refill outside the timed span so it slows no other series.");
-        section.Notes.Add("The `exec` part on a new sandbox includes setting up the SDK's command-router client for it (a new HTTP/2 connection), which later execs reuse.");
+        section.Notes.Add("The `exec` part on a new sandbox includes setting up the SDK's command-router client for it (a new HTTP/2 connection), which later execs reuse. " +
+            "On a loopback engine both clients dial the router without TLS (Modal's local-server rule), so no TLS handshake is in these figures.");
         section.Notes.Add("The JS SDK runs in one long-lived node process: app and image objects are resolved once, as an application would; " +
             "each iteration terminates its sandbox outside the timed span.");
         section.Notes.Add($"The {bench.RawName} series uses the engine's own image layers (its image store) and is timed from " +
             "before the bundle directories are made to the first stdout bytes read from the runtime; it has no seccomp profile and no agent.");
     }
 
-    private static async Task WaitForRefillAsync(WarmPool pool, CancellationToken cancellationToken)
+    /// <summary>Waits until the pool holds as many ready sandboxes as before the claim (at least one).</summary>
+    private static async Task WaitForRefillAsync(WarmPool pool, int readyBefore, CancellationToken cancellationToken)
     {
         using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         patience.CancelAfter(TimeSpan.FromSeconds(30));
-        while (pool.ReadyCount == 0)
+        while (pool.ReadyCount < Math.Max(1, readyBefore))
         {
             await Task.Delay(1, patience.Token);
         }

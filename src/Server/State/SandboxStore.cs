@@ -22,9 +22,12 @@ internal sealed class SandboxStore(StateDatabase database)
             new Dictionary<string, object?> { ["$at"] = Seconds(now), ["$status"] = (int)SandboxOutcome.Terminated },
             cancellationToken);
 
-    /// <summary>Records a new sandbox (running: no result yet).</summary>
+    /// <summary>
+    /// Records a new sandbox (running: no result yet). The commit is not flushed to the disk on the create's path: a host
+    /// crash before the next flushed commit may forget a sandbox its container died with; an engine crash loses nothing.
+    /// </summary>
     public Task<int> InsertAsync(SandboxSession session, CancellationToken cancellationToken) =>
-        database.ExecuteAsync(
+        database.ExecuteUnflushedAsync(
             """
             INSERT INTO sandboxes (id, task_id, app_id, name, created_at, image_id, tags, definition)
             VALUES ($id, $task, $app, $name, $at, $image, $tags, $definition)

@@ -97,6 +97,40 @@ internal sealed class StateDatabase : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Runs a statement whose commit is written to the log but not flushed to the disk (SQLite's synchronous=NORMAL for
+    /// this one commit, FULL again after it): durable at once against an engine crash, and against a host crash from
+    /// the next flushed commit or checkpoint on. For records a host crash makes moot anyway (a new running sandbox,
+    /// whose container dies with the host), so that writing them costs no disk flush on the request's path.
+    /// </summary>
+    public async Task<int> ExecuteUnflushedAsync(string sql, IReadOnlyDictionary<string, object?>? parameters, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using (var relax = Prepare("PRAGMA synchronous=NORMAL;", null))
+            {
+                await relax.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            try
+            {
+                using var command = Prepare(sql, parameters);
+                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Every other commit stays flushed, even when this statement failed or was cancelled.
+                using var restore = Prepare("PRAGMA synchronous=FULL;", null);
+                await restore.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>Runs a query returning one value (or the default when there is no row).</summary>
     public async Task<T?> ScalarAsync<T>(string sql, IReadOnlyDictionary<string, object?>? parameters, CancellationToken cancellationToken)
     {
