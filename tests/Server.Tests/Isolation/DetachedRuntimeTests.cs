@@ -58,6 +58,25 @@ public sealed class DetachedRuntimeTests(SandboxHost host)
         await sandbox.DisposeAsync();
     }
 
+    [SkippableFact]
+    public async Task A_start_crun_itself_fails_reports_its_exit_code_and_stderr_and_leaves_nothing()
+    {
+        Skip.If(host.SkipReason is not null, host.SkipReason);
+        // A directory over the image's /bin/busybox file: crun's own mount fails (not the agent, which never starts).
+        var directory = Directory.CreateDirectory(Path.Combine(host.ScratchDir, "dir-" + Guid.NewGuid().ToString("N"))).FullName;
+        var spec = host.Spec() with { Mounts = [new BindMount(directory, "/bin/busybox", false)] };
+        var runtime = host.Runtime();
+
+        var error = await Assert.ThrowsAsync<ContainerStartException>(() => runtime.StartAsync(spec, CancellationToken.None));
+
+        Assert.Contains("crun could not start sandbox " + spec.Id + " (exit code 1): ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("to `bin/busybox`: Not a directory", error.Message, StringComparison.Ordinal);
+        Assert.Empty(RuntimeProcessesOf(spec.Id));
+        Assert.False(Directory.Exists(Path.Combine(host.Options("crun").RunDirectory, "crun", spec.Id)));
+        Assert.DoesNotContain(spec.Id, await File.ReadAllTextAsync("/proc/mounts"), StringComparison.Ordinal);
+        AssertNoCgroup(spec.Id);
+    }
+
     private void AssertNoCgroup(string id)
     {
         foreach (var controller in Directory.GetDirectories("/sys/fs/cgroup").Append("/sys/fs/cgroup"))
