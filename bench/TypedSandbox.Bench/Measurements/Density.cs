@@ -6,7 +6,8 @@ namespace TypedSandbox.Bench.Measurements;
 /// <summary>
 /// Memory per idle sandbox, with N idle sandboxes running, counted two ways. Exactly: the memory charged to the
 /// sandboxes' cgroups (their processes, page cache and kernel memory: the sandbox's own), plus the engine-side memory
-/// (the engine's RSS growth and the PSS of the runtime process it keeps per sandbox). And as the host sees it: the drop
+/// (the engine's RSS growth and the PSS of the runtime process it keeps per sandbox: runc's and runsc's foreground run;
+/// crun runs detached and leaves none). And as the host sees it: the drop
 /// in MemAvailable, against the mean of the readings before creating and after removing them (which cancels a steady
 /// drift), but moved by anything else running on the host. The peer is N detached containers of the bare runtime
 /// running <c>sleep</c>.
@@ -82,7 +83,7 @@ internal static class Density
                 raw is { } r ? ReportSection.Ratio(total / r.Cgroups, bench.RawName) : "");
             section.Value("  the sandbox's own (its memory cgroup: agent, page cache, kernel memory)", own, count);
             section.Value("  engine-side: engine process RSS growth", engine, count);
-            section.Value($"  engine-side: `{bench.Options.Runtime} run` process kept per sandbox (PSS)", monitors, count);
+            section.Value($"  engine-side: `{bench.Options.Runtime}` processes kept per sandbox (PSS of the engine's children; none under detached crun)", monitors, count);
             section.Value("TypedSandbox engine-side memory per sandbox", engine + monitors, count, target: EngineGoal);
             section.Value("TypedSandbox: host MemAvailable drop / N (noisy)", Drop(before.Available, during.Available, after.Available, n), count);
         }
