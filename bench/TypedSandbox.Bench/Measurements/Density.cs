@@ -60,21 +60,21 @@ internal static class Density
 
         try
         {
-            var before = await HostMemory.SettleAndReadAsync(cancellationToken);
+            var before = await HostMemory.SettleAndReadAsync(cancellationToken, bench.Engine.StateDirectory);
             // The node process creates the sandboxes and exits, so only the engine and the sandboxes stay resident.
             var created = await bench.Js.RunAsync("create-idle", n, bench.Options.DensityBlocked ? "blocked" : "open");
             var ids = created.GetProperty("ids").EnumerateArray().Select(id => (object)id.GetString()!).ToArray();
             HostMemory.Reading during;
             try
             {
-                during = await HostMemory.SettleAndReadAsync(cancellationToken);
+                during = await HostMemory.SettleAndReadAsync(cancellationToken, bench.Engine.StateDirectory);
             }
             finally
             {
                 await bench.Js.RunAsync("terminate", ids);
             }
 
-            var after = await HostMemory.SettleAndReadAsync(cancellationToken);
+            var after = await HostMemory.SettleAndReadAsync(cancellationToken, bench.Engine.StateDirectory);
             var own = (during.SandboxCgroups - before.SandboxCgroups) / Mebibyte / n;
             var engine = (during.EngineRss - before.EngineRss) / Mebibyte / n;
             var monitors = (during.ChildrenPss - before.ChildrenPss) / Mebibyte / n;
