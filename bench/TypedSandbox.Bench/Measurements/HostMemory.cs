@@ -66,7 +66,7 @@ internal static class HostMemory
             }
         }
 
-        var bundles = engineState is null ? null : Path.Combine(engineState, "bundles");
+        var bundles = engineState is null ? null : Path.Combine(engineState, "sandboxes", "bundles");
         if (bundles is not null && Directory.Exists(bundles))
         {
             cgroups.UnionWith(Directory.GetDirectories(bundles).Select(bundle => "/typedsandbox/" + Path.GetFileName(bundle)));
