@@ -6,7 +6,8 @@ namespace TypedSandbox.Bench.Measurements;
 /// <summary>
 /// Memory per idle sandbox, with N idle sandboxes running, counted two ways. Exactly: the memory charged to the
 /// sandboxes' cgroups (their processes, page cache and kernel memory: the sandbox's own), plus the engine-side memory
-/// (the engine's RSS growth and the PSS of the runtime process it keeps per sandbox). And as the host sees it: the drop
+/// (the engine's RSS growth and the PSS of the runtime process it keeps per sandbox: runc's and runsc's foreground run;
+/// crun runs detached and leaves none). And as the host sees it: the drop
 /// in MemAvailable, against the mean of the readings before creating and after removing them (which cancels a steady
 /// drift), but moved by anything else running on the host. The peer is N detached containers of the bare runtime
 /// running <c>sleep</c>.
@@ -59,21 +60,21 @@ internal static class Density
 
         try
         {
-            var before = await HostMemory.SettleAndReadAsync(cancellationToken);
+            var before = await HostMemory.SettleAndReadAsync(cancellationToken, bench.Engine.StateDirectory);
             // The node process creates the sandboxes and exits, so only the engine and the sandboxes stay resident.
             var created = await bench.Js.RunAsync("create-idle", n, bench.Options.DensityBlocked ? "blocked" : "open");
             var ids = created.GetProperty("ids").EnumerateArray().Select(id => (object)id.GetString()!).ToArray();
             HostMemory.Reading during;
             try
             {
-                during = await HostMemory.SettleAndReadAsync(cancellationToken);
+                during = await HostMemory.SettleAndReadAsync(cancellationToken, bench.Engine.StateDirectory);
             }
             finally
             {
                 await bench.Js.RunAsync("terminate", ids);
             }
 
-            var after = await HostMemory.SettleAndReadAsync(cancellationToken);
+            var after = await HostMemory.SettleAndReadAsync(cancellationToken, bench.Engine.StateDirectory);
             var own = (during.SandboxCgroups - before.SandboxCgroups) / Mebibyte / n;
             var engine = (during.EngineRss - before.EngineRss) / Mebibyte / n;
             var monitors = (during.ChildrenPss - before.ChildrenPss) / Mebibyte / n;
@@ -82,7 +83,7 @@ internal static class Density
                 raw is { } r ? ReportSection.Ratio(total / r.Cgroups, bench.RawName) : "");
             section.Value("  the sandbox's own (its memory cgroup: agent, page cache, kernel memory)", own, count);
             section.Value("  engine-side: engine process RSS growth", engine, count);
-            section.Value($"  engine-side: `{bench.Options.Runtime} run` process kept per sandbox (PSS)", monitors, count);
+            section.Value($"  engine-side: `{bench.Options.Runtime}` processes kept per sandbox (PSS of the engine's children; none under detached crun)", monitors, count);
             section.Value("TypedSandbox engine-side memory per sandbox", engine + monitors, count, target: EngineGoal);
             section.Value("TypedSandbox: host MemAvailable drop / N (noisy)", Drop(before.Available, during.Available, after.Available, n), count);
         }

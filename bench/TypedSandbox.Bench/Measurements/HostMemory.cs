@@ -12,14 +12,14 @@ internal static class HostMemory
     /// <summary>One set of readings, in bytes.</summary>
     public readonly record struct Reading(long Available, long EngineRss, long ChildrenPss, long SandboxCgroups);
 
-    public static Reading Read() =>
-        new(AvailableBytes(), ReadKilobytes("/proc/self/status", "VmRSS:") * 1024, ChildrenPssBytes(), GrandchildCgroupBytes());
+    public static Reading Read(string? engineState = null) =>
+        new(AvailableBytes(), ReadKilobytes("/proc/self/status", "VmRSS:") * 1024, ChildrenPssBytes(), SandboxCgroupBytes(engineState));
 
     /// <summary>
     /// Collects garbage and waits until this process's RSS holds still (within 1 MiB over a second, at most 10 s), then
     /// reads: two readings compare what stays, not what is in flight or not yet given back to the system.
     /// </summary>
-    public static async Task<Reading> SettleAndReadAsync(CancellationToken cancellationToken)
+    public static async Task<Reading> SettleAndReadAsync(CancellationToken cancellationToken, string? engineState = null)
     {
         var previous = long.MinValue;
         for (var attempt = 0; attempt < 10; attempt++)
@@ -37,7 +37,7 @@ internal static class HostMemory
         }
 
         await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-        return Read();
+        return Read(engineState);
     }
 
     /// <summary>MemAvailable from /proc/meminfo, in bytes.</summary>
@@ -48,10 +48,11 @@ internal static class HostMemory
         ChildrenOf(Environment.ProcessId).Sum(pid => TryReadKilobytes($"/proc/{pid}/smaps_rollup", "Pss:") * 1024);
 
     /// <summary>
-    /// The memory charged to the cgroups of this process's grandchildren: the sandboxes' own memory (their processes,
-    /// page cache they touched, kernel memory), for an engine that keeps one runtime process per sandbox as its child.
+    /// The memory charged to the sandboxes' cgroups (their processes, page cache they touched, kernel memory): those of
+    /// this process's grandchildren (a foreground runtime's inits) and, as a detached crun leaves no runtime process,
+    /// those of the sandboxes whose bundles are in <paramref name="engineState"/> (the engine's default cgroup parent).
     /// </summary>
-    public static long GrandchildCgroupBytes()
+    public static long SandboxCgroupBytes(string? engineState)
     {
         var cgroups = new HashSet<string>(StringComparer.Ordinal);
         foreach (var child in ChildrenOf(Environment.ProcessId))
@@ -63,6 +64,12 @@ internal static class HostMemory
                     cgroups.Add(cgroup);
                 }
             }
+        }
+
+        var bundles = engineState is null ? null : Path.Combine(engineState, "sandboxes", "bundles");
+        if (bundles is not null && Directory.Exists(bundles))
+        {
+            cgroups.UnionWith(Directory.GetDirectories(bundles).Select(bundle => "/typedsandbox/" + Path.GetFileName(bundle)));
         }
 
         return cgroups.Sum(CgroupBytes);

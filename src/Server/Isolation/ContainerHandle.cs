@@ -4,9 +4,10 @@ using TypedSandbox.Server.Processes;
 namespace TypedSandbox.Server.Isolation;
 
 /// <summary>
-/// A running sandbox. The OCI runtime runs in the foreground as the engine's child and stays the parent of the
-/// sandbox's init (our agent), so the sandbox's end is seen at once and its status is never lost; the agent reaps
-/// everything inside, so the engine needs no subreaper. Disposing terminates the sandbox and releases everything.
+/// A running sandbox. Under crun the runtime runs detached: it hands the engine's pipes to the sandbox's init (our agent)
+/// and exits, and the engine follows the init through a process descriptor (<see cref="SandboxInit"/>). runc and runsc
+/// run in the foreground as the engine's children and stay the init's parent. The agent reaps everything inside, so
+/// the engine needs no subreaper. Disposing terminates the sandbox and releases everything.
 /// </summary>
 internal sealed partial class ContainerHandle : IRunningContainer
 {
@@ -196,10 +197,11 @@ internal sealed partial class ContainerHandle : IRunningContainer
 
     private async Task WatchAsync(HostProcess runtime)
     {
-        var runtimeExitCode = await runtime.Exited.ConfigureAwait(false);
+        var init = _resources.Init!;
+        await init.Exited.ConfigureAwait(false);
         await runtime.OutputClosed.ConfigureAwait(false);
         await _channel.Closed.ConfigureAwait(false);
-        var exit = await ExitOf(runtimeExitCode).ConfigureAwait(false);
+        var exit = await ExitOf(init.ExitCode).ConfigureAwait(false);
         IsolationLog.Ended(_logger, Id, exit);
         _exited.TrySetResult(exit);
         await _channel.DisposeAsync().ConfigureAwait(false);
@@ -207,7 +209,7 @@ internal sealed partial class ContainerHandle : IRunningContainer
         await runtime.DisposeAsync().ConfigureAwait(false);
     }
 
-    private async Task<ProcessExit> ExitOf(int runtimeExitCode)
+    private async Task<ProcessExit> ExitOf(int? runtimeExitCode)
     {
         if (_terminating)
         {
@@ -218,10 +220,14 @@ internal sealed partial class ContainerHandle : IRunningContainer
         {
             return await main.Completion.ConfigureAwait(false);
         }
-        // The runtime reports a signal-killed init as 128 + signal, like a shell.
-        return runtimeExitCode is > 128 and < 160
-            ? new ProcessExit(null, runtimeExitCode - 128, false)
-            : new ProcessExit(runtimeExitCode, null, false);
+        // The runtime reports a signal-killed init as 128 + signal, like a shell. A detached init's status is not ours
+        // to read; the agent only ends by itself when its channel closes, so an end the engine did not ask for is a kill.
+        return runtimeExitCode switch
+        {
+            null => new ProcessExit(null, 9, false),
+            > 128 and < 160 => new ProcessExit(null, runtimeExitCode.Value - 128, false),
+            _ => new ProcessExit(runtimeExitCode, null, false),
+        };
     }
 
     private IReadOnlyList<string> EnvironmentFor(ProcessSpec process) => ExecEnvironment.Build(_spec.ImageEnv, _spec.Env, process.Env, _spec.Hostname, process.Terminal);

@@ -5,7 +5,8 @@ namespace TypedSandbox.Server.Isolation;
 /// <summary>
 /// Removes what sandboxes of an engine that died left on the host. Their processes are already gone (the agent ends
 /// its sandbox when the engine's end of its channel closes, slirp4netns when its exit pipe closes), but overlay
-/// mounts, bundles, network namespaces and cgroups stay until someone removes them. Cgroups and namespaces whose
+/// mounts, bundles, network namespaces, cgroups and (crun runs detached) the runtime's container state stay until
+/// someone removes them: each bundle's cleanup ends with <c>crun delete --force</c>, as a terminate does. Cgroups and namespaces whose
 /// bundle is already gone (the engine died between removing one and the other) are swept too; as every engine on the
 /// host shares the cgroup parent and the <c>tsb-</c> prefix, only those no process uses and older than
 /// <see cref="OrphanGrace"/> are taken, so a neighbouring engine's sandbox that is starting this very moment keeps its own.

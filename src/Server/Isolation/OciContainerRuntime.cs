@@ -10,6 +10,7 @@ namespace TypedSandbox.Server.Isolation;
 internal sealed class OciContainerRuntime : IContainerRuntime
 {
     private const int StderrLinesKept = 40;
+    private const string InitPidFile = "init.pid";
     private readonly ContainerRuntimeOptions _options;
     private readonly RuntimeFlavor _flavor;
     private readonly string _runtimeBinary;
@@ -135,6 +136,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
                 gate = UserNamespaceLaunch.OpenGate(bundle);
                 runtime = StartRuntime(spec, bundle, runtimeRoot, resources.Network.IsOpen, resources.Network.NamespacePath, logger);
                 resources.RuntimeProcess = runtime;
+                resources.Init = SandboxInit.Foreground(runtime);
                 await UserNamespaceLaunch.ReleaseAsync(runtime, gate, _options.UserNamespace!, resources.CgroupsPath, ct).ConfigureAwait(false);
             }
             else
@@ -142,6 +144,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
                 gate = sub is { InNamespaces: true } ? UserNamespaceLaunch.OpenGate(bundle) : null;
                 runtime = StartRuntime(spec, bundle, runtimeRoot, resources.Network.IsOpen || sub is { OpenNetwork: true }, null, logger);
                 resources.RuntimeProcess = runtime;
+                resources.Init = SandboxInit.Foreground(runtime);
                 if (gate is not null)
                 {
                     await sub!.ReleaseAsync(runtime, gate, ct).ConfigureAwait(false);
@@ -162,6 +165,10 @@ internal sealed class OciContainerRuntime : IContainerRuntime
                 await runtime.OutputClosed.WaitAsync(ct).ConfigureAwait(false);
                 throw new ContainerStartException(
                     $"{Name} could not start sandbox {spec.Id} (exit code {runtime.ExitCode}): {string.Join(" | ", runtime.Stderr.Lines)} {channel.UnexpectedOutput}".TrimEnd());
+            }
+            if (RuntimeCommands.Detaches(_flavor))
+            {
+                resources.Init = await DetachedInitAsync(spec.Id, runtime, resources, ct).ConfigureAwait(false);
             }
             phases.Lap("runtime and agent");
             await resources.Network.WhenReadyAsync(ct).ConfigureAwait(false);
@@ -208,7 +215,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
         var id = spec.Id;
         var command = spec.Restore is { } restore
             ? RuntimeCommands.Restore(_flavor, runtimeRoot, bundle, id, restore.ImagePath)
-            : RuntimeCommands.Run(_flavor, runtimeRoot, bundle, id, hostNetwork);
+            : RuntimeCommands.Run(_flavor, runtimeRoot, bundle, id, hostNetwork, Path.Combine(bundle, InitPidFile));
         // The sandbox's init inherits these pipes: stdin/stdout carry the agent protocol, stderr its diagnostics.
         var start = new HostProcessStart(_runtimeBinary, [.. command])
         {
@@ -218,6 +225,22 @@ internal sealed class OciContainerRuntime : IContainerRuntime
         };
         return HostProcesses.Start(spec.Subcontainer is { } sub && _flavor == RuntimeFlavor.Runsc ? sub.Wrap(start, bundle)
             : launchNetworkNamespace is null ? start : UserNamespaceLaunch.Wrap(start, launchNetworkNamespace, bundle));
+    }
+
+    /// <summary>
+    /// A detached run's runtime exits once the container runs (its pipes stay with the init): from then on the init is
+    /// followed through a process descriptor. A runtime that fails after the agent's greeting still fails the start.
+    /// </summary>
+    private async Task<SandboxInit> DetachedInitAsync(string id, HostProcess runtime, SandboxResources resources, CancellationToken ct)
+    {
+        var code = await runtime.Exited.WaitAsync(ct).ConfigureAwait(false);
+        if (code != 0)
+        {
+            throw new ContainerStartException($"{Name} could not start sandbox {id} (exit code {code}): {string.Join(" | ", runtime.Stderr.Lines)}");
+        }
+
+        var pid = await File.ReadAllTextAsync(Path.Combine(resources.BundleDirectory, InitPidFile), ct).ConfigureAwait(false);
+        return SandboxInit.Detached(int.Parse(pid.Trim(), System.Globalization.CultureInfo.InvariantCulture), resources.CgroupsPath);
     }
 
     private static async Task WriteEtcFilesAsync(ContainerSpec spec, SandboxResources resources, CancellationToken ct)

@@ -19,8 +19,12 @@ internal static class RuntimeCommands
         var other => throw new ArgumentException($"Unknown OCI runtime '{other}'; use crun, runc or runsc.", nameof(runtime)),
     };
 
-    /// <summary>Foreground run: the runtime stays the parent of the sandbox's init and exits with its status.</summary>
-    public static IEnumerable<string> Run(RuntimeFlavor flavor, string root, string bundle, string id, bool hostNetwork)
+    /// <summary>
+    /// crun: a detached run (the runtime writes the init's pid to <paramref name="pidFile"/>, hands its own stdio to the
+    /// init and exits once the container runs). Others: a foreground run, the runtime stays the init's parent and exits
+    /// with its status.
+    /// </summary>
+    public static IEnumerable<string> Run(RuntimeFlavor flavor, string root, string bundle, string id, bool hostNetwork, string pidFile)
     {
         foreach (var a in Global(flavor, root, hostNetwork))
         {
@@ -28,10 +32,20 @@ internal static class RuntimeCommands
         }
 
         yield return "run";
+        if (Detaches(flavor))
+        {
+            yield return "--detach";
+            yield return "--pid-file";
+            yield return pidFile;
+        }
+
         yield return "--bundle";
         yield return bundle;
         yield return id;
     }
+
+    /// <summary>True when <see cref="Run"/> leaves no runtime process behind (crun).</summary>
+    public static bool Detaches(RuntimeFlavor flavor) => flavor == RuntimeFlavor.Crun;
 
     public static IEnumerable<string> Kill(RuntimeFlavor flavor, string root, string id)
     {

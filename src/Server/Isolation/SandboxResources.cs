@@ -3,7 +3,7 @@ using TypedSandbox.Server.Processes;
 namespace TypedSandbox.Server.Isolation;
 
 /// <summary>
-/// Everything one sandbox holds on the host (bundle directory, overlay mount, network, the runtime process, cgroups),
+/// Everything one sandbox holds on the host (bundle directory, overlay mount, network, its init and runtime process, cgroups),
 /// released in reverse order by <see cref="CleanupAsync"/>, which is idempotent and never throws.
 /// </summary>
 internal sealed class SandboxResources(string id, string bundleDirectory, RuntimeFlavor flavor, string runtimeBinary,
@@ -28,6 +28,9 @@ internal sealed class SandboxResources(string id, string bundleDirectory, Runtim
     public bool OverlayMounted { get; set; }
     public SandboxNetwork? Network { get; set; }
     public HostProcess? RuntimeProcess { get; set; }
+
+    /// <summary>The sandbox's init: its end is the sandbox's end (the runtime process's, for a foreground run).</summary>
+    public SandboxInit? Init { get; set; }
 
     /// <summary>The network namespace runsc was launched in, inside the sandbox's user namespace (<see cref="UserNamespaceLaunch"/>); null otherwise.</summary>
     public string? LaunchNetworkNamespace { get; init; }
@@ -92,29 +95,30 @@ internal sealed class SandboxResources(string id, string bundleDirectory, Runtim
 
     private async Task CleanupCoreAsync()
     {
-        if (RuntimeProcess is { } process)
+        if ((Init ?? (RuntimeProcess is { } process ? SandboxInit.Foreground(process) : null)) is { } init)
         {
             // Fastest first: the agent ends the sandbox when its channel closes (as PID 1 its exit kills the rest).
-            if (!process.HasExited && StopAgent is { } stopAgent)
+            if (!init.HasExited && StopAgent is { } stopAgent)
             {
                 await stopAgent().ConfigureAwait(false);
-                await WaitForExitAsync(process, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+                await init.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
             }
             // An agent that does not answer: the runtime kills the sandbox's init.
-            if (!process.HasExited)
+            if (!init.HasExited)
             {
                 await Step("runtime kill", () => RunRuntimeAsync(RuntimeCommands.Kill(Flavor, RuntimeRoot, Id), CancellationToken.None)).ConfigureAwait(false);
-                await WaitForExitAsync(process, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+                await init.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             }
-            // A runtime that never created the container ignores kill: end it directly.
-            if (!process.HasExited)
+            // A runtime that never created the container ignores kill: end it (or the detached init) directly.
+            if (!init.HasExited)
             {
-                process.Kill();
+                init.Kill();
             }
 
-            await process.Exited.ConfigureAwait(false);
+            await init.Exited.ConfigureAwait(false);
+            init.Dispose();
         }
-        // `run` deletes the container when it ends; this removes what a crashed runtime left behind.
+        // A foreground `run` deletes the container when it ends; a detached one (or a crashed runtime) leaves its state.
         if (Directory.Exists(RuntimeRoot) && Directory.EnumerateFileSystemEntries(RuntimeRoot, Id + "*").Any())
         {
             await RunRuntimeAsync(RuntimeCommands.Delete(Flavor, RuntimeRoot, Id), CancellationToken.None).ConfigureAwait(false);
@@ -144,19 +148,6 @@ internal sealed class SandboxResources(string id, string bundleDirectory, Runtim
             {
                 await Step("rmdir " + leaf, () => { Directory.Delete(leaf); return Task.FromResult(0); }).ConfigureAwait(false);
             }
-        }
-    }
-
-    private static async Task WaitForExitAsync(HostProcess process, TimeSpan patience)
-    {
-        using var grace = new CancellationTokenSource(patience);
-        try
-        {
-            await process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // still running: the caller escalates
         }
     }
 
