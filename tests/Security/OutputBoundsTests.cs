@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Microsoft.Extensions.DependencyInjection;
 using TypedSandbox.Server.Exec;
+using TypedSandbox.Server.Sandboxes;
 using Xunit.Abstractions;
 
 namespace TypedSandbox.Security.Tests;
@@ -117,9 +118,16 @@ public sealed class OutputBoundsTests(SecurityEngine engine, ITestOutputHelper o
                 execs.Add(await FinishedPileExecAsync(sandbox));
             }
 
+            // Within their grace nothing is freed: a client may not have begun reading yet.
             await manager.SweepAsync();
-            Assert.False(session.Execs.ContainsKey(execs[0].ExecId), $"the oldest finished exec is still held ({HeldBytes(session)} bytes held by the sandbox's execs)");
+            Assert.All(execs, exec => Assert.NotEqual(0, HeldBytes(session, exec.ExecId)));
+            // Past it, the oldest unread output goes first; its exit status stays.
+            await manager.SweepAsync(SandboxLifetime.FinishedExecGrace + TimeSpan.FromSeconds(1));
+            Assert.True(HeldBytes(session, execs[0].ExecId) == 0, $"the oldest finished exec's output is still held ({HeldBytes(session)} bytes held by the sandbox's execs)");
             Assert.True(HeldBytes(session) <= Server.Sandboxes.SandboxManager.FinishedExecOutputBound);
+            Assert.Equal(0, (await session.Execs.Get(session.Id, execs[0].ExecId).Completion).ExitCode);
+            var freed = await Assert.ThrowsAsync<NotFoundException>(() => execs[0].Stdout.ReadAllBytesAsync());
+            Assert.Contains("output was freed", freed.Message, StringComparison.Ordinal);
             // The newest is still whole.
             Assert.Equal(PileBytes, (await execs[^1].Stdout.ReadAllBytesAsync()).Length);
         }
@@ -148,9 +156,9 @@ public sealed class OutputBoundsTests(SecurityEngine engine, ITestOutputHelper o
             execs.Add(await FinishedPileExecAsync(sandbox));
             execs.Add(await FinishedPileExecAsync(sandbox));
 
-            await manager.SweepAsync();
-            Assert.True(session.Execs.ContainsKey(execs[0].ExecId), "the exec being read was freed under its reader");
-            Assert.False(session.Execs.ContainsKey(execs[1].ExecId), "the oldest exec nobody reads is still held");
+            await manager.SweepAsync(SandboxLifetime.FinishedExecGrace + TimeSpan.FromSeconds(1));
+            Assert.True(HeldBytes(session, execs[0].ExecId) > 0, "the exec being read was freed under its reader");
+            Assert.True(HeldBytes(session, execs[1].ExecId) == 0, "the oldest exec nobody reads is still held");
             // The reader gets every byte: what it read before the sweep and the rest after it.
             var rest = await ReadToEndAsync(execs[0].Stdout);
             Assert.Equal(PileBytes, first.Length + rest);
@@ -176,6 +184,58 @@ public sealed class OutputBoundsTests(SecurityEngine engine, ITestOutputHelper o
 
     private static long HeldBytes(Server.Sandboxes.SandboxSession session) =>
         session.Execs.Values.Sum(p => p.Stdout.FootprintBytes + p.Stderr.FootprintBytes);
+
+    private static long HeldBytes(Server.Sandboxes.SandboxSession session, string execId)
+    {
+        var process = session.Execs.Get(session.Id, execId);
+        return process.Stdout.FootprintBytes + process.Stderr.FootprintBytes;
+    }
+
+    [Fact(Timeout = 10 * 60 * 1000)]
+    public async Task A_hundred_streams_started_at_once_lose_no_byte_and_every_exit_status_answers()
+    {
+        const int Streams = 100;
+        const int Bytes = 4_000_000;
+        await using var sandbox = await engine.CreateSandboxAsync();
+        var prepared = await sandbox.RunAsync(["sh", "-c", $"head -c {Bytes} /dev/urandom > /tmp/data && sha256sum /tmp/data"]);
+        Assert.Equal(0, prepared.ExitCode);
+        var expected = prepared.Stdout.Split(' ')[0];
+        // Three rounds in one sandbox: the finished execs of the earlier rounds push the sandbox past its bound while
+        // the next round's execs finish before their readers attach, and their clients ask for exit statuses after EOF.
+        for (var round = 0; round < 3; round++)
+        {
+            var execs = new List<ContainerProcess>();
+            try
+            {
+                for (var i = 0; i < Streams; i++)
+                {
+                    execs.Add(await sandbox.ExecAsync(["cat", "/tmp/data"]));
+                }
+
+                var digests = await Task.WhenAll(execs.Select(async exec =>
+                {
+                    using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                    var buffer = new byte[256 * 1024];
+                    int read;
+                    while ((read = await exec.Stdout.ReadAsync(buffer)) > 0)
+                    {
+                        hash.AppendData(buffer, 0, read);
+                    }
+
+                    Assert.Equal(0, await exec.WaitAsync());
+                    return Convert.ToHexStringLower(hash.GetHashAndReset());
+                }));
+                Assert.All(digests, digest => Assert.Equal(expected, digest));
+            }
+            finally
+            {
+                foreach (var exec in execs)
+                {
+                    await exec.DisposeAsync();
+                }
+            }
+        }
+    }
 
     private static async Task<long> ReadToEndAsync(Stream stream)
     {

@@ -82,6 +82,12 @@ internal sealed partial class ExecJournal : IAsyncDisposable
     /// </summary>
     public long FootprintBytes { get { lock (_gate) { return _spill is not null ? _reserved : _memory.Length; } } }
 
+    /// <summary>True once the stream is complete and a reader has taken it to its end.</summary>
+    public bool IsReadToEnd { get { lock (_gate) { return _complete && _consumed >= _length; } } }
+
+    /// <summary>The part of <see cref="FootprintBytes"/> held in the engine's memory (0 once the stream spilled to a file).</summary>
+    public long MemoryFootprintBytes { get { lock (_gate) { return _spill is not null ? 0 : _memory.Length; } } }
+
     /// <summary>True while a client streams this journal (<see cref="OpenReader"/>): its bytes are not freed under it.</summary>
     public bool IsBeingRead => Volatile.Read(ref _readers) > 0;
 

@@ -193,6 +193,16 @@ internal sealed class SupervisedProcess : IAsyncDisposable
         _stdinLock.Dispose();
     }
 
+    /// <summary>
+    /// Frees both output journals (their memory and spill files) and keeps the rest: the exit status still answers,
+    /// a read of the output answers NOT_FOUND with the reason.
+    /// </summary>
+    internal async ValueTask FreeOutputAsync()
+    {
+        await Stdout.DisposeAsync().ConfigureAwait(false);
+        await Stderr.DisposeAsync().ConfigureAwait(false);
+    }
+
     internal void OnStarted(int pid)
     {
         Pid = pid;

@@ -56,32 +56,55 @@ internal sealed class SandboxExecs
     }
 
     /// <summary>
-    /// Frees the oldest finished execs while the finished ones hold more than <paramref name="bound"/> bytes, skipping
-    /// those a client is streaming now.
+    /// Frees the output of finished execs while the finished ones hold more than <paramref name="bound"/> bytes; their
+    /// exit statuses stay until <see cref="EvictFinishedBeforeAsync"/>. Never the output a client is streaming now.
+    /// Output read to its end goes first (freeing it loses nothing a client still wants), then unread output, oldest
+    /// first, once its exec finished before <paramref name="graceCutoff"/>: a client that started many execs at once
+    /// attaches its readers after some have finished. Within the grace only memory past the bound is freed; bytes in
+    /// spill files are bounded engine-wide by the spill budget meanwhile, and a stream that finds no room there blocks
+    /// its writer instead of growing.
     /// </summary>
-    internal async Task EvictOverBoundAsync(long bound)
+    internal async Task FreeOutputOverBoundAsync(long bound, DateTimeOffset graceCutoff)
     {
-        var held = 0L;
+        long held = 0, inMemory = 0;
         foreach (var execId in _finishedAt.Keys)
         {
             if (_byId.TryGetValue(execId, out var process))
             {
                 held += Footprint(process);
+                inMemory += MemoryFootprint(process);
             }
         }
 
-        foreach (var (execId, _) in _finishedAt.OrderBy(e => e.Value).ToList())
+        if (held <= bound && inMemory <= bound)
         {
-            if (held <= bound)
-            {
-                break;
-            }
+            return;
+        }
 
-            // An exec a client is streaming now keeps its output: the bound is for output nobody reads.
-            if (_byId.TryGetValue(execId, out var process) && !IsBeingRead(process))
+        var oldestFirst = _finishedAt.OrderBy(e => e.Value).ToList();
+        foreach (var readToEnd in new[] { true, false })
+        {
+            foreach (var (execId, finishedAt) in oldestFirst)
             {
+                if (held <= bound && inMemory <= bound)
+                {
+                    return;
+                }
+
+                if (!_byId.TryGetValue(execId, out var process) || IsBeingRead(process) || Footprint(process) == 0 || ReadToEnd(process) != readToEnd)
+                {
+                    continue;
+                }
+
+                var memory = MemoryFootprint(process);
+                if (!readToEnd && finishedAt > graceCutoff && (inMemory <= bound || memory == 0))
+                {
+                    continue;
+                }
+
                 held -= Footprint(process);
-                await EvictAsync(execId).ConfigureAwait(false);
+                inMemory -= memory;
+                await process.FreeOutputAsync().ConfigureAwait(false);
             }
         }
     }
@@ -107,4 +130,8 @@ internal sealed class SandboxExecs
     private static bool IsBeingRead(SupervisedProcess process) => process.Stdout.IsBeingRead || process.Stderr.IsBeingRead;
 
     private static long Footprint(SupervisedProcess process) => process.Stdout.FootprintBytes + process.Stderr.FootprintBytes;
+
+    private static bool ReadToEnd(SupervisedProcess process) => process.Stdout.IsReadToEnd && process.Stderr.IsReadToEnd;
+
+    private static long MemoryFootprint(SupervisedProcess process) => process.Stdout.MemoryFootprintBytes + process.Stderr.MemoryFootprintBytes;
 }

@@ -20,9 +20,17 @@ internal sealed partial class SandboxLifetime : IAsyncDisposable
 
     /// <summary>
     /// What the finished execs of one sandbox may keep (memory buffers and spill files), so a loop of execs whose output
-    /// nobody reads cannot pile up journals for <see cref="Retention"/>: past it, the oldest finished exec is freed first.
+    /// nobody reads cannot pile up journals for <see cref="Retention"/>: past it, output already read to its end is freed
+    /// first, then the oldest unread output once past its <see cref="FinishedExecGrace"/> (at once while memory alone is
+    /// past the bound). Exit statuses stay.
     /// </summary>
     public const long FinishedExecOutputBound = 128L * 1024 * 1024;
+
+    /// <summary>
+    /// How long a finished exec's spilled output is safe from <see cref="FinishedExecOutputBound"/>: a client that started
+    /// many execs at once attaches its readers after some have finished, and must find their output whole.
+    /// </summary>
+    public static readonly TimeSpan FinishedExecGrace = TimeSpan.FromSeconds(60);
 
     private readonly SandboxRegistry _registry;
     private readonly SandboxStore _store;
@@ -100,7 +108,7 @@ internal sealed partial class SandboxLifetime : IAsyncDisposable
     private async Task EvictStaleAsync(SandboxSession session, DateTimeOffset now)
     {
         await session.Execs.EvictFinishedBeforeAsync(now - Retention).ConfigureAwait(false);
-        await session.Execs.EvictOverBoundAsync(FinishedExecOutputBound).ConfigureAwait(false);
+        await session.Execs.FreeOutputOverBoundAsync(FinishedExecOutputBound, now - FinishedExecGrace).ConfigureAwait(false);
         if (session.Result is { } result && now - result.FinishedAt >= Retention && _registry.Remove(session))
         {
             await session.DisposeAsync().ConfigureAwait(false);

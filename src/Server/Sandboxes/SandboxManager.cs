@@ -287,6 +287,9 @@ internal sealed partial class SandboxManager : IAsyncDisposable
     /// <summary>Applies the lifetime rules now rather than at the next sweep (tests use it to know a sweep happened).</summary>
     internal Task SweepAsync() => _lifetime.SweepOnceAsync(_clock.GetUtcNow());
 
+    /// <summary>Applies the lifetime rules once as they will stand <paramref name="ahead"/> from now (tests of the grace rules).</summary>
+    internal Task SweepAsync(TimeSpan ahead) => _lifetime.SweepOnceAsync(_clock.GetUtcNow() + ahead);
+
     private DateTimeOffset Touch(SandboxSession session)
     {
         var now = _clock.GetUtcNow();
