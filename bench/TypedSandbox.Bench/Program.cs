@@ -184,9 +184,29 @@ static async Task<IReadOnlyList<(string, string)>> DescribeMachineAsync(BenchOpt
         var node = await TimedCommand.RunAsync("node", ["--version"], TimeSpan.FromSeconds(30), CancellationToken.None);
         lines.Add(("runtime", await RawOciRuntime.VersionAsync(options.Runtime)));
         lines.Add(("clients", $"Modal JS SDK modal@0.11.1 on node {node.StdoutText.Trim()}; {RuntimeInformation.FrameworkDescription}"));
-        lines.Add(("settings", string.Create(CultureInfo.InvariantCulture,
-            $"{options.Iterations} iterations after {options.Warmup} warm-up; throughput runs ×{options.StreamRuns}; density N = {options.Density} " +
-            $"({(options.DensityBlocked ? "blocked" : "open")} network); burst N = {options.Burst} ({(options.BurstBlocked ? "blocked" : "open")} network)")));
+        // Only the settings of the sections that run.
+        var settings = new List<string>();
+        if (options.Runs(1) || options.Runs(2) || options.Runs(3) || options.Runs(7))
+        {
+            settings.Add(string.Create(CultureInfo.InvariantCulture, $"{options.Iterations} iterations after {options.Warmup} warm-up"));
+        }
+
+        if (options.Runs(3) || options.Runs(4))
+        {
+            settings.Add(string.Create(CultureInfo.InvariantCulture, $"throughput runs ×{options.StreamRuns}"));
+        }
+
+        if (options.Runs(5) && options.Density > 0)
+        {
+            settings.Add(string.Create(CultureInfo.InvariantCulture, $"density N = {options.Density} ({(options.DensityBlocked ? "blocked" : "open")} network)"));
+        }
+
+        if (options.Runs(8))
+        {
+            settings.Add(string.Create(CultureInfo.InvariantCulture, $"burst N = {options.Burst} ({(options.BurstBlocked ? "blocked" : "open")} network)"));
+        }
+
+        lines.Add(("settings", string.Join("; ", settings)));
     }
 
     if (options.Runs(6))
