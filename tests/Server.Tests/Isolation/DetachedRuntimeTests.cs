@@ -87,6 +87,8 @@ public sealed class DetachedRuntimeTests(SandboxHost host)
         Assert.Equal("detached\n", echo.Out);
         Assert.Empty(RuntimeProcessesOf(sandbox.Id, "runsc"));
         Assert.Contains("runsc-sandbox", CommandLine(sentry), StringComparison.Ordinal);
+        // Followed through its descriptor (found in the sandbox's cgroup), not taken for ended.
+        Assert.False(sandbox.Resources.Init.HasExited);
         Assert.NotEqual(Environment.ProcessId, ParentOf(sentry));
         Assert.NotEmpty(RunscStateOf(sandbox));
 
