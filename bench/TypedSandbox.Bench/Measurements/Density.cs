@@ -6,8 +6,8 @@ namespace TypedSandbox.Bench.Measurements;
 /// <summary>
 /// Memory per idle sandbox, with N idle sandboxes running, counted two ways. Exactly: the memory charged to the
 /// sandboxes' cgroups (their processes, page cache and kernel memory: the sandbox's own), plus the engine-side memory
-/// (the engine's RSS growth and the PSS of the runtime process it keeps per sandbox: runc's and runsc's foreground run;
-/// crun runs detached and leaves none). And as the host sees it: the drop
+/// (the engine's RSS growth and the PSS of the runtime process it keeps per sandbox: runc's foreground run;
+/// crun and runsc run detached and leave none). And as the host sees it: the drop
 /// in MemAvailable, against the mean of the readings before creating and after removing them (which cancels a steady
 /// drift), but moved by anything else running on the host. The peer is N detached containers of the bare runtime
 /// running <c>sleep</c>.

@@ -4,9 +4,10 @@ using TypedSandbox.Server.Processes;
 namespace TypedSandbox.Server.Isolation;
 
 /// <summary>
-/// A running sandbox. Under crun the runtime runs detached: it hands the engine's pipes to the sandbox's init (our agent)
-/// and exits, and the engine follows the init through a process descriptor (<see cref="SandboxInit"/>). runc and runsc
-/// run in the foreground as the engine's children and stay the init's parent. The agent reaps everything inside, so
+/// A running sandbox. Under crun and runsc the runtime runs detached: it hands the engine's pipes to the sandbox's init
+/// (our agent; under runsc, inside the Sentry) and exits, and the engine follows the init (runsc: the Sentry) through a
+/// process descriptor (<see cref="SandboxInit"/>). runc and runsc subcontainers (sidecars) run in the foreground as the
+/// engine's children and stay the init's parent. The agent reaps everything inside, so
 /// the engine needs no subreaper. Disposing terminates the sandbox and releases everything.
 /// </summary>
 internal sealed partial class ContainerHandle : IRunningContainer

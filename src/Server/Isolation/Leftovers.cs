@@ -5,8 +5,8 @@ namespace TypedSandbox.Server.Isolation;
 /// <summary>
 /// Removes what sandboxes of an engine that died left on the host. Their processes are already gone (the agent ends
 /// its sandbox when the engine's end of its channel closes, slirp4netns when its exit pipe closes), but overlay
-/// mounts, bundles, network namespaces, cgroups and (crun runs detached) the runtime's container state stay until
-/// someone removes them: each bundle's cleanup ends with <c>crun delete --force</c>, as a terminate does. Cgroups and namespaces whose
+/// mounts, bundles, network namespaces, cgroups and (crun and runsc run detached) the runtime's container state stay
+/// until someone removes them: each bundle's cleanup ends with the runtime's <c>delete --force</c>, as a terminate does. Cgroups and namespaces whose
 /// bundle is already gone (the engine died between removing one and the other) are swept too; as every engine on the
 /// host shares the cgroup parent and the <c>tsb-</c> prefix, only those no process uses and older than
 /// <see cref="OrphanGrace"/> are taken, so a neighbouring engine's sandbox that is starting this very moment keeps its own.
@@ -49,8 +49,7 @@ internal static class Leftovers
         foreach (var bundle in Directory.GetDirectories(bundles))
         {
             var id = Path.GetFileName(bundle);
-            var resources = new SandboxResources(id, bundle, flavor, binary, Path.Combine(options.RunDirectory, flavor.ToString().ToLowerInvariant()),
-                $"/{options.CgroupParent}/{id}", logger)
+            var resources = new SandboxResources(id, bundle, flavor, binary, RuntimeRootOf(options, flavor, id), $"/{options.CgroupParent}/{id}", logger)
             {
                 WritableDirectory = options.Quota?.SandboxDirectory(id),
                 OverlayMounted = File.ReadAllText("/proc/mounts").Contains(" " + Path.Combine(bundle, "rootfs") + " ", StringComparison.Ordinal),
@@ -60,6 +59,15 @@ internal static class Leftovers
             removed.Add(id);
         }
         return removed;
+    }
+
+    /// <summary>Where a sandbox's runtime state is: runsc launched in a user namespace keeps it under its own root.</summary>
+    private static string RuntimeRootOf(ContainerRuntimeOptions options, RuntimeFlavor flavor, string id)
+    {
+        var launched = Path.Combine(options.RunDirectory, UserNamespaceLaunch.RuntimeRootName);
+        return flavor == RuntimeFlavor.Runsc && Directory.Exists(launched) && Directory.EnumerateFileSystemEntries(launched, id + "*").Any()
+            ? launched
+            : Path.Combine(options.RunDirectory, flavor.ToString().ToLowerInvariant());
     }
 
     /// <summary>Writable layers without a bundle (the engine died between removing one and the other); any depth.</summary>

@@ -131,6 +131,10 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             if (launchInNamespace)
             {
                 EngineCgroups.Create(resources.CgroupsPath, OciConfig.LimitsFor(spec.Limits, _flavor));
+                // runsc writes its pid file as the namespace's root, who may not create files in the bundle: the file is made for it.
+                var pidFile = Path.Combine(bundle, InitPidFile);
+                await File.WriteAllTextAsync(pidFile, "", ct).ConfigureAwait(false);
+                Images.NativeFileSystem.LChown(pidFile, _options.UserNamespace!.HostId, _options.UserNamespace.HostId);
                 // Held open until the agent answers: the launcher may open the FIFO only after the engine wrote to it,
                 // and a FIFO no one holds open drops what was written.
                 gate = UserNamespaceLaunch.OpenGate(bundle);
@@ -166,7 +170,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
                 throw new ContainerStartException(
                     $"{Name} could not start sandbox {spec.Id} (exit code {runtime.ExitCode}): {string.Join(" | ", runtime.Stderr.Lines)} {channel.UnexpectedOutput}".TrimEnd());
             }
-            if (RuntimeCommands.Detaches(_flavor))
+            if (RuntimeCommands.Detaches(_flavor, sub is not null))
             {
                 resources.Init = await DetachedInitAsync(spec.Id, runtime, resources, ct).ConfigureAwait(false);
             }
@@ -213,9 +217,10 @@ internal sealed class OciContainerRuntime : IContainerRuntime
     private HostProcess StartRuntime(ContainerSpec spec, string bundle, string runtimeRoot, bool hostNetwork, string? launchNetworkNamespace, ILogger logger)
     {
         var id = spec.Id;
+        var pidFile = RuntimeCommands.Detaches(_flavor, spec.Subcontainer is not null) ? Path.Combine(bundle, InitPidFile) : null;
         var command = spec.Restore is { } restore
-            ? RuntimeCommands.Restore(_flavor, runtimeRoot, bundle, id, restore.ImagePath)
-            : RuntimeCommands.Run(_flavor, runtimeRoot, bundle, id, hostNetwork, Path.Combine(bundle, InitPidFile));
+            ? RuntimeCommands.Restore(_flavor, runtimeRoot, bundle, id, restore.ImagePath, pidFile)
+            : RuntimeCommands.Run(_flavor, runtimeRoot, bundle, id, hostNetwork, pidFile);
         // The sandbox's init inherits these pipes: stdin/stdout carry the agent protocol, stderr its diagnostics.
         var start = new HostProcessStart(_runtimeBinary, [.. command])
         {

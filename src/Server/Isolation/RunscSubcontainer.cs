@@ -33,13 +33,13 @@ internal sealed record RunscSubcontainer(string SandboxContainerId, string Runti
     public static RunscSubcontainer Of(SandboxResources main)
     {
         ArgumentNullException.ThrowIfNull(main);
-        if (main.Flavor != RuntimeFlavor.Runsc || main.RuntimeProcess is not { HasExited: false } process)
+        if (main.Flavor != RuntimeFlavor.Runsc || main.Init is not { HasExited: false })
         {
             throw new InvalidOperationException($"Container {main.Id} is not a running runsc sandbox.");
         }
 
         return new RunscSubcontainer(main.Id, main.RuntimeRoot, main.Network?.IsOpen == true, main.LaunchNetworkNamespace,
-            main.LaunchNetworkNamespace is null ? null : $"/proc/{process.Id}/ns/user", main.CgroupsPath);
+            main.LaunchUserNamespace(), main.CgroupsPath);
     }
 
     /// <summary>Marks <paramref name="config"/> as a container of the sandbox.</summary>

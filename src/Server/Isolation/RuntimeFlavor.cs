@@ -20,11 +20,11 @@ internal static class RuntimeCommands
     };
 
     /// <summary>
-    /// crun: a detached run (the runtime writes the init's pid to <paramref name="pidFile"/>, hands its own stdio to the
-    /// init and exits once the container runs). Others: a foreground run, the runtime stays the init's parent and exits
-    /// with its status.
+    /// With <paramref name="pidFile"/>, a detached run: the runtime writes the pid to follow there (crun: the init's;
+    /// runsc: its sandbox process, the Sentry, which ends with the sandbox), hands its own stdio to the init and exits
+    /// once the container runs. Without, a foreground run: the runtime stays the init's parent and exits with its status.
     /// </summary>
-    public static IEnumerable<string> Run(RuntimeFlavor flavor, string root, string bundle, string id, bool hostNetwork, string pidFile)
+    public static IEnumerable<string> Run(RuntimeFlavor flavor, string root, string bundle, string id, bool hostNetwork, string? pidFile)
     {
         foreach (var a in Global(flavor, root, hostNetwork))
         {
@@ -32,11 +32,9 @@ internal static class RuntimeCommands
         }
 
         yield return "run";
-        if (Detaches(flavor))
+        foreach (var a in Detach(pidFile))
         {
-            yield return "--detach";
-            yield return "--pid-file";
-            yield return pidFile;
+            yield return a;
         }
 
         yield return "--bundle";
@@ -44,8 +42,12 @@ internal static class RuntimeCommands
         yield return id;
     }
 
-    /// <summary>True when <see cref="Run"/> leaves no runtime process behind (crun).</summary>
-    public static bool Detaches(RuntimeFlavor flavor) => flavor == RuntimeFlavor.Crun;
+    /// <summary>
+    /// True when a start leaves no runtime process behind: crun, and runsc for a sandbox of its own. A runsc
+    /// subcontainer stays in the foreground: runsc's pid file names the Sentry, which outlives the subcontainer.
+    /// </summary>
+    public static bool Detaches(RuntimeFlavor flavor, bool subcontainer) =>
+        flavor == RuntimeFlavor.Crun || (flavor == RuntimeFlavor.Runsc && !subcontainer);
 
     public static IEnumerable<string> Kill(RuntimeFlavor flavor, string root, string id)
     {
@@ -97,8 +99,9 @@ internal static class RuntimeCommands
         yield return id;
     }
 
-    /// <summary>runsc only: a foreground run that resumes a checkpoint instead of starting the bundle's process.</summary>
-    public static IEnumerable<string> Restore(RuntimeFlavor flavor, string root, string bundle, string id, string imagePath)
+    /// <summary>runsc only: a run (detached with <paramref name="pidFile"/>, see <see cref="Run"/>) that resumes a
+    /// checkpoint instead of starting the bundle's process.</summary>
+    public static IEnumerable<string> Restore(RuntimeFlavor flavor, string root, string bundle, string id, string imagePath, string? pidFile)
     {
         foreach (var a in Global(flavor, root, hostNetwork: false))
         {
@@ -107,6 +110,11 @@ internal static class RuntimeCommands
 
         yield return "restore";
         yield return "--image-path=" + imagePath;
+        foreach (var a in Detach(pidFile))
+        {
+            yield return a;
+        }
+
         yield return "--bundle";
         yield return bundle;
         yield return id;
@@ -123,6 +131,8 @@ internal static class RuntimeCommands
         yield return flavor == RuntimeFlavor.Runsc ? "-force" : "--force";
         yield return id;
     }
+
+    private static IEnumerable<string> Detach(string? pidFile) => pidFile is null ? [] : ["--detach", "--pid-file", pidFile];
 
     private static IEnumerable<string> Global(RuntimeFlavor flavor, string root, bool hostNetwork)
     {

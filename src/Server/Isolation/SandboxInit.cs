@@ -3,8 +3,9 @@ using TypedSandbox.Server.Processes;
 namespace TypedSandbox.Server.Isolation;
 
 /// <summary>
-/// The lifetime of a sandbox's init (the agent): either the foreground runtime process that is its parent (runc,
-/// runsc), or, for a detached container (crun), the init itself through a process descriptor. A detached init's exit
+/// The lifetime of a sandbox's init (the agent): either the foreground runtime process that is its parent (runc, runsc
+/// subcontainers), or, for a detached container, the init itself through a process descriptor (crun; runsc: its sandbox
+/// process, the Sentry, which runs the init and ends with the sandbox). A detached init's exit
 /// status is not available (only its parent may wait for it): <see cref="ExitCode"/> is null then.
 /// </summary>
 internal sealed class SandboxInit : IDisposable
@@ -29,7 +30,7 @@ internal sealed class SandboxInit : IDisposable
         (_exited, _token) = pidfd < 0 ? (Task.CompletedTask, 0UL) : PidfdWatcher.Watch(pidfd);
     }
 
-    /// <summary>The init's host pid for a detached container; null while it is the runtime's child.</summary>
+    /// <summary>The init's host pid for a detached container (runsc: the Sentry's); null while it is the runtime's child.</summary>
     public int? Pid { get; }
 
     /// <summary>Completes when the init exited (the foreground runtime: when the runtime exited, after its init).</summary>

@@ -42,16 +42,34 @@ internal sealed class SandboxResources(string id, string bundleDirectory, Runtim
     /// </summary>
     public (string File, IEnumerable<string> Arguments) RuntimeCommand(IEnumerable<string> arguments)
     {
-        if (LaunchNetworkNamespace is null || RuntimeProcess is not { } process || process.HasExited)
+        if (LaunchUserNamespace() is not { } userNamespace)
         {
             return (RuntimeBinary, arguments);
         }
 
         string[] enter =
         [
-            "--net=" + LaunchNetworkNamespace, $"--user=/proc/{process.Id}/ns/user", "--setuid", "0", "--setgid", "0", "--", RuntimeBinary,
+            "--net=" + LaunchNetworkNamespace!, "--user=" + userNamespace, "--setuid", "0", "--setgid", "0", "--", RuntimeBinary,
         ];
         return (HostCheck.FindExecutable("nsenter") ?? "nsenter", enter.Concat(arguments));
+    }
+
+    /// <summary>
+    /// The user namespace runsc was launched in (<see cref="LaunchNetworkNamespace"/>), as a <c>/proc</c> path of a
+    /// process that lives in it as long as the sandbox: the detached Sentry (runsc with host networking starts it in the
+    /// namespace it runs in), or the foreground runtime while it runs. Null when not launched that way, or ended.
+    /// </summary>
+    public string? LaunchUserNamespace()
+    {
+        if (LaunchNetworkNamespace is null)
+        {
+            return null;
+        }
+
+        var pid = Init is { Pid: { } detached, HasExited: false } ? detached
+            : RuntimeProcess is { HasExited: false } process ? process.Id
+            : (int?)null;
+        return pid is null ? null : $"/proc/{pid}/ns/user";
     }
 
     /// <summary>Runs a runtime command on this sandbox (see <see cref="RuntimeCommand"/>).</summary>

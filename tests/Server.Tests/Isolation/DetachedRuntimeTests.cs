@@ -3,8 +3,8 @@ using TypedSandbox.Server.Isolation;
 
 namespace TypedSandbox.Server.Tests.Isolation;
 
-/// <summary>crun runs detached: no runtime process per sandbox, the init followed through a process descriptor, and the
-/// container's state deleted by the engine once the init ended.</summary>
+/// <summary>crun and runsc run detached: no runtime process per sandbox, the init (runsc: its Sentry) followed through a
+/// process descriptor, and the container's state deleted by the engine once it ended.</summary>
 [Collection(SandboxTests.Name)]
 public sealed class DetachedRuntimeTests(SandboxHost host)
 {
@@ -77,6 +77,73 @@ public sealed class DetachedRuntimeTests(SandboxHost host)
         AssertNoCgroup(spec.Id);
     }
 
+    [SkippableFact]
+    public async Task A_running_runsc_sandbox_keeps_no_runtime_process_its_sentry_is_followed_and_terminate_leaves_no_state_or_cgroup()
+    {
+        var sandbox = (ContainerHandle)await Runsc().StartAsync(host.Spec(), CancellationToken.None);
+        var echo = await Run.ExecAsync(sandbox, "echo", "detached");
+        var sentry = sandbox.Resources.Init!.Pid!.Value;
+
+        Assert.Equal("detached\n", echo.Out);
+        Assert.Empty(RuntimeProcessesOf(sandbox.Id, "runsc"));
+        Assert.Contains("runsc-sandbox", CommandLine(sentry), StringComparison.Ordinal);
+        // Followed through its descriptor (found in the sandbox's cgroup), not taken for ended.
+        Assert.False(sandbox.Resources.Init.HasExited);
+        Assert.NotEqual(Environment.ProcessId, ParentOf(sentry));
+        Assert.NotEmpty(RunscStateOf(sandbox));
+
+        await sandbox.TerminateAsync(CancellationToken.None);
+
+        Assert.Equal(new ProcessExit(null, 9, false), await sandbox.Exited);
+        Assert.True(HasEnded(sentry), $"Sentry {sentry} still runs");
+        Assert.Empty(RunscStateOf(sandbox));
+        Assert.Empty(ProcessesOf(sandbox.Id));
+        AssertNoCgroup(sandbox.Id);
+        await sandbox.DisposeAsync();
+    }
+
+    [SkippableFact]
+    public async Task A_runsc_sentry_killed_from_outside_ends_the_sandbox_and_its_state_is_deleted()
+    {
+        var sandbox = (ContainerHandle)await Runsc().StartAsync(host.Spec(), CancellationToken.None);
+        var sleeper = await sandbox.ExecAsync(new ProcessSpec(["sleep", "1000"]), CancellationToken.None);
+        var bundle = Path.GetDirectoryName(sandbox.RootfsPath)!;
+
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-KILL", sandbox.Resources.Init!.Pid!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+            Assert.Equal(0, kill.ExitCode);
+        }
+
+        Assert.Equal(new ProcessExit(null, 9, false), await sandbox.Exited.WaitAsync(Run.Patience));
+        Assert.Equal(9, (await sleeper.Completion.WaitAsync(Run.Patience)).Signal);
+        await sandbox.TerminateAsync(CancellationToken.None);
+        Assert.Empty(RunscStateOf(sandbox));
+        Assert.False(Directory.Exists(bundle), bundle);
+        Assert.Empty(ProcessesOf(sandbox.Id));
+        AssertNoCgroup(sandbox.Id);
+        await sleeper.DisposeAsync();
+        await sandbox.DisposeAsync();
+    }
+
+    private IContainerRuntime Runsc()
+    {
+        Skip.If(host.SkipReason is not null, host.SkipReason);
+        Skip.If(HostCheck.FindExecutable("runsc") is null, "runsc is not installed (apt-get install runsc)");
+        return host.Runtime("runsc");
+    }
+
+    /// <summary>runsc's state files of the sandbox (<c>&lt;id&gt;_sandbox:&lt;id&gt;.state</c> and its lock).</summary>
+    private static string[] RunscStateOf(ContainerHandle sandbox) =>
+        Directory.Exists(sandbox.Resources.RuntimeRoot) ? Directory.GetFileSystemEntries(sandbox.Resources.RuntimeRoot, sandbox.Id + "*") : [];
+
+    /// <summary>Host processes (Sentry, gofer, runtime) whose command line names container <paramref name="id"/>.</summary>
+    private static List<string> ProcessesOf(string id) =>
+        [.. Directory.EnumerateDirectories("/proc")
+            .Where(dir => int.TryParse(Path.GetFileName(dir), out var pid) && !HasEnded(pid))
+            .Select(dir => CommandLine(int.Parse(Path.GetFileName(dir), System.Globalization.CultureInfo.InvariantCulture)))
+            .Where(line => line.Contains(id, StringComparison.Ordinal))];
+
     private void AssertNoCgroup(string id)
     {
         foreach (var controller in Directory.GetDirectories("/sys/fs/cgroup").Append("/sys/fs/cgroup"))
@@ -86,11 +153,11 @@ public sealed class DetachedRuntimeTests(SandboxHost host)
     }
 
     /// <summary>Host processes whose command line is a runtime's <c>run</c> (or <c>create</c>) of container <paramref name="id"/>.</summary>
-    private static List<string> RuntimeProcessesOf(string id) =>
+    private static List<string> RuntimeProcessesOf(string id, string runtime = "crun") =>
         [.. Directory.EnumerateDirectories("/proc")
             .Where(dir => int.TryParse(Path.GetFileName(dir), out _))
             .Select(dir => CommandLine(int.Parse(Path.GetFileName(dir), System.Globalization.CultureInfo.InvariantCulture)))
-            .Where(line => line.Contains("crun", StringComparison.Ordinal) && line.Contains(id, StringComparison.Ordinal)
+            .Where(line => line.Contains(runtime, StringComparison.Ordinal) && line.Contains(id, StringComparison.Ordinal)
                 && (line.Contains(" run ", StringComparison.Ordinal) || line.Contains(" create ", StringComparison.Ordinal)))];
 
     private static string CommandLine(int pid)
