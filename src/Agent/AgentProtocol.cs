@@ -39,6 +39,13 @@ internal enum FrameType : byte
     /// <summary>More output credit for one stream of a process or connection: payload is the stream (1 byte, 1 = stdout,
     /// 2 = stderr) and the total bytes of that stream the agent may have sent so far (int64; the agent keeps the largest).</summary>
     Credit = 6,
+    /// <summary>The engine is stopping and hands this sandbox to the next engine: the agent answers
+    /// <see cref="Detached"/>, then sends nothing and keeps every process running until a <see cref="Reattach"/> arrives,
+    /// at most the int32 payload's seconds (then it ends the sandbox). A channel closed without it still ends the sandbox.</summary>
+    Detach = 7,
+    /// <summary>A new engine took over the channel (it reopened the pipes and continues the seal's sequence numbers):
+    /// output flows again.</summary>
+    Reattach = 8,
 
     /// <summary>The agent is listening; payload is the protocol version (uint32).</summary>
     Ready = 10,
@@ -54,13 +61,15 @@ internal enum FrameType : byte
     StreamClosed = 15,
     /// <summary>The process was reaped; payload is exit code (int32, -1 when signalled) and signal (int32, 0 when none).</summary>
     Exited = 16,
+    /// <summary>Answer to <see cref="Detach"/>: the agent's last frame until <see cref="Reattach"/>.</summary>
+    Detached = 17,
 }
 
 /// <summary>Frame layout: type (1 byte), process id (uint32 LE), payload length (uint32 LE), payload.</summary>
 internal static class Frames
 {
     public const int HeaderSize = 9;
-    public const uint Version = 3;
+    public const uint Version = 4;
     /// <summary>Upper bound for one payload; larger data is split by the sender.</summary>
     public const int MaxPayload = 1 << 20;
 

@@ -10,6 +10,55 @@ internal static unsafe class FrameChannel
     private const int InputFd = 0, OutputFd = 1;
     private static readonly Lock WriteLock = new();
     private static readonly FrameSeal Seal = ReadKey();
+    // Longest wait for a new engine after a handover: a day, whatever the engine asked for.
+    private const int MaxHandoverSeconds = 24 * 60 * 60;
+    // Environment.TickCount64 until which an EOF on the input means "no engine yet" (0: attached; an EOF ends the sandbox).
+    private static long _detachedUntil;
+
+    /// <summary>
+    /// The engine hands the channel to the next engine (<see cref="FrameType.Detach"/>): answers with
+    /// <see cref="FrameType.Detached"/>, then holds the write lock on this thread (the frame loop's) until
+    /// <see cref="Reattach"/>, so every sender (output pumps, the reaper) waits and no frame is lost between engines;
+    /// processes that write meanwhile block when their pipes fill. The channel's pipes stay open: the next engine
+    /// reopens them through /proc and continues the seal's sequence numbers.
+    /// </summary>
+    public static void Detach(TimeSpan grace)
+    {
+        if (Volatile.Read(ref _detachedUntil) != 0)
+        {
+            return;
+        }
+
+        WriteLock.Enter();
+        Send(FrameType.Detached, 0, []);
+        var seconds = (long)Math.Clamp(grace.TotalSeconds, 1, MaxHandoverSeconds);
+        Volatile.Write(ref _detachedUntil, Environment.TickCount64 + seconds * 1000);
+    }
+
+    /// <summary>A new engine took the channel over (<see cref="FrameType.Reattach"/>): senders go on.</summary>
+    public static void Reattach()
+    {
+        if (Volatile.Read(ref _detachedUntil) == 0)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _detachedUntil, 0);
+        WriteLock.Exit();
+    }
+
+    /// <summary>At EOF while handed over: waits a moment for the next engine to open the pipe; false once the grace is over.</summary>
+    private static bool WaitForNextEngine()
+    {
+        var until = Volatile.Read(ref _detachedUntil);
+        if (until == 0 || Environment.TickCount64 >= until)
+        {
+            return false;
+        }
+
+        Thread.Sleep(20);
+        return true;
+    }
 
     /// <summary>Sends a frame whose payload is already at <c>frame[HeaderSize..HeaderSize+length]</c>; the frame has
     /// <see cref="FrameSeal.TagSize"/> bytes of room after the payload, where the tag goes (one write per frame).</summary>
@@ -84,6 +133,11 @@ internal static unsafe class FrameChannel
                 var n = Libc.read(InputFd, p + done, buffer.Length - done);
                 if (n > 0) { done += (int)n; continue; }
                 if (n < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Libc.EINTR)
+                {
+                    continue;
+                }
+
+                if (n == 0 && WaitForNextEngine())
                 {
                     continue;
                 }

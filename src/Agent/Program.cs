@@ -76,9 +76,16 @@ namespace TypedSandbox.Agent
                     case FrameType.Signal:
                         ProcessTable.Signal(frame.Id, BinaryPrimitives.ReadInt32LittleEndian(frame.Payload));
                         break;
+                    case FrameType.Detach:
+                        FrameChannel.Detach(TimeSpan.FromSeconds(frame.Payload.Length >= 4 ? BinaryPrimitives.ReadInt32LittleEndian(frame.Payload) : 0));
+                        break;
+                    case FrameType.Reattach:
+                        FrameChannel.Reattach();
+                        break;
                 }
             }
-            // The engine closed the channel: nobody can observe this sandbox any more.
+            // The engine closed the channel (or handed it over and no engine came back in time): nobody can observe this
+            // sandbox any more.
             Shutdown(0);
         }
 

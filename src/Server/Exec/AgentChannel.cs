@@ -265,6 +265,12 @@ internal sealed partial class AgentChannel : IAsyncDisposable
                     await CloseInputAsync().ConfigureAwait(false);
                     throw new InvalidDataException($"a frame from the agent failed its seal check (type {frame.Type}, id {frame.Id}): the sandbox wrote into its channel");
                 }
+                if (frame.Type == FrameType.Detached && OnDetached())
+                {
+                    // Handed over: the agent sends nothing more until the next engine reattaches.
+                    break;
+                }
+
                 Dispatch(frame.Type, frame.Id, input.Payload(frame));
             }
         }
@@ -279,7 +285,8 @@ internal sealed partial class AgentChannel : IAsyncDisposable
             // Process.Dispose does not close a stream its owner took (the runtime's stdout): close it here.
             await _fromAgent.DisposeAsync().ConfigureAwait(false);
             _ready.TrySetException(new SandboxEndedException("The sandbox ended before its agent was ready."));
-            foreach (var process in _processes.Values)
+            // A handover leaves the processes running for the next engine: none of them ended.
+            foreach (var process in _handedOver ? Enumerable.Empty<SupervisedProcess>() : _processes.Values)
             {
                 process.OnChannelClosed();
             }

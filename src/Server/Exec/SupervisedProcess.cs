@@ -7,7 +7,7 @@ namespace TypedSandbox.Server.Exec;
 /// One process running in a sandbox (an exec or the entrypoint), owned by the engine: its output lands in journals
 /// whatever the readers do, stdin is forwarded by offset, the timeout is enforced here, and its exit is recorded.
 /// </summary>
-internal sealed class SupervisedProcess : IAsyncDisposable
+internal sealed partial class SupervisedProcess : IAsyncDisposable
 {
     private const int SigKill = 9;
     private readonly AgentChannel _channel;
@@ -16,7 +16,7 @@ internal sealed class SupervisedProcess : IAsyncDisposable
     private readonly CancellationTokenSource _lifetime = new();
     private readonly SemaphoreSlim _stdinLock = new(1, 1);
     private readonly Lock _gate = new();
-    private readonly TimeSpan? _timeout;
+    private TimeSpan? _timeout;
     // Modal's SDKs start their own deadline for an exec when its start is acknowledged, and treat output that ends
     // after it as a failure. So the timeout runs from the request (before the spawn) and the process is stopped this
     // much early: it still runs "at most timeout", and its EOF reaches the client before the client's deadline.

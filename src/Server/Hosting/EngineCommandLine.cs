@@ -41,6 +41,9 @@ public static class EngineCommandLine
                                    all spill files together (default 1024)
           --warm-pool N            sandboxes kept started ahead per shape (image, limits, network) a create
                                    claims at once (default 0 = off; at most 64; within half the host's memory)
+          --keep-sandboxes SECONDS on stop, running sandboxes wait this long for the next engine on the same
+                                   state directory, which adopts them (default 0 = they end with the engine;
+                                   crun sandboxes without tunnels or sidecars; a killed engine still ends them)
           --help                   show this text
         Named secrets: typedsandbox-server secret set NAME KEY=VALUE... [--state-dir DIR]  (also list, delete;
                        `secret --help` for details)
@@ -119,6 +122,12 @@ public static class EngineCommandLine
                     break;
                 case "--warm-pool":
                     return Fail($"--warm-pool '{value}' is not a number of sandboxes (0-{EngineOptions.MaxWarmPoolSize}).");
+                case "--keep-sandboxes" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+                    && seconds <= EngineOptions.MaxKeepSandboxesSeconds:
+                    options = options with { KeepSandboxes = TimeSpan.FromSeconds(seconds) };
+                    break;
+                case "--keep-sandboxes":
+                    return Fail($"--keep-sandboxes '{value}' is not a number of seconds (0-{EngineOptions.MaxKeepSandboxesSeconds}).");
                 case "--registry-mirror":
                     mirrors.Add(value);
                     break;

@@ -154,7 +154,11 @@ public sealed partial class EngineHost : IAsyncDisposable
         services.AddSingleton(sp => new SandboxManager(
             sp.GetRequiredService<IContainerRuntime>(), sp.GetRequiredService<ImageBuilds>(), sp.GetRequiredService<VolumeStore>(),
             sp.GetRequiredService<StateDatabase>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SandboxManager>>(),
-            new WarmPoolOptions { SizePerKey = options.WarmPoolSize }));
+            new WarmPoolOptions { SizePerKey = options.WarmPoolSize })
+        {
+            HandoverDirectory = Path.Combine(options.StateDirectory, "handover"),
+            HandoverGrace = options.KeepSandboxes,
+        });
         services.AddSingleton(sp => new FilesystemSnapshots(
             sp.GetRequiredService<ImageBuilds>(), sp.GetRequiredService<ImageStore>(), Path.Combine(options.StateDirectory, "images", "scratch"),
             sp.GetRequiredService<ILogger<FilesystemSnapshots>>()));
@@ -187,10 +191,13 @@ public sealed partial class EngineHost : IAsyncDisposable
             token = app.Services.GetRequiredService<EngineToken>();
             // Resolving the runtime checks the host (OCI runtime, cgroups, agent) and fails with what to fix.
             app.Services.GetRequiredService<IContainerRuntime>();
-            // Sandboxes do not outlive the engine: remove what a previous run of this state directory left behind.
-            await ContainerRuntimeFactory.RemoveLeftoversAsync(runtimeOptions, app.Services.GetRequiredService<ILoggerFactory>(), cancellationToken)
+            // Sandboxes the engine before handed over (--keep-sandboxes) run on under this one; everything else a previous
+            // run of this state directory left behind is removed, and its sandboxes are reported terminated.
+            var sandboxes = app.Services.GetRequiredService<SandboxManager>();
+            var adopted = await sandboxes.AdoptHandedOverAsync(cancellationToken).ConfigureAwait(false);
+            await ContainerRuntimeFactory.RemoveLeftoversAsync(runtimeOptions, app.Services.GetRequiredService<ILoggerFactory>(), adopted, cancellationToken)
                 .ConfigureAwait(false);
-            await app.Services.GetRequiredService<SandboxManager>().Catalog.ReportOrphansAsync(cancellationToken).ConfigureAwait(false);
+            await sandboxes.Catalog.ReportOrphansAsync(sandboxes.RunningSandboxIds, cancellationToken).ConfigureAwait(false);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -253,14 +260,21 @@ public sealed partial class EngineHost : IAsyncDisposable
     /// <summary>Completes when the host is asked to stop (Ctrl+C, SIGTERM).</summary>
     public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
 
-    /// <summary>Stops serving, terminates every sandbox and closes the state database.</summary>
+    /// <summary>Stops serving, terminates every sandbox (or hands it to the next engine, see <see cref="EngineOptions.KeepSandboxes"/>) and closes the state database.</summary>
     public async ValueTask DisposeAsync()
     {
+        var sandboxes = _app.Services.GetRequiredService<SandboxManager>();
         await _app.StopAsync().ConfigureAwait(false);
         // The container disposes in reverse creation order: sandboxes, then builds, then the runtime.
         await _app.DisposeAsync().ConfigureAwait(false);
         await _database.DisposeAsync().ConfigureAwait(false);
-        await _quota.DisposeAsync().ConfigureAwait(false);
+        // Sandboxes handed to the next engine keep their writable layers and volumes on the size-limited filesystem: it
+        // stays mounted for that engine, which finds it mounted and uses it (a lazy unmount here would let it mount a
+        // second instance of the same filesystem).
+        if (sandboxes.HandedOverCount == 0)
+        {
+            await _quota.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     private static partial class Log

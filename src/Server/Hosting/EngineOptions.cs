@@ -74,6 +74,17 @@ public sealed record EngineOptions
     /// <summary>Size limit of what one image build's RUN step may write.</summary>
     public long BuildStepLimitBytes { get; init; } = StorageQuota.DefaultLimitBytes;
 
+    /// <summary>The largest <see cref="KeepSandboxes"/>, in seconds (a day).</summary>
+    public const int MaxKeepSandboxesSeconds = 24 * 60 * 60;
+
+    /// <summary>
+    /// When the engine stops, running sandboxes wait this long for the next engine on the same state directory, which
+    /// adopts them (same ids, execs and output) instead of reporting them terminated; zero (the default) ends them with
+    /// the engine. Only crun sandboxes without tunnels, sidecars, an egress proxy or an exit snapshot are kept; an engine
+    /// that is killed (no stop) still ends its sandboxes.
+    /// </summary>
+    public TimeSpan KeepSandboxes { get; init; }
+
     /// <summary>The largest <see cref="WarmPoolSize"/>.</summary>
     public const int MaxWarmPoolSize = 64;
 

@@ -23,7 +23,7 @@ internal sealed partial class ContainerHandle : IRunningContainer
     private readonly TaskCompletionSource<SupervisedProcess?> _entrypointStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _terminating;
 
-    internal ContainerHandle(ContainerSpec spec, SandboxResources resources, AgentChannel channel, HostProcess runtime, ILogger logger)
+    internal ContainerHandle(ContainerSpec spec, SandboxResources resources, AgentChannel channel, HostProcess? runtime, ILogger logger)
     {
         _spec = spec;
         _resources = resources;
@@ -196,18 +196,26 @@ internal sealed partial class ContainerHandle : IRunningContainer
         }
     }
 
-    private async Task WatchAsync(HostProcess runtime)
+    // runtime: the runtime's process of the start (null for a sandbox adopted from the engine before).
+    private async Task WatchAsync(HostProcess? runtime)
     {
         var init = _resources.Init!;
         await init.Exited.ConfigureAwait(false);
-        await runtime.OutputClosed.ConfigureAwait(false);
+        if (runtime is not null)
+        {
+            await runtime.OutputClosed.ConfigureAwait(false);
+        }
+
         await _channel.Closed.ConfigureAwait(false);
         var exit = await ExitOf(init.ExitCode).ConfigureAwait(false);
         IsolationLog.Ended(_logger, Id, exit);
         _exited.TrySetResult(exit);
         await _channel.DisposeAsync().ConfigureAwait(false);
         await _resources.CleanupAsync().ConfigureAwait(false);
-        await runtime.DisposeAsync().ConfigureAwait(false);
+        if (runtime is not null)
+        {
+            await runtime.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     private async Task<ProcessExit> ExitOf(int? runtimeExitCode)

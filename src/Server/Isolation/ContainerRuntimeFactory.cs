@@ -29,10 +29,16 @@ internal static class ContainerRuntimeFactory
     /// cgroups) under <paramref name="options"/>' directories. Call once at engine start, before the first sandbox;
     /// returns the ids of the sandboxes cleaned up (they did not survive the engine).
     /// </summary>
-    public static Task<IReadOnlyList<string>> RemoveLeftoversAsync(ContainerRuntimeOptions options, ILoggerFactory? loggerFactory, CancellationToken ct)
+    public static Task<IReadOnlyList<string>> RemoveLeftoversAsync(ContainerRuntimeOptions options, ILoggerFactory? loggerFactory, CancellationToken ct) =>
+        RemoveLeftoversAsync(options, loggerFactory, new HashSet<string>(), ct);
+
+    /// <summary>As <see cref="RemoveLeftoversAsync(ContainerRuntimeOptions, ILoggerFactory?, CancellationToken)"/>, keeping the
+    /// containers in <paramref name="adopted"/> (sandboxes this engine adopted from the one before).</summary>
+    public static Task<IReadOnlyList<string>> RemoveLeftoversAsync(ContainerRuntimeOptions options, ILoggerFactory? loggerFactory,
+        IReadOnlySet<string> adopted, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(options);
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger(typeof(ContainerRuntimeFactory));
-        return Leftovers.RemoveAsync(options, logger, ct);
+        return Leftovers.RemoveAsync(options, adopted, logger, ct);
     }
 }

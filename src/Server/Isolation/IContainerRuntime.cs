@@ -12,6 +12,15 @@ internal interface IContainerRuntime
     /// <exception cref="ArgumentException">The spec is invalid.</exception>
     /// <exception cref="ContainerStartException">The runtime failed; the message carries its error output.</exception>
     Task<IRunningContainer> StartAsync(ContainerSpec spec, CancellationToken ct);
+
+    /// <summary>
+    /// Adopts a container the engine before handed over (<see cref="ContainerHandle.HandOverAsync"/>): reopens its
+    /// agent's channel, lets <paramref name="adoptProcesses"/> put its processes back under that channel (it returns the
+    /// entrypoint, if any) and tells the agent to go on. Null when this runtime cannot adopt containers.
+    /// </summary>
+    /// <exception cref="Exec.SandboxEndedException">The container ended while no engine ran.</exception>
+    Task<IRunningContainer?> AdoptAsync(ContainerHandover handover, Func<Exec.AgentChannel, Exec.SupervisedProcess?> adoptProcesses, CancellationToken ct) =>
+        Task.FromResult<IRunningContainer?>(null);
 }
 
 /// <summary>A sandbox could not be started.</summary>

@@ -19,7 +19,11 @@ internal static class Leftovers
     /// <summary>The name prefix of the network namespaces of sandboxes (<see cref="SandboxNetwork"/>).</summary>
     internal const string NamespacePrefix = "tsb-";
 
-    public static async Task<IReadOnlyList<string>> RemoveAsync(ContainerRuntimeOptions options, ILogger logger, CancellationToken ct)
+    public static Task<IReadOnlyList<string>> RemoveAsync(ContainerRuntimeOptions options, ILogger logger, CancellationToken ct) =>
+        RemoveAsync(options, new HashSet<string>(), logger, ct);
+
+    /// <summary>Removes the leftovers of sandboxes of the engine before, but those in <paramref name="adopted"/> (they run on).</summary>
+    public static async Task<IReadOnlyList<string>> RemoveAsync(ContainerRuntimeOptions options, IReadOnlySet<string> adopted, ILogger logger, CancellationToken ct)
     {
         var spilled = SpillFiles.RemoveLeftovers(Path.Combine(options.StateDirectory, "spill"));
         if (spilled > 0)
@@ -28,14 +32,14 @@ internal static class Leftovers
         }
 
         await RemoveOrphanWritableLayersAsync(options, logger, ct).ConfigureAwait(false);
-        var removed = await RemoveBundlesAsync(options, logger, ct).ConfigureAwait(false);
+        var removed = await RemoveBundlesAsync(options, adopted, logger, ct).ConfigureAwait(false);
         var cutoff = options.Clock.GetUtcNow().UtcDateTime - OrphanGrace;
         RemoveOrphanCgroups(options, cutoff, logger);
         await RemoveOrphanNamespacesAsync(cutoff, logger, ct).ConfigureAwait(false);
         return removed;
     }
 
-    private static async Task<IReadOnlyList<string>> RemoveBundlesAsync(ContainerRuntimeOptions options, ILogger logger, CancellationToken ct)
+    private static async Task<IReadOnlyList<string>> RemoveBundlesAsync(ContainerRuntimeOptions options, IReadOnlySet<string> adopted, ILogger logger, CancellationToken ct)
     {
         var bundles = Path.Combine(options.StateDirectory, "bundles");
         if (!Directory.Exists(bundles))
@@ -49,6 +53,11 @@ internal static class Leftovers
         foreach (var bundle in Directory.GetDirectories(bundles))
         {
             var id = Path.GetFileName(bundle);
+            if (adopted.Contains(id))
+            {
+                continue;
+            }
+
             var resources = new SandboxResources(id, bundle, flavor, binary, RuntimeRootOf(options, flavor, id), $"/{options.CgroupParent}/{id}", logger)
             {
                 WritableDirectory = options.Quota?.SandboxDirectory(id),

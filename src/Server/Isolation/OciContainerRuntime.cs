@@ -214,6 +214,76 @@ internal sealed class OciContainerRuntime : IContainerRuntime
         }
     }
 
+    public async Task<IRunningContainer?> AdoptAsync(ContainerHandover handover, Func<AgentChannel, SupervisedProcess?> adoptProcesses, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(handover);
+        ArgumentNullException.ThrowIfNull(adoptProcesses);
+        if (_flavor != RuntimeFlavor.Crun)
+        {
+            return null;
+        }
+
+        var logger = _loggerFactory.CreateLogger("TypedSandbox.Server.Isolation.Sandbox");
+        var resources = new SandboxResources(handover.Id, handover.BundleDirectory, _flavor, _runtimeBinary, handover.RuntimeRoot, handover.CgroupsPath, logger)
+        {
+            WritableDirectory = handover.WritableDirectory,
+            OverlayMounted = true,
+        };
+        var policy = handover.NetworkNamespace is null ? NetworkPolicy.Blocked : new NetworkPolicy(NetworkMode.Open, handover.AllowedCidrs) { Restricted = handover.Restricted };
+        AgentChannel? channel = null;
+        try
+        {
+            // Checked against the cgroup: a pid reused since the sandbox ended counts as ended.
+            resources.Init = SandboxInit.Detached(handover.InitPid, handover.CgroupsPath);
+            if (resources.Init.HasExited)
+            {
+                throw new SandboxEndedException("The sandbox ended while no engine ran.");
+            }
+
+            if (handover.AgentProtocol != Agent.Protocol.Frames.Version)
+            {
+                throw new SandboxEndedException(
+                    $"Its agent speaks protocol {handover.AgentProtocol}; this engine speaks {Agent.Protocol.Frames.Version}.");
+            }
+
+            resources.Network = handover.NetworkNamespace is { } name
+                ? await SandboxNetwork.ResumeAsync(name, policy, handover.CgroupsPath, _options, logger, ct).ConfigureAwait(false)
+                : SandboxNetwork.Blocked(logger);
+            var (toAgent, fromAgent) = AgentChannel.OpenPipesOf(handover.InitPid);
+            channel = new AgentChannel(handover.ChannelState, toAgent, fromAgent, Path.Combine(_options.StateDirectory, "spill"), resources.ReadOomKillCount,
+                logger, _options.Output, _spillBudget);
+            var entrypoint = adoptProcesses(channel);
+            channel.Start();
+            resources.StopAgent = channel.CloseInputAsync;
+            await channel.ReattachAsync(ct).ConfigureAwait(false);
+            var spec = new ContainerSpec
+            {
+                Id = handover.Id,
+                LayerDirs = [],
+                ImageEnv = handover.ImageEnv,
+                Env = handover.Env,
+                Workdir = handover.Workdir,
+                ImageWorkdir = handover.ImageWorkdir,
+                Hostname = handover.Hostname,
+                Network = policy,
+                Entrypoint = handover.EntrypointChannelId is null ? null : new ProcessSpec(["(adopted)"]),
+            };
+            var handle = new ContainerHandle(spec, resources, channel, runtime: null, logger);
+            handle.AdoptEntrypoint(entrypoint);
+            return handle;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            if (channel is not null)
+            {
+                await channel.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await resources.CleanupAsync().ConfigureAwait(false);
+            throw new SandboxEndedException($"Sandbox container {handover.Id} could not be adopted: {e.Message}", e);
+        }
+    }
+
     private HostProcess StartRuntime(ContainerSpec spec, string bundle, string runtimeRoot, bool hostNetwork, string? launchNetworkNamespace, ILogger logger)
     {
         var id = spec.Id;

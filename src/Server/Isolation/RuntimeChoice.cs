@@ -37,7 +37,12 @@ internal sealed class RuntimeChoice : IContainerRuntime
         return RuntimeFor(spec).StartAsync(spec, ct);
     }
 
+    /// <summary>Adopts with the default runtime (the only one whose containers are handed over).</summary>
+    public Task<IRunningContainer?> AdoptAsync(ContainerHandover handover, Func<Exec.AgentChannel, Exec.SupervisedProcess?> adoptProcesses, CancellationToken ct) =>
+        _default.AdoptAsync(handover, adoptProcesses, ct);
+
     /// <summary>The name of the runtime that runs <paramref name="spec"/>.</summary>
+
     public string NameFor(ContainerSpec spec) => RuntimeFor(spec).Name;
 
     private IContainerRuntime RuntimeFor(ContainerSpec spec) => spec.Runtime switch

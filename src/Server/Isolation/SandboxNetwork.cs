@@ -61,11 +61,7 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
             // when its stdin (a pipe only the engine holds) closes, so it never outlives the engine. It parses hostile
             // packets as root: --enable-sandbox (own mount namespace on an empty root, capabilities dropped) and
             // --enable-seccomp (only the syscalls it needs) bound what a libslirp bug could give.
-            slirp = HostProcesses.Start(new HostProcessStart(HostCheck.FindExecutable("unshare") ?? "unshare",
-            [
-                "--mount", "--propagation", "private", options.SlirpBinary, "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox",
-                "--enable-seccomp", "--netns-type=path", "--ready-fd=1", "--exit-fd=0", $"/run/netns/{name}", "tap0",
-            ]));
+            slirp = StartSlirp(name, options);
             var network = new SandboxNetwork(name, slirp, logger);
             // Not awaited here: slirp configures the namespace while the runtime starts the sandbox (both take
             // milliseconds of mostly waiting); the start awaits WhenReadyAsync before anything runs in the sandbox.
@@ -78,6 +74,13 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
             throw;
         }
     }
+
+    private static HostProcess StartSlirp(string name, ContainerRuntimeOptions options) =>
+        HostProcesses.Start(new HostProcessStart(HostCheck.FindExecutable("unshare") ?? "unshare",
+        [
+            "--mount", "--propagation", "private", options.SlirpBinary, "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox",
+            "--enable-seccomp", "--netns-type=path", "--ready-fd=1", "--exit-fd=0", $"/run/netns/{name}", "tap0",
+        ]));
 
     /// <summary>
     /// Completes when the network works: slirp4netns has configured tap0 in the namespace and the allow-list (if any)
@@ -220,7 +223,7 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
             catch (Exception e) when (e is ContainerStartException or OperationCanceledException or IOException) { }
             await _slirp.DisposeAsync().ConfigureAwait(false);
         }
-        if (_namespaceName is not null)
+        if (_namespaceName is not null && !_keepNamespace)
         {
             if (File.Exists(NetworkNamespaceFiles.PathOf(_namespaceName)) && !NetworkNamespaceFiles.Delete(_namespaceName))
             {

@@ -10,7 +10,11 @@ namespace TypedSandbox.Server.Sandboxes;
 internal sealed class SandboxCatalog(SandboxRegistry registry, SandboxStore store, TimeProvider clock)
 {
     /// <summary>Marks sandboxes that were running when the engine last stopped as terminated; returns how many there were.</summary>
-    public Task<int> ReportOrphansAsync(CancellationToken cancellationToken) => store.MarkOrphansAsync(clock.GetUtcNow(), cancellationToken);
+    public Task<int> ReportOrphansAsync(CancellationToken cancellationToken) => ReportOrphansAsync([], cancellationToken);
+
+    /// <summary>Reports sandboxes that were running when the engine stopped as terminated, but <paramref name="running"/> (adopted).</summary>
+    public Task<int> ReportOrphansAsync(IReadOnlyList<string> running, CancellationToken cancellationToken) =>
+        store.MarkOrphansAsync(clock.GetUtcNow(), running, cancellationToken);
 
     /// <summary>Finds a sandbox by the id of its task.</summary>
     public SandboxSession GetByTaskId(string taskId) => registry.GetByTaskId(taskId);

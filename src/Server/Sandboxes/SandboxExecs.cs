@@ -43,6 +43,19 @@ internal sealed class SandboxExecs
         return true;
     }
 
+    /// <summary>The execs with when each finished (null while running), for a handover.</summary>
+    internal IReadOnlyList<(string ExecId, SupervisedProcess Process, DateTimeOffset? FinishedAt)> Snapshot() =>
+        [.. _byId.Select(e => (e.Key, e.Value, _finishedAt.TryGetValue(e.Key, out var at) ? at : (DateTimeOffset?)null))];
+
+    /// <summary>Holds an adopted exec that had finished before the handover, finished at <paramref name="finishedAt"/>.</summary>
+    internal void AddFinished(string execId, SupervisedProcess process, DateTimeOffset finishedAt)
+    {
+        if (_byId.TryAdd(execId, process))
+        {
+            _finishedAt[execId] = finishedAt;
+        }
+    }
+
     /// <summary>Frees the execs that finished before <paramref name="cutoff"/>, except those a client is streaming now.</summary>
     internal async Task EvictFinishedBeforeAsync(DateTimeOffset cutoff)
     {

@@ -299,17 +299,27 @@ internal sealed partial class SandboxManager : IAsyncDisposable
 
     private static EngineException NotFound(string sandboxId) => EngineException.NotFound($"Sandbox '{sandboxId}' not found");
 
-    /// <summary>Terminates every running sandbox and every pooled one, and stops the lifetime sweep.</summary>
+    /// <summary>
+    /// Terminates every running sandbox (but those handed to the next engine, see <see cref="HandoverGrace"/>) and every
+    /// pooled one, and stops the lifetime sweep.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         await Pool.DisposeAsync().ConfigureAwait(false);
         await _lifetime.DisposeAsync().ConfigureAwait(false);
         var sessions = _registry.All.ToList();
-        await Task.WhenAll(sessions.Select(s =>
+        // With --keep-sandboxes, those that can outlive the engine are handed to the next one; the rest end here.
+        var handedOver = await Task.WhenAll(sessions.Select(HandOverAsync)).ConfigureAwait(false);
+        var ending = sessions.Where((_, i) => !handedOver[i]).ToList();
+        await Task.WhenAll(ending.Select(s =>
             _lifetime.FinishAsync(s, new SandboxResult(SandboxOutcome.Terminated, 137, "The engine stopped.", _clock.GetUtcNow())))).ConfigureAwait(false);
         foreach (var session in sessions)
         {
             _registry.Remove(session);
+        }
+
+        foreach (var session in ending)
+        {
             await session.DisposeAsync().ConfigureAwait(false);
         }
     }

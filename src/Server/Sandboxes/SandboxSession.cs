@@ -93,6 +93,13 @@ internal sealed class SandboxSession
         }
     }
 
+    /// <summary>The V1 entrypoint-stdin numbering (next write index, stream offset), to carry across a handover.</summary>
+    internal (uint NextIndex, long Offset) StdinNumbering
+    {
+        get { lock (_gate) { return (_nextStdinIndex, _stdinOffset); } }
+        set { lock (_gate) { (_nextStdinIndex, _stdinOffset) = value; } }
+    }
+
     /// <summary>
     /// Turns the V1 entrypoint-stdin protocol (numbered writes) into offsets: returns the offset of write
     /// <paramref name="index"/>, or null when that write was already applied (a client retry).

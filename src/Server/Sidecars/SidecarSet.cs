@@ -17,6 +17,12 @@ internal sealed class SidecarSet
     private readonly HashSet<string> _starting = new(StringComparer.Ordinal);
     private bool _closed;
 
+    /// <summary>True while no sidecar was ever started or reserved (a sandbox with sidecars is not handed over).</summary>
+    public bool IsEmpty
+    {
+        get { lock (_gate) { return _starting.Count == 0 && _sidecars.Count == 0; } }
+    }
+
     /// <summary>Holds <paramref name="name"/> for a sidecar about to start; release it with <see cref="Add"/> or <see cref="Release"/>.</summary>
     /// <exception cref="EngineException">The sandbox finished, the name is taken, or the sandbox runs its maximum of sidecars.</exception>
     public void Reserve(string sandboxId, string name)

@@ -12,14 +12,20 @@ internal sealed class SandboxStore(StateDatabase database)
     /// <summary>
     /// Marks sandboxes that were running when the engine last stopped as terminated; returns how many there were.
     /// </summary>
-    public Task<int> MarkOrphansAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+    /// <param name="now">When they are recorded as finished.</param>
+    /// <param name="running">Sandboxes that still run (adopted from the engine before): left as they are.</param>
+    /// <param name="cancellationToken">Cancels the update.</param>
+    public Task<int> MarkOrphansAsync(DateTimeOffset now, IReadOnlyList<string> running, CancellationToken cancellationToken) =>
         database.ExecuteAsync(
             """
             UPDATE sandboxes SET finished_at = $at, result_status = $status, result_exit_code = 137,
               result_message = 'The engine restarted while the sandbox was running; it was terminated.'
-            WHERE finished_at IS NULL
+            WHERE finished_at IS NULL AND id NOT IN (SELECT value FROM json_each($running))
             """,
-            new Dictionary<string, object?> { ["$at"] = Seconds(now), ["$status"] = (int)SandboxOutcome.Terminated },
+            new Dictionary<string, object?>
+            {
+                ["$at"] = Seconds(now), ["$status"] = (int)SandboxOutcome.Terminated, ["$running"] = JsonSerializer.Serialize(running),
+            },
             cancellationToken);
 
     /// <summary>

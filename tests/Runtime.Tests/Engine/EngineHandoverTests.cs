@@ -1,0 +1,196 @@
+using System.Text;
+using TypedSandbox.Testing;
+
+namespace TypedSandbox.Runtime.Tests.Engine;
+
+/// <summary>
+/// Sandboxes that outlive their engine (<c>--keep-sandboxes</c>): an engine stopped mid-exec hands its sandboxes over,
+/// the next engine on the same state directory and port adopts them, and a client's exec output stream continues
+/// through the restart without a lost or repeated byte. A handed-over sandbox that no engine adopts ends by itself.
+/// </summary>
+[Collection(RuntimeEngineGroup.Name)]
+public sealed class EngineHandoverTests(EngineFixture fixture)
+{
+    private const int Lines = 300;
+
+    [Fact]
+    public async Task An_exec_runs_on_through_an_engine_restart_and_its_output_continues_without_a_gap()
+    {
+        var state = TestEngine.NewStateDirectory();
+        TestEngine? first = null, second = null;
+        try
+        {
+            first = await StartAsync(state, port: 0, keep: TimeSpan.FromMinutes(2));
+            var port = first.Host.Url.Port;
+            await using var client = EngineFixture.CreateClient(first.Host);
+            var app = await client.Apps.FromNameAsync("handover", createIfMissing: true);
+            var sandbox = await client.Sandboxes.CreateAsync(app, client.Images.FromRegistry("busybox:latest"),
+                new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5), Tags = new Dictionary<string, string> { ["kept"] = "yes" } });
+            var finished = await sandbox.ExecAsync(["echo", "finished before the restart"]);
+            Assert.Equal(0, await finished.WaitAsync());
+            // Counts to 300 over about 3 s, then exits 7: the engine restarts while it runs.
+            var counting = await sandbox.ExecAsync(["sh", "-c", $"i=0; while [ $i -lt {Lines} ]; do i=$((i+1)); echo line-$i; sleep 0.01; done; exit 7"]);
+            var seen = new StringBuilder();
+            while (await counting.Stdout.ReadLineAsync() is { } line)
+            {
+                seen.Append(line).Append('\n');
+                if (line == "line-20")
+                {
+                    break;
+                }
+            }
+
+            var stopping = first;
+            first = null;
+            await stopping.DisposeAsync();
+            second = await StartAsync(state, port, keep: TimeSpan.Zero);
+
+            // The same client and the same stream: the read resumes at its offset from the adopting engine.
+            seen.Append(await counting.Stdout.ReadToEndAsync());
+            Assert.Equal(string.Concat(Enumerable.Range(1, Lines).Select(i => $"line-{i}\n")), seen.ToString());
+            Assert.Equal(7, await counting.WaitAsync());
+            Assert.Equal("finished before the restart\n", await finished.Stdout.ReadToEndAsync());
+            Assert.Equal(0, await finished.WaitAsync());
+
+            // The sandbox runs on under its id, tags and app: new execs work, and it ends as any other.
+            await using var secondClient = EngineFixture.CreateClient(second.Host);
+            var adopted = await secondClient.Sandboxes.FromIdAsync(sandbox.SandboxId);
+            Assert.Null(await adopted.PollAsync());
+            Assert.Equal("yes", (await adopted.GetTagsAsync())["kept"]);
+            var after = await adopted.RunAsync(["sh", "-c", "echo after; cat /proc/1/cmdline | tr '\\0' ' '"]);
+            Assert.StartsWith("after\n", after.Stdout, StringComparison.Ordinal);
+            Assert.Contains("typedsandbox-agent", after.Stdout, StringComparison.Ordinal);
+            await adopted.TerminateAsync();
+            Assert.Equal(137, await adopted.WaitAsync());
+        }
+        finally
+        {
+            foreach (var engine in new[] { first, second })
+            {
+                if (engine is not null)
+                {
+                    await engine.DisposeAsync();
+                }
+            }
+
+            AssertNothingLeft(state);
+            TestEngine.DeleteStateDirectory(state);
+        }
+    }
+
+    [Fact]
+    public async Task A_handed_over_sandbox_no_engine_adopts_ends_after_its_grace_and_is_reported_terminated()
+    {
+        var state = TestEngine.NewStateDirectory();
+        try
+        {
+            string sandboxId;
+            int initPid;
+            await using (var first = await StartAsync(state, port: 0, keep: TimeSpan.FromSeconds(2)))
+            {
+                await using var client = EngineFixture.CreateClient(first.Host);
+                var app = await client.Apps.FromNameAsync("handover", createIfMissing: true);
+                var sandbox = await client.Sandboxes.CreateAsync(app, client.Images.FromRegistry("busybox:latest"),
+                    new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5) });
+                sandboxId = sandbox.SandboxId;
+                initPid = InitPids(state).Single();
+            }
+
+            // Kept after the stop, then gone once the grace is over: nobody came for it.
+            Assert.True(Directory.Exists($"/proc/{initPid}"), "the sandbox ended with the engine although it was handed over");
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+            while (Directory.Exists($"/proc/{initPid}") && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+
+            Assert.False(Directory.Exists($"/proc/{initPid}"), "the sandbox outlived its handover grace");
+
+            await using (var second = await StartAsync(state, port: 0, keep: TimeSpan.Zero))
+            {
+                await using var client = EngineFixture.CreateClient(second.Host);
+                var sandbox = await client.Sandboxes.FromIdAsync(sandboxId);
+                Assert.Equal(137, await sandbox.PollAsync());
+            }
+
+            AssertNothingLeft(state);
+        }
+        finally
+        {
+            TestEngine.DeleteStateDirectory(state);
+        }
+    }
+
+    [Fact]
+    public async Task An_entrypoint_and_an_exec_held_back_by_credit_run_on_through_a_restart_in_an_open_network()
+    {
+        // Small output bounds: the exec's 589 KB outrun its window many times, so it waits on credit the engines grant as
+        // the client reads, across the restart too.
+        var bounds = new TypedSandbox.Server.Exec.OutputBounds { MemoryBytes = 16 * 1024, DiskBytes = 64 * 1024 };
+        var state = TestEngine.NewStateDirectory();
+        TestEngine? first = null, second = null;
+        try
+        {
+            first = await StartAsync(state, port: 0, keep: TimeSpan.FromMinutes(2), bounds);
+            var port = first.Host.Url.Port;
+            await using var client = EngineFixture.CreateClient(first.Host);
+            var app = await client.Apps.FromNameAsync("handover", createIfMissing: true);
+            var sandbox = await client.Sandboxes.CreateAsync(app, client.Images.FromRegistry("busybox:latest"),
+                new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5), Command = ["sh", "-c", "sleep 4; echo entrypoint-done; exit 3"] });
+            var counting = await sandbox.ExecAsync(["seq", "1", "100000"]);
+            var seen = new StringBuilder();
+            for (var i = 0; i < 20 && await counting.Stdout.ReadLineAsync() is { } line; i++)
+            {
+                seen.Append(line).Append('\n');
+            }
+
+            var stopping = first;
+            first = null;
+            await stopping.DisposeAsync();
+            second = await StartAsync(state, port, keep: TimeSpan.Zero, bounds);
+
+            seen.Append(await counting.Stdout.ReadToEndAsync());
+            Assert.Equal(string.Concat(Enumerable.Range(1, 100000).Select(i => $"{i}\n")), seen.ToString());
+            Assert.Equal(0, await counting.WaitAsync());
+            // The adopting engine started its own slirp4netns on the sandbox's namespace: tap0 is back.
+            var network = await sandbox.RunAsync(["cat", "/proc/net/dev"]);
+            Assert.Contains("tap0:", network.Stdout, StringComparison.Ordinal);
+            // The entrypoint's end is the sandbox's end, as before the restart.
+            Assert.Equal(3, await sandbox.WaitAsync());
+            Assert.Equal("entrypoint-done\n", await sandbox.Stdout.ReadToEndAsync());
+        }
+        finally
+        {
+            foreach (var engine in new[] { first, second })
+            {
+                if (engine is not null)
+                {
+                    await engine.DisposeAsync();
+                }
+            }
+
+            AssertNothingLeft(state);
+            TestEngine.DeleteStateDirectory(state);
+        }
+    }
+
+    private Task<TestEngine> StartAsync(string state, int port, TimeSpan keep, TypedSandbox.Server.Exec.OutputBounds? bounds = null) =>
+        TestEngine.StartAsync(registry: fixture.Engine.Registry, stateDirectory: state,
+            configure: o => o with { Port = port, KeepSandboxes = keep, ExecOutput = bounds ?? o.ExecOutput });
+
+    /// <summary>The host pids of the sandboxes' inits, from the pid files crun writes into their bundles.</summary>
+    private static IReadOnlyList<int> InitPids(string state) =>
+        [.. Directory.GetDirectories(Path.Combine(state, "sandboxes", "bundles"))
+            .Select(bundle => Path.Combine(bundle, "init.pid"))
+            .Where(File.Exists)
+            .Select(file => int.Parse(File.ReadAllText(file).Trim(), System.Globalization.CultureInfo.InvariantCulture))];
+
+    private static void AssertNothingLeft(string state)
+    {
+        var bundles = Path.Combine(state, "sandboxes", "bundles");
+        Assert.True(!Directory.Exists(bundles) || Directory.GetDirectories(bundles).Length == 0, "a sandbox's bundle was left behind");
+        Assert.False(Directory.Exists(Path.Combine(state, "handover")) && Directory.EnumerateFileSystemEntries(Path.Combine(state, "handover")).Any(),
+            "a handover was left behind");
+        Assert.DoesNotContain(state, File.ReadAllText("/proc/mounts"), StringComparison.Ordinal);
+    }
+}
