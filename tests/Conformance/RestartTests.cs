@@ -6,8 +6,8 @@ namespace TypedSandbox.Conformance.Tests;
 
 /// <summary>
 /// Nothing is lost across an engine restart: apps, images, volumes and named secrets persist in the state directory;
-/// sandboxes that were running are reported as terminated (137). Checked through Modal's JS SDK after a clean stop
-/// and after the engine process is killed.
+/// sandboxes that were running are reported as terminated (137), unless the engine runs with --keep-sandboxes (then
+/// the next engine adopts them). Checked through Modal's JS SDK after a clean stop and after the engine process is killed.
 /// </summary>
 [Collection(FeatureEngineTests.Name)]
 public sealed class RestartTests(FeatureEngineFixture fixture)
@@ -81,6 +81,70 @@ public sealed class RestartTests(FeatureEngineFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task With_keep_sandboxes_an_exec_streams_on_through_Modal_JS_SDK_while_the_engine_is_restarted()
+    {
+        var state = TestEngine.NewStateDirectory();
+        var marker = Path.Combine(Path.GetTempPath(), "tsb-handover-" + Guid.NewGuid().ToString("N"));
+        (Process Process, Uri Url)? engine = null;
+        try
+        {
+            engine = await StartServerAsync(state, "--keep-sandboxes", "120");
+            var port = engine.Value.Url.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var scenario = JsScenarios.RunNodeAsync(TestEngine.ModalEnvironmentFor(state), "handover.mjs", ["stream"],
+                new Dictionary<string, string>(App) { ["MARKER"] = marker, ["TEST_APP"] = "handover" });
+            using (var patience = new CancellationTokenSource(TimeSpan.FromMinutes(2)))
+            {
+                while (!File.Exists(marker) && !scenario.IsCompleted)
+                {
+                    await Task.Delay(50, patience.Token);
+                }
+            }
+
+            Assert.False(scenario.IsCompleted, "the scenario ended before the restart: " + (await scenario).Stderr);
+            // SIGTERM, as a service manager stops it for an upgrade; then a new engine on the same state directory and port.
+            await StopAsync(engine.Value.Process);
+            engine = await StartServerAsync(state, "--port", port);
+
+            var outcome = await scenario;
+            Assert.True(outcome.ExitCode == 0, $"handover.mjs failed ({outcome.ExitCode}).\nstdout:\n{outcome.Stdout}\nstderr:\n{outcome.Stderr}");
+            var result = JsonDocument.Parse(outcome.StdoutLines[^1].Text).RootElement;
+            Assert.Equal(string.Concat(Enumerable.Range(1, 300).Select(i => $"line-{i}\n")), result.GetProperty("text").GetString());
+            Assert.Equal(7, result.GetProperty("code").GetInt32());
+            Assert.Equal(0, result.GetProperty("finishedCode").GetInt32());
+            Assert.Equal("finished before the restart\n", result.GetProperty("finishedText").GetString());
+            Assert.Equal(JsonValueKind.Null, result.GetProperty("poll").ValueKind);
+            Assert.Equal("yes", result.GetProperty("tags").GetProperty("kept").GetString());
+            Assert.Equal("after\n", result.GetProperty("after").GetProperty("stdout").GetString());
+            Assert.Equal(137, result.GetProperty("end").GetInt32());
+        }
+        finally
+        {
+            if (engine is { } running)
+            {
+                await StopAsync(running.Process);
+            }
+
+            File.Delete(marker);
+            Assert.True(!Directory.Exists(Path.Combine(state, "sandboxes", "bundles")) || Directory.GetDirectories(Path.Combine(state, "sandboxes", "bundles")).Length == 0,
+                "a sandbox's bundle was left behind");
+            TestEngine.DeleteStateDirectory(state);
+        }
+    }
+
+    /// <summary>Stops the engine executable with SIGTERM (it ends or hands over its sandboxes) and waits for it.</summary>
+    private static async Task StopAsync(Process process)
+    {
+        if (!process.HasExited)
+        {
+            await ExternalProcess.RunAsync("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], "/", null, TimeSpan.FromSeconds(10));
+        }
+
+        using var patience = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await process.WaitForExitAsync(patience.Token);
+        process.Dispose();
+    }
+
     private static void AssertSurvived(JsonElement after, string secretValue)
     {
         Assert.True(after.GetProperty("sameApp").GetBoolean(), "the app kept its id");
@@ -101,9 +165,10 @@ public sealed class RestartTests(FeatureEngineFixture fixture)
 
     private static string ServerExecutable => Path.Combine(AppContext.BaseDirectory, "TypedSandbox.Server");
 
-    private async Task<(Process Process, Uri Url)> StartServerAsync(string state)
+    private async Task<(Process Process, Uri Url)> StartServerAsync(string state, params string[] switches)
     {
-        var start = new ProcessStartInfo(ServerExecutable, ["--port", "0", "--state-dir", state, "--registry-mirror", fixture.Engine.Registry.Url.ToString()])
+        string[] port = switches.Contains("--port") ? [] : ["--port", "0"];
+        var start = new ProcessStartInfo(ServerExecutable, [.. port, "--state-dir", state, "--registry-mirror", fixture.Engine.Registry.Url.ToString(), .. switches])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
