@@ -90,8 +90,8 @@ internal sealed partial class SandboxManager
 
         static ProcessHandover Save(SupervisedProcess process, string directory)
         {
-            using var stdout = new FileStream(SandboxHandover.OutputFile(directory, process.ChannelId, 1), FileMode.CreateNew, FileAccess.Write);
-            using var stderr = new FileStream(SandboxHandover.OutputFile(directory, process.ChannelId, 2), FileMode.CreateNew, FileAccess.Write);
+            using var stdout = SandboxHandover.CreatePrivateFile(SandboxHandover.OutputFile(directory, process.ChannelId, 1));
+            using var stderr = SandboxHandover.CreatePrivateFile(SandboxHandover.OutputFile(directory, process.ChannelId, 2));
             return process.SaveForHandover(stdout, stderr);
         }
     }

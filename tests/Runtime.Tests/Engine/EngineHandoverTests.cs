@@ -9,6 +9,7 @@ namespace TypedSandbox.Runtime.Tests.Engine;
 /// through the restart without a lost or repeated byte. A handed-over sandbox that no engine adopts ends by itself.
 /// </summary>
 [Collection(RuntimeEngineGroup.Name)]
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class EngineHandoverTests(EngineFixture fixture)
 {
     private const int Lines = 300;
@@ -98,6 +99,11 @@ public sealed class EngineHandoverTests(EngineFixture fixture)
 
             // Kept after the stop, then gone once the grace is over: nobody came for it.
             Assert.True(Directory.Exists($"/proc/{initPid}"), "the sandbox ended with the engine although it was handed over");
+            // What waits for the next engine (the sandbox's environment, its channel's key) is root's only.
+            var handover = Path.Combine(state, "handover", sandboxId);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(state, "handover")));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(handover));
+            Assert.All(Directory.GetFiles(handover), file => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file)));
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
             while (Directory.Exists($"/proc/{initPid}") && DateTime.UtcNow < deadline)
             {
@@ -136,7 +142,7 @@ public sealed class EngineHandoverTests(EngineFixture fixture)
             await using var client = EngineFixture.CreateClient(first.Host);
             var app = await client.Apps.FromNameAsync("handover", createIfMissing: true);
             var sandbox = await client.Sandboxes.CreateAsync(app, client.Images.FromRegistry("busybox:latest"),
-                new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5), Command = ["sh", "-c", "sleep 4; echo entrypoint-done; exit 3"] });
+                new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5), Command = ["sh", "-c", "while [ ! -f /tmp/go ]; do sleep 0.05; done; echo entrypoint-done; exit 3"] });
             var counting = await sandbox.ExecAsync(["seq", "1", "100000"]);
             var seen = new StringBuilder();
             for (var i = 0; i < 20 && await counting.Stdout.ReadLineAsync() is { } line; i++)
@@ -156,6 +162,7 @@ public sealed class EngineHandoverTests(EngineFixture fixture)
             var network = await sandbox.RunAsync(["cat", "/proc/net/dev"]);
             Assert.Contains("tap0:", network.Stdout, StringComparison.Ordinal);
             // The entrypoint's end is the sandbox's end, as before the restart.
+            Assert.Equal(0, (await sandbox.RunAsync(["touch", "/tmp/go"])).ExitCode);
             Assert.Equal(3, await sandbox.WaitAsync());
             Assert.Equal("entrypoint-done\n", await sandbox.Stdout.ReadToEndAsync());
         }

@@ -35,18 +35,23 @@ internal sealed record SandboxHandover
     /// <summary>Writes the state file last: a directory without it is a handover that did not finish.</summary>
     public async Task SaveAsync(string directory, CancellationToken ct)
     {
-        var path = Path.Combine(directory, StateFile);
+        var file = CreatePrivateFile(Path.Combine(directory, StateFile));
+        await using (file.ConfigureAwait(false))
+        {
+            await JsonSerializer.SerializeAsync(file, this, cancellationToken: ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Creates a new file only its owner (root) can read and write.</summary>
+    public static FileStream CreatePrivateFile(string path)
+    {
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        var file = new FileStream(path, options);
-        await using (file.ConfigureAwait(false))
-        {
-            await JsonSerializer.SerializeAsync(file, this, cancellationToken: ct).ConfigureAwait(false);
-        }
+        return new FileStream(path, options);
     }
 
     /// <summary>Reads a handover; null when its state file is missing (the handover did not finish).</summary>
