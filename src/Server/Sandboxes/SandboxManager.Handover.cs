@@ -24,11 +24,11 @@ internal sealed partial class SandboxManager
 
     /// <summary>
     /// True when <paramref name="session"/> can outlive this engine: it runs in a crun container and nothing of it lives
-    /// only in this process (tunnels, sidecars, an egress proxy, an exit snapshot).
+    /// only in this process (sidecars, an egress proxy, an exit snapshot; tunnels are opened again).
     /// </summary>
     private bool CanHandOver(SandboxSession session) =>
         HandoverGrace > TimeSpan.Zero && HandoverDirectory is not null && session.Result is null && SpecHandover.Covers(session.Spec)
-        && session.Tunnels is null && session.Sidecars.IsEmpty && session.Container is ContainerHandle { CanHandOver: true };
+        && session.Sidecars.IsEmpty && session.Container is ContainerHandle { CanHandOver: true };
 
     /// <summary>
     /// Hands <paramref name="session"/> to the next engine: stops its agent's channel at a frame boundary, saves it and its
@@ -48,6 +48,14 @@ internal sealed partial class SandboxManager
             Directory.CreateDirectory(directory);
             Images.NativeFileSystem.Chmod(HandoverDirectory!, 0b111_000_000);
             Images.NativeFileSystem.Chmod(directory, 0b111_000_000);
+            // Tunnels close first (their open connections end, as an engine stop ends them): the next engine listens
+            // again on the same host ports. Their connections live in the agent's channel, which must be quiet before it is handed over.
+            var tunnelHostPorts = session.Tunnels?.Endpoints.ToDictionary(e => e.ContainerPort, e => e.HostPort) ?? [];
+            if (session.Tunnels is { } tunnels)
+            {
+                await tunnels.DisposeAsync().ConfigureAwait(false);
+            }
+
             var handover = await container.HandOverAsync(HandoverGrace, CancellationToken.None).ConfigureAwait(false)
                 ?? throw new InvalidOperationException("its container can no longer be handed over");
             var execs = new List<ExecHandover>();
@@ -73,6 +81,7 @@ internal sealed partial class SandboxManager
                 NextStdinIndex = nextIndex,
                 EntrypointStdinOffset = stdinOffset,
                 Execs = execs,
+                TunnelHostPorts = tunnelHostPorts,
             }.SaveAsync(directory, CancellationToken.None).ConfigureAwait(false);
             LogHandedOver(session.Id, execs.Count, HandoverGrace.TotalSeconds);
             Interlocked.Increment(ref _handedOver);
@@ -193,6 +202,7 @@ internal sealed partial class SandboxManager
             }
         }
 
+        await OpenTunnelsAsync(session, container, handover.TunnelHostPorts).ConfigureAwait(false);
         _registry.ReserveName(session);
         _registry.Add(session);
         _ = _lifetime.WatchAsync(session, container);

@@ -154,7 +154,8 @@ internal sealed partial class SandboxManager : IAsyncDisposable
         }
     }
 
-    private async Task OpenTunnelsAsync(SandboxSession session, IRunningContainer container)
+    // hostPorts: the host port of each container port (a sandbox adopted from the engine before keeps its tunnels' addresses).
+    private async Task OpenTunnelsAsync(SandboxSession session, IRunningContainer container, IReadOnlyDictionary<int, int>? hostPorts = null)
     {
         if (session.Spec.Ports.Count == 0)
         {
@@ -163,8 +164,8 @@ internal sealed partial class SandboxManager : IAsyncDisposable
 
         try
         {
-            session.Tunnels = await Tunnels.SandboxTunnels.OpenAsync(session.Spec.Ports, container, () => session.Touch(_clock.GetUtcNow()), _logger, session.Spec.InboundCidrs)
-                .ConfigureAwait(false);
+            session.Tunnels = await Tunnels.SandboxTunnels.OpenAsync(session.Spec.Ports, container, () => session.Touch(_clock.GetUtcNow()), _logger, session.Spec.InboundCidrs,
+                hostPorts).ConfigureAwait(false);
         }
         catch
         {

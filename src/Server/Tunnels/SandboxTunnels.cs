@@ -34,7 +34,8 @@ internal sealed class SandboxTunnels : IAsyncDisposable
     /// </summary>
     /// <exception cref="System.Net.Sockets.SocketException">A listener could not be opened (none is left open then).</exception>
     public static async Task<SandboxTunnels> OpenAsync(
-        IReadOnlyList<int> ports, IRunningContainer container, Action activity, ILogger logger, IReadOnlyList<string>? inboundCidrs = null)
+        IReadOnlyList<int> ports, IRunningContainer container, Action activity, ILogger logger, IReadOnlyList<string>? inboundCidrs = null,
+        IReadOnlyDictionary<int, int>? hostPorts = null)
     {
         ArgumentNullException.ThrowIfNull(ports);
         ArgumentNullException.ThrowIfNull(container);
@@ -43,7 +44,8 @@ internal sealed class SandboxTunnels : IAsyncDisposable
         {
             foreach (var port in ports)
             {
-                forwards.Add(TunnelForward.Open(port, container, activity, logger, inboundCidrs: inboundCidrs));
+                forwards.Add(TunnelForward.Open(port, container, activity, logger, inboundCidrs: inboundCidrs,
+                    hostPort: hostPorts is not null && hostPorts.TryGetValue(port, out var hostPort) ? hostPort : 0));
             }
         }
         catch

@@ -56,12 +56,33 @@ internal sealed partial class TunnelForward : IAsyncDisposable
     /// (when given and not empty) is reset as soon as it is accepted.
     /// </summary>
     public static TunnelForward Open(
-        int containerPort, IRunningContainer container, Action activity, ILogger logger, IConnectionGate? gate = null, IReadOnlyList<string>? inboundCidrs = null)
+        int containerPort, IRunningContainer container, Action activity, ILogger logger, IConnectionGate? gate = null, IReadOnlyList<string>? inboundCidrs = null,
+        int hostPort = 0)
     {
         var inbound = (inboundCidrs ?? []).Select(c => IPNetwork.Parse(c)).ToList();
+        return new TunnelForward(containerPort, Listen(hostPort), container, activity, logger, gate, inbound);
+    }
+
+    // The host port asked for (a tunnel adopted from the engine before keeps its address), or any free one when it is taken.
+    private static TcpListener Listen(int hostPort)
+    {
+        if (hostPort != 0)
+        {
+            var wanted = new TcpListener(IPAddress.Loopback, hostPort);
+            try
+            {
+                wanted.Start();
+                return wanted;
+            }
+            catch (SocketException)
+            {
+                wanted.Dispose();
+            }
+        }
+
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
-        return new TunnelForward(containerPort, listener, container, activity, logger, gate, inbound);
+        return listener;
     }
 
     private async Task AcceptAsync(CancellationToken ct)

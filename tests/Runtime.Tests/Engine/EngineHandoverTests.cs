@@ -181,6 +181,53 @@ public sealed class EngineHandoverTests(EngineFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task A_tunnel_answers_again_on_the_same_host_port_after_a_restart()
+    {
+        var state = TestEngine.NewStateDirectory();
+        TestEngine? first = null, second = null;
+        try
+        {
+            first = await StartAsync(state, port: 0, keep: TimeSpan.FromMinutes(2));
+            var port = first.Host.Url.Port;
+            await using var client = EngineFixture.CreateClient(first.Host);
+            var app = await client.Apps.FromNameAsync("handover", createIfMissing: true);
+            var sandbox = await client.Sandboxes.CreateAsync(app, client.Images.FromRegistry("busybox:latest"), new SandboxCreateOptions
+            {
+                Timeout = TimeSpan.FromMinutes(5),
+                Command = ["sh", "-c", "while true; do echo pong | nc -l -p 8080; done"],
+                UnencryptedPorts = [8080],
+            });
+            var before = (await sandbox.TunnelsAsync())[8080];
+            Assert.Equal("pong\n", await TunnelAndSnapshotTests.ReadFromAsync(before.UnencryptedHost!, before.UnencryptedPort!.Value));
+
+            var stopping = first;
+            first = null;
+            await stopping.DisposeAsync();
+            second = await StartAsync(state, port, keep: TimeSpan.Zero);
+
+            await using var secondClient = EngineFixture.CreateClient(second.Host);
+            var adopted = await secondClient.Sandboxes.FromIdAsync(sandbox.SandboxId);
+            var after = (await adopted.TunnelsAsync())[8080];
+            Assert.Equal(before.UnencryptedPort, after.UnencryptedPort);
+            Assert.Equal("pong\n", await TunnelAndSnapshotTests.ReadFromAsync(after.UnencryptedHost!, after.UnencryptedPort!.Value));
+            await adopted.TerminateAsync();
+        }
+        finally
+        {
+            foreach (var engine in new[] { first, second })
+            {
+                if (engine is not null)
+                {
+                    await engine.DisposeAsync();
+                }
+            }
+
+            AssertNothingLeft(state);
+            TestEngine.DeleteStateDirectory(state);
+        }
+    }
+
     private Task<TestEngine> StartAsync(string state, int port, TimeSpan keep, TypedSandbox.Server.Exec.OutputBounds? bounds = null) =>
         TestEngine.StartAsync(registry: fixture.Engine.Registry, stateDirectory: state,
             configure: o => o with { Port = port, KeepSandboxes = keep, ExecOutput = bounds ?? o.ExecOutput });

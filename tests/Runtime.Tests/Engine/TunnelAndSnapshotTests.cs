@@ -50,7 +50,8 @@ public sealed class TunnelAndSnapshotTests(EngineFixture fixture)
     }
 
     /// <summary>Connects until the server in the sandbox listens (it starts asynchronously), then reads one reply.</summary>
-    private static async Task<string> ReadFromAsync(string host, int port)
+    /// <summary>Reads what a server in a sandbox sends through a tunnel, retrying while it is between two connections.</summary>
+    internal static async Task<string> ReadFromAsync(string host, int port)
     {
         using var give = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         while (true)

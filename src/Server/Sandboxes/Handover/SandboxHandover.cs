@@ -26,6 +26,9 @@ internal sealed record SandboxHandover
     public long EntrypointStdinOffset { get; init; }
     public IReadOnlyList<ExecHandover> Execs { get; init; } = [];
 
+    /// <summary>The host port of each tunnelled container port: the adopting engine listens on the same ones when it can.</summary>
+    public IReadOnlyDictionary<int, int> TunnelHostPorts { get; init; } = new Dictionary<int, int>();
+
     private const string StateFile = "sandbox.json";
 
     /// <summary>The file of one output stream of process <paramref name="channelId"/> (1 = stdout, 2 = stderr).</summary>
@@ -99,6 +102,8 @@ internal sealed record SpecHandover
     public uint MemoryMb { get; init; }
     public uint MilliCpu { get; init; }
     public uint EphemeralDiskMb { get; init; }
+    public IReadOnlyList<int> Ports { get; init; } = [];
+    public IReadOnlyList<string> InboundCidrs { get; init; } = [];
     public NetworkMode NetworkMode { get; init; }
     public IReadOnlyList<string> AllowedCidrs { get; init; } = [];
     public bool Restricted { get; init; }
@@ -110,10 +115,11 @@ internal sealed record SpecHandover
 
     /// <summary>
     /// True when a sandbox created with <paramref name="spec"/> can be handed over: nothing of it lives only in the
-    /// engine's process (tunnels, an egress proxy, an outbound policy, an exit snapshot) and it runs under the default runtime.
+    /// engine's process (an egress proxy, an outbound policy, an exit snapshot) and it runs under the default runtime.
+    /// Tunnels are opened again by the adopting engine.
     /// </summary>
     public static bool Covers(SandboxSpec spec) =>
-        spec.Ports.Count == 0 && spec.OutboundPolicy is null && spec.Network.Egress is null && !spec.EnableExitSnapshot
+        spec.OutboundPolicy is null && spec.Network.Egress is null && !spec.EnableExitSnapshot
         && !spec.EnableMemorySnapshot && spec.Runtime == SandboxRuntime.Default;
 
     public static SpecHandover Of(SandboxSpec spec, IReadOnlyDictionary<string, string> tags) => new()
@@ -126,6 +132,8 @@ internal sealed record SpecHandover
         Workdir = spec.Workdir,
         Environment = spec.Environment,
         Volumes = spec.Volumes,
+        Ports = spec.Ports,
+        InboundCidrs = spec.InboundCidrs,
         MemoryMb = spec.MemoryMb,
         MilliCpu = spec.MilliCpu,
         EphemeralDiskMb = spec.EphemeralDiskMb,
@@ -149,6 +157,8 @@ internal sealed record SpecHandover
         Workdir = Workdir,
         Environment = Environment,
         Volumes = Volumes,
+        Ports = Ports,
+        InboundCidrs = InboundCidrs,
         MemoryMb = MemoryMb,
         MilliCpu = MilliCpu,
         EphemeralDiskMb = EphemeralDiskMb,
