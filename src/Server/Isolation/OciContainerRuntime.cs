@@ -103,6 +103,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             if (spec.Restore is { } restore)
             {
                 await Checkpoints.SeedUpperAsync(restore, upper, ct).ConfigureAwait(false);
+                phases.Lap("seed upper");
             }
             LinuxNative.MountOverlay(spec.LayerDirs, upper, work, resources.RootfsPath);
             resources.OverlayMounted = true;
