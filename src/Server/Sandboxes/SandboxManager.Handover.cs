@@ -76,7 +76,8 @@ internal sealed partial class SandboxManager
                 TaskId = session.TaskId,
                 CreatedAt = session.CreatedAt,
                 LastActivity = session.LastActivity,
-                Spec = SpecHandover.Of(session.Spec, session.Tags),
+                // A name set after the create (experimentalSetName) lives in the registry: it goes with the spec.
+                Spec = SpecHandover.Of(session.Spec, session.Tags) with { Name = _registry.NameOf(session) },
                 Container = handover,
                 NextStdinIndex = nextIndex,
                 EntrypointStdinOffset = stdinOffset,

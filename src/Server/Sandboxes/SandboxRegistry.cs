@@ -89,6 +89,15 @@ internal sealed class SandboxRegistry
         }
     }
 
+    /// <summary>The session's name: given at create or set later; null when it has none.</summary>
+    public string? NameOf(SandboxSession session)
+    {
+        lock (_namesGate)
+        {
+            return session.Spec.Name ?? _setNames.GetValueOrDefault(session);
+        }
+    }
+
     /// <summary>Frees the session's name, if the session holds it.</summary>
     public void ReleaseName(SandboxSession session)
     {

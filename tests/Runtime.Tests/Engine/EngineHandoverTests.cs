@@ -27,6 +27,7 @@ public sealed class EngineHandoverTests(EngineFixture fixture)
             var app = await client.Apps.FromNameAsync("handover", createIfMissing: true);
             var sandbox = await client.Sandboxes.CreateAsync(app, client.Images.FromRegistry("busybox:latest"),
                 new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5), Tags = new Dictionary<string, string> { ["kept"] = "yes" } });
+            await sandbox.SetNameAsync("kept-name");
             var finished = await sandbox.ExecAsync(["echo", "finished before the restart"]);
             Assert.Equal(0, await finished.WaitAsync());
             // Counts to 300 over about 3 s, then exits 7: the engine restarts while it runs.
@@ -53,11 +54,12 @@ public sealed class EngineHandoverTests(EngineFixture fixture)
             Assert.Equal("finished before the restart\n", await finished.Stdout.ReadToEndAsync());
             Assert.Equal(0, await finished.WaitAsync());
 
-            // The sandbox runs on under its id, tags and app: new execs work, and it ends as any other.
+            // The sandbox runs on under its id, name (set after the create), tags and app: new execs work, and it ends as any other.
             await using var secondClient = EngineFixture.CreateClient(second.Host);
             var adopted = await secondClient.Sandboxes.FromIdAsync(sandbox.SandboxId);
             Assert.Null(await adopted.PollAsync());
             Assert.Equal("yes", (await adopted.GetTagsAsync())["kept"]);
+            Assert.Equal(sandbox.SandboxId, (await secondClient.Sandboxes.FromNameAsync("handover", "kept-name")).SandboxId);
             var after = await adopted.RunAsync(["sh", "-c", "echo after; cat /proc/1/cmdline | tr '\\0' ' '"]);
             Assert.StartsWith("after\n", after.Stdout, StringComparison.Ordinal);
             Assert.Contains("typedsandbox-agent", after.Stdout, StringComparison.Ordinal);
