@@ -32,6 +32,10 @@ public sealed class EngineHandoverTests(EngineFixture fixture)
             Assert.Equal(0, await finished.WaitAsync());
             // Counts to 300 over about 3 s, then exits 7: the engine restarts while it runs.
             var counting = await sandbox.ExecAsync(["sh", "-c", $"i=0; while [ $i -lt {Lines} ]; do i=$((i+1)); echo line-$i; sleep 0.01; done; exit 7"]);
+            // stdin written before and after the restart reaches one process, in order.
+            var echoing = await sandbox.ExecAsync(["cat"]);
+            await echoing.Stdin.WriteAsync("before-");
+            Assert.Equal("before-", await ReadAsync(echoing.Stdout, "before-".Length));
             var seen = new StringBuilder();
             while (await counting.Stdout.ReadLineAsync() is { } line)
             {
@@ -53,6 +57,10 @@ public sealed class EngineHandoverTests(EngineFixture fixture)
             Assert.Equal(7, await counting.WaitAsync());
             Assert.Equal("finished before the restart\n", await finished.Stdout.ReadToEndAsync());
             Assert.Equal(0, await finished.WaitAsync());
+            await echoing.Stdin.WriteAsync("after");
+            await echoing.Stdin.CloseAsync();
+            Assert.Equal("after", await echoing.Stdout.ReadToEndAsync());
+            Assert.Equal(0, await echoing.WaitAsync());
 
             // The sandbox runs on under its id, name (set after the create), tags and app: new execs work, and it ends as any other.
             await using var secondClient = EngineFixture.CreateClient(second.Host);
@@ -228,6 +236,14 @@ public sealed class EngineHandoverTests(EngineFixture fixture)
             AssertNothingLeft(state);
             TestEngine.DeleteStateDirectory(state);
         }
+    }
+
+    /// <summary>Reads exactly <paramref name="count"/> bytes of text (what a process echoed so far).</summary>
+    private static async Task<string> ReadAsync(Stream stream, int count)
+    {
+        var buffer = new byte[count];
+        await stream.ReadExactlyAsync(buffer);
+        return Encoding.UTF8.GetString(buffer);
     }
 
     private Task<TestEngine> StartAsync(string state, int port, TimeSpan keep, TypedSandbox.Server.Exec.OutputBounds? bounds = null) =>
