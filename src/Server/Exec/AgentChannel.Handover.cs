@@ -75,22 +75,58 @@ internal sealed partial class AgentChannel
     }
 
     /// <summary>
-    /// Opens the agent's channel pipes of a sandbox whose init (the agent, PID 1 inside) is host process
-    /// <paramref name="initPid"/>: its stdin for writing and its stdout for reading, as new descriptions of the same
-    /// pipes (the agent holds the other ends). Only the host's root can: the agent is not dumpable.
+    /// Opens the agent's channel pipes held by host process <paramref name="holderPid"/> (crun: the agent itself, PID 1
+    /// inside; runsc: the Sentry, which holds them for the agent): the pipe into the agent for writing and the one out
+    /// of it for reading, as new descriptions of the same pipes. They are found among the holder's descriptors by their
+    /// inode (<see cref="PipeIdentity"/>). Only the host's root can open them: the holder is not dumpable.
     /// </summary>
-    public static (Stream ToAgent, Stream FromAgent) OpenPipesOf(int initPid)
+    /// <exception cref="IOException">The holder no longer holds one of the pipes.</exception>
+    public static (Stream ToAgent, Stream FromAgent) OpenPipesOf(int holderPid, ChannelPipes pipes)
     {
-        var toAgent = new FileStream($"/proc/{initPid}/fd/0", FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
+        ArgumentNullException.ThrowIfNull(pipes);
+        var toAgent = new FileStream(FindPipe(holderPid, pipes.ToAgent), FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
         try
         {
-            var fromAgent = new FileStream($"/proc/{initPid}/fd/1", FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
+            var fromAgent = new FileStream(FindPipe(holderPid, pipes.FromAgent), FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
             return (toAgent, fromAgent);
         }
         catch
         {
             toAgent.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>The inode of the pipe behind <paramref name="stream"/> (a runtime process's redirected stdin or stdout); null when it is not one.</summary>
+    public static ulong? PipeIdentity(Stream stream) =>
+        stream is System.IO.Pipes.PipeStream pipe && PipeInode($"/proc/self/fd/{pipe.SafePipeHandle.DangerousGetHandle()}") is { } inode ? inode : null;
+
+    private static string FindPipe(int holderPid, ulong inode)
+    {
+        foreach (var descriptor in Directory.EnumerateFileSystemEntries($"/proc/{holderPid}/fd"))
+        {
+            if (PipeInode(descriptor) == inode)
+            {
+                return descriptor;
+            }
+        }
+
+        throw new IOException($"Process {holderPid} no longer holds the agent's pipe {inode}.");
+    }
+
+    // "/proc/<pid>/fd/<n>" of a pipe links to "pipe:[<inode>]".
+    private static ulong? PipeInode(string descriptor)
+    {
+        try
+        {
+            var target = new FileInfo(descriptor).LinkTarget;
+            return target is not null && target.StartsWith("pipe:[", StringComparison.Ordinal) && target.EndsWith(']')
+                && ulong.TryParse(target.AsSpan(6, target.Length - 7), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var inode)
+                ? inode : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 
@@ -107,3 +143,6 @@ internal sealed partial class AgentChannel
         return true;
     }
 }
+
+/// <summary>The pipes of an agent's channel, by inode: the one into the agent (its stdin) and the one out of it (its stdout).</summary>
+internal sealed record ChannelPipes(ulong ToAgent, ulong FromAgent);

@@ -9,6 +9,12 @@ namespace TypedSandbox.Server.Isolation;
 internal sealed record ContainerHandover
 {
     public required string Id { get; init; }
+
+    /// <summary>The runtime that runs it (<see cref="RuntimeFlavor"/>'s name): only that runtime adopts it.</summary>
+    public required string Runtime { get; init; }
+
+    /// <summary>The agent channel's pipes, by inode, found again among the init's descriptors (runsc: the Sentry's).</summary>
+    public ChannelPipes? Pipes { get; init; }
     public required string BundleDirectory { get; init; }
     public required string RuntimeRoot { get; init; }
     public required string CgroupsPath { get; init; }
@@ -65,12 +71,14 @@ internal sealed record ContainerHandover
 internal sealed partial class ContainerHandle
 {
     /// <summary>
-    /// True when this container can be handed to the next engine: crun's detached init (runsc keeps the agent's
-    /// pipes inside its Sentry, and foreground runtimes end with the engine), still running.
+    /// True when this container can be handed to the next engine: a detached init still running (crun's agent, or
+    /// runsc's Sentry holding the agent's pipes; foreground runtimes end with the engine), whose channel pipes are known,
+    /// in a network of its own that is blocked or slirp4netns's (runsc launched in its user namespace for an open network
+    /// is not handed over).
     /// </summary>
-    public bool CanHandOver => _resources.Flavor == RuntimeFlavor.Crun && _resources.Init is { Pid: not null, HasExited: false }
-        && _resources.LaunchNetworkNamespace is null && !_exited.Task.IsCompleted && !_terminating && _spec.Network.Egress is null
-        && _spec.Subcontainer is null && _spec.JoinNetworkNamespace is null;
+    public bool CanHandOver => _resources.Flavor is RuntimeFlavor.Crun or RuntimeFlavor.Runsc && _resources.Init is { Pid: not null, HasExited: false }
+        && _resources.ChannelPipes is not null && _resources.LaunchNetworkNamespace is null && !_exited.Task.IsCompleted && !_terminating
+        && _spec.Network.Egress is null && _spec.Subcontainer is null && _spec.JoinNetworkNamespace is null;
 
     /// <summary>
     /// Hands the running container to the next engine: the agent keeps everything running and waits up to
@@ -94,6 +102,8 @@ internal sealed partial class ContainerHandle
         return new ContainerHandover
         {
             Id = Id,
+            Runtime = _resources.Flavor.ToString(),
+            Pipes = _resources.ChannelPipes,
             BundleDirectory = _resources.BundleDirectory,
             RuntimeRoot = _resources.RuntimeRoot,
             CgroupsPath = _resources.CgroupsPath,

@@ -155,6 +155,8 @@ internal sealed class OciContainerRuntime : IContainerRuntime
                     await sub!.ReleaseAsync(runtime, gate, ct).ConfigureAwait(false);
                 }
             }
+            resources.ChannelPipes = AgentChannel.PipeIdentity(runtime.StandardInput) is { } toAgent && AgentChannel.PipeIdentity(runtime.StandardOutput) is { } fromAgent
+                ? new ChannelPipes(toAgent, fromAgent) : null;
             channel = spec.Restore is { } resumed
                 ? new AgentChannel(resumed.Channel, runtime.StandardInput, runtime.StandardOutput,
                     Path.Combine(_options.StateDirectory, "spill"), resources.ReadOomKillCount, logger, _options.Output, _spillBudget)
@@ -219,7 +221,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
     {
         ArgumentNullException.ThrowIfNull(handover);
         ArgumentNullException.ThrowIfNull(adoptProcesses);
-        if (_flavor != RuntimeFlavor.Crun)
+        if (_flavor.ToString() != handover.Runtime || handover.Pipes is not { } pipes)
         {
             return null;
         }
@@ -250,7 +252,8 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             resources.Network = handover.NetworkNamespace is { } name
                 ? await SandboxNetwork.ResumeAsync(name, policy, handover.CgroupsPath, _options, logger, ct).ConfigureAwait(false)
                 : SandboxNetwork.Blocked(logger);
-            var (toAgent, fromAgent) = AgentChannel.OpenPipesOf(handover.InitPid);
+            resources.ChannelPipes = pipes;
+            var (toAgent, fromAgent) = AgentChannel.OpenPipesOf(handover.InitPid, pipes);
             channel = new AgentChannel(handover.ChannelState, toAgent, fromAgent, Path.Combine(_options.StateDirectory, "spill"), resources.ReadOomKillCount,
                 logger, _options.Output, _spillBudget);
             var entrypoint = adoptProcesses(channel);

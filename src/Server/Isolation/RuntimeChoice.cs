@@ -37,9 +37,15 @@ internal sealed class RuntimeChoice : IContainerRuntime
         return RuntimeFor(spec).StartAsync(spec, ct);
     }
 
-    /// <summary>Adopts with the default runtime (the only one whose containers are handed over).</summary>
-    public Task<IRunningContainer?> AdoptAsync(ContainerHandover handover, Func<Exec.AgentChannel, Exec.SupervisedProcess?> adoptProcesses, CancellationToken ct) =>
-        _default.AdoptAsync(handover, adoptProcesses, ct);
+    /// <summary>Adopts with the runtime that ran the container (gVisor's, when this engine offers it).</summary>
+    public Task<IRunningContainer?> AdoptAsync(ContainerHandover handover, Func<Exec.AgentChannel, Exec.SupervisedProcess?> adoptProcesses, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(handover);
+        var runtime = handover.Runtime == _defaultFlavor.ToString() ? _default
+            : handover.Runtime == nameof(RuntimeFlavor.Runsc) ? _gvisor.Value
+            : null;
+        return runtime?.AdoptAsync(handover, adoptProcesses, ct) ?? Task.FromResult<IRunningContainer?>(null);
+    }
 
     /// <summary>The name of the runtime that runs <paramref name="spec"/>.</summary>
 

@@ -29,6 +29,9 @@ internal sealed class SandboxResources(string id, string bundleDirectory, Runtim
     public SandboxNetwork? Network { get; set; }
     public HostProcess? RuntimeProcess { get; set; }
 
+    /// <summary>The agent channel's pipes, by inode (to find them again among the init's descriptors for a handover); null when unknown.</summary>
+    public Exec.ChannelPipes? ChannelPipes { get; set; }
+
     /// <summary>The sandbox's init: its end is the sandbox's end (the runtime process's, for a foreground run).</summary>
     public SandboxInit? Init { get; set; }
 

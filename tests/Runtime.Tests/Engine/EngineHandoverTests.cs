@@ -192,6 +192,60 @@ public sealed class EngineHandoverTests(EngineFixture fixture)
     }
 
     [Fact]
+    public async Task An_exec_in_a_gvisor_sandbox_runs_on_through_an_engine_restart()
+    {
+        var state = TestEngine.NewStateDirectory();
+        TestEngine? first = null, second = null;
+        try
+        {
+            first = await StartAsync(state, port: 0, keep: TimeSpan.FromMinutes(2));
+            var port = first.Host.Url.Port;
+            await using var client = EngineFixture.CreateClient(first.Host);
+            var app = await client.Apps.FromNameAsync("handover", createIfMissing: true);
+            // gVisor with a blocked network: the Sentry holds the agent's pipes, and the next engine finds them among its descriptors.
+            var sandbox = await client.Sandboxes.CreateAsync(app, client.Images.FromRegistry("busybox:latest"),
+                new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5), Runtime = "gvisor", BlockNetwork = true });
+            var counting = await sandbox.ExecAsync(["sh", "-c", $"i=0; while [ $i -lt {Lines} ]; do i=$((i+1)); echo line-$i; sleep 0.01; done; exit 7"]);
+            var seen = new StringBuilder();
+            while (await counting.Stdout.ReadLineAsync() is { } line)
+            {
+                seen.Append(line).Append('\n');
+                if (line == "line-20")
+                {
+                    break;
+                }
+            }
+
+            var stopping = first;
+            first = null;
+            await stopping.DisposeAsync();
+            second = await StartAsync(state, port, keep: TimeSpan.Zero);
+
+            seen.Append(await counting.Stdout.ReadToEndAsync());
+            Assert.Equal(string.Concat(Enumerable.Range(1, Lines).Select(i => $"line-{i}\n")), seen.ToString());
+            Assert.Equal(7, await counting.WaitAsync());
+            // Still gVisor's kernel answering, through the adopted channel.
+            var kernel = await sandbox.RunAsync(["cat", "/proc/version"]);
+            Assert.StartsWith("Linux version 4.4.0 #1 SMP Sun Jan 10 15:06:54 PST 2016", kernel.Stdout, StringComparison.Ordinal);
+            await sandbox.TerminateAsync();
+            Assert.Equal(137, await sandbox.WaitAsync());
+        }
+        finally
+        {
+            foreach (var engine in new[] { first, second })
+            {
+                if (engine is not null)
+                {
+                    await engine.DisposeAsync();
+                }
+            }
+
+            AssertNothingLeft(state);
+            TestEngine.DeleteStateDirectory(state);
+        }
+    }
+
+    [Fact]
     public async Task A_tunnel_answers_again_on_the_same_host_port_after_a_restart()
     {
         var state = TestEngine.NewStateDirectory();

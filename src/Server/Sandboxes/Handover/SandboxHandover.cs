@@ -112,15 +112,15 @@ internal sealed record SpecHandover
     public bool Verbose { get; init; }
     public bool V2 { get; init; }
     public SandboxRuntime Runtime { get; init; }
+    public bool EnableMemorySnapshot { get; init; }
 
     /// <summary>
     /// True when a sandbox created with <paramref name="spec"/> can be handed over: nothing of it lives only in the
-    /// engine's process (an egress proxy, an outbound policy, an exit snapshot) and it runs under the default runtime.
-    /// Tunnels are opened again by the adopting engine.
+    /// engine's process (an egress proxy, an outbound policy, an exit snapshot). Tunnels are opened again by the
+    /// adopting engine; whether its container can be handed over is the container's to say.
     /// </summary>
     public static bool Covers(SandboxSpec spec) =>
-        spec.OutboundPolicy is null && spec.Network.Egress is null && !spec.EnableExitSnapshot
-        && !spec.EnableMemorySnapshot && spec.Runtime == SandboxRuntime.Default;
+        spec.OutboundPolicy is null && spec.Network.Egress is null && !spec.EnableExitSnapshot;
 
     public static SpecHandover Of(SandboxSpec spec, IReadOnlyDictionary<string, string> tags) => new()
     {
@@ -145,6 +145,7 @@ internal sealed record SpecHandover
         Verbose = spec.Verbose,
         V2 = spec.V2,
         Runtime = spec.Runtime,
+        EnableMemorySnapshot = spec.EnableMemorySnapshot,
     };
 
     public SandboxSpec ToSpec() => new()
@@ -168,5 +169,6 @@ internal sealed record SpecHandover
         Verbose = Verbose,
         V2 = V2,
         Runtime = Runtime,
+        EnableMemorySnapshot = EnableMemorySnapshot,
     };
 }
