@@ -43,8 +43,8 @@ public static class EngineCommandLine
                                    claims at once (default 0 = off; at most 64; within half the host's memory)
           --keep-sandboxes SECONDS on stop, running sandboxes wait this long for the next engine on the same
                                    state directory, which adopts them (default 0 = they end with the engine;
-                                   crun, and runsc with a blocked network; no sidecars or egress proxy; a
-                                   killed engine still ends them)
+                                   crun or runsc; no sidecars or egress proxy; a killed engine still ends
+                                   them)
           --help                   show this text
         Named secrets: typedsandbox-server secret set NAME KEY=VALUE... [--state-dir DIR]  (also list, delete;
                        `secret --help` for details)

@@ -80,8 +80,8 @@ public sealed record EngineOptions
     /// <summary>
     /// When the engine stops, running sandboxes wait this long for the next engine on the same state directory, which
     /// adopts them (same ids, execs and output) instead of reporting them terminated; zero (the default) ends them with
-    /// the engine. Only crun sandboxes and runsc sandboxes with a blocked network, without sidecars, an egress proxy, an outbound
-    /// policy or an exit snapshot, are kept; an engine
+    /// the engine. Only crun and runsc sandboxes without sidecars, an egress proxy, an outbound policy or an exit snapshot are
+    /// kept; an engine
     /// that is killed (no stop) still ends its sandboxes.
     /// </summary>
     public TimeSpan KeepSandboxes { get; init; }

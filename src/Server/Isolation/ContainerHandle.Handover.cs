@@ -20,6 +20,9 @@ internal sealed record ContainerHandover
     public required string CgroupsPath { get; init; }
     public string? WritableDirectory { get; init; }
 
+    /// <summary>runsc only: the network namespace it was launched in (inside the sandbox's user namespace); null otherwise.</summary>
+    public string? LaunchNetworkNamespace { get; init; }
+
     /// <summary>The open network's namespace name (under /run/netns); null for a blocked network.</summary>
     public string? NetworkNamespace { get; init; }
 
@@ -73,11 +76,10 @@ internal sealed partial class ContainerHandle
     /// <summary>
     /// True when this container can be handed to the next engine: a detached init still running (crun's agent, or
     /// runsc's Sentry holding the agent's pipes; foreground runtimes end with the engine), whose channel pipes are known,
-    /// in a network of its own that is blocked or slirp4netns's (runsc launched in its user namespace for an open network
-    /// is not handed over).
+    /// in a network of its own (blocked, or slirp4netns's without an egress proxy), not a sidecar.
     /// </summary>
     public bool CanHandOver => _resources.Flavor is RuntimeFlavor.Crun or RuntimeFlavor.Runsc && _resources.Init is { Pid: not null, HasExited: false }
-        && _resources.ChannelPipes is not null && _resources.LaunchNetworkNamespace is null && !_exited.Task.IsCompleted && !_terminating
+        && _resources.ChannelPipes is not null && !_exited.Task.IsCompleted && !_terminating
         && _spec.Network.Egress is null && _spec.Subcontainer is null && _spec.JoinNetworkNamespace is null;
 
     /// <summary>
@@ -108,6 +110,7 @@ internal sealed partial class ContainerHandle
             RuntimeRoot = _resources.RuntimeRoot,
             CgroupsPath = _resources.CgroupsPath,
             WritableDirectory = _resources.WritableDirectory,
+            LaunchNetworkNamespace = _resources.LaunchNetworkNamespace,
             NetworkNamespace = _resources.Network?.NamespaceName,
             AllowedCidrs = _spec.Network.AllowedCidrs,
             Restricted = _spec.Network.Restricted,

@@ -231,6 +231,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
         {
             WritableDirectory = handover.WritableDirectory,
             OverlayMounted = true,
+            LaunchNetworkNamespace = handover.LaunchNetworkNamespace,
         };
         var policy = handover.NetworkNamespace is null ? NetworkPolicy.Blocked : new NetworkPolicy(NetworkMode.Open, handover.AllowedCidrs) { Restricted = handover.Restricted };
         AgentChannel? channel = null;

@@ -191,8 +191,10 @@ public sealed class EngineHandoverTests(EngineFixture fixture)
         }
     }
 
-    [Fact]
-    public async Task An_exec_in_a_gvisor_sandbox_runs_on_through_an_engine_restart()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task An_exec_in_a_gvisor_sandbox_runs_on_through_an_engine_restart(bool blockNetwork)
     {
         var state = TestEngine.NewStateDirectory();
         TestEngine? first = null, second = null;
@@ -202,9 +204,10 @@ public sealed class EngineHandoverTests(EngineFixture fixture)
             var port = first.Host.Url.Port;
             await using var client = EngineFixture.CreateClient(first.Host);
             var app = await client.Apps.FromNameAsync("handover", createIfMissing: true);
-            // gVisor with a blocked network: the Sentry holds the agent's pipes, and the next engine finds them among its descriptors.
+            // gVisor: the Sentry holds the agent's pipes, and the next engine finds them among its descriptors. With an
+            // open network runsc runs inside the sandbox's user namespace, and later runsc commands enter it.
             var sandbox = await client.Sandboxes.CreateAsync(app, client.Images.FromRegistry("busybox:latest"),
-                new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5), Runtime = "gvisor", BlockNetwork = true });
+                new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5), Runtime = "gvisor", BlockNetwork = blockNetwork });
             var counting = await sandbox.ExecAsync(["sh", "-c", $"i=0; while [ $i -lt {Lines} ]; do i=$((i+1)); echo line-$i; sleep 0.01; done; exit 7"]);
             var seen = new StringBuilder();
             while (await counting.Stdout.ReadLineAsync() is { } line)
@@ -227,6 +230,13 @@ public sealed class EngineHandoverTests(EngineFixture fixture)
             // Still gVisor's kernel answering, through the adopted channel.
             var kernel = await sandbox.RunAsync(["cat", "/proc/version"]);
             Assert.StartsWith("Linux version 4.4.0 #1 SMP Sun Jan 10 15:06:54 PST 2016", kernel.Stdout, StringComparison.Ordinal);
+            if (!blockNetwork)
+            {
+                // The adopting engine's slirp4netns made tap0 again in the namespace gVisor's host network uses.
+                var network = await sandbox.RunAsync(["cat", "/proc/net/dev"]);
+                Assert.Contains("tap0", network.Stdout, StringComparison.Ordinal);
+            }
+
             await sandbox.TerminateAsync();
             Assert.Equal(137, await sandbox.WaitAsync());
         }
