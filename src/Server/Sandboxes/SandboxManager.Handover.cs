@@ -23,8 +23,9 @@ internal sealed partial class SandboxManager
     internal int HandedOverCount => Volatile.Read(ref _handedOver);
 
     /// <summary>
-    /// True when <paramref name="session"/> can outlive this engine: it runs in a crun container and nothing of it lives
-    /// only in this process (sidecars, an egress proxy, an exit snapshot; tunnels are opened again).
+    /// True when <paramref name="session"/> can outlive this engine: its container can be handed over (a detached crun or
+    /// runsc init) and nothing of it lives only in this process (sidecars, an egress proxy, an outbound policy, an exit
+    /// snapshot; tunnels are opened again).
     /// </summary>
     private bool CanHandOver(SandboxSession session) =>
         HandoverGrace > TimeSpan.Zero && HandoverDirectory is not null && session.Result is null && SpecHandover.Covers(session.Spec)
