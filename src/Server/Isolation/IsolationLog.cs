@@ -5,6 +5,9 @@ internal static partial class IsolationLog
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Cleanup step '{Step}' failed: {Error}")]
     public static partial void CleanupFailed(ILogger logger, string step, string error);
 
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "The network of adopted sandbox namespace {Namespace} did not come back: {Error}")]
+    public static partial void AdoptedNetworkFailed(ILogger logger, string @namespace, string error);
+
     [LoggerMessage(EventId = 1002, Level = LogLevel.Debug, Message = "[{ContainerId}] runtime: {Line}")]
     public static partial void RuntimeOutput(ILogger logger, string containerId, string line);
 

@@ -251,7 +251,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             }
 
             resources.Network = handover.NetworkNamespace is { } name
-                ? await SandboxNetwork.ResumeAsync(name, policy, handover.CgroupsPath, _options, logger, ct).ConfigureAwait(false)
+                ? SandboxNetwork.Resume(name, policy, handover.CgroupsPath, _options, logger)
                 : SandboxNetwork.Blocked(logger);
             resources.ChannelPipes = pipes;
             var (toAgent, fromAgent) = AgentChannel.OpenPipesOf(handover.InitPid, pipes);

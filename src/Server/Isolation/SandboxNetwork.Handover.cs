@@ -20,25 +20,28 @@ internal sealed partial class SandboxNetwork
 
     /// <summary>
     /// The open network of an adopted sandbox: a new slirp4netns on the namespace the engine before made, the allow-list
-    /// put in force again, slirp4netns moved into the sandbox's cgroups.
+    /// put in force again, slirp4netns moved into the sandbox's cgroups. Not awaited: the sandbox's processes and its
+    /// channel do not need it, and an engine adopting many sandboxes serves sooner (slirp4netns and the namespace's
+    /// settings take a process start each). A network that does not come back is logged; the sandbox runs on without it.
     /// </summary>
-    /// <exception cref="ContainerStartException">slirp4netns failed.</exception>
-    public static async Task<SandboxNetwork> ResumeAsync(string namespaceName, NetworkPolicy policy, string cgroupsPath, ContainerRuntimeOptions options,
-        ILogger logger, CancellationToken ct)
+    public static SandboxNetwork Resume(string namespaceName, NetworkPolicy policy, string cgroupsPath, ContainerRuntimeOptions options, ILogger logger)
     {
-        var slirp = StartSlirp(namespaceName, options);
-        var network = new SandboxNetwork(namespaceName, slirp, logger);
+        var network = new SandboxNetwork(namespaceName, StartSlirp(namespaceName, options), logger);
+        network._ready = network.ResumeInBackgroundAsync(policy, cgroupsPath, options);
+        return network;
+    }
+
+    private async Task ResumeInBackgroundAsync(NetworkPolicy policy, string cgroupsPath, ContainerRuntimeOptions options)
+    {
         try
         {
-            network._ready = network.BecomeReadyAsync(policy, options, ct);
-            await network.WhenReadyAsync(ct).ConfigureAwait(false);
-            network.JoinCgroups(cgroupsPath);
-            return network;
+            await BecomeReadyAsync(policy, options, CancellationToken.None).ConfigureAwait(false);
+            JoinCgroups(cgroupsPath);
         }
-        catch
+        catch (Exception e) when (e is ContainerStartException or IOException or InvalidOperationException or UnauthorizedAccessException
+            or System.ComponentModel.Win32Exception)
         {
-            await network.StopForHandoverAsync().ConfigureAwait(false);
-            throw;
+            IsolationLog.AdoptedNetworkFailed(_logger, _namespaceName!, e.Message);
         }
     }
 }

@@ -114,21 +114,24 @@ internal sealed partial class SandboxManager
     /// </summary>
     internal async Task<IReadOnlySet<string>> AdoptHandedOverAsync(CancellationToken cancellationToken)
     {
-        var adopted = new HashSet<string>(StringComparer.Ordinal);
+        var adopted = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
         if (HandoverDirectory is null || !Directory.Exists(HandoverDirectory))
         {
-            return adopted;
+            return new HashSet<string>();
         }
 
-        foreach (var directory in Directory.GetDirectories(HandoverDirectory))
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        // A few at a time: each mostly waits (on slirp4netns, on the agent's answer), and the engine serves once all are back.
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = AdoptionParallelism, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(Directory.GetDirectories(HandoverDirectory), parallel, async (directory, ct) =>
         {
             SandboxHandover? handover = null;
             try
             {
-                handover = await SandboxHandover.LoadAsync(directory, cancellationToken).ConfigureAwait(false);
-                if (handover is not null && await AdoptAsync(handover, directory, cancellationToken).ConfigureAwait(false))
+                handover = await SandboxHandover.LoadAsync(directory, ct).ConfigureAwait(false);
+                if (handover is not null && await AdoptAsync(handover, directory, ct).ConfigureAwait(false))
                 {
-                    adopted.Add(handover.Container.Id);
+                    adopted[handover.Container.Id] = true;
                 }
                 else if (handover is not null)
                 {
@@ -148,10 +151,15 @@ internal sealed partial class SandboxManager
             {
                 TryDelete(directory);
             }
-        }
+        }).ConfigureAwait(false);
 
-        return adopted;
+        var elapsed = (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        LogAdoptedAll(adopted.Count, elapsed);
+        return new HashSet<string>(adopted.Keys, StringComparer.Ordinal);
     }
+
+    /// <summary>How many handed-over sandboxes are adopted at once at start.</summary>
+    private const int AdoptionParallelism = 8;
 
     /// <summary>The ids of the sandboxes this engine runs now (adopted ones included): the orphan sweep leaves them running.</summary>
     internal IReadOnlyList<string> RunningSandboxIds => [.. _registry.All.Where(s => s.Result is null).Select(s => s.Id)];
@@ -235,6 +243,9 @@ internal sealed partial class SandboxManager
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox {SandboxId} adopted from the engine before with {Execs} execs")]
     private partial void LogAdopted(string sandboxId, int execs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Adopted {Count} sandboxes handed over by the engine before in {Milliseconds} ms")]
+    private partial void LogAdoptedAll(int count, long milliseconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Handed-over sandbox {Directory} could not be adopted; it is reported as terminated")]
     private partial void LogAdoptionFailed(Exception exception, string directory);

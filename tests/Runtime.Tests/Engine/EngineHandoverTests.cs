@@ -159,9 +159,8 @@ public sealed class EngineHandoverTests(EngineFixture fixture)
             seen.Append(await counting.Stdout.ReadToEndAsync());
             Assert.Equal(string.Concat(Enumerable.Range(1, 100000).Select(i => $"{i}\n")), seen.ToString());
             Assert.Equal(0, await counting.WaitAsync());
-            // The adopting engine started its own slirp4netns on the sandbox's namespace: tap0 is back.
-            var network = await sandbox.RunAsync(["cat", "/proc/net/dev"]);
-            Assert.Contains("tap0:", network.Stdout, StringComparison.Ordinal);
+            // The adopting engine started its own slirp4netns on the sandbox's namespace: tap0 comes back.
+            await WaitForTapAsync(sandbox);
             // The entrypoint's end is the sandbox's end, as before the restart.
             Assert.Equal(0, (await sandbox.RunAsync(["touch", "/tmp/go"])).ExitCode);
             Assert.Equal(3, await sandbox.WaitAsync());
@@ -214,9 +213,8 @@ public sealed class EngineHandoverTests(EngineFixture fixture)
             Assert.StartsWith("Linux version 4.4.0 #1 SMP Sun Jan 10 15:06:54 PST 2016", kernel.Stdout, StringComparison.Ordinal);
             if (!blockNetwork)
             {
-                // The adopting engine's slirp4netns made tap0 again in the namespace gVisor's host network uses.
-                var network = await sandbox.RunAsync(["cat", "/proc/net/dev"]);
-                Assert.Contains("tap0", network.Stdout, StringComparison.Ordinal);
+                // The adopting engine's slirp4netns makes tap0 again in the namespace gVisor's host network uses.
+                await WaitForTapAsync(sandbox);
             }
 
             await sandbox.TerminateAsync();
@@ -258,6 +256,19 @@ public sealed class EngineHandoverTests(EngineFixture fixture)
         finally
         {
             await StopAllAsync(state, first, second);
+        }
+    }
+
+    /// <summary>
+    /// Waits until the sandbox's network shows slirp4netns's tap0 (an adopting engine brings the network back beside the
+    /// adoption, not before it); fails after 30 s. The old slirp4netns's tap0 went with it, so tap0 here is the new one.
+    /// </summary>
+    private static async Task WaitForTapAsync(Sandbox sandbox)
+    {
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!(await sandbox.RunAsync(["cat", "/proc/net/dev"], cancellationToken: patience.Token)).Stdout.Contains("tap0", StringComparison.Ordinal))
+        {
+            await Task.Delay(100, patience.Token);
         }
     }
 
