@@ -94,7 +94,9 @@ internal sealed class SandboxExecs
             return;
         }
 
-        var oldestFirst = _finishedAt.OrderBy(e => e.Value).ToList();
+        // ToArray is the dictionary's own atomic snapshot: LINQ over it would size an array from Count and then copy,
+        // which throws when an exec finishes in between.
+        var oldestFirst = _finishedAt.ToArray().OrderBy(e => e.Value).ToList();
         foreach (var readToEnd in new[] { true, false })
         {
             foreach (var (execId, finishedAt) in oldestFirst)

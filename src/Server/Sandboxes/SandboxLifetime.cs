@@ -75,7 +75,17 @@ internal sealed partial class SandboxLifetime : IAsyncDisposable
         {
             foreach (var session in _registry.All)
             {
-                await EvictStaleAsync(session, now).ConfigureAwait(false);
+                try
+                {
+                    await EvictStaleAsync(session, now).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    // One sandbox's bookkeeping failing must not stop the rules for every sandbox (the sweep's loop
+                    // would end): logged, tried again at the next sweep.
+                    LogSweepFailed(exception, session.Id);
+                }
+
                 if (session.Result is null && Expired(session, now) is { } result)
                 {
                     _ = FinishAsync(session, result);
@@ -189,6 +199,9 @@ internal sealed partial class SandboxLifetime : IAsyncDisposable
         _stopping.Dispose();
         _sweeping.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sandbox {SandboxId}: freeing finished execs' output failed; tried again at the next sweep")]
+    private partial void LogSweepFailed(Exception exception, string sandboxId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox {SandboxId} finished: {Outcome}, exit code {ExitCode}")]
     private partial void LogFinished(string sandboxId, SandboxOutcome outcome, int exitCode);
