@@ -8,6 +8,12 @@ internal static partial class IsolationLog
     [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "The network of adopted sandbox namespace {Namespace} did not come back: {Error}")]
     public static partial void AdoptedNetworkFailed(ILogger logger, string @namespace, string error);
 
+    [LoggerMessage(EventId = 1013, Level = LogLevel.Debug, Message = "The OCI runtime {Binary} runs from a sealed in-memory copy ({Path}): it skips re-executing itself on every start")]
+    public static partial void SealedRuntimeCopyMade(ILogger logger, string binary, string path);
+
+    [LoggerMessage(EventId = 1014, Level = LogLevel.Information, Message = "No sealed in-memory copy of the OCI runtime {Binary} ({Error}): it runs from its file and re-executes itself on every start")]
+    public static partial void SealedRuntimeCopyFailed(ILogger logger, string binary, string error);
+
     [LoggerMessage(EventId = 1002, Level = LogLevel.Debug, Message = "[{ContainerId}] runtime: {Line}")]
     public static partial void RuntimeOutput(ILogger logger, string containerId, string line);
 

@@ -25,11 +25,13 @@ internal sealed class OciContainerRuntime : IContainerRuntime
     {
         _options = options;
         _flavor = RuntimeCommands.FlavorOf(options.Runtime);
-        _runtimeBinary = HostCheck.FindExecutable(options.Runtime) ?? options.Runtime;
         _runtimeRoot = Path.Combine(options.RunDirectory, Name);
         _agentDirectory = agentDirectory;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<OciContainerRuntime>();
+        var binary = HostCheck.FindExecutable(options.Runtime) ?? options.Runtime;
+        // crun from a sealed copy starts without executing itself twice (SealedRuntimeBinary); runsc is another story.
+        _runtimeBinary = _flavor == RuntimeFlavor.Crun ? SealedRuntimeBinary.For(binary, _logger) : binary;
         _spillBudget = new SpillBudget(options.Output.SpillBudgetBytes);
         // Compiled on the first start (not at construction: the engine's host checks run first), shared by all.
         _compiledSeccomp = new(() => _flavor == RuntimeFlavor.Crun
@@ -39,6 +41,9 @@ internal sealed class OciContainerRuntime : IContainerRuntime
     }
 
     public string Name => _flavor.ToString().ToLowerInvariant();
+
+    /// <summary>The file the engine executes for runtime commands (crun's sealed copy, see <see cref="SealedRuntimeBinary"/>).</summary>
+    public string RuntimeBinary => _runtimeBinary;
 
     public async Task<IRunningContainer> StartAsync(ContainerSpec spec, CancellationToken ct)
     {

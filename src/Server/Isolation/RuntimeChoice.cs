@@ -23,6 +23,9 @@ internal sealed class RuntimeChoice : IContainerRuntime
             : HostCheck.FindExecutable("runsc") is null ? null : create(options with { Runtime = "runsc" }));
     }
 
+    /// <summary>The default runtime.</summary>
+    public OciContainerRuntime Default => _default;
+
     /// <summary>The default runtime's name.</summary>
     public string Name => _default.Name;
 
