@@ -51,6 +51,9 @@ internal sealed class FakeContainer(ContainerSpec started) : IRunningContainer
     /// <summary>Ends the sandbox as if its main process exited with <paramref name="code"/>.</summary>
     public void Exit(int code) => _exited.TrySetResult(new ProcessExit(code, null, false));
 
+    /// <summary>Ends the sandbox as the runtime reported <paramref name="exit"/> (a kill, a limit's cause, …).</summary>
+    public void Exit(ProcessExit exit) => _exited.TrySetResult(exit);
+
     public Task<SupervisedProcess> ExecAsync(ProcessSpec process, CancellationToken ct) =>
         _exited.Task.IsCompleted
             ? throw new SandboxEndedException()

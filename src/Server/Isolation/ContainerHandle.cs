@@ -231,13 +231,18 @@ internal sealed partial class ContainerHandle : IRunningContainer
         }
         // The runtime reports a signal-killed init as 128 + signal, like a shell. A detached init's status is not ours
         // to read; the agent only ends by itself when its channel closes, so an end the engine did not ask for is a kill.
-        return runtimeExitCode switch
+        var exit = runtimeExitCode switch
         {
             null => new ProcessExit(null, 9, false),
             > 128 and < 160 => new ProcessExit(null, runtimeExitCode.Value - 128, false),
             _ => new ProcessExit(runtimeExitCode, null, false),
         };
+        return exit with { Cause = LimitCause() };
     }
+
+    /// <summary>Why a sandbox nobody stopped ended, when one of its limits explains it (<see cref="SandboxEndCause"/>).</summary>
+    private string? LimitCause() => SandboxEndCause.Describe(
+        _resources.Flavor, OciConfig.LimitsFor(_spec.Limits, _resources.Flavor), _resources.ReadOomKillCount(), _resources.ReadPidsLimitHits());
 
     private IReadOnlyList<string> EnvironmentFor(ProcessSpec process) => ExecEnvironment.Build(_spec.ImageEnv, _spec.Env, process.Env, _spec.Hostname, process.Terminal);
 

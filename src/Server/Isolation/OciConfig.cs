@@ -173,11 +173,18 @@ internal static class OciConfig
     }
 
     /// <summary>
-    /// The limits the sandbox's cgroups get: as asked, except that runsc counts its Sentry and Gofer threads and one
-    /// stub per guest process against pids, and hitting the limit kills the whole sandbox: it gets headroom.
+    /// The limits the sandbox's cgroups get: as asked, except under runsc. There the host's pids controller counts
+    /// gVisor's Sentry and Gofer threads and its stubs, not the sandbox's processes, and hitting the limit ends the whole
+    /// sandbox (its Go runtime cannot make a thread). This runsc keeps the host threads it made as work comes and goes:
+    /// 100 concurrent execs, eight times over, held ~1,000 host tasks after the first round and ~2,600 after the
+    /// eighth (growth slowing), so 512 more than asked ended a sandbox in its third round. It gets
+    /// <see cref="RunscPidsHeadroom"/> more.
     /// </summary>
     public static ResourceLimits LimitsFor(ResourceLimits limits, RuntimeFlavor flavor) =>
-        flavor == RuntimeFlavor.Runsc && limits.Pids is { } pids ? limits with { Pids = pids + 512 } : limits;
+        flavor == RuntimeFlavor.Runsc && limits.Pids is { } pids ? limits with { Pids = pids + RunscPidsHeadroom } : limits;
+
+    /// <summary>Host tasks a runsc sandbox may have beyond its pids limit (see <see cref="LimitsFor"/>).</summary>
+    public const int RunscPidsHeadroom = 4096;
 
     private static JsonArray IdMappings(SandboxIdRange ids) =>
         [new JsonObject { ["containerID"] = 0, ["hostID"] = ids.HostId, ["size"] = ids.Size }];

@@ -106,6 +106,27 @@ internal sealed class SandboxResources(string id, string bundleDirectory, Runtim
         return 0;
     }
 
+    /// <summary>How often a fork or clone in the sandbox's cgroups was refused at the pids limit (pids.events); 0 when unavailable.</summary>
+    public long ReadPidsLimitHits()
+    {
+        var file = File.Exists("/sys/fs/cgroup/cgroup.controllers")
+            ? $"/sys/fs/cgroup{CgroupsPath}/pids.events"
+            : $"/sys/fs/cgroup/pids{CgroupsPath}/pids.events";
+        try
+        {
+            foreach (var line in File.ReadLines(file))
+            {
+                if (line.StartsWith("max ", StringComparison.Ordinal))
+                {
+                    return long.Parse(line.AsSpan(4), System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return 0;
+    }
+
     public Task CleanupAsync()
     {
         lock (_gate)

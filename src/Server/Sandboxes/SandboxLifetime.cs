@@ -140,7 +140,12 @@ internal sealed partial class SandboxLifetime : IAsyncDisposable
 
         var code = exit.ExitCode ?? (exit.Signal is { } signal ? 128 + signal : 1);
         var outcome = code == 0 ? SandboxOutcome.Success : SandboxOutcome.Failure;
-        await FinishAsync(session, new SandboxResult(outcome, code, null, _clock.GetUtcNow())).ConfigureAwait(false);
+        if (exit.Cause is { } cause)
+        {
+            LogEndedAtLimit(session.Id, cause);
+        }
+
+        await FinishAsync(session, new SandboxResult(outcome, code, exit.Cause, _clock.GetUtcNow())).ConfigureAwait(false);
     }
 
     internal async Task FinishAsync(SandboxSession session, SandboxResult result)
@@ -202,6 +207,9 @@ internal sealed partial class SandboxLifetime : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Sandbox {SandboxId}: freeing finished execs' output failed; tried again at the next sweep")]
     private partial void LogSweepFailed(Exception exception, string sandboxId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sandbox {SandboxId} ended at a limit: {Cause}")]
+    private partial void LogEndedAtLimit(string sandboxId, string cause);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox {SandboxId} finished: {Outcome}, exit code {ExitCode}")]
     private partial void LogFinished(string sandboxId, SandboxOutcome outcome, int exitCode);
