@@ -219,7 +219,8 @@ internal sealed class RawOciRuntime : IAsyncDisposable
                 ["resources"] = new JsonObject
                 {
                     ["memory"] = new JsonObject { ["limit"] = MemoryLimitBytes },
-                    ["pids"] = new JsonObject { ["limit"] = PidsLimit },
+                    // runsc's own host threads count against pids: the engine's headroom, or 100 concurrent execs fail.
+                    ["pids"] = new JsonObject { ["limit"] = PidsLimit + (Path.GetFileName(_runtime) == "runsc" ? TypedSandbox.Server.Isolation.OciConfig.RunscPidsHeadroom : 0) },
                 },
                 ["cgroupsPath"] = $"/{_cgroupParent}/{id}",
                 ["maskedPaths"] = Strings(["/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/sys/firmware"]),
