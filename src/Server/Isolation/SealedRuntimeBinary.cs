@@ -74,7 +74,15 @@ internal static partial class SealedRuntimeBinary
         var handle = new SafeFileHandle(fd, ownsHandle: true);
         try
         {
-            RandomAccess.Write(handle, File.ReadAllBytes(binary), fileOffset: 0);
+            var bytes = File.ReadAllBytes(binary);
+            // Only an ELF image runs from a close-on-exec descriptor: a "#!" wrapper's interpreter would be handed a
+            // /proc/self/fd path that is gone by then. A wrapper runs from its file.
+            if (!bytes.AsSpan().StartsWith("\u007fELF"u8))
+            {
+                throw new IOException("not an ELF executable (a wrapper script?)");
+            }
+
+            RandomAccess.Write(handle, bytes, fileOffset: 0);
             if (Fcntl(handle, FAddSeals, Seals) != 0)
             {
                 throw new IOException($"sealing: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
