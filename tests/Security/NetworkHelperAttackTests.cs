@@ -57,7 +57,10 @@ public sealed class NetworkHelperAttackTests(SecurityEngine engine, WebServerNam
         Assert.True(burned <= (0.1 * elapsed) + 0.3, $"slirp4netns burned {burned:0.00} CPU-s in {elapsed:0.0} s ({result.Stdout.Trim()})");
     }
 
-    /// <summary>slirp4netns processes this test process (the in-process engine) started.</summary>
+    /// <summary>
+    /// slirp4netns processes this test process (the in-process engine) started that serve a sandbox (in its cgroups): a
+    /// create's comes from the network the engine made ahead, and the next is made ahead beside it.
+    /// </summary>
     private static HashSet<int> SlirpProcesses()
     {
         var self = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
@@ -72,7 +75,8 @@ public sealed class NetworkHelperAttackTests(SecurityEngine engine, WebServerNam
             try
             {
                 var status = File.ReadAllLines(Path.Combine(dir, "status"));
-                if (status.Contains("Name:\tslirp4netns") && status.Contains("PPid:\t" + self))
+                if (status.Contains("Name:\tslirp4netns") && status.Contains("PPid:\t" + self)
+                    && File.ReadAllText(Path.Combine(dir, "cgroup")).Contains("/typedsandbox/", StringComparison.Ordinal))
                 {
                     found.Add(pid);
                 }

@@ -42,6 +42,12 @@ internal sealed record ContainerRuntimeOptions
     /// <summary>The user-mode network stack for open networking.</summary>
     public string SlirpBinary { get; init; } = "slirp4netns";
 
+    /// <summary>
+    /// Whether an open network (namespace and slirp4netns) is kept ready for the next open sandbox once the first was
+    /// made (<see cref="NetworkPool"/>); default true. False: each open sandbox makes its own at its create.
+    /// </summary>
+    public bool OpenNetworkAhead { get; init; } = true;
+
     /// <summary>Names the egress proxy resolves to a fixed address before asking the host's resolver (like docker's --add-host).</summary>
     public IReadOnlyDictionary<string, System.Net.IPAddress> EgressHosts { get; init; } = new Dictionary<string, System.Net.IPAddress>();
 

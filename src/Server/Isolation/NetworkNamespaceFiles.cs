@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace TypedSandbox.Server.Isolation;
 
@@ -55,6 +56,57 @@ internal static partial class NetworkNamespaceFiles
         }, 64 * 1024) { IsBackground = true, Name = "netns " + name };
         thread.Start();
         return RemoveOnFailureAsync(made.Task, path);
+    }
+
+    /// <summary>
+    /// Creates an empty network namespace kept alive only by the returned descriptor: no file names it, so nothing
+    /// (no sweep of another engine on the host, no crash) can leave it behind or take it away. <see cref="Bind"/> names it later.
+    /// </summary>
+    /// <exception cref="ContainerStartException">The namespace could not be made.</exception>
+    public static Task<SafeFileHandle> CreateHeldAsync()
+    {
+        var made = new TaskCompletionSource<SafeFileHandle>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                if (Unshare(CloneNewNet) != 0)
+                {
+                    throw Failure("unshare(CLONE_NEWNET)");
+                }
+
+                made.SetResult(File.OpenHandle("/proc/thread-self/ns/net"));
+            }
+            catch (Exception e)
+            {
+                made.SetException(e);
+            }
+        }, 64 * 1024) { IsBackground = true, Name = "netns ahead" };
+        thread.Start();
+        return made.Task;
+    }
+
+    /// <summary>The path through which processes the engine starts reach a held namespace (see <see cref="CreateHeldAsync"/>).</summary>
+    public static string PathOfHeld(SafeFileHandle held) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"/proc/{Environment.ProcessId}/fd/{held.DangerousGetHandle()}");
+
+    /// <summary>Gives a held namespace the file <paramref name="name"/> (as <see cref="CreateAsync"/> makes it).</summary>
+    /// <exception cref="ContainerStartException">The file could not be made or bound.</exception>
+    public static void Bind(SafeFileHandle held, string name)
+    {
+        if (SharedDirectory.Value is { } failure)
+        {
+            throw new ContainerStartException($"Preparing {Directory} for network namespaces failed: {failure.Message}", failure);
+        }
+
+        var path = PathOf(name);
+        using (File.Create(path)) { }
+        if (Mount(PathOfHeld(held), path, "none", MsBind, null) != 0)
+        {
+            var error = Failure($"binding the namespace to {path}");
+            File.Delete(path);
+            throw error;
+        }
     }
 
     private static async Task RemoveOnFailureAsync(Task made, string path)

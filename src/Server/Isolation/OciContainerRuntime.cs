@@ -7,7 +7,7 @@ namespace TypedSandbox.Server.Isolation;
 /// Runs sandboxes with an OCI runtime CLI (crun, runc or runsc) from bundles written in-process: an overlayfs rootfs
 /// over the image layers, config.json with namespaces, capabilities, seccomp and cgroup limits, and the agent as PID 1.
 /// </summary>
-internal sealed class OciContainerRuntime : IContainerRuntime
+internal sealed class OciContainerRuntime : IContainerRuntime, IAsyncDisposable
 {
     private const int StderrLinesKept = 40;
     private const string InitPidFile = "init.pid";
@@ -20,6 +20,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
     private readonly ILogger _logger;
     private readonly SpillBudget _spillBudget;
     private readonly Lazy<Task<string?>> _compiledSeccomp;
+    private readonly NetworkPool _networks;
 
     public OciContainerRuntime(ContainerRuntimeOptions options, string agentDirectory, ILoggerFactory loggerFactory)
     {
@@ -32,6 +33,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
         var binary = HostCheck.FindExecutable(options.Runtime) ?? options.Runtime;
         // crun from a sealed copy starts without executing itself twice (SealedRuntimeBinary); runsc is another story.
         _runtimeBinary = _flavor == RuntimeFlavor.Crun ? SealedRuntimeBinary.For(binary, _logger) : binary;
+        _networks = new NetworkPool(options, _logger);
         _spillBudget = new SpillBudget(options.Output.SpillBudgetBytes);
         // Compiled on the first start (not at construction: the engine's host checks run first), shared by all.
         _compiledSeccomp = new(() => _flavor == RuntimeFlavor.Crun
@@ -41,6 +43,9 @@ internal sealed class OciContainerRuntime : IContainerRuntime
     }
 
     public string Name => _flavor.ToString().ToLowerInvariant();
+
+    /// <summary>Ends the open network kept ready for the next sandbox (<see cref="NetworkPool"/>).</summary>
+    public ValueTask DisposeAsync() => _networks.DisposeAsync();
 
     /// <summary>The file the engine executes for runtime commands (crun's sealed copy, see <see cref="SealedRuntimeBinary"/>).</summary>
     public string RuntimeBinary => _runtimeBinary;
@@ -115,7 +120,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime
             phases.Lap("overlay");
 
             resources.Network = spec.JoinNetworkNamespace is not null || sub is not null ? SandboxNetwork.Joined(spec.Network.Mode == NetworkMode.Open, logger)
-                : spec.Network.Mode == NetworkMode.Open ? await SandboxNetwork.OpenAsync(spec, _options, logger, ct).ConfigureAwait(false)
+                : spec.Network.Mode == NetworkMode.Open ? _networks.TryClaim(spec, ct) ?? await SandboxNetwork.OpenAsync(spec, _options, logger, ct).ConfigureAwait(false)
                 : SandboxNetwork.Blocked(logger);
             phases.Lap("network");
             await WriteEtcFilesAsync(spec, resources, ct).ConfigureAwait(false);

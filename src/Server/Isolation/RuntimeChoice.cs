@@ -7,7 +7,7 @@ namespace TypedSandbox.Server.Isolation;
 /// a sandbox that asks for it (Modal's <c>runtime: "gvisor"</c>, or a memory-snapshot sandbox) whatever the default.
 /// The gVisor runtime is made on first use, so an engine on a host without runsc runs everything else.
 /// </summary>
-internal sealed class RuntimeChoice : IContainerRuntime
+internal sealed class RuntimeChoice : IContainerRuntime, IAsyncDisposable
 {
     private readonly OciContainerRuntime _default;
     private readonly RuntimeFlavor _defaultFlavor;
@@ -21,6 +21,16 @@ internal sealed class RuntimeChoice : IContainerRuntime
         _gvisor = new(() => _defaultFlavor == RuntimeFlavor.Runsc
             ? _default
             : HostCheck.FindExecutable("runsc") is null ? null : create(options with { Runtime = "runsc" }));
+    }
+
+    /// <summary>Releases what the runtimes keep ready (see <see cref="OciContainerRuntime.DisposeAsync"/>).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _default.DisposeAsync().ConfigureAwait(false);
+        if (_gvisor.IsValueCreated && _gvisor.Value is IAsyncDisposable gvisor && !ReferenceEquals(gvisor, _default))
+        {
+            await gvisor.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>The default runtime.</summary>

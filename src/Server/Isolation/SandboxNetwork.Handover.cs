@@ -26,7 +26,7 @@ internal sealed partial class SandboxNetwork
     /// </summary>
     public static SandboxNetwork Resume(string namespaceName, NetworkPolicy policy, string cgroupsPath, ContainerRuntimeOptions options, ILogger logger)
     {
-        var network = new SandboxNetwork(namespaceName, StartSlirp(namespaceName, options), logger);
+        var network = new SandboxNetwork(namespaceName, StartSlirp(NetworkNamespaceFiles.PathOf(namespaceName), options), logger);
         network._ready = network.ResumeInBackgroundAsync(policy, cgroupsPath, options);
         return network;
     }

@@ -12,7 +12,7 @@ internal sealed partial class SandboxNetwork
     /// namespace: the engine made this namespace, so the sandbox's root, in a user namespace of its own, holds no
     /// CAP_NET_BIND_SERVICE over it. A port bound there is reachable only inside the sandbox's own network.
     /// </summary>
-    private async Task AllowLowPortsAsync() => await NamespaceSockets.RunAsync(NamespacePath!, static () =>
+    private static async Task AllowLowPortsAsync(string namespacePath) => await NamespaceSockets.RunAsync(namespacePath, static () =>
     {
         File.WriteAllText(UnprivilegedPortStart, "0");
         return true;

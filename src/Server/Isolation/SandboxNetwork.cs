@@ -61,7 +61,7 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
             // when its stdin (a pipe only the engine holds) closes, so it never outlives the engine. It parses hostile
             // packets as root: --enable-sandbox (own mount namespace on an empty root, capabilities dropped) and
             // --enable-seccomp (only the syscalls it needs) bound what a libslirp bug could give.
-            slirp = StartSlirp(name, options);
+            slirp = StartSlirp(NetworkNamespaceFiles.PathOf(name), options);
             var network = new SandboxNetwork(name, slirp, logger);
             // Not awaited here: slirp configures the namespace while the runtime starts the sandbox (both take
             // milliseconds of mostly waiting); the start awaits WhenReadyAsync before anything runs in the sandbox.
@@ -75,11 +75,11 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
         }
     }
 
-    private static HostProcess StartSlirp(string name, ContainerRuntimeOptions options) =>
+    private static HostProcess StartSlirp(string namespacePath, ContainerRuntimeOptions options) =>
         HostProcesses.Start(new HostProcessStart(HostCheck.FindExecutable("unshare") ?? "unshare",
         [
             "--mount", "--propagation", "private", options.SlirpBinary, "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox",
-            "--enable-seccomp", "--netns-type=path", "--ready-fd=1", "--exit-fd=0", $"/run/netns/{name}", "tap0",
+            "--enable-seccomp", "--netns-type=path", "--ready-fd=1", "--exit-fd=0", namespacePath, "tap0",
         ]));
 
     /// <summary>
@@ -90,7 +90,13 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
 
     private async Task BecomeReadyAsync(NetworkPolicy policy, ContainerRuntimeOptions options, CancellationToken ct)
     {
-        var slirp = _slirp!;
+        await SlirpReadyAsync(_slirp!, NamespacePath!, ct).ConfigureAwait(false);
+        await ApplyPolicyAsync(policy, options, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits until slirp4netns configured tap0 in the namespace at <paramref name="namespacePath"/>, then allows low ports there.</summary>
+    private static async Task SlirpReadyAsync(HostProcess slirp, string namespacePath, CancellationToken ct)
+    {
         if (!await WaitReadyAsync(slirp.StandardOutput, ct).ConfigureAwait(false))
         {
             slirp.Kill();
@@ -98,7 +104,12 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
             await slirp.OutputClosed.ConfigureAwait(false);
             throw new ContainerStartException($"slirp4netns failed: {slirp.Stderr.ToString().Trim()}");
         }
-        await AllowLowPortsAsync().ConfigureAwait(false);
+        await AllowLowPortsAsync(namespacePath).ConfigureAwait(false);
+    }
+
+    /// <summary>Puts the sandbox's outbound policy in force on a ready network: its egress proxy or its filter, if any.</summary>
+    private async Task ApplyPolicyAsync(NetworkPolicy policy, ContainerRuntimeOptions options, CancellationToken ct)
+    {
         if (policy.Egress is { } egress)
         {
             await StartEgressProxyAsync(policy, egress, options, ct).ConfigureAwait(false);

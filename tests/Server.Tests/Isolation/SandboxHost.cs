@@ -76,8 +76,13 @@ public sealed class SandboxHost : IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(LayerDir, "etc", "group"), "root:x:0:\n");
     }
 
-    public Task DisposeAsync()
+    public async Task DisposeAsync()
     {
+        foreach (var runtime in _runtimes.Values.OfType<IAsyncDisposable>())
+        {
+            await runtime.DisposeAsync();
+        }
+
         if (Directory.Exists(_root))
         {
             Directory.Delete(_root, recursive: true);
@@ -97,7 +102,6 @@ public sealed class SandboxHost : IAsyncLifetime
                 Directory.Delete(parent);
             }
         }
-        return Task.CompletedTask;
     }
 }
 

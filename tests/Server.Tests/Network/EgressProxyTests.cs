@@ -66,6 +66,8 @@ public sealed class EgressProxyTests(SandboxHost host, EgressServerNamespace ser
         var options = host.Options(runtime) with
         {
             EgressHosts = new Dictionary<string, IPAddress> { ["api.egress.test"] = address, ["other.test"] = address },
+            // A runtime per sandbox here, never disposed: no network made ahead for a next sandbox.
+            OpenNetworkAhead = false,
         };
         var spec = host.Spec(network: NetworkPolicy.Open with { Egress = rules });
         return await ContainerRuntimeFactory.Create(options).StartAsync(spec, CancellationToken.None);

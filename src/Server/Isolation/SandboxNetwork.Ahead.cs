@@ -1,0 +1,111 @@
+using Microsoft.Win32.SafeHandles;
+using TypedSandbox.Server.Processes;
+
+namespace TypedSandbox.Server.Isolation;
+
+/// <summary>Open networks made before a sandbox asks for one (<see cref="NetworkPool"/>).</summary>
+internal sealed partial class SandboxNetwork
+{
+    /// <summary>
+    /// A network namespace held by a descriptor only, with slirp4netns started on it and ready (tap0 configured, low
+    /// ports allowed): what an open network has before its sandbox's policy. A claim names the namespace after the
+    /// sandbox and hands slirp4netns over; until then nothing on the host names it, and the engine's end frees both
+    /// (slirp4netns exits when its exit pipe closes, the namespace with its last descriptor).
+    /// </summary>
+    internal sealed class Ahead : IAsyncDisposable
+    {
+        private readonly SafeFileHandle _namespace;
+        private readonly HostProcess _slirp;
+        private readonly ILogger _logger;
+        private int _claimed;
+
+        private Ahead(SafeFileHandle held, HostProcess slirp, ILogger logger)
+        {
+            _namespace = held;
+            _slirp = slirp;
+            _logger = logger;
+        }
+
+        /// <summary>Makes a network ahead; returns once slirp4netns is ready.</summary>
+        /// <exception cref="ContainerStartException">The namespace or slirp4netns failed.</exception>
+        public static async Task<Ahead> StartAsync(ContainerRuntimeOptions options, ILogger logger, CancellationToken ct)
+        {
+            var held = await NetworkNamespaceFiles.CreateHeldAsync().ConfigureAwait(false);
+            HostProcess? slirp = null;
+            try
+            {
+                var path = NetworkNamespaceFiles.PathOfHeld(held);
+                slirp = StartSlirp(path, options);
+                await SlirpReadyAsync(slirp, path, ct).ConfigureAwait(false);
+                return new Ahead(held, slirp, logger);
+            }
+            catch
+            {
+                if (slirp is not null)
+                {
+                    await StopAsync(slirp).ConfigureAwait(false);
+                }
+
+                held.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>False once slirp4netns ended: the network no longer works and is not to be claimed.</summary>
+        public bool Usable => !_slirp.HasExited;
+
+        /// <summary>
+        /// The network for the sandbox <paramref name="spec"/> describes: the namespace gets its file
+        /// (<see cref="NamespaceNameFor"/>) and the sandbox's outbound policy is put in force (awaited by
+        /// <see cref="WhenReadyAsync"/>). Claimed once; disposing it afterwards does nothing.
+        /// </summary>
+        /// <exception cref="ContainerStartException">The namespace could not be named.</exception>
+        public SandboxNetwork Claim(ContainerSpec spec, ContainerRuntimeOptions options, CancellationToken ct)
+        {
+            if (Interlocked.Exchange(ref _claimed, 1) == 1)
+            {
+                throw new InvalidOperationException("This network was claimed already.");
+            }
+
+            var name = NamespaceNameFor(spec.Id);
+            try
+            {
+                NetworkNamespaceFiles.Bind(_namespace, name);
+            }
+            catch
+            {
+                _claimed = 0;
+                throw;
+            }
+            _namespace.Dispose();
+            var network = new SandboxNetwork(name, _slirp, _logger);
+            network._ready = network.ApplyPolicyAsync(spec.Network, options, ct);
+            return network;
+        }
+
+        /// <summary>Ends an unclaimed network: slirp4netns stops, the namespace goes with the descriptor.</summary>
+        public async ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _claimed, 1) == 1)
+            {
+                return;
+            }
+
+            await StopAsync(_slirp).ConfigureAwait(false);
+            _namespace.Dispose();
+        }
+
+        private static async Task StopAsync(HostProcess slirp)
+        {
+            slirp.CloseStandardInput();
+            using (var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2)))
+            {
+                try { await slirp.WaitForExitAsync(grace.Token).ConfigureAwait(false); }
+                catch (OperationCanceledException) { }
+            }
+            slirp.Kill();
+            await slirp.Exited.ConfigureAwait(false);
+            await slirp.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}
