@@ -5,7 +5,7 @@ namespace TypedSandbox.Server.Isolation;
 /// takes ~17 ms from its start to a configured tap0 on this kind of host (two program starts, its seccomp filter, its
 /// sandbox, the interface); made ahead, that time is no longer part of a create. Only the network is made ahead: the
 /// namespace is empty and slirp4netns knows nothing of the sandbox, which gets its policy, its cgroups and its name at
-/// the claim. Filled after the first open network the engine makes, and again after each claim; a create that finds
+/// the claim. Filled after the first open sandbox's start, and again after each start that claimed; a create that finds
 /// none ready makes its own, as before.
 /// </summary>
 internal sealed partial class NetworkPool(ContainerRuntimeOptions options, ILogger logger) : IAsyncDisposable
@@ -16,7 +16,10 @@ internal sealed partial class NetworkPool(ContainerRuntimeOptions options, ILogg
     private Task _filling = Task.CompletedTask;
     private bool _disposed;
 
-    /// <summary>The ready network for <paramref name="spec"/>'s sandbox, or null (none ready); starts making the next either way.</summary>
+    /// <summary>
+    /// The ready network for <paramref name="spec"/>'s sandbox, or null (none ready). The caller calls <see cref="Refill"/>
+    /// once its start is over: slirp4netns's start beside crun's would slow the very create the pool serves.
+    /// </summary>
     public SandboxNetwork? TryClaim(ContainerSpec spec, CancellationToken ct)
     {
         SandboxNetwork.Ahead? ahead;
@@ -24,7 +27,6 @@ internal sealed partial class NetworkPool(ContainerRuntimeOptions options, ILogg
         {
             ahead = _ready;
             _ready = null;
-            FillLocked();
         }
 
         if (ahead is null)
@@ -47,6 +49,15 @@ internal sealed partial class NetworkPool(ContainerRuntimeOptions options, ILogg
             LogClaimFailed(e.Message);
             _ = ahead.DisposeAsync().AsTask();
             return null;
+        }
+    }
+
+    /// <summary>Starts making the next network ahead, unless one is ready or being made.</summary>
+    public void Refill()
+    {
+        lock (_gate)
+        {
+            FillLocked();
         }
     }
 

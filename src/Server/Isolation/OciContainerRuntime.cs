@@ -193,6 +193,10 @@ internal sealed class OciContainerRuntime : IContainerRuntime, IAsyncDisposable
             // The runtime has made the sandbox's cgroups now; its network helper belongs in them.
             resources.Network.JoinCgroups(resources.CgroupsPath);
             phases.Lap("helper cgroups");
+            if (resources.Network.IsOpen)
+            {
+                _networks.Refill();
+            }
 
             var handle = new ContainerHandle(spec, resources, channel, runtime, logger);
             if (spec.Entrypoint is { } entrypoint)
