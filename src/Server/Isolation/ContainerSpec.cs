@@ -42,6 +42,12 @@ internal sealed partial record ContainerSpec
     /// </summary>
     public string? JoinNetworkNamespace { get; init; }
 
+    /// <summary>
+    /// With <see cref="JoinNetworkNamespace"/>: the user namespace to join too (the sandbox's own), so that the container
+    /// is root over the network namespace it joins and gets a sysfs of its own. Null: the runtime makes one.
+    /// </summary>
+    public string? JoinUserNamespace { get; init; }
+
     /// <summary>runsc only: start inside a running gVisor sandbox (a sidecar shares its Sentry and network); null = a sandbox of its own.</summary>
     public RunscSubcontainer? Subcontainer { get; init; }
 

@@ -8,7 +8,10 @@ namespace TypedSandbox.Server.Isolation;
 /// the claim. Filled after the first open sandbox's start, and again after each start that claimed; a create that finds
 /// none ready makes its own, as before.
 /// </summary>
-internal sealed partial class NetworkPool(ContainerRuntimeOptions options, ILogger logger) : IAsyncDisposable
+/// <param name="options">The engine's runtime options.</param>
+/// <param name="owner">The id range of the user namespace each network is made in (sandboxes that join it); null: the host's.</param>
+/// <param name="logger">Where failures to make or claim one go.</param>
+internal sealed partial class NetworkPool(ContainerRuntimeOptions options, SandboxIdRange? owner, ILogger logger) : IAsyncDisposable
 {
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _disposing = new();
@@ -77,7 +80,7 @@ internal sealed partial class NetworkPool(ContainerRuntimeOptions options, ILogg
         SandboxNetwork.Ahead ahead;
         try
         {
-            ahead = await SandboxNetwork.Ahead.StartAsync(options, logger, _disposing.Token).ConfigureAwait(false);
+            ahead = await SandboxNetwork.Ahead.StartAsync(options, owner, logger, _disposing.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is ContainerStartException or IOException or OperationCanceledException or System.ComponentModel.Win32Exception)
         {

@@ -37,6 +37,12 @@ internal static class OciConfig
     {
         /// <summary>No network namespace entry: the sandbox keeps the one its runtime was started in.</summary>
         public bool InheritNetworkNamespace { get; init; }
+
+        /// <summary>
+        /// A user namespace (mapped onto <see cref="Ids"/>) to join instead of making one: the one owning the network
+        /// namespace the sandbox joins, so that the sandbox gets a sysfs of its own (<see cref="OwnedNetworkNamespace"/>).
+        /// </summary>
+        public string? UserNamespacePath { get; init; }
     }
 
     public static JsonObject Build(Inputs inputs)
@@ -67,7 +73,9 @@ internal static class OciConfig
         if (inputs.Ids is { } ids)
         {
             // Root inside is an unprivileged host id: what a sandbox writes is owned by the range, never by host root.
-            namespaces.Insert(0, new JsonObject { ["type"] = "user" });
+            namespaces.Insert(0, inputs.UserNamespacePath is { } userns
+                ? new JsonObject { ["type"] = "user", ["path"] = userns }
+                : new JsonObject { ["type"] = "user" });
             linux["uidMappings"] = IdMappings(ids);
             linux["gidMappings"] = IdMappings(ids);
         }

@@ -21,6 +21,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime, IAsyncDisposable
     private readonly SpillBudget _spillBudget;
     private readonly Lazy<Task<string?>> _compiledSeccomp;
     private readonly NetworkPool _networks;
+    private readonly SandboxIdRange? _networkOwner;
 
     public OciContainerRuntime(ContainerRuntimeOptions options, string agentDirectory, ILoggerFactory loggerFactory)
     {
@@ -33,7 +34,10 @@ internal sealed class OciContainerRuntime : IContainerRuntime, IAsyncDisposable
         var binary = HostCheck.FindExecutable(options.Runtime) ?? options.Runtime;
         // crun from a sealed copy starts without executing itself twice (SealedRuntimeBinary); runsc is another story.
         _runtimeBinary = _flavor == RuntimeFlavor.Crun ? SealedRuntimeBinary.For(binary, _logger) : binary;
-        _networks = new NetworkPool(options, _logger);
+        // Under crun an open sandbox joins its network's user namespace (OwnedNetworkNamespace); runsc, launched in the
+        // network namespace, makes its user namespace itself (UserNamespaceLaunch) and never uses the host's sysfs.
+        _networkOwner = _flavor == RuntimeFlavor.Runsc ? null : options.UserNamespace;
+        _networks = new NetworkPool(options, _networkOwner, _logger);
         _spillBudget = new SpillBudget(options.Output.SpillBudgetBytes);
         // Compiled on the first start (not at construction: the engine's host checks run first), shared by all.
         _compiledSeccomp = new(() => _flavor == RuntimeFlavor.Crun
@@ -120,7 +124,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime, IAsyncDisposable
             phases.Lap("overlay");
 
             resources.Network = spec.JoinNetworkNamespace is not null || sub is not null ? SandboxNetwork.Joined(spec.Network.Mode == NetworkMode.Open, logger)
-                : spec.Network.Mode == NetworkMode.Open ? _networks.TryClaim(spec, ct) ?? await SandboxNetwork.OpenAsync(spec, _options, logger, ct).ConfigureAwait(false)
+                : spec.Network.Mode == NetworkMode.Open ? _networks.TryClaim(spec, ct) ?? await SandboxNetwork.OpenAsync(spec, _options, _networkOwner, logger, ct).ConfigureAwait(false)
                 : SandboxNetwork.Blocked(logger);
             phases.Lap("network");
             await WriteEtcFilesAsync(spec, resources, ct).ConfigureAwait(false);
@@ -133,6 +137,8 @@ internal sealed class OciContainerRuntime : IContainerRuntime, IAsyncDisposable
             {
                 // Launched inside it: runsc's host networking is the namespace it was started in (a subcontainer's is its Sentry's).
                 InheritNetworkNamespace = launchInNamespace || sub is not null,
+                // A sidecar joins its sandbox's user namespace with its network; an open sandbox its network's.
+                UserNamespacePath = spec.JoinNetworkNamespace is not null ? spec.JoinUserNamespace : resources.Network.UserNamespacePath,
             });
             sub?.Annotate(config);
             await File.WriteAllTextAsync(Path.Combine(bundle, "config.json"), config.ToJsonString(), ct).ConfigureAwait(false);

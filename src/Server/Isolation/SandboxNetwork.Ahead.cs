@@ -15,29 +15,45 @@ internal sealed partial class SandboxNetwork
     internal sealed class Ahead : IAsyncDisposable
     {
         private readonly SafeFileHandle _namespace;
+        private readonly OwnedNetworkNamespace? _owned;
         private readonly HostProcess _slirp;
         private readonly ILogger _logger;
         private int _claimed;
 
-        private Ahead(SafeFileHandle held, HostProcess slirp, ILogger logger)
+        private Ahead(SafeFileHandle held, OwnedNetworkNamespace? owned, HostProcess slirp, ILogger logger)
         {
             _namespace = held;
+            _owned = owned;
             _slirp = slirp;
             _logger = logger;
         }
 
-        /// <summary>Makes a network ahead; returns once slirp4netns is ready.</summary>
+        /// <summary>
+        /// Makes a network ahead; returns once slirp4netns is ready. With <paramref name="owner"/> the namespace is
+        /// owned by a user namespace of its own mapped onto that range (<see cref="OwnedNetworkNamespace"/>).
+        /// </summary>
         /// <exception cref="ContainerStartException">The namespace or slirp4netns failed.</exception>
-        public static async Task<Ahead> StartAsync(ContainerRuntimeOptions options, ILogger logger, CancellationToken ct)
+        public static async Task<Ahead> StartAsync(ContainerRuntimeOptions options, SandboxIdRange? owner, ILogger logger, CancellationToken ct)
         {
-            var held = await NetworkNamespaceFiles.CreateHeldAsync().ConfigureAwait(false);
+            var owned = owner is null ? null : await OwnedNetworkNamespace.CreateAsync(owner, ct).ConfigureAwait(false);
+            SafeFileHandle held;
+            try
+            {
+                held = owned?.Network ?? await NetworkNamespaceFiles.CreateHeldAsync().ConfigureAwait(false);
+            }
+            catch
+            {
+                owned?.Dispose();
+                throw;
+            }
+
             HostProcess? slirp = null;
             try
             {
                 var path = NetworkNamespaceFiles.PathOfHeld(held);
                 slirp = StartSlirp(path, options);
                 await SlirpReadyAsync(slirp, path, ct).ConfigureAwait(false);
-                return new Ahead(held, slirp, logger);
+                return new Ahead(held, owned, slirp, logger);
             }
             catch
             {
@@ -47,6 +63,7 @@ internal sealed partial class SandboxNetwork
                 }
 
                 held.Dispose();
+                owned?.Dispose();
                 throw;
             }
         }
@@ -77,8 +94,12 @@ internal sealed partial class SandboxNetwork
                 _claimed = 0;
                 throw;
             }
-            _namespace.Dispose();
-            var network = new SandboxNetwork(name, _slirp, _logger);
+            var network = new SandboxNetwork(name, _slirp, _logger) { _owned = _owned };
+            if (_owned is null)
+            {
+                _namespace.Dispose();
+            }
+
             network._ready = network.ApplyPolicyAsync(spec.Network, options, ct);
             return network;
         }
@@ -93,6 +114,7 @@ internal sealed partial class SandboxNetwork
 
             await StopAsync(_slirp).ConfigureAwait(false);
             _namespace.Dispose();
+            _owned?.Dispose();
         }
 
         private static async Task StopAsync(HostProcess slirp)

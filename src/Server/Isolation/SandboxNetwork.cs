@@ -17,6 +17,8 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _updates = new(1, 1);
     private Task _ready = Task.CompletedTask;
+    // The user namespace owning the network namespace, when the sandbox joins both (crun); null: the host's owns it.
+    private OwnedNetworkNamespace? _owned;
 
     private SandboxNetwork(string? namespaceName, HostProcess? slirp, ILogger logger)
     {
@@ -29,6 +31,12 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
     public string? NamespacePath => _namespaceName is null ? null : NetworkNamespaceFiles.PathOf(_namespaceName);
 
     public bool IsOpen => _namespaceName is not null;
+
+    /// <summary>
+    /// The user namespace the sandbox joins with its network namespace (<see cref="OwnedNetworkNamespace"/>); null: the
+    /// runtime makes the sandbox's own.
+    /// </summary>
+    public string? UserNamespacePath => _owned?.UserPath;
 
     /// <summary>Contents of the sandbox's /etc/resolv.conf.</summary>
     public string ResolvConf => IsOpen || _joinedOpen ? $"nameserver {SlirpDns}\n" : "";
@@ -47,10 +55,33 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
     /// <summary>A namespace left by an engine that died (its slirp4netns exited with it); only removal remains.</summary>
     public static SandboxNetwork Adopt(string namespaceName, ILogger logger) => new(namespaceName, null, logger);
 
-    public static async Task<SandboxNetwork> OpenAsync(ContainerSpec spec, ContainerRuntimeOptions options, ILogger logger, CancellationToken ct)
+    /// <summary>
+    /// Makes an open network for <paramref name="spec"/>'s sandbox at its create. With <paramref name="owner"/> the
+    /// namespace is owned by a user namespace of its own mapped onto that range, which the sandbox joins
+    /// (<see cref="UserNamespacePath"/>); without, by the host's.
+    /// </summary>
+    public static async Task<SandboxNetwork> OpenAsync(ContainerSpec spec, ContainerRuntimeOptions options, SandboxIdRange? owner, ILogger logger, CancellationToken ct)
     {
         var name = NamespaceNameFor(spec.Id);
-        await NetworkNamespaceFiles.CreateAsync(name).ConfigureAwait(false);
+        OwnedNetworkNamespace? owned = null;
+        if (owner is null)
+        {
+            await NetworkNamespaceFiles.CreateAsync(name).ConfigureAwait(false);
+        }
+        else
+        {
+            owned = await OwnedNetworkNamespace.CreateAsync(owner, ct).ConfigureAwait(false);
+            try
+            {
+                NetworkNamespaceFiles.Bind(owned.Network, name);
+            }
+            catch
+            {
+                owned.Dispose();
+                throw;
+            }
+        }
+
         HostProcess? slirp = null;
         try
         {
@@ -62,7 +93,7 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
             // packets as root: --enable-sandbox (own mount namespace on an empty root, capabilities dropped) and
             // --enable-seccomp (only the syscalls it needs) bound what a libslirp bug could give.
             slirp = StartSlirp(NetworkNamespaceFiles.PathOf(name), options);
-            var network = new SandboxNetwork(name, slirp, logger);
+            var network = new SandboxNetwork(name, slirp, logger) { _owned = owned };
             // Not awaited here: slirp configures the namespace while the runtime starts the sandbox (both take
             // milliseconds of mostly waiting); the start awaits WhenReadyAsync before anything runs in the sandbox.
             network._ready = network.BecomeReadyAsync(spec.Network, options, ct);
@@ -70,7 +101,7 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
         }
         catch
         {
-            await new SandboxNetwork(name, slirp, logger).DisposeAsync().ConfigureAwait(false);
+            await new SandboxNetwork(name, slirp, logger) { _owned = owned }.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -241,5 +272,6 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
                 IsolationLog.CleanupFailed(_logger, $"removing network namespace {_namespaceName}", "unmount or unlink failed");
             }
         }
+        _owned?.Dispose();
     }
 }

@@ -137,7 +137,7 @@ internal sealed partial class SandboxSidecars(SandboxManager sandboxes, ImageBui
         if (resources.Flavor != RuntimeFlavor.Runsc)
         {
             var pid = await InitPidAsync(session, resources, ct).ConfigureAwait(false);
-            return spec with { JoinNetworkNamespace = $"/proc/{pid}/ns/net" };
+            return spec with { JoinNetworkNamespace = $"/proc/{pid}/ns/net", JoinUserNamespace = $"/proc/{pid}/ns/user" };
         }
 
         try
