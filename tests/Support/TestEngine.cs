@@ -76,7 +76,12 @@ internal sealed class TestEngine : IAsyncDisposable
                 configure is null ? options : configure(options),
                 logging =>
                 {
-                    logging.AddSimpleConsole(o => o.SingleLine = true);
+                    logging.AddSimpleConsole(o =>
+                    {
+                        o.SingleLine = true;
+                        // Milliseconds: the timeline of a create (its RPCs, its start's phases) when profiling.
+                        o.TimestampFormat = "HH:mm:ss.fff ";
+                    });
                     logging.AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(l => l >= consoleLevel);
                     if (logs is not null)
                     {

@@ -46,12 +46,20 @@ internal static class SeccompProfile
         "sendmmsg", "sendmsg", "sendto", "setfsgid", "setfsuid", "setgid", "setgroups", "setitimer", "setpgid", "setpriority",
         "setregid", "setresgid", "setresuid", "setreuid", "setrlimit", "set_robust_list", "setsid", "setsockopt",
         "set_thread_area", "set_tid_address", "setuid", "setxattr", "shmat", "shmctl", "shmdt", "shmget", "shutdown",
-        "sigaltstack", "signalfd", "signalfd4", "socket", "socketpair", "splice", "stat", "statfs", "statx", "symlink",
+        "sigaltstack", "signalfd", "signalfd4", "socketpair", "splice", "stat", "statfs", "statx", "symlink",
         "symlinkat", "sync", "sync_file_range", "syncfs", "sysinfo", "tee", "tgkill", "time", "timer_create", "timer_delete",
         "timer_getoverrun", "timer_gettime", "timer_settime", "timerfd_create", "timerfd_gettime", "timerfd_settime", "times",
         "tkill", "truncate", "umask", "uname", "unlink", "unlinkat", "utime", "utimensat", "utimes", "vfork", "vmsplice",
         "wait4", "waitid", "write", "writev",
     ];
+
+    // Address families socket(2) may make: Unix, IPv4, IPv6 and netlink (what gVisor's kernel offers). Every other family
+    // is kernel code ordinary programs never reach: AF_VSOCK talks to the hypervisor beside this host, AF_ALG is the
+    // kernel's crypto API (CVE-2026-31431), and the rarely used families are where socket bugs have been found. Docker
+    // and containerd block AF_VSOCK and AF_ALG; this list is shorter. Compared on the low 32 bits, as the kernel reads
+    // the int: a domain with high bits set cannot pass as another. socketcall, which would hide the family in memory, is
+    // not allowed at all.
+    private static readonly long[] AllowedSocketFamilies = [1 /* AF_UNIX */, 2 /* AF_INET */, 10 /* AF_INET6 */, 16 /* AF_NETLINK */];
 
     // personality(2) values Docker allows: PER_LINUX, PER_LINUX32, UNAME26 variants, and the query 0xffffffff.
     private static readonly long[] AllowedPersonalities = [0x0, 0x8, 0x20000, 0x20008, 0xffffffff];
@@ -83,6 +91,16 @@ internal static class SeccompProfile
         foreach (var rule in IoctlRules())
         {
             syscalls.Add(rule);
+        }
+
+        foreach (var family in AllowedSocketFamilies)
+        {
+            syscalls.Add(new JsonObject
+            {
+                ["names"] = Names(["socket"]),
+                ["action"] = "SCMP_ACT_ALLOW",
+                ["args"] = new JsonArray { new JsonObject { ["index"] = 0, ["value"] = 0xffffffffL, ["valueTwo"] = family, ["op"] = "SCMP_CMP_MASKED_EQ" } },
+            });
         }
 
         foreach (var persona in AllowedPersonalities)
