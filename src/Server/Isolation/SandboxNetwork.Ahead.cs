@@ -8,7 +8,8 @@ internal sealed partial class SandboxNetwork
 {
     /// <summary>
     /// A network namespace held by a descriptor only, with slirp4netns started on it and ready (tap0 configured, low
-    /// ports allowed): what an open network has before its sandbox's policy. A claim names the namespace after the
+    /// ports allowed) and the filter of an open policy loaded (<see cref="ClosedNetworks"/>): what an open network has
+    /// before its sandbox's policy. A claim names the namespace after the
     /// sandbox and hands slirp4netns over; until then nothing on the host names it, and the engine's end frees both
     /// (slirp4netns exits when its exit pipe closes, the namespace with its last descriptor).
     /// </summary>
@@ -16,12 +17,14 @@ internal sealed partial class SandboxNetwork
     {
         private readonly SafeFileHandle _namespace;
         private readonly OwnedNetworkNamespace? _owned;
+        private readonly IReadOnlyList<string> _closed;
         private readonly HostProcess _slirp;
         private readonly ILogger _logger;
         private int _claimed;
 
-        private Ahead(SafeFileHandle held, OwnedNetworkNamespace? owned, HostProcess slirp, ILogger logger)
+        private Ahead(SafeFileHandle held, OwnedNetworkNamespace? owned, IReadOnlyList<string> closed, HostProcess slirp, ILogger logger)
         {
+            _closed = closed;
             _namespace = held;
             _owned = owned;
             _slirp = slirp;
@@ -53,7 +56,10 @@ internal sealed partial class SandboxNetwork
                 var path = NetworkNamespaceFiles.PathOfHeld(held);
                 slirp = StartSlirp(path, options);
                 await SlirpReadyAsync(slirp, path, ct).ConfigureAwait(false);
-                return new Ahead(held, owned, slirp, logger);
+                // The filter of an open policy without allow-list, which most claims keep as it is.
+                var closed = ClosedNetworks.Current();
+                await LoadTableAsync(path, Sandboxes.NetworkRules.FilterTable(NetworkPolicy.Open, SlirpDns, closed), ct).ConfigureAwait(false);
+                return new Ahead(held, owned, closed, slirp, logger);
             }
             catch
             {
@@ -100,7 +106,11 @@ internal sealed partial class SandboxNetwork
                 _namespace.Dispose();
             }
 
-            network._ready = network.ApplyPolicyAsync(spec.Network, options, ct);
+            // An open policy without allow-list or proxy has its filter already (made with the network), unless the
+            // host's addresses changed since.
+            network._ready = spec.Network.Egress is null && !spec.Network.Filters && ClosedNetworks.Current().SequenceEqual(_closed, StringComparer.Ordinal)
+                ? Task.CompletedTask
+                : network.ApplyPolicyAsync(spec.Network, options, ct);
             return network;
         }
 

@@ -49,11 +49,14 @@ internal sealed partial class SandboxNetwork
         // An engine-made namespace starts with loopback down; the proxy listens there.
         await HostCommand.RunCheckedAsync("ip", ["-n", _namespaceName!, "link", "set", "lo", "up"], ct).ConfigureAwait(false);
         _egress = await EgressProxy.StartAsync(path, rules, new EgressResolver(options.EgressHosts), EgressLimits.Default, _logger, ct).ConfigureAwait(false);
-        await HostCommand.RunCheckedAsync("ip", ["netns", "exec", _namespaceName!, "iptables-restore"], ct, EgressFilter(policy, rules)).ConfigureAwait(false);
+        await LoadTableAsync(path, EgressFilter(policy, rules, ClosedNetworks.Current()), ct).ConfigureAwait(false);
     }
 
     /// <summary>The iptables-restore input for a sandbox with an egress proxy.</summary>
-    internal static string EgressFilter(NetworkPolicy policy, EgressRules rules)
+    /// <param name="policy">The sandbox's outbound policy.</param>
+    /// <param name="rules">What its proxy enforces.</param>
+    /// <param name="closed">Destinations rejected whatever is allowed, the proxy's own connections included (<see cref="ClosedNetworks"/>).</param>
+    internal static string EgressFilter(NetworkPolicy policy, EgressRules rules, IReadOnlyList<string> closed)
     {
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(rules);
@@ -70,10 +73,13 @@ internal sealed partial class SandboxNetwork
         // Without a domain list the proxy only sets headers: the CIDR list (if any, even empty) still bounds where it connects.
         var restricted = rules.AllowedDomains is not null || policy.Filters;
         text.Append(CultureInfo.InvariantCulture, $"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT {(restricted ? "DROP" : "ACCEPT")} [0:0]\n");
+        // Redirected packets keep the interface they were routed to first (-o lo misses them): match the new address.
+        text.Append("-A OUTPUT -o lo -j ACCEPT\n-A OUTPUT -d 127.0.0.0/8 -j ACCEPT\n");
+        // Before the proxy's own connections are accepted: an allowed name that resolves to the host or a metadata
+        // service is refused too.
+        ClosedNetworks.AppendRejects(text, closed);
         if (restricted)
         {
-            // Redirected packets keep the interface they were routed to first (-o lo misses them): match the new address.
-            text.Append("-A OUTPUT -o lo -j ACCEPT\n-A OUTPUT -d 127.0.0.0/8 -j ACCEPT\n");
             text.Append(CultureInfo.InvariantCulture, $"-A OUTPUT -d {SlirpDns}/32 -p udp --dport 53 -j ACCEPT\n-A OUTPUT -d {SlirpDns}/32 -p tcp --dport 53 -j ACCEPT\n");
             if (rules.AllowedDomains is not null)
             {

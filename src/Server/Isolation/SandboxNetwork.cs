@@ -138,15 +138,16 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
         await AllowLowPortsAsync(namespacePath).ConfigureAwait(false);
     }
 
-    /// <summary>Puts the sandbox's outbound policy in force on a ready network: its egress proxy or its filter, if any.</summary>
+    /// <summary>Puts the sandbox's outbound policy in force on a ready network: its egress proxy or its filter.</summary>
     private async Task ApplyPolicyAsync(NetworkPolicy policy, ContainerRuntimeOptions options, CancellationToken ct)
     {
         if (policy.Egress is { } egress)
         {
             await StartEgressProxyAsync(policy, egress, options, ct).ConfigureAwait(false);
         }
-        else if (policy.Filters)
+        else
         {
+            // Also without an allow-list: the filter closes the host's own addresses and the metadata services (ClosedNetworks).
             await LoadFilterAsync(policy, ct).ConfigureAwait(false);
         }
     }
@@ -242,8 +243,12 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
         }
     }
 
-    private async Task LoadFilterAsync(NetworkPolicy policy, CancellationToken ct) =>
-        await HostCommand.RunCheckedAsync("ip", ["netns", "exec", _namespaceName!, "iptables-restore"], ct, Sandboxes.NetworkRules.FilterTable(policy, SlirpDns))
+    private Task LoadFilterAsync(NetworkPolicy policy, CancellationToken ct) =>
+        LoadTableAsync(NamespacePath!, Sandboxes.NetworkRules.FilterTable(policy, SlirpDns, ClosedNetworks.Current()), ct);
+
+    /// <summary>Loads an <c>iptables-restore</c> input in the network namespace at <paramref name="namespacePath"/>.</summary>
+    private static async Task LoadTableAsync(string namespacePath, string table, CancellationToken ct) =>
+        await HostCommand.RunCheckedAsync(HostCheck.FindExecutable("nsenter") ?? "nsenter", ["--net=" + namespacePath, "iptables-restore"], ct, table)
             .ConfigureAwait(false);
 
     public async ValueTask DisposeAsync()

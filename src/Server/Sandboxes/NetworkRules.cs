@@ -35,21 +35,26 @@ internal static class NetworkRules
 
     /// <summary>
     /// The <c>iptables-restore</c> input that puts <paramref name="policy"/> in force in a sandbox's network namespace.
-    /// It replaces the whole filter table, so applying it again later changes the policy of a running sandbox. What
-    /// the list does not allow is rejected, not dropped: a connect fails at once, and an established connection the
+    /// It replaces the whole filter table, so applying it again later changes the policy of a running sandbox. The
+    /// <paramref name="closed"/> destinations (<see cref="ClosedNetworks"/>) are rejected first, under every policy; then
+    /// what the list does not allow is rejected, not dropped: a connect fails at once, and an established connection the
     /// new policy no longer permits is reset on its next packet (as Modal documents for a live update).
     /// </summary>
     /// <param name="policy">An open policy, filtered or not.</param>
     /// <param name="dns">The address of the namespace's resolver, allowed when the list is not empty.</param>
-    public static string FilterTable(NetworkPolicy policy, string dns)
+    /// <param name="closed">Destinations rejected whatever the policy allows (<see cref="ClosedNetworks.Current"/>).</param>
+    public static string FilterTable(NetworkPolicy policy, string dns, IReadOnlyList<string> closed)
     {
         ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(closed);
+        var rules = new StringBuilder().Append(CultureInfo.InvariantCulture,
+            $"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT {(policy.Filters ? "DROP" : "ACCEPT")} [0:0]\n-A OUTPUT -o lo -j ACCEPT\n");
+        ClosedNetworks.AppendRejects(rules, closed);
         if (!policy.Filters)
         {
-            return "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n";
+            return rules.Append("COMMIT\n").ToString();
         }
 
-        var rules = new StringBuilder("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT DROP [0:0]\n-A OUTPUT -o lo -j ACCEPT\n");
         if (policy.AllowedCidrs.Count > 0)
         {
             // Name resolution keeps working while anything is allowed: slirp forwards its resolver to the host's.

@@ -155,7 +155,7 @@ public sealed class EgressParsingTests
     public void The_packet_filter_redirects_web_ports_and_lets_only_the_proxy_and_listed_cidrs_out()
     {
         var policy = new NetworkPolicy(NetworkMode.Open, ["10.9.0.0/16"]);
-        var filter = SandboxNetwork.EgressFilter(policy, EgressRules.AllowOnly(["allowed.test"]));
+        var filter = SandboxNetwork.EgressFilter(policy, EgressRules.AllowOnly(["allowed.test"]), []);
 
         Assert.Contains("-A OUTPUT -m mark --mark 0x7e55 -j RETURN\n", filter, StringComparison.Ordinal);
         Assert.Contains("-A OUTPUT -d 10.9.0.0/16 -j RETURN\n", filter, StringComparison.Ordinal);

@@ -55,19 +55,41 @@ public sealed class NetworkRulesTests
     }
 
     [Fact]
-    public void An_open_policy_loads_an_empty_filter()
+    public void An_open_policy_loads_a_filter_that_rejects_only_the_closed_networks()
     {
-        Assert.Equal("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n", NetworkRules.FilterTable(NetworkPolicy.Open, "10.0.2.3"));
+        Assert.Equal(
+            "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -o lo -j ACCEPT\n" +
+            "-A OUTPUT -d 169.254.0.0/16 -p tcp -j REJECT --reject-with tcp-reset\n-A OUTPUT -d 169.254.0.0/16 -j REJECT --reject-with icmp-net-prohibited\n" +
+            "-A OUTPUT -d 192.0.2.1/32 -p tcp -j REJECT --reject-with tcp-reset\n-A OUTPUT -d 192.0.2.1/32 -j REJECT --reject-with icmp-net-prohibited\nCOMMIT\n",
+            NetworkRules.FilterTable(NetworkPolicy.Open, "10.0.2.3", ["169.254.0.0/16", "192.0.2.1/32"]));
+    }
+
+    [Fact]
+    public void The_closed_networks_hold_the_metadata_services_and_every_address_of_the_host()
+    {
+        var closed = ClosedNetworks.Current();
+
+        Assert.Contains("169.254.0.0/16", closed);
+        Assert.Contains("168.63.129.16/32", closed);
+        Assert.Contains("100.100.100.200/32", closed);
+        Assert.DoesNotContain(closed, c => c.StartsWith("127.", StringComparison.Ordinal));
+        foreach (var address in System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses).Select(u => u.Address)
+            .Where(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !System.Net.IPAddress.IsLoopback(a)))
+        {
+            Assert.Contains(closed, c => System.Net.IPNetwork.Parse(c).Contains(address));
+        }
     }
 
     [Fact]
     public void An_allow_list_accepts_loopback_dns_and_its_cidrs_and_rejects_the_rest()
     {
-        var rules = NetworkRules.FilterTable(NetworkRules.AllowList(["192.0.2.7/24"], []), "10.0.2.3").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var rules = NetworkRules.FilterTable(NetworkRules.AllowList(["192.0.2.7/24"], []), "10.0.2.3", ["169.254.0.0/16"]).Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
         Assert.Equal(
             [
                 "*filter", ":INPUT ACCEPT [0:0]", ":FORWARD DROP [0:0]", ":OUTPUT DROP [0:0]", "-A OUTPUT -o lo -j ACCEPT",
+                "-A OUTPUT -d 169.254.0.0/16 -p tcp -j REJECT --reject-with tcp-reset", "-A OUTPUT -d 169.254.0.0/16 -j REJECT --reject-with icmp-net-prohibited",
                 "-A OUTPUT -d 10.0.2.3/32 -p udp --dport 53 -j ACCEPT", "-A OUTPUT -d 10.0.2.3/32 -p tcp --dport 53 -j ACCEPT",
                 "-A OUTPUT -d 192.0.2.0/24 -j ACCEPT",
                 "-A OUTPUT -p tcp -j REJECT --reject-with tcp-reset", "-A OUTPUT -j REJECT --reject-with icmp-port-unreachable", "COMMIT",
@@ -78,7 +100,7 @@ public sealed class NetworkRulesTests
     [Fact]
     public void An_empty_allow_list_lets_nothing_but_loopback_out_not_even_dns()
     {
-        var rules = NetworkRules.FilterTable(NetworkRules.AllowList([], []), "10.0.2.3");
+        var rules = NetworkRules.FilterTable(NetworkRules.AllowList([], []), "10.0.2.3", []);
 
         Assert.DoesNotContain("--dport 53", rules, StringComparison.Ordinal);
         Assert.Contains(":OUTPUT DROP", rules, StringComparison.Ordinal);

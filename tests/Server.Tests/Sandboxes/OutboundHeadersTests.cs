@@ -59,7 +59,7 @@ public sealed class OutboundHeadersTests
     {
         var network = OutboundHeaders.WithProxy(NetworkRules.AllowList([], []), []);
 
-        var filter = SandboxNetwork.EgressFilter(network, network.Egress!);
+        var filter = SandboxNetwork.EgressFilter(network, network.Egress!, []);
 
         Assert.Contains(":OUTPUT DROP [0:0]\n", filter, StringComparison.Ordinal);
         Assert.DoesNotContain("-A OUTPUT -m mark --mark 0x7e55 -j ACCEPT\n", filter, StringComparison.Ordinal);

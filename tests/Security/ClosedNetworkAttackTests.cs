@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using TypedSandbox.Testing;
+
+namespace TypedSandbox.Security.Tests;
+
+/// <summary>
+/// An open sandbox's outbound connections are host sockets (slirp4netns), so without a rule sandbox code would reach
+/// every service the host listens on beyond loopback and the cloud's instance metadata service (the machine's
+/// credentials). The attack: from an open sandbox, and from one whose allow-list is 0.0.0.0/0, connect to a listener on
+/// one of the host's own addresses and to a web server at a link-local address (where metadata services live), both
+/// reachable from the host through a veth pair into a namespace the test makes. A server at an ordinary private address
+/// on the same link stays reachable: it shows the path works.
+/// </summary>
+[Collection(CrunAttacks.Name)]
+public sealed class ClosedNetworkAttackTests(SecurityEngine engine, Xunit.Abstractions.ITestOutputHelper output)
+{
+    [Fact]
+    public Task Sandbox_code_reaches_neither_the_hosts_own_addresses_nor_a_link_local_metadata_address() =>
+        ClosedNetworkAttack.RunAsync(engine, output);
+}
+
+[Collection(RunscAttacks.Name)]
+public sealed class RunscClosedNetworkAttackTests(RunscSecurityEngine engine, Xunit.Abstractions.ITestOutputHelper output)
+{
+    [Fact]
+    public Task Under_gVisor_sandbox_code_reaches_neither_the_hosts_own_addresses_nor_a_link_local_metadata_address() =>
+        ClosedNetworkAttack.RunAsync(engine, output);
+}
+
+internal static class ClosedNetworkAttack
+{
+    public static async Task RunAsync(SecurityEngine engine, Xunit.Abstractions.ITestOutputHelper output)
+    {
+        await using var link = await MetadataLink.StartAsync();
+        using var hostListener = new TcpListener(link.HostAddress, 0);
+        hostListener.Start();
+        var hostPort = ((IPEndPoint)hostListener.LocalEndpoint).Port;
+        var accepted = 0;
+        using var stop = new CancellationTokenSource();
+        var accepting = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    using var client = await hostListener.AcceptTcpClientAsync(stop.Token);
+                    Interlocked.Increment(ref accepted);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // stopped
+            }
+        });
+
+        // busybox's nc (its static wget crashes on this Debian build); "$?" of nc is its connect's outcome.
+        var probe = string.Join("; ",
+            $"printf 'GET /hello.txt HTTP/1.0\\r\\n\\r\\n' | nc -w 5 {link.PeerAddress} 8080; echo control=$?",
+            $"printf 'GET /hello.txt HTTP/1.0\\r\\n\\r\\n' | nc -w 5 {link.LinkLocalPeerAddress} 8080; echo metadata=$?",
+            $"echo hi | nc -w 5 {link.HostAddress} {hostPort}; echo host=$?");
+        var sandboxes = new (string Who, SandboxCreateOptions Options)[]
+        {
+            ("open", new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5) }),
+            ("allow-list 0.0.0.0/0", new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5), CidrAllowlist = ["0.0.0.0/0"] }),
+        };
+        foreach (var (who, options) in sandboxes)
+        {
+            await using var sandbox = await engine.CreateSandboxAsync(options);
+            var result = await sandbox.RunAsync(["sh", "-c", probe]);
+            output.WriteLine($"{who}: {result.Stdout} {result.Stderr}");
+
+            Assert.Contains("hello from the link\ncontrol=0", result.Stdout, StringComparison.Ordinal);
+            Assert.Equal(2, result.Stdout.Split("hello from the link").Length); // only the control answered
+            Assert.DoesNotContain("metadata=0", result.Stdout, StringComparison.Ordinal);
+            Assert.Contains("metadata=", result.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("host=0", result.Stdout, StringComparison.Ordinal);
+            Assert.Contains("host=", result.Stdout, StringComparison.Ordinal);
+        }
+
+        await stop.CancelAsync();
+        hostListener.Stop();
+        await accepting;
+        Assert.Equal(0, Volatile.Read(ref accepted));
+    }
+}
+
+/// <summary>
+/// A veth pair from the host into a namespace the test makes: the host end has an ordinary private address and a
+/// link-local one (host addresses), the peer end the same (a web server answers there on port 8080). Removed on dispose.
+/// </summary>
+internal sealed class MetadataLink : IAsyncDisposable
+{
+    private readonly string _suffix = Guid.NewGuid().ToString("N")[..8];
+    private readonly int _subnet = Random.Shared.Next(1, 250);
+    private Process? _server;
+    private string? _root;
+    private bool _namespace;
+    private bool _link;
+
+    private string Namespace => "tsbm-" + _suffix;
+    private string HostLink => "tsbmh" + _suffix;
+    private string PeerLink => "tsbmp" + _suffix;
+
+    public IPAddress HostAddress => IPAddress.Parse(string.Create(CultureInfo.InvariantCulture, $"10.233.{_subnet}.1"));
+
+    public string PeerAddress => string.Create(CultureInfo.InvariantCulture, $"10.233.{_subnet}.2");
+
+    public string LinkLocalPeerAddress => string.Create(CultureInfo.InvariantCulture, $"169.254.{_subnet}.2");
+
+    public static async Task<MetadataLink> StartAsync()
+    {
+        var link = new MetadataLink();
+        try
+        {
+            await link.SetUpAsync();
+            return link;
+        }
+        catch
+        {
+            await link.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task SetUpAsync()
+    {
+        await Ip("netns", "add", Namespace);
+        _namespace = true;
+        await Ip("link", "add", HostLink, "type", "veth", "peer", "name", PeerLink);
+        _link = true;
+        await Ip("link", "set", PeerLink, "netns", Namespace);
+        await Ip("addr", "add", $"{HostAddress}/24", "dev", HostLink);
+        await Ip("addr", "add", string.Create(CultureInfo.InvariantCulture, $"169.254.{_subnet}.1/24"), "dev", HostLink);
+        await Ip("link", "set", HostLink, "up");
+        await Ip("-n", Namespace, "addr", "add", $"{PeerAddress}/24", "dev", PeerLink);
+        await Ip("-n", Namespace, "addr", "add", $"{LinkLocalPeerAddress}/24", "dev", PeerLink);
+        await Ip("-n", Namespace, "link", "set", PeerLink, "up");
+        await Ip("-n", Namespace, "link", "set", "lo", "up");
+
+        _root = Directory.CreateTempSubdirectory("tsbm-www-").FullName;
+        await File.WriteAllTextAsync(Path.Combine(_root, "hello.txt"), "hello from the link\n");
+        _server = Process.Start("ip", ["netns", "exec", Namespace, "/bin/busybox", "httpd", "-f", "-p", "8080", "-h", _root]);
+        for (var i = 0; i < 100; i++)
+        {
+            var listening = await ExternalProcess.RunAsync("ip", ["netns", "exec", Namespace, "/bin/busybox", "netstat", "-ltn"], "/", null, TimeSpan.FromSeconds(10));
+            if (listening.Stdout.Contains(":8080", StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new InvalidOperationException("The test web server did not start listening.");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            _server.Kill(entireProcessTree: true);
+            await _server.WaitForExitAsync();
+            _server.Dispose();
+        }
+
+        if (_link)
+        {
+            await ExternalProcess.RunAsync("ip", ["link", "del", HostLink], "/", null, TimeSpan.FromSeconds(10));
+        }
+
+        if (_namespace)
+        {
+            await ExternalProcess.RunAsync("ip", ["netns", "del", Namespace], "/", null, TimeSpan.FromSeconds(10));
+        }
+
+        if (_root is not null)
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+    }
+
+    private static async Task Ip(params string[] args)
+    {
+        var outcome = await ExternalProcess.RunAsync("ip", args, "/", null, TimeSpan.FromSeconds(10));
+        if (outcome.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"ip {string.Join(' ', args)} failed: {outcome.Stderr}");
+        }
+    }
+}
