@@ -39,6 +39,10 @@ public static class EngineCommandLine
                                    whose output is not read blocks on write at this bound, nothing is dropped
           --output-spill-budget-mib N
                                    all spill files together (default 1024)
+          --sandboxes-pids N       processes and threads all sandboxes may hold together (default: three
+                                   quarters of the host's kernel.pid_max)
+          --sandboxes-memory-mib N memory all sandboxes may use together (default: the host's memory less an
+                                   eighth, at least 1 GiB less)
           --warm-pool N            sandboxes kept started ahead per shape (image, limits, network) a create
                                    claims at once (default 0 = off; at most 64; within half the host's memory)
           --keep-sandboxes SECONDS on stop, running sandboxes wait this long for the next engine on the same
@@ -118,6 +122,16 @@ public static class EngineCommandLine
                     break;
                 case "--sandbox-disk-mib" or "--volume-disk-mib" or "--build-disk-mib":
                     return Fail($"{name} '{value}' is not a size in MiB (a whole number from 1).");
+                case "--sandboxes-pids" when long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var pids) && pids < 1L << 32:
+                    options = options with { SandboxPidsTotal = pids };
+                    break;
+                case "--sandboxes-pids":
+                    return Fail($"--sandboxes-pids '{value}' is not a number of tasks.");
+                case "--sandboxes-memory-mib" when long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var mib) && mib < 1L << 43:
+                    options = options with { SandboxMemoryTotalBytes = mib << 20 };
+                    break;
+                case "--sandboxes-memory-mib":
+                    return Fail($"--sandboxes-memory-mib '{value}' is not a size in MiB.");
                 case "--warm-pool" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var pool):
                     options = options with { WarmPoolSize = pool };
                     break;

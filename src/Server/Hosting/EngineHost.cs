@@ -149,6 +149,10 @@ public sealed partial class EngineHost : IAsyncDisposable
             Quota = quota,
             WritableLayerLimitBytes = options.WritableLayerLimitBytes,
             EgressHosts = options.EgressHosts,
+            CgroupParent = options.CgroupParent,
+            Totals = options.SandboxPidsTotal is null && options.SandboxMemoryTotalBytes is null ? null : SandboxTotals.ForHost() is var host
+                ? new SandboxTotals(options.SandboxPidsTotal ?? host.Pids, options.SandboxMemoryTotalBytes ?? host.MemoryBytes)
+                : null,
         };
         services.AddSingleton(sp => ContainerRuntimeFactory.Create(runtimeOptions, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(sp => new SandboxManager(

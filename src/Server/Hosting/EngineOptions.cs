@@ -101,6 +101,21 @@ public sealed record EngineOptions
     /// </summary>
     public IReadOnlyDictionary<string, IPAddress> EgressHosts { get; init; } = new Dictionary<string, IPAddress>();
 
+    /// <summary>
+    /// Processes and threads all sandboxes may hold together (the pids limit of the cgroup their cgroups are made in);
+    /// null = three quarters of the host's <c>kernel.pid_max</c>. Past it a fork in any sandbox fails, never one of the host.
+    /// </summary>
+    public long? SandboxPidsTotal { get; init; }
+
+    /// <summary>
+    /// Memory all sandboxes may use together, in bytes (that cgroup's memory limit); null = the host's memory less an
+    /// eighth of it (at least 1 GiB). Past it the kernel reclaims and then OOM-kills inside the sandboxes, never on the host.
+    /// </summary>
+    public long? SandboxMemoryTotalBytes { get; init; }
+
+    /// <summary>The cgroup the sandboxes' cgroups are made in (tests give an engine its own to bound it alone).</summary>
+    internal string CgroupParent { get; init; } = "typedsandbox";
+
     /// <summary>How many sandboxes one <c>SandboxList</c> page holds (100, as Modal's); tests make it small to exercise paging.</summary>
     internal int SandboxListPageSize { get; init; } = 100;
 
@@ -116,6 +131,16 @@ public sealed record EngineOptions
         if (Port is < 0 or > 65535)
         {
             return $"--port {Port} is not a TCP port (0-65535).";
+        }
+
+        if (SandboxPidsTotal is < 64)
+        {
+            return $"--sandboxes-pids {SandboxPidsTotal} leaves sandboxes too few tasks (at least 64).";
+        }
+
+        if (SandboxMemoryTotalBytes is < 64L << 20)
+        {
+            return $"--sandboxes-memory-mib {SandboxMemoryTotalBytes >> 20} leaves sandboxes too little memory (at least 64).";
         }
 
         if (Runtime is not ("crun" or "runsc" or "runc"))

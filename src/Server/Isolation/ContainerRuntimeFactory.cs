@@ -18,6 +18,19 @@ internal static class ContainerRuntimeFactory
         Directory.CreateDirectory(options.RunDirectory);
         Directory.CreateDirectory(options.StateDirectory);
         var loggers = loggerFactory ?? NullLoggerFactory.Instance;
+        var totals = options.Totals ?? SandboxTotals.ForHost();
+        var logger = loggers.CreateLogger(typeof(ContainerRuntimeFactory));
+        try
+        {
+            EngineCgroups.LimitParent(options.CgroupParent, totals);
+            IsolationLog.SandboxTotalsSet(logger, options.CgroupParent, totals.Pids, totals.MemoryBytes >> 20);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Each sandbox still has its own limits; only the bound on all of them together is missing.
+            IsolationLog.SandboxTotalsFailed(logger, options.CgroupParent, e.Message);
+        }
+
         return new RuntimeChoice(options, CreateOne(options, loggers), gvisor => CreateOne(gvisor, loggers));
     }
 

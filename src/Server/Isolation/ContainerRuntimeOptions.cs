@@ -21,6 +21,12 @@ internal sealed record ContainerRuntimeOptions
     public string CgroupParent { get; init; } = "typedsandbox";
 
     /// <summary>
+    /// What all sandboxes under <see cref="CgroupParent"/> may hold together (<see cref="SandboxTotals"/>); null =
+    /// <see cref="SandboxTotals.ForHost"/>.
+    /// </summary>
+    public SandboxTotals? Totals { get; init; }
+
+    /// <summary>
     /// The host id range root inside every sandbox maps onto (each sandbox gets its own user namespace over it); the
     /// engine always sets one (<see cref="SubordinateIds.Ensure"/>). Null runs sandboxes without a user namespace, so
     /// root inside is root on the host: only the isolation layer's own tests, over hand-made root-owned layers, do that.

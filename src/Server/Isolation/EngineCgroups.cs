@@ -67,6 +67,36 @@ internal static class EngineCgroups
         }
     }
 
+    /// <summary>
+    /// Writes <paramref name="totals"/> as the limits of the sandboxes' parent cgroup <paramref name="parent"/> (made when
+    /// missing), which every sandbox's cgroups are children of. A bound that is <see cref="long.MaxValue"/> (unknown host)
+    /// is left as it is.
+    /// </summary>
+    /// <exception cref="IOException">A cgroup or a limit could not be written.</exception>
+    public static void LimitParent(string parent, SandboxTotals totals)
+    {
+        var path = "/" + parent.Trim('/');
+        if (IsUnified)
+        {
+            EnableControllers(path + "/sandbox");
+            var directory = Root + path;
+            WriteBound(directory, "pids.max", totals.Pids);
+            WriteBound(directory, "memory.max", totals.MemoryBytes);
+            return;
+        }
+
+        WriteBound(Leaf("pids", path), "pids.max", totals.Pids);
+        WriteBound(Leaf("memory", path), "memory.limit_in_bytes", totals.MemoryBytes);
+    }
+
+    private static void WriteBound(string directory, string file, long value)
+    {
+        if (value != long.MaxValue)
+        {
+            Write(directory, file, value);
+        }
+    }
+
     /// <summary>Moves process <paramref name="pid"/> into every cgroup of <paramref name="cgroupsPath"/> (its children follow).</summary>
     public static void Join(string cgroupsPath, int pid)
     {

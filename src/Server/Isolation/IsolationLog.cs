@@ -28,4 +28,10 @@ internal static partial class IsolationLog
 
     [LoggerMessage(EventId = 1051, Level = LogLevel.Information, Message = "Removed {Count} output spill files a previous engine left")]
     public static partial void SpillFilesRemoved(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 1017, Level = LogLevel.Information, Message = "All sandboxes (cgroup {Parent}) hold at most {Pids} tasks and {MemoryMiB} MiB together")]
+    public static partial void SandboxTotalsSet(ILogger logger, string parent, long pids, long memoryMiB);
+
+    [LoggerMessage(EventId = 1018, Level = LogLevel.Warning, Message = "Bounding all sandboxes together (cgroup {Parent}) failed; each keeps its own limits: {Error}")]
+    public static partial void SandboxTotalsFailed(ILogger logger, string parent, string error);
 }

@@ -57,4 +57,21 @@ public sealed class EngineCommandLineTests
 
         Assert.Contains("beyond loopback", parsed.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_bounds_on_all_sandboxes_together_are_read_checked_and_default_to_shares_of_the_host()
+    {
+        var set = Parse("--sandboxes-pids", "5000", "--sandboxes-memory-mib", "2048");
+        var tooFew = Parse("--sandboxes-pids", "10");
+        var notASize = Parse("--sandboxes-memory-mib", "lots");
+        var host = TypedSandbox.Server.Isolation.SandboxTotals.ForHost();
+        var pidMax = long.Parse(File.ReadAllText("/proc/sys/kernel/pid_max").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.Equal((5000L, 2048L << 20), (set.Options?.SandboxPidsTotal, set.Options?.SandboxMemoryTotalBytes));
+        Assert.Contains("at least 64", tooFew.Error, StringComparison.Ordinal);
+        Assert.Contains("--sandboxes-memory-mib 'lots'", notASize.Error, StringComparison.Ordinal);
+        Assert.Null(Parse().Options?.SandboxPidsTotal);
+        Assert.Equal(pidMax * 3 / 4, host.Pids);
+        Assert.InRange(host.MemoryBytes, 1L << 20, (TypedSandbox.Server.Engine.HostCapacity.MemoryMiB << 20) - (1L << 30));
+    }
 }
