@@ -52,7 +52,7 @@ public sealed class SandboxTotalsAttackTests(Xunit.Abstractions.ITestOutputHelpe
             await using (var first = await client.Sandboxes.CreateAsync(app, client.Images.FromRegistry("python:3.13-slim"), options))
             await using (var second = await client.Sandboxes.CreateAsync(app, client.Images.FromRegistry("python:3.13-slim"), options))
             {
-                const string Hold = "import time; b = b'x' * (250 << 20); print('held', flush=True); time.sleep(20)";
+                const string Hold = "import time; b = b'x' * (250 << 20); print('held', flush=True); time.sleep(8)";
                 var firstHolds = first.RunAsync(["python3", "-c", Hold]);
                 await WaitForUsageAsync(parent, 250L << 20);
                 var two = await second.RunAsync(["python3", "-c", Hold]);
