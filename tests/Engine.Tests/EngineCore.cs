@@ -70,6 +70,8 @@ internal sealed class EngineCore : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // A start a failed test left waiting would hold the managers' stop.
+        Runtime.Gate?.TrySetResult();
         foreach (var manager in _managers)
         {
             await manager.DisposeAsync();

@@ -12,8 +12,29 @@ internal sealed class FakeRuntime : IContainerRuntime
 
     public string Name => "fake";
 
+    /// <summary>When set, every start waits for it (a start still under way); a fault fails the start.</summary>
+    public TaskCompletionSource? Gate { get; set; }
+
+    /// <summary>How many starts are waiting at <see cref="Gate"/>.</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
+
+    private int _waiting;
+
     public async Task<IRunningContainer> StartAsync(ContainerSpec spec, CancellationToken ct)
     {
+        if (Gate is { } gate)
+        {
+            Interlocked.Increment(ref _waiting);
+            try
+            {
+                await gate.Task.WaitAsync(ct);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _waiting);
+            }
+        }
+
         var container = new FakeContainer(spec);
         await container.Agent.Channel.Ready.WaitAsync(ct);
         if (spec.Entrypoint is { } entrypoint)

@@ -56,6 +56,35 @@ public sealed class LongRunTests(SecurityEngine engine, ITestOutputHelper output
         Assert.Empty(EngineFootprint.ProcessesNaming(state));
     }
 
+    [Fact]
+    public async Task Sandboxes_terminated_while_their_start_is_under_way_end_terminated_and_leave_nothing_behind()
+    {
+        var state = engine.Engine.StateDirectory;
+        var manager = engine.Engine.Host.Services.GetRequiredService<SandboxManager>();
+        var ids = new List<string>();
+        var stillStarting = 0;
+        for (var i = 0; i < 12; i++)
+        {
+            // The client's create returns before the container runs (as Modal's does); the terminate comes at once.
+            await using var sandbox = await engine.CreateSandboxAsync();
+            var session = manager.Get(sandbox.SandboxId);
+            stillStarting += session.Started.IsCompleted ? 0 : 1;
+            ids.Add(session.TaskId);
+            await sandbox.TerminateAsync();
+            Assert.Equal(137, await sandbox.WaitAsync());
+            Assert.Equal(SandboxOutcome.Terminated, session.Result?.Outcome);
+            await session.Started;
+            Assert.Null(session.StartError);
+        }
+
+        output.WriteLine($"{stillStarting} of 12 sandboxes were still starting when their create returned");
+        Assert.True(stillStarting > 0, "no create returned before its sandbox's start ended: the test did not test the start under way");
+        await EngineFootprint.EventuallyAsync(() => ids.All(id => EngineFootprint.LeftoversOf(state, id).Count == 0), TimeSpan.FromSeconds(60));
+        var left = ids.SelectMany(id => EngineFootprint.LeftoversOf(state, id)).ToList();
+        Assert.True(left.Count == 0, "left behind: " + string.Join(", ", left.Take(20)));
+        Assert.DoesNotContain(EngineFootprint.ProcessesNaming(state), p => ids.Any(p.Contains));
+    }
+
     private async Task<string> CycleAsync(SandboxManager manager)
     {
         await using var sandbox = await engine.CreateSandboxAsync();

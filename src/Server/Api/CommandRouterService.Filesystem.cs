@@ -11,7 +11,7 @@ internal sealed partial class CommandRouterService
 {
     public override async Task<TaskSnapshotDirectoryResponse> TaskSnapshotDirectory(TaskSnapshotDirectoryRequest request, ServerCallContext context)
     {
-        var session = Session(request.TaskId, context);
+        var session = await StartedSessionAsync(request.TaskId, context).ConfigureAwait(false);
         RequireMainContainer(request.ContainerId);
         RequireNoEncryptionKey(request.HasCustomerSuppliedEncryptionKey);
         var imageId = await snapshots.SnapshotDirectoryAsync(session, Path(request.Path), request.SnapshotId, context.CancellationToken).ConfigureAwait(false);
@@ -20,7 +20,7 @@ internal sealed partial class CommandRouterService
 
     public override async Task<Empty> TaskMountDirectory(TaskMountDirectoryRequest request, ServerCallContext context)
     {
-        var session = Session(request.TaskId, context);
+        var session = await StartedSessionAsync(request.TaskId, context).ConfigureAwait(false);
         RequireMainContainer(request.ContainerId);
         RequireNoEncryptionKey(request.HasCustomerSuppliedEncryptionKey);
         await mounts.MountImageAsync(session, Path(request.Path), request.ImageId, context.CancellationToken).ConfigureAwait(false);
@@ -29,7 +29,7 @@ internal sealed partial class CommandRouterService
 
     public override async Task<Empty> TaskUnmountDirectory(TaskUnmountDirectoryRequest request, ServerCallContext context)
     {
-        var session = Session(request.TaskId, context);
+        var session = await StartedSessionAsync(request.TaskId, context).ConfigureAwait(false);
         RequireMainContainer(request.ContainerId);
         await mounts.UnmountImageAsync(session, Path(request.Path), context.CancellationToken).ConfigureAwait(false);
         return new Empty();
@@ -37,12 +37,12 @@ internal sealed partial class CommandRouterService
 
     // Volumes here are host directories bound into every sandbox that mounts them: writes are shared live, so there is
     // nothing to reload; the call succeeds for a running sandbox.
-    public override Task<TaskReloadVolumesResponse> TaskReloadVolumes(TaskReloadVolumesRequest request, ServerCallContext context)
+    public override async Task<TaskReloadVolumesResponse> TaskReloadVolumes(TaskReloadVolumesRequest request, ServerCallContext context)
     {
-        var session = Session(request.TaskId, context);
+        var session = await StartedSessionAsync(request.TaskId, context).ConfigureAwait(false);
         RequireMainContainer(request.ContainerId);
         session.RequireRunning();
-        return Task.FromResult(new TaskReloadVolumesResponse());
+        return new TaskReloadVolumesResponse();
     }
 
     private static string Path(Google.Protobuf.ByteString path)

@@ -13,7 +13,7 @@ internal sealed partial class CommandRouterService
     /// </summary>
     public override async Task<SandboxWaitUntilReadyTcrResponse> SandboxWaitUntilReady(SandboxWaitUntilReadyTcrRequest request, ServerCallContext context)
     {
-        var session = Session(request.TaskId, context);
+        var session = await StartedSessionAsync(request.TaskId, context).ConfigureAwait(false);
         var timeout = request.Timeout > 0 ? TimeSpan.FromSeconds(request.Timeout) : ReadinessWaitLimit;
         try
         {
@@ -31,7 +31,7 @@ internal sealed partial class CommandRouterService
 
     public override async Task SandboxStdioReadV2(SandboxStdioReadV2Request request, IServerStreamWriter<SandboxStdioReadV2Response> responseStream, ServerCallContext context)
     {
-        var session = Session(request.TaskId, context);
+        var session = await StartedSessionAsync(request.TaskId, context).ConfigureAwait(false);
         var journal = EntrypointOutput.Journal(session, request.FileDescriptor == SandboxStdioFileDescriptor.Stderr);
         if (journal is null)
         {
@@ -57,14 +57,14 @@ internal sealed partial class CommandRouterService
 
     public override async Task<SandboxStdinWriteV2Response> SandboxStdinWriteV2(SandboxStdinWriteV2Request request, ServerCallContext context)
     {
-        var session = Session(request.TaskId, context);
+        var session = await StartedSessionAsync(request.TaskId, context).ConfigureAwait(false);
         await sandboxes.WriteEntrypointStdinAsync(session, (long)request.Offset, request.Data.Memory, request.Eof, context.CancellationToken).ConfigureAwait(false);
         return new SandboxStdinWriteV2Response();
     }
 
     public override async Task<TaskSnapshotFilesystemResponse> TaskSnapshotFilesystem(TaskSnapshotFilesystemRequest request, ServerCallContext context)
     {
-        var session = Session(request.TaskId, context);
+        var session = await StartedSessionAsync(request.TaskId, context).ConfigureAwait(false);
         var imageId = await snapshots.SnapshotAsync(session, request.SnapshotId, context.CancellationToken).ConfigureAwait(false);
         return new TaskSnapshotFilesystemResponse { ImageId = imageId };
     }

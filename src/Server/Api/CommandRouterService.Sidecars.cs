@@ -10,7 +10,7 @@ internal sealed partial class CommandRouterService
 {
     public override async Task<TaskContainerCreateResponse> TaskContainerCreate(TaskContainerCreateRequest request, ServerCallContext context)
     {
-        var session = Session(request.TaskId, context);
+        var session = await StartedSessionAsync(request.TaskId, context).ConfigureAwait(false);
         IEnumerable<EnvironmentSource> sources =
         [
             .. request.SecretIds.Select(id => new EnvironmentSource.Secret(id)),
@@ -41,14 +41,14 @@ internal sealed partial class CommandRouterService
 
     public override async Task<TaskContainerWaitResponse> TaskContainerWait(TaskContainerWaitRequest request, ServerCallContext context)
     {
-        var session = Session(request.TaskId, context);
+        var session = await StartedSessionAsync(request.TaskId, context).ConfigureAwait(false);
         var result = await Sidecars(context).WaitAsync(session, request.ContainerId, LongPoll.Clamp(request.Timeout), context.CancellationToken).ConfigureAwait(false);
         return result is null ? new TaskContainerWaitResponse() : new TaskContainerWaitResponse { Result = SandboxTranslation.ToResult(result) };
     }
 
     public override async Task<TaskContainerTerminateResponse> TaskContainerTerminate(TaskContainerTerminateRequest request, ServerCallContext context)
     {
-        var session = Session(request.TaskId, context);
+        var session = await StartedSessionAsync(request.TaskId, context).ConfigureAwait(false);
         await Sidecars(context).TerminateAsync(session, request.ContainerId, context.CancellationToken).ConfigureAwait(false);
         return new TaskContainerTerminateResponse();
     }

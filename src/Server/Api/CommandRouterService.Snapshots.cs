@@ -9,7 +9,7 @@ internal sealed partial class CommandRouterService
 {
     public override async Task<TaskSnapshotMemoryResponse> TaskSnapshotMemory(TaskSnapshotMemoryRequest request, ServerCallContext context)
     {
-        var session = Session(request.TaskId, context);
+        var session = await StartedSessionAsync(request.TaskId, context).ConfigureAwait(false);
         var memory = context.GetHttpContext().RequestServices.GetRequiredService<MemorySnapshots>();
         var id = await memory.StartAsync(session, context.CancellationToken).ConfigureAwait(false);
         while (await memory.WaitAsync(id, LongPoll.Max, context.CancellationToken).ConfigureAwait(false) is null)

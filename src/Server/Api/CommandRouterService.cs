@@ -19,7 +19,7 @@ internal sealed partial class CommandRouterService(SandboxManager sandboxes, Sec
 
     public override async Task<TaskExecStartResponse> TaskExecStart(TaskExecStartRequest request, ServerCallContext context)
     {
-        var session = Session(request.TaskId, context);
+        var session = await StartedSessionAsync(request.TaskId, context).ConfigureAwait(false);
         if (string.IsNullOrEmpty(request.ExecId))
         {
             throw EngineException.Invalid("exec_id is required (a client-chosen unique id).");
@@ -143,10 +143,18 @@ internal sealed partial class CommandRouterService(SandboxManager sandboxes, Sec
             : new TaskExecPollResponse { Code = exit.ExitCode ?? 0 });
     }
 
+    // The sandbox as it is now: one still starting has no execs and no sidecars yet.
     private SandboxSession Session(string taskId, ServerCallContext context)
     {
         Authentication.RequireTask(context, taskId);
         return sandboxes.Catalog.GetByTaskId(taskId);
+    }
+
+    // The sandbox once its start ended (a create returns before it): for whatever needs its container.
+    private Task<SandboxSession> StartedSessionAsync(string taskId, ServerCallContext context)
+    {
+        Authentication.RequireTask(context, taskId);
+        return sandboxes.GetStartedByTaskIdAsync(taskId, context.CancellationToken);
     }
 
     private SupervisedProcess Exec(string taskId, string execId, ServerCallContext context) =>

@@ -14,14 +14,14 @@ internal sealed partial class ControlPlaneService
     }
 
     public override Task<SandboxCreateConnectTokenResponse> SandboxCreateConnectToken(SandboxCreateConnectTokenRequest request, ServerCallContext context) =>
-        Task.FromResult(CreateConnectToken(request));
+        CreateConnectTokenAsync(request, context);
 
     public override Task<SandboxCreateConnectTokenResponse> SandboxCreateConnectTokenV2(SandboxCreateConnectTokenRequest request, ServerCallContext context) =>
-        Task.FromResult(CreateConnectToken(request));
+        CreateConnectTokenAsync(request, context);
 
-    private SandboxCreateConnectTokenResponse CreateConnectToken(SandboxCreateConnectTokenRequest request)
+    private async Task<SandboxCreateConnectTokenResponse> CreateConnectTokenAsync(SandboxCreateConnectTokenRequest request, ServerCallContext context)
     {
-        var session = sandboxes.Get(request.SandboxId);
+        var session = await sandboxes.GetStartedAsync(request.SandboxId, context.CancellationToken).ConfigureAwait(false);
         var port = request.HasPort ? (int)request.Port : ConnectTokens.DefaultPort;
         var (url, token) = connectTokens.Issue(session, port, request.UserMetadata);
         return new SandboxCreateConnectTokenResponse { Url = url, Token = token };

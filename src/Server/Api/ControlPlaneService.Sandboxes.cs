@@ -14,7 +14,10 @@ internal sealed partial class ControlPlaneService
     {
         var spec = await SandboxTranslation.ToSpecAsync(
             request.AppId, request.Definition ?? new(), request.Tags, [], secrets, v2: false, context.CancellationToken).ConfigureAwait(false);
-        var session = await CreateSandboxAsync(await WithIdentityTokenAsync(spec, request.Definition, context).ConfigureAwait(false), context).ConfigureAwait(false);
+        // Modal's V1 create returns before the sandbox runs (the SDK then asks for its task id, and its first exec waits
+        // for the start): the client's next round trips overlap the container's start.
+        var session = await CreateSandboxAsync(await WithIdentityTokenAsync(spec, request.Definition, context).ConfigureAwait(false), context, background: true)
+            .ConfigureAwait(false);
         return new SandboxCreateResponse { SandboxId = session.Id };
     }
 
@@ -22,14 +25,17 @@ internal sealed partial class ControlPlaneService
     {
         var spec = await SandboxTranslation.ToSpecAsync(
             request.AppId, request.Definition ?? new(), request.Tags, request.SecretSources, secrets, v2: true, context.CancellationToken).ConfigureAwait(false);
-        var session = await CreateSandboxAsync(await WithIdentityTokenAsync(spec, request.Definition, context).ConfigureAwait(false), context).ConfigureAwait(false);
+        // Its task id and router access travel inline, so the SDK's next call is its first exec, which waits for the start:
+        // that round trip overlaps the container's start. With ports it returns once its tunnels listen (they travel inline
+        // too, and the SDK then makes no SandboxGetTunnels call).
+        var session = await CreateSandboxAsync(await WithIdentityTokenAsync(spec, request.Definition, context).ConfigureAwait(false), context,
+            background: spec.Ports.Count == 0).ConfigureAwait(false);
         var response = new SandboxCreateV2Response
         {
             SandboxId = session.Id,
             TaskId = session.TaskId,
             CommandRouterAccess = new CommandRouterAccess { Jwt = tokens.MintRouterToken(session.TaskId), Url = endpoint.RouterUrl },
         };
-        // Tunnels are listening once create returns, so they travel inline (the SDK then makes no SandboxGetTunnels call).
         response.Tunnels.AddRange(TunnelTranslation.ToTunnelData(session));
         return response;
     }
@@ -42,10 +48,11 @@ internal sealed partial class ControlPlaneService
 
     private async Task<SandboxGetTaskIdResponse> GetTaskIdAsync(SandboxGetTaskIdRequest request, ServerCallContext context)
     {
-        // A sandbox that started keeps its task id after it ends (its logs and result stay readable, and a fast
-        // entrypoint must not make the V1 create look failed); only one that never started answers with a result.
+        // A sandbox has its task from its create (its start may still be under way: whatever needs the container waits
+        // for it), and keeps it after it ends (its logs and result stay readable, and a fast entrypoint must not make the
+        // V1 create look failed); only one that could not start answers with a result.
         var session = sandboxes.TryGet(request.SandboxId);
-        if (session is not null && session.Container is not null)
+        if (session is not null && (session.Result is null || session.Container is not null))
         {
             return new SandboxGetTaskIdResponse { TaskId = session.TaskId };
         }
@@ -59,7 +66,7 @@ internal sealed partial class ControlPlaneService
     public override Task<TaskGetCommandRouterAccessResponse> TaskGetCommandRouterAccess(TaskGetCommandRouterAccessRequest request, ServerCallContext context)
     {
         var session = sandboxes.Catalog.GetByTaskId(request.TaskId);
-        session.RequireRunning();
+        session.RequireNotFinished();
         return Task.FromResult(new TaskGetCommandRouterAccessResponse { Jwt = tokens.MintRouterToken(session.TaskId), Url = endpoint.RouterUrl });
     }
 
@@ -69,7 +76,8 @@ internal sealed partial class ControlPlaneService
         var session = request.TargetCase == SandboxGetCommandRouterAccessRequest.TargetOneofCase.TaskId
             ? sandboxes.Catalog.GetByTaskId(request.TaskId)
             : sandboxes.Get(request.SandboxId);
-        session.RequireRunning();
+        // A token for a sandbox still starting: the router's calls wait for the start.
+        session.RequireNotFinished();
         return Task.FromResult(new SandboxGetCommandRouterAccessResponse { Jwt = tokens.MintRouterToken(session.TaskId), Url = endpoint.RouterUrl });
     }
 
@@ -179,7 +187,7 @@ internal sealed partial class ControlPlaneService
 
     public override async Task SandboxGetLogs(SandboxGetLogsRequest request, IServerStreamWriter<TaskLogsBatch> responseStream, ServerCallContext context)
     {
-        var session = sandboxes.Get(request.SandboxId);
+        var session = await sandboxes.GetStartedAsync(request.SandboxId, context.CancellationToken).ConfigureAwait(false);
         var stderr = request.FileDescriptor == FileDescriptor.Stderr;
         var offset = long.TryParse(request.LastEntryId, NumberStyles.None, CultureInfo.InvariantCulture, out var cursor) ? cursor : 0;
         using var budget = LongPoll.Budget(request.Timeout, context.CancellationToken);
@@ -210,7 +218,7 @@ internal sealed partial class ControlPlaneService
 
     public override async Task<SandboxStdinWriteResponse> SandboxStdinWrite(SandboxStdinWriteRequest request, ServerCallContext context)
     {
-        var session = sandboxes.Get(request.SandboxId);
+        var session = await sandboxes.GetStartedAsync(request.SandboxId, context.CancellationToken).ConfigureAwait(false);
         EntrypointOutput.RequireEntrypoint(session);
         if (session.ClaimStdinIndex(request.Index, request.Input.Length) is { } offset)
         {
@@ -220,22 +228,25 @@ internal sealed partial class ControlPlaneService
         return new SandboxStdinWriteResponse();
     }
 
-    public override Task<SandboxGetTunnelsResponse> SandboxGetTunnels(SandboxGetTunnelsRequest request, ServerCallContext context) => GetTunnelsAsync(request);
+    public override Task<SandboxGetTunnelsResponse> SandboxGetTunnels(SandboxGetTunnelsRequest request, ServerCallContext context) =>
+        GetTunnelsAsync(request, context);
 
-    public override Task<SandboxGetTunnelsResponse> SandboxGetTunnelsV2(SandboxGetTunnelsRequest request, ServerCallContext context) => GetTunnelsAsync(request);
+    public override Task<SandboxGetTunnelsResponse> SandboxGetTunnelsV2(SandboxGetTunnelsRequest request, ServerCallContext context) =>
+        GetTunnelsAsync(request, context);
 
-    private Task<SandboxGetTunnelsResponse> GetTunnelsAsync(SandboxGetTunnelsRequest request)
+    private async Task<SandboxGetTunnelsResponse> GetTunnelsAsync(SandboxGetTunnelsRequest request, ServerCallContext context)
     {
-        var session = sandboxes.Get(request.SandboxId);
+        var session = await sandboxes.GetStartedAsync(request.SandboxId, context.CancellationToken).ConfigureAwait(false);
         session.RequireRunning();
         var response = new SandboxGetTunnelsResponse();
         response.Tunnels.AddRange(TunnelTranslation.ToTunnelData(session));
-        return Task.FromResult(response);
+        return response;
     }
 
     public override async Task<SandboxSnapshotFsResponse> SandboxSnapshotFs(SandboxSnapshotFsRequest request, ServerCallContext context)
     {
-        var imageId = await snapshots.SnapshotAsync(sandboxes.Get(request.SandboxId), snapshotId: null, context.CancellationToken).ConfigureAwait(false);
+        var session = await sandboxes.GetStartedAsync(request.SandboxId, context.CancellationToken).ConfigureAwait(false);
+        var imageId = await snapshots.SnapshotAsync(session, snapshotId: null, context.CancellationToken).ConfigureAwait(false);
         return new SandboxSnapshotFsResponse { ImageId = imageId, Result = new GenericResult { Status = GenericResult.Types.GenericStatus.Success } };
     }
 

@@ -10,7 +10,7 @@ internal sealed partial class ControlPlaneService
 {
     public override async Task<SandboxContainerCreateV2Response> SandboxContainerCreateV2(SandboxContainerCreateV2Request request, ServerCallContext context)
     {
-        var session = sandboxes.Get(request.SandboxId);
+        var session = await sandboxes.GetStartedAsync(request.SandboxId, context.CancellationToken).ConfigureAwait(false);
         var definition = request.Definition ?? new Sandbox();
         var sources = definition.SecretIds.Select(id => (EnvironmentSource)new EnvironmentSource.Secret(id))
             .Concat(SandboxTranslation.ToSources(request.SecretSources));

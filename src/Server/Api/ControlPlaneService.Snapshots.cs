@@ -9,11 +9,17 @@ namespace TypedSandbox.Server.Api;
 internal sealed partial class ControlPlaneService
 {
     /// <summary>Creates a sandbox; one with exit snapshots gets an engine-kept writable layer, committed when it ends.</summary>
-    private async Task<SandboxSession> CreateSandboxAsync(SandboxSpec spec, ServerCallContext context)
+    /// <remarks>
+    /// With <paramref name="background"/> it returns before the container runs (see <see cref="SandboxManager.BeginCreateAsync"/>);
+    /// one with exit snapshots always returns once it runs.
+    /// </remarks>
+    private async Task<SandboxSession> CreateSandboxAsync(SandboxSpec spec, ServerCallContext context, bool background = false)
     {
         if (!spec.EnableExitSnapshot)
         {
-            return await sandboxes.CreateAsync(spec, context.CancellationToken).ConfigureAwait(false);
+            return background
+                ? await sandboxes.BeginCreateAsync(spec, null, context.CancellationToken).ConfigureAwait(false)
+                : await sandboxes.CreateAsync(spec, context.CancellationToken).ConfigureAwait(false);
         }
 
         var exits = Service<ExitSnapshots>(context);
@@ -24,7 +30,8 @@ internal sealed partial class ControlPlaneService
 
     public override async Task<SandboxSnapshotResponse> SandboxSnapshot(SandboxSnapshotRequest request, ServerCallContext context)
     {
-        var id = await Service<MemorySnapshots>(context).StartAsync(sandboxes.Get(request.SandboxId), context.CancellationToken).ConfigureAwait(false);
+        var session = await sandboxes.GetStartedAsync(request.SandboxId, context.CancellationToken).ConfigureAwait(false);
+        var id = await Service<MemorySnapshots>(context).StartAsync(session, context.CancellationToken).ConfigureAwait(false);
         return new SandboxSnapshotResponse { SnapshotId = id };
     }
 

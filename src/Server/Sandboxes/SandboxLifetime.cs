@@ -162,6 +162,9 @@ internal sealed partial class SandboxLifetime : IAsyncDisposable
         LogFinished(session.Id, result.Outcome, result.ExitCode);
         try
         {
+            // A sandbox ended while it still starts (terminated, timed out, the engine stopping) is torn down once its
+            // container runs: the start is never cut short (and never throws).
+            await session.Started.ConfigureAwait(false);
             // Tear the container down now; its output journals stay readable until the session is evicted.
             // Listeners stop at once; open tunnel connections end with the container.
             var closingTunnels = session.Tunnels?.DisposeAsync().AsTask() ?? Task.CompletedTask;

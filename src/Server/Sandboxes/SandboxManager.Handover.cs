@@ -214,6 +214,7 @@ internal sealed partial class SandboxManager
 
         await OpenTunnelsAsync(session, container, handover.TunnelHostPorts).ConfigureAwait(false);
         _registry.ReserveName(session);
+        session.EndStart();
         _registry.Add(session);
         _ = _lifetime.WatchAsync(session, container);
         LogAdopted(session.Id, execs.Count);

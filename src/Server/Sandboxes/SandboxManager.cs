@@ -26,7 +26,9 @@ internal sealed partial class SandboxManager : IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly ILogger<SandboxManager> _logger;
     private readonly SandboxLifetime _lifetime;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Task, byte> _starting = new();
     private long _lastCreatedMs;
+    private int _disposed;
 
     internal SandboxManager(
         IContainerRuntime runtime, IReadyImages images, VolumeStore volumes, StateDatabase database, TimeProvider clock, ILogger<SandboxManager> logger,
@@ -54,9 +56,27 @@ internal sealed partial class SandboxManager : IAsyncDisposable
 
     /// <summary>
     /// Creates and starts a sandbox whose container spec <paramref name="adjust"/> changes (restores, exit snapshots);
-    /// such a sandbox never comes from the warm pool.
+    /// such a sandbox never comes from the warm pool. Returns once it runs; a start that failed throws.
     /// </summary>
     internal async Task<SandboxSession> CreateAsync(SandboxSpec spec, Func<string, ContainerSpec, ContainerSpec>? adjust, CancellationToken cancellationToken)
+    {
+        var session = await BeginCreateAsync(spec, adjust, cancellationToken).ConfigureAwait(false);
+        await session.Started.ConfigureAwait(false);
+        if (session.StartError is { } error)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+        }
+
+        return session;
+    }
+
+    /// <summary>
+    /// Creates a sandbox and returns once everything a caller can get wrong is checked (spec, name, image, volumes) and it
+    /// is recorded, before its container runs: the start goes on in the background (<see cref="SandboxSession.Started"/>),
+    /// so a client's next round trips overlap it, as with Modal's create. A start that fails ends the sandbox with an init
+    /// failure whose message says why; lookups that need the container wait for the start.
+    /// </summary>
+    internal async Task<SandboxSession> BeginCreateAsync(SandboxSpec spec, Func<string, ContainerSpec, ContainerSpec>? adjust, CancellationToken cancellationToken)
     {
         SandboxSpecRules.Validate(spec);
         var random = ObjectIds.Random(22);
@@ -77,6 +97,7 @@ internal sealed partial class SandboxManager : IAsyncDisposable
             throw;
         }
 
+        ContainerSpec containerSpec;
         try
         {
             var image = await _images.GetReadyAsync(spec.ImageId, cancellationToken).ConfigureAwait(false);
@@ -92,20 +113,45 @@ internal sealed partial class SandboxManager : IAsyncDisposable
             }
 
             phases.Lap("volumes");
+            containerSpec = SandboxContainerSpec.For(session.TaskId, spec, image, mounts);
             await _store.InsertAsync(session, cancellationToken).ConfigureAwait(false);
             phases.Lap("state database");
-            var containerSpec = SandboxContainerSpec.For(session.TaskId, spec, image, mounts);
-            IRunningContainer container;
+        }
+        catch (Exception exception)
+        {
+            await DisposeUnclaimedAsync(pooled).ConfigureAwait(false);
+            _registry.ReleaseName(session);
+            await _lifetime.PersistFinishedAsync(session, InitFailure(exception)).ConfigureAwait(false);
+            throw;
+        }
+
+        // From here the sandbox is known by id and task id; it starts on its own, beyond the caller's cancellation (a
+        // create that returned owns a sandbox the client can terminate). The engine's stop waits for it.
+        _registry.Add(session);
+        var start = StartAsync(session, containerSpec, pooled, adjust, poolKey, phases);
+        _starting.TryAdd(start, 0);
+        _ = start.ContinueWith(t => _starting.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return session;
+    }
+
+    private async Task StartAsync(
+        SandboxSession session, ContainerSpec containerSpec, IRunningContainer? pooled, Func<string, ContainerSpec, ContainerSpec>? adjust, WarmPoolKey? poolKey,
+        StartPhases phases)
+    {
+        await Task.Yield();
+        IRunningContainer container;
+        try
+        {
             if (pooled is not null)
             {
                 container = pooled;
                 pooled = null;
-                await ClaimAsync(container, containerSpec, cancellationToken).ConfigureAwait(false);
+                await ClaimAsync(container, containerSpec, CancellationToken.None).ConfigureAwait(false);
                 phases.Lap("warm pool claim");
             }
             else
             {
-                container = await _runtime.StartAsync(adjust is null ? containerSpec : adjust(session.Id, containerSpec), cancellationToken).ConfigureAwait(false);
+                container = await _runtime.StartAsync(adjust is null ? containerSpec : adjust(session.Id, containerSpec), CancellationToken.None).ConfigureAwait(false);
                 phases.Lap("container");
                 if (poolKey is { } shape)
                 {
@@ -116,21 +162,27 @@ internal sealed partial class SandboxManager : IAsyncDisposable
             session.Container = container;
             await OpenTunnelsAsync(session, container).ConfigureAwait(false);
             phases.Lap("tunnels");
-            _registry.Add(session);
-            _ = _lifetime.WatchAsync(session, container);
-            LogCreated(session.Id, spec.ImageId, _runtime.Name, phases);
-            return session;
         }
         catch (Exception exception)
         {
+            session.Container = null;
             await DisposeUnclaimedAsync(pooled).ConfigureAwait(false);
-            _registry.ReleaseName(session);
-            // A rule's message stands alone; the core's own failures (runtime, image) say what could not start.
-            var message = exception.GetType() == typeof(EngineException) ? exception.Message : "The sandbox could not start: " + exception.Message;
-            await _lifetime.PersistFinishedAsync(session, new SandboxResult(SandboxOutcome.InitFailure, 1, message, _clock.GetUtcNow())).ConfigureAwait(false);
-            throw;
+            var result = InitFailure(exception);
+            LogStartFailed(exception, session.Id);
+            session.EndStart(exception);
+            await _lifetime.FinishAsync(session, result).ConfigureAwait(false);
+            return;
         }
+
+        _ = _lifetime.WatchAsync(session, container);
+        session.EndStart();
+        LogCreated(session.Id, session.Spec.ImageId, _runtime.Name, phases);
     }
+
+    // A rule's message stands alone; the core's own failures (runtime, image) say what could not start.
+    private SandboxResult InitFailure(Exception exception) =>
+        new(SandboxOutcome.InitFailure, 1, exception.GetType() == typeof(EngineException) ? exception.Message : "The sandbox could not start: " + exception.Message,
+            _clock.GetUtcNow());
 
     private static async Task ClaimAsync(IRunningContainer container, ContainerSpec containerSpec, CancellationToken cancellationToken)
     {
@@ -176,6 +228,14 @@ internal sealed partial class SandboxManager : IAsyncDisposable
 
     /// <summary>Finds a sandbox by id (running or finished during this engine's life).</summary>
     public SandboxSession Get(string sandboxId) => _registry.Get(sandboxId);
+
+    /// <summary>Finds a sandbox by id (as <see cref="Get"/>) once its start ended: it then runs, or has its result.</summary>
+    public Task<SandboxSession> GetStartedAsync(string sandboxId, CancellationToken cancellationToken) =>
+        _registry.Get(sandboxId).StartedAsync(cancellationToken);
+
+    /// <summary>Finds a sandbox by its task's id once its start ended: it then runs, or has its result.</summary>
+    public Task<SandboxSession> GetStartedByTaskIdAsync(string taskId, CancellationToken cancellationToken) =>
+        _registry.GetByTaskId(taskId).StartedAsync(cancellationToken);
 
     /// <summary>Finds a sandbox of this engine's life by id, or null.</summary>
     public SandboxSession? TryGet(string sandboxId) => _registry.TryGet(sandboxId);
@@ -306,6 +366,13 @@ internal sealed partial class SandboxManager : IAsyncDisposable
     /// </summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        // Starts under way end first (a start never throws), so every sandbox below has its container or its result.
+        await Task.WhenAll(_starting.Keys).ConfigureAwait(false);
         await Pool.DisposeAsync().ConfigureAwait(false);
         await _lifetime.DisposeAsync().ConfigureAwait(false);
         var sessions = _registry.All.ToList();
@@ -327,6 +394,9 @@ internal sealed partial class SandboxManager : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox {SandboxId} created from image {ImageId} ({Runtime}; {Phases})")]
     private partial void LogCreated(string sandboxId, string imageId, string runtime, StartPhases phases);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sandbox {SandboxId} could not start")]
+    private partial void LogStartFailed(Exception exception, string sandboxId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Sandbox {SandboxId}: exec {ExecId} started ({Program})")]
     private partial void LogExecStarted(string sandboxId, string execId, string program);

@@ -66,7 +66,7 @@ internal sealed class SandboxRegistry
     /// </exception>
     public void SetName(SandboxSession session, string name)
     {
-        session.RequireRunning();
+        session.RequireNotFinished();
         lock (_namesGate)
         {
             // A sandbox whose finish already freed its names must not take one again.
@@ -117,7 +117,7 @@ internal sealed class SandboxRegistry
         }
     }
 
-    /// <summary>Makes a started sandbox findable by id and task id.</summary>
+    /// <summary>Makes a sandbox findable by id and task id (from its create, while it starts).</summary>
     public void Add(SandboxSession session)
     {
         _byId[session.Id] = session;

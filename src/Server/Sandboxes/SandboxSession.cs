@@ -8,6 +8,7 @@ namespace TypedSandbox.Server.Sandboxes;
 internal sealed class SandboxSession
 {
     private readonly TaskCompletionSource<SandboxResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _finishClaimed;
     private readonly Lock _gate = new();
     private IReadOnlyDictionary<string, string> _tags;
@@ -39,6 +40,30 @@ internal sealed class SandboxSession
 
     /// <summary>The running container; null before it started and after it was torn down.</summary>
     public IRunningContainer? Container { get; internal set; }
+
+    /// <summary>
+    /// Completes when its start ended, either way, and never faults: then <see cref="Container"/> is set, or
+    /// <see cref="StartError"/> says why it could not start (and <see cref="Result"/> is an init failure). A create
+    /// returns before the start ends (as Modal's does); whatever needs the container waits for this first.
+    /// </summary>
+    public Task Started => _started.Task;
+
+    /// <summary>Why the start failed; null while it starts and once it started.</summary>
+    internal Exception? StartError { get; private set; }
+
+    /// <summary>Ends the start: it succeeded when <paramref name="error"/> is null (the container is set by then).</summary>
+    internal void EndStart(Exception? error = null)
+    {
+        StartError = error;
+        _started.TrySetResult();
+    }
+
+    /// <summary>Waits for the start to end (see <see cref="Started"/>); returns the session for chaining.</summary>
+    internal async Task<SandboxSession> StartedAsync(CancellationToken cancellationToken)
+    {
+        await Started.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return this;
+    }
 
     /// <summary>Its tunnels (one per declared port) while it runs; null when it declared no ports.</summary>
     public SandboxTunnels? Tunnels { get; internal set; }
@@ -74,9 +99,24 @@ internal sealed class SandboxSession
     /// <summary>True while something keeps it from idling: a running exec or an open tunnel connection.</summary>
     public bool IsActive => Execs.HasRunning || Tunnels?.HasOpenConnection == true;
 
-    /// <summary>The running container, or FAILED_PRECONDITION once the sandbox finished.</summary>
-    internal IRunningContainer RequireRunning() =>
-        Result is null && Container is { } container ? container : throw EngineException.Precondition($"Sandbox {Id} has already finished.");
+    /// <summary>
+    /// The running container, or FAILED_PRECONDITION once the sandbox finished (or while it still starts: callers wait
+    /// for <see cref="Started"/> first, so that one only reaches a caller that forgot to).
+    /// </summary>
+    internal IRunningContainer RequireRunning()
+    {
+        RequireNotFinished();
+        return Container ?? throw EngineException.Precondition($"Sandbox {Id} is still starting.");
+    }
+
+    /// <summary>FAILED_PRECONDITION once the sandbox finished; a sandbox still starting passes.</summary>
+    internal void RequireNotFinished()
+    {
+        if (Result is not null)
+        {
+            throw EngineException.Precondition($"Sandbox {Id} has already finished" + (StartError is null ? "." : ": " + Result.Message));
+        }
+    }
 
     /// <summary>True for the first caller only: that one records the result and then publishes it.</summary>
     internal bool TryClaimFinish() => Interlocked.Exchange(ref _finishClaimed, 1) == 0;
