@@ -16,6 +16,7 @@ public sealed class CrashLeftoverTests(SecurityEngine engine)
                 var app = await RetryAsync(() => client.Apps.FromNameAsync("crash-leftovers", createIfMissing: true), child);
                 var sandbox = await client.Sandboxes.CreateAsync(app, client.Images.FromRegistry("busybox:latest"),
                     new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5) });
+                Assert.Equal(0, (await sandbox.RunAsync(["true"])).ExitCode);
                 var id = EngineFootprint.Bundles(state).Single();
                 await sandbox.ExecAsync(["sh", "-c", "head -c 1073741824 /dev/zero"]);
                 var pid = child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -69,6 +69,7 @@ public sealed class DeepTreeRemovalTests(SecurityEngine engine)
                     var app = await CrashLeftoverTests.RetryAsync(() => client.Apps.FromNameAsync("deep-orphan", createIfMissing: true), child);
                     var sandbox = await client.Sandboxes.CreateAsync(app, client.Images.FromRegistry("busybox:latest"),
                         new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5) });
+                    Assert.Equal(0, (await sandbox.RunAsync(["true"])).ExitCode);
                     id = EngineFootprint.Bundles(state).Single();
                     var made = await sandbox.RunAsync(["sh", "-c", MakeDeepTree("/deep")]);
                     Assert.Equal("5000\n", made.Stdout);

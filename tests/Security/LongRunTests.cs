@@ -66,7 +66,8 @@ public sealed class LongRunTests(SecurityEngine engine, ITestOutputHelper output
         for (var i = 0; i < 12; i++)
         {
             // The client's create returns before the container runs (as Modal's does); the terminate comes at once.
-            await using var sandbox = await engine.CreateSandboxAsync();
+            await using var sandbox = await engine.Client.Sandboxes.CreateAsync(engine.App, engine.Client.Images.FromRegistry("busybox:latest"),
+                new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5) });
             var session = manager.Get(sandbox.SandboxId);
             stillStarting += session.Started.IsCompleted ? 0 : 1;
             ids.Add(session.TaskId);

@@ -21,9 +21,12 @@ public sealed class NetworkAheadTests(Xunit.Abstractions.ITestOutputHelper outpu
             var image = client.Images.FromRegistry("busybox:latest");
             var options = new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5) };
 
+            // Each create returns before its container runs; its first exec waits for it.
             await using var first = await client.Sandboxes.CreateAsync(app, image, options);
+            Assert.Equal(0, (await first.RunAsync(["true"])).ExitCode);
             var ahead = await KeptReadyAsync();
             await using var second = await client.Sandboxes.CreateAsync(app, image, options);
+            Assert.Equal(0, (await second.RunAsync(["true"])).ExitCode);
 
             // The second sandbox's network is the one made ahead: its slirp4netns now serves it, in its cgroups.
             Assert.Contains("/typedsandbox/", await File.ReadAllTextAsync($"/proc/{ahead}/cgroup"), StringComparison.Ordinal);

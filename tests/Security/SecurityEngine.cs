@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using TypedSandbox.Configuration;
 using TypedSandbox.Testing;
@@ -79,9 +80,16 @@ public class SecurityEngine : IAsyncLifetime
         return new SandboxClient(settings, NullLoggerFactory.Instance, RetryPolicy.ControlPlane with { MaxRetries = 0 }, TimeProvider.System, null);
     }
 
-    /// <summary>A sandbox on the test busybox image (or <paramref name="image"/>), terminated when disposed.</summary>
-    public Task<Sandbox> CreateSandboxAsync(SandboxCreateOptions? options = null, string image = "busybox:latest") =>
-        Client.Sandboxes.CreateAsync(App, Client.Images.FromRegistry(image), options ?? new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5) });
+    /// <summary>
+    /// A sandbox on the test busybox image (or <paramref name="image"/>), terminated when disposed; returned once it runs
+    /// (the client's create returns before its container runs, and the attacks read the host's side of it at once).
+    /// </summary>
+    public async Task<Sandbox> CreateSandboxAsync(SandboxCreateOptions? options = null, string image = "busybox:latest")
+    {
+        var sandbox = await Client.Sandboxes.CreateAsync(App, Client.Images.FromRegistry(image), options ?? new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5) });
+        await Engine.Host.Services.GetRequiredService<Server.Sandboxes.SandboxManager>().GetStartedAsync(sandbox.SandboxId, CancellationToken.None);
+        return sandbox;
+    }
 }
 
 /// <summary>The same engine isolating with gVisor.</summary>

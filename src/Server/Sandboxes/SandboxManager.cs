@@ -98,12 +98,13 @@ internal sealed partial class SandboxManager : IAsyncDisposable
         }
 
         ContainerSpec containerSpec;
+        // Sub-path mounts are pinned until the runtime has mounted them (the start disposes them).
+        var pins = new Mounts.SubPathPins();
         try
         {
             var image = await _images.GetReadyAsync(spec.ImageId, cancellationToken).ConfigureAwait(false);
             phases.Lap("image");
             var mounts = new List<BindMount>();
-            using var pins = new Mounts.SubPathPins();
             foreach (var volume in spec.Volumes)
             {
                 SandboxSpecRules.RequireSafeDestination(image, volume.MountPath);
@@ -119,6 +120,7 @@ internal sealed partial class SandboxManager : IAsyncDisposable
         }
         catch (Exception exception)
         {
+            pins.Dispose();
             await DisposeUnclaimedAsync(pooled).ConfigureAwait(false);
             _registry.ReleaseName(session);
             await _lifetime.PersistFinishedAsync(session, InitFailure(exception)).ConfigureAwait(false);
@@ -128,35 +130,43 @@ internal sealed partial class SandboxManager : IAsyncDisposable
         // From here the sandbox is known by id and task id; it starts on its own, beyond the caller's cancellation (a
         // create that returned owns a sandbox the client can terminate). The engine's stop waits for it.
         _registry.Add(session);
-        var start = StartAsync(session, containerSpec, pooled, adjust, poolKey, phases);
+        var start = StartAsync(session, containerSpec, pins, pooled, adjust, poolKey, phases);
         _starting.TryAdd(start, 0);
         _ = start.ContinueWith(t => _starting.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return session;
     }
 
     private async Task StartAsync(
-        SandboxSession session, ContainerSpec containerSpec, IRunningContainer? pooled, Func<string, ContainerSpec, ContainerSpec>? adjust, WarmPoolKey? poolKey,
-        StartPhases phases)
+        SandboxSession session, ContainerSpec containerSpec, Mounts.SubPathPins pins, IRunningContainer? pooled, Func<string, ContainerSpec, ContainerSpec>? adjust,
+        WarmPoolKey? poolKey, StartPhases phases)
     {
         await Task.Yield();
         IRunningContainer container;
         try
         {
-            if (pooled is not null)
+            try
             {
-                container = pooled;
-                pooled = null;
-                await ClaimAsync(container, containerSpec, CancellationToken.None).ConfigureAwait(false);
-                phases.Lap("warm pool claim");
-            }
-            else
-            {
-                container = await _runtime.StartAsync(adjust is null ? containerSpec : adjust(session.Id, containerSpec), CancellationToken.None).ConfigureAwait(false);
-                phases.Lap("container");
-                if (poolKey is { } shape)
+                if (pooled is not null)
                 {
-                    Pool.Learn(shape, containerSpec);
+                    container = pooled;
+                    pooled = null;
+                    await ClaimAsync(container, containerSpec, CancellationToken.None).ConfigureAwait(false);
+                    phases.Lap("warm pool claim");
                 }
+                else
+                {
+                    container = await _runtime.StartAsync(adjust is null ? containerSpec : adjust(session.Id, containerSpec), CancellationToken.None)
+                        .ConfigureAwait(false);
+                    phases.Lap("container");
+                    if (poolKey is { } shape)
+                    {
+                        Pool.Learn(shape, containerSpec);
+                    }
+                }
+            }
+            finally
+            {
+                pins.Dispose();
             }
 
             session.Container = container;

@@ -95,6 +95,8 @@ public sealed class EngineHandoverTests(EngineFixture fixture)
                 var sandbox = await client.Sandboxes.CreateAsync(app, client.Images.FromRegistry("busybox:latest"),
                     new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5) });
                 sandboxId = sandbox.SandboxId;
+                // The create returns before the container runs; its first exec waits for it.
+                Assert.Equal(0, (await sandbox.RunAsync(["true"])).ExitCode);
                 initPid = InitPids(state).Single();
             }
 
