@@ -87,6 +87,17 @@ public sealed class DeepTreeRemovalTests(SecurityEngine engine)
                 await ExternalProcess.RunAsync("umount", ["-l", mount], "/", null, TimeSpan.FromSeconds(30));
             }
 
+            // The engine's own cleanup deletes crun's record of the container before its bundle; a bundle removed by hand
+            // here must not leave that record behind (crun's root is shared by every engine on the host).
+            await ExternalProcess.RunAsync("crun", ["--root", "/run/typedsandbox/crun", "delete", "--force", id], "/", null, TimeSpan.FromSeconds(30));
+            Assert.False(Directory.Exists(Path.Combine("/run/typedsandbox/crun", id)), "crun's record of the killed engine's sandbox is still there");
+            // Its network namespace too: the next start sweeps a nameless one only once it is older than the sweep's grace.
+            if (File.Exists("/run/netns/tsb-" + id))
+            {
+                await ExternalProcess.RunAsync("ip", ["netns", "delete", "tsb-" + id], "/", null, TimeSpan.FromSeconds(30));
+            }
+
+            Assert.False(File.Exists("/run/netns/tsb-" + id), "the killed engine's sandbox's network namespace is still there");
             var removed = await ExternalProcess.RunAsync("rm", ["-rf", "--one-file-system", "--", bundle], "/", null, TimeSpan.FromMinutes(2));
             Assert.Equal(0, removed.ExitCode);
             var writable = Path.Combine(state, "writable", "sandboxes", id);
