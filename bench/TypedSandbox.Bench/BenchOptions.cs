@@ -9,6 +9,9 @@ internal sealed record BenchOptions
         Usage: dotnet run --project bench/TypedSandbox.Bench -c Release -- [switches]
           --iterations N      timed iterations per latency series (default 20)
           --warmup N          untimed iterations first (default 2)
+          --settle-ms N       pause after each iteration of an alternating series, so work the engine does after a
+                              call (teardown, the next network made ahead) ends before the next series is timed
+                              (default 250; 0 = none)
           --runtime NAME      OCI runtime of the engine and of the raw baseline: crun (default), runc, runsc
           --stream-mb N       bytes of the single-stream throughput run, in MB (default 100)
           --streams N         concurrent streams of the second throughput run (default 100)
@@ -28,6 +31,13 @@ internal sealed record BenchOptions
     public int Iterations { get; init; } = 20;
 
     public int Warmup { get; init; } = 2;
+
+    /// <summary>
+    /// The pause after each iteration of an alternating measurement (<see cref="Measurements.BenchContext.InterleaveAsync"/>):
+    /// without it, the engine's work after one series' call (a sandbox's teardown, the next open network made ahead,
+    /// a warm pool's refill) runs during the next series, often the bare runtime's, and slows it.
+    /// </summary>
+    public TimeSpan Settle { get; init; } = TimeSpan.FromMilliseconds(250);
 
     public string Runtime { get; init; } = "crun";
 
@@ -101,6 +111,7 @@ internal sealed record BenchOptions
                 {
                     "--iterations" => options with { Iterations = Count(1) },
                     "--warmup" => options with { Warmup = Count(0) },
+                    "--settle-ms" => options with { Settle = TimeSpan.FromMilliseconds(Count(0)) },
                     "--runtime" when value is "crun" or "runc" or "runsc" => options with { Runtime = value },
                     "--runtime" => throw new FormatException($"--runtime {value}: use crun, runc or runsc."),
                     "--stream-mb" => options with { StreamMegabytes = Count(1) },

@@ -188,7 +188,7 @@ static async Task<IReadOnlyList<(string, string)>> DescribeMachineAsync(BenchOpt
         var settings = new List<string>();
         if (options.Runs(1) || options.Runs(2) || options.Runs(3) || options.Runs(7))
         {
-            settings.Add(string.Create(CultureInfo.InvariantCulture, $"{options.Iterations} iterations after {options.Warmup} warm-up"));
+            settings.Add(string.Create(CultureInfo.InvariantCulture, $"{options.Iterations} iterations after {options.Warmup} warm-up, {options.Settle.TotalMilliseconds:0} ms settle after each"));
         }
 
         if (options.Runs(3) || options.Runs(4))

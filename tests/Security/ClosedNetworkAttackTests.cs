@@ -20,6 +20,10 @@ public sealed class ClosedNetworkAttackTests(SecurityEngine engine, Xunit.Abstra
     [Fact]
     public Task Sandbox_code_reaches_neither_the_hosts_own_addresses_nor_a_link_local_metadata_address() =>
         ClosedNetworkAttack.RunAsync(engine, output);
+
+    [Fact]
+    public Task An_address_the_host_gains_while_a_sandbox_runs_is_closed_to_it() =>
+        ClosedNetworkAttack.RunAddressGainedLaterAsync(engine, output);
 }
 
 [Collection(RunscAttacks.Name)]
@@ -30,8 +34,103 @@ public sealed class RunscClosedNetworkAttackTests(RunscSecurityEngine engine, Xu
         ClosedNetworkAttack.RunAsync(engine, output);
 }
 
+/// <summary>
+/// An operator closes a network of the host's site (<c>--closed-network</c>): open sandboxes, also one whose allow-list
+/// is 0.0.0.0/0, no longer reach a server there, which sandboxes of an engine without the switch reach (the control of
+/// <see cref="ClosedNetworkAttackTests"/>).
+/// </summary>
+public sealed class OperatorClosedNetworkTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_network_the_operator_closes_is_refused_to_open_sandboxes_whatever_their_allow_list()
+    {
+        await using var link = await MetadataLink.StartAsync();
+        var engine = await TestEngine.StartAsync(configure: o => o with { SandboxClosedNetworks = [IPNetwork.Parse("10.233.0.0/16")] });
+        try
+        {
+            await using var client = SecurityEngine.CreateClient(engine);
+            var app = await client.Apps.FromNameAsync("closed-network", createIfMissing: true);
+            var image = client.Images.FromRegistry("busybox:latest");
+            var probe = $"printf 'GET /hello.txt HTTP/1.0\\r\\n\\r\\n' | nc -w 5 {link.PeerAddress} 8080; echo private=$?";
+            foreach (var options in new[]
+            {
+                new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5) },
+                new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5), CidrAllowlist = ["0.0.0.0/0"] },
+            })
+            {
+                await using var sandbox = await client.Sandboxes.CreateAsync(app, image, options);
+                var result = await sandbox.RunAsync(["sh", "-c", probe]);
+                output.WriteLine($"{string.Join(',', options.CidrAllowlist ?? [])}: {result.Stdout} {result.Stderr}");
+
+                Assert.Contains("private=", result.Stdout, StringComparison.Ordinal);
+                Assert.DoesNotContain("private=0", result.Stdout, StringComparison.Ordinal);
+                Assert.DoesNotContain("hello from the link", result.Stdout, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            await engine.DisposeAsync();
+        }
+    }
+}
+
 internal static class ClosedNetworkAttack
 {
+    /// <summary>
+    /// The host gains an address after a sandbox's filter was loaded (an interface comes up). Sandbox code tries a
+    /// listener on that address until it is refused; the engine must close it (<c>HostAddressWatch</c>) while the private
+    /// peer on the same link stays reachable. The probe gives up after ~60 tries (at least 15 s): never refused is the
+    /// attack working.
+    /// </summary>
+    public static async Task RunAddressGainedLaterAsync(SecurityEngine engine, Xunit.Abstractions.ITestOutputHelper output)
+    {
+        await using var sandbox = await engine.CreateSandboxAsync(new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5) });
+        Assert.Equal(0, (await sandbox.RunAsync(["true"])).ExitCode);
+
+        await using var link = await MetadataLink.StartAsync();
+        using var hostListener = new TcpListener(link.HostAddress, 0);
+        hostListener.Start();
+        var hostPort = ((IPEndPoint)hostListener.LocalEndpoint).Port;
+        using var stop = new CancellationTokenSource();
+        var accepting = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    using var client = await hostListener.AcceptTcpClientAsync(stop.Token);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // stopped
+            }
+        });
+
+        try
+        {
+            var probe = $"for i in $(seq 60); do if echo hi | nc -w 2 {link.HostAddress} {hostPort}; then sleep 0.25; else echo refused-after=$i; exit 0; fi; done; echo never-refused";
+            var tried = await sandbox.RunAsync(["sh", "-c", probe]);
+            output.WriteLine($"probe: {tried.Stdout} {tried.Stderr}");
+            Assert.Contains("refused-after=", tried.Stdout, StringComparison.Ordinal);
+
+            var check = string.Join("; ",
+                $"echo hi | nc -w 5 {link.HostAddress} {hostPort}; echo host=$?",
+                $"printf 'GET /hello.txt HTTP/1.0\\r\\n\\r\\n' | nc -w 5 {link.PeerAddress} 8080; echo control=$?");
+            var after = await sandbox.RunAsync(["sh", "-c", check]);
+            output.WriteLine($"after: {after.Stdout} {after.Stderr}");
+            Assert.Contains("host=", after.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("host=0", after.Stdout, StringComparison.Ordinal);
+            Assert.Contains("hello from the link\ncontrol=0", after.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            hostListener.Stop();
+            await accepting;
+        }
+    }
+
     public static async Task RunAsync(SecurityEngine engine, Xunit.Abstractions.ITestOutputHelper output)
     {
         await using var link = await MetadataLink.StartAsync();

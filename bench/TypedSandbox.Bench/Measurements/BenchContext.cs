@@ -37,11 +37,13 @@ internal sealed record BenchContext(
 
     /// <summary>
     /// Runs several series in turns: every round calls each series once, so load that comes and goes on the host falls
-    /// on all of them alike; the first <paramref name="warmup"/> rounds are not kept. A series that throws is dropped
-    /// from later rounds and reported with its error; the others go on.
+    /// on all of them alike; the first <paramref name="warmup"/> rounds are not kept. After each call the host is left
+    /// alone for <paramref name="settle"/>, so what the engine does after a call (teardown, the next network or warm
+    /// sandbox made ahead) does not fall on the next series. A series that throws is dropped from later rounds and
+    /// reported with its error; the others go on.
     /// </summary>
     public static async Task<IReadOnlyList<SeriesOutcome>> InterleaveAsync(
-        int warmup, int iterations, IReadOnlyList<Func<Task<TimeSpan>>> series, CancellationToken cancellationToken)
+        int warmup, int iterations, TimeSpan settle, IReadOnlyList<Func<Task<TimeSpan>>> series, CancellationToken cancellationToken)
     {
         var kept = series.Select(_ => new List<TimeSpan>(iterations)).ToArray();
         var errors = new Exception?[series.Count];
@@ -58,6 +60,10 @@ internal sealed record BenchContext(
                 try
                 {
                     var elapsed = await series[s]();
+                    if (settle > TimeSpan.Zero)
+                    {
+                        await Task.Delay(settle, cancellationToken);
+                    }
                     if (round >= warmup)
                     {
                         kept[s].Add(elapsed);

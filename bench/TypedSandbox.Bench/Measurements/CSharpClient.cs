@@ -97,7 +97,7 @@ internal static class CSharpClient
         ReportSection section, string subject, JsSession js, string jsOp, BenchOptions options, Func<Task<TimeSpan>> measure, Target goal, CancellationToken cancellationToken)
     {
         var outcomes = await BenchContext.InterleaveAsync(
-            options.Warmup, options.Iterations, [measure, () => js.TimeAsync(jsOp, cancellationToken)], cancellationToken);
+            options.Warmup, options.Iterations, options.Settle, [measure, () => js.TimeAsync(jsOp, cancellationToken)], cancellationToken);
         var jsSubject = subject.Replace("C# client", "JS SDK", StringComparison.Ordinal);
         if (outcomes[0].Samples is { } csharp)
         {

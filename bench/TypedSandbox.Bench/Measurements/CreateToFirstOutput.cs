@@ -33,6 +33,7 @@ internal static class CreateToFirstOutput
         }).StartSession();
         await using var pooledCSharp = new PooledCSharpCreate(pooledEngine.ConfigPath);
         var parts = new List<JsonElement>();
+        var blockedParts = new List<JsonElement>();
         var pooledParts = new List<JsonElement>();
         var clis = bench.Clis.Where(c => c.Cli is not null && c.Image is not null).ToList();
         List<Func<Task<TimeSpan>>> series =
@@ -44,8 +45,12 @@ internal static class CreateToFirstOutput
                 parts.Add(reply);
                 return TimeSpan.FromMilliseconds(reply.GetProperty("total").GetDouble());
             },
-            async () => TimeSpan.FromMilliseconds(
-                (await js.CallAsync("create-exec", blockNetwork: true, cancellationToken)).GetProperty("total").GetDouble()),
+            async () =>
+            {
+                var reply = await js.CallAsync("create-exec", blockNetwork: true, cancellationToken);
+                blockedParts.Add(reply);
+                return TimeSpan.FromMilliseconds(reply.GetProperty("total").GetDouble());
+            },
             async () =>
             {
                 var ready = pool.ReadyCount;
@@ -64,7 +69,7 @@ internal static class CreateToFirstOutput
             },
             .. clis.Select(c => (Func<Task<TimeSpan>>)(() => c.Cli!.RunEchoAsync(c.Image!, cancellationToken))),
         ];
-        var outcomes = await BenchContext.InterleaveAsync(options.Warmup, options.Iterations, series, cancellationToken);
+        var outcomes = await BenchContext.InterleaveAsync(options.Warmup, options.Iterations, options.Settle, series, cancellationToken);
 
         var raw = outcomes[0].Samples;
         var peer = raw is null ? ((string, Samples)?)null : (bench.RawName, raw);
@@ -84,7 +89,11 @@ internal static class CreateToFirstOutput
 
         if (outcomes[2].Samples is { } blocked)
         {
+            var timed = blockedParts.Skip(options.Warmup).ToList();
             section.Latency("TypedSandbox, JS SDK, `blockNetwork: true` (no network set-up)", blocked, peer, Goal);
+            section.Latency("  of which `sandboxes.create`", new Samples(timed.Select(s => s.GetProperty("create").GetDouble())));
+            section.Latency("  of which `exec` call", new Samples(timed.Select(s => s.GetProperty("exec").GetDouble())));
+            section.Latency("  of which first stdout bytes", new Samples(timed.Select(s => s.GetProperty("firstOutput").GetDouble())));
         }
         else
         {

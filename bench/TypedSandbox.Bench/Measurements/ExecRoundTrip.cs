@@ -48,7 +48,7 @@ internal static class ExecRoundTrip
                 () => js.TimeAsync("exec-true", cancellationToken),
                 .. cliIds.Select(c => (Func<Task<TimeSpan>>)(() => c.Peer.Cli!.ExecTrueAsync(c.Id, cancellationToken))),
             ];
-            var outcomes = await BenchContext.InterleaveAsync(options.Warmup, options.Iterations, series, cancellationToken);
+            var outcomes = await BenchContext.InterleaveAsync(options.Warmup, options.Iterations, options.Settle, series, cancellationToken);
 
             var raw = outcomes[0].Samples;
             var peer = raw is null ? ((string, Samples)?)null : (bench.RawName, raw);

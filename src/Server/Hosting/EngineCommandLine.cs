@@ -34,6 +34,9 @@ public static class EngineCommandLine
           --registry-allow-network CIDR
                                    loopback/private network registries, their redirects and token
                                    services may reach besides each registry's own host:port; repeatable
+          --closed-network CIDR    an IPv4 network no open sandbox reaches, whatever its allow-list (the host's
+                                   own addresses and cloud metadata services always are); repeatable, e.g.
+                                   --closed-network 10.0.0.0/8 keeps sandboxes off a private network
           --output-memory-kib N    unread output of one stream kept in memory (default 256)
           --output-disk-mib N      unread output of one stream spilled to disk past that (default 64); a process
                                    whose output is not read blocks on write at this bound, nothing is dropped
@@ -54,6 +57,19 @@ public static class EngineCommandLine
                        `secret --help` for details)
         """;
 
+    /// <summary>An IPv4 network in CIDR form whose address has no bit set past its prefix (10.0.0.0/8, not 10.0.0.1/8); else null.</summary>
+    private static IPNetwork? ParseIPv4Network(string value)
+    {
+        if (!IPNetwork.TryParse(value, out var network) || network.BaseAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+        {
+            return null;
+        }
+
+        // IPNetwork.TryParse clears the bits past the prefix: a written address that differs meant something else.
+        var slash = value.IndexOf('/', StringComparison.Ordinal);
+        return slash > 0 && IPAddress.TryParse(value.AsSpan(0, slash), out var written) && written.Equals(network.BaseAddress) ? network : null;
+    }
+
     /// <summary>Parses <paramref name="args"/>, reading defaults through <paramref name="environment"/>.</summary>
     public static ParsedCommandLine Parse(IReadOnlyList<string> args, Func<string, string?> environment)
     {
@@ -67,6 +83,7 @@ public static class EngineCommandLine
         };
         var mirrors = new List<string>();
         var allowedNetworks = new List<IPNetwork>();
+        var closedNetworks = new List<IPNetwork>();
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
@@ -171,6 +188,14 @@ public static class EngineCommandLine
                     }
 
                     break;
+                case "--closed-network":
+                    if (ParseIPv4Network(value) is not { } closedNetwork)
+                    {
+                        return Fail($"--closed-network '{value}' is not an IPv4 network in CIDR form (like 10.0.0.0/8; sandboxes have no IPv6).");
+                    }
+
+                    closedNetworks.Add(closedNetwork);
+                    break;
                 case "--tls-cert":
                     options = options with { TlsCertificatePath = Path.GetFullPath(value) };
                     break;
@@ -189,6 +214,7 @@ public static class EngineCommandLine
                 RegistryMirrors = RegistryMirror.ParseAll(
                     [.. mirrors.SelectMany(m => new[] { RegistryMirror.CommandLineSwitch, m })], environment(RegistryMirror.EnvironmentVariable)),
                 RegistryAllowedNetworks = allowedNetworks,
+                SandboxClosedNetworks = closedNetworks,
             };
         }
         catch (ArgumentException exception)

@@ -149,6 +149,7 @@ public sealed partial class EngineHost : IAsyncDisposable
             Quota = quota,
             WritableLayerLimitBytes = options.WritableLayerLimitBytes,
             EgressHosts = options.EgressHosts,
+            ExtraClosedNetworks = [.. options.SandboxClosedNetworks.Select(n => n.ToString())],
             CgroupParent = options.CgroupParent,
             Totals = options.SandboxPidsTotal is null && options.SandboxMemoryTotalBytes is null ? null : SandboxTotals.ForHost() is var host
                 ? new SandboxTotals(options.SandboxPidsTotal ?? host.Pids, options.SandboxMemoryTotalBytes ?? host.MemoryBytes)

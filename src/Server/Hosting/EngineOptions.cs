@@ -38,6 +38,13 @@ public sealed record EngineOptions
     /// <summary>Non-public networks registries, their redirects and token services may reach besides each registry's own host and port.</summary>
     public IReadOnlyList<IPNetwork> RegistryAllowedNetworks { get; init; } = [];
 
+    /// <summary>
+    /// IPv4 networks no open sandbox reaches, besides the host's own addresses and the cloud metadata services, which
+    /// are always closed: for example the private networks (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16) of the host's
+    /// site. Rejected before anything a sandbox's outbound allow-list allows.
+    /// </summary>
+    public IReadOnlyList<IPNetwork> SandboxClosedNetworks { get; init; } = [];
+
     /// <summary>The most one image pull may unpack (decompressed bytes).</summary>
     public long MaxImageBytes { get; init; } = ImageStoreOptions.DefaultMaxImageBytes;
 

@@ -14,10 +14,11 @@ namespace TypedSandbox.Server.Isolation;
 /// reserved space. The packet filter of every open sandbox's namespace rejects them before anything it allows.
 /// </summary>
 /// <remarks>
-/// The host's addresses are read when a filter is loaded (a sandbox's start, an outbound policy update); an address the
-/// host gains later is closed for sandboxes whose filter is loaded after that. Private networks (10/8, 172.16/12,
-/// 192.168/16) other than the host's own addresses stay reachable, as under Docker: an outbound allow-list
-/// (<c>cidrAllowlist</c>) is how a sandbox is kept off them.
+/// The host's addresses are read when a filter is loaded (a sandbox's start, an outbound policy update) and again when
+/// they change (<see cref="HostAddressWatch"/> reloads the filters of running sandboxes). Private networks (10/8,
+/// 172.16/12, 192.168/16) other than the host's own addresses stay reachable, as under Docker, unless the operator
+/// closes them (<c>--closed-network</c>, <see cref="ContainerRuntimeOptions.ExtraClosedNetworks"/>); an outbound
+/// allow-list (<c>cidrAllowlist</c>) keeps one sandbox off them.
 /// </remarks>
 internal static class ClosedNetworks
 {
@@ -25,9 +26,16 @@ internal static class ClosedNetworks
     public static IReadOnlyList<string> Fixed { get; } =
         ["0.0.0.0/8", "169.254.0.0/16", "100.100.100.200/32", "168.63.129.16/32", "224.0.0.0/3"];
 
-    /// <summary>The closed destinations now: <see cref="Fixed"/> and each IPv4 address of the host (loopback aside, which slirp4netns closes).</summary>
-    public static IReadOnlyList<string> Current() => [.. Fixed, .. HostAddresses().Where(a => !Fixed.Any(f => Contains(f, a)))
-        .Select(a => a.ToString() + "/32").Distinct(StringComparer.Ordinal)];
+    /// <summary>
+    /// The closed destinations now: <see cref="Fixed"/>, the operator's <paramref name="extra"/> networks and each IPv4
+    /// address of the host not in them (loopback aside, which slirp4netns closes).
+    /// </summary>
+    public static IReadOnlyList<string> Current(IReadOnlyList<string> extra)
+    {
+        ArgumentNullException.ThrowIfNull(extra);
+        IReadOnlyList<string> networks = [.. Fixed, .. extra.Where(e => !Fixed.Contains(e, StringComparer.Ordinal))];
+        return [.. networks, .. HostAddresses().Where(a => !networks.Any(f => Contains(f, a))).Select(a => a.ToString() + "/32").Distinct(StringComparer.Ordinal)];
+    }
 
     /// <summary>
     /// Appends the OUTPUT rules that reject <paramref name="closed"/> (TCP with a reset, anything else with an ICMP

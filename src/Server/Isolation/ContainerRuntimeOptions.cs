@@ -54,6 +54,20 @@ internal sealed record ContainerRuntimeOptions
     /// </summary>
     public bool OpenNetworkAhead { get; init; } = true;
 
+    /// <summary>
+    /// How long after an open sandbox's start the next network is made ahead (<see cref="NetworkPool"/>); default 150 ms.
+    /// Making one (a user and a network namespace, slirp4netns, the filter) costs tens of milliseconds of CPU and kernel
+    /// work; started at once, it runs beside the new sandbox's first commands, which a client sends right after its
+    /// create, and slows them.
+    /// </summary>
+    public TimeSpan NetworkAheadDelay { get; init; } = TimeSpan.FromMilliseconds(150);
+
+    /// <summary>
+    /// IPv4 networks (CIDR) the operator closes to every open sandbox besides the host's own addresses and the metadata
+    /// services (<see cref="ClosedNetworks"/>), e.g. the private networks: rejected before anything an allow-list allows.
+    /// </summary>
+    public IReadOnlyList<string> ExtraClosedNetworks { get; init; } = [];
+
     /// <summary>Names the egress proxy resolves to a fixed address before asking the host's resolver (like docker's --add-host).</summary>
     public IReadOnlyDictionary<string, System.Net.IPAddress> EgressHosts { get; init; } = new Dictionary<string, System.Net.IPAddress>();
 

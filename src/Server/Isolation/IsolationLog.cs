@@ -20,6 +20,9 @@ internal static partial class IsolationLog
     [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Sandbox {ContainerId} started with {Runtime} in {Milliseconds} ms ({Phases})")]
     public static partial void Started(ILogger logger, string containerId, string runtime, long milliseconds, StartPhases phases);
 
+    [LoggerMessage(EventId = 1019, Level = LogLevel.Debug, Message = "Made an open network ahead in {Milliseconds} ms ({Phases})")]
+    public static partial void NetworkMadeAhead(ILogger logger, long milliseconds, StartPhases phases);
+
     [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "Moving a sandbox's helper into {CgroupProcs} failed: {Error}")]
     public static partial void HelperCgroupJoinFailed(ILogger logger, string cgroupProcs, string error);
 

@@ -5,8 +5,8 @@ namespace TypedSandbox.Server.Isolation;
 /// takes ~17 ms from its start to a configured tap0 on this kind of host (two program starts, its seccomp filter, its
 /// sandbox, the interface); made ahead, that time is no longer part of a create. Only the network is made ahead: the
 /// namespace is empty and slirp4netns knows nothing of the sandbox, which gets its policy, its cgroups and its name at
-/// the claim. Filled after the first open sandbox's start, and again after each start that claimed; a create that finds
-/// none ready makes its own, as before.
+/// the claim. Filled a moment (<see cref="ContainerRuntimeOptions.NetworkAheadDelay"/>) after the first open sandbox's
+/// start, and again after each open start; a create that finds none ready makes its own, as before.
 /// </summary>
 /// <param name="options">The engine's runtime options.</param>
 /// <param name="owner">The id range of the user namespace each network is made in (sandboxes that join it); null: the host's.</param>
@@ -80,6 +80,8 @@ internal sealed partial class NetworkPool(ContainerRuntimeOptions options, Sandb
         SandboxNetwork.Ahead ahead;
         try
         {
+            // Not beside the start that asked for it: that sandbox's first commands come now (NetworkAheadDelay).
+            await Task.Delay(options.NetworkAheadDelay, _disposing.Token).ConfigureAwait(false);
             ahead = await SandboxNetwork.Ahead.StartAsync(options, owner, logger, _disposing.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is ContainerStartException or IOException or OperationCanceledException or System.ComponentModel.Win32Exception)

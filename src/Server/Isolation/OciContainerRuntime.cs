@@ -21,6 +21,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime, IAsyncDisposable
     private readonly SpillBudget _spillBudget;
     private readonly Lazy<Task<string?>> _compiledSeccomp;
     private readonly NetworkPool _networks;
+    private readonly HostAddressWatch _addressWatch;
     private readonly SandboxIdRange? _networkOwner;
 
     public OciContainerRuntime(ContainerRuntimeOptions options, string agentDirectory, ILoggerFactory loggerFactory)
@@ -38,6 +39,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime, IAsyncDisposable
         // network namespace, makes its user namespace itself (UserNamespaceLaunch) and never uses the host's sysfs.
         _networkOwner = _flavor == RuntimeFlavor.Runsc ? null : options.UserNamespace;
         _networks = new NetworkPool(options, _networkOwner, _logger);
+        _addressWatch = new HostAddressWatch(options.ExtraClosedNetworks, _logger);
         _spillBudget = new SpillBudget(options.Output.SpillBudgetBytes);
         // Compiled on the first start (not at construction: the engine's host checks run first), shared by all.
         _compiledSeccomp = new(() => _flavor == RuntimeFlavor.Crun
@@ -48,8 +50,18 @@ internal sealed class OciContainerRuntime : IContainerRuntime, IAsyncDisposable
 
     public string Name => _flavor.ToString().ToLowerInvariant();
 
-    /// <summary>Ends the open network kept ready for the next sandbox (<see cref="NetworkPool"/>).</summary>
-    public ValueTask DisposeAsync() => _networks.DisposeAsync();
+    /// <summary>
+    /// Ends the open network kept ready for the next sandbox (<see cref="NetworkPool"/>) and the watch on the host's
+    /// addresses (<see cref="HostAddressWatch"/>).
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _addressWatch.DisposeAsync().ConfigureAwait(false);
+        await _networks.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The watch that reloads open sandboxes' filters when the host's addresses change (tests).</summary>
+    internal HostAddressWatch AddressWatch => _addressWatch;
 
     /// <summary>The file the engine executes for runtime commands (crun's sealed copy, see <see cref="SealedRuntimeBinary"/>).</summary>
     public string RuntimeBinary => _runtimeBinary;
@@ -126,6 +138,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime, IAsyncDisposable
             resources.Network = spec.JoinNetworkNamespace is not null || sub is not null ? SandboxNetwork.Joined(spec.Network.Mode == NetworkMode.Open, logger)
                 : spec.Network.Mode == NetworkMode.Open ? _networks.TryClaim(spec, ct) ?? await SandboxNetwork.OpenAsync(spec, _options, _networkOwner, logger, ct).ConfigureAwait(false)
                 : SandboxNetwork.Blocked(logger);
+            _addressWatch.Track(resources.Network);
             phases.Lap("network");
             await WriteEtcFilesAsync(spec, resources, ct).ConfigureAwait(false);
             var compiledSeccomp = await _compiledSeccomp.Value.WaitAsync(ct).ConfigureAwait(false);
@@ -165,6 +178,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime, IAsyncDisposable
                 gate = sub is { InNamespaces: true } ? UserNamespaceLaunch.OpenGate(bundle) : null;
                 runtime = StartRuntime(spec, bundle, runtimeRoot, resources.Network.IsOpen || sub is { OpenNetwork: true }, null, logger);
                 resources.RuntimeProcess = runtime;
+                phases.Lap("runtime process");
                 resources.Init = SandboxInit.Foreground(runtime);
                 if (gate is not null)
                 {
@@ -273,6 +287,7 @@ internal sealed class OciContainerRuntime : IContainerRuntime, IAsyncDisposable
             resources.Network = handover.NetworkNamespace is { } name
                 ? SandboxNetwork.Resume(name, policy, handover.CgroupsPath, _options, logger)
                 : SandboxNetwork.Blocked(logger);
+            _addressWatch.Track(resources.Network);
             resources.ChannelPipes = pipes;
             var (toAgent, fromAgent) = AgentChannel.OpenPipesOf(handover.InitPid, pipes);
             channel = new AgentChannel(handover.ChannelState, toAgent, fromAgent, Path.Combine(_options.StateDirectory, "spill"), resources.ReadOomKillCount,

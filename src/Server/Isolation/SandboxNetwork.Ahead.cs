@@ -38,6 +38,7 @@ internal sealed partial class SandboxNetwork
         /// <exception cref="ContainerStartException">The namespace or slirp4netns failed.</exception>
         public static async Task<Ahead> StartAsync(ContainerRuntimeOptions options, SandboxIdRange? owner, ILogger logger, CancellationToken ct)
         {
+            var phases = new StartPhases();
             var owned = owner is null ? null : await OwnedNetworkNamespace.CreateAsync(owner, ct).ConfigureAwait(false);
             SafeFileHandle held;
             try
@@ -53,12 +54,16 @@ internal sealed partial class SandboxNetwork
             HostProcess? slirp = null;
             try
             {
+                phases.Lap("namespaces");
                 var path = NetworkNamespaceFiles.PathOfHeld(held);
                 slirp = StartSlirp(path, options);
                 await SlirpReadyAsync(slirp, path, ct).ConfigureAwait(false);
+                phases.Lap("slirp4netns");
                 // The filter of an open policy without allow-list, which most claims keep as it is.
-                var closed = ClosedNetworks.Current();
+                var closed = ClosedNetworks.Current(options.ExtraClosedNetworks);
                 await LoadTableAsync(path, Sandboxes.NetworkRules.FilterTable(NetworkPolicy.Open, SlirpDns, closed), ct).ConfigureAwait(false);
+                phases.Lap("filter");
+                IsolationLog.NetworkMadeAhead(logger, (long)phases.TotalMilliseconds, phases);
                 return new Ahead(held, owned, closed, slirp, logger);
             }
             catch
@@ -100,7 +105,7 @@ internal sealed partial class SandboxNetwork
                 _claimed = 0;
                 throw;
             }
-            var network = new SandboxNetwork(name, _slirp, _logger) { _owned = _owned };
+            var network = new SandboxNetwork(name, _slirp, _logger) { _owned = _owned, _extraClosed = options.ExtraClosedNetworks };
             if (_owned is null)
             {
                 _namespace.Dispose();
@@ -108,9 +113,16 @@ internal sealed partial class SandboxNetwork
 
             // An open policy without allow-list or proxy has its filter already (made with the network), unless the
             // host's addresses changed since.
-            network._ready = spec.Network.Egress is null && !spec.Network.Filters && ClosedNetworks.Current().SequenceEqual(_closed, StringComparer.Ordinal)
-                ? Task.CompletedTask
-                : network.ApplyPolicyAsync(spec.Network, options, ct);
+            if (spec.Network.Egress is null && !spec.Network.Filters && ClosedNetworks.Current(options.ExtraClosedNetworks).SequenceEqual(_closed, StringComparer.Ordinal))
+            {
+                network._filter = closed => Sandboxes.NetworkRules.FilterTable(NetworkPolicy.Open, SlirpDns, closed);
+                network._closedLoaded = _closed;
+            }
+            else
+            {
+                network._ready = network.ApplyPolicyAsync(spec.Network, options, ct);
+            }
+
             return network;
         }
 

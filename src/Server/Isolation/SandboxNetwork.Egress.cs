@@ -49,7 +49,8 @@ internal sealed partial class SandboxNetwork
         // An engine-made namespace starts with loopback down; the proxy listens there.
         await HostCommand.RunCheckedAsync("ip", ["-n", _namespaceName!, "link", "set", "lo", "up"], ct).ConfigureAwait(false);
         _egress = await EgressProxy.StartAsync(path, rules, new EgressResolver(options.EgressHosts), EgressLimits.Default, _logger, ct).ConfigureAwait(false);
-        await LoadTableAsync(path, EgressFilter(policy, rules, ClosedNetworks.Current()), ct).ConfigureAwait(false);
+        // The proxy's rules of the moment (TryUpdateEgress may replace them) when the host's addresses change.
+        await LoadFilterAsync(closed => EgressFilter(policy, _egress?.Rules ?? rules, closed), ct).ConfigureAwait(false);
     }
 
     /// <summary>The iptables-restore input for a sandbox with an egress proxy.</summary>

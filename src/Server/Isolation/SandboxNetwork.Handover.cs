@@ -26,7 +26,10 @@ internal sealed partial class SandboxNetwork
     /// </summary>
     public static SandboxNetwork Resume(string namespaceName, NetworkPolicy policy, string cgroupsPath, ContainerRuntimeOptions options, ILogger logger)
     {
-        var network = new SandboxNetwork(namespaceName, StartSlirp(NetworkNamespaceFiles.PathOf(namespaceName), options), logger);
+        var network = new SandboxNetwork(namespaceName, StartSlirp(NetworkNamespaceFiles.PathOf(namespaceName), options), logger)
+        {
+            _extraClosed = options.ExtraClosedNetworks,
+        };
         network._ready = network.ResumeInBackgroundAsync(policy, cgroupsPath, options);
         return network;
     }

@@ -17,6 +17,11 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _updates = new(1, 1);
     private Task _ready = Task.CompletedTask;
+    // The sandbox's filter as a function of the closed destinations, and the list it was last loaded with (RefreshClosedAsync).
+    private Func<IReadOnlyList<string>, string>? _filter;
+    private IReadOnlyList<string>? _closedLoaded;
+    // The operator's closed networks (ContainerRuntimeOptions.ExtraClosedNetworks), part of every filter.
+    private IReadOnlyList<string> _extraClosed = [];
     // The user namespace owning the network namespace, when the sandbox joins both (crun); null: the host's owns it.
     private OwnedNetworkNamespace? _owned;
 
@@ -93,7 +98,7 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
             // packets as root: --enable-sandbox (own mount namespace on an empty root, capabilities dropped) and
             // --enable-seccomp (only the syscalls it needs) bound what a libslirp bug could give.
             slirp = StartSlirp(NetworkNamespaceFiles.PathOf(name), options);
-            var network = new SandboxNetwork(name, slirp, logger) { _owned = owned };
+            var network = new SandboxNetwork(name, slirp, logger) { _owned = owned, _extraClosed = options.ExtraClosedNetworks };
             // Not awaited here: slirp configures the namespace while the runtime starts the sandbox (both take
             // milliseconds of mostly waiting); the start awaits WhenReadyAsync before anything runs in the sandbox.
             network._ready = network.BecomeReadyAsync(spec.Network, options, ct);
@@ -244,15 +249,72 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
     }
 
     private Task LoadFilterAsync(NetworkPolicy policy, CancellationToken ct) =>
-        LoadTableAsync(NamespacePath!, Sandboxes.NetworkRules.FilterTable(policy, SlirpDns, ClosedNetworks.Current()), ct);
+        LoadFilterAsync(closed => Sandboxes.NetworkRules.FilterTable(policy, SlirpDns, closed), ct);
+
+    /// <summary>
+    /// Loads the filter <paramref name="table"/> makes from the closed destinations of now, and keeps both for
+    /// <see cref="RefreshClosedAsync"/>.
+    /// </summary>
+    private async Task LoadFilterAsync(Func<IReadOnlyList<string>, string> table, CancellationToken ct)
+    {
+        var closed = ClosedNetworks.Current(_extraClosed);
+        await LoadTableAsync(NamespacePath!, table(closed), ct).ConfigureAwait(false);
+        _filter = table;
+        _closedLoaded = closed;
+    }
+
+    /// <summary>
+    /// Loads the sandbox's filter again when <paramref name="closed"/> (<see cref="ClosedNetworks.Current"/> with the
+    /// engine's own closed networks) differs
+    /// from the list it was loaded with: the host's addresses changed (<see cref="HostAddressWatch"/>). True when it
+    /// was reloaded; false when nothing changed or the network never became ready.
+    /// </summary>
+    public async Task<bool> RefreshClosedAsync(IReadOnlyList<string> closed, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(closed);
+        if (!IsOpen)
+        {
+            return false;
+        }
+
+        try
+        {
+            await WhenReadyAsync(ct).ConfigureAwait(false);
+        }
+        catch (ContainerStartException)
+        {
+            return false;
+        }
+
+        await _updates.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (_filter is not { } table || (_closedLoaded?.SequenceEqual(closed, StringComparer.Ordinal) ?? false))
+            {
+                return false;
+            }
+
+            await LoadTableAsync(NamespacePath!, table(closed), ct).ConfigureAwait(false);
+            _closedLoaded = closed;
+            return true;
+        }
+        finally
+        {
+            _updates.Release();
+        }
+    }
 
     /// <summary>Loads an <c>iptables-restore</c> input in the network namespace at <paramref name="namespacePath"/>.</summary>
     private static async Task LoadTableAsync(string namespacePath, string table, CancellationToken ct) =>
         await HostCommand.RunCheckedAsync(HostCheck.FindExecutable("nsenter") ?? "nsenter", ["--net=" + namespacePath, "iptables-restore"], ct, table)
             .ConfigureAwait(false);
 
+    /// <summary>Set by <see cref="HostAddressWatch.Track"/>: ends the tracking when the network ends.</summary>
+    internal Action? Untrack { get; set; }
+
     public async ValueTask DisposeAsync()
     {
+        Untrack?.Invoke();
         await StopEgressProxyAsync().ConfigureAwait(false);
         if (_slirp is not null)
         {

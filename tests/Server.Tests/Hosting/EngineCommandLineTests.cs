@@ -74,4 +74,19 @@ public sealed class EngineCommandLineTests
         Assert.Equal(pidMax * 3 / 4, host.Pids);
         Assert.InRange(host.MemoryBytes, 1L << 20, (TypedSandbox.Server.Engine.HostCapacity.MemoryMiB << 20) - (1L << 30));
     }
+
+    [Fact]
+    public void Closed_networks_are_ipv4_networks_in_cidr_form_and_repeatable()
+    {
+        var parsed = Parse("--closed-network", "10.0.0.0/8", "--closed-network", "192.168.0.0/16");
+
+        Assert.Equal(["10.0.0.0/8", "192.168.0.0/16"], parsed.Options!.SandboxClosedNetworks.Select(n => n.ToString()));
+        Assert.Empty(Parse().Options!.SandboxClosedNetworks);
+        foreach (var wrong in new[] { "10.0.0.1/8", "fd00::/8", "ten", "10.0.0.0/33" })
+        {
+            var refused = Parse("--closed-network", wrong);
+            Assert.True(refused.Options is null, wrong);
+            Assert.Contains("is not an IPv4 network in CIDR form", refused.Error, StringComparison.Ordinal);
+        }
+    }
 }

@@ -67,7 +67,7 @@ public sealed class NetworkRulesTests
     [Fact]
     public void The_closed_networks_hold_the_metadata_services_and_every_address_of_the_host()
     {
-        var closed = ClosedNetworks.Current();
+        var closed = ClosedNetworks.Current([]);
 
         Assert.Contains("169.254.0.0/16", closed);
         Assert.Contains("168.63.129.16/32", closed);
@@ -79,6 +79,23 @@ public sealed class NetworkRulesTests
         {
             Assert.Contains(closed, c => System.Net.IPNetwork.Parse(c).Contains(address));
         }
+    }
+
+    [Fact]
+    public void The_operators_closed_networks_come_after_the_fixed_ones_and_hold_the_host_addresses_inside_them()
+    {
+        var hostAddresses = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses).Select(u => u.Address)
+            .Where(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !System.Net.IPAddress.IsLoopback(a))
+            .ToList();
+
+        // 0.0.0.0/1 and 128.0.0.0/1 hold every IPv4 address: no /32 of the host is listed beside them.
+        var closed = ClosedNetworks.Current(["0.0.0.0/1", "128.0.0.0/1", "169.254.0.0/16"]);
+
+        Assert.Equal([.. ClosedNetworks.Fixed, "0.0.0.0/1", "128.0.0.0/1"], closed);
+        Assert.NotEmpty(hostAddresses);
+        Assert.Equal(ClosedNetworks.Fixed.Count + hostAddresses.Distinct().Count(a => !ClosedNetworks.Fixed.Any(f => System.Net.IPNetwork.Parse(f).Contains(a))),
+            ClosedNetworks.Current([]).Count);
     }
 
     [Fact]
