@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net.NetworkInformation;
+using System.Threading.Channels;
 
 namespace TypedSandbox.Server.Isolation;
 
@@ -15,12 +16,12 @@ internal sealed partial class HostAddressWatch : IAsyncDisposable
 {
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(10);
     private readonly ConcurrentDictionary<SandboxNetwork, byte> _networks = new();
-    private readonly SemaphoreSlim _refreshing = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
+    // One pending change at most: a burst of reports (an interface coming up sends several) becomes one reload.
+    private readonly Channel<bool> _changes = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly IReadOnlyList<string> _extraClosed;
     private readonly ILogger _logger;
-    private int _pending;
-    private Task _refresh = Task.CompletedTask;
+    private readonly Task _reloading;
 
     /// <param name="extraClosed">The operator's closed networks (<see cref="ContainerRuntimeOptions.ExtraClosedNetworks"/>).</param>
     /// <param name="logger">Where reloads and their failures go.</param>
@@ -28,6 +29,7 @@ internal sealed partial class HostAddressWatch : IAsyncDisposable
     {
         _extraClosed = extraClosed;
         _logger = logger;
+        _reloading = Task.Run(ReloadOnChangesAsync);
         NetworkChange.NetworkAddressChanged += OnAddressChanged;
     }
 
@@ -44,67 +46,53 @@ internal sealed partial class HostAddressWatch : IAsyncDisposable
         network.Untrack = () => _networks.TryRemove(network, out _);
     }
 
-    /// <summary>The networks tracked now (tests).</summary>
-    internal int Count => _networks.Count;
-
-    /// <summary>Reloads every tracked filter whose closed addresses differ from the host's of now (also called by tests).</summary>
-    internal async Task RefreshAsync(CancellationToken ct)
+    /// <summary>Reloads every tracked filter whose closed addresses differ from the host's of now, one after another.</summary>
+    private async Task RefreshAsync(CancellationToken ct)
     {
-        await _refreshing.WaitAsync(ct).ConfigureAwait(false);
-        try
-        {
-            var closed = ClosedNetworks.Current(_extraClosed);
-            foreach (var network in _networks.Keys)
-            {
-                try
-                {
-                    if (await network.RefreshClosedAsync(closed, ct).ConfigureAwait(false))
-                    {
-                        LogReloaded(network.NamespaceName ?? "?", closed.Count);
-                    }
-                }
-                catch (Exception e) when (e is ContainerStartException or IOException or ObjectDisposedException or System.ComponentModel.Win32Exception)
-                {
-                    LogReloadFailed(network.NamespaceName ?? "?", e.Message);
-                }
-            }
-        }
-        finally
-        {
-            _refreshing.Release();
-        }
-    }
-
-    private void OnAddressChanged(object? sender, EventArgs e)
-    {
-        // One reload for a burst of changes (an interface coming up reports several).
-        if (Interlocked.Exchange(ref _pending, 1) == 1 || _stopping.IsCancellationRequested)
-        {
-            return;
-        }
-
-        _refresh = Task.Run(async () =>
+        var closed = ClosedNetworks.Current(_extraClosed);
+        foreach (var network in _networks.Keys)
         {
             try
             {
+                if (await network.RefreshClosedAsync(closed, ct).ConfigureAwait(false))
+                {
+                    LogReloaded(network.NamespaceName ?? "?", closed.Count);
+                }
+            }
+            catch (Exception e) when (e is ContainerStartException or IOException or ObjectDisposedException or System.ComponentModel.Win32Exception)
+            {
+                LogReloadFailed(network.NamespaceName ?? "?", e.Message);
+            }
+        }
+    }
+
+    private void OnAddressChanged(object? sender, EventArgs e) => _changes.Writer.TryWrite(true);
+
+    private async Task ReloadOnChangesAsync()
+    {
+        try
+        {
+            while (await _changes.Reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                // Reports that come within Quiet of the first fold into the reload that follows.
                 await Task.Delay(Quiet, _stopping.Token).ConfigureAwait(false);
-                Volatile.Write(ref _pending, 0);
+                _changes.Reader.TryRead(out _);
                 await RefreshAsync(_stopping.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
-            {
-                // the engine stops
-            }
-        });
+        }
+        catch (OperationCanceledException)
+        {
+            // the engine stops
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
         NetworkChange.NetworkAddressChanged -= OnAddressChanged;
+        _changes.Writer.TryComplete();
         await _stopping.CancelAsync().ConfigureAwait(false);
-        await _refresh.ConfigureAwait(false);
+        await _reloading.ConfigureAwait(false);
         _stopping.Dispose();
-        _refreshing.Dispose();
     }
 
     [LoggerMessage(EventId = 1020, Level = LogLevel.Information, Message = "The host's addresses changed: the filter of sandbox network {Namespace} now closes {Count} destinations")]

@@ -60,9 +60,6 @@ internal sealed class OciContainerRuntime : IContainerRuntime, IAsyncDisposable
         await _networks.DisposeAsync().ConfigureAwait(false);
     }
 
-    /// <summary>The watch that reloads open sandboxes' filters when the host's addresses change (tests).</summary>
-    internal HostAddressWatch AddressWatch => _addressWatch;
-
     /// <summary>The file the engine executes for runtime commands (crun's sealed copy, see <see cref="SealedRuntimeBinary"/>).</summary>
     public string RuntimeBinary => _runtimeBinary;
 
