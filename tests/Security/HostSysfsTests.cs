@@ -21,9 +21,12 @@ public sealed class HostSysfsTests(SecurityEngine engine, Xunit.Abstractions.ITe
             .Where(a => a != "00:00:00:00:00:00").ToList();
         var open = new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5) };
 
-        // The first open sandbox makes its network at its create, the next ones claim the network made ahead.
+        // The first open sandbox makes its network at its create (unless an earlier test left one made ahead), the next
+        // ones claim the network made ahead once it is ready.
         await using var first = await engine.CreateSandboxAsync(open);
+        await NetworkMadeAhead.WaitUntilReadyAsync(engine.Engine);
         await using var second = await engine.CreateSandboxAsync(open);
+        await NetworkMadeAhead.WaitUntilReadyAsync(engine.Engine);
         await using var third = await engine.CreateSandboxAsync(open);
         await using var blocked = await engine.CreateSandboxAsync(new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5), BlockNetwork = true });
         var sidecar = await second.Sidecars.CreateAsync("probe", await engine.Client.Images.FromRegistry("busybox:latest").BuildAsync(engine.App));

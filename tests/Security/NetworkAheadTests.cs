@@ -1,4 +1,6 @@
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using TypedSandbox.Server.Isolation;
 using TypedSandbox.Testing;
 
 namespace TypedSandbox.Security.Tests;
@@ -25,6 +27,9 @@ public sealed class NetworkAheadTests(Xunit.Abstractions.ITestOutputHelper outpu
             await using var first = await client.Sandboxes.CreateAsync(app, image, options);
             Assert.Equal(0, (await first.RunAsync(["true"])).ExitCode);
             var ahead = await KeptReadyAsync();
+            // Its slirp4netns runs before the network is ready (tap0, low ports, the filter): the claim takes only a ready one.
+            await NetworkMadeAhead.WaitUntilReadyAsync(engine);
+
             await using var second = await client.Sandboxes.CreateAsync(app, image, options);
             Assert.Equal(0, (await second.RunAsync(["true"])).ExitCode);
 
@@ -81,5 +86,19 @@ public sealed class NetworkAheadTests(Xunit.Abstractions.ITestOutputHelper outpu
             await Task.Delay(100);
         }
         throw new TimeoutException("No open network was made ahead within 10 s.");
+    }
+}
+
+/// <summary>Waits for the engine's open network made ahead (<c>NetworkPool</c>), so the next open create claims it.</summary>
+internal static class NetworkMadeAhead
+{
+    public static async Task WaitUntilReadyAsync(TestEngine engine)
+    {
+        var pool = ((RuntimeChoice)engine.Host.Services.GetRequiredService<IContainerRuntime>()).Default.Networks;
+        for (var waited = 0; !pool.HasReady; waited++)
+        {
+            Assert.True(waited < 200, "The network made ahead did not become ready within 10 s.");
+            await Task.Delay(50);
+        }
     }
 }

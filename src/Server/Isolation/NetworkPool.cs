@@ -55,6 +55,18 @@ internal sealed partial class NetworkPool(ContainerRuntimeOptions options, Sandb
         }
     }
 
+    /// <summary>True while a network is ready to be claimed.</summary>
+    internal bool HasReady
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _ready is not null;
+            }
+        }
+    }
+
     /// <summary>Starts making the next network ahead, unless one is ready or being made.</summary>
     public void Refill()
     {

@@ -60,6 +60,9 @@ internal sealed class OciContainerRuntime : IContainerRuntime, IAsyncDisposable
         await _networks.DisposeAsync().ConfigureAwait(false);
     }
 
+    /// <summary>The open network kept ready for the next open sandbox.</summary>
+    internal NetworkPool Networks => _networks;
+
     /// <summary>The file the engine executes for runtime commands (crun's sealed copy, see <see cref="SealedRuntimeBinary"/>).</summary>
     public string RuntimeBinary => _runtimeBinary;
 

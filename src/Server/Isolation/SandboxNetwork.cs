@@ -22,6 +22,8 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
     private IReadOnlyList<string>? _closedLoaded;
     // The operator's closed networks (ContainerRuntimeOptions.ExtraClosedNetworks), part of every filter.
     private IReadOnlyList<string> _extraClosed = [];
+    // Set when the network ends: a reload that raced with the end leaves the namespace alone.
+    private volatile bool _ended;
     // The user namespace owning the network namespace, when the sandbox joins both (crun); null: the host's owns it.
     private OwnedNetworkNamespace? _owned;
 
@@ -265,9 +267,9 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
 
     /// <summary>
     /// Loads the sandbox's filter again when <paramref name="closed"/> (<see cref="ClosedNetworks.Current"/> with the
-    /// engine's own closed networks) differs
-    /// from the list it was loaded with: the host's addresses changed (<see cref="HostAddressWatch"/>). True when it
-    /// was reloaded; false when nothing changed or the network never became ready.
+    /// engine's own closed networks) differs from the list it was loaded with: the host's addresses changed
+    /// (<see cref="HostAddressWatch"/>). True when it was reloaded; false when nothing changed, the network never became
+    /// ready or it has ended.
     /// </summary>
     public async Task<bool> RefreshClosedAsync(IReadOnlyList<string> closed, CancellationToken ct)
     {
@@ -289,7 +291,7 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
         await _updates.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            if (_filter is not { } table || (_closedLoaded?.SequenceEqual(closed, StringComparer.Ordinal) ?? false))
+            if (_ended || _filter is not { } table || (_closedLoaded?.SequenceEqual(closed, StringComparer.Ordinal) ?? false))
             {
                 return false;
             }
@@ -314,6 +316,7 @@ internal sealed partial class SandboxNetwork : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _ended = true;
         Untrack?.Invoke();
         await StopEgressProxyAsync().ConfigureAwait(false);
         if (_slirp is not null)
