@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using TypedSandbox.Server.Hosting;
 using TypedSandbox.Testing;
 
 namespace TypedSandbox.Security.Tests;
@@ -66,6 +67,72 @@ public sealed class OperatorClosedNetworkTests(Xunit.Abstractions.ITestOutputHel
                 Assert.DoesNotContain("private=0", result.Stdout, StringComparison.Ordinal);
                 Assert.DoesNotContain("hello from the link", result.Stdout, StringComparison.Ordinal);
             }
+        }
+        finally
+        {
+            await engine.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// The egress proxy connects for the sandbox, from the sandbox's network namespace: a name the sandbox may reach
+    /// (a domain allow-list) or whose requests get headers (an outbound policy) that resolves into a closed network must
+    /// be refused to the proxy too. The control is the same request through an engine without the switch, which gets
+    /// the server's page.
+    /// </summary>
+    [Fact]
+    public async Task An_allowed_name_that_resolves_into_a_closed_network_is_refused_to_the_egress_proxy()
+    {
+        var servers = new EgressServerNamespace();
+        try
+        {
+            await servers.InitializeAsync();
+            Assert.True(servers.SkipReason is null, servers.SkipReason);
+            var hosts = new Dictionary<string, IPAddress> { ["api.egress.test"] = IPAddress.Parse(servers.Address) };
+            var request = $"printf 'GET /hello.txt HTTP/1.0\\r\\nHost: api.egress.test\\r\\n\\r\\n' | nc -w 10 {servers.Address} 80";
+
+            var open = await ThroughEgressProxyAsync(o => o with { EgressHosts = hosts }, request);
+            var closed = await ThroughEgressProxyAsync(
+                o => o with { EgressHosts = hosts, SandboxClosedNetworks = [IPNetwork.Parse("10.233.0.0/16")] }, request);
+
+            Assert.All(open, answer => Assert.EndsWith(EgressServerNamespace.Hello, answer, StringComparison.Ordinal));
+            Assert.All(closed, answer => Assert.DoesNotContain(EgressServerNamespace.Hello, answer, StringComparison.Ordinal));
+        }
+        finally
+        {
+            await servers.DisposeAsync();
+        }
+    }
+
+    /// <summary>Runs <paramref name="request"/> in a sandbox with a domain allow-list and in one with an outbound policy
+    /// (both send it through the egress proxy) on an engine configured by <paramref name="configure"/>.</summary>
+    private async Task<string[]> ThroughEgressProxyAsync(Func<EngineOptions, EngineOptions> configure, string request)
+    {
+        var engine = await TestEngine.StartAsync(configure: configure);
+        try
+        {
+            await using var client = SecurityEngine.CreateClient(engine);
+            var app = await client.Apps.FromNameAsync("closed-network-egress", createIfMissing: true);
+            var image = client.Images.FromRegistry("busybox:latest");
+            var answers = new List<string>();
+            foreach (var options in new[]
+            {
+                new SandboxCreateOptions { Timeout = TimeSpan.FromMinutes(5), DomainAllowlist = ["api.egress.test"] },
+                new SandboxCreateOptions
+                {
+                    Timeout = TimeSpan.FromMinutes(5),
+                    ExperimentalOutboundPolicy = new ExperimentalOutboundPolicy().WithHeaderReplacement(
+                        "api.egress.test", new Dictionary<string, string> { ["X-Token"] = "set-by-the-proxy" }),
+                },
+            })
+            {
+                await using var sandbox = await client.Sandboxes.CreateAsync(app, image, options);
+                var result = await sandbox.RunAsync(["sh", "-c", request]);
+                output.WriteLine($"{(options.DomainAllowlist is null ? "outbound policy" : "domain allow-list")}: {result.Stdout} {result.Stderr}");
+                answers.Add(result.Stdout);
+            }
+
+            return [.. answers];
         }
         finally
         {
