@@ -15,6 +15,8 @@ namespace TypedSandbox.Server.Isolation;
 internal sealed partial class HostAddressWatch : IAsyncDisposable
 {
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(10);
+    // Each reload is mostly process starts (nsenter, iptables-restore): a few per core keep the cores busy.
+    private static readonly int ReloadsAtOnce = Math.Clamp(2 * Environment.ProcessorCount, 2, 16);
     private readonly ConcurrentDictionary<SandboxNetwork, byte> _networks = new();
     private readonly CancellationTokenSource _stopping = new();
     // One pending change at most: a burst of reports (an interface coming up sends several) becomes one reload.
@@ -46,15 +48,20 @@ internal sealed partial class HostAddressWatch : IAsyncDisposable
         network.Untrack = () => _networks.TryRemove(network, out _);
     }
 
-    /// <summary>Reloads every tracked filter whose closed addresses differ from the host's of now, one after another.</summary>
+    /// <summary>
+    /// Reloads every tracked filter whose closed addresses differ from the host's of now, a few at a time: each reload
+    /// is an <c>iptables-restore</c> process in the sandbox's namespace (nf_tables, so no lock shared between them), and
+    /// the new address stays open to the sandboxes not yet reloaded.
+    /// </summary>
     private async Task RefreshAsync(CancellationToken ct)
     {
         var closed = ClosedNetworks.Current(_extraClosed);
-        foreach (var network in _networks.Keys)
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = ReloadsAtOnce, CancellationToken = ct };
+        await Parallel.ForEachAsync(_networks.Keys, parallel, async (network, token) =>
         {
             try
             {
-                if (await network.RefreshClosedAsync(closed, ct).ConfigureAwait(false))
+                if (await network.RefreshClosedAsync(closed, token).ConfigureAwait(false))
                 {
                     LogReloaded(network.NamespaceName ?? "?", closed.Count);
                 }
@@ -63,7 +70,7 @@ internal sealed partial class HostAddressWatch : IAsyncDisposable
             {
                 LogReloadFailed(network.NamespaceName ?? "?", e.Message);
             }
-        }
+        }).ConfigureAwait(false);
     }
 
     private void OnAddressChanged(object? sender, EventArgs e) => _changes.Writer.TryWrite(true);
