@@ -10,8 +10,9 @@ namespace TypedSandbox.Bench.Measurements;
 
 /// <summary>
 /// Create → first output of <c>echo hi</c> on a cached image (busybox): the engine through Modal's JS SDK
-/// (<c>sandboxes.create</c> + <c>exec</c> + first stdout bytes), the bare OCI runtime (overlay + config.json + <c>run</c>),
-/// a second engine with a warm pool (<c>--warm-pool 1</c>) through the JS SDK and through our C# client, and docker/podman when they work here, in alternating rounds.
+/// (<c>sandboxes.create</c> + <c>exec</c> + first stdout bytes) and through our C# client, the bare OCI runtime (overlay +
+/// config.json + <c>run</c>), a second engine with a warm pool (<c>--warm-pool 1</c>) through the JS SDK and through our
+/// C# client, and docker/podman when they work here, in alternating rounds.
 /// </summary>
 internal static class CreateToFirstOutput
 {
@@ -31,7 +32,8 @@ internal static class CreateToFirstOutput
             ["BENCH_IMAGE"] = "busybox:latest",
             ["BENCH_APP"] = "bench",
         }).StartSession();
-        await using var pooledCSharp = new PooledCSharpCreate(pooledEngine.ConfigPath);
+        await using var coldCSharp = new CSharpCreate(bench.Engine.ConfigPath);
+        await using var pooledCSharp = new CSharpCreate(pooledEngine.ConfigPath);
         var parts = new List<JsonElement>();
         var blockedParts = new List<JsonElement>();
         var pooledParts = new List<JsonElement>();
@@ -51,6 +53,7 @@ internal static class CreateToFirstOutput
                 blockedParts.Add(reply);
                 return TimeSpan.FromMilliseconds(reply.GetProperty("total").GetDouble());
             },
+            () => coldCSharp.RunAsync(cancellationToken),
             async () =>
             {
                 var ready = pool.ReadyCount;
@@ -100,7 +103,16 @@ internal static class CreateToFirstOutput
             section.Failed("TypedSandbox, JS SDK, blockNetwork", outcomes[2].Error!);
         }
 
-        if (outcomes[3].Samples is { } pooled)
+        if (outcomes[3].Samples is { } fromCSharp)
+        {
+            coldCSharp.Report(section, "TypedSandbox, C# client (create + exec + first bytes)", fromCSharp, peer, options.Warmup, Goal);
+        }
+        else
+        {
+            section.Failed("TypedSandbox, C# client", outcomes[3].Error!);
+        }
+
+        if (outcomes[4].Samples is { } pooled)
         {
             var timed = pooledParts.Skip(options.Warmup).ToList();
             section.Latency("TypedSandbox, JS SDK, warm pool (`--warm-pool 1`: create claims a started sandbox)", pooled, peer, Goal);
@@ -110,16 +122,16 @@ internal static class CreateToFirstOutput
         }
         else
         {
-            section.Failed("TypedSandbox, JS SDK, warm pool", outcomes[3].Error!);
+            section.Failed("TypedSandbox, JS SDK, warm pool", outcomes[4].Error!);
         }
 
-        if (outcomes[4].Samples is { } pooledFromCSharp)
+        if (outcomes[5].Samples is { } pooledFromCSharp)
         {
             pooledCSharp.Report(section, "TypedSandbox, C# client, warm pool (same engine: create claims a started sandbox)", pooledFromCSharp, peer, options.Warmup, Goal);
         }
         else
         {
-            section.Failed("TypedSandbox, C# client, warm pool", outcomes[4].Error!);
+            section.Failed("TypedSandbox, C# client, warm pool", outcomes[5].Error!);
         }
 
         if (raw is not null)
@@ -139,7 +151,7 @@ internal static class CreateToFirstOutput
             {
                 section.Unavailable(subject, cli.Reason);
             }
-            else if (outcomes[5 + index].Samples is { } samples)
+            else if (outcomes[6 + index].Samples is { } samples)
             {
                 section.Latency(subject, samples, peer);
                 if (outcomes[1].Samples is { } ours)
@@ -150,11 +162,11 @@ internal static class CreateToFirstOutput
             }
             else
             {
-                section.Failed(subject, outcomes[5 + index].Error!);
+                section.Failed(subject, outcomes[6 + index].Error!);
             }
         }
 
-        section.Notes.Add("The series run in alternating rounds (raw, JS SDK, JS SDK without network, JS SDK on a second engine with a warm pool, the C# client on that engine, then docker/podman if present), so load that comes and goes on the host falls on all alike.");
+        section.Notes.Add("The series run in alternating rounds (raw, JS SDK, JS SDK without network, C# client, JS SDK on a second engine with a warm pool, the C# client on that engine, then docker/podman if present), so load that comes and goes on the host falls on all alike.");
         section.Notes.Add("The warm-pool series claims the one sandbox its engine keeps started for the shape; the engine refills it after the claim, and the bench waits for the refill outside the timed span so it slows no other series.");
         section.Notes.Add("The `exec` part on a new sandbox includes setting up the SDK's command-router client for it (a new HTTP/2 connection), which later execs reuse. " +
             "On a loopback engine both clients dial the router without TLS (Modal's local-server rule), so no TLS handshake is in these figures.");

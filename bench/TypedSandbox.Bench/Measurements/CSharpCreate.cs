@@ -6,17 +6,18 @@ using TypedSandbox.Bench.Reporting;
 namespace TypedSandbox.Bench.Measurements;
 
 /// <summary>
-/// Create → first output of <c>echo hi</c> through our C# client (<see cref="SandboxClient"/>) against the warm-pool
-/// engine of section 1, timed in three parts: the create (a claim), the exec call, the first stdout bytes.
+/// Create → first output of <c>echo hi</c> through our C# client (<see cref="SandboxClient"/>) against one engine of
+/// section 1 (the main one: a cold start; the warm-pool one: a claim), timed in three parts: the create, the exec call,
+/// the first stdout bytes.
 /// </summary>
-internal sealed class PooledCSharpCreate : IAsyncDisposable
+internal sealed class CSharpCreate : IAsyncDisposable
 {
     private readonly SandboxClient _client;
     private readonly List<(double Create, double Exec, double FirstOutput)> _parts = [];
     private App? _app;
     private Image? _image;
 
-    public PooledCSharpCreate(string configPath) =>
+    public CSharpCreate(string configPath) =>
         _client = new SandboxClient(new SandboxClientOptions { ConfigPath = configPath });
 
     /// <summary>One timed create → exec → first bytes; the sandbox is terminated after the timed span.</summary>
