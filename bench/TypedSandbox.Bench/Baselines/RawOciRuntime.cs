@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using TypedSandbox.Bench.Harness;
 using TypedSandbox.Server.Images;
+using TypedSandbox.Server.Isolation;
 
 namespace TypedSandbox.Bench.Baselines;
 
@@ -10,6 +11,8 @@ namespace TypedSandbox.Bench.Baselines;
 /// The peer the engine is measured against: the same OCI runtime driven by hand, with nothing in between. Each
 /// container gets the engine's image layers as overlayfs lower dirs, a private upper dir, and a minimal config.json
 /// (pid/ipc/uts/mount/network namespaces, Docker's default capabilities, no seccomp profile, memory and pids limits).
+/// <see cref="WithSandboxIsolationAsync"/> makes further peers (crun only) that run the engine's own config.json instead,
+/// user namespace, seccomp filter, device rules and masks included, with <c>echo</c> in place of the agent.
 /// Every container, mount, bundle and cgroup it creates is removed on dispose, also after a failure.
 /// </summary>
 internal sealed class RawOciRuntime : IAsyncDisposable
@@ -31,6 +34,10 @@ internal sealed class RawOciRuntime : IAsyncDisposable
     private readonly string _bundles;
     private readonly string _cgroupParent;
     private readonly ImageRecord _image;
+    // Set for a peer with the sandbox's isolation: the id range its user namespace maps onto.
+    private readonly SandboxIdRange? _ids;
+    // The seccomp filter such a peer hands over compiled (crun's annotation, as the engine does); null: the OCI profile.
+    private string? _compiledSeccomp;
     // Guarded by itself: the burst measurement starts containers from many tasks at once.
     private readonly HashSet<string> _containers = [];
     private int _next;
@@ -45,6 +52,48 @@ internal sealed class RawOciRuntime : IAsyncDisposable
         _cgroupParent = tag;
         Directory.CreateDirectory(_stateRoot);
         Directory.CreateDirectory(_bundles);
+    }
+
+    private RawOciRuntime(string runtime, ImageRecord image, SandboxIdRange ids, string name)
+    {
+        _runtime = runtime;
+        _image = image;
+        _ids = ids;
+        var tag = string.Create(CultureInfo.InvariantCulture, $"tsb-bench-{Environment.ProcessId}-{name}");
+        _stateRoot = Path.Combine("/run", tag);
+        // Root inside the user namespace is an unprivileged host id: it must be able to walk to its bundle, as the
+        // engine's bundles under /run allow (the bench's work directory is in the engine's root-only state directory).
+        _bundles = _stateRoot + "-bundles";
+        _cgroupParent = tag;
+        Directory.CreateDirectory(_stateRoot);
+        Directory.CreateDirectory(_bundles);
+        NativeFileSystem.Chmod(_bundles, 0b111_001_001);
+    }
+
+    /// <summary>
+    /// A peer (crun only) that runs the engine's own config.json (<see cref="OciConfig"/>): the user namespace mapped
+    /// onto <paramref name="ids"/>, the seccomp filter, the device rules, masked and read-only paths, the engine's mounts
+    /// and default limits, and new user and network namespaces of its own. With <paramref name="compiledFilter"/> the
+    /// filter goes to crun compiled, as the engine hands it over (crun's <c>run.oci.seccomp_bpf_data</c>); without, as
+    /// the OCI profile Docker and Podman hand over, which crun compiles at every run. Left out: the agent and its
+    /// mount, the network made ahead.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">crun could not compile the filter.</exception>
+    public async Task<RawOciRuntime> WithSandboxIsolationAsync(SandboxIdRange ids, bool compiledFilter, CancellationToken cancellationToken)
+    {
+        var peer = new RawOciRuntime(_runtime, _image, ids, compiledFilter ? "compiled" : "profile");
+        if (compiledFilter)
+        {
+            peer._compiledSeccomp = await CompiledSeccompFilter.CompileAsync(_runtime, peer._stateRoot, peer._bundles, peer._cgroupParent,
+                SeccompProfile.Build(RuntimeFlavor.Crun), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, cancellationToken);
+            if (peer._compiledSeccomp is null)
+            {
+                await peer.DisposeAsync();
+                throw new InvalidOperationException($"{_runtime} could not compile the sandbox's seccomp filter.");
+            }
+        }
+
+        return peer;
     }
 
     /// <summary>The runtime's version line, for the report.</summary>
@@ -175,9 +224,39 @@ internal sealed class RawOciRuntime : IAsyncDisposable
         Directory.CreateDirectory(rootfs);
         Directory.CreateDirectory(upper);
         Directory.CreateDirectory(work);
+        if (_ids is { } ids)
+        {
+            // As the engine prepares a bundle: root inside may walk into it and owns the writable layer.
+            NativeFileSystem.LChown(bundle, 0, ids.HostId);
+            NativeFileSystem.Chmod(bundle, 0b111_001_000);
+            NativeFileSystem.LChown(upper, ids.HostId, ids.HostId);
+            NativeFileSystem.Chmod(upper, 0b111_101_101);
+        }
+
         LinuxMount.Overlay(_image.LayerDirs, upper, work, rootfs);
-        File.WriteAllText(Path.Combine(bundle, "config.json"), Config(id, args).ToJsonString());
+        var config = _ids is { } range ? IsolatedConfig(id, bundle, range, args) : Config(id, args);
+        File.WriteAllText(Path.Combine(bundle, "config.json"), config.ToJsonString());
         return bundle;
+    }
+
+    /// <summary>The engine's config.json for a sandbox of the default shape, running <paramref name="args"/>.</summary>
+    private JsonObject IsolatedConfig(string id, string bundle, SandboxIdRange ids, IReadOnlyList<string> args)
+    {
+        var etc = Path.Combine(bundle, "etc");
+        Directory.CreateDirectory(etc);
+        File.WriteAllText(Path.Combine(etc, "hosts"), "127.0.0.1\tlocalhost\n");
+        File.WriteAllText(Path.Combine(etc, "hostname"), "bench\n");
+        File.WriteAllText(Path.Combine(etc, "resolv.conf"), "nameserver 10.0.2.3\n");
+        var spec = new ContainerSpec { Id = id, LayerDirs = _image.LayerDirs, Hostname = "bench" };
+        var config = OciConfig.Build(new OciConfig.Inputs(spec, RuntimeFlavor.Crun, Path.Combine(bundle, "rootfs"), "/nonexistent-agent",
+            etc, $"/{_cgroupParent}/{id}", NetworkNamespacePath: null, ids, _compiledSeccomp));
+        var process = config["process"]!.AsObject();
+        process["args"] = Strings(args);
+        process["env"] = Strings(_image.Config.Env.Count > 0 ? _image.Config.Env : ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]);
+        var mounts = config["mounts"]!.AsArray();
+        var agent = mounts.Single(m => (string?)m!["destination"] == OciConfig.AgentMountPoint);
+        mounts.Remove(agent);
+        return config;
     }
 
     private JsonObject Config(string id, IReadOnlyList<string> args)

@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using TypedSandbox.Bench.Baselines;
 using TypedSandbox.Bench.Harness;
 using TypedSandbox.Bench.Reporting;
+using TypedSandbox.Server.Isolation;
 using TypedSandbox.Server.Sandboxes;
 using TypedSandbox.Testing;
 
@@ -33,6 +35,25 @@ internal static class CreateToFirstOutput
             ["BENCH_APP"] = "bench",
         }).StartSession();
         await using var coldCSharp = new CSharpCreate(bench.Engine.ConfigPath);
+        // The engine's own config.json run by crun itself: what the sandbox's isolation costs without the engine, with
+        // the seccomp filter as Docker and Podman hand it over (crun compiles it at every run) and as the engine does.
+        await using var isolatedPeers = new IsolatedPeers();
+        var isolated = isolatedPeers.Items;
+        if (options.Runtime == "crun")
+        {
+            var ids = SubordinateIds.Ensure();
+            isolated.Add(("seccomp as an OCI profile (crun compiles it at each run, as Docker and Podman hand it over)",
+                await bench.Raw.WithSandboxIsolationAsync(ids, compiledFilter: false, cancellationToken)));
+            const string compiled = "seccomp filter compiled ahead (as the engine hands it over)";
+            try
+            {
+                isolated.Add((compiled, await bench.Raw.WithSandboxIsolationAsync(ids, compiledFilter: true, cancellationToken)));
+            }
+            catch (InvalidOperationException e)
+            {
+                section.Unavailable($"raw crun with the sandbox's isolation, {compiled}", e.Message);
+            }
+        }
         await using var pooledCSharp = new CSharpCreate(pooledEngine.ConfigPath);
         var parts = new List<JsonElement>();
         var blockedParts = new List<JsonElement>();
@@ -70,8 +91,10 @@ internal static class CreateToFirstOutput
                 await WaitForRefillAsync(pool, ready, cancellationToken);
                 return elapsed;
             },
+            .. isolated.Select(p => (Func<Task<TimeSpan>>)(() => p.Runtime.RunEchoAsync(cancellationToken))),
             .. clis.Select(c => (Func<Task<TimeSpan>>)(() => c.Cli!.RunEchoAsync(c.Image!, cancellationToken))),
         ];
+        var cliBase = 6 + isolated.Count;
         var outcomes = await BenchContext.InterleaveAsync(options.Warmup, options.Iterations, options.Settle, series, cancellationToken);
 
         var raw = outcomes[0].Samples;
@@ -143,6 +166,24 @@ internal static class CreateToFirstOutput
             section.Failed($"{bench.RawName} run", outcomes[0].Error!);
         }
 
+        for (var i = 0; i < isolated.Count; i++)
+        {
+            var (peerName, peerRuntime) = isolated[i];
+            var subject = $"raw crun with the sandbox's isolation, {peerName}";
+            if (outcomes[6 + i].Samples is { } same)
+            {
+                section.Latency(subject, same, peer);
+                var against = new[] { ("JS SDK", outcomes[1].Samples), ("C# client", outcomes[3].Samples) }
+                    .Where(o => o.Samples is not null)
+                    .Select(o => string.Create(CultureInfo.InvariantCulture, $"{o.Item1} {o.Samples!.Median / same.Median:0.00}×"));
+                section.Notes.Add($"Against raw crun with the sandbox's isolation, {peerName}, the cold create is (median over median): {string.Join(", ", against)}.");
+            }
+            else
+            {
+                section.Failed(subject, outcomes[6 + i].Error!);
+            }
+        }
+
         foreach (var cli in bench.Clis)
         {
             var subject = $"`{cli.Name} run --rm`";
@@ -151,7 +192,7 @@ internal static class CreateToFirstOutput
             {
                 section.Unavailable(subject, cli.Reason);
             }
-            else if (outcomes[6 + index].Samples is { } samples)
+            else if (outcomes[cliBase + index].Samples is { } samples)
             {
                 section.Latency(subject, samples, peer);
                 if (outcomes[1].Samples is { } ours)
@@ -162,11 +203,11 @@ internal static class CreateToFirstOutput
             }
             else
             {
-                section.Failed(subject, outcomes[6 + index].Error!);
+                section.Failed(subject, outcomes[cliBase + index].Error!);
             }
         }
 
-        section.Notes.Add("The series run in alternating rounds (raw, JS SDK, JS SDK without network, C# client, JS SDK on a second engine with a warm pool, the C# client on that engine, then docker/podman if present), so load that comes and goes on the host falls on all alike.");
+        section.Notes.Add("The series run in alternating rounds (raw, JS SDK, JS SDK without network, C# client, JS SDK on a second engine with a warm pool, the C# client on that engine, the two raw crun runs with the sandbox's isolation (crun only), then docker/podman if present), so load that comes and goes on the host falls on all alike.");
         section.Notes.Add("The warm-pool series claims the one sandbox its engine keeps started for the shape; the engine refills it after the claim, and the bench waits for the refill outside the timed span so it slows no other series.");
         section.Notes.Add("The `exec` part on a new sandbox includes setting up the SDK's command-router client for it (a new HTTP/2 connection), which later execs reuse. " +
             "On a loopback engine both clients dial the router without TLS (Modal's local-server rule), so no TLS handshake is in these figures.");
@@ -174,6 +215,20 @@ internal static class CreateToFirstOutput
             "each iteration terminates its sandbox outside the timed span.");
         section.Notes.Add($"The {bench.RawName} series uses the engine's own image layers (its image store) and is timed from " +
             "before the bundle directories are made to the first stdout bytes read from the runtime; it has no seccomp profile and no agent.");
+    }
+
+    /// <summary>The raw peers with the sandbox's isolation, removed with everything they made when the section ends.</summary>
+    private sealed class IsolatedPeers : IAsyncDisposable
+    {
+        public List<(string Name, RawOciRuntime Runtime)> Items { get; } = [];
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var (_, runtime) in Items)
+            {
+                await runtime.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>Waits until the pool holds as many ready sandboxes as before the claim (at least one).</summary>
